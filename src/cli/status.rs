@@ -1,0 +1,70 @@
+//! `cutover status`: where every stage of a project stands, read from `state.json` without taking the lock.
+
+use crate::plan::{StageId, StageStatus};
+use crate::project::{AUDIT_FILE, AuditLog, DataHome, ProjectError, ProjectName, STATE_FILE, state};
+use std::process::ExitCode;
+
+pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
+    let home = DataHome::from_env()?;
+    let name = match project {
+        Some(name) => ProjectName::parse(name)?,
+        None => home.last_project().ok_or_else(|| {
+            color_eyre::eyre::eyre!(
+                "no project has been opened yet; name one with --project NAME (`cutover list` shows them)"
+            )
+        })?,
+    };
+    let dir = home.project(&name);
+    if !dir.join(STATE_FILE).exists() {
+        return Err(ProjectError::NotFound { name: name.to_string(), path: home.projects() }.into());
+    }
+    let state = state::load(&dir.join(STATE_FILE), &AuditLog::new(dir.join(AUDIT_FILE)))?;
+    if json {
+        let stages: Vec<serde_json::Value> = StageId::all()
+            .map(|id| {
+                let record = state.stage(id);
+                let checks: Vec<serde_json::Value> = id
+                    .def()
+                    .checks
+                    .iter()
+                    .map(|c| {
+                        let result = record.and_then(|r| r.checks.get(c.id));
+                        serde_json::json!({
+                            "id": c.id,
+                            "title": c.title,
+                            "outcome": result.map(|r| r.outcome),
+                            "evidence": result.map(|r| r.evidence.as_str()),
+                            "at": result.map(|r| r.at),
+                            "override": record.and_then(|r| r.active_override(c.id)),
+                        })
+                    })
+                    .collect();
+                serde_json::json!({
+                    "stage": id.number(),
+                    "title": id.def().title,
+                    "status": status_word(state.status(id)),
+                    "open": state.is_open(id),
+                    "checks": checks,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::json!({ "project": state.name, "demo": state.demo, "stages": stages }));
+    } else {
+        println!("Project {}{}", state.name, if state.demo { " (demo)" } else { "" });
+        for id in StageId::all() {
+            let open = if state.is_open(id) { "" } else { "  (locked: finish the stage before)" };
+            println!("  {id}. {:<24} {}{open}", id.def().title, status_word(state.status(id)));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status_word(status: StageStatus) -> &'static str {
+    match status {
+        StageStatus::NotStarted => "not started",
+        StageStatus::InProgress => "in progress",
+        StageStatus::Done => "done",
+        StageStatus::Overridden => "done (overridden)",
+        StageStatus::Failed => "failed",
+    }
+}

@@ -1,0 +1,5 @@
+//! The `cutover` binary: everything lives in the library; this only hands over the command line.
+
+fn main() -> std::process::ExitCode {
+    cutover::cli::main()
+}

@@ -1,0 +1,170 @@
+//! `audit.jsonl`: the append-only record of every change, one JSON object per line. Each write is recorded
+//! before it is made ("about-to") and after ("done" or "failed"), so that a resume after a crash knows what
+//! may have happened and reads the live state instead of repeating an action blindly.
+
+use super::ProjectError;
+use crate::plan::StageId;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    AboutTo,
+    Done,
+    Failed,
+}
+
+/// One line of the audit log. `detail` never holds a secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub time: DateTime<Utc>,
+    pub actor: String,
+    pub stage: Option<StageId>,
+    pub action: String,
+    pub phase: Phase,
+    pub detail: serde_json::Value,
+}
+
+impl AuditRecord {
+    /// One line for people: `2026-11-25 07:10:00 UTC stage 1 set-kickoff-field done`.
+    pub fn summary(&self) -> String {
+        let stage = self.stage.map(|s| format!(" stage {s}")).unwrap_or_default();
+        let phase = match self.phase {
+            Phase::AboutTo => "about to",
+            Phase::Done => "done",
+            Phase::Failed => "failed",
+        };
+        format!("{}{stage} {} {phase}", self.time.format("%Y-%m-%d %H:%M:%S UTC"), self.action)
+    }
+}
+
+/// The person at the keyboard, as the audit log names them.
+pub fn current_actor() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+}
+
+impl AuditLog {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        AuditLog { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one record and syncs it to disk. A line left unfinished by a crash is closed first, so that it
+    /// spoils only itself.
+    pub fn append(&self, record: &AuditRecord) -> Result<(), ProjectError> {
+        let io = |source| ProjectError::Io { path: self.path.clone(), source };
+        let mut line = serde_json::to_vec(record).map_err(|e| io(e.into()))?;
+        line.push(b'\n');
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&self.path).map_err(io)?;
+        if file.metadata().map_err(io)?.len() > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::End(-1)).map_err(io)?;
+            file.read_exact(&mut last).map_err(io)?;
+            if last[0] != b'\n' {
+                line.insert(0, b'\n');
+            }
+        }
+        file.write_all(&line).map_err(io)?;
+        file.sync_data().map_err(io)
+    }
+
+    /// Every record that parses, and the line numbers (1-based) of those that do not.
+    pub fn read(&self) -> Result<(Vec<AuditRecord>, Vec<usize>), ProjectError> {
+        let file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+            Err(source) => return Err(ProjectError::Io { path: self.path.clone(), source }),
+        };
+        let mut records = Vec::new();
+        let mut bad = Vec::new();
+        for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
+            let line = line.map_err(|source| ProjectError::Io { path: self.path.clone(), source })?;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice(&line) {
+                Ok(record) => records.push(record),
+                Err(_) => bad.push(i + 1),
+            }
+        }
+        Ok((records, bad))
+    }
+
+    /// The newest record that parses.
+    pub fn last_good(&self) -> Option<AuditRecord> {
+        self.read().ok().and_then(|(records, _)| records.into_iter().last())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(action: &str, phase: Phase) -> AuditRecord {
+        AuditRecord {
+            time: DateTime::from_timestamp(1_790_000_000, 0).expect("valid timestamp"),
+            actor: "eng".into(),
+            stage: Some(StageId::KICKOFF),
+            action: action.into(),
+            phase,
+            detail: serde_json::json!({"field": "Customer"}),
+        }
+    }
+
+    #[test]
+    fn records_are_appended_one_per_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = AuditLog::new(dir.path().join("audit.jsonl"));
+        log.append(&record("a", Phase::AboutTo)).expect("append");
+        log.append(&record("a", Phase::Done)).expect("append");
+        let text = std::fs::read_to_string(log.path()).expect("read");
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.lines().all(|l| l.starts_with('{') && l.contains("\"phase\"")));
+        assert!(text.contains("\"about-to\""));
+        let (records, bad) = log.read().expect("read");
+        assert_eq!(records, vec![record("a", Phase::AboutTo), record("a", Phase::Done)]);
+        assert!(bad.is_empty());
+    }
+
+    #[test]
+    fn a_torn_last_line_spoils_only_itself() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = AuditLog::new(dir.path().join("audit.jsonl"));
+        log.append(&record("first", Phase::Done)).expect("append");
+        let mut f = OpenOptions::new().append(true).open(log.path()).expect("open");
+        f.write_all(b"{\"time\":\"2026-").expect("write");
+        drop(f);
+        log.append(&record("after-crash", Phase::Done)).expect("append");
+        let (records, bad) = log.read().expect("read");
+        assert_eq!(records.len(), 2);
+        assert_eq!(bad, vec![2]);
+        assert_eq!(log.last_good().map(|r| r.action), Some("after-crash".into()));
+    }
+
+    #[test]
+    fn summary_reads_as_a_sentence() {
+        assert_eq!(
+            record("set-kickoff-field", Phase::AboutTo).summary(),
+            "2026-09-21 14:13:20 UTC stage 1 set-kickoff-field about to"
+        );
+    }
+}

@@ -1,0 +1,239 @@
+//! The project workspace on disk: `state.json` (atomic), `audit.jsonl` (append-only), `cutover.lock`,
+//! `reports/` and `cutover.log`, in one folder per project. Knows nothing of the network or the terminal.
+
+pub mod audit;
+pub mod lock;
+pub mod paths;
+pub mod state;
+
+pub use audit::{AuditLog, AuditRecord, Phase};
+pub use lock::{Acquired, LockInfo, ProjectLock};
+pub use paths::{DataHome, ProjectName};
+pub use state::ProjectState;
+
+use crate::plan::StageId;
+use chrono::Utc;
+use std::path::{Path, PathBuf};
+
+pub const STATE_FILE: &str = "state.json";
+pub const AUDIT_FILE: &str = "audit.jsonl";
+pub const LOCK_FILE: &str = "cutover.lock";
+pub const LOG_FILE: &str = "cutover.log";
+pub const REPORTS_DIR: &str = "reports";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("no data folder could be found for this user; set CUTOVER_HOME to a writable folder")]
+    NoDataHome,
+    #[error(
+        "project name '{0}' is not allowed: use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.' or '-'"
+    )]
+    BadName(String),
+    #[error("project '{name}' already exists at {path}; open it with `cutover open {name}` or choose another name")]
+    Exists { name: String, path: PathBuf },
+    #[error(
+        "there is no project '{name}' (looked in {path}); `cutover list` shows the projects, `cutover new {name}` creates it"
+    )]
+    NotFound { name: String, path: PathBuf },
+    #[error(
+        "this project is open in another cutover ({holder}); close it there first. If that process is gone, delete {path}"
+    )]
+    Locked { path: PathBuf, holder: LockInfo },
+    #[error(
+        "{path} cannot be read: {reason}. Nothing was changed or reset. Last good audit record: {}. Restore state.json from a backup, or move it aside and create the project again from the audit log",
+        last_audit.as_deref().unwrap_or("none")
+    )]
+    CorruptState { path: PathBuf, reason: String, last_audit: Option<String> },
+    #[error(
+        "{path} was written by a newer cutover (state schema {found}, this build reads up to {supported}); upgrade cutover"
+    )]
+    NewerSchema { path: PathBuf, found: u32, supported: u32 },
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// An open project: its folder, its state, its audit log, and the lock that keeps it ours.
+#[derive(Debug)]
+pub struct Project {
+    dir: PathBuf,
+    state: ProjectState,
+    audit: AuditLog,
+    lock: ProjectLock,
+}
+
+impl Project {
+    /// Creates a new project folder and opens it.
+    pub fn create(home: &DataHome, name: &ProjectName, demo: bool) -> Result<Project, ProjectError> {
+        let dir = home.project(name);
+        if dir.join(STATE_FILE).exists() {
+            return Err(ProjectError::Exists { name: name.to_string(), path: dir });
+        }
+        create_private_dir(&dir)?;
+        let (lock, _) = ProjectLock::acquire(&dir.join(LOCK_FILE))?;
+        let state = ProjectState::new(name.as_str(), Utc::now(), demo);
+        let audit = AuditLog::new(dir.join(AUDIT_FILE));
+        let mut project = Project { dir, state: state.clone(), audit, lock };
+        project.change(None, "create-project", serde_json::json!({ "name": name.as_str(), "demo": demo }), |s| {
+            *s = state;
+            Ok::<(), std::convert::Infallible>(())
+        })?;
+        home.remember_last(name)?;
+        Ok(project)
+    }
+
+    /// Opens an existing project. The `Acquired` tells whether a stale lock was taken over.
+    pub fn open(home: &DataHome, name: &ProjectName) -> Result<(Project, Acquired), ProjectError> {
+        let dir = home.project(name);
+        let state_path = dir.join(STATE_FILE);
+        if !state_path.exists() {
+            return Err(ProjectError::NotFound { name: name.to_string(), path: home.projects() });
+        }
+        let (lock, acquired) = ProjectLock::acquire(&dir.join(LOCK_FILE))?;
+        remove_torn_temporaries(&dir);
+        let audit = AuditLog::new(dir.join(AUDIT_FILE));
+        let state = state::load(&state_path, &audit)?;
+        home.remember_last(name)?;
+        Ok((Project { dir, state, audit, lock }, acquired))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn state(&self) -> &ProjectState {
+        &self.state
+    }
+
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    pub fn lock(&self) -> &ProjectLock {
+        &self.lock
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join(LOG_FILE)
+    }
+
+    /// The one path for changing the project: records "about to", applies `apply` to a copy of the state,
+    /// saves it atomically, then records "done" (or "failed" with the reason). The state in memory changes
+    /// only once the new one is on disk.
+    pub fn change<E: std::fmt::Display>(
+        &mut self,
+        stage: Option<StageId>,
+        action: &str,
+        detail: serde_json::Value,
+        apply: impl FnOnce(&mut ProjectState) -> Result<(), E>,
+    ) -> Result<Result<(), E>, ProjectError> {
+        let record = |phase, detail| AuditRecord {
+            time: Utc::now(),
+            actor: audit::current_actor(),
+            stage,
+            action: action.to_owned(),
+            phase,
+            detail,
+        };
+        self.audit.append(&record(Phase::AboutTo, detail.clone()))?;
+        let mut next = self.state.clone();
+        if let Err(e) = apply(&mut next) {
+            self.audit
+                .append(&record(Phase::Failed, serde_json::json!({ "detail": detail, "error": e.to_string() })))?;
+            return Ok(Err(e));
+        }
+        if let Err(e) = state::save(&self.dir.join(STATE_FILE), &next) {
+            self.audit
+                .append(&record(Phase::Failed, serde_json::json!({ "detail": detail, "error": e.to_string() })))?;
+            return Err(e);
+        }
+        self.state = next;
+        self.audit.append(&record(Phase::Done, detail))?;
+        Ok(Ok(()))
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), ProjectError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|source| ProjectError::Io { path: dir.to_owned(), source })?;
+    let reports = dir.join(REPORTS_DIR);
+    builder.create(&reports).map_err(|source| ProjectError::Io { path: reports, source })
+}
+
+/// Temporary files left by a save that was killed before its rename; harmless, but not worth keeping. Only
+/// called with the lock held, so no other process is writing one.
+fn remove_torn_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".state.json.") && name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::kickoff::Field;
+
+    #[test]
+    fn create_change_reopen_keeps_the_values_and_audits_each_change() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = DataHome::at(tmp.path());
+        let name = ProjectName::parse("acme").expect("name");
+        let mut project = Project::create(&home, &name, false).expect("create");
+        project
+            .change(Some(StageId::KICKOFF), "set-kickoff-field", serde_json::json!({"field": "Customer"}), |s| {
+                Field::Customer.apply(&mut s.kickoff, "Acme Corp")
+            })
+            .expect("io")
+            .expect("valid");
+        let refused = project
+            .change(Some(StageId::KICKOFF), "set-kickoff-field", serde_json::json!({"field": "Tenant"}), |s| {
+                Field::Tenant.apply(&mut s.kickoff, "not a tenant")
+            })
+            .expect("io");
+        assert!(refused.is_err());
+        assert_eq!(project.state().kickoff.tenant, None, "a refused change leaves the state as it was");
+        drop(project);
+
+        let (project, acquired) = Project::open(&home, &name).expect("reopen");
+        assert_eq!(acquired, Acquired::Fresh);
+        assert_eq!(project.state().kickoff.customer, "Acme Corp");
+        let (records, bad) = project.audit().read().expect("audit");
+        assert!(bad.is_empty());
+        let phases: Vec<(String, Phase)> = records.iter().map(|r| (r.action.clone(), r.phase)).collect();
+        assert_eq!(
+            phases,
+            vec![
+                ("create-project".into(), Phase::AboutTo),
+                ("create-project".into(), Phase::Done),
+                ("set-kickoff-field".into(), Phase::AboutTo),
+                ("set-kickoff-field".into(), Phase::Done),
+                ("set-kickoff-field".into(), Phase::AboutTo),
+                ("set-kickoff-field".into(), Phase::Failed),
+            ]
+        );
+        assert_eq!(home.last_project(), Some(name));
+    }
+
+    #[test]
+    fn a_project_is_created_once_and_opened_by_one_process() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = DataHome::at(tmp.path());
+        let name = ProjectName::parse("acme").expect("name");
+        let project = Project::create(&home, &name, false).expect("create");
+        assert!(matches!(Project::create(&home, &name, false), Err(ProjectError::Exists { .. })));
+        assert!(matches!(Project::open(&home, &name), Err(ProjectError::Locked { .. })));
+        drop(project);
+        assert!(Project::open(&home, &name).is_ok());
+        let missing = ProjectName::parse("nope").expect("name");
+        let err = Project::open(&home, &missing).expect_err("missing");
+        assert!(err.to_string().contains("cutover new nope"));
+        assert_eq!(home.list().expect("list"), vec![name]);
+    }
+}

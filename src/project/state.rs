@@ -1,0 +1,198 @@
+//! `state.json`: the project's current state. Written atomically (a temporary file in the same folder, fsynced,
+//! then renamed over the old one, mode 0600), so a crash leaves either the old state or the new, never a mix.
+
+use super::ProjectError;
+use crate::plan::StageId;
+use crate::plan::gating::{self, StageRecord, StageStatus};
+use crate::plan::kickoff::Kickoff;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+/// The version of the `state.json` layout this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectState {
+    pub schema: u32,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    /// A demo project, made by `cutover demo`; it may be recreated without asking.
+    #[serde(default)]
+    pub demo: bool,
+    #[serde(default)]
+    pub kickoff: Kickoff,
+    #[serde(default)]
+    pub stages: BTreeMap<StageId, StageRecord>,
+}
+
+impl ProjectState {
+    pub fn new(name: &str, created_at: DateTime<Utc>, demo: bool) -> Self {
+        ProjectState {
+            schema: SCHEMA_VERSION,
+            name: name.to_owned(),
+            created_at,
+            demo,
+            kickoff: Kickoff::default(),
+            stages: BTreeMap::new(),
+        }
+    }
+
+    pub fn stage(&self, id: StageId) -> Option<&StageRecord> {
+        self.stages.get(&id)
+    }
+
+    pub fn stage_mut(&mut self, id: StageId) -> &mut StageRecord {
+        self.stages.entry(id).or_default()
+    }
+
+    pub fn status(&self, id: StageId) -> StageStatus {
+        gating::stage_status(id.def(), self.stage(id))
+    }
+
+    pub fn is_open(&self, id: StageId) -> bool {
+        gating::is_open(id, |s| self.status(s))
+    }
+}
+
+/// Writes `state` to `path` atomically.
+pub fn save(path: &Path, state: &ProjectState) -> Result<(), ProjectError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".state.json.{}.tmp", std::process::id()));
+    let io = |p: &Path| {
+        let p = p.to_owned();
+        move |source| ProjectError::Io { path: p, source }
+    };
+    let mut json =
+        serde_json::to_vec_pretty(state).map_err(|e| ProjectError::Io { path: path.to_owned(), source: e.into() })?;
+    json.push(b'\n');
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp).map_err(io(&tmp))?;
+    #[cfg(unix)]
+    std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(io(&tmp))?;
+    file.write_all(&json).map_err(io(&tmp))?;
+    file.sync_all().map_err(io(&tmp))?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(io(path))?;
+    // The rename is durable only once the folder itself is synced.
+    #[cfg(unix)]
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
+    Ok(())
+}
+
+/// Reads `state.json`. A file that does not parse is reported with the last good audit record; it is never
+/// replaced or reset here.
+pub fn load(path: &Path, audit: &super::audit::AuditLog) -> Result<ProjectState, ProjectError> {
+    let bytes = std::fs::read(path).map_err(|source| ProjectError::Io { path: path.to_owned(), source })?;
+    let corrupt = |reason: String| ProjectError::CorruptState {
+        path: path.to_owned(),
+        reason,
+        last_audit: audit.last_good().map(|r| r.summary()),
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(corrupt("the file is empty".to_owned()));
+    }
+    // Read the schema first, so that a newer layout is named as such rather than as corruption.
+    #[derive(Deserialize)]
+    struct Schema {
+        schema: u32,
+    }
+    let schema: Schema = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    if schema.schema > SCHEMA_VERSION {
+        return Err(ProjectError::NewerSchema {
+            path: path.to_owned(),
+            found: schema.schema,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::kickoff::Field;
+    use crate::project::audit::{AuditLog, AuditRecord, Phase};
+
+    fn state() -> ProjectState {
+        let mut s = ProjectState::new("acme", DateTime::from_timestamp(1_790_000_000, 0).expect("valid"), false);
+        Field::Customer.apply(&mut s.kickoff, "Acme Corp").expect("valid");
+        Field::Mailboxes.apply(&mut s.kickoff, "42").expect("valid");
+        s
+    }
+
+    #[test]
+    fn save_then_load_gives_the_same_state() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("state.json");
+        let audit = AuditLog::new(dir.path().join("audit.jsonl"));
+        save(&path, &state()).expect("save");
+        assert_eq!(load(&path, &audit).expect("load"), state());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "no temporary file is left behind");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_save_replaces_the_previous_state_whole() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("state.json");
+        let audit = AuditLog::new(dir.path().join("audit.jsonl"));
+        save(&path, &state()).expect("save");
+        let mut next = state();
+        next.kickoff.customer = "Acme International".into();
+        save(&path, &next).expect("save again");
+        assert_eq!(load(&path, &audit).expect("load").kickoff.customer, "Acme International");
+    }
+
+    #[test]
+    fn a_truncated_state_names_the_file_and_the_last_audit_record() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("state.json");
+        let audit = AuditLog::new(dir.path().join("audit.jsonl"));
+        audit
+            .append(&AuditRecord {
+                time: DateTime::from_timestamp(1_790_000_000, 0).expect("valid"),
+                actor: "eng".into(),
+                stage: Some(StageId::KICKOFF),
+                action: "set-kickoff-field".into(),
+                phase: Phase::Done,
+                detail: serde_json::Value::Null,
+            })
+            .expect("append");
+        save(&path, &state()).expect("save");
+        let full = std::fs::read(&path).expect("read");
+        std::fs::write(&path, &full[..full.len() / 2]).expect("truncate");
+        let err = load(&path, &audit).expect_err("truncated state must not load");
+        let msg = err.to_string();
+        assert!(msg.contains(&path.display().to_string()), "{msg}");
+        assert!(msg.contains("set-kickoff-field done"), "{msg}");
+        assert!(msg.contains("Nothing was changed"), "{msg}");
+        assert_eq!(std::fs::read(&path).expect("read").len(), full.len() / 2, "the file is left as it was");
+    }
+
+    #[test]
+    fn an_empty_or_newer_state_is_refused_with_its_reason() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("state.json");
+        let audit = AuditLog::new(dir.path().join("audit.jsonl"));
+        std::fs::write(&path, "").expect("write");
+        assert!(load(&path, &audit).expect_err("empty").to_string().contains("empty"));
+        std::fs::write(&path, r#"{"schema": 99, "name": "x"}"#).expect("write");
+        assert!(matches!(load(&path, &audit), Err(ProjectError::NewerSchema { found: 99, .. })));
+    }
+}
