@@ -1,11 +1,13 @@
 //! cutover: a terminal wizard that runs a cutover migration of an on-premises Exchange Server to Exchange
 //! Online, from the kickoff meeting to the closeout report.
 //!
-//! Data flows one way: a key becomes an [`tui::Action`], the pure [`tui::App::update`] turns it into
+//! Data flows one way: a key becomes a [`tui::Action`], the pure [`tui::App::update`] turns it into
 //! [`runner::Command`]s, the runner carries them out and answers with [`runner::Event`]s, which go through
 //! `update` again; drawing only reads the [`tui::App`].
 
 pub mod cli;
+pub mod logging;
 pub mod plan;
 pub mod project;
+pub mod runner;
 pub mod tui;

@@ -20,7 +20,7 @@ pub fn new(name: &str, tenant: Option<&str>) -> color_eyre::Result<ExitCode> {
             )?
             .wrap_err("--tenant")?;
     }
-    crate::tui::run(project, None)?;
+    crate::tui::run(project, crate::tui::Startup::default())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -28,7 +28,7 @@ pub fn open(name: &str) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = ProjectName::parse(name)?;
     let (project, acquired) = Project::open(&home, &name)?;
-    crate::tui::run(project, lock_notice(&acquired))?;
+    crate::tui::run(project, crate::tui::Startup { banner: None, notice: lock_notice(&acquired) })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -107,7 +107,10 @@ pub fn demo() -> color_eyre::Result<ExitCode> {
         serde_json::json!({ "fields": seed.len() }),
         |s| seed.iter().try_for_each(|(field, value)| field.apply(&mut s.kickoff, value)),
     )??;
-    crate::tui::run(project, Some(crate::tui::strings::DEMO_WITHOUT_SIMULATOR.to_owned()))?;
+    crate::tui::run(
+        project,
+        crate::tui::Startup { banner: Some(crate::tui::strings::DEMO_WITHOUT_SIMULATOR.to_owned()), notice: None },
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,4 +1,96 @@
-//! Every sentence the wizard shows, in one place.
+//! Every sentence the wizard shows, in one place, so wording stays consistent and is easy to review.
+
+use crate::plan::StageId;
+
+pub const APP_NAME: &str = "cutover";
+pub const STAGES_TITLE: &str = "Stages";
+pub const FORM_HEADER: &str = "Kickoff form";
+pub const TASKS_HEADER: &str = "Tasks";
+pub const CHECKS_HEADER: &str = "Checks";
+pub const BUDGET_LABEL: &str = "Budget";
+pub const TENANT_LABEL: &str = "Tenant";
+pub const CUTOVER_LABEL: &str = "Cutover";
+pub const MAILBOXES_LABEL: &str = "Mailboxes";
+pub const NOT_SET: &str = "—";
+pub const REQUIRED_MARK: &str = "*";
+pub const OVERRIDDEN: &str = "overridden";
 
 pub const DEMO_WITHOUT_SIMULATOR: &str =
     "DEMO: the simulator is not built yet, so this demo runs without live services; only stage 1 works.";
+
+pub const FOOTER_STAGES: &str = "↑↓ stage  Enter/Tab open  c checks  ? help  q quit";
+pub const FOOTER_MAIN: &str = "↑↓ move  Enter edit  c checks  o override  Tab stages  ? help  q quit";
+pub const FOOTER_EDIT: &str = "Enter save  Esc cancel  ←→ Home End move  Ctrl-U clear";
+pub const FOOTER_DIALOG: &str = "y quit  n stay";
+pub const FOOTER_HELP: &str = "Esc or ? close help";
+
+pub const HELP_TITLE: &str = " Help ";
+pub const HELP_LINES: &[(&str, &str)] = &[
+    ("↑ ↓  k j", "move within the focused pane"),
+    ("Tab  ← →  h l", "switch between the stages and the stage"),
+    ("Enter", "open a stage; edit the selected field"),
+    ("c", "run the checks of the stage"),
+    ("o", "override the selected failed check, with a written reason"),
+    ("Esc", "cancel an edit or a dialog"),
+    ("?", "this help"),
+    ("q  Ctrl-C", "quit (asks first; everything is already saved)"),
+    ("", ""),
+    ("○ ◐ ✓ ! ✗", "not started, in progress, done, done by override, failed"),
+    ("locked", "a stage opens once the stage before it is done"),
+];
+
+pub const QUIT_TITLE: &str = " Quit ";
+pub const QUIT_QUESTION: &str = "Quit cutover? Everything is saved.";
+
+pub const OVERRIDE_TITLE: &str = " Override a failed check ";
+pub const OVERRIDE_PROMPT: &str =
+    "Write why the project goes on despite this failure. It is kept in the audit log and the closeout report.";
+
+pub const SAVED: &str = "Saved.";
+pub const EDIT_CANCELLED: &str = "Edit cancelled; nothing changed.";
+pub const SELECT_FAILED_CHECK: &str = "Select a failed check to override it.";
+pub const ALREADY_OVERRIDDEN: &str = "This check is already overridden.";
+pub const KICKOFF_TASKS_BY_FORM: &str = "Kickoff tasks are done by filling in the form above.";
+pub const CHECKS_RUN: &str = "Checks run.";
+
+pub fn locked(stage: StageId) -> String {
+    match stage.previous() {
+        Some(prev) => format!("Locked: opens when stage {prev} ({}) is done.", prev.def().title),
+        None => String::new(),
+    }
+}
+
+pub fn not_available(stage: StageId) -> String {
+    format!(
+        "Stage {stage} ({}) is not available yet in this version: its tasks and checks need the Microsoft 365 and source clients.",
+        stage.def().title
+    )
+}
+
+pub fn refused(what: &str, reason: &str) -> String {
+    format!("{what}: {reason}")
+}
+
+pub fn failed(what: &str, error: &str) -> String {
+    format!("Could not save {what}: {error}")
+}
+
+pub fn checked_at(at: &chrono::DateTime<chrono::Utc>) -> String {
+    format!("checked {}", at.format("%Y-%m-%d %H:%M UTC"))
+}
+
+pub fn overridden_by(by: &str, reason: &str) -> String {
+    format!("Overridden by {by}: {reason}")
+}
+
+pub fn budget_line(mailboxes: u32, total: &str) -> String {
+    format!("$300 + $25 × {} = {total}", crate::plan::kickoff::group_thousands(u64::from(mailboxes)))
+}
+
+pub fn budget_summary(mailboxes: u32, total: &str) -> String {
+    format!(
+        "{total} ({} {})",
+        crate::plan::kickoff::group_thousands(u64::from(mailboxes)),
+        MAILBOXES_LABEL.to_lowercase()
+    )
+}

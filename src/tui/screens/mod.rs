@@ -1,0 +1,123 @@
+//! Drawing: a pure function of the [`App`] onto a frame. One file per part of the screen.
+
+mod overlay;
+mod sidebar;
+mod stage;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::app::{App, Focus, Mode, NoticeKind};
+use super::strings;
+use super::theme::Theme;
+use crate::plan::{Outcome, StageStatus};
+
+/// Draws the whole wizard.
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    let area = frame.area();
+    let banner_height = app.banner.as_ref().map_or(0, |b| wrapped_height(b, area.width).min(2));
+    let [banner, title, body, notice, footer] = Layout::vertical([
+        Constraint::Length(banner_height),
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    if let Some(text) = &app.banner {
+        frame.render_widget(Paragraph::new(text.as_str()).style(theme.banner).wrap(Wrap { trim: true }), banner);
+    }
+    draw_title(frame, title, app, theme);
+    let sidebar_width = if area.width >= 120 { 34 } else { 26 };
+    let [side, main] = Layout::horizontal([Constraint::Length(sidebar_width), Constraint::Min(0)]).areas(body);
+    sidebar::draw(frame, side, app, theme);
+    stage::draw(frame, main, app, theme);
+    draw_notice(frame, notice, app, theme);
+    draw_footer(frame, footer, app, theme);
+    overlay::draw(frame, area, app, theme);
+}
+
+fn draw_title(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let stage = app.stage.def();
+    let line = Line::from(vec![
+        Span::styled(format!(" {} ", strings::APP_NAME), theme.title),
+        Span::styled(format!("· {} ", app.state.name), theme.base),
+        Span::styled(format!("· stage {} of 9: {}", stage.id, stage.title), theme.dim),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn draw_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(notice) = &app.notice else { return };
+    let style = if notice.kind == NoticeKind::Error { theme.error } else { theme.base };
+    frame.render_widget(
+        Paragraph::new(Span::styled(format!(" {}", fit(&notice.text, area.width.saturating_sub(1))), style)),
+        area,
+    );
+}
+
+fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let keys = match (&app.mode, app.focus) {
+        (Mode::Editing { .. } | Mode::Overriding { .. }, _) => strings::FOOTER_EDIT,
+        (Mode::ConfirmQuit, _) => strings::FOOTER_DIALOG,
+        (Mode::Help, _) => strings::FOOTER_HELP,
+        (Mode::Normal, Focus::Stages) => strings::FOOTER_STAGES,
+        (Mode::Normal, Focus::Main) => strings::FOOTER_MAIN,
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(format!(" {}", fit(keys, area.width.saturating_sub(1))), theme.key)),
+        area,
+    );
+}
+
+/// How many lines `text` takes when wrapped at `width`.
+fn wrapped_height(text: &str, width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    u16::try_from(text.chars().count().div_ceil(width).max(1)).unwrap_or(u16::MAX)
+}
+
+/// `text` cut to `width` characters, with an ellipsis where it was cut.
+pub(crate) fn fit(text: &str, width: u16) -> String {
+    let width = usize::from(width);
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn stage_glyph(status: StageStatus, theme: &Theme) -> (&'static str, Style) {
+    match status {
+        StageStatus::NotStarted => ("○", theme.dim),
+        StageStatus::InProgress => ("◐", theme.warn),
+        StageStatus::Done => ("✓", theme.pass),
+        StageStatus::Overridden => ("!", theme.warn),
+        StageStatus::Failed => ("✗", theme.fail),
+    }
+}
+
+fn outcome_glyph(outcome: Outcome, overridden: bool, theme: &Theme) -> (&'static str, Style) {
+    match outcome {
+        Outcome::Pass => ("✓", theme.pass),
+        Outcome::Warn => ("!", theme.warn),
+        Outcome::Fail if overridden => ("!", theme.warn),
+        Outcome::Fail => ("✗", theme.fail),
+        Outcome::NotRun => ("○", theme.dim),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_cuts_with_an_ellipsis() {
+        assert_eq!(fit("contoso.onmicrosoft.com", 10), "contoso.o…");
+        assert_eq!(fit("short", 10), "short");
+        assert_eq!(fit("ab", 0), "…");
+    }
+}

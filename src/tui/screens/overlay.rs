@@ -1,0 +1,73 @@
+//! Boxes drawn over the screen: help, the quit question, and the override reason.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::tui::app::{App, Mode};
+use crate::tui::strings;
+use crate::tui::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    match &app.mode {
+        Mode::Help => {
+            let lines: Vec<Line> = strings::HELP_LINES
+                .iter()
+                .map(|(keys, what)| Line::from(vec![Span::styled(format!(" {keys:<14}"), theme.key), Span::raw(*what)]))
+                .collect();
+            let height = u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2;
+            boxed(
+                frame,
+                area,
+                strings::HELP_TITLE,
+                76,
+                height,
+                Paragraph::new(lines).wrap(Wrap { trim: false }),
+                theme,
+            );
+        }
+        Mode::ConfirmQuit => {
+            let text = vec![
+                Line::from(strings::QUIT_QUESTION),
+                Line::from(""),
+                Line::from(Span::styled(strings::FOOTER_DIALOG, theme.key)),
+            ];
+            boxed(frame, area, strings::QUIT_TITLE, 44, 5, Paragraph::new(text).centered(), theme);
+        }
+        Mode::Overriding { stage, check, input, error } => {
+            let def = stage.def().check(check);
+            let evidence = app.state.stage(*stage).and_then(|r| r.checks.get(*check)).map(|r| r.evidence.clone());
+            let width = area.width.saturating_sub(4).min(76);
+            let mut text = vec![
+                Line::from(Span::styled(def.map_or(*check, |d| d.title), theme.header)),
+                Line::from(Span::styled(evidence.unwrap_or_default(), theme.fail)),
+                Line::from(strings::OVERRIDE_PROMPT),
+                input.line(usize::from(width.saturating_sub(4)), theme),
+            ];
+            if let Some(e) = error {
+                text.push(Line::from(Span::styled(e.clone(), theme.error)));
+            }
+            boxed(
+                frame,
+                area,
+                strings::OVERRIDE_TITLE,
+                width,
+                12,
+                Paragraph::new(text).wrap(Wrap { trim: false }),
+                theme,
+            );
+        }
+        Mode::Normal | Mode::Editing { .. } => {}
+    }
+}
+
+fn boxed(frame: &mut Frame, area: Rect, title: &str, width: u16, height: u16, body: Paragraph, theme: &Theme) {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
+    let [rect] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(row);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered().title(Span::styled(title.to_owned(), theme.title)).border_style(theme.border_focused);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    frame.render_widget(body, inner);
+}

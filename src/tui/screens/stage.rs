@@ -1,0 +1,175 @@
+//! The main pane: the selected stage's help, its rows (the kickoff form for stage 1, then tasks and checks
+//! with their last result), and a detail panel for the selected row or the field being edited.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row as TableRow, Wrap};
+
+use super::{fit, outcome_glyph, wrapped_height};
+use crate::plan::kickoff::{Field, format_usd};
+use crate::plan::{Outcome, StageId, StageRecord};
+use crate::tui::app::{App, Focus, Mode, Row, rows};
+use crate::tui::strings;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::table::DataTable;
+
+const LABEL_WIDTH: usize = 16;
+const DETAIL_HEIGHT: u16 = 5;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let def = app.stage.def();
+    let focused = app.focus == Focus::Main;
+    let block = Block::bordered()
+        .title(Span::styled(format!(" {} · {} ", def.id, def.title), theme.title))
+        .border_style(if focused { theme.border_focused } else { theme.border });
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let mut help = vec![Line::from(Span::styled(def.help, theme.dim))];
+    if !app.state.is_open(app.stage) {
+        help.push(Line::from(Span::styled(strings::locked(app.stage), theme.warn)));
+    } else if app.stage != StageId::KICKOFF {
+        help.push(Line::from(Span::styled(strings::not_available(app.stage), theme.warn)));
+    }
+    let help_height: u16 = help.iter().map(|l| wrapped_height(&line_text(l), inner.width)).sum();
+    let [help_area, list_area, detail_area] = Layout::vertical([
+        Constraint::Length(help_height.min(4)),
+        Constraint::Min(1),
+        Constraint::Length(DETAIL_HEIGHT),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(help).wrap(Wrap { trim: true }), help_area);
+
+    let all = rows(app.stage);
+    let selected_row = app.selected_row();
+    let selected = selected_row.and_then(|s| all.iter().position(|r| *r == s));
+    let record = app.state.stage(app.stage);
+    let width = list_area.width;
+    DataTable {
+        len: all.len(),
+        selected,
+        focused,
+        widths: &[Constraint::Min(0)],
+        row: |i| TableRow::new([row_line(all[i], app, record, width, theme)]),
+    }
+    .render(frame, list_area, theme);
+
+    let detail_block = Block::default().borders(Borders::TOP).border_style(theme.border);
+    let detail_inner = detail_block.inner(detail_area);
+    frame.render_widget(detail_block, detail_area);
+    let detail = match &app.mode {
+        Mode::Editing { field, input, error } => {
+            let label = format!("{}: ", field.label());
+            let input_width = usize::from(detail_inner.width).saturating_sub(label.chars().count() + 1);
+            let mut spans = vec![Span::styled(label, theme.header)];
+            spans.extend(input.line(input_width, theme).spans);
+            let below = match error {
+                Some(e) => Span::styled(e.clone(), theme.error),
+                None => Span::styled(field.hint(), theme.dim),
+            };
+            vec![Line::from(spans), Line::from(below)]
+        }
+        _ => detail_lines(app, selected_row, record, theme),
+    };
+    frame.render_widget(Paragraph::new(detail).wrap(Wrap { trim: true }), detail_inner);
+}
+
+fn line_text(line: &Line) -> String {
+    line.spans.iter().map(|s| s.content.as_ref()).collect()
+}
+
+fn row_line<'a>(row: Row, app: &App, record: Option<&StageRecord>, width: u16, theme: &Theme) -> Line<'a> {
+    let k = &app.state.kickoff;
+    match row {
+        Row::Header(title) => Line::from(Span::styled(title, theme.header)),
+        Row::Field(field) => {
+            let mark = if field.required() { strings::REQUIRED_MARK } else { " " };
+            let label = format!("  {:<LABEL_WIDTH$}{mark} ", field.label());
+            let room = width.saturating_sub(u16::try_from(label.chars().count()).unwrap_or(u16::MAX));
+            let value = field.current(k);
+            let value = if value.is_empty() {
+                Span::styled(fit(field.hint(), room), theme.dim)
+            } else {
+                Span::styled(fit(&value, room), theme.base)
+            };
+            Line::from(vec![Span::styled(label, theme.base), value])
+        }
+        Row::Budget => {
+            let label = format!("  {:<LABEL_WIDTH$}  ", strings::BUDGET_LABEL);
+            let value = match (k.mailboxes, k.budget_usd()) {
+                (Some(n), Some(total)) => Span::styled(strings::budget_line(n, &format_usd(total)), theme.title),
+                _ => Span::styled(format!("$300 + $25 per mailbox ({})", Field::Mailboxes.hint()), theme.dim),
+            };
+            Line::from(vec![Span::styled(label, theme.base), value])
+        }
+        Row::Task(i) => {
+            let task = &app.stage.def().tasks[i];
+            let done = if app.stage == StageId::KICKOFF {
+                k.task_done(task.id)
+            } else {
+                record.and_then(|r| r.tasks.get(task.id)).is_some_and(|t| t.status == crate::plan::TaskStatus::Done)
+            };
+            let (glyph, style) = if done { ("✓", theme.pass) } else { ("○", theme.dim) };
+            Line::from(vec![Span::raw("  "), Span::styled(glyph, style), Span::raw(" "), Span::raw(task.title)])
+        }
+        Row::Check(i) => {
+            let check = &app.stage.def().checks[i];
+            let outcome = record.map_or(Outcome::NotRun, |r| r.outcome(check.id));
+            let overridden = record.and_then(|r| r.active_override(check.id)).is_some();
+            let (glyph, style) = outcome_glyph(outcome, overridden, theme);
+            let label = if overridden { strings::OVERRIDDEN.to_uppercase() } else { outcome.label().to_owned() };
+            let head = format!("  {glyph} {label:<10} {}", check.title);
+            let mut spans = vec![
+                Span::raw("  "),
+                Span::styled(glyph, style),
+                Span::raw(" "),
+                Span::styled(format!("{label:<10} "), style),
+                Span::raw(check.title),
+            ];
+            let room = width.saturating_sub(u16::try_from(head.chars().count() + 2).unwrap_or(u16::MAX));
+            if let Some(result) = record.and_then(|r| r.checks.get(check.id)).filter(|_| room > 20) {
+                spans.push(Span::styled(format!("  {}", fit(&result.evidence, room)), theme.dim));
+            }
+            Line::from(spans)
+        }
+    }
+}
+
+fn detail_lines(app: &App, row: Option<Row>, record: Option<&StageRecord>, theme: &Theme) -> Vec<Line<'static>> {
+    match row {
+        Some(Row::Field(field)) => {
+            let need = if field.required() { "required" } else { "optional" };
+            vec![
+                Line::from(vec![
+                    Span::styled(field.label(), theme.header),
+                    Span::styled(format!(" ({need})"), theme.dim),
+                ]),
+                Line::from(Span::styled(field.hint(), theme.dim)),
+            ]
+        }
+        Some(Row::Task(i)) => {
+            let task = &app.stage.def().tasks[i];
+            vec![Line::from(Span::styled(task.title, theme.header)), Line::from(Span::styled(task.help, theme.dim))]
+        }
+        Some(Row::Check(i)) => {
+            let check = &app.stage.def().checks[i];
+            // Evidence first: at 80x24 the panel has four lines and the evidence is what the engineer acts on.
+            let result = record.and_then(|r| r.checks.get(check.id));
+            let mut title = vec![Span::styled(check.title, theme.header)];
+            if let Some(result) = result {
+                title.push(Span::styled(format!(" ({})", strings::checked_at(&result.at)), theme.dim));
+            }
+            let mut lines = vec![Line::from(title)];
+            if let Some(result) = result {
+                lines.push(Line::from(Span::raw(result.evidence.clone())));
+            }
+            if let Some(o) = record.and_then(|r| r.active_override(check.id)) {
+                lines.push(Line::from(Span::styled(strings::overridden_by(&o.by, &o.reason), theme.warn)));
+            }
+            lines.push(Line::from(Span::styled(check.help, theme.dim)));
+            lines
+        }
+        Some(Row::Header(_) | Row::Budget) | None => Vec::new(),
+    }
+}

@@ -1,0 +1,93 @@
+//! The command line, run as a process: help, version, honest refusals, status, and a clear error for a
+//! damaged project.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn cutover(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cutover")).args(args).env("CUTOVER_HOME", home).output().expect("run cutover")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_lists_the_subcommands_and_version_prints() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let help = text(&cutover(home.path(), &["--help"]).stdout);
+    for sub in ["new", "open", "list", "demo", "sim", "status"] {
+        assert!(help.lines().any(|l| l.trim_start().starts_with(sub)), "{sub} missing from:\n{help}");
+    }
+    let version = cutover(home.path(), &["--version"]);
+    assert!(version.status.success());
+    assert_eq!(text(&version.stdout).trim(), format!("cutover {}", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn a_subcommand_not_built_yet_says_so_and_fails() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = cutover(home.path(), &["sim"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not available yet"));
+}
+
+#[test]
+fn list_and_status_without_projects_name_the_fix() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = cutover(home.path(), &["list"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("cutover new NAME"));
+    let out = cutover(home.path(), &["status"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--project NAME"));
+    let out = cutover(home.path(), &["open", "../etc"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("is not allowed"));
+}
+
+fn seed_project(home: &Path) {
+    let home = cutover::project::DataHome::at(home);
+    let name = cutover::project::ProjectName::parse("acme").expect("name");
+    let mut project = cutover::project::Project::create(&home, &name, false).expect("create");
+    project
+        .change(None, "set-kickoff-field", serde_json::json!({"field": "Mailboxes"}), |s| {
+            cutover::plan::kickoff::Field::Mailboxes.apply(&mut s.kickoff, "120")
+        })
+        .expect("io")
+        .expect("valid");
+}
+
+#[test]
+fn status_reports_every_stage_as_text_and_json() {
+    let home = tempfile::tempdir().expect("temp dir");
+    seed_project(home.path());
+    let out = cutover(home.path(), &["status", "--project", "acme"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("1. Kickoff") && stdout.contains("9. Post-migration"), "{stdout}");
+    let out = cutover(home.path(), &["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(json["project"], "acme");
+    assert_eq!(json["stages"].as_array().map(Vec::len), Some(9));
+    assert_eq!(json["stages"][1]["open"], false);
+}
+
+#[test]
+fn a_corrupted_state_names_the_file_and_changes_nothing() {
+    let home = tempfile::tempdir().expect("temp dir");
+    seed_project(home.path());
+    let state = home.path().join("projects/acme/state.json");
+    let full = std::fs::read(&state).expect("read");
+    std::fs::write(&state, &full[..full.len() - 20]).expect("truncate");
+    for args in [&["status", "--project", "acme"][..], &["open", "acme"][..]] {
+        let out = cutover(home.path(), args);
+        assert!(!out.status.success());
+        let err = text(&out.stderr);
+        assert!(err.contains("state.json cannot be read"), "{err}");
+        assert!(err.contains("set-kickoff-field done"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert_eq!(std::fs::read(&state).expect("read").len(), full.len() - 20, "the damaged file is left for recovery");
+    assert!(!home.path().join("projects/acme/cutover.lock").exists(), "a refused open releases its lock");
+}

@@ -1,0 +1,151 @@
+//! End to end: the real `cutover` binary in a pseudo-terminal. Keys go in, the screen comes out through a vt100
+//! parser fed by its own thread; every wait is for a screen condition, bounded in time.
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ROWS: u16 = 24;
+const COLS: u16 = 80;
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Session {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    /// Kept open for the child's lifetime: closing the master hangs up the terminal.
+    _master: Box<dyn MasterPty + Send>,
+}
+
+impl Session {
+    fn start(home: &Path, args: &[&str]) -> Session {
+        let pty = native_pty_system()
+            .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
+            .expect("open a pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_cutover"));
+        cmd.args(args);
+        cmd.env("CUTOVER_HOME", home);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("NO_COLOR", "1");
+        let child = pty.slave.spawn_command(cmd).expect("spawn cutover");
+        drop(pty.slave);
+        let rows = NonZeroU16::new(ROWS).expect("rows");
+        let cols = NonZeroU16::new(COLS).expect("cols");
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let mut reader = pty.master.try_clone_reader().expect("pty reader");
+        let feed = Arc::clone(&screen);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                feed.lock().expect("screen lock").process(&buf[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().expect("pty writer");
+        Session { screen, writer, child, _master: pty.master }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().expect("screen lock").screen().contents()
+    }
+
+    fn wait_for(&self, what: &str) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if self.text().contains(what) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("waited {WAIT:?} for {what:?}; the screen shows:\n{}", self.text());
+    }
+
+    fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).expect("write keys");
+        self.writer.flush().expect("flush keys");
+    }
+
+    /// Edits the selected field: Enter, clear, type, Enter; then waits for the value on screen.
+    fn fill(&mut self, value: &str, shown_as: &str) {
+        self.keys("\r\x15");
+        self.keys(value);
+        self.keys("\r");
+        self.wait_for(shown_as);
+    }
+
+    fn quit(mut self) {
+        self.keys("q");
+        self.wait_for("Quit cutover?");
+        self.keys("y");
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.child.try_wait().expect("child status") {
+                Some(status) => {
+                    assert!(status.success(), "cutover exited with {status:?}");
+                    return;
+                }
+                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+                None => panic!("cutover did not exit after quitting; screen:\n{}", self.text()),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_kickoff_filled_with_keys_is_kept_across_a_restart() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut s = Session::start(home.path(), &["new", "acme"]);
+    s.wait_for("Kickoff form");
+    s.fill("Acme Corp", "Acme Corp");
+    s.fill("Pat Partner", "Pat Partner");
+    s.fill("pat@partner.example", "pat@partner.example");
+    s.keys("j");
+    s.fill("Chris Client", "Chris Client");
+    s.fill("chris@acme.example", "chris@acme.example");
+    s.keys("j");
+    // A wrong tenant is refused with the fix, and nothing typed is lost.
+    s.keys("\r\x15contoso\r");
+    s.wait_for("tenant 'contoso' is neither");
+    s.keys("\x15acme.onmicrosoft.com\r");
+    s.wait_for(" acme.onmicrosoft.com");
+    s.fill("acme.example", "acme.example");
+    s.fill("2027-01-15 18:00 Europe/Berlin", "2027-01-15 18:00 Europe/Berlin");
+    s.fill("120", "$3,300");
+    s.wait_for("= $3,300");
+    s.wait_for("✓ 1 Kickoff");
+    s.quit();
+
+    let state = std::fs::read_to_string(home.path().join("projects/acme/state.json")).expect("state.json");
+    assert!(state.contains("\"customer\": \"Acme Corp\""), "{state}");
+    let audit = std::fs::read_to_string(home.path().join("projects/acme/audit.jsonl")).expect("audit.jsonl");
+    assert!(audit.lines().filter(|l| l.contains("set-kickoff-field") && l.contains("\"done\"")).count() >= 9);
+
+    let s = Session::start(home.path(), &["open", "acme"]);
+    s.wait_for("Acme Corp");
+    s.wait_for("chris@acme.example");
+    s.wait_for(" acme.onmicrosoft.com");
+    s.wait_for("$3,300");
+    s.wait_for("✓ 1 Kickoff");
+    s.quit();
+}
+
+#[test]
+fn a_second_cutover_on_the_same_project_is_told_who_holds_it() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let s = Session::start(home.path(), &["new", "acme"]);
+    s.wait_for("Kickoff form");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["open", "acme"])
+        .env("CUTOVER_HOME", home.path())
+        .output()
+        .expect("run cutover");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("open in another cutover") && err.contains("pid"), "{err}");
+    s.quit();
+}

@@ -1,0 +1,107 @@
+//! Snapshot tests of the wizard's screens, drawn on ratatui's `TestBackend` at 80x24 and 200x50.
+
+use chrono::DateTime;
+use cutover::plan::kickoff::Field;
+use cutover::plan::{CheckResult, Outcome, Override, StageId};
+use cutover::project::ProjectState;
+use cutover::tui::app::{Action, Focus, Msg};
+use cutover::tui::{App, Theme, draw};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn at() -> DateTime<chrono::Utc> {
+    DateTime::from_timestamp(1_790_000_000, 0).expect("valid timestamp")
+}
+
+fn filled_state() -> ProjectState {
+    let mut state = ProjectState::new("acme", at(), false);
+    for (field, value) in [
+        (Field::Customer, "Acme Corp"),
+        (Field::PartnerName, "Pat Partner"),
+        (Field::PartnerEmail, "pat@partner.example"),
+        (Field::ClientName, "Chris Client"),
+        (Field::ClientEmail, "chris@acme.example"),
+        (Field::Tenant, "acme.onmicrosoft.com"),
+        (Field::Domains, "acme.example, acme.co.uk"),
+        (Field::Cutover, "2027-01-15 18:00 Europe/Berlin"),
+        (Field::Mailboxes, "2500"),
+    ] {
+        field.apply(&mut state.kickoff, value).expect("valid kickoff value");
+    }
+    for (id, result) in cutover::plan::kickoff::run_checks(&state.kickoff, at()) {
+        state.stage_mut(StageId::KICKOFF).checks.insert(id.to_owned(), result);
+    }
+    state
+}
+
+fn render(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal.draw(|frame| draw(frame, app, &Theme::new(false))).expect("draw");
+    terminal.backend().to_string()
+}
+
+#[test]
+fn a_new_project_at_80x24() {
+    let app = App::new(ProjectState::new("acme", at(), false), None);
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn a_filled_kickoff_with_a_failed_limit_at_80x24() {
+    let mut app = App::new(filled_state(), None);
+    for _ in 0..20 {
+        app.update(Msg::Action(Action::MoveDown));
+    }
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn a_filled_kickoff_at_200x50() {
+    let app = App::new(filled_state(), None);
+    insta::assert_snapshot!(render(&app, 200, 50));
+}
+
+#[test]
+fn an_overridden_check_and_the_next_stage_at_200x50() {
+    let mut state = filled_state();
+    state.stage_mut(StageId::KICKOFF).overrides.insert(
+        "cutover-limits".into(),
+        Override { reason: "customer accepts two migration waves".into(), by: "pat".into(), at: at() },
+    );
+    state
+        .stage_mut(StageId::SOURCE)
+        .checks
+        .insert("ews".into(), CheckResult::new(Outcome::Pass, "Exchange 2016 CU23", at()));
+    let mut app = App::new(state, None);
+    app.focus = Focus::Stages;
+    app.update(Msg::Action(Action::MoveDown));
+    insta::assert_snapshot!(render(&app, 200, 50));
+}
+
+#[test]
+fn editing_a_field_with_an_error_at_80x24() {
+    let mut app = App::new(ProjectState::new("acme", at(), false), None);
+    for _ in 0..7 {
+        app.update(Msg::Action(Action::MoveDown));
+    }
+    app.update(Msg::Action(Action::Activate));
+    for c in "contoso".chars() {
+        app.update(Msg::Action(Action::Edit(cutover::tui::widgets::input::EditKey::Char(c))));
+    }
+    app.update(Msg::Action(Action::Activate));
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn the_help_overlay_at_80x24_and_200x50() {
+    let mut app = App::new(filled_state(), None);
+    app.update(Msg::Action(Action::ToggleHelp));
+    insta::assert_snapshot!("help_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("help_200x50", render(&app, 200, 50));
+}
+
+#[test]
+fn the_demo_banner_at_80x24() {
+    let app = App::new(filled_state(), Some(cutover::tui::strings::DEMO_WITHOUT_SIMULATOR.to_owned()));
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
