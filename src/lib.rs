@@ -6,6 +6,7 @@
 //! `update` again; drawing only reads the [`tui::App`].
 
 pub mod cli;
+pub mod inventory;
 pub mod logging;
 pub mod plan;
 pub mod project;

@@ -91,3 +91,29 @@ fn a_corrupted_state_names_the_file_and_changes_nothing() {
     assert_eq!(std::fs::read(&state).expect("read").len(), full.len() - 20, "the damaged file is left for recovery");
     assert!(!home.path().join("projects/acme/cutover.lock").exists(), "a refused open releases its lock");
 }
+
+#[test]
+fn import_inventory_reports_rejected_rows_and_keeps_good_ones() {
+    let home = tempfile::tempdir().expect("temp dir");
+    seed_project(home.path());
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/inventory-typical.csv");
+    let out = cutover(home.path(), &["import", "inventory", sample.to_str().expect("utf-8 path"), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(json["mailboxes"], 120);
+    assert_eq!(json["rejected"].as_array().map(Vec::len), Some(0));
+
+    let bad = home.path().join("semicolons.csv");
+    std::fs::write(&bad, "\u{feff}PrimarySmtpAddress;TotalItemSize\r\nceo@contoso.example;\"1,5 GB (1.610.612.736 bytes)\"\r\nbroken;12\r\n")
+        .expect("write");
+    let out = cutover(home.path(), &["import", "inventory", bad.to_str().expect("utf-8 path"), "--project", "acme"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("1 changed"), "{stdout}");
+    assert!(stdout.contains("119 removed"), "{stdout}");
+    assert!(text(&out.stderr).contains("semicolons.csv: line 3: PrimarySmtpAddress"), "{}", text(&out.stderr));
+
+    let out = cutover(home.path(), &["import", "inventory", "/nonexistent/inventory.csv", "--project", "acme"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("cannot open /nonexistent/inventory.csv"), "{}", text(&out.stderr));
+}

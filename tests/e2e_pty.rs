@@ -149,3 +149,47 @@ fn a_second_cutover_on_the_same_project_is_told_who_holds_it() {
     assert!(err.contains("open in another cutover") && err.contains("pid"), "{err}");
     s.quit();
 }
+
+#[test]
+fn the_inventory_is_imported_in_stage_2_and_high_risk_mailboxes_are_flagged() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut s = Session::start(home.path(), &["new", "acme", "--tenant", "acme.onmicrosoft.com"]);
+    s.wait_for("Kickoff form");
+    s.fill("Acme Corp", "Acme Corp");
+    s.fill("Pat Partner", "Pat Partner");
+    s.fill("pat@partner.example", "pat@partner.example");
+    s.keys("j");
+    s.fill("Chris Client", "Chris Client");
+    s.fill("chris@acme.example", "chris@acme.example");
+    s.keys("jj");
+    s.fill("contoso.example", "contoso.example");
+    s.fill("2027-01-15 18:00 Europe/Berlin", "Europe/Berlin");
+    s.fill("120", "$3,300");
+    s.wait_for("✓ 1 Kickoff");
+
+    s.keys("\tj\r");
+    s.wait_for("2 · Source health check");
+    s.keys("i");
+    s.wait_for("Path of the CSV");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/inventory-typical.csv");
+    s.keys(&format!("{}\r", sample.display()));
+    s.wait_for("Inventory import");
+    s.wait_for("first import");
+    s.keys("\x1b");
+    s.wait_for("✓ Import the mailbox inventory");
+    s.wait_for("✗ 2 Source health check");
+    s.keys("m");
+    s.wait_for("Mailboxes · 120 of 120");
+    s.keys("f");
+    s.wait_for("6 of 120 · filter high-risk");
+    s.wait_for("over limit");
+    s.wait_for("hidden");
+    s.keys("v");
+    s.wait_for("★✗ Sales Records");
+    s.quit();
+
+    let state = std::fs::read_to_string(home.path().join("projects/acme/state.json")).expect("state.json");
+    let state: serde_json::Value = serde_json::from_str(&state).expect("json");
+    assert_eq!(state["vips"], serde_json::json!(["sales.records@contoso.example"]));
+    assert_eq!(state["inventory"]["mailboxes"].as_array().map(Vec::len), Some(120));
+}

@@ -105,3 +105,56 @@ fn the_demo_banner_at_80x24() {
     let app = App::new(filled_state(), Some(cutover::tui::strings::DEMO_WITHOUT_SIMULATOR.to_owned()));
     insta::assert_snapshot!(render(&app, 80, 24));
 }
+
+fn with_sample_inventory() -> App {
+    let mut state = filled_state();
+    cutover::plan::kickoff::Field::Mailboxes.apply(&mut state.kickoff, "120").expect("valid");
+    for (id, result) in cutover::plan::kickoff::run_checks(&state.kickoff, at()) {
+        state.stage_mut(StageId::KICKOFF).checks.insert(id.to_owned(), result);
+    }
+    let bytes = include_bytes!("../assets/samples/inventory-typical.csv");
+    let parsed = cutover::inventory::csv::parse(bytes).expect("sample parses");
+    state.inventory = Some(cutover::inventory::Inventory {
+        imported_at: at(),
+        file_name: "inventory-typical.csv".into(),
+        mailboxes: parsed.mailboxes,
+    });
+    state.vips.insert("ceo@contoso.example".into());
+    cutover::plan::source::Setting::UploadBandwidth.apply(&mut state.source, "100").expect("valid");
+    let results = cutover::plan::source::run_inventory_checks(
+        state.inventory.as_ref(),
+        &state.vips,
+        &state.source,
+        state.kickoff.mailboxes,
+        at(),
+    );
+    for (id, result) in results {
+        state.stage_mut(StageId::SOURCE).checks.insert(id.to_owned(), result);
+    }
+    let mut app = App::new(state, None);
+    app.focus = Focus::Stages;
+    app.update(Msg::Action(Action::MoveDown));
+    app.focus = Focus::Main;
+    app
+}
+
+#[test]
+fn stage_2_with_an_inventory_at_80x24_and_200x50() {
+    let mut app = with_sample_inventory();
+    for _ in 0..6 {
+        app.update(Msg::Action(Action::MoveDown));
+    }
+    insta::assert_snapshot!("stage2_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("stage2_200x50", render(&app, 200, 50));
+}
+
+#[test]
+fn the_120_mailbox_table_with_flags_at_80x24_and_200x50() {
+    let mut app = with_sample_inventory();
+    app.update(Msg::Action(Action::OpenMailboxes));
+    app.update(Msg::Action(Action::MoveDown));
+    insta::assert_snapshot!("mailboxes_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("mailboxes_200x50", render(&app, 200, 50));
+    app.update(Msg::Action(Action::NextFilter));
+    insta::assert_snapshot!("mailboxes_high_risk_200x50", render(&app, 200, 50));
+}

@@ -1,10 +1,13 @@
 //! The command line: argument parsing and dispatch. Headless subcommands print text, or one JSON document with
 //! `--json`; errors go to stderr with a non-zero exit code and a message that names the fix.
 
+mod import;
 mod projects;
 mod status;
 
+use crate::project::{DataHome, ProjectName};
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -51,6 +54,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Import data into a project
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
     /// Show where every stage of a project stands
     Status {
         /// Defaults to the project opened last
@@ -59,6 +67,31 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportWhat {
+    /// The mailbox inventory CSV written by assets/Get-CutoverInventory.ps1
+    Inventory {
+        file: PathBuf,
+        /// Defaults to the project opened last
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The project named on the command line, else the one opened last.
+fn project_name(home: &DataHome, given: Option<&str>) -> color_eyre::Result<ProjectName> {
+    match given {
+        Some(name) => Ok(ProjectName::parse(name)?),
+        None => home.last_project().ok_or_else(|| {
+            color_eyre::eyre::eyre!(
+                "no project has been opened yet; name one with --project NAME (`cutover list` shows them)"
+            )
+        }),
+    }
 }
 
 /// Parses the command line and runs it.
@@ -81,6 +114,9 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::List { json }) => projects::list(json),
         Some(Command::Demo { .. }) => projects::demo(),
         Some(Command::Sim { .. }) => Ok(not_available("sim", "the simulator")),
+        Some(Command::Import { what: ImportWhat::Inventory { file, project, json } }) => {
+            import::inventory(&file, project.as_deref(), json)
+        }
         Some(Command::Status { project, json }) => status::run(project.as_deref(), json),
     }
 }

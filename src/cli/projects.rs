@@ -3,6 +3,7 @@
 use crate::plan::StageId;
 use crate::plan::kickoff::Field;
 use crate::project::{Acquired, DataHome, Project, ProjectError, ProjectName};
+use crate::runner;
 use color_eyre::eyre::WrapErr;
 use std::process::ExitCode;
 
@@ -101,12 +102,15 @@ pub fn demo() -> color_eyre::Result<ExitCode> {
         (Field::Tenant, "contoso.onmicrosoft.com"),
         (Field::Domains, "contoso.example"),
     ];
-    project.change(
-        Some(StageId::KICKOFF),
-        "seed-demo-kickoff",
-        serde_json::json!({ "fields": seed.len() }),
-        |s| seed.iter().try_for_each(|(field, value)| field.apply(&mut s.kickoff, value)),
-    )??;
+    // Through the runner, like keys in the form: each value is audited and the kickoff checks run.
+    for (field, value) in seed {
+        let command = runner::Command::SetKickoffField { field, value: value.to_owned() };
+        if let runner::Event::Refused { reason, .. } | runner::Event::Failed { error: reason, .. } =
+            runner::execute(&mut project, command)
+        {
+            color_eyre::eyre::bail!("seeding the demo's {}: {reason}", field.label());
+        }
+    }
     crate::tui::run(
         project,
         crate::tui::Startup { banner: Some(crate::tui::strings::DEMO_WITHOUT_SIMULATOR.to_owned()), notice: None },

@@ -21,8 +21,14 @@ pub const PER_MAILBOX_USD: u64 = 25;
 #[error("{0}")]
 pub struct ValidationError(String);
 
+impl ValidationError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        ValidationError(msg.into())
+    }
+}
+
 fn invalid(msg: impl Into<String>) -> ValidationError {
-    ValidationError(msg.into())
+    ValidationError::new(msg)
 }
 
 /// A person the project talks to.

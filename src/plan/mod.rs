@@ -4,6 +4,7 @@
 pub mod check;
 pub mod gating;
 pub mod kickoff;
+pub mod source;
 pub mod stages;
 
 pub use check::{CheckResult, Outcome, Override};

@@ -171,6 +171,11 @@ pub static PLAN: [StageDef; 9] = [
             ),
             check("ews", "EWS reachable", "Exchange Web Services answers and reports the server version."),
             check(
+                "mailbox-count",
+                "Mailbox count within limits",
+                "The mailboxes that will migrate against the cutover limits (2,000 at most, 150 advised) and the kickoff estimate.",
+            ),
+            check(
                 "high-risk",
                 "High-risk users flagged",
                 "Mailboxes of 50 GB or more, Recoverable Items of 30 GB or more, VIPs and hidden mailboxes.",

@@ -2,12 +2,14 @@
 //! then renamed over the old one, mode 0600), so a crash leaves either the old state or the new, never a mix.
 
 use super::ProjectError;
+use crate::inventory::Inventory;
 use crate::plan::StageId;
 use crate::plan::gating::{self, StageRecord, StageStatus};
 use crate::plan::kickoff::Kickoff;
+use crate::plan::source::SourceSettings;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -26,6 +28,14 @@ pub struct ProjectState {
     pub kickoff: Kickoff,
     #[serde(default)]
     pub stages: BTreeMap<StageId, StageRecord>,
+    /// The source mailboxes, from the last inventory import.
+    #[serde(default)]
+    pub inventory: Option<Inventory>,
+    /// VIP mailboxes by primary SMTP address (lowercase); kept apart so a re-import keeps them.
+    #[serde(default)]
+    pub vips: BTreeSet<String>,
+    #[serde(default)]
+    pub source: SourceSettings,
 }
 
 impl ProjectState {
@@ -37,6 +47,9 @@ impl ProjectState {
             demo,
             kickoff: Kickoff::default(),
             stages: BTreeMap::new(),
+            inventory: None,
+            vips: BTreeSet::new(),
+            source: SourceSettings::default(),
         }
     }
 

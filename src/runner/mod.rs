@@ -1,10 +1,16 @@
 //! The runner: carries out the wizard's [`Command`]s and answers with [`Event`]s. It owns the open project, so
 //! every change goes through [`Project::change`] (audited before and after) in the order the commands came.
 
+mod import;
+
+pub use import::{ImportReport, MAX_INVENTORY_BYTES};
+
 use crate::plan::kickoff::{self, Field};
-use crate::plan::{Outcome, Override, StageId};
+use crate::plan::source::{self, Setting};
+use crate::plan::{CheckResult, Outcome, Override, StageId};
 use crate::project::{Project, ProjectState, audit};
 use chrono::Utc;
+use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 /// Shortest override reason accepted: a few words, not a keystroke.
@@ -19,6 +25,12 @@ pub enum Command {
     RunChecks { stage: StageId },
     /// Go on despite a failed check, for a written reason.
     Override { stage: StageId, check: String, reason: String },
+    /// Import the mailbox inventory CSV; rows that fail are reported, good rows kept.
+    ImportInventory { path: PathBuf },
+    /// Mark or unmark a mailbox (by primary SMTP address) as a VIP.
+    SetVip { key: String, vip: bool },
+    /// Store a stage-2 setting (validated again here) and re-run the inventory checks.
+    SetSetting { setting: Setting, value: String },
 }
 
 /// What happened.
@@ -32,6 +44,8 @@ pub enum Event {
     Failed { what: String, error: String },
     /// The work asked for is not built in this version.
     NotAvailable { stage: StageId },
+    /// An inventory was imported; the new state comes with it.
+    InventoryImported { state: Box<ProjectState>, report: Box<ImportReport> },
 }
 
 /// Where to look when the runner stops on its own.
@@ -85,10 +99,14 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
             });
             outcome(project, field.label(), result)
         }
-        Command::RunChecks { stage } if stage == StageId::KICKOFF => {
+        Command::RunChecks { stage } if stage == StageId::KICKOFF || stage == StageId::SOURCE => {
             let detail = serde_json::json!({ "stage": stage.number() });
             let result = project.change(Some(stage), "run-checks", detail, |state| {
-                record_kickoff_checks(state);
+                if stage == StageId::KICKOFF {
+                    record_kickoff_checks(state);
+                } else {
+                    record_inventory_checks(state);
+                }
                 Ok::<(), std::convert::Infallible>(())
             });
             outcome(project, "checks", result)
@@ -119,13 +137,64 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
             });
             outcome(project, &what, result)
         }
+        Command::ImportInventory { path } => import::run(project, &path),
+        Command::SetVip { key, vip } => {
+            let key = key.to_ascii_lowercase();
+            let known = project.state().inventory.as_ref().is_some_and(|i| i.mailboxes.iter().any(|m| m.key() == key));
+            if !known {
+                return Event::Refused { what: "VIP".to_owned(), reason: format!("{key} is not in the inventory") };
+            }
+            let detail = serde_json::json!({ "mailbox": key, "vip": vip });
+            let result = project.change(Some(StageId::SOURCE), "mark-vip", detail, |state| {
+                if vip {
+                    state.vips.insert(key);
+                } else {
+                    state.vips.remove(&key);
+                }
+                let count = state.vips.len();
+                let task = crate::plan::TaskRecord {
+                    status: crate::plan::TaskStatus::Done,
+                    detail: format!("{count} VIP mailbox(es) marked"),
+                    at: Utc::now(),
+                };
+                state.stage_mut(StageId::SOURCE).tasks.insert("mark-vips".to_owned(), task);
+                record_inventory_checks(state);
+                Ok::<(), std::convert::Infallible>(())
+            });
+            outcome(project, "VIP", result)
+        }
+        Command::SetSetting { setting, value } => {
+            let detail = serde_json::json!({ "setting": setting, "value": value });
+            let result = project.change(Some(StageId::SOURCE), "set-source-setting", detail, |state| {
+                setting.apply(&mut state.source, &value)?;
+                record_inventory_checks(state);
+                Ok::<(), kickoff::ValidationError>(())
+            });
+            outcome(project, setting.label(), result)
+        }
     }
 }
 
 /// The kickoff checks are pure and cheap, so they are re-run with every kickoff change.
 fn record_kickoff_checks(state: &mut ProjectState) {
     let results = kickoff::run_checks(&state.kickoff, Utc::now());
-    let record = state.stage_mut(StageId::KICKOFF);
+    record_checks(state, StageId::KICKOFF, results);
+}
+
+/// Likewise the stage-2 checks that read only the inventory, with every inventory, VIP or setting change.
+fn record_inventory_checks(state: &mut ProjectState) {
+    let results = source::run_inventory_checks(
+        state.inventory.as_ref(),
+        &state.vips,
+        &state.source,
+        state.kickoff.mailboxes,
+        Utc::now(),
+    );
+    record_checks(state, StageId::SOURCE, results);
+}
+
+fn record_checks(state: &mut ProjectState, stage: StageId, results: Vec<(&'static str, CheckResult)>) {
+    let record = state.stage_mut(stage);
     for (id, result) in results {
         record.checks.insert(id.to_owned(), result);
     }
@@ -201,8 +270,77 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut p = project(dir.path());
         assert_eq!(
-            execute(&mut p, Command::RunChecks { stage: StageId::SOURCE }),
-            Event::NotAvailable { stage: StageId::SOURCE }
+            execute(&mut p, Command::RunChecks { stage: StageId::USERS }),
+            Event::NotAvailable { stage: StageId::USERS }
         );
+    }
+
+    fn sample() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/inventory-typical.csv")
+    }
+
+    #[test]
+    fn an_import_stores_the_mailboxes_runs_the_checks_and_audits_the_rejected_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = project(dir.path());
+        let event = execute(&mut p, Command::ImportInventory { path: sample() });
+        let Event::InventoryImported { state, report } = event else { panic!("expected an import, got {event:?}") };
+        assert_eq!(report.mailboxes, 120);
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        assert_eq!(state.inventory.as_ref().map(|i| i.mailboxes.len()), Some(120));
+        let stage = state.stage(StageId::SOURCE).expect("stage 2 record");
+        assert_eq!(stage.outcome("high-risk"), Outcome::Fail, "two hidden mailboxes and one over 100 GB");
+        assert_eq!(stage.outcome("mailbox-count"), Outcome::Pass, "118 visible mailboxes, no kickoff estimate");
+        assert!(stage.tasks.contains_key("import-inventory"));
+
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, "PrimarySmtpAddress,TotalItemSize\nceo@contoso.example,huge\nnew@contoso.example,10\n")
+            .expect("write");
+        let event = execute(&mut p, Command::ImportInventory { path: bad });
+        let Event::InventoryImported { state, report } = event else { panic!("expected an import, got {event:?}") };
+        assert_eq!(report.rejected.len(), 1);
+        assert_eq!(report.rejected[0].line, 2);
+        assert_eq!(report.diff.kept_from_previous, vec!["ceo@contoso.example"]);
+        assert_eq!(report.diff.added, vec!["new@contoso.example"]);
+        assert_eq!(state.inventory.as_ref().map(|i| i.mailboxes.len()), Some(2));
+        let (records, _) = p.audit().read().expect("audit");
+        let last = records.last().expect("a record");
+        assert_eq!(last.action, "import-inventory");
+        assert_eq!(last.detail["rejected"][0]["line"], 2);
+    }
+
+    #[test]
+    fn an_unreadable_file_is_refused_and_changes_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = project(dir.path());
+        let before = p.state().clone();
+        let missing = dir.path().join("nope.csv");
+        let event = execute(&mut p, Command::ImportInventory { path: missing });
+        assert!(matches!(&event, Event::Refused { reason, .. } if reason.contains("nope.csv")), "{event:?}");
+        let empty = dir.path().join("empty.csv");
+        std::fs::write(&empty, "").expect("write");
+        assert!(matches!(execute(&mut p, Command::ImportInventory { path: empty }), Event::Refused { .. }));
+        assert_eq!(p.state(), &before);
+    }
+
+    #[test]
+    fn vips_and_settings_are_saved_and_rerun_the_checks() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = project(dir.path());
+        execute(&mut p, Command::ImportInventory { path: sample() });
+        let event = execute(&mut p, Command::SetVip { key: "CEO@contoso.example".into(), vip: true });
+        let Event::StateChanged(state) = event else { panic!("expected a state change, got {event:?}") };
+        assert!(state.vips.contains("ceo@contoso.example"));
+        let risk = &state.stage(StageId::SOURCE).expect("record").checks["high-risk"];
+        assert!(risk.evidence.contains("ceo@contoso.example (VIP)"), "{}", risk.evidence);
+        let unknown = execute(&mut p, Command::SetVip { key: "nobody@contoso.example".into(), vip: true });
+        assert!(matches!(unknown, Event::Refused { .. }));
+        let event = execute(&mut p, Command::SetSetting { setting: Setting::UploadBandwidth, value: "100".into() });
+        let Event::StateChanged(state) = event else { panic!("expected a state change, got {event:?}") };
+        let totals = &state.stage(StageId::SOURCE).expect("record").checks["totals"];
+        assert_eq!(totals.outcome, Outcome::Pass, "{}", totals.evidence);
+        assert!(totals.evidence.contains("Initial sync:"), "{}", totals.evidence);
+        let refused = execute(&mut p, Command::SetSetting { setting: Setting::Concurrency, value: "500".into() });
+        assert!(matches!(refused, Event::Refused { .. }));
     }
 }

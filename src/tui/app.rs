@@ -1,11 +1,14 @@
 //! The wizard's state and its pure update function: `App::update(Msg) -> Vec<Command>`. No I/O happens here;
 //! what must happen outside is returned as [`Command`]s for the runner.
 
-use crate::plan::kickoff::Field;
+use crate::plan::kickoff::{Field, ValidationError};
+use crate::plan::source::Setting;
 use crate::plan::{Outcome, StageId};
 use crate::project::ProjectState;
-use crate::runner::{Command, Event};
+use crate::runner::{Command, Event, ImportReport};
+use std::path::PathBuf;
 
+use super::mailboxes::MailboxView;
 use super::strings;
 use super::widgets::input::{EditKey, TextInput};
 
@@ -26,7 +29,18 @@ pub enum Action {
     ConfirmYes,
     ConfirmNo,
     Edit(EditKey),
+    PageUp,
+    PageDown,
+    Import,
+    OpenMailboxes,
+    ToggleVip,
+    Search,
+    NextFilter,
+    NextSort,
 }
+
+/// Rows a page key moves.
+const PAGE: isize = 10;
 
 /// Everything `update` reacts to: the engineer's actions and the runner's events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +61,7 @@ pub enum Row {
     Header(&'static str),
     Field(Field),
     Budget,
+    Setting(Setting),
     Task(usize),
     Check(usize),
 }
@@ -68,6 +83,10 @@ pub fn rows(stage: StageId) -> Vec<Row> {
     }
     rows.push(Row::Header(strings::TASKS_HEADER));
     rows.extend((0..def.tasks.len()).map(Row::Task));
+    if stage == StageId::SOURCE {
+        rows.push(Row::Header(strings::SETTINGS_HEADER));
+        rows.extend(Setting::ALL.into_iter().map(Row::Setting));
+    }
     rows.push(Row::Header(strings::CHECKS_HEADER));
     rows.extend((0..def.checks.len()).map(Row::Check));
     rows
@@ -78,13 +97,88 @@ pub fn selectable_rows(stage: StageId) -> Vec<Row> {
     rows(stage).into_iter().filter(|r| r.selectable()).collect()
 }
 
+/// What a one-line edit changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditTarget {
+    Kickoff(Field),
+    Setting(Setting),
+}
+
+impl EditTarget {
+    pub fn label(self) -> &'static str {
+        match self {
+            EditTarget::Kickoff(f) => f.label(),
+            EditTarget::Setting(s) => s.label(),
+        }
+    }
+
+    pub fn hint(self) -> &'static str {
+        match self {
+            EditTarget::Kickoff(f) => f.hint(),
+            EditTarget::Setting(s) => s.hint(),
+        }
+    }
+
+    fn current(self, state: &ProjectState) -> String {
+        match self {
+            EditTarget::Kickoff(f) => f.current(&state.kickoff),
+            EditTarget::Setting(s) => s.current(&state.source),
+        }
+    }
+
+    /// Validates on a copy, so a typo is shown at once and the input kept for correcting.
+    fn validate(self, state: &ProjectState, value: &str) -> Result<(), ValidationError> {
+        match self {
+            EditTarget::Kickoff(f) => f.apply(&mut state.kickoff.clone(), value),
+            EditTarget::Setting(s) => s.apply(&mut state.source.clone(), value),
+        }
+    }
+
+    fn command(self, value: String) -> Command {
+        match self {
+            EditTarget::Kickoff(field) => Command::SetKickoffField { field, value },
+            EditTarget::Setting(setting) => Command::SetSetting { setting, value },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     Normal,
-    Editing { field: Field, input: TextInput, error: Option<String> },
-    Overriding { stage: StageId, check: &'static str, input: TextInput, error: Option<String> },
+    Editing {
+        target: EditTarget,
+        input: TextInput,
+        error: Option<String>,
+    },
+    Overriding {
+        stage: StageId,
+        check: &'static str,
+        input: TextInput,
+        error: Option<String>,
+    },
+    /// Asking for the inventory file's path.
+    Importing {
+        input: TextInput,
+        error: Option<String>,
+    },
+    /// The result of an import, scrolled by `scroll` lines.
+    Report {
+        report: Box<ImportReport>,
+        scroll: usize,
+    },
+    /// Typing the mailbox view's search text.
+    Searching {
+        input: TextInput,
+    },
     Help,
     ConfirmQuit,
+}
+
+/// What the main pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Stage,
+    Mailboxes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +201,8 @@ pub struct App {
     pub focus: Focus,
     /// Index into [`selectable_rows`] of the selected stage.
     pub cursor: usize,
+    pub view: View,
+    pub mailboxes: MailboxView,
     pub mode: Mode,
     pub notice: Option<Notice>,
     /// A line shown above everything, e.g. that this is a demo.
@@ -121,6 +217,8 @@ impl App {
             stage: StageId::KICKOFF,
             focus: Focus::Main,
             cursor: 0,
+            view: View::Stage,
+            mailboxes: MailboxView::default(),
             mode: Mode::Normal,
             notice: None,
             banner,
@@ -160,6 +258,11 @@ impl App {
             Event::Refused { what, reason } => self.error(strings::refused(&what, &reason)),
             Event::Failed { what, error } => self.error(strings::failed(&what, &error)),
             Event::NotAvailable { stage } => self.info(strings::not_available(stage)),
+            Event::InventoryImported { state, report } => {
+                self.state = *state;
+                self.info(report.summary());
+                self.mode = Mode::Report { report, scroll: 0 };
+            }
         }
     }
 
@@ -180,36 +283,84 @@ impl App {
                 }
                 Vec::new()
             }
-            Mode::Editing { field, mut input, error } => match action {
+            Mode::Editing { target, mut input, error } => match action {
                 Action::Edit(key) => {
                     input.apply(key);
-                    self.mode = Mode::Editing { field, input, error };
+                    self.mode = Mode::Editing { target, input, error };
                     Vec::new()
                 }
                 Action::Cancel => {
                     self.info(strings::EDIT_CANCELLED);
                     Vec::new()
                 }
-                Action::Activate => {
-                    // Validate here too, so a typo is shown at once and the input is kept for correcting.
-                    let mut probe = self.state.kickoff.clone();
-                    match field.apply(&mut probe, input.value()) {
-                        Ok(()) => {
-                            self.notice = None;
-                            self.move_cursor(1);
-                            vec![Command::SetKickoffField { field, value: input.value().to_owned() }]
-                        }
-                        Err(e) => {
-                            self.mode = Mode::Editing { field, input, error: Some(e.to_string()) };
-                            Vec::new()
-                        }
+                Action::Activate => match target.validate(&self.state, input.value()) {
+                    Ok(()) => {
+                        self.notice = None;
+                        self.move_cursor(1);
+                        vec![target.command(input.value().to_owned())]
                     }
-                }
+                    Err(e) => {
+                        self.mode = Mode::Editing { target, input, error: Some(e.to_string()) };
+                        Vec::new()
+                    }
+                },
                 _ => {
-                    self.mode = Mode::Editing { field, input, error };
+                    self.mode = Mode::Editing { target, input, error };
                     Vec::new()
                 }
             },
+            Mode::Importing { mut input, error } => match action {
+                Action::Edit(key) => {
+                    input.apply(key);
+                    self.mode = Mode::Importing { input, error };
+                    Vec::new()
+                }
+                Action::Cancel => Vec::new(),
+                Action::Activate => match import_path(input.value()) {
+                    Some(path) => {
+                        self.info(strings::IMPORTING);
+                        vec![Command::ImportInventory { path }]
+                    }
+                    None => {
+                        self.mode = Mode::Importing { input, error: Some(strings::IMPORT_PATH_NEEDED.to_owned()) };
+                        Vec::new()
+                    }
+                },
+                _ => {
+                    self.mode = Mode::Importing { input, error };
+                    Vec::new()
+                }
+            },
+            Mode::Report { report, scroll } => {
+                let scroll = match action {
+                    Action::MoveUp => scroll.saturating_sub(1),
+                    Action::MoveDown => scroll + 1,
+                    Action::PageUp => scroll.saturating_sub(PAGE.unsigned_abs()),
+                    Action::PageDown => scroll + PAGE.unsigned_abs(),
+                    Action::Cancel | Action::Activate | Action::RequestQuit => return Vec::new(),
+                    _ => scroll,
+                };
+                let last = report.lines().len().saturating_sub(1);
+                self.mode = Mode::Report { report, scroll: scroll.min(last) };
+                Vec::new()
+            }
+            Mode::Searching { mut input } => {
+                match action {
+                    Action::Edit(key) => {
+                        input.apply(key);
+                        self.mailboxes.query = input.value().to_owned();
+                        self.mailboxes.cursor = 0;
+                        self.mode = Mode::Searching { input };
+                    }
+                    Action::Cancel => {
+                        self.mailboxes.query.clear();
+                        self.mailboxes.cursor = 0;
+                    }
+                    Action::Activate => {}
+                    _ => self.mode = Mode::Searching { input },
+                }
+                Vec::new()
+            }
             Mode::Overriding { stage, check, mut input, error } => match action {
                 Action::Edit(key) => {
                     input.apply(key);
@@ -238,11 +389,22 @@ impl App {
     }
 
     fn normal(&mut self, action: Action) -> Vec<Command> {
+        if self.view == View::Mailboxes
+            && self.focus == Focus::Main
+            && let Some(commands) = self.mailbox_view(action)
+        {
+            return commands;
+        }
         match action {
-            Action::MoveUp | Action::MoveDown => {
-                let delta = if action == Action::MoveUp { -1 } else { 1 };
+            Action::MoveUp | Action::MoveDown | Action::PageUp | Action::PageDown => {
+                let delta = match action {
+                    Action::MoveUp => -1,
+                    Action::MoveDown => 1,
+                    Action::PageUp => -PAGE,
+                    _ => PAGE,
+                };
                 match self.focus {
-                    Focus::Stages => self.move_stage(delta),
+                    Focus::Stages => self.move_stage(delta.signum()),
                     Focus::Main => self.move_cursor(delta),
                 }
             }
@@ -263,37 +425,111 @@ impl App {
             Action::Override => self.start_override(),
             Action::ToggleHelp => self.mode = Mode::Help,
             Action::RequestQuit => self.mode = Mode::ConfirmQuit,
+            Action::Import if self.stage == StageId::SOURCE => self.start_import(),
+            Action::OpenMailboxes if self.stage == StageId::SOURCE => self.open_mailboxes(),
+            Action::Import | Action::OpenMailboxes => self.info(strings::ONLY_IN_STAGE_2),
+            Action::ToggleVip | Action::Search | Action::NextFilter | Action::NextSort => {
+                self.info(strings::ONLY_IN_MAILBOXES);
+            }
             Action::ConfirmYes | Action::ConfirmNo | Action::Edit(_) => {}
         }
         Vec::new()
     }
 
-    fn move_stage(&mut self, delta: i8) {
-        let next = self.stage.number().saturating_add_signed(delta);
-        if let Some(stage) = StageId::new(next) {
+    fn start_import(&mut self) {
+        if !self.state.is_open(StageId::SOURCE) {
+            self.error(strings::locked(StageId::SOURCE));
+            return;
+        }
+        self.mode = Mode::Importing { input: TextInput::default(), error: None };
+    }
+
+    fn open_mailboxes(&mut self) {
+        if self.state.inventory.is_none() {
+            self.info(strings::NO_INVENTORY);
+            return;
+        }
+        self.view = View::Mailboxes;
+        self.focus = Focus::Main;
+    }
+
+    /// The rows the mailbox view shows, as indices into the inventory.
+    pub fn mailbox_rows(&self) -> Vec<usize> {
+        self.state.inventory.as_ref().map_or_else(Vec::new, |inv| {
+            self.mailboxes.rows(&inv.mailboxes, &self.state.vips, &self.state.source.thresholds)
+        })
+    }
+
+    /// Keys of the mailbox view; `None` hands the action on to the stage keys.
+    fn mailbox_view(&mut self, action: Action) -> Option<Vec<Command>> {
+        let len = self.mailbox_rows().len();
+        let step = |cursor: usize, delta: isize| cursor.saturating_add_signed(delta).min(len.saturating_sub(1));
+        match action {
+            Action::MoveUp => self.mailboxes.cursor = step(self.mailboxes.cursor, -1),
+            Action::MoveDown => self.mailboxes.cursor = step(self.mailboxes.cursor, 1),
+            Action::PageUp => self.mailboxes.cursor = step(self.mailboxes.cursor, -PAGE),
+            Action::PageDown => self.mailboxes.cursor = step(self.mailboxes.cursor, PAGE),
+            Action::Cancel => self.view = View::Stage,
+            Action::NextFilter => {
+                self.mailboxes.filter = self.mailboxes.filter.next();
+                self.mailboxes.cursor = 0;
+            }
+            Action::NextSort => {
+                self.mailboxes.sort = self.mailboxes.sort.next();
+                self.mailboxes.cursor = 0;
+            }
+            Action::Search => {
+                self.mode = Mode::Searching { input: TextInput::new(&self.mailboxes.query) };
+            }
+            Action::ToggleVip | Action::Activate => {
+                let rows = self.mailbox_rows();
+                let inventory = self.state.inventory.as_ref()?;
+                let mailbox = rows.get(self.mailboxes.cursor).map(|&i| &inventory.mailboxes[i])?;
+                let key = mailbox.key();
+                let vip = !self.state.vips.contains(&key);
+                return Some(vec![Command::SetVip { key, vip }]);
+            }
+            _ => return None,
+        }
+        Some(Vec::new())
+    }
+
+    fn move_stage(&mut self, delta: isize) {
+        let next = i8::try_from(delta).ok().and_then(|d| self.stage.number().checked_add_signed(d));
+        if let Some(stage) = next.and_then(StageId::new) {
             self.stage = stage;
             self.cursor = 0;
+            self.view = View::Stage;
         }
     }
 
-    fn move_cursor(&mut self, delta: i8) {
+    fn move_cursor(&mut self, delta: isize) {
         let len = selectable_rows(self.stage).len();
-        self.cursor = self.cursor.saturating_add_signed(isize::from(delta)).min(len.saturating_sub(1));
+        self.cursor = self.cursor.saturating_add_signed(delta).min(len.saturating_sub(1));
     }
 
     fn activate_row(&mut self) -> Vec<Command> {
         match self.selected_row() {
-            Some(Row::Field(field)) => {
-                let input = TextInput::new(&field.current(&self.state.kickoff));
-                self.mode = Mode::Editing { field, input, error: None };
-            }
+            Some(Row::Field(field)) => self.start_edit(EditTarget::Kickoff(field)),
+            Some(Row::Setting(setting)) => self.start_edit(EditTarget::Setting(setting)),
             Some(Row::Task(_)) if self.stage == StageId::KICKOFF => self.info(strings::KICKOFF_TASKS_BY_FORM),
+            Some(Row::Task(0)) if self.stage == StageId::SOURCE => self.start_import(),
+            Some(Row::Task(_)) if self.stage == StageId::SOURCE => self.open_mailboxes(),
             Some(Row::Task(_)) => self.info(strings::not_available(self.stage)),
             Some(Row::Check(i)) if self.outcome(i) == Outcome::Fail => self.start_override(),
             Some(Row::Check(_)) => return self.normal(Action::RunChecks),
             Some(Row::Header(_) | Row::Budget) | None => {}
         }
         Vec::new()
+    }
+
+    fn start_edit(&mut self, target: EditTarget) {
+        if !self.state.is_open(self.stage) {
+            self.error(strings::locked(self.stage));
+            return;
+        }
+        let input = TextInput::new(&target.current(&self.state));
+        self.mode = Mode::Editing { target, input, error: None };
     }
 
     fn outcome(&self, check: usize) -> Outcome {
@@ -314,6 +550,18 @@ impl App {
         } else {
             self.mode = Mode::Overriding { stage: self.stage, check, input: TextInput::default(), error: None };
         }
+    }
+}
+
+/// The path typed at the import prompt, with a leading `~/` meaning the home folder.
+fn import_path(typed: &str) -> Option<PathBuf> {
+    let typed = typed.trim().trim_matches(['"', '\'']);
+    if typed.is_empty() {
+        return None;
+    }
+    match typed.strip_prefix("~/").zip(dirs::home_dir()) {
+        Some((rest, home)) => Some(home.join(rest)),
+        None => Some(PathBuf::from(typed)),
     }
 }
 
@@ -458,6 +706,77 @@ mod tests {
         assert_eq!(app.notice.as_ref().map(|n| n.kind), Some(NoticeKind::Error));
         app.update(Msg::Event(Event::NotAvailable { stage: StageId::SOURCE }));
         assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("not available yet")));
+    }
+
+    fn with_inventory() -> App {
+        let mut app = app();
+        let csv = "DisplayName,PrimarySmtpAddress,TotalItemSizeBytes,HiddenFromAddressListsEnabled\n\
+            Amy,amy@c.com,300,False\nBob,bob@c.com,200,False\nGhost,ghost@c.com,100,True\n";
+        let mailboxes = crate::inventory::csv::parse(csv.as_bytes()).expect("parse").mailboxes;
+        let imported_at = DateTime::from_timestamp(1_790_000_000, 0).expect("valid");
+        app.state.inventory = Some(crate::inventory::Inventory { imported_at, file_name: "i.csv".into(), mailboxes });
+        app.stage = StageId::SOURCE;
+        app
+    }
+
+    #[test]
+    fn import_asks_for_a_path_and_sends_it() {
+        let mut app = app();
+        app.stage = StageId::SOURCE;
+        act(&mut app, &[Action::Import]);
+        assert!(matches!(app.mode, Mode::Normal), "stage 2 is locked until stage 1 is done");
+        app.state.stage_mut(StageId::KICKOFF).checks = crate::plan::kickoff::run_checks(
+            &{
+                let mut k = app.state.kickoff.clone();
+                k.mailboxes = Some(10);
+                k
+            },
+            DateTime::from_timestamp(1_790_000_000, 0).expect("valid"),
+        )
+        .into_iter()
+        .map(|(id, mut r)| {
+            r.outcome = Outcome::Pass;
+            (id.to_owned(), r)
+        })
+        .collect();
+        act(&mut app, &[Action::Import, Action::Activate]);
+        assert!(matches!(app.mode, Mode::Importing { error: Some(_), .. }), "an empty path is refused");
+        let mut keys = typing(" \"/tmp/inv.csv\" ");
+        keys.push(Action::Activate);
+        assert_eq!(act(&mut app, &keys), vec![Command::ImportInventory { path: PathBuf::from("/tmp/inv.csv") }]);
+    }
+
+    #[test]
+    fn the_mailbox_view_moves_filters_searches_and_marks_vips() {
+        let mut app = with_inventory();
+        act(&mut app, &[Action::OpenMailboxes]);
+        assert_eq!(app.view, View::Mailboxes);
+        act(&mut app, &[Action::MoveDown, Action::MoveDown, Action::MoveDown]);
+        assert_eq!(app.mailboxes.cursor, 2, "the cursor stops at the last row");
+        assert_eq!(act(&mut app, &[Action::ToggleVip]), vec![Command::SetVip { key: "ghost@c.com".into(), vip: true }]);
+        act(&mut app, &[Action::NextFilter]);
+        assert_eq!(app.mailbox_rows().len(), 1, "high-risk: only the hidden mailbox");
+        act(&mut app, &[Action::NextFilter, Action::NextFilter, Action::NextFilter, Action::NextFilter]);
+        let mut keys = vec![Action::Search];
+        keys.extend(typing("bo"));
+        act(&mut app, &keys);
+        assert_eq!(app.mailbox_rows().len(), 1);
+        act(&mut app, &[Action::Activate]);
+        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.mailboxes.query, "bo", "Enter keeps the search");
+        act(&mut app, &[Action::Search, Action::Cancel]);
+        assert_eq!(app.mailbox_rows().len(), 3, "Esc clears it");
+        act(&mut app, &[Action::Cancel]);
+        assert_eq!(app.view, View::Stage);
+    }
+
+    #[test]
+    fn the_mailbox_view_needs_an_inventory() {
+        let mut app = app();
+        app.stage = StageId::SOURCE;
+        act(&mut app, &[Action::OpenMailboxes]);
+        assert_eq!(app.view, View::Stage);
+        assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some(strings::NO_INVENTORY));
     }
 
     #[test]

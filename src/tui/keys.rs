@@ -11,7 +11,17 @@ pub fn action_for(mode: &Mode, key: KeyEvent) -> Option<Action> {
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match mode {
-        Mode::Editing { .. } | Mode::Overriding { .. } => text_entry(key.code, ctrl),
+        Mode::Editing { .. } | Mode::Overriding { .. } | Mode::Importing { .. } | Mode::Searching { .. } => {
+            text_entry(key.code, ctrl)
+        }
+        Mode::Report { .. } => match key.code {
+            KeyCode::Up | KeyCode::Char('k') => Some(Action::MoveUp),
+            KeyCode::Down | KeyCode::Char('j') => Some(Action::MoveDown),
+            KeyCode::PageUp => Some(Action::PageUp),
+            KeyCode::PageDown | KeyCode::Char(' ') => Some(Action::PageDown),
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => Some(Action::Cancel),
+            _ => None,
+        },
         Mode::ConfirmQuit => match key.code {
             KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::ConfirmYes),
             KeyCode::Char('c') if ctrl => Some(Action::ConfirmYes),
@@ -35,6 +45,14 @@ pub fn action_for(mode: &Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Esc => Some(Action::Cancel),
             KeyCode::Char('c') => Some(Action::RunChecks),
             KeyCode::Char('o') => Some(Action::Override),
+            KeyCode::Char('i') => Some(Action::Import),
+            KeyCode::Char('m') => Some(Action::OpenMailboxes),
+            KeyCode::Char('v') => Some(Action::ToggleVip),
+            KeyCode::Char('/') => Some(Action::Search),
+            KeyCode::Char('f') => Some(Action::NextFilter),
+            KeyCode::Char('s') => Some(Action::NextSort),
+            KeyCode::PageUp => Some(Action::PageUp),
+            KeyCode::PageDown => Some(Action::PageDown),
             _ => None,
         },
     }
@@ -65,6 +83,7 @@ fn text_entry(code: KeyCode, ctrl: bool) -> Option<Action> {
 mod tests {
     use super::*;
     use crate::plan::kickoff::Field;
+    use crate::tui::app::EditTarget;
     use crate::tui::widgets::input::TextInput;
 
     fn press(code: KeyCode) -> KeyEvent {
@@ -75,7 +94,8 @@ mod tests {
     fn letters_are_commands_outside_an_edit_and_text_inside_one() {
         assert_eq!(action_for(&Mode::Normal, press(KeyCode::Char('q'))), Some(Action::RequestQuit));
         assert_eq!(action_for(&Mode::Normal, press(KeyCode::Char('j'))), Some(Action::MoveDown));
-        let editing = Mode::Editing { field: Field::Customer, input: TextInput::default(), error: None };
+        let editing =
+            Mode::Editing { target: EditTarget::Kickoff(Field::Customer), input: TextInput::default(), error: None };
         assert_eq!(action_for(&editing, press(KeyCode::Char('q'))), Some(Action::Edit(EditKey::Char('q'))));
         assert_eq!(action_for(&editing, press(KeyCode::Esc)), Some(Action::Cancel));
     }
@@ -85,7 +105,8 @@ mod tests {
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(action_for(&Mode::Normal, ctrl_c), Some(Action::RequestQuit));
         assert_eq!(action_for(&Mode::ConfirmQuit, ctrl_c), Some(Action::ConfirmYes));
-        let editing = Mode::Editing { field: Field::Customer, input: TextInput::default(), error: None };
+        let editing =
+            Mode::Editing { target: EditTarget::Kickoff(Field::Customer), input: TextInput::default(), error: None };
         assert_eq!(action_for(&editing, ctrl_c), Some(Action::Cancel));
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod keys;
+pub mod mailboxes;
 pub mod screens;
 pub mod strings;
 pub mod theme;

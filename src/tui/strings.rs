@@ -6,6 +6,7 @@ pub const APP_NAME: &str = "cutover";
 pub const STAGES_TITLE: &str = "Stages";
 pub const FORM_HEADER: &str = "Kickoff form";
 pub const TASKS_HEADER: &str = "Tasks";
+pub const SETTINGS_HEADER: &str = "Settings";
 pub const CHECKS_HEADER: &str = "Checks";
 pub const BUDGET_LABEL: &str = "Budget";
 pub const TENANT_LABEL: &str = "Tenant";
@@ -20,6 +21,10 @@ pub const DEMO_WITHOUT_SIMULATOR: &str =
 
 pub const FOOTER_STAGES: &str = "↑↓ stage  Enter/Tab open  c checks  ? help  q quit";
 pub const FOOTER_MAIN: &str = "↑↓ move  Enter edit  c checks  o override  Tab stages  ? help  q quit";
+pub const FOOTER_SOURCE: &str = "↑↓ move  Enter edit  i import  m mailboxes  c checks  ? help  q quit";
+pub const FOOTER_MAILBOXES: &str = "↑↓ PgUp PgDn move  v VIP  / search  f filter  s sort  Esc back  ? help";
+pub const FOOTER_REPORT: &str = "↑↓ PgUp PgDn scroll  Esc close";
+pub const FOOTER_SEARCH: &str = "type to search  Enter keep  Esc clear";
 pub const FOOTER_EDIT: &str = "Enter save  Esc cancel  ←→ Home End move  Ctrl-U clear";
 pub const FOOTER_DIALOG: &str = "y quit  n stay";
 pub const FOOTER_HELP: &str = "Esc or ? close help";
@@ -31,6 +36,9 @@ pub const HELP_LINES: &[(&str, &str)] = &[
     ("Enter", "open a stage; edit the selected field"),
     ("c", "run the checks of the stage"),
     ("o", "override the selected failed check, with a written reason"),
+    ("i", "stage 2: import the mailbox inventory CSV"),
+    ("m", "stage 2: the mailbox table"),
+    ("v  /  f  s", "mailboxes: mark VIP, search, filter, sort"),
     ("Esc", "cancel an edit or a dialog"),
     ("?", "this help"),
     ("q  Ctrl-C", "quit (asks first; everything is already saved)"),
@@ -51,7 +59,17 @@ pub const EDIT_CANCELLED: &str = "Edit cancelled; nothing changed.";
 pub const SELECT_FAILED_CHECK: &str = "Select a failed check to override it.";
 pub const ALREADY_OVERRIDDEN: &str = "This check is already overridden.";
 pub const KICKOFF_TASKS_BY_FORM: &str = "Kickoff tasks are done by filling in the form above.";
-pub const CHECKS_RUN: &str = "Checks run.";
+pub const IMPORT_TITLE: &str = " Import the mailbox inventory ";
+pub const REPORT_TITLE: &str = " Inventory import ";
+pub const IMPORT_PROMPT: &str =
+    "Path of the CSV written by assets/Get-CutoverInventory.ps1 in the Exchange Management Shell:";
+pub const IMPORT_PATH_NEEDED: &str = "Type the path of the inventory CSV, e.g. ~/contoso/cutover-inventory.csv";
+pub const IMPORTING: &str = "Importing…";
+pub const ONLY_IN_STAGE_2: &str = "The inventory belongs to stage 2 (Source health check).";
+pub const ONLY_IN_MAILBOXES: &str = "Open the mailbox table first: m in stage 2.";
+pub const NO_INVENTORY: &str = "No inventory yet: press i to import the CSV.";
+pub const MAILBOXES_TITLE: &str = "Mailboxes";
+pub const NO_MAILBOX_MATCHES: &str = "No mailbox matches this filter and search.";
 
 pub fn locked(stage: StageId) -> String {
     match stage.previous() {
@@ -61,6 +79,9 @@ pub fn locked(stage: StageId) -> String {
 }
 
 pub fn not_available(stage: StageId) -> String {
+    if stage == StageId::SOURCE {
+        return "Server checks (Autodiscover, certificate, Outlook Anywhere, EWS) are not available yet.".to_owned();
+    }
     format!(
         "Stage {stage} ({}) is not available yet in this version: its tasks and checks need the Microsoft 365 and source clients.",
         stage.def().title

@@ -1,5 +1,6 @@
 //! Drawing: a pure function of the [`App`] onto a frame. One file per part of the screen.
 
+mod mailboxes;
 mod overlay;
 mod sidebar;
 mod stage;
@@ -10,7 +11,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::app::{App, Focus, Mode, NoticeKind};
+use super::app::{App, Focus, Mode, NoticeKind, View};
 use super::strings;
 use super::theme::Theme;
 use crate::plan::{Outcome, StageStatus};
@@ -34,7 +35,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let sidebar_width = if area.width >= 120 { 34 } else { 26 };
     let [side, main] = Layout::horizontal([Constraint::Length(sidebar_width), Constraint::Min(0)]).areas(body);
     sidebar::draw(frame, side, app, theme);
-    stage::draw(frame, main, app, theme);
+    match app.view {
+        View::Stage => stage::draw(frame, main, app, theme),
+        View::Mailboxes => mailboxes::draw(frame, main, app, theme),
+    }
     draw_notice(frame, notice, app, theme);
     draw_footer(frame, footer, app, theme);
     overlay::draw(frame, area, app, theme);
@@ -61,10 +65,14 @@ fn draw_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let keys = match (&app.mode, app.focus) {
-        (Mode::Editing { .. } | Mode::Overriding { .. }, _) => strings::FOOTER_EDIT,
+        (Mode::Editing { .. } | Mode::Overriding { .. } | Mode::Importing { .. }, _) => strings::FOOTER_EDIT,
+        (Mode::Searching { .. }, _) => strings::FOOTER_SEARCH,
+        (Mode::Report { .. }, _) => strings::FOOTER_REPORT,
         (Mode::ConfirmQuit, _) => strings::FOOTER_DIALOG,
         (Mode::Help, _) => strings::FOOTER_HELP,
         (Mode::Normal, Focus::Stages) => strings::FOOTER_STAGES,
+        (Mode::Normal, Focus::Main) if app.view == View::Mailboxes => strings::FOOTER_MAILBOXES,
+        (Mode::Normal, Focus::Main) if app.stage == crate::plan::StageId::SOURCE => strings::FOOTER_SOURCE,
         (Mode::Normal, Focus::Main) => strings::FOOTER_MAIN,
     };
     frame.render_widget(

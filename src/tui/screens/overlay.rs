@@ -58,7 +58,30 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme,
             );
         }
-        Mode::Normal | Mode::Editing { .. } => {}
+        Mode::Importing { input, error } => {
+            let width = area.width.saturating_sub(4).min(76);
+            let mut text =
+                vec![Line::from(strings::IMPORT_PROMPT), input.line(usize::from(width.saturating_sub(2)), theme)];
+            if let Some(e) = error {
+                text.push(Line::from(Span::styled(e.clone(), theme.error)));
+            }
+            boxed(frame, area, strings::IMPORT_TITLE, width, 8, Paragraph::new(text).wrap(Wrap { trim: false }), theme);
+        }
+        Mode::Report { report, scroll } => {
+            let lines: Vec<Line> = report.lines().into_iter().skip(*scroll).map(Line::from).collect();
+            let width = area.width.saturating_sub(4).min(100);
+            let height = area.height.saturating_sub(4);
+            boxed(
+                frame,
+                area,
+                strings::REPORT_TITLE,
+                width,
+                height,
+                Paragraph::new(lines).wrap(Wrap { trim: false }),
+                theme,
+            );
+        }
+        Mode::Normal | Mode::Editing { .. } | Mode::Searching { .. } => {}
     }
 }
 

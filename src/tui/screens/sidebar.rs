@@ -50,6 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
     let stages: Vec<StageId> = StageId::all().collect();
     DataTable {
+        header: None,
         len: stages.len(),
         selected: Some(app.stage.index()),
         focused,

@@ -34,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let help_height: u16 = help.iter().map(|l| wrapped_height(&line_text(l), inner.width)).sum();
     let [help_area, list_area, detail_area] = Layout::vertical([
-        Constraint::Length(help_height.min(4)),
+        Constraint::Length(help_height.min(5)),
         Constraint::Min(1),
         Constraint::Length(DETAIL_HEIGHT),
     ])
@@ -47,6 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let record = app.state.stage(app.stage);
     let width = list_area.width;
     DataTable {
+        header: None,
         len: all.len(),
         selected,
         focused,
@@ -59,14 +60,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let detail_inner = detail_block.inner(detail_area);
     frame.render_widget(detail_block, detail_area);
     let detail = match &app.mode {
-        Mode::Editing { field, input, error } => {
-            let label = format!("{}: ", field.label());
+        Mode::Editing { target, input, error } => {
+            let label = format!("{}: ", target.label());
             let input_width = usize::from(detail_inner.width).saturating_sub(label.chars().count() + 1);
             let mut spans = vec![Span::styled(label, theme.header)];
             spans.extend(input.line(input_width, theme).spans);
             let below = match error {
                 Some(e) => Span::styled(e.clone(), theme.error),
-                None => Span::styled(field.hint(), theme.dim),
+                None => Span::styled(target.hint(), theme.dim),
             };
             vec![Line::from(spans), Line::from(below)]
         }
@@ -92,6 +93,16 @@ fn row_line<'a>(row: Row, app: &App, record: Option<&StageRecord>, width: u16, t
                 Span::styled(fit(field.hint(), room), theme.dim)
             } else {
                 Span::styled(fit(&value, room), theme.base)
+            };
+            Line::from(vec![Span::styled(label, theme.base), value])
+        }
+        Row::Setting(setting) => {
+            let label = format!("  {:<LABEL_WIDTH$}  ", setting.label());
+            let value = setting.current(&app.state.source);
+            let value = if value.is_empty() {
+                Span::styled(fit(setting.hint(), width.saturating_sub(LABEL_WIDTH as u16 + 4)), theme.dim)
+            } else {
+                Span::styled(value, theme.base)
             };
             Line::from(vec![Span::styled(label, theme.base), value])
         }
@@ -148,9 +159,21 @@ fn detail_lines(app: &App, row: Option<Row>, record: Option<&StageRecord>, theme
                 Line::from(Span::styled(field.hint(), theme.dim)),
             ]
         }
+        Some(Row::Setting(setting)) => vec![
+            Line::from(Span::styled(setting.label(), theme.header)),
+            Line::from(Span::styled(setting.hint(), theme.dim)),
+        ],
         Some(Row::Task(i)) => {
             let task = &app.stage.def().tasks[i];
-            vec![Line::from(Span::styled(task.title, theme.header)), Line::from(Span::styled(task.help, theme.dim))]
+            let mut lines = vec![Line::from(Span::styled(task.title, theme.header))];
+            if let Some(done) = record.and_then(|r| r.tasks.get(task.id)) {
+                lines.push(Line::from(vec![
+                    Span::raw(done.detail.clone()),
+                    Span::styled(format!(" ({})", done.at.format("%Y-%m-%d %H:%M UTC")), theme.dim),
+                ]));
+            }
+            lines.push(Line::from(Span::styled(task.help, theme.dim)));
+            lines
         }
         Some(Row::Check(i)) => {
             let check = &app.stage.def().checks[i];

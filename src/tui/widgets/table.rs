@@ -18,8 +18,9 @@ pub fn visible_window(len: usize, selected: Option<usize>, height: usize) -> Ran
     start..(start + height).min(len)
 }
 
-/// A list of `len` rows, each built on demand by `row(index)`.
+/// A list of `len` rows, each built on demand by `row(index)`, under an optional header.
 pub struct DataTable<'a, F> {
+    pub header: Option<Row<'a>>,
     pub len: usize,
     pub selected: Option<usize>,
     pub focused: bool,
@@ -32,7 +33,8 @@ where
     F: Fn(usize) -> Row<'a>,
 {
     pub fn render(self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let window = visible_window(self.len, self.selected, usize::from(area.height));
+        let header_height = usize::from(self.header.is_some());
+        let window = visible_window(self.len, self.selected, usize::from(area.height).saturating_sub(header_height));
         let highlight = if self.focused { theme.selected } else { theme.selected_unfocused };
         let rows: Vec<Row> = window
             .clone()
@@ -41,7 +43,11 @@ where
                 if Some(i) == self.selected { row.style(highlight) } else { row }
             })
             .collect();
-        frame.render_widget(Table::new(rows, self.widths.iter().copied()).column_spacing(1), area);
+        let mut table = Table::new(rows, self.widths.iter().copied()).column_spacing(1);
+        if let Some(header) = self.header {
+            table = table.header(header.style(theme.header));
+        }
+        frame.render_widget(table, area);
     }
 }
 

@@ -1,0 +1,122 @@
+<#
+.SYNOPSIS
+    Writes the mailbox inventory that cutover imports in stage 2 (Source health check), and exports the
+    transport rules for stage 9 (Post-migration).
+
+.DESCRIPTION
+    Run it in the Exchange Management Shell of the source Exchange Server (2010 SP3 to 2019), as an account
+    that may run Get-Mailbox, Get-MailboxStatistics and Export-TransportRuleCollection.
+
+    It writes, into -OutputFolder:
+      cutover-inventory-<date>.csv            one row per mailbox, sizes in bytes, UTF-8
+      cutover-transport-rules-<date>.xml      the transport rule collection (Export-TransportRuleCollection)
+      cutover-transport-rules-<date>.csv      one line per rule: name, state, priority, mode, comments
+
+    Then, on the engineer's machine:  cutover import inventory cutover-inventory-<date>.csv
+    (or press i in stage 2 of the wizard).
+
+    Nothing on the server is changed. Written for PowerShell 2.0 (Exchange 2010) and later; works in a local
+    Exchange Management Shell and over remote PowerShell, where sizes arrive as text.
+
+.PARAMETER OutputFolder
+    Where the files go. Defaults to the current folder.
+
+.EXAMPLE
+    .\Get-CutoverInventory.ps1 -OutputFolder C:\Temp
+#>
+[CmdletBinding()]
+param(
+    [string]$OutputFolder = (Get-Location).Path
+)
+
+$ErrorActionPreference = 'Stop'
+
+if (-not (Get-Command Get-Mailbox -ErrorAction SilentlyContinue)) {
+    throw 'Get-Mailbox is not available: run this script in the Exchange Management Shell of the source server.'
+}
+if (-not (Test-Path -LiteralPath $OutputFolder -PathType Container)) {
+    throw "Output folder '$OutputFolder' does not exist."
+}
+
+$stamp = Get-Date -Format 'yyyyMMdd-HHmm'
+$inventoryPath = Join-Path $OutputFolder "cutover-inventory-$stamp.csv"
+$rulesXmlPath = Join-Path $OutputFolder "cutover-transport-rules-$stamp.xml"
+$rulesCsvPath = Join-Path $OutputFolder "cutover-transport-rules-$stamp.csv"
+
+# Bytes from a mailbox size: a ByteQuantifiedSize in a local shell, text like
+# "1.2 GB (1,288,490,189 bytes)" over remote PowerShell, or nothing for a mailbox never logged on to.
+function ConvertTo-Bytes($size) {
+    if ($null -eq $size) { return [uint64]0 }
+    if ($size.Value -and ($size.Value | Get-Member -Name ToBytes -MemberType Method)) {
+        return [uint64]$size.Value.ToBytes()
+    }
+    if ($size | Get-Member -Name ToBytes -MemberType Method) { return [uint64]$size.ToBytes() }
+    $text = [string]$size
+    if ($text -match '\(([\d\s,\.''\u00a0]+)\s*bytes\)') { return [uint64]($Matches[1] -replace '[^\d]', '') }
+    if ($text -match '^\d+$') { return [uint64]$text }
+    Write-Warning "Size '$text' could not be read; written as empty."
+    return $null
+}
+
+function Get-Text($value) {
+    if ($null -eq $value) { return '' }
+    return [string]$value
+}
+
+$mailboxes = @(Get-Mailbox -ResultSize Unlimited)
+$total = $mailboxes.Count
+$rows = @()
+$i = 0
+foreach ($mbx in $mailboxes) {
+    $i++
+    Write-Progress -Activity 'Reading mailboxes' -Status "$i of $total $($mbx.PrimarySmtpAddress)" -PercentComplete (100 * $i / [Math]::Max($total, 1))
+    $stats = Get-MailboxStatistics -Identity $mbx.Identity -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
+
+    $archive = Get-Text $mbx.ArchiveState
+    if ($archive -eq '') { $archive = Get-Text $mbx.ArchiveStatus }
+    $lastLogon = ''
+    if ($stats -and $stats.LastLogonTime) { $lastLogon = ([DateTime]$stats.LastLogonTime).ToUniversalTime().ToString('o') }
+    $forwarding = Get-Text $mbx.ForwardingSmtpAddress
+    if ($forwarding -eq '' -and $mbx.ForwardingAddress) {
+        $target = Get-Recipient -Identity $mbx.ForwardingAddress -ErrorAction SilentlyContinue
+        if ($target) { $forwarding = Get-Text $target.PrimarySmtpAddress } else { $forwarding = Get-Text $mbx.ForwardingAddress }
+    }
+
+    $row = New-Object PSObject
+    $row | Add-Member NoteProperty DisplayName (Get-Text $mbx.DisplayName)
+    $row | Add-Member NoteProperty PrimarySmtpAddress (Get-Text $mbx.PrimarySmtpAddress)
+    $row | Add-Member NoteProperty UserPrincipalName (Get-Text $mbx.UserPrincipalName)
+    $row | Add-Member NoteProperty EmailAddresses ((@($mbx.EmailAddresses) | ForEach-Object { [string]$_ }) -join ';')
+    $row | Add-Member NoteProperty RecipientTypeDetails (Get-Text $mbx.RecipientTypeDetails)
+    $row | Add-Member NoteProperty TotalItemSizeBytes (ConvertTo-Bytes $stats.TotalItemSize)
+    $row | Add-Member NoteProperty ItemCount $(if ($stats) { [uint64]$stats.ItemCount } else { 0 })
+    $row | Add-Member NoteProperty TotalDeletedItemSizeBytes (ConvertTo-Bytes $stats.TotalDeletedItemSize)
+    $row | Add-Member NoteProperty ArchiveState $archive
+    $row | Add-Member NoteProperty HiddenFromAddressListsEnabled ([bool]$mbx.HiddenFromAddressListsEnabled)
+    $row | Add-Member NoteProperty ForwardingSmtpAddress $forwarding
+    $row | Add-Member NoteProperty LastLogonTime $lastLogon
+    $row | Add-Member NoteProperty Database (Get-Text $mbx.Database)
+    $row | Add-Member NoteProperty LegacyExchangeDN (Get-Text $mbx.LegacyExchangeDN)
+    $rows += $row
+}
+Write-Progress -Activity 'Reading mailboxes' -Completed
+
+$rows | Export-Csv -LiteralPath $inventoryPath -NoTypeInformation -Encoding UTF8
+
+$rules = @(Get-TransportRule)
+if ($rules.Count -gt 0) {
+    $collection = Export-TransportRuleCollection
+    [System.IO.File]::WriteAllBytes($rulesXmlPath, $collection.FileData)
+    $rules | Select-Object Name, State, Priority, Mode, Comments | Export-Csv -LiteralPath $rulesCsvPath -NoTypeInformation -Encoding UTF8
+}
+
+$bytes = ($rows | Measure-Object -Property TotalItemSizeBytes -Sum).Sum
+$hidden = @($rows | Where-Object { $_.HiddenFromAddressListsEnabled }).Count
+Write-Host ("{0} mailboxes, {1:N1} GB in all; {2} hidden from address lists (a cutover batch does not see them)." -f $rows.Count, ($bytes / 1GB), $hidden)
+Write-Host "Inventory:       $inventoryPath"
+if ($rules.Count -gt 0) {
+    Write-Host "Transport rules: $rulesXmlPath ($($rules.Count) rules; summary in $rulesCsvPath)"
+} else {
+    Write-Host 'Transport rules: none on this server.'
+}
+Write-Host 'Next: copy the inventory to the engineer''s machine and run: cutover import inventory <file>'

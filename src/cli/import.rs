@@ -1,0 +1,34 @@
+//! `cutover import inventory FILE`: the same import as `i` in stage 2, through the same runner, without the
+//! screen. Exit code 0 when mailboxes were imported (rejected rows are listed on stderr), 1 when nothing was.
+
+use crate::project::{DataHome, Project};
+use crate::runner::{self, Command, Event};
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn inventory(file: &Path, project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
+    let home = DataHome::from_env()?;
+    let name = super::project_name(&home, project)?;
+    let (mut project, _) = Project::open(&home, &name)?;
+    match runner::execute(&mut project, Command::ImportInventory { path: file.to_owned() }) {
+        Event::InventoryImported { report, .. } => {
+            if json {
+                println!("{}", report.to_json());
+            } else {
+                println!("{}", report.summary());
+                for line in report.lines().iter().skip(2) {
+                    println!("{line}");
+                }
+            }
+            for row in &report.rejected {
+                eprintln!("{}: line {}: {}", report.file_name, row.line, row.reason);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Event::Refused { reason, .. } | Event::Failed { error: reason, .. } => {
+            eprintln!("error: {reason}");
+            Ok(ExitCode::FAILURE)
+        }
+        other => Err(color_eyre::eyre::eyre!("unexpected answer from the runner: {other:?}")),
+    }
+}

@@ -1,0 +1,301 @@
+//! Stage 2, Source health check: the engineer's settings for the estimate, and the checks that read the
+//! imported inventory (mailbox count, high-risk users, totals and time). The checks that reach the server
+//! (Autodiscover, certificate, Outlook Anywhere, EWS) live with the source client.
+
+use super::check::{CheckResult, Outcome};
+use super::kickoff::{
+    CUTOVER_ADVISED_MAILBOXES, CUTOVER_MAX_MAILBOXES, ValidationError, budget_usd, format_usd, group_thousands,
+};
+use crate::inventory::estimate::{self, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
+use crate::inventory::risk::{self, RiskFlag, Thresholds};
+use crate::inventory::size::format_size;
+use crate::inventory::{Inventory, Mailbox};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// What the engineer sets for stage 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceSettings {
+    /// The customer's internet upload bandwidth, in Mbit/s.
+    pub upload_mbit_s: Option<u32>,
+    /// `MaxConcurrentMigrations` planned for the endpoint.
+    pub concurrency: u32,
+    pub thresholds: Thresholds,
+}
+
+impl Default for SourceSettings {
+    fn default() -> Self {
+        SourceSettings { upload_mbit_s: None, concurrency: DEFAULT_CONCURRENCY, thresholds: Thresholds::default() }
+    }
+}
+
+/// A stage-2 setting the form edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Setting {
+    UploadBandwidth,
+    Concurrency,
+}
+
+impl Setting {
+    pub const ALL: [Setting; 2] = [Setting::UploadBandwidth, Setting::Concurrency];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Setting::UploadBandwidth => "Upload Mbit/s",
+            Setting::Concurrency => "Concurrency",
+        }
+    }
+
+    pub fn hint(self) -> &'static str {
+        match self {
+            Setting::UploadBandwidth => "the customer's internet upload speed, e.g. 100",
+            Setting::Concurrency => "mailboxes migrated at once (MaxConcurrentMigrations), 1 to 100; 20 by default",
+        }
+    }
+
+    pub fn current(self, s: &SourceSettings) -> String {
+        match self {
+            Setting::UploadBandwidth => s.upload_mbit_s.map(|n| n.to_string()).unwrap_or_default(),
+            Setting::Concurrency => s.concurrency.to_string(),
+        }
+    }
+
+    pub fn apply(self, s: &mut SourceSettings, input: &str) -> Result<(), ValidationError> {
+        let input = input.trim();
+        let number = |what: &str| {
+            input.parse::<u32>().map_err(|_| ValidationError::new(format!("{what} '{input}' is not a whole number")))
+        };
+        match self {
+            Setting::UploadBandwidth if input.is_empty() => s.upload_mbit_s = None,
+            Setting::UploadBandwidth => match number("upload bandwidth")? {
+                0 => {
+                    return Err(ValidationError::new(
+                        "upload bandwidth 0 Mbit/s would never finish; type the real upload speed",
+                    ));
+                }
+                n => s.upload_mbit_s = Some(n),
+            },
+            Setting::Concurrency if input.is_empty() => s.concurrency = DEFAULT_CONCURRENCY,
+            Setting::Concurrency => match number("concurrency")? {
+                n @ 1..=MAX_CONCURRENCY => s.concurrency = n,
+                n => {
+                    return Err(ValidationError::new(format!(
+                        "concurrency {n}: Exchange Online allows 1 to {MAX_CONCURRENCY} concurrent migrations per endpoint"
+                    )));
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+/// The mailboxes a cutover batch will see: not hidden from address lists.
+pub fn migrating(inventory: &Inventory) -> impl Iterator<Item = &Mailbox> {
+    inventory.mailboxes.iter().filter(|m| !m.hidden)
+}
+
+/// Runs the stage-2 checks that need only the inventory: `mailbox-count`, `high-risk`, `totals`.
+pub fn run_inventory_checks(
+    inventory: Option<&Inventory>,
+    vips: &BTreeSet<String>,
+    settings: &SourceSettings,
+    kickoff_estimate: Option<u32>,
+    now: DateTime<Utc>,
+) -> Vec<(&'static str, CheckResult)> {
+    let Some(inventory) = inventory else {
+        let missing = CheckResult::new(
+            Outcome::Fail,
+            "No inventory imported yet: run assets/Get-CutoverInventory.ps1 on the Exchange server, then press i to import the CSV.",
+            now,
+        );
+        return vec![("mailbox-count", missing.clone()), ("high-risk", missing.clone()), ("totals", missing)];
+    };
+    vec![
+        ("mailbox-count", count_check(inventory, kickoff_estimate, now)),
+        ("high-risk", high_risk_check(inventory, vips, &settings.thresholds, now)),
+        ("totals", totals_check(inventory, settings, now)),
+    ]
+}
+
+fn count_check(inventory: &Inventory, estimate: Option<u32>, now: DateTime<Utc>) -> CheckResult {
+    let count = migrating(inventory).count();
+    let n = u32::try_from(count).unwrap_or(u32::MAX);
+    let hidden = inventory.mailboxes.len() - count;
+    let mut text = format!("{} mailboxes will migrate", group_thousands(count as u64));
+    if hidden > 0 {
+        text.push_str(&format!(" ({hidden} hidden from address lists are not seen by the batch)"));
+    }
+    let (outcome, limit) = if n > CUTOVER_MAX_MAILBOXES {
+        (
+            Outcome::Fail,
+            format!(
+                "; a cutover moves at most {}: plan a staged or hybrid migration.",
+                group_thousands(CUTOVER_MAX_MAILBOXES.into())
+            ),
+        )
+    } else if n > CUTOVER_ADVISED_MAILBOXES {
+        (Outcome::Warn, format!("; above the {CUTOVER_ADVISED_MAILBOXES} Microsoft advises for a cutover."))
+    } else {
+        (Outcome::Pass, ".".to_owned())
+    };
+    text.push_str(&limit);
+    let mut outcome = outcome;
+    if let Some(estimate) = estimate.filter(|e| *e != n) {
+        text.push_str(&format!(
+            " The kickoff estimated {}: the budget becomes {} instead of {}; update the kickoff form.",
+            group_thousands(estimate.into()),
+            format_usd(budget_usd(n)),
+            format_usd(budget_usd(estimate))
+        ));
+        if outcome == Outcome::Pass {
+            outcome = Outcome::Warn;
+        }
+    }
+    CheckResult::new(outcome, text, now)
+}
+
+fn high_risk_check(inventory: &Inventory, vips: &BTreeSet<String>, t: &Thresholds, now: DateTime<Utc>) -> CheckResult {
+    let flagged: Vec<(&Mailbox, Vec<RiskFlag>)> = inventory
+        .mailboxes
+        .iter()
+        .map(|m| (m, risk::flags(m, vips.contains(&m.key()), t)))
+        .filter(|(_, f)| !f.is_empty())
+        .collect();
+    if flagged.is_empty() {
+        return CheckResult::new(
+            Outcome::Pass,
+            format!("None of the {} mailboxes is high-risk, and no VIP is marked.", inventory.mailboxes.len()),
+            now,
+        );
+    }
+    let blocking: Vec<String> = flagged
+        .iter()
+        .flat_map(|(m, flags)| {
+            flags.iter().filter(|f| f.blocks_migration()).map(move |f| format!("{}: {}", m.primary_smtp, f.reason(t)))
+        })
+        .collect();
+    let names: Vec<String> = flagged
+        .iter()
+        .map(|(m, flags)| {
+            format!("{} ({})", m.primary_smtp, flags.iter().map(|f| f.label()).collect::<Vec<_>>().join(", "))
+        })
+        .collect();
+    let listed = format!("{} high-risk: {}.", flagged.len(), names.join("; "));
+    if blocking.is_empty() {
+        CheckResult::new(Outcome::Warn, listed, now)
+    } else {
+        CheckResult::new(Outcome::Fail, format!("{} {listed}", blocking.join(" ")), now)
+    }
+}
+
+fn totals_check(inventory: &Inventory, settings: &SourceSettings, now: DateTime<Utc>) -> CheckResult {
+    let mailboxes: Vec<Mailbox> = migrating(inventory).cloned().collect();
+    let t = estimate::totals(&mailboxes);
+    let largest =
+        t.largest.as_ref().map_or_else(String::new, |(who, b)| format!(", largest {} ({who})", format_size(*b)));
+    let head = format!(
+        "{} in {} items across {} mailboxes{largest}; Recoverable Items {}.",
+        format_size(t.total_bytes),
+        group_thousands(t.total_items),
+        t.mailboxes,
+        format_size(t.recoverable_bytes)
+    );
+    let Some(mbit) = settings.upload_mbit_s else {
+        return CheckResult::new(Outcome::Warn, format!("{head} Enter the upload bandwidth for a time estimate."), now);
+    };
+    match estimate::initial_sync(&t, f64::from(mbit), settings.concurrency) {
+        Ok(e) => CheckResult::new(
+            Outcome::Pass,
+            format!(
+                "{head} Initial sync: {} to {} ({}).",
+                estimate::format_duration(e.fastest),
+                estimate::format_duration(e.slowest),
+                e.assumption
+            ),
+            now,
+        ),
+        Err(e) => CheckResult::new(Outcome::Fail, format!("{head} No estimate: {e}."), now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::csv::parse;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000, 0).expect("valid")
+    }
+
+    fn inventory(csv: &str) -> Inventory {
+        Inventory {
+            imported_at: now(),
+            file_name: "i.csv".into(),
+            mailboxes: parse(csv.as_bytes()).expect("parse").mailboxes,
+        }
+    }
+
+    const CSV: &str = "PrimarySmtpAddress,TotalItemSizeBytes,ItemCount,TotalDeletedItemSizeBytes,HiddenFromAddressListsEnabled\n\
+        ceo@contoso.com,1073741824,1000,0,False\n\
+        big@contoso.com,64424509440,300000,0,False\n\
+        ghost@contoso.com,1024,3,0,True\n";
+
+    #[test]
+    fn without_an_inventory_every_inventory_check_fails_with_the_fix() {
+        let results = run_inventory_checks(None, &BTreeSet::new(), &SourceSettings::default(), None, now());
+        assert_eq!(results.len(), 3);
+        assert!(
+            results.iter().all(|(_, r)| r.outcome == Outcome::Fail && r.evidence.contains("Get-CutoverInventory.ps1"))
+        );
+    }
+
+    #[test]
+    fn hidden_mailboxes_fail_the_high_risk_check_and_are_not_counted() {
+        let inv = inventory(CSV);
+        let vips = BTreeSet::from(["ceo@contoso.com".to_owned()]);
+        let results = run_inventory_checks(Some(&inv), &vips, &SourceSettings::default(), Some(2), now());
+        let count = &results[0].1;
+        assert_eq!(count.outcome, Outcome::Pass, "{}", count.evidence);
+        assert!(count.evidence.starts_with("2 mailboxes will migrate (1 hidden"), "{}", count.evidence);
+        let risk = &results[1].1;
+        assert_eq!(risk.outcome, Outcome::Fail);
+        assert!(risk.evidence.contains("ghost@contoso.com: hidden from address lists"), "{}", risk.evidence);
+        assert!(risk.evidence.contains("ceo@contoso.com (VIP)"), "{}", risk.evidence);
+        assert!(risk.evidence.contains("big@contoso.com (large)"), "{}", risk.evidence);
+    }
+
+    #[test]
+    fn a_count_that_differs_from_the_kickoff_names_the_new_budget() {
+        let inv = inventory(CSV);
+        let results = run_inventory_checks(Some(&inv), &BTreeSet::new(), &SourceSettings::default(), Some(10), now());
+        assert_eq!(results[0].1.outcome, Outcome::Warn);
+        assert!(results[0].1.evidence.contains("the budget becomes $350 instead of $550"), "{}", results[0].1.evidence);
+    }
+
+    #[test]
+    fn totals_ask_for_bandwidth_then_give_a_range() {
+        let inv = inventory(CSV);
+        let mut settings = SourceSettings::default();
+        let totals = &run_inventory_checks(Some(&inv), &BTreeSet::new(), &settings, None, now())[2].1;
+        assert_eq!(totals.outcome, Outcome::Warn);
+        assert!(totals.evidence.contains("61.00 GB"), "{}", totals.evidence);
+        Setting::UploadBandwidth.apply(&mut settings, "100").expect("valid");
+        let totals = &run_inventory_checks(Some(&inv), &BTreeSet::new(), &settings, None, now())[2].1;
+        assert_eq!(totals.outcome, Outcome::Pass);
+        assert!(totals.evidence.contains("Initial sync: 1 day"), "{}", totals.evidence);
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        let mut s = SourceSettings::default();
+        assert!(Setting::Concurrency.apply(&mut s, "101").is_err());
+        assert!(Setting::Concurrency.apply(&mut s, "0").is_err());
+        assert!(Setting::UploadBandwidth.apply(&mut s, "fast").is_err());
+        assert!(Setting::UploadBandwidth.apply(&mut s, "0").is_err());
+        Setting::Concurrency.apply(&mut s, "50").expect("valid");
+        assert_eq!(s.concurrency, 50);
+        Setting::Concurrency.apply(&mut s, "").expect("empty resets");
+        assert_eq!(s.concurrency, DEFAULT_CONCURRENCY);
+    }
+}

@@ -1,0 +1,170 @@
+//! Stage 2's mailbox table: every imported mailbox with its size, items, Recoverable Items and risk flags,
+//! filtered, sorted and searched; the selected mailbox's details below.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
+
+use super::fit;
+use crate::inventory::risk::{self, RiskFlag};
+use crate::inventory::size::format_size;
+use crate::inventory::{Archive, Mailbox};
+use crate::plan::kickoff::group_thousands;
+use crate::tui::app::{App, Focus, Mode};
+use crate::tui::strings;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::table::DataTable;
+
+const DETAIL_HEIGHT: u16 = 6;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let view = &app.mailboxes;
+    let rows = app.mailbox_rows();
+    let Some(inventory) = app.state.inventory.as_ref() else { return };
+    let title = format!(
+        " {} · {} of {} · filter {} · sort {} ",
+        strings::MAILBOXES_TITLE,
+        rows.len(),
+        inventory.mailboxes.len(),
+        view.filter.label(),
+        view.sort.label()
+    );
+    let focused = app.focus == Focus::Main;
+    let block = Block::bordered().title(Span::styled(title, theme.title)).border_style(if focused {
+        theme.border_focused
+    } else {
+        theme.border
+    });
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let searching = matches!(app.mode, Mode::Searching { .. });
+    let search_height = u16::from(searching || !view.query.is_empty());
+    let [search_area, table_area, detail_area] =
+        Layout::vertical([Constraint::Length(search_height), Constraint::Min(1), Constraint::Length(DETAIL_HEIGHT)])
+            .areas(inner);
+    if let Mode::Searching { input } = &app.mode {
+        let mut spans = vec![Span::styled("/ ", theme.key)];
+        spans.extend(input.line(usize::from(search_area.width.saturating_sub(2)), theme).spans);
+        frame.render_widget(Paragraph::new(Line::from(spans)), search_area);
+    } else if !view.query.is_empty() {
+        frame.render_widget(Paragraph::new(Span::styled(format!("/ {}", view.query), theme.dim)), search_area);
+    }
+
+    if rows.is_empty() {
+        frame.render_widget(Paragraph::new(Span::styled(strings::NO_MAILBOX_MATCHES, theme.dim)), table_area);
+        return;
+    }
+    let wide = table_area.width >= 120;
+    let widths: Vec<Constraint> = if wide {
+        vec![
+            Constraint::Length(2),
+            Constraint::Percentage(22),
+            Constraint::Percentage(28),
+            Constraint::Length(10),
+            Constraint::Length(10),
+            Constraint::Length(10),
+            Constraint::Length(9),
+            Constraint::Min(10),
+        ]
+    } else {
+        vec![
+            Constraint::Length(2),
+            Constraint::Min(12),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Length(14),
+        ]
+    };
+    let header = if wide {
+        Row::new(["", "Name", "Address", "Size", "Items", "Rec. Items", "Type", "Flags"])
+    } else {
+        Row::new(["", "Name", "Size", "Items", "Flags"])
+    };
+    let thresholds = &app.state.source.thresholds;
+    DataTable {
+        header: Some(header),
+        len: rows.len(),
+        selected: Some(view.cursor.min(rows.len() - 1)),
+        focused,
+        widths: &widths,
+        row: |i| {
+            let m = &inventory.mailboxes[rows[i]];
+            let flags = risk::flags(m, app.state.vips.contains(&m.key()), thresholds);
+            let (glyph, style) = flag_glyph(&flags, theme);
+            let name = if m.display_name.is_empty() { m.primary_smtp.as_str() } else { m.display_name.as_str() };
+            let labels: Vec<&str> = flags.iter().map(|f| f.label()).collect();
+            let right = |s: String| Cell::from(Line::from(s).right_aligned());
+            let mut cells = vec![Cell::from(Span::styled(glyph, style)), Cell::from(name.to_owned())];
+            if wide {
+                cells.push(Cell::from(m.primary_smtp.clone()));
+            }
+            cells.push(right(format_size(m.total_item_size)));
+            cells.push(right(group_thousands(m.item_count)));
+            if wide {
+                cells.push(right(format_size(m.deleted_item_size)));
+                cells.push(Cell::from(m.recipient_type.label().to_owned()));
+            }
+            cells.push(Cell::from(Span::styled(labels.join(", "), style)));
+            Row::new(cells)
+        },
+    }
+    .render(frame, table_area, theme);
+
+    let detail_block = Block::default().borders(Borders::TOP).border_style(theme.border);
+    let detail_inner = detail_block.inner(detail_area);
+    frame.render_widget(detail_block, detail_area);
+    let selected = rows.get(view.cursor).map(|&i| &inventory.mailboxes[i]);
+    if let Some(m) = selected {
+        let vip = app.state.vips.contains(&m.key());
+        let lines = detail(m, &risk::flags(m, vip, thresholds), thresholds, detail_inner.width, theme);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail_inner);
+    }
+}
+
+/// Two marks: a star for a VIP, then the most serious risk (✗ blocks the migration, ! needs care).
+fn flag_glyph(flags: &[RiskFlag], theme: &Theme) -> (String, ratatui::style::Style) {
+    let vip = if flags.contains(&RiskFlag::Vip) { '★' } else { ' ' };
+    let (risk, style) = if flags.iter().any(|f| f.blocks_migration()) {
+        ('✗', theme.fail)
+    } else if flags.iter().any(|f| *f != RiskFlag::Vip) {
+        ('!', theme.warn)
+    } else {
+        (' ', if vip == '★' { theme.warn } else { theme.base })
+    };
+    (format!("{vip}{risk}"), style)
+}
+
+fn detail<'a>(m: &Mailbox, flags: &[RiskFlag], t: &risk::Thresholds, width: u16, theme: &Theme) -> Vec<Line<'a>> {
+    let archive = match &m.archive {
+        Archive::None => "no archive".to_owned(),
+        Archive::Local => "on-premises archive".to_owned(),
+        Archive::Hosted => "archive in Exchange Online".to_owned(),
+        Archive::Unknown(s) => format!("archive {s}"),
+    };
+    let logon =
+        m.last_logon.map_or_else(|| "never logged on".to_owned(), |t| format!("last logon {}", t.format("%Y-%m-%d")));
+    let mut lines = vec![
+        Line::from(vec![Span::styled(fit(&format!("{} <{}>", m.display_name, m.primary_smtp), width), theme.header)]),
+        Line::from(Span::styled(
+            format!(
+                "{} · {} · {} items · Recoverable Items {} · {archive} · {logon} · {}",
+                m.recipient_type.label(),
+                format_size(m.total_item_size),
+                group_thousands(m.item_count),
+                format_size(m.deleted_item_size),
+                if m.database.is_empty() { "database unknown" } else { m.database.as_str() },
+            ),
+            theme.dim,
+        )),
+    ];
+    if let Some(fwd) = &m.forwarding {
+        lines.push(Line::from(Span::styled(format!("forwards to {fwd}"), theme.warn)));
+    }
+    lines.extend(flags.iter().map(|f| {
+        let style = if f.blocks_migration() { theme.fail } else { theme.warn };
+        Line::from(Span::styled(f.reason(t), style))
+    }));
+    lines
+}
