@@ -117,3 +117,30 @@ fn import_inventory_reports_rejected_rows_and_keeps_good_ones() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("cannot open /nonexistent/inventory.csv"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn projects_live_under_xdg_data_home_and_a_bad_tenant_creates_nothing() {
+    let xdg = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["new", "acme", "--tenant", "contoso"])
+        .env_remove("CUTOVER_HOME")
+        .env("XDG_DATA_HOME", xdg.path())
+        .output()
+        .expect("run cutover");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--tenant"), "{}", text(&out.stderr));
+    assert!(!xdg.path().join("cutover/projects/acme").exists(), "nothing is created for a bad tenant");
+
+    let home = cutover::project::DataHome::at(xdg.path().join("cutover"));
+    let name = cutover::project::ProjectName::parse("acme").expect("name");
+    drop(cutover::project::Project::create(&home, &name, false).expect("create"));
+    let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["list", "--json"])
+        .env_remove("CUTOVER_HOME")
+        .env("XDG_DATA_HOME", xdg.path())
+        .output()
+        .expect("run cutover");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["projects"], serde_json::json!(["acme"]));
+    assert_eq!(json["folder"], serde_json::json!(xdg.path().join("cutover/projects")));
+}

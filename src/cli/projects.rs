@@ -1,6 +1,5 @@
 //! `cutover new`, `open`, `list`, `demo`, and bare `cutover`: find or make the project, then hand it to the wizard.
 
-use crate::plan::StageId;
 use crate::plan::kickoff::Field;
 use crate::project::{Acquired, DataHome, Project, ProjectError, ProjectName};
 use crate::runner;
@@ -10,16 +9,13 @@ use std::process::ExitCode;
 pub fn new(name: &str, tenant: Option<&str>) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = ProjectName::parse(name)?;
+    // Refuse a bad tenant before anything is created.
+    if let Some(tenant) = tenant {
+        crate::plan::kickoff::validate_tenant(tenant).wrap_err("--tenant")?;
+    }
     let mut project = Project::create(&home, &name, false)?;
     if let Some(tenant) = tenant {
-        project
-            .change(
-                Some(StageId::KICKOFF),
-                "set-kickoff-field",
-                serde_json::json!({ "field": "Tenant", "value": tenant }),
-                |s| Field::Tenant.apply(&mut s.kickoff, tenant),
-            )?
-            .wrap_err("--tenant")?;
+        seed(&mut project, &[(Field::Tenant, tenant)])?;
     }
     crate::tui::run(project, crate::tui::Startup::default())?;
     Ok(ExitCode::SUCCESS)
@@ -93,7 +89,7 @@ pub fn demo() -> color_eyre::Result<ExitCode> {
         Err(e) => return Err(e.into()),
     }
     let mut project = Project::create(&home, &name, true)?;
-    let seed = [
+    let seed_values = [
         (Field::Customer, "Contoso Pharmaceuticals"),
         (Field::PartnerName, "Mike Mackey"),
         (Field::PartnerEmail, "mike.mackey@partner.example"),
@@ -102,20 +98,25 @@ pub fn demo() -> color_eyre::Result<ExitCode> {
         (Field::Tenant, "contoso.onmicrosoft.com"),
         (Field::Domains, "contoso.example"),
     ];
-    // Through the runner, like keys in the form: each value is audited and the kickoff checks run.
-    for (field, value) in seed {
-        let command = runner::Command::SetKickoffField { field, value: value.to_owned() };
-        if let runner::Event::Refused { reason, .. } | runner::Event::Failed { error: reason, .. } =
-            runner::execute(&mut project, command)
-        {
-            color_eyre::eyre::bail!("seeding the demo's {}: {reason}", field.label());
-        }
-    }
+    seed(&mut project, &seed_values)?;
     crate::tui::run(
         project,
         crate::tui::Startup { banner: Some(crate::tui::strings::DEMO_WITHOUT_SIMULATOR.to_owned()), notice: None },
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Stores kickoff values through the runner, like keys in the form: each is audited and the checks run.
+fn seed(project: &mut Project, values: &[(Field, &str)]) -> color_eyre::Result<()> {
+    for (field, value) in values {
+        let command = runner::Command::SetKickoffField { field: *field, value: (*value).to_owned() };
+        if let runner::Event::Refused { reason, .. } | runner::Event::Failed { error: reason, .. } =
+            runner::execute(project, command)
+        {
+            color_eyre::eyre::bail!("{}: {reason}", field.label());
+        }
+    }
+    Ok(())
 }
 
 fn lock_notice(acquired: &Acquired) -> Option<String> {
