@@ -48,7 +48,8 @@ impl RecipientType {
         }
     }
 
-    /// Shared, room and equipment mailboxes need no licence of their own.
+    /// Shared, room and equipment mailboxes need no licence of their own (a shared mailbox over 50 GB does:
+    /// see [`risk::RiskFlag::SharedNeedsLicence`]).
     pub fn needs_licence(&self) -> bool {
         matches!(self, RecipientType::UserMailbox | RecipientType::LinkedMailbox | RecipientType::Unknown(_))
     }

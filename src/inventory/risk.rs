@@ -2,8 +2,8 @@
 //! Recoverable Items), plus what stops or slows a cutover (hidden from address lists, over Exchange Online's
 //! mailbox limit, very many items). Each flag carries its reason and what to do.
 
-use super::Mailbox;
 use super::size::format_size;
+use super::{Mailbox, RecipientType};
 use crate::plan::kickoff::group_thousands;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,8 @@ pub struct Thresholds {
     /// Exchange Online's mailbox size limit without an archive.
     pub exo_limit_bytes: u64,
     pub many_items: u64,
+    /// What a shared mailbox may hold in Exchange Online without a licence of its own.
+    pub shared_unlicensed_bytes: u64,
 }
 
 impl Default for Thresholds {
@@ -26,6 +28,7 @@ impl Default for Thresholds {
             large_recoverable_bytes: 30 * GIB,
             exo_limit_bytes: 100 * GIB,
             many_items: 500_000,
+            shared_unlicensed_bytes: 50 * GIB,
         }
     }
 }
@@ -38,6 +41,7 @@ pub enum RiskFlag {
     LargeRecoverableItems(u64),
     Hidden,
     ManyItems(u64),
+    SharedNeedsLicence(u64),
 }
 
 impl RiskFlag {
@@ -50,6 +54,7 @@ impl RiskFlag {
             RiskFlag::LargeRecoverableItems(_) => "RI large",
             RiskFlag::Hidden => "hidden",
             RiskFlag::ManyItems(_) => "many items",
+            RiskFlag::SharedNeedsLicence(_) => "needs licence",
         }
     }
 
@@ -78,6 +83,11 @@ impl RiskFlag {
                 format_size(t.large_recoverable_bytes)
             ),
             RiskFlag::Hidden => "hidden from address lists: a cutover batch does not see it. Unhide it (Set-Mailbox -HiddenFromAddressListsEnabled $false) before the batch starts, hide it again after".to_owned(),
+            RiskFlag::SharedNeedsLicence(b) => format!(
+                "shared mailbox of {}: over {} a shared mailbox needs an Exchange Online Plan 2 licence; count it in stage 3",
+                format_size(b),
+                format_size(t.shared_unlicensed_bytes)
+            ),
             RiskFlag::ManyItems(n) => format!(
                 "{} items (≥ {}): item count, not size, drives sync time; expect a slow sync",
                 group_thousands(n),
@@ -101,6 +111,9 @@ pub fn flags(mailbox: &Mailbox, vip: bool, t: &Thresholds) -> Vec<RiskFlag> {
     if mailbox.deleted_item_size >= t.large_recoverable_bytes {
         flags.push(RiskFlag::LargeRecoverableItems(mailbox.deleted_item_size));
     }
+    if mailbox.recipient_type == RecipientType::SharedMailbox && mailbox.total_item_size > t.shared_unlicensed_bytes {
+        flags.push(RiskFlag::SharedNeedsLicence(mailbox.total_item_size));
+    }
     if mailbox.item_count >= t.many_items {
         flags.push(RiskFlag::ManyItems(mailbox.item_count));
     }
@@ -113,7 +126,7 @@ pub fn flags(mailbox: &Mailbox, vip: bool, t: &Thresholds) -> Vec<RiskFlag> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::{Archive, RecipientType};
+    use crate::inventory::Archive;
 
     fn mailbox(size_gib: u64, deleted_gib: u64, items: u64, hidden: bool) -> Mailbox {
         Mailbox {
@@ -151,6 +164,18 @@ mod tests {
         assert_eq!(f, vec![RiskFlag::OverExoLimit(101 * GIB)]);
         assert!(f[0].blocks_migration());
         assert!(f[0].reason(&t).contains("100.00 GB"));
+    }
+
+    #[test]
+    fn a_shared_mailbox_over_50_gb_needs_a_licence() {
+        let t = Thresholds::default();
+        let mut m = mailbox(51, 0, 10, false);
+        m.recipient_type = RecipientType::SharedMailbox;
+        let f = flags(&m, false, &t);
+        assert_eq!(f, vec![RiskFlag::LargeMailbox(51 * GIB), RiskFlag::SharedNeedsLicence(51 * GIB)]);
+        assert!(f[1].reason(&t).contains("Exchange Online Plan 2"));
+        m.total_item_size = 50 * GIB;
+        assert!(!flags(&m, false, &t).contains(&RiskFlag::SharedNeedsLicence(50 * GIB)), "50 GB itself is allowed");
     }
 
     #[test]
