@@ -50,6 +50,13 @@ impl Session {
         Session { screen, writer, child, _master: pty.master }
     }
 
+    /// Resizes the terminal, as a window manager or `tmux resize-pane` would.
+    fn resize(&mut self, rows: u16, cols: u16) {
+        self._master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("resize the pty");
+        let (rows, cols) = (NonZeroU16::new(rows).expect("rows"), NonZeroU16::new(cols).expect("cols"));
+        self.screen.lock().expect("screen lock").screen_mut().set_size(rows, cols);
+    }
+
     fn text(&self) -> String {
         self.screen.lock().expect("screen lock").screen().contents()
     }
@@ -191,4 +198,17 @@ fn the_inventory_is_imported_in_stage_2_and_high_risk_mailboxes_are_flagged() {
     let state: serde_json::Value = serde_json::from_str(&state).expect("json");
     assert_eq!(state["vips"], serde_json::json!(["sales.records@contoso.example"]));
     assert_eq!(state["inventory"]["mailboxes"].as_array().map(Vec::len), Some(120));
+}
+
+#[test]
+fn the_screen_is_redrawn_at_the_new_size_after_a_resize() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut s = Session::start(home.path(), &["new", "acme"]);
+    s.wait_for("3 Users / directory s…");
+    s.resize(40, 160);
+    s.wait_for("3 Users / directory sync ");
+    s.wait_for("Post-migration");
+    s.resize(ROWS, COLS);
+    s.wait_for("3 Users / directory s…");
+    s.quit();
 }

@@ -66,3 +66,32 @@ impl Theme {
         Theme::new(std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_colour_no_style_sets_a_colour() {
+        let t = Theme::new(false);
+        let styles = [
+            t.base,
+            t.title,
+            t.banner,
+            t.dim,
+            t.header,
+            t.selected,
+            t.selected_unfocused,
+            t.border,
+            t.border_focused,
+            t.pass,
+            t.warn,
+            t.fail,
+            t.error,
+            t.key,
+        ];
+        assert!(styles.iter().all(|s| s.fg.is_none() && s.bg.is_none()));
+        assert!(t.selected.add_modifier.contains(Modifier::REVERSED), "the selection stays visible");
+        assert_ne!(Theme::new(true), t);
+    }
+}
