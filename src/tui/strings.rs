@@ -70,6 +70,30 @@ pub const ONLY_IN_MAILBOXES: &str = "Open the mailbox table first: m in stage 2.
 pub const NO_INVENTORY: &str = "No inventory yet: press i to import the CSV.";
 pub const MAILBOXES_TITLE: &str = "Mailboxes";
 pub const NO_MAILBOX_MATCHES: &str = "No mailbox matches this filter and search.";
+pub const MAILBOX_COLUMNS_WIDE: [&str; 8] = ["", "Name", "Address", "Size", "Items", "Rec. Items", "Type", "Flags"];
+pub const MAILBOX_COLUMNS: [&str; 5] = ["", "Name", "Size", "Items", "Flags"];
+pub const REQUIRED: &str = "required";
+pub const OPTIONAL: &str = "optional";
+pub const NEVER_LOGGED_ON: &str = "never logged on";
+pub const DATABASE_UNKNOWN: &str = "database unknown";
+
+pub fn archive(archive: &crate::inventory::Archive) -> String {
+    use crate::inventory::Archive;
+    match archive {
+        Archive::None => "no archive".to_owned(),
+        Archive::Local => "on-premises archive".to_owned(),
+        Archive::Hosted => "archive in Exchange Online".to_owned(),
+        Archive::Unknown(s) => format!("archive {s}"),
+    }
+}
+
+pub fn last_logon(at: &chrono::DateTime<chrono::Utc>) -> String {
+    format!("last logon {}", at.format("%Y-%m-%d"))
+}
+
+pub fn forwards_to(address: &str) -> String {
+    format!("forwards to {address}")
+}
 
 pub fn locked(stage: StageId) -> String {
     match stage.previous() {
@@ -106,6 +130,10 @@ pub fn overridden_by(by: &str, reason: &str) -> String {
 
 pub fn budget_line(mailboxes: u32, total: &str) -> String {
     format!("$300 + $25 × {} = {total}", crate::plan::kickoff::group_thousands(u64::from(mailboxes)))
+}
+
+pub fn budget_pending(hint: &str) -> String {
+    format!("$300 + $25 per mailbox ({hint})")
 }
 
 pub fn budget_summary(mailboxes: u32, total: &str) -> String {

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
 use super::fit;
+use crate::inventory::Mailbox;
 use crate::inventory::risk::{self, RiskFlag};
 use crate::inventory::size::format_size;
-use crate::inventory::{Archive, Mailbox};
 use crate::plan::kickoff::group_thousands;
 use crate::tui::app::{App, Focus, Mode};
 use crate::tui::strings;
@@ -77,11 +77,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Constraint::Length(14),
         ]
     };
-    let header = if wide {
-        Row::new(["", "Name", "Address", "Size", "Items", "Rec. Items", "Type", "Flags"])
-    } else {
-        Row::new(["", "Name", "Size", "Items", "Flags"])
-    };
+    let header = if wide { Row::new(strings::MAILBOX_COLUMNS_WIDE) } else { Row::new(strings::MAILBOX_COLUMNS) };
     let thresholds = &app.state.source.thresholds;
     DataTable {
         header: Some(header),
@@ -137,14 +133,8 @@ fn flag_glyph(flags: &[RiskFlag], theme: &Theme) -> (String, ratatui::style::Sty
 }
 
 fn detail<'a>(m: &Mailbox, flags: &[RiskFlag], t: &risk::Thresholds, width: u16, theme: &Theme) -> Vec<Line<'a>> {
-    let archive = match &m.archive {
-        Archive::None => "no archive".to_owned(),
-        Archive::Local => "on-premises archive".to_owned(),
-        Archive::Hosted => "archive in Exchange Online".to_owned(),
-        Archive::Unknown(s) => format!("archive {s}"),
-    };
-    let logon =
-        m.last_logon.map_or_else(|| "never logged on".to_owned(), |t| format!("last logon {}", t.format("%Y-%m-%d")));
+    let archive = strings::archive(&m.archive);
+    let logon = m.last_logon.as_ref().map_or_else(|| strings::NEVER_LOGGED_ON.to_owned(), strings::last_logon);
     let mut lines = vec![
         Line::from(vec![Span::styled(fit(&format!("{} <{}>", m.display_name, m.primary_smtp), width), theme.header)]),
         Line::from(Span::styled(
@@ -154,13 +144,13 @@ fn detail<'a>(m: &Mailbox, flags: &[RiskFlag], t: &risk::Thresholds, width: u16,
                 format_size(m.total_item_size),
                 group_thousands(m.item_count),
                 format_size(m.deleted_item_size),
-                if m.database.is_empty() { "database unknown" } else { m.database.as_str() },
+                if m.database.is_empty() { strings::DATABASE_UNKNOWN } else { m.database.as_str() },
             ),
             theme.dim,
         )),
     ];
     if let Some(fwd) = &m.forwarding {
-        lines.push(Line::from(Span::styled(format!("forwards to {fwd}"), theme.warn)));
+        lines.push(Line::from(Span::styled(strings::forwards_to(fwd), theme.warn)));
     }
     lines.extend(flags.iter().map(|f| {
         let style = if f.blocks_migration() { theme.fail } else { theme.warn };

@@ -110,7 +110,7 @@ fn row_line<'a>(row: Row, app: &App, record: Option<&StageRecord>, width: u16, t
             let label = format!("  {:<LABEL_WIDTH$}  ", strings::BUDGET_LABEL);
             let value = match (k.mailboxes, k.budget_usd()) {
                 (Some(n), Some(total)) => Span::styled(strings::budget_line(n, &format_usd(total)), theme.title),
-                _ => Span::styled(format!("$300 + $25 per mailbox ({})", Field::Mailboxes.hint()), theme.dim),
+                _ => Span::styled(strings::budget_pending(Field::Mailboxes.hint()), theme.dim),
             };
             Line::from(vec![Span::styled(label, theme.base), value])
         }
@@ -150,7 +150,7 @@ fn row_line<'a>(row: Row, app: &App, record: Option<&StageRecord>, width: u16, t
 fn detail_lines(app: &App, row: Option<Row>, record: Option<&StageRecord>, theme: &Theme) -> Vec<Line<'static>> {
     match row {
         Some(Row::Field(field)) => {
-            let need = if field.required() { "required" } else { "optional" };
+            let need = if field.required() { strings::REQUIRED } else { strings::OPTIONAL };
             vec![
                 Line::from(vec![
                     Span::styled(field.label(), theme.header),
