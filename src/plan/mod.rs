@@ -6,6 +6,7 @@ pub mod gating;
 pub mod kickoff;
 pub mod source;
 pub mod stages;
+pub mod users;
 
 pub use check::{CheckResult, Outcome, Override};
 pub use gating::{StageRecord, StageStatus, TaskRecord, TaskStatus};

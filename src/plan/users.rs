@@ -1,0 +1,374 @@
+//! Stage 3, Users / directory sync: the rules over what the tenant reports. Directory sync must be off, the
+//! Exchange Online licences must cover the mailboxes, and no address that moves may already belong to another
+//! object. Pure: the Graph client turns its answers into the plain types here.
+
+use super::check::{CheckResult, Outcome};
+use super::kickoff::group_thousands;
+use crate::inventory::Mailbox;
+use crate::inventory::risk::{RiskFlag, Thresholds, flags};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// Service plans that give a user an Exchange Online mailbox. `EXCHANGE_S_FOUNDATION` (in many non-mail SKUs)
+/// and the archive add-ons do not.
+const MAILBOX_PLANS: [&str; 4] =
+    ["EXCHANGE_S_STANDARD", "EXCHANGE_S_ENTERPRISE", "EXCHANGE_S_DESKLESS", "EXCHANGE_S_ESSENTIALS"];
+/// The plan a shared mailbox over 50 GB needs (Exchange Online Plan 2, also in E3 and E5).
+const PLAN_2: &str = "EXCHANGE_S_ENTERPRISE";
+
+/// Whether a service plan (by `servicePlanName`) gives a mailbox; government variants (`…_GOV`) count too.
+pub fn gives_mailbox(service_plan_name: &str) -> bool {
+    MAILBOX_PLANS
+        .iter()
+        .any(|p| service_plan_name == *p || service_plan_name.strip_prefix(p).is_some_and(|rest| rest.starts_with('_')))
+}
+
+fn gives_plan_2(service_plan_name: &str) -> bool {
+    service_plan_name == PLAN_2 || service_plan_name.strip_prefix(PLAN_2).is_some_and(|rest| rest.starts_with('_'))
+}
+
+/// One subscribed SKU, as far as licences go (`subscribedSkus`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkuCount {
+    pub sku_part_number: String,
+    /// `appliesTo` is `User`: only those can be assigned.
+    pub assignable: bool,
+    /// `prepaidUnits.enabled`.
+    pub enabled: u32,
+    /// `prepaidUnits.warning`: in the grace period after expiry.
+    pub warning: u32,
+    pub consumed: u32,
+    /// The `servicePlanName`s of its service plans.
+    pub service_plans: Vec<String>,
+}
+
+impl SkuCount {
+    fn free(&self) -> u32 {
+        self.enabled.saturating_sub(self.consumed)
+    }
+
+    fn gives_mailbox(&self) -> bool {
+        self.assignable && self.service_plans.iter().any(|p| gives_mailbox(p))
+    }
+
+    fn gives_plan_2(&self) -> bool {
+        self.assignable && self.service_plans.iter().any(|p| gives_plan_2(p))
+    }
+}
+
+/// How many licences the inventory needs: one per user mailbox, and Plan 2 for shared mailboxes over 50 GB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LicenceNeed {
+    pub mailbox: u32,
+    /// Of those, how many must be Exchange Online Plan 2.
+    pub plan_2: u32,
+}
+
+pub fn licence_need(mailboxes: &[Mailbox], t: &Thresholds) -> LicenceNeed {
+    let mut need = LicenceNeed::default();
+    for m in mailboxes {
+        let shared_over = flags(m, false, t).iter().any(|f| matches!(f, RiskFlag::SharedNeedsLicence(_)));
+        if m.recipient_type.needs_licence() || shared_over {
+            need.mailbox += 1;
+        }
+        if shared_over {
+            need.plan_2 += 1;
+        }
+    }
+    need
+}
+
+/// `dirsync-off`: `onPremisesSyncEnabled` of the organization (`null` when it never synced).
+pub fn dirsync_check(on_premises_sync_enabled: Option<bool>, now: DateTime<Utc>) -> CheckResult {
+    match on_premises_sync_enabled {
+        Some(true) => CheckResult::new(
+            Outcome::Fail,
+            "Directory synchronisation is on (onPremisesSyncEnabled is true). A cutover migration needs it off: turn it off (Microsoft Graph: onPremisesSyncEnabled false on the organization; it can take up to 72 hours), or choose a staged or hybrid migration.",
+            now,
+        ),
+        Some(false) => CheckResult::new(
+            Outcome::Pass,
+            "Directory synchronisation is off (it was on once; onPremisesSyncEnabled is false).",
+            now,
+        ),
+        None => CheckResult::new(
+            Outcome::Pass,
+            "Directory synchronisation has never been on (onPremisesSyncEnabled is null).",
+            now,
+        ),
+    }
+}
+
+/// `licences-available`: the free Exchange Online licences against the need.
+pub fn licences_check(skus: &[SkuCount], need: LicenceNeed, now: DateTime<Utc>) -> CheckResult {
+    let mail: Vec<&SkuCount> = skus.iter().filter(|s| s.gives_mailbox()).collect();
+    let free: u32 = mail.iter().map(|s| s.free()).sum();
+    let free_plan_2: u32 = mail.iter().filter(|s| s.gives_plan_2()).map(|s| s.free()).sum();
+    let listed = if mail.is_empty() {
+        "no subscription with an Exchange Online mailbox plan".to_owned()
+    } else {
+        mail.iter()
+            .map(|s| format!("{} {} of {} free", s.sku_part_number, s.free(), s.enabled))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let need_text = if need.plan_2 > 0 {
+        format!(
+            "{} needed ({} of them Exchange Online Plan 2 for shared mailboxes over 50 GB)",
+            need.mailbox, need.plan_2
+        )
+    } else {
+        format!("{} needed", need.mailbox)
+    };
+    let text = format!("{} free Exchange Online licences ({listed}); {need_text}.", group_thousands(free.into()));
+    if free < need.mailbox {
+        return CheckResult::new(
+            Outcome::Fail,
+            format!(
+                "{text} Buy {} more before the batch: mailboxes without a licence are disabled 30 days after migration.",
+                need.mailbox - free
+            ),
+            now,
+        );
+    }
+    if free_plan_2 < need.plan_2 {
+        return CheckResult::new(
+            Outcome::Fail,
+            format!("{text} Buy {} more with Exchange Online Plan 2.", need.plan_2 - free_plan_2),
+            now,
+        );
+    }
+    let in_grace: u32 = mail.iter().map(|s| s.warning).sum();
+    if in_grace > 0 {
+        return CheckResult::new(
+            Outcome::Warn,
+            format!("{text} {in_grace} licences are in their grace period after expiry: renew the subscription."),
+            now,
+        );
+    }
+    CheckResult::new(Outcome::Pass, text, now)
+}
+
+/// What kind of directory object holds an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    User,
+    Group,
+    Contact,
+}
+
+impl ObjectKind {
+    fn label(self) -> &'static str {
+        match self {
+            ObjectKind::User => "user",
+            ObjectKind::Group => "group",
+            ObjectKind::Contact => "contact",
+        }
+    }
+}
+
+/// An object in the tenant's directory and the addresses it holds (`userPrincipalName`, `mail`,
+/// `proxyAddresses`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryObject {
+    pub kind: ObjectKind,
+    pub display_name: String,
+    pub upn: Option<String>,
+    pub addresses: Vec<String>,
+}
+
+/// An address that moves but already belongs to another object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collision {
+    pub address: String,
+    pub mailbox: String,
+    pub holder: String,
+    pub kind: ObjectKind,
+}
+
+/// `smtp:a@b` or `a@b` as `a@b`, lowercase; other proxy types (X500, SIP…) are not mail addresses.
+fn smtp(address: &str) -> Option<String> {
+    let a = address.trim();
+    let bare = match a.split_once(':') {
+        Some((prefix, rest)) if prefix.eq_ignore_ascii_case("smtp") => rest,
+        Some(_) => return None,
+        None => a,
+    };
+    bare.contains('@').then(|| bare.to_ascii_lowercase())
+}
+
+/// Every address that moves and is already held by another object. An account whose UPN is the mailbox's
+/// primary address is the mailbox's own pre-created account, not a collision.
+pub fn collisions(mailboxes: &[Mailbox], objects: &[DirectoryObject]) -> Vec<Collision> {
+    let mut holders: BTreeMap<String, &DirectoryObject> = BTreeMap::new();
+    for object in objects {
+        for address in object.upn.iter().chain(object.addresses.iter()).filter_map(|a| smtp(a)) {
+            holders.entry(address).or_insert(object);
+        }
+    }
+    let mut found = Vec::new();
+    for mailbox in mailboxes {
+        let own = mailbox.key();
+        let moving = std::iter::once(own.clone()).chain(mailbox.proxy_addresses.iter().filter_map(|a| smtp(a)));
+        let mut seen = std::collections::BTreeSet::new();
+        for address in moving.filter(|a| seen.insert(a.clone())) {
+            let Some(holder) = holders.get(&address) else { continue };
+            let same_account = holder.kind == ObjectKind::User
+                && holder.upn.as_deref().map(str::to_ascii_lowercase) == Some(own.clone());
+            if !same_account {
+                found.push(Collision {
+                    address,
+                    mailbox: mailbox.primary_smtp.clone(),
+                    holder: holder.display_name.clone(),
+                    kind: holder.kind,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// `no-collisions`.
+pub fn collisions_check(found: &[Collision], mailboxes: usize, now: DateTime<Utc>) -> CheckResult {
+    if found.is_empty() {
+        return CheckResult::new(
+            Outcome::Pass,
+            format!("No address of the {mailboxes} mailboxes is used by another object in the tenant."),
+            now,
+        );
+    }
+    const SHOWN: usize = 10;
+    let mut listed: Vec<String> = found
+        .iter()
+        .take(SHOWN)
+        .map(|c| format!("{} (of {}) is held by {} '{}'", c.address, c.mailbox, c.kind.label(), c.holder))
+        .collect();
+    if found.len() > SHOWN {
+        listed.push(format!("and {} more", found.len() - SHOWN));
+    }
+    CheckResult::new(
+        Outcome::Fail,
+        format!(
+            "{} addresses that move are already used in the tenant: {}. Remove them from those objects (or delete objects made by mistake) before the batch starts, or the mailboxes fail to provision.",
+            found.len(),
+            listed.join("; ")
+        ),
+        now,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::csv::parse;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000, 0).expect("valid")
+    }
+
+    fn sku(part: &str, enabled: u32, consumed: u32, plans: &[&str]) -> SkuCount {
+        SkuCount {
+            sku_part_number: part.into(),
+            assignable: true,
+            enabled,
+            warning: 0,
+            consumed,
+            service_plans: plans.iter().map(|p| (*p).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn only_mailbox_plans_count() {
+        assert!(gives_mailbox("EXCHANGE_S_STANDARD"));
+        assert!(gives_mailbox("EXCHANGE_S_ENTERPRISE_GOV"));
+        assert!(gives_mailbox("EXCHANGE_S_DESKLESS"));
+        assert!(!gives_mailbox("EXCHANGE_S_FOUNDATION"));
+        assert!(!gives_mailbox("EXCHANGE_S_ARCHIVE_ADDON"));
+        assert!(!gives_mailbox("EXCHANGE_S_STANDARDX"));
+    }
+
+    #[test]
+    fn licences_are_counted_per_mailbox_sku() {
+        let skus = [
+            sku("SPB", 40, 10, &["EXCHANGE_S_STANDARD", "MCOSTANDARD"]),
+            sku("POWER_BI_STANDARD", 1000, 0, &["EXCHANGE_S_FOUNDATION", "BI_AZURE_P0"]),
+            sku("ENTERPRISEPACK", 10, 9, &["EXCHANGE_S_ENTERPRISE"]),
+        ];
+        let ok = licences_check(&skus, LicenceNeed { mailbox: 31, plan_2: 1 }, now());
+        assert_eq!(ok.outcome, Outcome::Pass, "{}", ok.evidence);
+        assert!(ok.evidence.contains("SPB 30 of 40 free, ENTERPRISEPACK 1 of 10 free"), "{}", ok.evidence);
+        assert!(!ok.evidence.contains("POWER_BI"), "{}", ok.evidence);
+        let short = licences_check(&skus, LicenceNeed { mailbox: 40, plan_2: 0 }, now());
+        assert_eq!(short.outcome, Outcome::Fail);
+        assert!(short.evidence.contains("Buy 9 more"), "{}", short.evidence);
+        let plan2 = licences_check(&skus, LicenceNeed { mailbox: 5, plan_2: 2 }, now());
+        assert_eq!(plan2.outcome, Outcome::Fail);
+        assert!(plan2.evidence.contains("Buy 1 more with Exchange Online Plan 2"), "{}", plan2.evidence);
+        let none = licences_check(&[], LicenceNeed { mailbox: 1, plan_2: 0 }, now());
+        assert!(none.evidence.contains("no subscription with an Exchange Online mailbox plan"));
+    }
+
+    #[test]
+    fn licences_in_their_grace_period_warn() {
+        let mut s = sku("O365_BUSINESS_ESSENTIALS", 20, 5, &["EXCHANGE_S_STANDARD"]);
+        s.warning = 20;
+        assert_eq!(licences_check(&[s], LicenceNeed { mailbox: 10, plan_2: 0 }, now()).outcome, Outcome::Warn);
+    }
+
+    #[test]
+    fn directory_sync_must_be_off() {
+        assert_eq!(dirsync_check(Some(true), now()).outcome, Outcome::Fail);
+        assert!(dirsync_check(Some(true), now()).evidence.contains("72 hours"));
+        assert_eq!(dirsync_check(Some(false), now()).outcome, Outcome::Pass);
+        assert_eq!(dirsync_check(None, now()).outcome, Outcome::Pass);
+    }
+
+    fn mailboxes() -> Vec<Mailbox> {
+        let csv = "PrimarySmtpAddress,EmailAddresses,RecipientTypeDetails,TotalItemSizeBytes\n\
+            megan@contoso.com,SMTP:megan@contoso.com;smtp:mb@contoso.com;X500:/o=x/cn=megan,UserMailbox,1\n\
+            info@contoso.com,SMTP:info@contoso.com,SharedMailbox,60000000000\n\
+            room@contoso.com,,RoomMailbox,1\n";
+        parse(csv.as_bytes()).expect("parse").mailboxes
+    }
+
+    #[test]
+    fn the_need_counts_users_and_big_shared_mailboxes() {
+        assert_eq!(licence_need(&mailboxes(), &Thresholds::default()), LicenceNeed { mailbox: 2, plan_2: 1 });
+    }
+
+    #[test]
+    fn an_address_held_by_another_object_collides_but_a_precreated_account_does_not() {
+        let objects = [
+            DirectoryObject {
+                kind: ObjectKind::User,
+                display_name: "Megan Bowen".into(),
+                upn: Some("Megan@contoso.com".into()),
+                addresses: vec!["SMTP:megan@contoso.com".into()],
+            },
+            DirectoryObject {
+                kind: ObjectKind::Group,
+                display_name: "Marketing".into(),
+                upn: None,
+                addresses: vec!["SMTP:MB@contoso.com".into(), "SIP:mb@contoso.com".into()],
+            },
+        ];
+        let found = collisions(&mailboxes(), &objects);
+        assert_eq!(
+            found,
+            vec![Collision {
+                address: "mb@contoso.com".into(),
+                mailbox: "megan@contoso.com".into(),
+                holder: "Marketing".into(),
+                kind: ObjectKind::Group
+            }]
+        );
+        let check = collisions_check(&found, 3, now());
+        assert_eq!(check.outcome, Outcome::Fail);
+        assert!(
+            check.evidence.contains("mb@contoso.com (of megan@contoso.com) is held by group 'Marketing'"),
+            "{}",
+            check.evidence
+        );
+        assert_eq!(collisions_check(&[], 3, now()).outcome, Outcome::Pass);
+    }
+}
