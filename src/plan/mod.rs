@@ -4,6 +4,7 @@
 pub mod check;
 pub mod gating;
 pub mod kickoff;
+pub mod prepare;
 pub mod source;
 pub mod stages;
 pub mod users;
