@@ -2,6 +2,7 @@
 //! every change goes through [`Project::change`] (audited before and after) in the order the commands came.
 
 mod import;
+pub mod jobs;
 
 pub use import::{ImportReport, MAX_INVENTORY_BYTES};
 
@@ -46,6 +47,8 @@ pub enum Event {
     NotAvailable { stage: StageId },
     /// An inventory was imported; the new state comes with it.
     InventoryImported { state: Box<ProjectState>, report: Box<ImportReport> },
+    /// How far a running job is.
+    JobProgress { id: jobs::JobId, label: String, done: u64, total: Option<u64> },
 }
 
 /// Where to look when the runner stops on its own.

@@ -258,6 +258,9 @@ impl App {
             Event::Refused { what, reason } => self.error(strings::refused(&what, &reason)),
             Event::Failed { what, error } => self.error(strings::failed(&what, &error)),
             Event::NotAvailable { stage } => self.info(strings::not_available(stage)),
+            Event::JobProgress { label, done, total, .. } => {
+                self.info(strings::progress(&label, done, total));
+            }
             Event::InventoryImported { state, report } => {
                 self.state = *state;
                 self.info(report.summary());

@@ -112,6 +112,13 @@ pub fn not_available(stage: StageId) -> String {
     )
 }
 
+pub fn progress(label: &str, done: u64, total: Option<u64>) -> String {
+    match total {
+        Some(total) => format!("{label}: {done} of {total}…"),
+        None => format!("{label}…"),
+    }
+}
+
 pub fn refused(what: &str, reason: &str) -> String {
     format!("{what}: {reason}")
 }

@@ -1,0 +1,158 @@
+//! Long work beside the runner's command loop: network checks, sign-in, writes to the tenant or the source. A
+//! job runs in its own task, reports progress as events, stops at its next safe point once cancelled, and hands
+//! back what it found as a change that the runner applies to the project (only the runner touches the project).
+
+use super::Event;
+use crate::plan::StageId;
+use crate::project::{AuditLog, AuditRecord, Phase, Project, ProjectError, audit};
+use chrono::Utc;
+use futures::future::BoxFuture;
+use std::future::Future;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub type JobId = u64;
+
+/// What a finished job hands back: the runner applies it to the project and sends the event it returns.
+pub type Apply = Box<dyn FnOnce(&mut Project) -> Event + Send>;
+
+/// Work to start: a label for the screen and the task itself.
+pub struct Job {
+    pub label: String,
+    pub work: Box<dyn FnOnce(JobContext) -> BoxFuture<'static, Apply> + Send>,
+}
+
+impl Job {
+    pub fn new<F, Fut>(label: impl Into<String>, work: F) -> Job
+    where
+        F: FnOnce(JobContext) -> Fut + Send + 'static,
+        Fut: Future<Output = Apply> + Send + 'static,
+    {
+        Job { label: label.into(), work: Box::new(move |ctx| Box::pin(work(ctx))) }
+    }
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").field("label", &self.label).finish_non_exhaustive()
+    }
+}
+
+/// A running job's handle on the world: its id, its cancellation, progress, and the audit path for writes.
+#[derive(Debug, Clone)]
+pub struct JobContext {
+    pub id: JobId,
+    pub cancel: CancellationToken,
+    events: mpsc::UnboundedSender<Event>,
+    audit: AuditLog,
+}
+
+/// Why an audited write did not happen or did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditedError<E> {
+    /// The "about to" record could not be written, so the write was not attempted.
+    #[error("the audit log could not record the change, so it was not made: {0}")]
+    NotRecorded(ProjectError),
+    #[error("{0}")]
+    Failed(E),
+}
+
+impl JobContext {
+    pub fn new(id: JobId, events: mpsc::UnboundedSender<Event>, audit: AuditLog) -> JobContext {
+        JobContext { id, cancel: CancellationToken::new(), events, audit }
+    }
+
+    /// Tells the screen how far the job is.
+    pub fn progress(&self, label: impl Into<String>, done: u64, total: Option<u64>) {
+        // The screen may be gone (the wizard closed); the job goes on regardless.
+        let _ = self.events.send(Event::JobProgress { id: self.id, label: label.into(), done, total });
+    }
+
+    /// The one path for a write to the tenant or the source: "about to" is recorded before `write` runs and the
+    /// outcome after. If "about to" cannot be recorded the write does not happen, so that a resume never meets
+    /// a change it has no record of.
+    pub async fn audited<T, E: std::fmt::Display>(
+        &self,
+        stage: StageId,
+        action: &str,
+        detail: serde_json::Value,
+        write: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, AuditedError<E>> {
+        let record = |phase, detail| AuditRecord {
+            time: Utc::now(),
+            actor: audit::current_actor(),
+            stage: Some(stage),
+            action: action.to_owned(),
+            phase,
+            detail,
+        };
+        self.audit.append(&record(Phase::AboutTo, detail.clone())).map_err(AuditedError::NotRecorded)?;
+        let result = write.await;
+        let outcome = match &result {
+            Ok(_) => record(Phase::Done, detail),
+            Err(e) => record(Phase::Failed, serde_json::json!({ "detail": detail, "error": e.to_string() })),
+        };
+        if let Err(e) = self.audit.append(&outcome) {
+            // The write happened (or failed) already; the "about to" record tells a resume to check the live state.
+            tracing::error!(error = %e, action, "could not record the outcome of a write");
+        }
+        result.map_err(AuditedError::Failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(dir: &std::path::Path) -> (JobContext, mpsc::UnboundedReceiver<Event>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (JobContext::new(7, tx, AuditLog::new(dir.join("audit.jsonl"))), rx)
+    }
+
+    #[tokio::test]
+    async fn a_write_is_recorded_before_and_after() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (ctx, _rx) = context(dir.path());
+        let ok: Result<u32, AuditedError<String>> = ctx
+            .audited(StageId::PREPARE, "add-domain", serde_json::json!({"domain": "contoso.com"}), async { Ok(1) })
+            .await;
+        assert_eq!(ok.ok(), Some(1));
+        let failed: Result<u32, AuditedError<String>> = ctx
+            .audited(StageId::PREPARE, "add-domain", serde_json::json!({"domain": "x.com"}), async {
+                Err("403 Forbidden".to_owned())
+            })
+            .await;
+        assert!(matches!(failed, Err(AuditedError::Failed(ref e)) if e == "403 Forbidden"));
+        let (records, _) = AuditLog::new(dir.path().join("audit.jsonl")).read().expect("audit");
+        let phases: Vec<Phase> = records.iter().map(|r| r.phase).collect();
+        assert_eq!(phases, vec![Phase::AboutTo, Phase::Done, Phase::AboutTo, Phase::Failed]);
+        assert_eq!(records[3].detail["error"], "403 Forbidden");
+    }
+
+    #[tokio::test]
+    async fn a_write_whose_intent_cannot_be_recorded_does_not_happen() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let ctx = JobContext::new(1, tx, AuditLog::new(dir.path().join("missing-folder/audit.jsonl")));
+        let ran = std::sync::atomic::AtomicBool::new(false);
+        let result: Result<(), AuditedError<String>> = ctx
+            .audited(StageId::PREPARE, "add-domain", serde_json::Value::Null, async {
+                ran.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            })
+            .await;
+        assert!(matches!(result, Err(AuditedError::NotRecorded(_))));
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn progress_reaches_the_screen() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (ctx, mut rx) = context(dir.path());
+        ctx.progress("verifying contoso.com", 1, Some(3));
+        assert_eq!(
+            rx.recv().await,
+            Some(Event::JobProgress { id: 7, label: "verifying contoso.com".into(), done: 1, total: Some(3) })
+        );
+    }
+}
