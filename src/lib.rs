@@ -8,4 +8,5 @@
 pub mod cli;
 pub mod plan;
 pub mod project;
+pub mod sim;
 pub mod tui;
