@@ -537,7 +537,6 @@ fn new_batch(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, Cm
         started: None,
         stopped: false,
         complete_requested: None,
-        removing: false,
     });
     world.exchange.last_tick = Some(now);
     if flag(p, "AutoStart") {
