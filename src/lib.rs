@@ -11,4 +11,5 @@ pub mod logging;
 pub mod plan;
 pub mod project;
 pub mod runner;
+pub mod sim;
 pub mod tui;

@@ -25,14 +25,6 @@ fn help_lists_the_subcommands_and_version_prints() {
 }
 
 #[test]
-fn a_subcommand_not_built_yet_says_so_and_fails() {
-    let home = tempfile::tempdir().expect("temp dir");
-    let out = cutover(home.path(), &["sim"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("not available yet"));
-}
-
-#[test]
 fn list_and_status_without_projects_name_the_fix() {
     let home = tempfile::tempdir().expect("temp dir");
     let out = cutover(home.path(), &["list"]);

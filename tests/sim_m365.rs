@@ -1,0 +1,436 @@
+//! The simulator's Microsoft 365 side over real HTTP on 127.0.0.1, with plain reqwest: identity platform,
+//! Graph v1.0 and Exchange Online InvokeCommand wire shapes as Microsoft documents them.
+
+use cutover::sim::{SimOptions, Simulator};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+async fn start(scenario: &str, f: impl FnOnce(&mut SimOptions)) -> Simulator {
+    let mut o =
+        SimOptions { scenario: scenario.into(), device_code_interval: Duration::from_secs(1), ..Default::default() };
+    f(&mut o);
+    Simulator::start(o).await.expect("simulator starts")
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap()
+}
+
+async fn form(url: &str, params: &[(&str, &str)]) -> (u16, Value) {
+    let r = http().post(url).form(params).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+fn assert_aad_error(body: &Value, error: &str, code: u64) {
+    assert_eq!(body["error"], error, "{body}");
+    assert!(body["error_description"].as_str().unwrap().starts_with(&format!("AADSTS{code}:")), "{body}");
+    assert_eq!(body["error_codes"], json!([code]), "{body}");
+    for f in ["timestamp", "trace_id", "correlation_id"] {
+        assert!(body[f].is_string(), "{f} missing in {body}");
+    }
+}
+
+#[tokio::test]
+async fn device_code_flow_goes_pending_slow_down_approved_then_refresh() {
+    let sim = start("small", |_| {}).await;
+    let i = sim.info().clone();
+    let base = format!("{}/{}/oauth2/v2.0", i.login_url, i.tenant_id);
+    let (s, dc) = form(
+        &format!("{base}/devicecode"),
+        &[("client_id", &i.client_id), ("scope", "https://graph.microsoft.com/.default offline_access openid")],
+    )
+    .await;
+    assert_eq!(s, 200);
+    for f in ["device_code", "user_code", "verification_uri", "message"] {
+        assert!(dc[f].is_string(), "{f}: {dc}");
+    }
+    assert_eq!(dc["expires_in"], 900);
+    assert_eq!(dc["interval"], 1);
+    assert!(dc.get("verification_uri_complete").is_none());
+    let code = dc["device_code"].as_str().unwrap();
+    let grant = "urn:ietf:params:oauth:grant-type:device_code";
+    let poll = [("grant_type", grant), ("client_id", &i.client_id), ("device_code", code)];
+
+    let (s, b) = form(&format!("{base}/token"), &poll).await;
+    assert_eq!(s, 400);
+    assert_aad_error(&b, "authorization_pending", 70016);
+    let (s, b) = form(&format!("{base}/token"), &poll).await;
+    assert_eq!(s, 400);
+    assert_eq!(b["error"], "slow_down");
+
+    let r = http()
+        .post(format!("{}/devicecode/approve", i.control_url))
+        .json(&json!({"user_code": dc["user_code"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (s, tok) = form(&format!("{base}/token"), &poll).await;
+    assert_eq!(s, 200, "{tok}");
+    assert_eq!(tok["token_type"], "Bearer");
+    assert!(tok["expires_in"].as_u64().unwrap() > 0);
+    assert!(tok["access_token"].as_str().unwrap().split('.').count() == 3);
+    assert!(tok["refresh_token"].is_string());
+    assert!(tok["id_token"].is_string());
+    assert!(tok["scope"].as_str().unwrap().contains("User.ReadWrite.All"));
+
+    // A device code is redeemed once.
+    let (s, b) = form(&format!("{base}/token"), &poll).await;
+    assert_eq!(s, 400);
+    assert_eq!(b["error"], "invalid_grant");
+
+    // The refresh token is good for the other resource too.
+    let (s, r2) = form(
+        &format!("{base}/token"),
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", &i.client_id),
+            ("refresh_token", tok["refresh_token"].as_str().unwrap()),
+            ("scope", "https://outlook.office365.com/.default offline_access"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{r2}");
+    assert!(r2["scope"].as_str().unwrap().starts_with("https://outlook.office365.com/"));
+    assert_ne!(r2["access_token"], tok["access_token"]);
+
+    // Revoked sessions: the refresh token no longer works.
+    http().post(format!("{}/tokens/revoke", i.control_url)).send().await.unwrap();
+    let (s, b) = form(
+        &format!("{base}/token"),
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", &i.client_id),
+            ("refresh_token", r2["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_aad_error(&b, "invalid_grant", 50173);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn device_code_declined_expired_and_unknown() {
+    let sim = start("small", |o| o.device_code_lifetime = Duration::from_secs(2)).await;
+    let i = sim.info().clone();
+    let base = format!("{}/{}/oauth2/v2.0", i.login_url, i.tenant_domain);
+    let grant = "urn:ietf:params:oauth:grant-type:device_code";
+    let new_code = || async {
+        let (_, dc) = form(&format!("{base}/devicecode"), &[("client_id", &i.client_id), ("scope", "User.Read")]).await;
+        dc["device_code"].as_str().unwrap().to_string()
+    };
+    let declined = new_code().await;
+    http().post(format!("{}/devicecode/decline", i.control_url)).send().await.unwrap();
+    let (s, b) = form(
+        &format!("{base}/token"),
+        &[("grant_type", grant), ("client_id", &i.client_id), ("device_code", &declined)],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(b["error"], "authorization_declined");
+
+    let (s, b) =
+        form(&format!("{base}/token"), &[("grant_type", grant), ("client_id", &i.client_id), ("device_code", "nope")])
+            .await;
+    assert_eq!(s, 400);
+    assert_eq!(b["error"], "bad_verification_code");
+
+    let expiring = new_code().await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (s, b) = form(
+        &format!("{base}/token"),
+        &[("grant_type", grant), ("client_id", &i.client_id), ("device_code", &expiring)],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_aad_error(&b, "expired_token", 70020);
+
+    let (s, b) = form(
+        &format!("{}/not-a-tenant.example/oauth2/v2.0/devicecode", i.login_url),
+        &[("client_id", &i.client_id), ("scope", "User.Read")],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_aad_error(&b, "invalid_tenant", 90002);
+    let (s, b) = form(
+        &format!("{base}/devicecode"),
+        &[("client_id", "00000000-0000-0000-0000-000000000001"), ("scope", "User.Read")],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_aad_error(&b, "unauthorized_client", 700016);
+    let (s, b) = form(&format!("{base}/devicecode"), &[("scope", "User.Read")]).await;
+    assert_eq!(s, 400);
+    assert_aad_error(&b, "invalid_request", 900144);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn client_credentials_and_auto_approve() {
+    let sim = start("small", |o| o.auto_approve = true).await;
+    let i = sim.info().clone();
+    let url = format!("{}/{}/oauth2/v2.0/token", i.login_url, i.tenant_id);
+    let cc = |secret: &str, scope: &str| {
+        let (url, app, secret, scope) = (url.clone(), i.app_id.clone(), secret.to_string(), scope.to_string());
+        async move {
+            form(
+                &url,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &app),
+                    ("client_secret", &secret),
+                    ("scope", &scope),
+                ],
+            )
+            .await
+        }
+    };
+    let (s, t) = cc(&i.app_secret, "https://outlook.office365.com/.default").await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["token_type"], "Bearer");
+    assert!(t["ext_expires_in"].is_u64());
+    assert!(t.get("refresh_token").is_none());
+    let (s, b) = cc("wrong", "https://graph.microsoft.com/.default").await;
+    assert_eq!(s, 401);
+    assert_aad_error(&b, "invalid_client", 7000215);
+    let (s, b) = cc(&i.app_secret, "User.Read").await;
+    assert_eq!(s, 400);
+    assert_aad_error(&b, "invalid_scope", 1002012);
+
+    let (_, dc) = form(
+        &format!("{}/{}/oauth2/v2.0/devicecode", i.login_url, i.tenant_id),
+        &[("client_id", &i.client_id), ("scope", "https://graph.microsoft.com/.default")],
+    )
+    .await;
+    let started = Instant::now();
+    let (s, t) = form(
+        &url,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("client_id", &i.client_id),
+            ("device_code", dc["device_code"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    sim.shutdown().await;
+}
+
+async fn app_token(i: &cutover::sim::SimInfo, resource: &str) -> String {
+    let (s, t) = form(
+        &format!("{}/{}/oauth2/v2.0/token", i.login_url, i.tenant_id),
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &i.app_id),
+            ("client_secret", &i.app_secret),
+            ("scope", &format!("{resource}/.default")),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    t["access_token"].as_str().unwrap().to_string()
+}
+
+async fn cmdlet(i: &cutover::sim::SimInfo, token: &str, name: &str, params: Value) -> (u16, Value) {
+    let r = http()
+        .post(format!("{}/adminapi/beta/{}/InvokeCommand", i.exo_url, i.tenant_id))
+        .bearer_auth(token)
+        .header("X-CmdletName", name)
+        .header("X-ResponseFormat", "json")
+        .header("Prefer", "odata.maxpagesize=4")
+        .json(&json!({"CmdletInput": {"CmdletName": name, "Parameters": params}}))
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap())
+}
+
+async fn advance(i: &cutover::sim::SimInfo, seconds: f64) {
+    let r = http()
+        .post(format!("{}/clock/advance", i.control_url))
+        .json(&json!({"seconds": seconds}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn graph_shapes_paging_errors_and_throttling() {
+    let sim = start("typical", |_| {}).await;
+    let i = sim.info().clone();
+    let g = app_token(&i, "https://graph.microsoft.com").await;
+    let get = |path: String| {
+        let g = g.clone();
+        async move {
+            let r = http().get(path).bearer_auth(g).send().await.unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, org) = get(format!("{}/v1.0/organization", i.graph_url)).await;
+    assert_eq!(s, 200);
+    assert!(org["value"][0]["onPremisesSyncEnabled"].is_null());
+    let (s, skus) = get(format!("{}/v1.0/subscribedSkus", i.graph_url)).await;
+    assert_eq!(s, 200);
+    assert_eq!(skus["value"][0]["prepaidUnits"]["enabled"], 125);
+    assert!(skus["value"][0]["consumedUnits"].is_u64());
+    let (s, e) = get(format!("{}/v1.0/domains/nope.example", i.graph_url)).await;
+    assert_eq!(s, 404);
+    assert_eq!(e["error"]["code"], "Request_ResourceNotFound");
+    assert!(e["error"]["innerError"]["request-id"].is_string());
+    let r = http().get(format!("{}/v1.0/organization", i.graph_url)).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let exo = app_token(&i, "https://outlook.office365.com").await;
+    let r = http().get(format!("{}/v1.0/organization", i.graph_url)).bearer_auth(exo).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+
+    // Throttling on demand.
+    let r = http()
+        .post(format!("{}/faults", i.control_url))
+        .json(&json!({"service": "graph", "path_contains": "/subscribedSkus", "kind": {"type": "throttle", "retry_after": 17}, "times": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http().get(format!("{}/v1.0/subscribedSkus", i.graph_url)).bearer_auth(&g).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "17");
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "TooManyRequests");
+    assert_eq!(get(format!("{}/v1.0/subscribedSkus", i.graph_url)).await.0, 200);
+    sim.shutdown().await;
+}
+
+/// Adds and verifies the primary domain through Graph and the registrar, as the wizard's stage 4 does.
+async fn verify_domain(i: &cutover::sim::SimInfo, g: &str) {
+    let d = &i.email_domains[0];
+    let r = http()
+        .post(format!("{}/v1.0/domains", i.graph_url))
+        .bearer_auth(g)
+        .json(&json!({"id": d}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http().post(format!("{}/v1.0/domains/{d}/verify", i.graph_url)).bearer_auth(g).send().await.unwrap();
+    assert_eq!(r.status(), 400, "no TXT record yet");
+    let recs: Value = http()
+        .get(format!("{}/v1.0/domains/{d}/verificationDnsRecords", i.graph_url))
+        .bearer_auth(g)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let txt = recs["value"].as_array().unwrap().iter().find(|r| r["recordType"] == "Txt").unwrap();
+    assert_eq!(txt["@odata.type"], "#microsoft.graph.domainDnsTxtRecord");
+    let text = txt["text"].as_str().unwrap();
+    assert!(text.starts_with("MS=ms"));
+    let r = http()
+        .post(format!("{}/dns/records", i.control_url))
+        .json(&json!({"name": d, "type": "TXT", "values": ["v=spf1 mx a -all", text]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = http()
+        .post(format!("{}/v1.0/domains/{d}/verify", i.graph_url))
+        .bearer_auth(g)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["isVerified"], true);
+}
+
+#[tokio::test]
+async fn a_ten_mailbox_batch_goes_from_created_to_completed() {
+    let sim = start("small", |o| o.speed = 1.0).await;
+    let i = sim.info().clone();
+    let g = app_token(&i, "https://graph.microsoft.com").await;
+    let x = app_token(&i, "https://outlook.office365.com").await;
+    verify_domain(&i, &g).await;
+    let creds = json!({"UserName": i.source.admin_user, "Password": i.source.admin_password});
+    let (s, t) = cmdlet(&i, &x, "Test-MigrationServerAvailability", json!({"ExchangeOutlookAnywhere": true, "Autodiscover": true, "EmailAddress": format!("sarah.jones@{}", i.email_domains[0]), "Credentials": creds})).await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["value"][0]["Result"], "Success");
+    let (s, _) = cmdlet(&i, &x, "New-MigrationEndpoint", json!({"ExchangeOutlookAnywhere": true, "Name": "Source", "Autodiscover": true, "EmailAddress": format!("sarah.jones@{}", i.email_domains[0]), "Credentials": creds, "MaxConcurrentMigrations": 4})).await;
+    assert_eq!(s, 200);
+    let (s, b) = cmdlet(&i, &x, "New-MigrationBatch", json!({"Name": "Cutover", "SourceEndpoint": "Source"})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["value"][0]["Status"], "Created");
+    assert_eq!(b["value"][0]["TotalCount"], 10);
+    let (s, e) = cmdlet(&i, &x, "New-MigrationBatch", json!({"Name": "Second", "SourceEndpoint": "Source"})).await;
+    assert_eq!(s, 400);
+    let detail = e["error"]["details"][0]["message"].as_str().unwrap();
+    assert_eq!(detail.split('|').count(), 3, "{detail}");
+    assert!(detail.contains("MigrationPermanentException"));
+
+    cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    let mut seen = vec!["Created".to_string()];
+    let mut user_states = std::collections::BTreeSet::new();
+    for _ in 0..200 {
+        advance(&i, 600.0).await;
+        let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+        let st = b["value"][0]["Status"].as_str().unwrap().to_string();
+        if seen.last() != Some(&st) {
+            seen.push(st.clone());
+        }
+        // Paging: 10 users at 4 per page.
+        let (_, p1) = cmdlet(&i, &x, "Get-MigrationUser", json!({"ResultSize": "Unlimited"})).await;
+        assert_eq!(p1["value"].as_array().unwrap().len(), 4);
+        assert!(p1["@odata.nextLink"].is_string());
+        for u in p1["value"].as_array().unwrap() {
+            user_states.insert(u["Status"].as_str().unwrap().to_string());
+        }
+        if st == "Synced" {
+            break;
+        }
+    }
+    assert_eq!(seen, vec!["Created", "Syncing", "Synced"], "{seen:?}");
+    assert!(user_states.contains("Syncing") && user_states.contains("Synced"), "{user_states:?}");
+    let (_, st) =
+        cmdlet(&i, &x, "Get-MigrationUserStatistics", json!({"Identity": format!("dr.patel@{}", i.email_domains[0])}))
+            .await;
+    let u = &st["value"][0];
+    assert_eq!(u["Status"], "Synced");
+    assert_eq!(u["PercentageComplete"], 100);
+    assert!(u["SyncedItemCount"].as_u64().unwrap() >= 40300);
+    assert!(u["BytesTransferred"].as_str().unwrap().starts_with("8.9 GB ("), "{u}");
+    assert!(u["LastSuccessfulSyncTime"].is_string());
+
+    // The MX moves to Exchange Online, an incremental sync picks up what arrived, then the batch completes.
+    let d = &i.email_domains[0];
+    http().post(format!("{}/dns/records", i.control_url)).json(&json!({"name": d, "type": "MX", "values": [format!("0 {}.mail.protection.outlook.com", d.replace('.', "-"))]})).send().await.unwrap();
+    advance(&i, 60.0).await;
+    cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+    assert_eq!(b["value"][0]["Status"], "IncrementalSyncing");
+    advance(&i, 3600.0).await;
+    let (s, c) = cmdlet(&i, &x, "Complete-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    assert_eq!(s, 200, "{c}");
+    let mut last = String::new();
+    for _ in 0..50 {
+        advance(&i, 600.0).await;
+        let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+        last = b["value"][0]["Status"].as_str().unwrap().to_string();
+        if last == "Completed" {
+            assert_eq!(b["value"][0]["FinalizedCount"], 10);
+            assert_eq!(b["value"][0]["FailedCount"], 0);
+            break;
+        }
+        assert_eq!(last, "Completing");
+    }
+    assert_eq!(last, "Completed");
+    let (_, mbx) = cmdlet(&i, &x, "Get-Mailbox", json!({"ResultSize": "Unlimited"})).await;
+    assert!(mbx["value"].as_array().unwrap().len() == 4 && mbx["@odata.nextLink"].is_string());
+    sim.shutdown().await;
+}
