@@ -9,5 +9,6 @@ pub mod cli;
 pub mod dns;
 pub mod plan;
 pub mod project;
+pub mod sim;
 pub mod source;
 pub mod tui;
