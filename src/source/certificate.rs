@@ -329,6 +329,17 @@ async fn inspect(
     let Some(ip) = ips.first().copied() else {
         return Err(format!("{host} has no address"));
     };
+    inspect_at(verifier, host, ip, port, target.timeout()).await
+}
+
+/// Connects to `ip`:`port` asking for `host` (SNI) and inspects what the server presents.
+async fn inspect_at(
+    verifier: &Arc<WebPkiServerVerifier>,
+    host: &str,
+    ip: std::net::IpAddr,
+    port: u16,
+    timeout: std::time::Duration,
+) -> Result<Presented, String> {
     let recorder = Arc::new(Recorder { inner: verifier.clone(), seen: Mutex::new(None) });
     let config = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
@@ -338,7 +349,6 @@ async fn inspect(
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let server_name = ServerName::try_from(host.to_owned()).map_err(|e| format!("{host}: {e}"))?;
-    let timeout = target.timeout();
     let tcp = tokio::time::timeout(timeout, TcpStream::connect((ip, port)))
         .await
         .map_err(|_| format!("could not connect to {host} ({ip}) port {port} within {} s", timeout.as_secs()))?
@@ -581,5 +591,142 @@ mod tests {
             "{}",
             selfsigned.evidence
         );
+    }
+
+    /// Real TLS on 127.0.0.1: a server presenting a certificate made here, inspected by the real client code.
+    mod over_tls {
+        use super::super::*;
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        use rustls::pki_types::PrivateKeyDer;
+        use std::net::{IpAddr, Ipv4Addr};
+
+        struct Ca {
+            pem: String,
+            der: CertificateDer<'static>,
+            issuer: Issuer<'static, KeyPair>,
+        }
+
+        fn ca() -> Ca {
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.distinguished_name.push(DnType::CommonName, "Contoso Test Root CA");
+            let key = KeyPair::generate().unwrap();
+            let cert = params.self_signed(&key).unwrap();
+            Ca { pem: cert.pem(), der: cert.der().clone(), issuer: Issuer::new(params, key) }
+        }
+
+        /// Serves `chain` (leaf first) on a random loopback port; returns the port.
+        async fn serve(chain: Vec<CertificateDer<'static>>, key: &KeyPair) -> u16 {
+            let key = PrivateKeyDer::Pkcs8(key.serialize_der().into());
+            let config = rustls::ServerConfig::builder_with_provider(provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(chain, key)
+                .unwrap();
+            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+            let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            tokio::spawn(async move {
+                // Bounded: the tests make at most a few connections.
+                for _ in 0..4 {
+                    let Ok((tcp, _)) = listener.accept().await else { return };
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        let _ = acceptor.accept(tcp).await;
+                    });
+                }
+            });
+            port
+        }
+
+        fn leaf(ca: &Ca, names: &[&str], valid_days: (i64, i64)) -> (Vec<CertificateDer<'static>>, KeyPair) {
+            let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+            params.distinguished_name.push(DnType::CommonName, names.first().copied().unwrap_or("leaf"));
+            let now = time::OffsetDateTime::now_utc();
+            params.not_before = now + time::Duration::days(valid_days.0);
+            params.not_after = now + time::Duration::days(valid_days.1);
+            let key = KeyPair::generate().unwrap();
+            let cert = params.signed_by(&key, &ca.issuer).unwrap();
+            (vec![cert.der().clone(), ca.der.clone()], key)
+        }
+
+        async fn check(ca: &Ca, trust_ca: bool, chain: Vec<CertificateDer<'static>>, key: &KeyPair) -> CheckResult {
+            let port = serve(chain, key).await;
+            let mut target = SourceTarget::new("contoso.com").unwrap();
+            if trust_ca {
+                target = target.with_extra_ca_pem(&ca.pem, "test CA").unwrap();
+            }
+            let verifier = base_verifier(&target).unwrap();
+            let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+            let timeout = std::time::Duration::from_secs(5);
+            let result = inspect_at(&verifier, "mail.contoso.com", ip, port, timeout).await;
+            CertificateReport {
+                required_names: vec!["mail.contoso.com".into(), "autodiscover.contoso.com".into()],
+                hosts: vec![HostCertificate { host: "mail.contoso.com".into(), port, result }],
+                at: Utc::now(),
+            }
+            .to_check()
+        }
+
+        const BOTH: [&str; 2] = ["mail.contoso.com", "autodiscover.contoso.com"];
+
+        #[tokio::test]
+        async fn a_good_certificate_passes() {
+            let ca = ca();
+            let (chain, key) = leaf(&ca, &BOTH, (-10, 365));
+            let c = check(&ca, true, chain, &key).await;
+            assert_eq!(c.outcome, Outcome::Pass, "{}", c.evidence);
+            assert!(c.evidence.contains("trusted: yes"), "{}", c.evidence);
+            assert!(c.evidence.contains("chain: CN=Contoso Test Root CA"), "{}", c.evidence);
+        }
+
+        #[tokio::test]
+        async fn an_untrusted_ca_fails_with_the_fix() {
+            let ca = ca();
+            let (chain, key) = leaf(&ca, &BOTH, (-10, 365));
+            let c = check(&ca, false, chain, &key).await;
+            assert_eq!(c.outcome, Outcome::Fail, "{}", c.evidence);
+            assert!(c.evidence.contains("trusted: no"), "{}", c.evidence);
+            assert!(c.evidence.contains("trusted public CA whose SANs include"), "{}", c.evidence);
+        }
+
+        #[tokio::test]
+        async fn an_expired_certificate_from_a_trusted_ca_is_expired_not_untrusted() {
+            let ca = ca();
+            let (chain, key) = leaf(&ca, &BOTH, (-400, -5));
+            let c = check(&ca, true, chain, &key).await;
+            assert_eq!(c.outcome, Outcome::Fail, "{}", c.evidence);
+            assert!(c.evidence.contains("trusted: yes"), "{}", c.evidence);
+            assert!(
+                c.evidence.contains("expired 5 days ago") || c.evidence.contains("expired 4 days ago"),
+                "{}",
+                c.evidence
+            );
+        }
+
+        #[tokio::test]
+        async fn a_missing_san_fails_and_near_expiry_warns() {
+            let ca = ca();
+            let (chain, key) = leaf(&ca, &["mail.contoso.com"], (-10, 365));
+            let c = check(&ca, true, chain, &key).await;
+            assert_eq!(c.outcome, Outcome::Fail, "{}", c.evidence);
+            assert!(c.evidence.contains("do not cover: autodiscover.contoso.com"), "{}", c.evidence);
+            let (chain, key) = leaf(&ca, &BOTH, (-300, 10));
+            let c = check(&ca, true, chain, &key).await;
+            assert_eq!(c.outcome, Outcome::Warn, "{}", c.evidence);
+        }
+
+        #[tokio::test]
+        async fn a_self_signed_certificate_is_named() {
+            let mut params = CertificateParams::new(BOTH.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+            params.distinguished_name.push(DnType::CommonName, "mail.contoso.com");
+            let key = KeyPair::generate().unwrap();
+            let cert = params.self_signed(&key).unwrap();
+            let ca = ca();
+            let c = check(&ca, true, vec![cert.der().clone()], &key).await;
+            assert_eq!(c.outcome, Outcome::Fail, "{}", c.evidence);
+            assert!(c.evidence.contains("self-signed"), "{}", c.evidence);
+        }
     }
 }
