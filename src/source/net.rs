@@ -99,12 +99,7 @@ pub(crate) fn describe_error(e: &reqwest::Error) -> String {
     let mut chain = Vec::new();
     let mut cause: Option<&(dyn StdError + 'static)> = e.source();
     while let Some(c) = cause {
-        if let Some(tls) = c.downcast_ref::<rustls::Error>() {
-            return format!("TLS handshake failed: {}", describe_tls_error(tls));
-        }
-        if let Some(io) = c.downcast_ref::<std::io::Error>()
-            && let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
+        if let Some(tls) = find_rustls(c) {
             return format!("TLS handshake failed: {}", describe_tls_error(tls));
         }
         chain.push(c.to_string());
@@ -118,6 +113,16 @@ pub(crate) fn describe_error(e: &reqwest::Error) -> String {
     } else {
         detail
     }
+}
+
+/// The rustls error inside `e`, looking through I/O errors that wrap one another (hyper wraps tokio-rustls's).
+fn find_rustls<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let io = e.downcast_ref::<std::io::Error>()?;
+    let inner: &(dyn StdError + 'static) = io.get_ref()?;
+    find_rustls(inner)
 }
 
 pub(crate) fn describe_tls_error(e: &rustls::Error) -> String {
