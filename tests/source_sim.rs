@@ -234,3 +234,30 @@ async fn an_untrusted_certificate_fails_every_https_check() {
     assert!(ad.evidence.contains("not issued by a trusted CA"), "{}", ad.evidence);
     sim.shutdown().await;
 }
+
+async fn add_fault(i: &SimInfo, rule: serde_json::Value) {
+    let http = reqwest::Client::new();
+    let _ = http.delete(format!("{}/faults", i.control_url)).send().await.unwrap();
+    let r = http.post(format!("{}/faults", i.control_url)).json(&rule).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_dropped_connection_and_a_slow_server_are_findings_not_crashes() {
+    let sim = start("small").await;
+    let i = sim.info().clone();
+    let t = target(&i, true).with_timeout(std::time::Duration::from_secs(1));
+
+    add_fault(&i, json!({ "service": "source", "path_contains": "/autodiscover", "kind": { "type": "drop" } })).await;
+    let check = autodiscover(&t, &mailbox_email(&i), Some(creds(&i))).await.unwrap().to_check();
+    assert_eq!(check.outcome, Outcome::Fail, "{}", check.evidence);
+    assert!(check.evidence.contains("connection was cut"), "{}", check.evidence);
+
+    add_fault(&i, json!({ "service": "source", "path_contains": "/EWS", "kind": { "type": "slow", "millis": 3000 } }))
+        .await;
+    let url = cutover::source::ews::ews_url(&t, &i.source.host).unwrap();
+    let check = ews(&t, &url, Some(creds(&i))).await.unwrap().to_check();
+    assert_eq!(check.outcome, Outcome::Fail, "{}", check.evidence);
+    assert!(check.evidence.contains("no answer in time"), "{}", check.evidence);
+    sim.shutdown().await;
+}

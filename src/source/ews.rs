@@ -73,13 +73,17 @@ pub enum EwsProbe {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignedIn {
-    /// No credentials were given.
+    /// No credentials were given, or EWS did not ask for them.
     NotTried,
     Answered {
         status: u16,
         answer: Result<SoapAnswer, String>,
     },
     Refused {
+        schemes: Vec<AuthScheme>,
+    },
+    /// Credentials were given but EWS does not offer Basic, so they were not sent.
+    NoBasic {
         schemes: Vec<AuthScheme>,
     },
     Transport(String),
@@ -120,22 +124,28 @@ pub async fn ews(
         Ok(r) => EwsProbe::Status { status: r.status().as_u16(), schemes: net::auth_schemes(r.headers()) },
         Err(e) => EwsProbe::Transport(net::describe_error(&e)),
     };
+    // Credentials go only to a server that asked for them and offers Basic.
     let signed_in = match (credentials, &anonymous) {
-        (None, _) | (_, EwsProbe::Transport(_)) => SignedIn::NotTried,
-        (Some(c), _) => match soap(client.post(&url)).basic_auth(c.user, Some(c.password())).send().await {
-            Err(e) => SignedIn::Transport(net::describe_error(&e)),
-            Ok(r) if r.status() == StatusCode::UNAUTHORIZED => {
-                SignedIn::Refused { schemes: net::auth_schemes(r.headers()) }
+        (Some(_), EwsProbe::Status { status: 401, schemes }) if !schemes.contains(&AuthScheme::Basic) => {
+            SignedIn::NoBasic { schemes: schemes.clone() }
+        }
+        (Some(c), EwsProbe::Status { status: 401, .. }) => {
+            match soap(client.post(&url)).basic_auth(c.user, Some(c.password())).send().await {
+                Err(e) => SignedIn::Transport(net::describe_error(&e)),
+                Ok(r) if r.status() == StatusCode::UNAUTHORIZED => {
+                    SignedIn::Refused { schemes: net::auth_schemes(r.headers()) }
+                }
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    let answer = match net::read_body(r).await {
+                        Ok(body) => parse_soap(&body),
+                        Err(e) => Err(e),
+                    };
+                    SignedIn::Answered { status, answer }
+                }
             }
-            Ok(r) => {
-                let status = r.status().as_u16();
-                let answer = match r.text().await {
-                    Ok(body) => parse_soap(&body),
-                    Err(e) => Err(net::describe_error(&e)),
-                };
-                SignedIn::Answered { status, answer }
-            }
-        },
+        }
+        _ => SignedIn::NotTried,
     };
     Ok(EwsReport { url, anonymous, signed_in })
 }
@@ -189,19 +199,21 @@ impl EwsReport {
                     .to_owned(),
             ),
             (_, SignedIn::Transport(e)) => (Outcome::Fail, format!("EWS failed during sign-in: {e}.")),
-            (_, SignedIn::Refused { schemes }) => {
-                let fix = if schemes.contains(&AuthScheme::Basic) {
-                    "Fix: check the migration account's user name (DOMAIN\\user or UPN) and password.".to_owned()
-                } else {
-                    format!(
-                        "EWS offers {} but not Basic, which this check signs in with. Fix: \
-                         Set-WebServicesVirtualDirectory -BasicAuthentication $true, or rely on \
-                         Test-MigrationServerAvailability (NTLM) in stage 4.",
-                        list_schemes(schemes)
-                    )
-                };
-                (Outcome::Fail, format!("EWS refused the migration account's credentials. {fix}"))
-            }
+            (_, SignedIn::Refused { .. }) => (
+                Outcome::Fail,
+                "EWS refused the migration account's credentials. Fix: check the user name (DOMAIN\\user or UPN) \
+                 and the password, and that the account is not locked out."
+                    .to_owned(),
+            ),
+            (_, SignedIn::NoBasic { schemes }) => (
+                Outcome::Fail,
+                format!(
+                    "EWS offers {} but not Basic, which this check signs in with, so the server version was not \
+                     read. Fix: Set-WebServicesVirtualDirectory -BasicAuthentication $true, or rely on \
+                     Test-MigrationServerAvailability (NTLM) in stage 4.",
+                    list_schemes(schemes)
+                ),
+            ),
             (_, SignedIn::Answered { status, answer: Err(e) }) => (
                 Outcome::Warn,
                 format!("EWS signed the account in but its answer (HTTP {status}) is not an EWS answer: {e}."),
@@ -316,9 +328,12 @@ mod tests {
         let no_mailbox = report(SignedIn::Answered { status: 200, answer: parse_soap(ANSWER_2010) }).to_check();
         assert_eq!(no_mailbox.outcome, Outcome::Pass);
         assert!(no_mailbox.evidence.contains("has no mailbox"), "{}", no_mailbox.evidence);
-        let refused = report(SignedIn::Refused { schemes: vec![AuthScheme::Negotiate] }).to_check();
+        let refused = report(SignedIn::Refused { schemes: vec![AuthScheme::Basic] }).to_check();
         assert_eq!(refused.outcome, Outcome::Fail);
-        assert!(refused.evidence.contains("BasicAuthentication"), "{}", refused.evidence);
+        assert!(refused.evidence.contains("refused"), "{}", refused.evidence);
+        let no_basic = report(SignedIn::NoBasic { schemes: vec![AuthScheme::Negotiate] }).to_check();
+        assert_eq!(no_basic.outcome, Outcome::Fail);
+        assert!(no_basic.evidence.contains("BasicAuthentication"), "{}", no_basic.evidence);
         assert_eq!(report(SignedIn::NotTried).to_check().outcome, Outcome::Pass);
     }
 }

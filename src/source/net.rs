@@ -94,6 +94,31 @@ pub(crate) fn http_client(target: &SourceTarget) -> Result<reqwest::Client, Sour
     builder.build().map_err(|e| SourceError::HttpClient(e.to_string()))
 }
 
+/// The most of a body this client reads: Autodiscover and EWS answers are a few kilobytes; anything far
+/// larger is not the server expected, and is not read into memory.
+pub(crate) const MAX_BODY: usize = 1 << 20;
+
+/// Reads a body as text, up to [`MAX_BODY`]. Errors are described for the evidence.
+pub(crate) async fn read_body(mut response: reqwest::Response) -> Result<String, String> {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(format!(
+                        "the answer is larger than {} KiB, which no Exchange answer is",
+                        MAX_BODY / 1024
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(format!("the answer was cut off: {}", describe_error(&e))),
+        }
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
 /// A transport failure in words an engineer acts on: which layer failed, and the underlying cause.
 pub(crate) fn describe_error(e: &reqwest::Error) -> String {
     let mut chain = Vec::new();
@@ -101,6 +126,17 @@ pub(crate) fn describe_error(e: &reqwest::Error) -> String {
     while let Some(c) = cause {
         if let Some(tls) = find_rustls(c) {
             return format!("TLS handshake failed: {}", describe_tls_error(tls));
+        }
+        if let Some(io) = c.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+            )
+        {
+            return format!("the connection was cut before the answer was complete ({io})");
         }
         chain.push(c.to_string());
         cause = c.source();

@@ -92,6 +92,11 @@ impl AttemptResult {
             AttemptResult::AuthRequired { schemes, with_credentials: true } => {
                 format!("401: the credentials were refused (server offers {})", list_schemes(schemes))
             }
+            AttemptResult::AuthRequired { schemes, with_credentials: false }
+                if !schemes.contains(&AuthScheme::Basic) =>
+            {
+                format!("401: credentials required, Basic not offered (server offers {})", list_schemes(schemes))
+            }
             AttemptResult::AuthRequired { schemes, with_credentials: false } => {
                 format!("401: credentials required (server offers {})", list_schemes(schemes))
             }
@@ -132,6 +137,8 @@ pub struct Answered {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutodiscoverReport {
     pub email: String,
+    /// Whether the caller gave credentials (they are sent only where a server asks for Basic).
+    pub credentials_given: bool,
     pub attempts: Vec<Attempt>,
     pub answer: Option<Answered>,
 }
@@ -200,7 +207,7 @@ impl AutodiscoverReport {
             {
                 outcome = Outcome::Warn;
                 advice.push(format!(
-                    "Outlook Anywhere's external authentication is {auth:?}; the migration service signs in with \
+                    "Outlook Anywhere's external authentication is {auth}; the migration service signs in with \
                      Basic or NTLM. Fix: Set-OutlookAnywhere -ExternalClientAuthenticationMethod Ntlm (or Basic) \
                      and -IISAuthenticationMethods Basic,Ntlm,Negotiate."
                 ));
@@ -234,7 +241,7 @@ impl AutodiscoverReport {
             let AttemptResult::AuthRequired { schemes, with_credentials } = &first.result else {
                 return (Outcome::Fail, String::new(), Vec::new());
             };
-            if !with_credentials {
+            if !with_credentials && !self.credentials_given {
                 return (
                     Outcome::Warn,
                     format!("Autodiscover answers at {} but needs credentials to give its settings.", first.url),
@@ -253,11 +260,12 @@ impl AutodiscoverReport {
                     list_schemes(schemes)
                 )
             };
-            return (
-                Outcome::Fail,
-                format!("Autodiscover at {} refused the credentials of the migration account.", first.url),
-                vec![advice],
-            );
+            let headline = if *with_credentials {
+                format!("Autodiscover at {} refused the credentials of the migration account.", first.url)
+            } else {
+                format!("Autodiscover at {} does not offer Basic authentication.", first.url)
+            };
+            return (Outcome::Fail, headline, vec![advice]);
         }
         (
             Outcome::Fail,
@@ -289,7 +297,7 @@ fn describe_settings(s: &PoxSettings) -> Vec<String> {
             },
             expr.auth_package
                 .as_ref()
-                .map(|a| format!("{a:?}"))
+                .map(ToString::to_string)
                 .unwrap_or_else(|| "not stated (Kerberos or NTLM)".to_owned())
         ));
     }
@@ -331,7 +339,7 @@ pub async fn autodiscover(
             End::Stop | End::Next => break,
         }
     }
-    Ok(AutodiscoverReport { email, attempts: flow.attempts, answer })
+    Ok(AutodiscoverReport { email, credentials_given: credentials.is_some(), attempts: flow.attempts, answer })
 }
 
 fn valid_email(email: &str) -> Result<String, SourceError> {
@@ -416,16 +424,19 @@ impl Flow<'_> {
         Some(url.to_string())
     }
 
-    /// POSTs the request to `url`, following 302s and `redirectUrl` answers.
+    /// POSTs the request to `url`, following 302s and `redirectUrl` answers. The first request to a URL goes
+    /// without credentials; they are sent only when that server asks for them (401) and offers Basic, so that
+    /// the migration account's password never goes to a host that did not ask for it.
     async fn post_chain(&mut self, step: Step, mut url: String, email: &str) -> End {
         let body = pox::request_body(email);
+        let mut signed = false;
         loop {
             let mut request = self
                 .client
                 .post(&url)
                 .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
                 .body(body.clone());
-            if let Some(c) = self.credentials {
+            if signed && let Some(c) = self.credentials {
                 request = request.basic_auth(c.user, Some(c.password()));
             }
             let response = match request.send().await {
@@ -438,10 +449,16 @@ impl Flow<'_> {
             let status = response.status();
             if status == StatusCode::UNAUTHORIZED {
                 let schemes = net::auth_schemes(response.headers());
-                let with_credentials = self.credentials.is_some();
+                if !signed && self.credentials.is_some() && schemes.contains(&AuthScheme::Basic) {
+                    signed = true;
+                    continue;
+                }
+                let with_credentials = signed;
                 self.record(step, "POST", &url, AttemptResult::AuthRequired { schemes, with_credentials });
                 return End::Next;
             }
+            // A redirect or another URL starts again without credentials.
+            signed = false;
             if status.is_redirection() {
                 let location = location(&response);
                 let Some(location) = location else {
@@ -465,10 +482,10 @@ impl Flow<'_> {
                     None => return End::Next,
                 }
             }
-            let text = match response.text().await {
+            let text = match net::read_body(response).await {
                 Ok(t) => t,
                 Err(e) => {
-                    self.record(step, "POST", &url, AttemptResult::Transport(net::describe_error(&e)));
+                    self.record(step, "POST", &url, AttemptResult::Transport(e));
                     return End::Next;
                 }
             };
@@ -640,6 +657,7 @@ mod tests {
     fn report(attempts: Vec<Attempt>, answer: Option<PoxSettings>) -> AutodiscoverReport {
         AutodiscoverReport {
             email: "admin@contoso.com".into(),
+            credentials_given: true,
             answer: answer.map(|settings| Answered {
                 step: Step::AutodiscoverHost,
                 url: "https://autodiscover.contoso.com/autodiscover/autodiscover.xml".into(),
@@ -667,7 +685,7 @@ mod tests {
         assert_eq!(check.outcome, Outcome::Pass, "{}", check.evidence);
         assert!(check.evidence.contains("answered at step 2"), "{}", check.evidence);
         assert!(check.evidence.contains("1. POST https://step1/: could not connect"), "{}", check.evidence);
-        assert!(check.evidence.contains("server mail.contoso.com, SSL on, authentication Ntlm"), "{}", check.evidence);
+        assert!(check.evidence.contains("server mail.contoso.com, SSL on, authentication NTLM"), "{}", check.evidence);
         assert!(check.evidence.contains("SCP"), "{}", check.evidence);
     }
 
@@ -714,15 +732,25 @@ mod tests {
         .to_check();
         assert_eq!(refused.outcome, Outcome::Fail);
         assert!(refused.evidence.contains("BasicAuthentication"), "{}", refused.evidence);
-        let missing = report(
+        let mut missing = report(
             vec![attempt(
                 Step::Domain,
                 AttemptResult::AuthRequired { schemes: vec![AuthScheme::Basic], with_credentials: false },
             )],
             None,
+        );
+        missing.credentials_given = false;
+        assert_eq!(missing.to_check().outcome, Outcome::Warn);
+        let ntlm_only = report(
+            vec![attempt(
+                Step::Domain,
+                AttemptResult::AuthRequired { schemes: vec![AuthScheme::Ntlm], with_credentials: false },
+            )],
+            None,
         )
         .to_check();
-        assert_eq!(missing.outcome, Outcome::Warn);
+        assert_eq!(ntlm_only.outcome, Outcome::Fail);
+        assert!(ntlm_only.evidence.contains("does not offer Basic"), "{}", ntlm_only.evidence);
     }
 
     #[test]

@@ -153,6 +153,22 @@ impl AuthPackage {
     }
 }
 
+impl std::fmt::Display for AuthPackage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AuthPackage::Basic => "Basic",
+            AuthPackage::Kerb => "Kerberos",
+            AuthPackage::KerbNtlm => "Kerberos or NTLM",
+            AuthPackage::Ntlm => "NTLM",
+            AuthPackage::Certificate => "certificate",
+            AuthPackage::Negotiate => "Negotiate",
+            AuthPackage::Nego2 => "Negotiate (nego2)",
+            AuthPackage::Anonymous => "anonymous",
+            AuthPackage::Unknown(s) => s,
+        })
+    }
+}
+
 /// One `Protocol` element directly under `Account`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoxProtocol {
