@@ -261,3 +261,32 @@ async fn a_dropped_connection_and_a_slow_server_are_findings_not_crashes() {
     assert!(check.evidence.contains("no answer in time"), "{}", check.evidence);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn stage_two_health_checks_run_in_order_with_the_plan_ids() {
+    let sim = start("small").await;
+    let i = sim.info().clone();
+    let t = target(&i, true);
+    let checks = cutover::source::health_checks(&t, &mailbox_email(&i), Some(creds(&i)), None).await.unwrap();
+    let ids: Vec<&str> = checks.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, ["autodiscover", "certificate", "outlook-anywhere", "ews"]);
+    for (id, check) in &checks {
+        assert_eq!(check.outcome, Outcome::Pass, "{id}: {}", check.evidence);
+        assert!(!check.evidence.contains(&i.source.admin_password), "{id}");
+    }
+    sim.shutdown().await;
+
+    // trouble: Autodiscover is down, so Outlook Anywhere and EWS need the host given by hand.
+    let sim = start("trouble").await;
+    let i = sim.info().clone();
+    let t = target(&i, true);
+    let blind = cutover::source::health_checks(&t, &mailbox_email(&i), Some(creds(&i)), None).await.unwrap();
+    assert_eq!(blind[2].1.outcome, Outcome::NotRun, "{}", blind[2].1.evidence);
+    assert!(blind[2].1.evidence.contains("manual settings"), "{}", blind[2].1.evidence);
+    let manual =
+        cutover::source::health_checks(&t, &mailbox_email(&i), Some(creds(&i)), Some(&i.source.host)).await.unwrap();
+    for (id, check) in &manual {
+        assert_eq!(check.outcome, Outcome::Fail, "{id}: {}", check.evidence);
+    }
+    sim.shutdown().await;
+}

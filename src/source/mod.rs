@@ -198,6 +198,64 @@ impl fmt::Debug for Credentials<'_> {
     }
 }
 
+/// The plan's ids of stage 2's source checks, in the order [`health_checks`] returns them.
+pub const CHECK_IDS: [&str; 4] = ["autodiscover", "certificate", "outlook-anywhere", "ews"];
+
+/// Stage 2's four source checks in one go, each fed by the previous: Autodiscover for `mailbox` (a mailbox on
+/// the source), then the certificate of the Autodiscover and Outlook Anywhere names, Outlook Anywhere and EWS.
+/// `manual_host` is the Outlook Anywhere host the engineer gave (stage 4's manual settings); without it the host
+/// comes from Autodiscover's EXPR settings. A check that has nothing to run against is `NotRun`, saying why.
+pub async fn health_checks(
+    target: &SourceTarget,
+    mailbox: &str,
+    credentials: Option<Credentials<'_>>,
+    manual_host: Option<&str>,
+) -> Result<Vec<(&'static str, crate::plan::CheckResult)>, SourceError> {
+    use crate::plan::{CheckResult, Outcome};
+    let manual_host = manual_host.map(valid_host).transpose()?;
+    let ad = autodiscover(target, mailbox, credentials).await?;
+    let oa_host = manual_host.or_else(|| ad.outlook_anywhere_host().map(str::to_owned));
+    let autodiscover_host = target.autodiscover_host();
+    let mut names = vec![autodiscover_host.as_str()];
+    if let Some(host) = &oa_host {
+        names.push(host);
+    }
+    let cert = certificate(target, &names).await?.to_check();
+    let not_run = |what: &str| {
+        CheckResult::new(
+            Outcome::NotRun,
+            format!(
+                "Not run: {what} is not known, because Autodiscover gave no Outlook Anywhere settings and none \
+                 were given by hand. Enter the RPC proxy server (e.g. mail.{}) in stage 4's manual settings.",
+                target.domain()
+            ),
+            chrono::Utc::now(),
+        )
+    };
+    let oa = match &oa_host {
+        Some(host) => outlook_anywhere(target, host).await?.to_check(),
+        None => not_run("the Outlook Anywhere host"),
+    };
+    let ews_url = match (ad.settings().and_then(|s| s.ews_url()), &oa_host) {
+        (Some(url), _) => Some(url.to_owned()),
+        (None, Some(host)) => Some(ews::ews_url(target, host)?),
+        (None, None) => None,
+    };
+    let ews = match ews_url {
+        Some(url) => match ews(target, &url, credentials).await {
+            Ok(report) => report.to_check(),
+            // An EWS URL from the server that is not usable is a finding about the server, not bad input.
+            Err(e) => CheckResult::new(
+                Outcome::Fail,
+                format!("Autodiscover gave an unusable EWS URL: {e}"),
+                chrono::Utc::now(),
+            ),
+        },
+        None => not_run("the EWS URL"),
+    };
+    Ok(CHECK_IDS.into_iter().zip([ad.to_check(), cert, oa, ews]).collect())
+}
+
 /// The bare reason of a DNS name error, for embedding in another message.
 fn reason_of(e: &crate::dns::DnsError) -> String {
     match e {
