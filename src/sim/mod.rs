@@ -6,7 +6,10 @@
 mod clock;
 mod control;
 mod dns;
+pub mod engine;
+mod exo;
 mod faults;
+mod graph;
 mod identity;
 pub mod scenario;
 mod source;
@@ -124,6 +127,8 @@ pub struct World {
     pub auth: identity::AuthState,
     pub faults: faults::Faults,
     pub dns: dns::Zone,
+    pub directory: graph::Directory,
+    pub exchange: exo::Exchange,
 }
 
 /// What every route shares: the fixed facts and the world behind a lock.
@@ -222,6 +227,8 @@ impl Simulator {
         let clock = clock::Clock::new(options.speed);
         let world = World {
             dns: dns::initial_zone(&info, &scenario, clock.now()),
+            directory: graph::Directory::new(&info.tenant_domain),
+            exchange: exo::Exchange::default(),
             clock,
             auth: identity::AuthState::new(
                 options.token_lifetime,
@@ -236,6 +243,8 @@ impl Simulator {
         let (stop, stop_rx) = watch::channel(false);
         let app = axum::Router::new()
             .nest("/login", identity::router())
+            .nest("/graph", graph::router())
+            .nest("/exo", exo::router())
             .nest("/control", control::router())
             .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::layer))
             .with_state(shared.clone());
