@@ -241,6 +241,16 @@ impl Resolver {
         Self::build(which.label().to_owned(), &servers)
     }
 
+    /// The system's resolver and the well-known public ones: what stage 7 watches by default, for a view from
+    /// inside the customer's network and from the internet.
+    pub fn well_known() -> Result<Vec<Self>, DnsError> {
+        let mut all = vec![Self::system()?];
+        for which in PublicResolver::ALL {
+            all.push(Self::public(which)?);
+        }
+        Ok(all)
+    }
+
     /// A resolver (or authoritative server) at the given socket addresses, tried in turn.
     pub fn at(label: impl Into<String>, servers: &[SocketAddr]) -> Result<Self, DnsError> {
         if servers.is_empty() {
@@ -262,6 +272,12 @@ impl Resolver {
             .query(&zone, RecordKind::Ns)
             .await
             .map_err(|e| DnsError::NoAuthoritative { domain: domain.to_owned(), reason: e.to_string() })?;
+        if ns.is_empty() {
+            return Err(DnsError::NoAuthoritative {
+                domain: domain.to_owned(),
+                reason: "it has no NS records".to_owned(),
+            });
+        }
         let mut out = Vec::new();
         for record in ns {
             let RecordValue::Ns(host) = record.value else { continue };
@@ -483,6 +499,25 @@ pub struct WatchSpec {
     pub interval: Duration,
     /// The watch gives up after this long; resolvers not yet done are reported as timed out.
     pub timeout: Duration,
+}
+
+impl WatchSpec {
+    /// A watch as stage 7 runs it: a query a minute for up to two days (the longest TTLs seen in the wild), exact
+    /// answers for MX and CNAME (the old record must be gone), any superset for TXT (SPF lives beside other TXT).
+    pub fn new(name: &str, kind: RecordKind, expected: Vec<RecordValue>) -> Self {
+        let mode = match kind {
+            RecordKind::Txt | RecordKind::Ns | RecordKind::A | RecordKind::Aaaa => MatchMode::ContainsAll,
+            RecordKind::Mx | RecordKind::Cname | RecordKind::Srv => MatchMode::Exactly,
+        };
+        Self {
+            name: name.to_owned(),
+            kind,
+            expected,
+            mode,
+            interval: Duration::from_secs(60),
+            timeout: Duration::from_secs(48 * 3_600),
+        }
+    }
 }
 
 /// Where one resolver stands.
@@ -756,6 +791,20 @@ mod tests {
         assert!(matches(&[rec(new_mx.clone())], std::slice::from_ref(&new_mx), MatchMode::Exactly));
         assert!(!matches(&[rec(old_mx)], std::slice::from_ref(&new_mx), MatchMode::ContainsAll));
         assert!(!matches(&[], &[], MatchMode::ContainsAll), "nothing expected never counts as propagated");
+    }
+
+    #[test]
+    fn watch_defaults_follow_the_record_kind() {
+        assert_eq!(WatchSpec::new("contoso.com", RecordKind::Mx, vec![]).mode, MatchMode::Exactly);
+        assert_eq!(WatchSpec::new("contoso.com", RecordKind::Txt, vec![]).mode, MatchMode::ContainsAll);
+        assert_eq!(WatchSpec::new("contoso.com", RecordKind::Mx, vec![]).interval, Duration::from_secs(60));
+    }
+
+    #[tokio::test]
+    async fn public_resolvers_are_labelled_and_need_no_network_to_build() {
+        let r = Resolver::public(PublicResolver::Cloudflare).unwrap();
+        assert_eq!(r.label(), "Cloudflare 1.1.1.1");
+        assert!(matches!(Resolver::at("none", &[]), Err(DnsError::NoResolvers)));
     }
 
     #[test]

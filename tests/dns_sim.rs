@@ -195,3 +195,15 @@ async fn a_watch_times_out_on_slow_resolvers_and_can_be_cancelled() {
     assert!(summary.resolvers.iter().filter(|(_, s)| *s == ResolverStatus::Cancelled).count() >= 2, "{summary:?}");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_domain_without_name_servers_gives_a_typed_error() {
+    let sim = start("small", 1.0).await;
+    let i = sim.info().clone();
+    // The simulator's zone has no NS records: the authoritative servers cannot be found, and the error says what
+    // to do instead.
+    let err = Resolver::authoritative(&i.email_domains[0], &resolvers(&i)[0]).await.unwrap_err();
+    assert!(matches!(err, DnsError::NoAuthoritative { .. }), "{err:?}");
+    assert!(err.to_string().contains("query chosen resolvers instead"), "{err}");
+    sim.shutdown().await;
+}

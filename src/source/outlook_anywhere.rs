@@ -48,6 +48,7 @@ pub async fn outlook_anywhere(target: &SourceTarget, host: &str) -> Result<Outlo
                 },
                 Err(e) => ProbeResult::Transport(net::describe_error(&e)),
             };
+        tracing::debug!(%method, %url, result = ?result, "outlook anywhere probe");
         // Only a refused method is worth a second try; a transport failure or an answer is the finding.
         let retry = matches!(result, ProbeResult::Status { status: 400 | 405 | 501, .. });
         probes.push(Probe { method: method.to_string(), result });

@@ -447,6 +447,7 @@ impl Flow<'_> {
                 }
             };
             let status = response.status();
+            tracing::debug!(step = step.number(), method = "POST", %url, status = status.as_u16(), signed, "autodiscover");
             if status == StatusCode::UNAUTHORIZED {
                 let schemes = net::auth_schemes(response.headers());
                 if !signed && self.credentials.is_some() && schemes.contains(&AuthScheme::Basic) {
@@ -547,6 +548,7 @@ impl Flow<'_> {
             }
         };
         let status = response.status();
+        tracing::debug!(step = step.number(), method = "GET", %url, status = status.as_u16(), "autodiscover");
         if status != StatusCode::FOUND {
             self.record(
                 step,
