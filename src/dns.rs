@@ -378,6 +378,11 @@ impl Resolver {
     }
 }
 
+/// Asks `resolver` for the `kind` records of `name`, with their TTLs (see [`Resolver::query`]).
+pub async fn query(resolver: &Resolver, name: &str, kind: RecordKind) -> Result<Vec<DnsRecord>, DnsError> {
+    resolver.query(name, kind).await
+}
+
 /// Options for asking: no cache (a propagation watch must see the resolver's current answer), a short timeout
 /// and few attempts so that one dead resolver does not stall the others.
 fn fresh_options(base: Option<ResolverOpts>) -> ResolverOpts {

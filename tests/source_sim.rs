@@ -290,3 +290,65 @@ async fn stage_two_health_checks_run_in_order_with_the_plan_ids() {
     }
     sim.shutdown().await;
 }
+
+/// A plain-HTTP listener on loopback standing in for port 80 of autodiscover.<domain>: it answers each of up to
+/// `count` requests with a 302 to `location`.
+async fn redirector(location: String, count: usize) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        for _ in 0..count {
+            let Ok((mut tcp, _)) = listener.accept().await else { return };
+            let mut buf = vec![0u8; 4096];
+            let _ = tcp.read(&mut buf).await;
+            let answer =
+                format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = tcp.write_all(answer.as_bytes()).await;
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn autodiscover_falls_back_to_the_http_redirect_method_and_refuses_plain_http() {
+    let sim = start("small").await;
+    let i = sim.info().clone();
+    // Step 2 meets a 503 once; step 3's plain-HTTP GET gets a 302 to the mail host over https.
+    add_fault(
+        &i,
+        json!({ "service": "source", "path_contains": "/autodiscover", "kind": { "type": "unavailable" }, "times": 1 }),
+    )
+    .await;
+    let port = redirector(format!("https://{}/autodiscover/autodiscover.xml", i.source.host), 1).await;
+    let t = target(&i, true).with_http_port(port);
+    let ad = autodiscover(&t, &mailbox_email(&i), Some(creds(&i))).await.unwrap();
+    let check = ad.to_check();
+    assert_eq!(check.outcome, Outcome::Pass, "{}", check.evidence);
+    assert_eq!(ad.answer.as_ref().unwrap().step, Step::HttpRedirect);
+    assert!(check.evidence.contains("2. POST https://autodiscover."), "{}", check.evidence);
+    assert!(check.evidence.contains("HTTP 503"), "{}", check.evidence);
+    assert!(
+        check.evidence.contains(&format!("redirected to https://{}/autodiscover", i.source.host)),
+        "{}",
+        check.evidence
+    );
+    assert!(check.evidence.contains("answered at step 3"), "{}", check.evidence);
+
+    // A 302 to plain http is not followed: the credentials would travel in clear.
+    add_fault(
+        &i,
+        json!({ "service": "source", "path_contains": "/autodiscover", "kind": { "type": "unavailable" }, "times": 2 }),
+    )
+    .await;
+    let port = redirector(format!("http://{}/autodiscover/autodiscover.xml", i.source.host), 1).await;
+    let t = target(&i, true).with_http_port(port);
+    let ad = autodiscover(&t, &mailbox_email(&i), Some(creds(&i))).await.unwrap();
+    assert!(
+        ad.attempts.iter().any(|a| matches!(&a.result, AttemptResult::Refused(r) if r.contains("only https://"))),
+        "{:?}",
+        ad.attempts
+    );
+    assert_ne!(ad.answer.as_ref().map(|a| a.step), Some(Step::HttpRedirect));
+    sim.shutdown().await;
+}
