@@ -112,7 +112,8 @@ impl CertInfo {
         let (key_algorithm, key_bits) = match cert.public_key().parsed() {
             Ok(PublicKey::RSA(rsa)) => ("RSA".to_owned(), rsa.key_size()),
             Ok(PublicKey::EC(ec)) => ("EC".to_owned(), ec.key_size()),
-            Ok(other) => (format!("{:?}", std::mem::discriminant(&other)), other.key_size()),
+            Ok(PublicKey::DSA(y)) => ("DSA".to_owned(), y.len() * 8),
+            Ok(other) => ("other".to_owned(), other.key_size()),
             Err(_) => (cert.public_key().algorithm.algorithm.to_id_string(), 0),
         };
         Ok(Self {
@@ -486,7 +487,9 @@ impl CertificateReport {
                 }
             }
         }
-        fixes.dedup();
+        // Several names usually present the same certificate: say each fix once.
+        let mut seen = std::collections::HashSet::new();
+        fixes.retain(|f| seen.insert(f.clone()));
         let headline = match worst {
             Outcome::Pass => format!("The certificate is trusted, in date and covers {names}."),
             Outcome::Warn => format!("The certificate works for {names} but needs attention."),
@@ -575,6 +578,11 @@ mod tests {
             report(info(200, &["mail.contoso.com"], false, SignatureAlgorithm::Sha256Rsa), Trust::Trusted).to_check();
         assert_eq!(missing.outcome, Outcome::Fail);
         assert!(missing.evidence.contains("do not cover: autodiscover.contoso.com"), "{}", missing.evidence);
+        let mut weak = info(200, &both, false, SignatureAlgorithm::Sha256Rsa);
+        weak.key_bits = 1024;
+        let weak = report(weak, Trust::Trusted).to_check();
+        assert_eq!(weak.outcome, Outcome::Warn, "{}", weak.evidence);
+        assert!(weak.evidence.contains("RSA 2048 bits or more"), "{}", weak.evidence);
         let sha1 = report(info(200, &both, false, SignatureAlgorithm::Sha1Rsa), Trust::Trusted).to_check();
         assert_eq!(sha1.outcome, Outcome::Warn);
         assert!(sha1.evidence.contains("SHA-1"), "{}", sha1.evidence);
