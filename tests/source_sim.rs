@@ -165,6 +165,7 @@ async fn trouble_source_fails_with_the_fixes() {
     assert_eq!(ad.outcome, Outcome::Fail, "{}", ad.evidence);
     assert!(ad.evidence.contains("did not answer on any of Exchange's lookups"), "{}", ad.evidence);
     assert!(ad.evidence.contains("4. "), "every step is listed: {}", ad.evidence);
+    assert!(ad.evidence.contains("Fix the certificate first"), "{}", ad.evidence);
 
     let cert = certificate(&t, &[&t.autodiscover_host(), &i.source.host]).await.unwrap().to_check();
     assert_eq!(cert.outcome, Outcome::Fail, "{}", cert.evidence);

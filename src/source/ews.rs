@@ -178,7 +178,7 @@ impl EwsReport {
         };
         let (outcome, verdict) = match (&self.anonymous, &self.signed_in) {
             (EwsProbe::Transport(e), _) => {
-                (Outcome::Fail, format!("EWS cannot be reached: {e}. Fix: publish /EWS on port 443 from the internet."))
+                (Outcome::Fail, format!("EWS cannot be reached: {e}. {}", net::transport_fix(e, "/EWS")))
             }
             (EwsProbe::Status { status: 404, .. }, _) => (
                 Outcome::Fail,

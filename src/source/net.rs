@@ -125,7 +125,7 @@ pub(crate) fn describe_error(e: &reqwest::Error) -> String {
     let mut cause: Option<&(dyn StdError + 'static)> = e.source();
     while let Some(c) = cause {
         if let Some(tls) = find_rustls(c) {
-            return format!("TLS handshake failed: {}", describe_tls_error(tls));
+            return format!("{TLS_FAILED}: {}", describe_tls_error(tls));
         }
         if let Some(io) = c.downcast_ref::<std::io::Error>()
             && matches!(
@@ -159,6 +159,22 @@ fn find_rustls<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error>
     let io = e.downcast_ref::<std::io::Error>()?;
     let inner: &(dyn StdError + 'static) = io.get_ref()?;
     find_rustls(inner)
+}
+
+/// The prefix of a transport failure caused by the certificate, so that advice can point at the certificate.
+pub(crate) const TLS_FAILED: &str = "TLS handshake failed";
+
+/// The fix for a transport failure: the certificate when TLS refused it, else reachability of `what`.
+pub(crate) fn transport_fix(error: &str, what: &str) -> String {
+    if error.starts_with(TLS_FAILED) {
+        "Fix the certificate first (see the certificate check): the migration service refuses it the same way."
+            .to_owned()
+    } else {
+        format!(
+            "Fix: publish {what} on port 443 from the internet (DNS, firewall, reverse proxy), with a certificate \
+             from a public CA."
+        )
+    }
 }
 
 pub(crate) fn describe_tls_error(e: &rustls::Error) -> String {

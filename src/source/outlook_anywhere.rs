@@ -84,9 +84,9 @@ impl OutlookAnywhereReport {
             Some(ProbeResult::Transport(e)) => (
                 Outcome::Fail,
                 format!(
-                    "Outlook Anywhere at {} cannot be reached: {e}. Fix: publish {} on port 443 from the internet \
-                     (firewall, reverse proxy) with a certificate from a public CA (see the certificate check).",
-                    self.host, self.host
+                    "Outlook Anywhere at {} cannot be reached: {e}. {}",
+                    self.host,
+                    net::transport_fix(e, &self.host)
                 ),
             ),
             Some(ProbeResult::Status { status, schemes }) => match StatusCode::from_u16(*status) {

@@ -267,6 +267,19 @@ impl AutodiscoverReport {
             };
             return (Outcome::Fail, headline, vec![advice]);
         }
+        let tls_refused = self
+            .attempts
+            .iter()
+            .any(|a| matches!(&a.result, AttemptResult::Transport(t) if t.starts_with(net::TLS_FAILED)));
+        if tls_refused {
+            return (
+                Outcome::Fail,
+                "Autodiscover did not answer on any of Exchange's lookups; a server answered but its certificate \
+                 was refused."
+                    .to_owned(),
+                vec![net::transport_fix(net::TLS_FAILED, "autodiscover")],
+            );
+        }
         (
             Outcome::Fail,
             "Autodiscover did not answer on any of Exchange's lookups.".to_owned(),
