@@ -389,7 +389,15 @@ impl CertificateReport {
                 Err(e) => {
                     raise(Outcome::Fail, &mut worst);
                     lines.push(format!("{}:{}: {e}", h.host, h.port));
-                    fixes.push(format!("make {} reachable from the internet on port 443", h.host));
+                    if e.contains("handshake") {
+                        fixes.push(
+                            "offer TLS 1.2 on the Exchange server (Microsoft 365 refuses TLS 1.0 and 1.1); see \
+                             Microsoft's TLS 1.2 guidance for Exchange Server"
+                                .to_owned(),
+                        );
+                    } else {
+                        fixes.push(format!("make {} reachable from the internet on port 443", h.host));
+                    }
                 }
                 Ok(p) => {
                     let Some(leaf) = p.chain.first() else { continue };
@@ -723,6 +731,31 @@ mod tests {
             let (chain, key) = leaf(&ca, &BOTH, (-300, 10));
             let c = check(&ca, true, chain, &key).await;
             assert_eq!(c.outcome, Outcome::Warn, "{}", c.evidence);
+        }
+
+        #[tokio::test]
+        async fn a_server_that_drops_the_handshake_is_reported_with_the_tls_advice() {
+            let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            tokio::spawn(async move {
+                // One connection, closed at once, as a server without a protocol version in common does.
+                if let Ok((tcp, _)) = listener.accept().await {
+                    drop(tcp);
+                }
+            });
+            let target = SourceTarget::new("contoso.com").unwrap();
+            let verifier = base_verifier(&target).unwrap();
+            let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+            let result = inspect_at(&verifier, "mail.contoso.com", ip, port, std::time::Duration::from_secs(5)).await;
+            assert!(result.as_ref().is_err_and(|e| e.contains("handshake")), "{result:?}");
+            let check = CertificateReport {
+                required_names: vec!["mail.contoso.com".into()],
+                hosts: vec![HostCertificate { host: "mail.contoso.com".into(), port, result }],
+                at: Utc::now(),
+            }
+            .to_check();
+            assert_eq!(check.outcome, Outcome::Fail);
+            assert!(check.evidence.contains("TLS 1.2"), "{}", check.evidence);
         }
 
         #[tokio::test]

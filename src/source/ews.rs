@@ -36,8 +36,43 @@ pub struct SoapAnswer {
     pub build: Option<ExchangeBuild>,
     /// `ServerVersionInfo/@Version`, e.g. V2017_07_11 or Exchange2010_SP2.
     pub schema_version: Option<String>,
-    pub response_code: Option<String>,
+    pub response_code: Option<ResponseCode>,
     pub fault: Option<String>,
+}
+
+/// The `ResponseCode` of an EWS answer: the few this check reasons about, the rest kept as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseCode {
+    NoError,
+    /// The signed-in account has no mailbox: normal for a dedicated migration account.
+    ErrorNonExistentMailbox,
+    ErrorAccessDenied,
+    ErrorServerBusy,
+    Unknown(String),
+}
+
+impl ResponseCode {
+    fn parse(text: &str) -> Self {
+        match text {
+            "NoError" => ResponseCode::NoError,
+            "ErrorNonExistentMailbox" => ResponseCode::ErrorNonExistentMailbox,
+            "ErrorAccessDenied" => ResponseCode::ErrorAccessDenied,
+            "ErrorServerBusy" => ResponseCode::ErrorServerBusy,
+            other => ResponseCode::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ResponseCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ResponseCode::NoError => "NoError",
+            ResponseCode::ErrorNonExistentMailbox => "ErrorNonExistentMailbox",
+            ResponseCode::ErrorAccessDenied => "ErrorAccessDenied",
+            ResponseCode::ErrorServerBusy => "ErrorServerBusy",
+            ResponseCode::Unknown(s) => s,
+        })
+    }
 }
 
 /// Reads `ServerVersionInfo` and the first `ResponseCode` (or a SOAP fault) from an EWS answer.
@@ -60,7 +95,7 @@ pub fn parse_soap(body: &str) -> Result<SoapAnswer, String> {
     Ok(SoapAnswer {
         build,
         schema_version: find("ServerVersionInfo").and_then(|n| n.attribute("Version")).map(str::to_owned),
-        response_code: text("ResponseCode"),
+        response_code: text("ResponseCode").map(|c| ResponseCode::parse(&c)),
         fault: text("faultstring"),
     })
 }
@@ -222,11 +257,12 @@ impl EwsReport {
                 Some(build) => {
                     let code = a
                         .response_code
-                        .as_deref()
-                        .or(a.fault.as_deref())
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .or(a.fault.clone())
                         .map(|c| format!("; GetFolder answered {c}"))
                         .unwrap_or_default();
-                    let note = if a.response_code.as_deref() == Some("ErrorNonExistentMailbox") {
+                    let note = if a.response_code == Some(ResponseCode::ErrorNonExistentMailbox) {
                         " (the migration account has no mailbox; the migration uses its FullAccess rights, so this \
                          is fine)"
                     } else {
@@ -304,7 +340,7 @@ mod tests {
         let build = a.build.unwrap();
         assert_eq!(build.to_string(), "15.1.2507.6");
         assert_eq!(build.product(), "Exchange Server 2016");
-        assert_eq!(a.response_code.as_deref(), Some("NoError"));
+        assert_eq!(a.response_code, Some(ResponseCode::NoError));
         let a = parse_soap(ANSWER_2010).unwrap();
         assert_eq!(a.build.unwrap().product(), "Exchange Server 2010 SP3");
         assert_eq!(a.schema_version.as_deref(), Some("Exchange2010_SP2"));
