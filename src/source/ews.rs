@@ -348,6 +348,16 @@ mod tests {
         assert!(parse_soap("not xml").is_err());
     }
 
+    #[tokio::test]
+    async fn a_plain_http_or_broken_url_is_refused_before_any_request() {
+        let t = SourceTarget::new("contoso.com").unwrap();
+        let err = ews(&t, "http://mail.contoso.com/EWS/Exchange.asmx", None).await.unwrap_err();
+        assert!(matches!(err, SourceError::InvalidUrl { .. }), "{err:?}");
+        assert!(err.to_string().contains("https"), "{err}");
+        assert!(matches!(ews(&t, "mail.contoso.com/EWS", None).await, Err(SourceError::InvalidUrl { .. })));
+        assert!(matches!(ews_url(&t, "mail contoso"), Err(SourceError::InvalidHost { .. })));
+    }
+
     fn report(signed_in: SignedIn) -> EwsReport {
         EwsReport {
             url: "https://mail.contoso.com/EWS/Exchange.asmx".into(),

@@ -235,12 +235,11 @@ impl AutodiscoverReport {
                 vec![format!("Fix: {}.", e.code.advice())],
             );
         }
-        let auth: Vec<&Attempt> =
-            self.attempts.iter().filter(|a| matches!(a.result, AttemptResult::AuthRequired { .. })).collect();
-        if let Some(first) = auth.first() {
-            let AttemptResult::AuthRequired { schemes, with_credentials } = &first.result else {
-                return (Outcome::Fail, String::new(), Vec::new());
-            };
+        let first_auth = self.attempts.iter().find_map(|a| match &a.result {
+            AttemptResult::AuthRequired { schemes, with_credentials } => Some((a, schemes, *with_credentials)),
+            _ => None,
+        });
+        if let Some((first, schemes, with_credentials)) = first_auth {
             if !with_credentials && !self.credentials_given {
                 return (
                     Outcome::Warn,
@@ -260,7 +259,7 @@ impl AutodiscoverReport {
                     list_schemes(schemes)
                 )
             };
-            let headline = if *with_credentials {
+            let headline = if with_credentials {
                 format!("Autodiscover at {} refused the credentials of the migration account.", first.url)
             } else {
                 format!("Autodiscover at {} does not offer Basic authentication.", first.url)
