@@ -685,7 +685,7 @@ async fn run_watch(
                 attempt += 1;
                 let status = tokio::select! {
                     biased;
-                    _ = cancel.wait_for(|c| *c) => ResolverStatus::Cancelled,
+                    _ = cancelled(&mut cancel) => ResolverStatus::Cancelled,
                     _ = tokio::time::sleep_until(deadline) => ResolverStatus::TimedOut,
                     answer = resolver.query(&spec.name, spec.kind) => match answer {
                         Ok(records) if matches(&records, &spec.expected, spec.mode) => {
@@ -710,11 +710,15 @@ async fn run_watch(
                 if terminal {
                     return (index, status);
                 }
+                // Nobody listens any more: stop querying.
+                if tx.is_closed() {
+                    return (index, ResolverStatus::Cancelled);
+                }
                 last = Some(status);
                 let next = Instant::now() + spec.interval;
                 tokio::select! {
                     biased;
-                    _ = cancel.wait_for(|c| *c) => {}
+                    _ = cancelled(&mut cancel) => {}
                     _ = tokio::time::sleep_until(next.min(deadline)) => {}
                 }
             }
@@ -740,6 +744,14 @@ async fn run_watch(
         elapsed: start.elapsed(),
     };
     let _ = tx.send(WatchEvent::Finished(summary)).await;
+}
+
+/// Resolves once the watch is cancelled. A dropped canceller is not a cancellation (the caller may keep only
+/// the events): then this never resolves, and the watch ends by its timeout or when the events are dropped.
+async fn cancelled(rx: &mut watch::Receiver<bool>) {
+    if rx.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// "2 h 5 min", "45 s": durations the way the evidence shows them.

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use cutover::dns::{
-    DnsError, MatchMode, RecordKind, RecordValue, Resolver, ResolverStatus, WatchEvent, WatchSpec, mx_ttl,
-    watch_propagation,
+    DnsError, MatchMode, PropagationWatch, RecordKind, RecordValue, Resolver, ResolverStatus, WatchEvent, WatchSpec,
+    mx_ttl, watch_propagation,
 };
 use cutover::plan::Outcome;
 use cutover::sim::{SimInfo, SimOptions, Simulator};
@@ -106,11 +106,12 @@ async fn propagation_is_reported_resolver_by_resolver_in_delay_order() {
         interval: Duration::from_millis(100),
         timeout: Duration::from_secs(30),
     };
-    let mut watch = watch_propagation(resolvers(&i), spec);
+    // Only the events are kept: dropping the canceller must not cancel the watch.
+    let PropagationWatch { mut events, .. } = watch_propagation(resolvers(&i), spec);
     let mut propagated: Vec<(String, Duration)> = Vec::new();
     let mut saw_pending = false;
     let summary = loop {
-        let event = tokio::time::timeout(Duration::from_secs(40), watch.events.recv())
+        let event = tokio::time::timeout(Duration::from_secs(40), events.recv())
             .await
             .expect("the watch reports within its timeout")
             .expect("the watch ends with Finished");
