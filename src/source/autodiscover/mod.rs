@@ -23,13 +23,13 @@ const MAX_REDIRECTS: usize = 10;
 /// The four lookups, in Exchange's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Step {
-    /// POST to https://<domain>/autodiscover/autodiscover.xml
+    /// POST to `https://<domain>/autodiscover/autodiscover.xml`
     Domain,
-    /// POST to https://autodiscover.<domain>/autodiscover/autodiscover.xml
+    /// POST to `https://autodiscover.<domain>/autodiscover/autodiscover.xml`
     AutodiscoverHost,
-    /// GET http://autodiscover.<domain>/autodiscover/autodiscover.xml, then POST where a 302 points
+    /// GET `http://autodiscover.<domain>/autodiscover/autodiscover.xml`, then POST where a 302 points
     HttpRedirect,
-    /// The _autodiscover._tcp.<domain> SRV record, then POST to its target
+    /// The `_autodiscover._tcp.<domain>` SRV record, then POST to its target
     SrvRecord,
 }
 
