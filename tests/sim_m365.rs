@@ -641,3 +641,86 @@ async fn users_page_filter_and_licences() {
     assert_eq!(http().get(format!("{}/v1.0/users", i.graph_url)).bearer_auth(&g).send().await.unwrap().status(), 401);
     sim.shutdown().await;
 }
+
+/// Finds a migration user's row by alias.
+fn row<'a>(users: &'a Value, alias: &str) -> &'a Value {
+    users["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["Identity"].as_str().unwrap().starts_with(&format!("{alias}@")))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn typical_batch_fails_skips_and_retries_like_exchange() {
+    let sim = start("typical", |_| {}).await;
+    let i = sim.info().clone();
+    let g = app_token(&i, "https://graph.microsoft.com").await;
+    let x = app_token(&i, "https://outlook.office365.com").await;
+    verify_domain(&i, &g).await;
+    let creds = json!({"UserName": i.source.admin_user, "Password": i.source.admin_password});
+    let (s, e) = cmdlet(&i, &x, "New-MigrationEndpoint", json!({"ExchangeOutlookAnywhere": true, "Name": "Source", "ExchangeServer": i.source.host, "RPCProxyServer": i.source.host, "Credentials": creds, "MaxConcurrentMigrations": 101})).await;
+    assert_eq!(s, 400, "{e}");
+    let (s, _) = cmdlet(&i, &x, "New-MigrationEndpoint", json!({"ExchangeOutlookAnywhere": true, "Name": "Source", "ExchangeServer": i.source.host, "RPCProxyServer": i.source.host, "Credentials": creds, "MaxConcurrentMigrations": 100})).await;
+    assert_eq!(s, 200);
+    let (s, b) =
+        cmdlet(&i, &x, "New-MigrationBatch", json!({"Name": "Cutover", "SourceEndpoint": "Source", "AutoStart": true}))
+            .await;
+    assert_eq!(s, 200, "{b}");
+    let mut status = String::new();
+    for _ in 0..40 {
+        advance(&i, 6.0 * 3600.0).await;
+        let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+        status = b["value"][0]["Status"].as_str().unwrap().to_string();
+        if status == "SyncedWithErrors" {
+            assert_eq!(b["value"][0]["FailedCount"], 2);
+            assert_eq!(b["value"][0]["TotalCount"], 120);
+            break;
+        }
+    }
+    assert_eq!(status, "SyncedWithErrors");
+    let (_, users) = cmdlet(&i, &x, "Get-MigrationUser", json!({"ResultSize": "Unlimited", "Status": "Failed"})).await;
+    assert!(row(&users, "scanner")["ErrorSummary"].as_str().unwrap().contains("MigrationPermanentException"));
+    assert!(row(&users, "a.fischer")["ErrorSummary"].as_str().unwrap().contains("poison"));
+    let (_, st) = cmdlet(
+        &i,
+        &x,
+        "Get-MigrationUserStatistics",
+        json!({"Identity": format!("j.morrison@{}", i.email_domains[0])}),
+    )
+    .await;
+    assert_eq!(st["value"][0]["SkippedItemCount"], 3);
+    let (s, e) = cmdlet(&i, &x, "Complete-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    assert_eq!(s, 400);
+    assert!(e["error"]["details"][0]["message"].as_str().unwrap().contains("skipped items"));
+
+    // Retry: the poisoned move succeeds the second time; the hidden mailbox fails again.
+    cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    advance(&i, 24.0 * 3600.0).await;
+    let (_, users) = cmdlet(&i, &x, "Get-MigrationUser", json!({"ResultSize": "Unlimited"})).await;
+    assert_eq!(users["value"].as_array().unwrap().len(), 4, "a page of 4 (Prefer: odata.maxpagesize=4)");
+    let (_, fischer) =
+        cmdlet(&i, &x, "Get-MigrationUser", json!({"Identity": format!("a.fischer@{}", i.email_domains[0])})).await;
+    assert_ne!(fischer["value"][0]["Status"], "Failed");
+    let (_, scanner) =
+        cmdlet(&i, &x, "Get-MigrationUser", json!({"Identity": format!("scanner@{}", i.email_domains[0])})).await;
+    assert_eq!(scanner["value"][0]["Status"], "Failed");
+    let (s, _) = cmdlet(
+        &i,
+        &x,
+        "Set-MigrationUser",
+        json!({"Identity": format!("j.morrison@{}", i.email_domains[0]), "ApproveSkippedItems": true}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, e) = cmdlet(&i, &x, "Complete-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    assert_eq!(s, 200, "{e}");
+    advance(&i, 6.0 * 3600.0).await;
+    let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+    assert_eq!(b["value"][0]["Status"], "CompletedWithErrors");
+    let (_, m) =
+        cmdlet(&i, &x, "Get-MigrationUser", json!({"Identity": format!("j.morrison@{}", i.email_domains[0])})).await;
+    assert_eq!(m["value"][0]["Status"], "CompletedWithWarnings");
+    sim.shutdown().await;
+}
