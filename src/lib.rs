@@ -6,10 +6,12 @@
 //! `update` again; drawing only reads the [`tui::App`].
 
 pub mod cli;
+pub mod dns;
 pub mod inventory;
 pub mod logging;
 pub mod plan;
 pub mod project;
 pub mod runner;
 pub mod sim;
+pub mod source;
 pub mod tui;

@@ -1,0 +1,872 @@
+//! DNS as the engineer sees it from outside: queries to chosen resolvers (the system's, well-known public ones,
+//! the domain's authoritative servers, or given socket addresses such as the simulator's), records with their
+//! TTLs, the MX TTL check of stage 4, and the propagation watch of stage 7 that reports resolver by resolver
+//! when each returns the expected records.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use chrono::Utc;
+use hickory_resolver::TokioResolver;
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::NetError;
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::proto::rr::{RData, RecordType};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::plan::{CheckResult, Outcome};
+
+/// The MX TTL at or below which a cutover can switch mail flow within the hour (stage 4).
+pub const MX_TTL_TARGET_SECS: u32 = 3_600;
+
+/// A resolver failed, or the question itself was wrong.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum DnsError {
+    #[error("'{name}' is not a valid DNS name ({reason}); give a name such as contoso.com")]
+    InvalidName { name: String, reason: String },
+    #[error(
+        "the system's DNS configuration could not be read ({0}); choose explicit resolvers (public ones or \
+         socket addresses) instead"
+    )]
+    SystemConfig(String),
+    #[error("the resolver {resolver} could not be set up: {reason}")]
+    Setup { resolver: String, reason: String },
+    #[error("no resolver was given; choose at least one (the system's, a public one or a socket address)")]
+    NoResolvers,
+    #[error("{name} does not exist (NXDOMAIN) according to {resolver}; check the spelling or publish the record")]
+    NxDomain { name: String, resolver: String },
+    #[error(
+        "{resolver} did not answer for {name} {kind}: {reason}; check that the resolver is reachable (UDP and \
+         TCP port 53) or choose another one"
+    )]
+    Unreachable { resolver: String, name: String, kind: RecordKind, reason: String },
+    #[error("{resolver} refused or failed the query for {name} {kind}: {reason}")]
+    Failed { resolver: String, name: String, kind: RecordKind, reason: String },
+    #[error(
+        "no authoritative name server of {domain} could be found ({reason}); check that the domain is \
+         registered and delegated, or query chosen resolvers instead"
+    )]
+    NoAuthoritative { domain: String, reason: String },
+}
+
+/// The record types the wizard asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum RecordKind {
+    A,
+    Aaaa,
+    Cname,
+    Mx,
+    Ns,
+    Srv,
+    Txt,
+}
+
+impl RecordKind {
+    fn record_type(self) -> RecordType {
+        match self {
+            RecordKind::A => RecordType::A,
+            RecordKind::Aaaa => RecordType::AAAA,
+            RecordKind::Cname => RecordType::CNAME,
+            RecordKind::Mx => RecordType::MX,
+            RecordKind::Ns => RecordType::NS,
+            RecordKind::Srv => RecordType::SRV,
+            RecordKind::Txt => RecordType::TXT,
+        }
+    }
+}
+
+impl fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RecordKind::A => "A",
+            RecordKind::Aaaa => "AAAA",
+            RecordKind::Cname => "CNAME",
+            RecordKind::Mx => "MX",
+            RecordKind::Ns => "NS",
+            RecordKind::Srv => "SRV",
+            RecordKind::Txt => "TXT",
+        })
+    }
+}
+
+/// The data of one record. Host names are kept lower case and without the trailing dot, so that values compare
+/// the way DNS compares them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum RecordValue {
+    A(Ipv4Addr),
+    Aaaa(Ipv6Addr),
+    Cname(String),
+    Mx { preference: u16, exchange: String },
+    Ns(String),
+    Srv { priority: u16, weight: u16, port: u16, target: String },
+    Txt(String),
+}
+
+impl RecordValue {
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            RecordValue::A(_) => RecordKind::A,
+            RecordValue::Aaaa(_) => RecordKind::Aaaa,
+            RecordValue::Cname(_) => RecordKind::Cname,
+            RecordValue::Mx { .. } => RecordKind::Mx,
+            RecordValue::Ns(_) => RecordKind::Ns,
+            RecordValue::Srv { .. } => RecordKind::Srv,
+            RecordValue::Txt(_) => RecordKind::Txt,
+        }
+    }
+
+    /// An MX value as the tenant's service configuration records give it (host names in any case, with or
+    /// without the trailing dot).
+    pub fn mx(preference: u16, exchange: &str) -> Self {
+        RecordValue::Mx { preference, exchange: normalize_host(exchange) }
+    }
+
+    pub fn cname(target: &str) -> Self {
+        RecordValue::Cname(normalize_host(target))
+    }
+
+    pub fn txt(text: &str) -> Self {
+        RecordValue::Txt(text.to_owned())
+    }
+
+    pub fn srv(priority: u16, weight: u16, port: u16, target: &str) -> Self {
+        RecordValue::Srv { priority, weight, port, target: normalize_host(target) }
+    }
+
+    fn from_rdata(data: &RData) -> Option<Self> {
+        Some(match data {
+            RData::A(a) => RecordValue::A(a.0),
+            RData::AAAA(a) => RecordValue::Aaaa(a.0),
+            RData::CNAME(c) => RecordValue::Cname(normalize_host(&c.0.to_ascii())),
+            RData::MX(mx) => RecordValue::mx(mx.preference, &mx.exchange.to_ascii()),
+            RData::NS(ns) => RecordValue::Ns(normalize_host(&ns.0.to_ascii())),
+            RData::SRV(srv) => RecordValue::srv(srv.priority, srv.weight, srv.port, &srv.target.to_ascii()),
+            // A TXT record is a list of strings that together make one value (SPF records are often split).
+            RData::TXT(txt) => {
+                RecordValue::Txt(txt.txt_data.iter().map(|part| String::from_utf8_lossy(part)).collect::<String>())
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for RecordValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordValue::A(ip) => write!(f, "{ip}"),
+            RecordValue::Aaaa(ip) => write!(f, "{ip}"),
+            RecordValue::Cname(target) | RecordValue::Ns(target) => write!(f, "{target}"),
+            RecordValue::Mx { preference, exchange } => write!(f, "{preference} {exchange}"),
+            RecordValue::Srv { priority, weight, port, target } => write!(f, "{priority} {weight} {port} {target}"),
+            RecordValue::Txt(text) => write!(f, "\"{text}\""),
+        }
+    }
+}
+
+/// One record as a resolver returned it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DnsRecord {
+    pub name: String,
+    pub ttl: u32,
+    pub value: RecordValue,
+}
+
+impl fmt::Display for DnsRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {} {}", self.name, self.ttl, self.value.kind(), self.value)
+    }
+}
+
+/// Well-known public resolvers, for a view of the world outside the customer's network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicResolver {
+    Google,
+    Cloudflare,
+    Quad9,
+    OpenDns,
+}
+
+impl PublicResolver {
+    pub const ALL: [PublicResolver; 4] =
+        [PublicResolver::Google, PublicResolver::Cloudflare, PublicResolver::Quad9, PublicResolver::OpenDns];
+
+    fn label(self) -> &'static str {
+        match self {
+            PublicResolver::Google => "Google Public DNS",
+            PublicResolver::Cloudflare => "Cloudflare 1.1.1.1",
+            PublicResolver::Quad9 => "Quad9",
+            PublicResolver::OpenDns => "OpenDNS",
+        }
+    }
+
+    fn addresses(self) -> [IpAddr; 2] {
+        let v4 = |a, b, c, d| IpAddr::V4(Ipv4Addr::new(a, b, c, d));
+        match self {
+            PublicResolver::Google => [v4(8, 8, 8, 8), v4(8, 8, 4, 4)],
+            PublicResolver::Cloudflare => [v4(1, 1, 1, 1), v4(1, 0, 0, 1)],
+            PublicResolver::Quad9 => [v4(9, 9, 9, 9), v4(149, 112, 112, 112)],
+            PublicResolver::OpenDns => [v4(208, 67, 222, 222), v4(208, 67, 220, 220)],
+        }
+    }
+}
+
+/// A resolver to ask, with the label the evidence shows for it.
+#[derive(Clone)]
+pub struct Resolver {
+    label: String,
+    inner: TokioResolver,
+}
+
+impl fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resolver").field("label", &self.label).finish()
+    }
+}
+
+impl Resolver {
+    /// The resolver the operating system is configured with (`/etc/resolv.conf`, the registry on Windows).
+    pub fn system() -> Result<Self, DnsError> {
+        let mut builder = TokioResolver::builder_tokio().map_err(|e| DnsError::SystemConfig(e.to_string()))?;
+        *builder.options_mut() = fresh_options(Some(builder.options_mut().clone()));
+        let inner = builder.build().map_err(|e| DnsError::SystemConfig(e.to_string()))?;
+        Ok(Self { label: "system resolver".to_owned(), inner })
+    }
+
+    /// One of the well-known public resolvers.
+    pub fn public(which: PublicResolver) -> Result<Self, DnsError> {
+        let servers = which.addresses().iter().map(|ip| SocketAddr::new(*ip, 53)).collect::<Vec<_>>();
+        Self::build(which.label().to_owned(), &servers)
+    }
+
+    /// The system's resolver and the well-known public ones: what stage 7 watches by default, for a view from
+    /// inside the customer's network and from the internet.
+    pub fn well_known() -> Result<Vec<Self>, DnsError> {
+        let mut all = vec![Self::system()?];
+        for which in PublicResolver::ALL {
+            all.push(Self::public(which)?);
+        }
+        Ok(all)
+    }
+
+    /// A resolver (or authoritative server) at the given socket addresses, tried in turn.
+    pub fn at(label: impl Into<String>, servers: &[SocketAddr]) -> Result<Self, DnsError> {
+        if servers.is_empty() {
+            return Err(DnsError::NoResolvers);
+        }
+        Self::build(label.into(), servers)
+    }
+
+    /// A resolver at one socket address, labelled with it.
+    pub fn at_addr(server: SocketAddr) -> Result<Self, DnsError> {
+        Self::build(server.to_string(), &[server])
+    }
+
+    /// The authoritative name servers of `domain`, found through `via`: one resolver per server, so that the
+    /// watch can tell them apart.
+    pub async fn authoritative(domain: &str, via: &Resolver) -> Result<Vec<Self>, DnsError> {
+        let zone = fqdn(domain)?;
+        let ns = via
+            .query(&zone, RecordKind::Ns)
+            .await
+            .map_err(|e| DnsError::NoAuthoritative { domain: domain.to_owned(), reason: e.to_string() })?;
+        if ns.is_empty() {
+            return Err(DnsError::NoAuthoritative {
+                domain: domain.to_owned(),
+                reason: "it has no NS records".to_owned(),
+            });
+        }
+        let mut out = Vec::new();
+        for record in ns {
+            let RecordValue::Ns(host) = record.value else { continue };
+            let mut addrs = Vec::new();
+            for kind in [RecordKind::A, RecordKind::Aaaa] {
+                if let Ok(records) = via.query(&host, kind).await {
+                    addrs.extend(records.into_iter().filter_map(|r| match r.value {
+                        RecordValue::A(ip) => Some(SocketAddr::new(IpAddr::V4(ip), 53)),
+                        RecordValue::Aaaa(ip) => Some(SocketAddr::new(IpAddr::V6(ip), 53)),
+                        _ => None,
+                    }));
+                }
+            }
+            if !addrs.is_empty() {
+                out.push(Self::build(format!("{host} (authoritative)"), &addrs)?);
+            }
+        }
+        if out.is_empty() {
+            return Err(DnsError::NoAuthoritative {
+                domain: domain.to_owned(),
+                reason: "its NS records have no reachable address".to_owned(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn build(label: String, servers: &[SocketAddr]) -> Result<Self, DnsError> {
+        let name_servers = servers
+            .iter()
+            .map(|addr| {
+                let mut udp = ConnectionConfig::udp();
+                udp.port = addr.port();
+                let mut tcp = ConnectionConfig::tcp();
+                tcp.port = addr.port();
+                NameServerConfig::new(addr.ip(), true, vec![udp, tcp])
+            })
+            .collect();
+        let config = ResolverConfig::from_name_servers(name_servers);
+        let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
+        *builder.options_mut() = fresh_options(None);
+        let inner = builder.build().map_err(|e| DnsError::Setup { resolver: label.clone(), reason: e.to_string() })?;
+        Ok(Self { label, inner })
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Asks this resolver for the records of `name`. Nothing is cached between calls: each query goes out, so a
+    /// watch sees what the resolver says now. An existing name without records of that kind gives `Ok(vec![])`.
+    pub async fn query(&self, name: &str, kind: RecordKind) -> Result<Vec<DnsRecord>, DnsError> {
+        let fq = fqdn(name)?;
+        self.inner.clear_cache();
+        match self.inner.lookup(fq.as_str(), kind.record_type()).await {
+            Ok(lookup) => Ok(lookup
+                .answers()
+                .iter()
+                .filter(|r| r.record_type() == kind.record_type())
+                .filter_map(|r| {
+                    RecordValue::from_rdata(&r.data).map(|value| DnsRecord {
+                        name: normalize_host(&r.name.to_ascii()),
+                        ttl: r.ttl,
+                        value,
+                    })
+                })
+                .collect()),
+            Err(e) if e.is_nx_domain() => {
+                Err(DnsError::NxDomain { name: normalize_host(&fq), resolver: self.label.clone() })
+            }
+            Err(e) if e.is_no_records_found() => Ok(Vec::new()),
+            Err(e) => Err(self.map_error(&fq, kind, e)),
+        }
+    }
+
+    /// The IP addresses of a host name, for connecting to it (A and AAAA).
+    pub async fn addresses(&self, host: &str) -> Result<Vec<IpAddr>, DnsError> {
+        let fq = fqdn(host)?;
+        self.inner.clear_cache();
+        match self.inner.lookup_ip(fq.as_str()).await {
+            Ok(ips) => Ok(ips.iter().collect()),
+            Err(e) if e.is_nx_domain() => {
+                Err(DnsError::NxDomain { name: normalize_host(&fq), resolver: self.label.clone() })
+            }
+            Err(e) if e.is_no_records_found() => Ok(Vec::new()),
+            Err(e) => Err(self.map_error(&fq, RecordKind::A, e)),
+        }
+    }
+
+    fn map_error(&self, name: &str, kind: RecordKind, e: NetError) -> DnsError {
+        let name = normalize_host(name);
+        let resolver = self.label.clone();
+        match e {
+            NetError::Timeout | NetError::Io(_) | NetError::NoConnections | NetError::Busy => {
+                DnsError::Unreachable { resolver, name, kind, reason: e.to_string() }
+            }
+            other => DnsError::Failed { resolver, name, kind, reason: other.to_string() },
+        }
+    }
+}
+
+/// Asks `resolver` for the `kind` records of `name`, with their TTLs (see [`Resolver::query`]).
+pub async fn query(resolver: &Resolver, name: &str, kind: RecordKind) -> Result<Vec<DnsRecord>, DnsError> {
+    resolver.query(name, kind).await
+}
+
+/// Options for asking: no cache (a propagation watch must see the resolver's current answer), a short timeout
+/// and few attempts so that one dead resolver does not stall the others.
+fn fresh_options(base: Option<ResolverOpts>) -> ResolverOpts {
+    let mut opts = base.unwrap_or_default();
+    opts.timeout = Duration::from_secs(3);
+    opts.attempts = 1;
+    opts.cache_size = 0;
+    opts.try_tcp_on_error = true;
+    opts
+}
+
+/// `name` as a fully qualified name (with the trailing dot), so that no search domain is appended.
+pub(crate) fn fqdn(name: &str) -> Result<String, DnsError> {
+    let trimmed = name.trim().trim_end_matches('.');
+    let invalid = |reason: &str| DnsError::InvalidName { name: name.to_owned(), reason: reason.to_owned() };
+    if trimmed.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if trimmed.len() > 253 {
+        return Err(invalid("it is longer than 253 characters"));
+    }
+    for label in trimmed.split('.') {
+        if label.is_empty() {
+            return Err(invalid("it has an empty label (two dots in a row)"));
+        }
+        if label.len() > 63 {
+            return Err(invalid("a label is longer than 63 characters"));
+        }
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(invalid("only letters, digits, '-' and '_' are allowed (use the punycode form of IDNs)"));
+        }
+    }
+    Ok(format!("{}.", trimmed.to_ascii_lowercase()))
+}
+
+pub(crate) fn normalize_host(name: &str) -> String {
+    name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// What the MX TTL check found on one resolver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MxTtl {
+    pub domain: String,
+    pub resolver: String,
+    pub records: Vec<DnsRecord>,
+}
+
+impl MxTtl {
+    /// The longest TTL among the MX records: the time the slowest cache may keep the old answer.
+    pub fn max_ttl(&self) -> Option<u32> {
+        self.records.iter().map(|r| r.ttl).max()
+    }
+
+    /// Stage 4's check: the MX TTL at or below an hour, so that the MX change of stage 7 takes effect quickly.
+    pub fn to_check(&self) -> CheckResult {
+        let listing = self.records.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n");
+        let (outcome, text) = match self.max_ttl() {
+            None => (
+                Outcome::Fail,
+                format!(
+                    "{} has no MX record according to {}: mail to it cannot be delivered. Publish the current MX \
+                     record before planning the cutover.",
+                    self.domain, self.resolver
+                ),
+            ),
+            Some(ttl) if ttl <= MX_TTL_TARGET_SECS => (
+                Outcome::Pass,
+                format!(
+                    "MX TTL of {} is {} s (at most {} s), per {}:\n{listing}",
+                    self.domain, ttl, MX_TTL_TARGET_SECS, self.resolver
+                ),
+            ),
+            Some(ttl) => (
+                Outcome::Warn,
+                format!(
+                    "MX TTL of {} is {} s, above {} s, per {}:\n{listing}\nLower the MX TTL to 3600 s (or less) \
+                     at the DNS host at least {} before the cutover, so that caches holding the old value have \
+                     expired when the MX record changes.",
+                    self.domain,
+                    ttl,
+                    MX_TTL_TARGET_SECS,
+                    self.resolver,
+                    human_duration(Duration::from_secs(u64::from(ttl)))
+                ),
+            ),
+        };
+        CheckResult::new(outcome, text, Utc::now())
+    }
+}
+
+/// Reads the MX records of `domain` with their TTLs. Ask the domain's authoritative servers for the configured
+/// TTL; a caching resolver shows the remaining time of its cached copy.
+pub async fn mx_ttl(resolver: &Resolver, domain: &str) -> Result<MxTtl, DnsError> {
+    let records = match resolver.query(domain, RecordKind::Mx).await {
+        Err(DnsError::NxDomain { .. }) => Vec::new(),
+        other => other?,
+    };
+    Ok(MxTtl { domain: normalize_host(domain), resolver: resolver.label().to_owned(), records })
+}
+
+/// How a resolver's answer is compared with the expected records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MatchMode {
+    /// Every expected record is there; others may be there too (a TXT set with other entries).
+    #[default]
+    ContainsAll,
+    /// Exactly the expected records: an old MX still answered alongside the new one is not done yet.
+    Exactly,
+}
+
+/// What to watch for.
+#[derive(Debug, Clone)]
+pub struct WatchSpec {
+    pub name: String,
+    pub kind: RecordKind,
+    pub expected: Vec<RecordValue>,
+    pub mode: MatchMode,
+    /// Time between two queries to the same resolver.
+    pub interval: Duration,
+    /// The watch gives up after this long; resolvers not yet done are reported as timed out.
+    pub timeout: Duration,
+}
+
+impl WatchSpec {
+    /// A watch as stage 7 runs it: a query a minute for up to two days (the longest TTLs seen in the wild), exact
+    /// answers for MX and CNAME (the old record must be gone), any superset for TXT (SPF lives beside other TXT).
+    pub fn new(name: &str, kind: RecordKind, expected: Vec<RecordValue>) -> Self {
+        let mode = match kind {
+            RecordKind::Txt | RecordKind::Ns | RecordKind::A | RecordKind::Aaaa => MatchMode::ContainsAll,
+            RecordKind::Mx | RecordKind::Cname | RecordKind::Srv => MatchMode::Exactly,
+        };
+        Self {
+            name: name.to_owned(),
+            kind,
+            expected,
+            mode,
+            interval: Duration::from_secs(60),
+            timeout: Duration::from_secs(48 * 3_600),
+        }
+    }
+}
+
+/// Where one resolver stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolverStatus {
+    /// It answered, but not (yet) the expected records; `seen` is what it answered.
+    Pending {
+        seen: Vec<DnsRecord>,
+    },
+    /// Its last query failed.
+    Error(DnsError),
+    /// It returned the expected records, `after` the start of the watch.
+    Propagated {
+        after: Duration,
+        records: Vec<DnsRecord>,
+    },
+    /// The watch ended before it returned the expected records.
+    TimedOut,
+    Cancelled,
+}
+
+/// One report of the watch: a resolver's new status (sent whenever its status or answer changes), then one
+/// final `Finished`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchEvent {
+    Progress { resolver: String, attempt: u32, status: ResolverStatus },
+    Finished(WatchSummary),
+}
+
+/// The end of a watch: every resolver's final status, in the order they were given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchSummary {
+    pub name: String,
+    pub kind: RecordKind,
+    pub expected: Vec<RecordValue>,
+    pub resolvers: Vec<(String, ResolverStatus)>,
+    pub elapsed: Duration,
+}
+
+impl WatchSummary {
+    pub fn all_propagated(&self) -> bool {
+        !self.resolvers.is_empty() && self.resolvers.iter().all(|(_, s)| matches!(s, ResolverStatus::Propagated { .. }))
+    }
+
+    /// Stage 7's check: Pass when every resolver returns the new records.
+    pub fn to_check(&self) -> CheckResult {
+        let expected = self.expected.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        let mut lines = vec![format!(
+            "{} {} expected: {} (watched for {})",
+            self.name,
+            self.kind,
+            expected,
+            human_duration(self.elapsed)
+        )];
+        for (label, status) in &self.resolvers {
+            lines.push(format!("  {label}: {}", describe_status(status)));
+        }
+        let done = self.resolvers.iter().filter(|(_, s)| matches!(s, ResolverStatus::Propagated { .. })).count();
+        let outcome = if self.all_propagated() {
+            lines.push(format!("All {done} resolvers return the new records."));
+            Outcome::Pass
+        } else {
+            lines.push(format!(
+                "{done} of {} resolvers return the new records. Check the records at the DNS host; resolvers \
+                 still showing the old answer will follow once its TTL runs out. Run the watch again later.",
+                self.resolvers.len()
+            ));
+            Outcome::Fail
+        };
+        CheckResult::new(outcome, lines.join("\n"), Utc::now())
+    }
+}
+
+fn describe_status(status: &ResolverStatus) -> String {
+    let list = |records: &[DnsRecord]| {
+        if records.is_empty() {
+            "no records".to_owned()
+        } else {
+            records.iter().map(|r| format!("{} (TTL {})", r.value, r.ttl)).collect::<Vec<_>>().join(", ")
+        }
+    };
+    match status {
+        ResolverStatus::Pending { seen } => format!("not yet; answers {}", list(seen)),
+        ResolverStatus::Error(e) => format!("error: {e}"),
+        ResolverStatus::Propagated { after, records } => {
+            format!("propagated after {}: {}", human_duration(*after), list(records))
+        }
+        ResolverStatus::TimedOut => "timed out before returning the expected records".to_owned(),
+        ResolverStatus::Cancelled => "cancelled".to_owned(),
+    }
+}
+
+/// A running propagation watch: read `events` until `Finished`; `cancel()` (or dropping the receiver) stops it.
+pub struct PropagationWatch {
+    pub events: mpsc::Receiver<WatchEvent>,
+    cancel: watch::Sender<bool>,
+}
+
+impl PropagationWatch {
+    pub fn cancel(&self) {
+        let _ = self.cancel.send(true);
+    }
+
+    /// A handle that can cancel the watch from elsewhere (another task, a key press).
+    pub fn canceller(&self) -> WatchCanceller {
+        WatchCanceller(self.cancel.clone())
+    }
+}
+
+#[derive(Clone)]
+pub struct WatchCanceller(watch::Sender<bool>);
+
+impl WatchCanceller {
+    pub fn cancel(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+/// Whether `answer` satisfies `expected` under `mode`. Values compare as DNS does (host names case-blind).
+pub fn matches(answer: &[DnsRecord], expected: &[RecordValue], mode: MatchMode) -> bool {
+    let seen: BTreeSet<&RecordValue> = answer.iter().map(|r| &r.value).collect();
+    let want: BTreeSet<&RecordValue> = expected.iter().collect();
+    if want.is_empty() {
+        return false;
+    }
+    match mode {
+        MatchMode::ContainsAll => want.is_subset(&seen),
+        MatchMode::Exactly => want == seen,
+    }
+}
+
+/// Starts watching `spec` on every resolver at once. Each resolver is polled every `spec.interval` until it
+/// returns the expected records; the watch ends when all have, when `spec.timeout` has passed, or when cancelled.
+/// Must be called within a Tokio runtime.
+pub fn watch_propagation(resolvers: Vec<Resolver>, spec: WatchSpec) -> PropagationWatch {
+    let (tx, rx) = mpsc::channel(64);
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    tokio::spawn(run_watch(resolvers, spec, tx, cancel_rx));
+    PropagationWatch { events: rx, cancel: cancel_tx }
+}
+
+async fn run_watch(
+    resolvers: Vec<Resolver>,
+    spec: WatchSpec,
+    tx: mpsc::Sender<WatchEvent>,
+    cancel: watch::Receiver<bool>,
+) {
+    let start = Instant::now();
+    let deadline = start + spec.timeout;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, resolver) in resolvers.iter().cloned().enumerate() {
+        let spec = spec.clone();
+        let tx = tx.clone();
+        let mut cancel = cancel.clone();
+        tasks.spawn(async move {
+            let label = resolver.label().to_owned();
+            let mut attempt = 0u32;
+            let mut last: Option<ResolverStatus> = None;
+            loop {
+                attempt += 1;
+                let status = tokio::select! {
+                    biased;
+                    _ = cancelled(&mut cancel) => ResolverStatus::Cancelled,
+                    _ = tokio::time::sleep_until(deadline) => ResolverStatus::TimedOut,
+                    answer = resolver.query(&spec.name, spec.kind) => match answer {
+                        Ok(records) if matches(&records, &spec.expected, spec.mode) => {
+                            ResolverStatus::Propagated { after: start.elapsed(), records }
+                        }
+                        Ok(records) => ResolverStatus::Pending { seen: records },
+                        Err(DnsError::NxDomain { .. }) => ResolverStatus::Pending { seen: Vec::new() },
+                        Err(e) => ResolverStatus::Error(e),
+                    },
+                };
+                let terminal = matches!(
+                    status,
+                    ResolverStatus::Propagated { .. } | ResolverStatus::TimedOut | ResolverStatus::Cancelled
+                );
+                // Report changes only, so that a slow resolver does not flood the channel with the same answer.
+                if last.as_ref() != Some(&status) {
+                    let event = WatchEvent::Progress { resolver: label.clone(), attempt, status: status.clone() };
+                    if tx.send(event).await.is_err() {
+                        return (index, ResolverStatus::Cancelled);
+                    }
+                }
+                if terminal {
+                    return (index, status);
+                }
+                // Nobody listens any more: stop querying.
+                if tx.is_closed() {
+                    return (index, ResolverStatus::Cancelled);
+                }
+                last = Some(status);
+                let next = Instant::now() + spec.interval;
+                tokio::select! {
+                    biased;
+                    _ = cancelled(&mut cancel) => {}
+                    _ = tokio::time::sleep_until(next.min(deadline)) => {}
+                }
+            }
+        });
+    }
+    let mut finals: Vec<Option<ResolverStatus>> = vec![None; resolvers.len()];
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((index, status)) = joined
+            && let Some(slot) = finals.get_mut(index)
+        {
+            *slot = Some(status);
+        }
+    }
+    let summary = WatchSummary {
+        name: normalize_host(&spec.name),
+        kind: spec.kind,
+        expected: spec.expected.clone(),
+        resolvers: resolvers
+            .iter()
+            .zip(finals)
+            .map(|(r, s)| (r.label().to_owned(), s.unwrap_or(ResolverStatus::Cancelled)))
+            .collect(),
+        elapsed: start.elapsed(),
+    };
+    let _ = tx.send(WatchEvent::Finished(summary)).await;
+}
+
+/// Resolves once the watch is cancelled. A dropped canceller is not a cancellation (the caller may keep only
+/// the events): then this never resolves, and the watch ends by its timeout or when the events are dropped.
+async fn cancelled(rx: &mut watch::Receiver<bool>) {
+    if rx.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// "2 h 5 min", "45 s": durations the way the evidence shows them.
+pub(crate) fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 86_400 {
+        format!("{} d {} h", secs / 86_400, (secs % 86_400) / 3_600)
+    } else if secs >= 3_600 {
+        format!("{} h {} min", secs / 3_600, (secs % 3_600) / 60)
+    } else if secs >= 60 {
+        format!("{} min {} s", secs / 60, secs % 60)
+    } else if secs >= 1 {
+        format!("{secs} s")
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(value: RecordValue) -> DnsRecord {
+        DnsRecord { name: "contoso.com".into(), ttl: 300, value }
+    }
+
+    #[test]
+    fn fqdn_validates_and_appends_the_dot() {
+        assert_eq!(fqdn("Contoso.COM").unwrap(), "contoso.com.");
+        assert_eq!(fqdn("_autodiscover._tcp.contoso.com.").unwrap(), "_autodiscover._tcp.contoso.com.");
+        assert!(matches!(fqdn(""), Err(DnsError::InvalidName { .. })));
+        assert!(matches!(fqdn("a..b"), Err(DnsError::InvalidName { .. })));
+        assert!(matches!(fqdn("exa mple.com"), Err(DnsError::InvalidName { .. })));
+        let err = fqdn(&"a".repeat(64)).unwrap_err();
+        assert!(err.to_string().contains("63"), "{err}");
+    }
+
+    #[test]
+    fn values_compare_case_blind_and_without_trailing_dot() {
+        assert_eq!(
+            RecordValue::mx(0, "Contoso-com.mail.protection.outlook.com."),
+            RecordValue::mx(0, "contoso-com.mail.protection.outlook.com")
+        );
+        assert_eq!(RecordValue::cname("AutoDiscover.Outlook.com."), RecordValue::cname("autodiscover.outlook.com"));
+    }
+
+    #[test]
+    fn matching_modes() {
+        let new_mx = RecordValue::mx(0, "contoso-com.mail.protection.outlook.com");
+        let old_mx = RecordValue::mx(10, "mail.contoso.com");
+        let both = vec![rec(new_mx.clone()), rec(old_mx.clone())];
+        assert!(matches(&both, std::slice::from_ref(&new_mx), MatchMode::ContainsAll));
+        assert!(!matches(&both, std::slice::from_ref(&new_mx), MatchMode::Exactly));
+        assert!(matches(&[rec(new_mx.clone())], std::slice::from_ref(&new_mx), MatchMode::Exactly));
+        assert!(!matches(&[rec(old_mx)], std::slice::from_ref(&new_mx), MatchMode::ContainsAll));
+        assert!(!matches(&[], &[], MatchMode::ContainsAll), "nothing expected never counts as propagated");
+    }
+
+    #[test]
+    fn watch_defaults_follow_the_record_kind() {
+        assert_eq!(WatchSpec::new("contoso.com", RecordKind::Mx, vec![]).mode, MatchMode::Exactly);
+        assert_eq!(WatchSpec::new("contoso.com", RecordKind::Txt, vec![]).mode, MatchMode::ContainsAll);
+        assert_eq!(WatchSpec::new("contoso.com", RecordKind::Mx, vec![]).interval, Duration::from_secs(60));
+    }
+
+    #[tokio::test]
+    async fn public_resolvers_are_labelled_and_need_no_network_to_build() {
+        let r = Resolver::public(PublicResolver::Cloudflare).unwrap();
+        assert_eq!(r.label(), "Cloudflare 1.1.1.1");
+        assert!(matches!(Resolver::at("none", &[]), Err(DnsError::NoResolvers)));
+    }
+
+    #[test]
+    fn mx_ttl_check_thresholds() {
+        let make = |ttl| MxTtl {
+            domain: "contoso.com".into(),
+            resolver: "ns1".into(),
+            records: vec![DnsRecord {
+                name: "contoso.com".into(),
+                ttl,
+                value: RecordValue::mx(10, "mail.contoso.com"),
+            }],
+        };
+        assert_eq!(make(3600).to_check().outcome, Outcome::Pass);
+        let warn = make(86_400).to_check();
+        assert_eq!(warn.outcome, Outcome::Warn);
+        assert!(warn.evidence.contains("86400 s"), "{}", warn.evidence);
+        assert!(warn.evidence.contains("Lower the MX TTL"), "{}", warn.evidence);
+        assert!(warn.evidence.contains("1 d 0 h"), "{}", warn.evidence);
+        let none = MxTtl { records: vec![], ..make(1) }.to_check();
+        assert_eq!(none.outcome, Outcome::Fail);
+    }
+
+    #[test]
+    fn summary_check_names_each_resolver() {
+        let summary = WatchSummary {
+            name: "contoso.com".into(),
+            kind: RecordKind::Mx,
+            expected: vec![RecordValue::mx(0, "contoso-com.mail.protection.outlook.com")],
+            resolvers: vec![
+                (
+                    "fast".into(),
+                    ResolverStatus::Propagated {
+                        after: Duration::from_secs(2),
+                        records: vec![rec(RecordValue::mx(0, "contoso-com.mail.protection.outlook.com"))],
+                    },
+                ),
+                ("slow".into(), ResolverStatus::TimedOut),
+            ],
+            elapsed: Duration::from_secs(30),
+        };
+        let check = summary.to_check();
+        assert_eq!(check.outcome, Outcome::Fail);
+        assert!(check.evidence.contains("fast: propagated after 2 s"), "{}", check.evidence);
+        assert!(check.evidence.contains("slow: timed out"), "{}", check.evidence);
+        assert!(check.evidence.contains("1 of 2 resolvers"), "{}", check.evidence);
+    }
+}
