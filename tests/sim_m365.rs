@@ -430,7 +430,16 @@ async fn a_ten_mailbox_batch_goes_from_created_to_completed() {
     let (_, st) =
         cmdlet(&i, &x, "Get-MigrationUserStatistics", json!({"Identity": format!("dr.patel@{}", i.email_domains[0])}))
             .await;
-    assert!(st["value"][0]["TotalItemsInSourceMailboxCount"].as_u64().unwrap() > 40300);
+    let total = st["value"][0]["TotalItemsInSourceMailboxCount"].as_u64().unwrap();
+    assert!(total > 40300);
+    let state: Value = http().get(format!("{}/state", i.control_url)).send().await.unwrap().json().await.unwrap();
+    assert!(state["exchange"]["mx_changed_at"].is_string(), "{state}");
+    // New mail now lands in Exchange Online: the source mailbox stops growing.
+    advance(&i, 6.0 * 3600.0).await;
+    let (_, st) =
+        cmdlet(&i, &x, "Get-MigrationUserStatistics", json!({"Identity": format!("dr.patel@{}", i.email_domains[0])}))
+            .await;
+    assert_eq!(st["value"][0]["TotalItemsInSourceMailboxCount"].as_u64().unwrap(), total);
     let mut url = format!("{}/adminapi/beta/{}/InvokeCommand", i.exo_url, i.tenant_id);
     let mut walked = 0;
     for _ in 0..10 {

@@ -285,3 +285,98 @@ async fn spoilt_certificates_show_their_fault() {
     assert!(tls_client(&i).post(&url).send().await.is_err(), "not issued by the simulator's CA");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn source_faults_on_demand() {
+    let sim = start("small").await;
+    let i = sim.info().clone();
+    let control = reqwest::Client::new();
+    for rule in [
+        json!({"service": "source", "path_contains": "/EWS", "kind": {"type": "throttle", "retry_after": 42}, "times": 1}),
+        json!({"service": "source", "path_contains": "/rpc", "kind": {"type": "slow", "millis": 400}, "times": 1}),
+    ] {
+        let r = control.post(format!("{}/faults", i.control_url)).json(&rule).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let c = tls_client(&i);
+    let ews = format!("https://{}:{}/EWS/Exchange.asmx", i.source.host, i.source.https_port);
+    let r = c.post(&ews).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "42");
+    assert_eq!(c.post(&ews).send().await.unwrap().status(), 401, "the fault fired once");
+    let started = Instant::now();
+    let r = c.get(format!("https://{}:{}/rpc/rpcproxy.dll", i.source.host, i.source.https_port)).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    let rules: serde_json::Value =
+        control.get(format!("{}/faults", i.control_url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(rules["faults"][0]["served"], 1);
+    let bad = control
+        .post(format!("{}/faults", i.control_url))
+        .json(&json!({"service": "nope", "kind": {"type": "drop"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    sim.shutdown().await;
+}
+
+#[test]
+fn cutover_sim_json_prints_one_document_and_stops_on_sigterm() {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["sim", "--scenario", "small", "--json", "--speed", "60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if serde_json::from_str::<serde_json::Value>(&text).is_ok() {
+                let _ = tx.send(text.clone());
+            }
+        }
+        let _ = tx.send(text);
+    });
+    let text = rx.recv_timeout(Duration::from_secs(30)).expect("the JSON document within 30 s");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("exactly one JSON document");
+    for f in [
+        "tenant_id",
+        "tenant_domain",
+        "login_url",
+        "graph_url",
+        "exo_url",
+        "control_url",
+        "client_id",
+        "app_id",
+        "app_secret",
+    ] {
+        assert!(v[f].is_string(), "{f} in {v}");
+    }
+    assert_eq!(v["speed"], 60.0);
+    assert!(v["source"]["https_port"].as_u64().unwrap() > 0);
+    assert!(v["dns"][0]["addr"].as_str().unwrap().starts_with("127.0.0.1:"));
+    let ca = std::path::PathBuf::from(v["source"]["ca_cert_path"].as_str().unwrap());
+    assert!(ca.exists());
+    // SAFETY: kill(2) with our own child's pid and a valid signal number.
+    let rc = unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(rc, 0);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "cutover sim did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success());
+    assert!(!ca.exists(), "the temporary CA file is removed on exit");
+}

@@ -15,15 +15,38 @@ pub fn run(
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let options = SimOptions { scenario, speed, port, auto_approve, ..SimOptions::default() };
+        let stop = stop_signal()?;
         let sim = Simulator::start(options).await?;
         if json {
             println!("{}", serde_json::to_string_pretty(sim.info())?);
         } else {
             print!("{}", describe(sim.info()));
         }
-        tokio::signal::ctrl_c().await?;
+        stop.await;
         sim.shutdown().await;
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Ctrl-C, or SIGTERM on Unix (so the temporary CA file is removed either way). The handlers are installed
+/// when this is called, before the endpoints are printed, so a caller that stops us right away is heard.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
     })
 }
 

@@ -4,7 +4,7 @@
 //! something to watch.
 
 use chrono::{DateTime, Utc};
-use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::{A, CNAME, MX, SRV, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use serde::{Deserialize, Serialize};
@@ -219,6 +219,12 @@ fn answer(shared: &Shared, query: &[u8], delay: f64) -> Option<Vec<u8>> {
     response.metadata.authoritative = true;
     response.metadata.recursion_desired = request.metadata.recursion_desired;
     response.metadata.recursion_available = true;
+    // RFC 6891 6.1.1: a query with an OPT record gets one back.
+    if request.edns.is_some() {
+        let mut edns = Edns::new();
+        edns.set_max_payload(1232);
+        response.set_edns(edns);
+    }
     if request.metadata.op_code != OpCode::Query || request.queries.len() != 1 {
         response.metadata.response_code = ResponseCode::NotImp;
         return response.to_vec().ok();

@@ -392,4 +392,33 @@ mod tests {
         assert_eq!(moves[4].status, UserStatus::Failed);
         assert!(moves[0].items_done >= 1000.0);
     }
+
+    #[test]
+    fn a_stall_times_out_and_a_retry_gets_through() {
+        let specs = vec![MailboxSpec {
+            alias: "accounts".into(),
+            display_name: "Accounts".into(),
+            size_gb: 2.0,
+            items: 20_000,
+            recoverable_items_gb: 0.0,
+            vip: false,
+            hidden: false,
+            failure: Some(Failure::Stall { at: 0.5 }),
+        }];
+        let mut moves: Vec<Move> = specs.iter().map(Move::new).collect();
+        let p = Params::new(&MigrationSpec::default());
+        let t0 = Utc::now();
+        advance(&mut moves, &specs, &p, 20, t0, t0 + Duration::hours(2), true, true);
+        assert_eq!(moves[0].status, UserStatus::Syncing);
+        assert!(moves[0].stalled_since.is_some());
+        assert_eq!(moves[0].percent(), 50);
+        advance(&mut moves, &specs, &p, 20, t0 + Duration::hours(2), t0 + Duration::hours(4), true, true);
+        assert_eq!(moves[0].status, UserStatus::Failed);
+        assert!(moves[0].error.as_deref().unwrap_or("").contains("SyncTimeoutException"));
+        moves[0].status = UserStatus::Queued;
+        moves[0].retried = true;
+        advance(&mut moves, &specs, &p, 20, t0 + Duration::hours(4), t0 + Duration::hours(8), true, true);
+        assert_eq!(moves[0].status, UserStatus::Synced);
+        assert!(moves[0].last_sync.is_some());
+    }
 }
