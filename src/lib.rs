@@ -6,6 +6,8 @@
 //! `update` again; drawing only reads the [`tui::App`].
 
 pub mod cli;
+pub mod m365;
 pub mod plan;
 pub mod project;
+pub mod secrets;
 pub mod tui;
