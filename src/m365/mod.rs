@@ -5,6 +5,8 @@
 pub mod auth;
 pub mod endpoints;
 pub mod error;
+pub mod exo;
+pub mod graph;
 pub mod http;
 
 pub use auth::{Authenticator, DeviceCodePrompt, Poll, SignInConfig, SignInKind, SignedIn};
