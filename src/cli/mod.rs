@@ -1,6 +1,7 @@
 //! The command line: argument parsing and dispatch. Headless subcommands print text, or one JSON document with
 //! `--json`; errors go to stderr with a non-zero exit code and a message that names the fix.
 
+mod auth;
 mod projects;
 mod status;
 
@@ -51,6 +52,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sign a project in to Microsoft 365, show the sign-in, or forget it
+    Auth {
+        #[command(subcommand)]
+        action: auth::AuthAction,
+        /// Defaults to the project opened last
+        #[arg(long, global = true)]
+        project: Option<String>,
+        /// The application (client) id registered in the tenant; remembered by the project
+        #[arg(long, global = true)]
+        client_id: Option<String>,
+        /// Sign in as the app with its client secret, read from one line of stdin
+        #[arg(long, global = true)]
+        client_secret_stdin: bool,
+        #[arg(long, global = true)]
+        json: bool,
+    },
     /// Show where every stage of a project stands
     Status {
         /// Defaults to the project opened last
@@ -81,6 +98,13 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::List { json }) => projects::list(json),
         Some(Command::Demo { .. }) => projects::demo(),
         Some(Command::Sim { .. }) => Ok(not_available("sim", "the simulator")),
+        Some(Command::Auth { action, project, client_id, client_secret_stdin, json }) => auth::run(auth::AuthArgs {
+            action,
+            project: project.as_deref(),
+            client_id: client_id.as_deref(),
+            client_secret_stdin,
+            json,
+        }),
         Some(Command::Status { project, json }) => status::run(project.as_deref(), json),
     }
 }

@@ -235,11 +235,13 @@ impl Authenticator {
         }
     }
 
-    /// Polls at the prompt's interval until the sign-in ends, the code expires, or `cancel` fires.
+    /// Polls at the prompt's interval until the sign-in ends, the code expires, or `cancel` fires. `on_poll` sees
+    /// each pending or slow-down answer (a screen can show "still waiting" or the new interval).
     pub async fn wait_for_device_code(
         &self,
         prompt: &mut DeviceCodePrompt,
         cancel: &CancellationToken,
+        mut on_poll: impl FnMut(&Poll, &DeviceCodePrompt),
     ) -> Result<SignedIn, M365Error> {
         loop {
             tokio::select! {
@@ -248,7 +250,7 @@ impl Authenticator {
             }
             match self.poll_device_code(prompt).await? {
                 Poll::Done(signed_in) => return Ok(signed_in),
-                Poll::Pending | Poll::SlowDown => {}
+                other => on_poll(&other, prompt),
             }
         }
     }

@@ -26,6 +26,9 @@ pub struct ProjectState {
     pub kickoff: Kickoff,
     #[serde(default)]
     pub stages: BTreeMap<StageId, StageRecord>,
+    /// How to reach the tenant: cloud, client id, extra CA (no secrets).
+    #[serde(default)]
+    pub m365: crate::m365::ConnectionSettings,
 }
 
 impl ProjectState {
@@ -37,6 +40,7 @@ impl ProjectState {
             demo,
             kickoff: Kickoff::default(),
             stages: BTreeMap::new(),
+            m365: Default::default(),
         }
     }
 
