@@ -204,8 +204,7 @@ impl Authenticator {
                 let answer: TokenAnswer = response.json()?;
                 let account = answer.id_token.as_deref().and_then(|t| claim(t, &["preferred_username", "upn"]));
                 let tenant_id = answer.id_token.as_deref().and_then(|t| claim(t, &["tid"]));
-                let refresh = answer.refresh_token.clone().map(Secret::new);
-                self.remember(Resource::Graph, answer)?;
+                let refresh = self.remember(Resource::Graph, answer)?;
                 let project = self.config.project.clone();
                 let secrets = self.secrets.clone();
                 blocking(move || {
@@ -314,13 +313,17 @@ impl Authenticator {
             Ok((secrets.load(&project, &SecretKind::ClientSecret)?, secrets.load(&project, &SecretKind::RefreshToken)?))
         })
         .await?;
-        let answer = match (client_secret, refresh) {
-            (Some(secret), _) => self.client_credentials(&secret, resource).await?,
-            (None, Some(refresh)) => self.refresh(&refresh, resource).await?,
+        let (answer, delegated) = match (client_secret, refresh) {
+            (Some(secret), _) => (self.client_credentials(&secret, resource).await?, false),
+            (None, Some(refresh)) => (self.refresh(&refresh, resource).await?, true),
             (None, None) => return Err(AuthError::NotSignedIn { project: self.config.project.clone() }.into()),
         };
         let token = Secret::new(answer.access_token.clone().ok_or(AuthError::NoAccessToken)?);
-        self.remember(resource, answer)?;
+        if let Some(rotated) = self.remember(resource, answer)?.filter(|_| delegated) {
+            let project = self.config.project.clone();
+            let secrets = self.secrets.clone();
+            blocking(move || secrets.save(&project, &SecretKind::RefreshToken, &rotated)).await?;
+        }
         Ok(token)
     }
 
@@ -334,23 +337,14 @@ impl Authenticator {
         self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Keeps the access token in memory and a rotated refresh token in the keyring.
-    fn remember(&self, resource: Resource, answer: TokenAnswer) -> Result<(), M365Error> {
+    /// Keeps the access token in memory; gives back the refresh token of the answer, if any, for the caller to
+    /// store (awaited there, so that a sign-out cannot race with a late save).
+    fn remember(&self, resource: Resource, answer: TokenAnswer) -> Result<Option<Secret>, M365Error> {
         let token = answer.access_token.ok_or(AuthError::NoAccessToken)?;
         // A token without a stated life is used once and renewed on the next call.
         let life = Duration::from_secs(answer.expires_in.unwrap_or(0));
         self.lock_cache().insert(resource, Cached { token: Secret::new(token), expires_at: Instant::now() + life });
-        if let Some(rotated) = answer.refresh_token {
-            let project = self.config.project.clone();
-            let secrets = self.secrets.clone();
-            // Saving the rotated token is best done at once but must not block the runtime thread for long.
-            tokio::task::spawn_blocking(move || {
-                if let Err(e) = secrets.save(&project, &SecretKind::RefreshToken, &Secret::new(rotated)) {
-                    tracing::warn!(error = %e, "could not save the renewed refresh token");
-                }
-            });
-        }
-        Ok(())
+        Ok(answer.refresh_token.map(Secret::new))
     }
 
     async fn client_credentials(&self, secret: &Secret, resource: Resource) -> Result<TokenAnswer, M365Error> {
