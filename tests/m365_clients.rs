@@ -215,13 +215,23 @@ async fn device_code_sign_in_polls_honours_slow_down_and_then_gets_both_tokens()
             return match polls {
                 0 => json(400, serde_json::json!({"error": "authorization_pending", "error_description": "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending.", "error_codes": [70016]})),
                 1 => json(400, serde_json::json!({"error": "slow_down", "error_description": "slow down", "error_codes": []})),
-                _ => token("graph-token-1", 3600),
+                _ => {
+                    let mut answer = serde_json::json!({
+                        "token_type": "Bearer", "expires_in": 3600, "access_token": "graph-token-1",
+                        "refresh_token": "refresh-after-graph-token-1", "id_token": id_token("admin@contoso.onmicrosoft.com"),
+                    });
+                    answer["scope"] = serde_json::json!("https://graph.microsoft.com/.default");
+                    json(200, answer)
+                }
             };
         }
         if grant == "refresh_token" {
             assert_eq!(form_field(&req.body, "refresh_token").as_deref(), Some("refresh-after-graph-token-1"));
             assert!(form_field(&req.body, "scope").is_some_and(|s| s.starts_with("https://outlook.office365.com/.default")));
             return token("exo-token-1", 3600);
+        }
+        if req.path.ends_with("/InvokeCommand") {
+            return json(200, serde_json::json!({"value": [{"DomainName": "contoso.com", "DomainType": "Authoritative", "Default": true}]}));
         }
         json(404, serde_json::json!({"error": {"code": "NotFound", "message": "no route"}}))
     })
@@ -250,7 +260,24 @@ async fn device_code_sign_in_polls_honours_slow_down_and_then_gets_both_tokens()
     // The Exchange token comes from the stored refresh token, in the real keyring.
     let exo = m.auth.access_token(Resource::ExchangeOnline).await.expect("exo token");
     assert_eq!(exo.expose(), "exo-token-1");
+    assert_eq!(signed_in.account.as_deref(), Some("admin@contoso.onmicrosoft.com"));
+    let domains = m.exo.get_accepted_domains().await.expect("accepted domains");
+    assert_eq!(domains.items[0].domain_name, "contoso.com");
+    let call = &server.requests("/adminapi")[0];
+    assert_eq!(call.headers["x-anchormailbox"], "UPN:admin@contoso.onmicrosoft.com");
+    assert_eq!(call.headers["authorization"], "Bearer exo-token-1");
     assert!(m.auth.sign_out().await.expect("sign out"));
+}
+
+/// An unsigned ID token naming the user, as the identity platform's token answer carries it.
+fn id_token(upn: &str) -> String {
+    use base64::Engine;
+    let b64 = |v: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    format!(
+        "{}.{}.",
+        b64(serde_json::json!({"typ": "JWT", "alg": "none"})),
+        b64(serde_json::json!({"preferred_username": upn, "tid": "7fe81447-da57-4385-becb-6de57f21477e"}))
+    )
 }
 
 #[tokio::test]
@@ -522,4 +549,92 @@ async fn no_secret_reaches_the_log() {
         assert!(!log.contains(secret), "{secret} in the log");
         assert!(!shown.contains(secret), "{secret} in the error");
     }
+}
+
+/// `cutover auth login|status|logout` as a separate process: the sign-in is kept in the OS keyring and no secret
+/// reaches state.json, audit.jsonl, cutover.log or anything else in the project folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auth_commands_keep_secrets_out_of_the_project_folder() {
+    let server = Server::start(|req, _| {
+        if req.path.ends_with("/oauth2/v2.0/token") {
+            assert_eq!(form_field(&req.body, "client_secret").as_deref(), Some("cli-secret-must-not-leak"));
+            return token("cli-access-token-must-not-leak", 3600);
+        }
+        json(404, serde_json::json!({}))
+    })
+    .await;
+    let home = tempfile::tempdir().expect("temp home");
+    let name = project();
+    {
+        use cutover::plan::kickoff::Field;
+        use cutover::project::{DataHome, Project, ProjectName};
+        let mut p = Project::create(&DataHome::at(home.path()), &ProjectName::parse(&name).expect("name"), false)
+            .expect("create");
+        let url = server.url();
+        p.change(None, "test-setup", serde_json::json!({}), |s| {
+            s.m365.cloud = Cloud::custom(&url, &url, &url).expect("cloud");
+            Field::Tenant.apply(&mut s.kickoff, "contoso.onmicrosoft.com")
+        })
+        .expect("io")
+        .expect("valid");
+    }
+    let run = |args: Vec<&'static str>, stdin: &'static str| {
+        let home = home.path().to_owned();
+        let name = name.clone();
+        tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+                .args(&args)
+                .args(["--project", &name])
+                .env("CUTOVER_HOME", &home)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn cutover");
+            child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+            child.wait_with_output().expect("run cutover")
+        })
+    };
+    let login = run(
+        vec!["auth", "login", "--client-secret-stdin", "--client-id", "11111111-2222-3333-4444-555555555555"],
+        "cli-secret-must-not-leak\n",
+    )
+    .await
+    .expect("join");
+    let text = |o: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    };
+    assert!(login.status.success(), "{}", text(&login));
+    let status = run(vec!["auth", "status", "--json"], "").await.expect("join");
+    assert!(status.status.success(), "{}", text(&status));
+    let doc: serde_json::Value = serde_json::from_slice(&status.stdout).expect("one JSON document");
+    assert_eq!(doc["signed_in"], true);
+    assert_eq!(doc["kind"], "client-secret");
+    let mut files = Vec::new();
+    let mut dirs = vec![home.path().to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("list").filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() { dirs.push(path) } else { files.push(path) }
+        }
+    }
+    let names: Vec<String> =
+        files.iter().map(|f| f.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
+    assert!(names.contains(&"state.json".to_owned()) && names.contains(&"audit.jsonl".to_owned()), "{names:?}");
+    let state = std::fs::read_to_string(home.path().join("projects").join(&name).join("state.json")).expect("state");
+    assert!(state.contains("11111111-2222-3333-4444-555555555555"), "the client id is remembered");
+    for file in &files {
+        let content = String::from_utf8_lossy(&std::fs::read(file).expect("read")).into_owned();
+        for secret in ["cli-secret-must-not-leak", "cli-access-token-must-not-leak", "refresh-after-cli-access"] {
+            assert!(!content.contains(secret), "{secret} found in {}", file.display());
+        }
+    }
+    for output in [&login, &status] {
+        assert!(!text(output).contains("must-not-leak"), "{}", text(output));
+    }
+    let logout = run(vec!["auth", "logout"], "").await.expect("join");
+    assert!(logout.status.success(), "{}", text(&logout));
+    let after = run(vec!["auth", "status", "--json"], "").await.expect("join");
+    assert_eq!(after.status.code(), Some(1), "{}", text(&after));
 }

@@ -129,6 +129,8 @@ pub struct Authenticator {
     http: HttpClient,
     secrets: Secrets,
     cache: Mutex<HashMap<Resource, Cached>>,
+    /// The user's UPN from the last ID token (a delegated sign-in only).
+    account: Mutex<Option<String>>,
     /// Serialises renewals so that parallel calls do not each spend the refresh token.
     renewing: tokio::sync::Mutex<()>,
 }
@@ -153,6 +155,7 @@ impl Authenticator {
             http,
             secrets,
             cache: Mutex::new(HashMap::new()),
+            account: Mutex::new(None),
             renewing: tokio::sync::Mutex::new(()),
         })
     }
@@ -271,6 +274,7 @@ impl Authenticator {
     /// Forgets the tokens and deletes the stored refresh token and client secret. True if anything was stored.
     pub async fn sign_out(&self) -> Result<bool, M365Error> {
         self.lock_cache().clear();
+        *self.account.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         let project = self.config.project.clone();
         let secrets = self.secrets.clone();
         blocking(move || {
@@ -341,6 +345,9 @@ impl Authenticator {
     /// store (awaited there, so that a sign-out cannot race with a late save).
     fn remember(&self, resource: Resource, answer: TokenAnswer) -> Result<Option<Secret>, M365Error> {
         let token = answer.access_token.ok_or(AuthError::NoAccessToken)?;
+        if let Some(upn) = answer.id_token.as_deref().and_then(|t| claim(t, &["preferred_username", "upn"])) {
+            *self.account.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(upn);
+        }
         // A token without a stated life is used once and renewed on the next call.
         let life = Duration::from_secs(answer.expires_in.unwrap_or(0));
         self.lock_cache().insert(resource, Cached { token: Secret::new(token), expires_at: Instant::now() + life });
@@ -361,7 +368,8 @@ impl Authenticator {
     }
 
     async fn refresh(&self, refresh: &Secret, resource: Resource) -> Result<TokenAnswer, M365Error> {
-        let scope = format!("{} offline_access", self.config.cloud.scope(resource));
+        // openid brings an ID token back, which names the user for Exchange's X-AnchorMailbox.
+        let scope = format!("{} offline_access openid profile", self.config.cloud.scope(resource));
         let req = Request::new(Service::Identity, Method::POST, self.endpoint("token")?)
             .body(form(&[
                 ("grant_type", "refresh_token"),
@@ -389,6 +397,10 @@ impl TokenSource for Authenticator {
         if cache.get(&resource).is_some_and(|c| &c.token == token) {
             cache.remove(&resource);
         }
+    }
+
+    fn account(&self) -> Option<String> {
+        self.account.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 

@@ -39,6 +39,12 @@ pub enum EndpointError {
     BadScheme { flag: &'static str, value: String },
     #[error("a custom cloud needs all three of --login-url, --graph-url and --exo-url; missing: {0}")]
     IncompleteCustom(String),
+    #[error(
+        "--ca-cert {path}: {reason}. Give a PEM file of the CA certificates to trust (the simulator prints its path)"
+    )]
+    CaCert { path: String, reason: String },
+    #[error("--client-id '{0}' is not an application id: give the GUID shown in the app registration's overview")]
+    BadClientId(String),
 }
 
 const GLOBAL: [&str; 3] =
@@ -187,6 +193,45 @@ pub struct ConnectionSettings {
     pub ca_cert: Option<PathBuf>,
 }
 
+impl ConnectionSettings {
+    /// The settings `cutover new` stores, from its flags: the cloud (or the three custom URLs), a CA file that
+    /// must exist and hold PEM certificates (kept as an absolute path), and the client id (a GUID).
+    pub fn from_flags(
+        cloud: Option<&str>,
+        login_url: Option<&str>,
+        graph_url: Option<&str>,
+        exo_url: Option<&str>,
+        ca_cert: Option<&std::path::Path>,
+        client_id: Option<&str>,
+    ) -> Result<ConnectionSettings, EndpointError> {
+        let cloud = Cloud::from_flags(cloud, login_url, graph_url, exo_url)?;
+        let ca_cert = match ca_cert {
+            None => None,
+            Some(path) => {
+                let shown = path.display().to_string();
+                let fail = |reason: String| EndpointError::CaCert { path: shown.clone(), reason };
+                let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+                if !text.contains("-----BEGIN CERTIFICATE-----") {
+                    return Err(fail("it holds no PEM certificate".into()));
+                }
+                Some(std::fs::canonicalize(path).map_err(|e| fail(e.to_string()))?)
+            }
+        };
+        let client_id = match client_id.map(str::trim) {
+            None => None,
+            Some(id) if is_guid(id) => Some(id.to_ascii_lowercase()),
+            Some(id) => return Err(EndpointError::BadClientId(id.to_owned())),
+        };
+        Ok(ConnectionSettings { cloud, client_id, ca_cert })
+    }
+}
+
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 /// True for 127.0.0.0/8, ::1 and `localhost`.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
@@ -267,6 +312,31 @@ mod tests {
         assert!(matches!(Cloud::from_flags(Some("mars"), None, None, None), Err(EndpointError::UnknownCloud(_))));
         let err = Cloud::from_flags(None, Some("https://l.example"), None, None).expect_err("incomplete");
         assert!(err.to_string().contains("--graph-url, --exo-url"), "{err}");
+    }
+
+    #[test]
+    fn new_flags_are_checked_before_they_are_stored() {
+        let dir = tempfile::tempdir().expect("temp");
+        let pem = dir.path().join("ca.pem");
+        std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").expect("write");
+        let s = ConnectionSettings::from_flags(
+            None,
+            Some("http://127.0.0.1:1"),
+            Some("http://127.0.0.1:2"),
+            Some("http://127.0.0.1:3"),
+            Some(&pem),
+            Some("0F7A1B7E-1111-2222-3333-444455556666"),
+        )
+        .expect("valid");
+        assert_eq!(s.client_id.as_deref(), Some("0f7a1b7e-1111-2222-3333-444455556666"));
+        assert!(s.ca_cert.expect("ca").is_absolute());
+        let bad_id = ConnectionSettings::from_flags(Some("global"), None, None, None, None, Some("my-app"));
+        assert!(matches!(bad_id, Err(EndpointError::BadClientId(_))));
+        std::fs::write(&pem, "not a certificate").expect("write");
+        let bad_ca = ConnectionSettings::from_flags(None, None, None, None, Some(&pem), None);
+        assert!(matches!(bad_ca, Err(EndpointError::CaCert { .. })));
+        let missing = ConnectionSettings::from_flags(None, None, None, None, Some(&dir.path().join("nope.pem")), None);
+        assert!(missing.expect_err("missing").to_string().contains("nope.pem"));
     }
 
     #[test]

@@ -419,6 +419,10 @@ pub trait TokenSource: Send + Sync {
     fn token(&self, resource: Resource) -> BoxFuture<'_, Result<Secret, M365Error>>;
     /// The service refused `token`: forget it so the next call gets a fresh one.
     fn invalidate(&self, resource: Resource, token: &Secret);
+    /// The signed-in user's name (UPN), when the sign-in is a user's rather than an app's.
+    fn account(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A [`HttpClient`] bound to one resource and its tokens.

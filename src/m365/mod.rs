@@ -44,7 +44,7 @@ impl M365 {
         let auth = Arc::new(Authenticator::new(config, http.clone(), secrets)?);
         let session = |resource| Session { http: http.clone(), tokens: auth.clone(), resource };
         let graph = graph::GraphClient::new(session(Resource::Graph), &settings.cloud.graph())?;
-        let exo = exo::ExoClient::new(session(Resource::ExchangeOnline), &settings.cloud.exo(), tenant, None)?;
+        let exo = exo::ExoClient::new(session(Resource::ExchangeOnline), &settings.cloud.exo(), tenant)?;
         Ok(M365 { auth, graph, exo })
     }
 }

@@ -32,24 +32,18 @@ pub struct ExoClient {
     session: Session,
     url: Url,
     tenant: String,
-    /// The signed-in admin's UPN, when known; the anchor is then `UPN:<it>`.
-    admin_upn: Option<String>,
 }
 
 impl ExoClient {
     /// `session` must be bound to [`super::Resource::ExchangeOnline`].
-    pub fn new(
-        session: Session,
-        exo_root: &Url,
-        tenant: &str,
-        admin_upn: Option<String>,
-    ) -> Result<ExoClient, M365Error> {
+    pub fn new(session: Session, exo_root: &Url, tenant: &str) -> Result<ExoClient, M365Error> {
         let url = super::auth::join(exo_root, &format!("adminapi/beta/{}/InvokeCommand", tenant.trim()))?;
-        Ok(ExoClient { session, url, tenant: tenant.trim().to_owned(), admin_upn })
+        Ok(ExoClient { session, url, tenant: tenant.trim().to_owned() })
     }
 
+    /// `UPN:<admin>` for a user's sign-in, the organisation's system mailbox for an app's.
     fn anchor(&self) -> String {
-        match &self.admin_upn {
+        match self.session.tokens.account() {
             Some(upn) => format!("UPN:{upn}"),
             None => format!("APP:{SYSTEM_MAILBOX}@{}", self.tenant),
         }
