@@ -638,3 +638,46 @@ async fn the_auth_commands_keep_secrets_out_of_the_project_folder() {
     let after = run(vec!["auth", "status", "--json"], "").await.expect("join");
     assert_eq!(after.status.code(), Some(1), "{}", text(&after));
 }
+
+#[tokio::test]
+async fn a_malformed_body_is_a_typed_error_and_retries_are_announced() {
+    let server = Server::start(|req, log| {
+        if req.path.ends_with("/oauth2/v2.0/token") {
+            return token("t", 3600);
+        }
+        if req.path.starts_with("/v1.0/organization") {
+            return Action::Reply(200, vec![], r#"{"value":[{"id": "84841066", "displayName": "#.into());
+        }
+        let earlier = log.iter().filter(|r| r.path == req.path).count();
+        if earlier == 0 {
+            return Action::Reply(429, vec![("retry-after", "1".into())], "{}".into());
+        }
+        json(200, serde_json::json!({"value": [{"id": "contoso.com", "isVerified": false}]}))
+    })
+    .await;
+    let project = project();
+    let notices: Arc<Mutex<Vec<cutover::m365::RetryNotice>>> = Arc::default();
+    let seen = notices.clone();
+    let url = server.url();
+    let settings = ConnectionSettings {
+        cloud: Cloud::custom(&url, &url, &url).expect("loopback cloud"),
+        client_id: Some("11111111-2222-3333-4444-555555555555".into()),
+        ca_cert: None,
+    };
+    let http = cutover::m365::HttpClient::new(policy(), None)
+        .expect("client")
+        .with_observer(Arc::new(move |n| seen.lock().expect("notices").push(n.clone())));
+    let m = M365::connect(&project, "contoso.onmicrosoft.com", &settings, Secrets::open().expect("keyring"), http)
+        .expect("connect");
+    app_sign_in(&m).await;
+    let err = m.graph.organization().await.expect_err("truncated JSON");
+    assert!(matches!(err, M365Error::Malformed { .. }), "{err}");
+    assert!(err.to_string().contains("cannot read"), "{err}");
+    let domains = m.graph.domains().await.expect("after one throttle");
+    assert!(!domains[0].is_verified);
+    let notices = notices.lock().expect("notices").clone();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].delay, Duration::from_secs(1));
+    assert!(notices[0].reason.contains("429"), "{:?}", notices[0]);
+    m.auth.sign_out().await.expect("sign out");
+}

@@ -91,7 +91,7 @@ impl ExoClient {
 
     /// `Test-MigrationServerAvailability -ExchangeOutlookAnywhere`.
     pub async fn test_migration_server(&self, source: &OutlookAnywhere) -> Result<Output<AvailabilityTest>, M365Error> {
-        let mut p = source.parameters();
+        let mut p = source.parameters("RPCProxyServer");
         p.insert("ExchangeOutlookAnywhere".into(), json!(true));
         self.typed("Test-MigrationServerAvailability", Value::Object(p), true, AvailabilityTest::read).await
     }
@@ -110,7 +110,7 @@ impl ExoClient {
                 warnings: existing.warnings,
             });
         }
-        let mut p = source.parameters();
+        let mut p = source.parameters("RpcProxyServer");
         p.insert("Name".into(), json!(name));
         p.insert("ExchangeOutlookAnywhere".into(), json!(true));
         if let Some(n) = max_concurrent_migrations {
@@ -299,13 +299,20 @@ pub struct OutlookAnywhere {
     /// The migration account (`DOMAIN\user` or a UPN) and its password.
     pub user_name: String,
     pub password: Secret,
+    /// `FullAccess` on every mailbox, or `Admin` (Receive As on the databases).
+    pub mailbox_permission: Option<String>,
 }
 
 impl OutlookAnywhere {
-    fn parameters(&self) -> Map<String, Value> {
+    /// The parameters shared by the endpoint and its test; the two cmdlets spell the proxy parameter differently
+    /// in Microsoft's documentation, so the caller names it.
+    fn parameters(&self, proxy_parameter: &str) -> Map<String, Value> {
         let mut p = Map::new();
         p.insert("ExchangeServer".into(), json!(self.exchange_server));
-        p.insert("RPCProxyServer".into(), json!(self.rpc_proxy_server));
+        p.insert(proxy_parameter.into(), json!(self.rpc_proxy_server));
+        if let Some(permission) = &self.mailbox_permission {
+            p.insert("MailboxPermission".into(), json!(permission));
+        }
         p.insert("Authentication".into(), json!(self.authentication));
         p.insert("EmailAddress".into(), json!(self.email_address));
         // A PSCredential, as the REST endpoint takes it: user name and password.
@@ -333,13 +340,14 @@ impl BatchAction {
     }
 }
 
-/// `Test-MigrationServerAvailability`'s answer.
+/// `Test-MigrationServerAvailability`'s answer (a `TestMigrationServerAvailabilityOutcome`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AvailabilityTest {
-    /// `Success` or `Failed`.
+    /// `Success`, `Warning` or `Failed`.
     pub result: String,
     pub message: Option<String>,
     pub error_detail: Option<String>,
+    pub supports_cutover: Option<bool>,
 }
 
 impl AvailabilityTest {
@@ -347,11 +355,16 @@ impl AvailabilityTest {
         self.result.eq_ignore_ascii_case("Success")
     }
 
+    pub fn warned(&self) -> bool {
+        self.result.eq_ignore_ascii_case("Warning")
+    }
+
     fn read(o: &Map<String, Value>) -> Option<Self> {
         Some(AvailabilityTest {
             result: text(o.get("Result"))?,
-            message: text(o.get("Message")),
-            error_detail: text(o.get("ErrorDetail")),
+            message: text(o.get("Message")).filter(|m| !m.is_empty()),
+            error_detail: text(o.get("ErrorDetail")).filter(|m| !m.is_empty()),
+            supports_cutover: flag(o.get("SupportsCutover")),
         })
     }
 }
@@ -616,8 +629,30 @@ mod tests {
             email_address: "admin@contoso.com".into(),
             user_name: "CONTOSO\\migration".into(),
             password: Secret::new("P@ss-word-123"),
+            mailbox_permission: Some("FullAccess".into()),
         };
         assert!(!format!("{oa:?}").contains("P@ss"));
-        assert_eq!(oa.parameters()["Credentials"]["Password"], "P@ss-word-123");
+        let p = oa.parameters("RpcProxyServer");
+        assert_eq!(p["Credentials"]["Password"], "P@ss-word-123");
+        assert_eq!(p["RpcProxyServer"], "mail.contoso.com");
+        assert_eq!(p["MailboxPermission"], "FullAccess");
+    }
+
+    #[test]
+    fn an_availability_test_as_exchange_reports_it() {
+        let t = AvailabilityTest::read(&obj(json!({
+            "RunspaceId": "29af0d24-4221-40e7-87c5-f05f90b265fb",
+            "Result": "Success",
+            "Message": "",
+            "SupportsCutover": false,
+            "ErrorDetail": "",
+            "IsValid": true
+        })))
+        .expect("outcome");
+        assert!(t.succeeded() && !t.warned());
+        assert_eq!((t.message, t.error_detail, t.supports_cutover), (None, None, Some(false)));
+        let failed = AvailabilityTest::read(&obj(json!({"Result": "Failed", "Message": "The connection to the server 'mail.contoso.com' could not be completed.", "ErrorDetail": "Microsoft.Exchange.Migration.MigrationServerConnectionFailedException"}))).expect("failed");
+        assert!(!failed.succeeded());
+        assert!(failed.error_detail.is_some_and(|d| d.contains("ConnectionFailed")));
     }
 }
