@@ -10,4 +10,5 @@ pub mod m365;
 pub mod plan;
 pub mod project;
 pub mod secrets;
+pub mod sim;
 pub mod tui;

@@ -3,6 +3,7 @@
 
 mod auth;
 mod projects;
+mod sim;
 mod status;
 
 use clap::{Parser, Subcommand};
@@ -43,14 +44,21 @@ pub enum Command {
     },
     /// Run the simulator of Microsoft 365 and the source Exchange server on loopback
     Sim {
+        /// Scenario: small, typical, large, trouble, or a path to a scenario JSON file
         #[arg(long, default_value = "typical")]
         scenario: String,
+        /// How many times faster than real time the simulated clock runs
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
+        /// Port of the HTTP endpoints (random when absent)
         #[arg(long)]
         port: Option<u16>,
+        /// Print one JSON document with the endpoints and credentials
         #[arg(long)]
         json: bool,
+        /// Approve every device code sign-in at once
+        #[arg(long)]
+        auto_approve: bool,
     },
     /// Sign a project in to Microsoft 365, show the sign-in, or forget it
     Auth {
@@ -97,7 +105,9 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Open { name }) => projects::open(&name),
         Some(Command::List { json }) => projects::list(json),
         Some(Command::Demo { .. }) => projects::demo(),
-        Some(Command::Sim { .. }) => Ok(not_available("sim", "the simulator")),
+        Some(Command::Sim { scenario, speed, port, json, auto_approve }) => {
+            sim::run(scenario, speed, port, json, auto_approve)
+        }
         Some(Command::Auth { action, project, client_id, client_secret_stdin, json }) => auth::run(auth::AuthArgs {
             action,
             project: project.as_deref(),
@@ -107,10 +117,4 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         }),
         Some(Command::Status { project, json }) => status::run(project.as_deref(), json),
     }
-}
-
-/// What a subcommand whose work is not built yet says. It never pretends.
-fn not_available(command: &str, what: &str) -> ExitCode {
-    eprintln!("cutover {command}: {what} is not available yet in this version of cutover.");
-    ExitCode::from(2)
 }

@@ -1,0 +1,129 @@
+//! The control API (`{control_url}/…`): what a test or the demo uses to play the admin, the registrar and the
+//! weather: approve device codes, expire or revoke tokens, inject faults, move the clock, change DNS records.
+//! Documented in docs/simulator.md.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Json, State, rejection::JsonRejection};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Shared;
+use super::scenario::FaultSpec;
+
+pub fn router() -> Router<Shared> {
+    Router::new()
+        .route("/state", get(state))
+        .route("/devicelogin", get(devicelogin))
+        .route("/devicecode/approve", post(approve))
+        .route("/devicecode/decline", post(decline))
+        .route("/tokens/expire", post(expire))
+        .route("/tokens/revoke", post(revoke))
+        .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
+        .route("/clock/advance", post(advance))
+}
+
+/// A control call with a body that does not parse.
+pub fn bad_request(text: String) -> Response {
+    (StatusCode::BAD_REQUEST, axum::Json(json!({"error": text}))).into_response()
+}
+
+async fn state(State(shared): State<Shared>) -> Response {
+    let world = shared.lock();
+    axum::Json(json!({
+        "scenario": shared.info.scenario,
+        "now": world.clock.now(),
+        "speed": world.clock.speed(),
+        "pending_user_codes": world.auth.pending_user_codes(),
+    }))
+    .into_response()
+}
+
+async fn devicelogin(State(shared): State<Shared>) -> Html<String> {
+    let codes = shared.lock().auth.pending_user_codes();
+    Html(format!(
+        "<!doctype html><title>cutover simulator sign-in</title><h1>Simulated Microsoft sign-in</h1>\
+         <p>Pending codes: {}</p><form method=post action=devicecode/approve><button>Approve all as admin@{}</button></form>",
+        if codes.is_empty() { "none".to_string() } else { codes.join(", ") },
+        shared.info.tenant_domain
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Decide {
+    user_code: Option<String>,
+}
+
+fn decide(shared: &Shared, body: &[u8], approve: bool) -> Response {
+    let d = if body.iter().all(u8::is_ascii_whitespace) {
+        Decide::default()
+    } else {
+        match serde_json::from_slice::<Decide>(body) {
+            Ok(d) => d,
+            Err(e) => return bad_request(format!("body must be {{\"user_code\": \"…\"}} or empty: {e}")),
+        }
+    };
+    let n = shared.lock().auth.decide(d.user_code.as_deref(), approve);
+    if n == 0 {
+        return (StatusCode::NOT_FOUND, axum::Json(json!({"error": "no pending device code matches"}))).into_response();
+    }
+    axum::Json(json!({ "decided": n })).into_response()
+}
+
+async fn approve(State(shared): State<Shared>, body: Bytes) -> Response {
+    decide(&shared, &body, true)
+}
+
+async fn decline(State(shared): State<Shared>, body: Bytes) -> Response {
+    decide(&shared, &body, false)
+}
+
+async fn expire(State(shared): State<Shared>) -> Response {
+    shared.lock().auth.expire_all();
+    axum::Json(json!({"expired": true})).into_response()
+}
+
+async fn revoke(State(shared): State<Shared>) -> Response {
+    shared.lock().auth.revoke_all();
+    axum::Json(json!({"revoked": true})).into_response()
+}
+
+async fn list_faults(State(shared): State<Shared>) -> Response {
+    axum::Json(json!({"faults": shared.lock().faults.rules()})).into_response()
+}
+
+async fn add_fault(State(shared): State<Shared>, body: Result<Json<FaultSpec>, JsonRejection>) -> Response {
+    match body {
+        Ok(Json(spec)) if ["login", "graph", "exo", "source"].contains(&spec.service.as_str()) => {
+            shared.lock().faults.add(spec);
+            (StatusCode::CREATED, axum::Json(json!({"added": true}))).into_response()
+        }
+        Ok(Json(spec)) => bad_request(format!("service {:?}: use login, graph, exo or source", spec.service)),
+        Err(e) => bad_request(format!("not a fault rule (see docs/simulator.md): {e}")),
+    }
+}
+
+async fn clear_faults(State(shared): State<Shared>) -> Response {
+    shared.lock().faults.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct Advance {
+    seconds: f64,
+}
+
+async fn advance(State(shared): State<Shared>, body: Result<Json<Advance>, JsonRejection>) -> Response {
+    match body {
+        Ok(Json(a)) if a.seconds >= 0.0 && a.seconds.is_finite() => {
+            let mut world = shared.lock();
+            world.clock.advance(a.seconds);
+            axum::Json(json!({"now": world.clock.now()})).into_response()
+        }
+        Ok(_) => bad_request("seconds must be a number ≥ 0".into()),
+        Err(e) => bad_request(format!("body must be {{\"seconds\": N}}: {e}")),
+    }
+}

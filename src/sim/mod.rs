@@ -1,0 +1,248 @@
+//! The embedded simulator of Microsoft 365 (identity platform, Graph v1.0, Exchange Online admin REST) and of
+//! the source Exchange server (Autodiscover, Outlook Anywhere, EWS over TLS), with a DNS responder, all on
+//! 127.0.0.1. It shares no code with the clients (`m365`, `source`, `dns`): tests and `cutover demo` reach it
+//! over HTTP(S) and DNS only. See docs/simulator.md for the endpoints and the control API.
+
+mod clock;
+mod control;
+mod faults;
+mod identity;
+pub mod scenario;
+
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use scenario::Scenario;
+
+/// How to start the simulator.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// A built-in scenario name (small, typical, large, trouble) or a path to a scenario JSON file.
+    pub scenario: String,
+    /// How many times faster than real time the simulated clock runs.
+    pub speed: f64,
+    /// Port of the HTTP server (identity, Graph, Exchange Online, control); a random one when absent.
+    pub port: Option<u16>,
+    /// Approve every device code at once, as if the admin signed in straight away.
+    pub auto_approve: bool,
+    /// Lifetime of access tokens (real time). Short values make clients exercise refresh.
+    pub token_lifetime: Duration,
+    /// `interval` of the device code answer (real time).
+    pub device_code_interval: Duration,
+    /// `expires_in` of the device code answer (real time).
+    pub device_code_lifetime: Duration,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            scenario: "typical".into(),
+            speed: 1.0,
+            port: None,
+            auto_approve: false,
+            token_lifetime: Duration::from_secs(3599),
+            device_code_interval: Duration::from_secs(5),
+            device_code_lifetime: Duration::from_secs(900),
+        }
+    }
+}
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("scenario {scenario:?}: {reason}")]
+    Scenario { scenario: String, reason: String },
+    #[error("speed {0} is not usable: give a number above 0 (1 is real time, 60 plays an hour in a minute)")]
+    Speed(f64),
+    #[error("cannot listen on {what}: {source}; choose another port or free this one")]
+    Bind { what: String, source: std::io::Error },
+    #[error("cannot create the simulator's certificates: {0}")]
+    Certificate(String),
+    #[error("cannot write the CA certificate to {path}: {source}")]
+    WriteCa { path: PathBuf, source: std::io::Error },
+}
+
+/// Everything a client needs to reach the simulator. Fake credentials only: fine to print.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimInfo {
+    pub scenario: String,
+    pub speed: f64,
+    pub tenant_id: String,
+    /// `<name>.onmicrosoft.com`
+    pub tenant_domain: String,
+    pub email_domains: Vec<String>,
+    /// Bases without a trailing slash; clients append the paths they append to the real hosts.
+    pub login_url: String,
+    pub graph_url: String,
+    pub exo_url: String,
+    pub control_url: String,
+    /// Public client for the device code flow.
+    pub client_id: String,
+    /// Confidential client for client credentials.
+    pub app_id: String,
+    pub app_secret: String,
+    pub source: SourceInfo,
+    pub dns: Vec<ResolverInfo>,
+}
+
+/// The simulated on-premises Exchange server.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    /// HTTPS port on 127.0.0.1 standing in for 443.
+    pub https_port: u16,
+    /// Outlook Anywhere and EWS host, e.g. mail.contoso.com.
+    pub host: String,
+    /// autodiscover.contoso.com
+    pub autodiscover_host: String,
+    pub admin_user: String,
+    pub admin_password: String,
+    pub ca_cert_pem: String,
+    pub ca_cert_path: PathBuf,
+}
+
+/// One DNS resolver of the simulator (UDP and TCP on the same address).
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolverInfo {
+    pub addr: SocketAddr,
+    /// Simulated seconds after a registrar change before this resolver answers with it.
+    pub delay_seconds: f64,
+}
+
+/// The mutable state of the simulated world.
+#[derive(Debug)]
+pub struct World {
+    pub scenario: Scenario,
+    pub clock: clock::Clock,
+    pub auth: identity::AuthState,
+    pub faults: faults::Faults,
+}
+
+/// What every route shares: the fixed facts and the world behind a lock.
+pub struct Inner {
+    pub info: SimInfo,
+    world: Mutex<World>,
+}
+
+/// Handle shared by every route.
+#[derive(Clone)]
+pub struct Shared(Arc<Inner>);
+
+impl std::ops::Deref for Shared {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Shared {
+    /// Locks the world; a poisoned lock (a panic elsewhere) still yields the state, which stays consistent
+    /// because every change is made in one critical section.
+    pub fn lock(&self) -> MutexGuard<'_, World> {
+        self.0.world.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running simulator. Dropping it stops the servers.
+pub struct Simulator {
+    info: SimInfo,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    temp_dir: PathBuf,
+}
+
+impl Simulator {
+    pub async fn start(options: SimOptions) -> Result<Simulator, SimError> {
+        if !(options.speed > 0.0 && options.speed.is_finite()) {
+            return Err(SimError::Speed(options.speed));
+        }
+        let scenario = Scenario::load(&options.scenario)?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], options.port.unwrap_or(0)));
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| SimError::Bind { what: format!("{addr} (the HTTP endpoints)"), source })?;
+        let http_addr = listener.local_addr().map_err(|source| SimError::Bind { what: addr.to_string(), source })?;
+        let base = format!("http://{http_addr}");
+        let temp_dir = std::env::temp_dir().join(format!("cutover-sim-{}-{}", std::process::id(), http_addr.port()));
+        let primary = scenario.primary_domain().to_string();
+        let info = SimInfo {
+            scenario: scenario.name.clone(),
+            speed: options.speed,
+            tenant_id: scenario.tenant.id.clone(),
+            tenant_domain: format!("{}.onmicrosoft.com", scenario.tenant.name),
+            email_domains: scenario.tenant.domains.clone(),
+            login_url: format!("{base}/login"),
+            graph_url: format!("{base}/graph"),
+            exo_url: format!("{base}/exo"),
+            control_url: format!("{base}/control"),
+            client_id: "8f4c1b2a-6d3e-4f5a-9b7c-0e1d2c3b4a59".into(),
+            app_id: "3e7a9c1d-2b4f-4e6a-8c0d-5f1b3a7e9c24".into(),
+            app_secret: "sim~not-a-real-secret.0123456789".into(),
+            source: SourceInfo {
+                https_port: 0,
+                host: format!("{}.{primary}", scenario.source.host),
+                autodiscover_host: format!("autodiscover.{primary}"),
+                admin_user: scenario.source.admin_user.clone(),
+                admin_password: scenario.source.admin_password.clone(),
+                ca_cert_pem: String::new(),
+                ca_cert_path: temp_dir.join("cutover-sim-ca.pem"),
+            },
+            dns: Vec::new(),
+        };
+        let world = World {
+            clock: clock::Clock::new(options.speed),
+            auth: identity::AuthState::new(
+                options.token_lifetime,
+                options.device_code_lifetime,
+                options.device_code_interval,
+                options.auto_approve,
+            ),
+            faults: faults::Faults::new(&scenario.faults),
+            scenario,
+        };
+        let shared = Shared(Arc::new(Inner { info: info.clone(), world: Mutex::new(world) }));
+        let (stop, stop_rx) = watch::channel(false);
+        let app = axum::Router::new()
+            .nest("/login", identity::router())
+            .nest("/control", control::router())
+            .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::layer))
+            .with_state(shared.clone());
+        let mut rx = stop_rx.clone();
+        let server = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+                tracing::error!("simulator HTTP server stopped: {e}");
+            }
+        });
+        Ok(Simulator { info: shared.info.clone(), stop, tasks: vec![server], temp_dir })
+    }
+
+    pub fn info(&self) -> &SimInfo {
+        &self.info
+    }
+
+    /// Stops the servers and removes the temporary CA file.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks.drain(..) {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        for t in &self.tasks {
+            t.abort();
+        }
+        let _ = std::fs::remove_dir_all(&self.temp_dir);
+    }
+}
