@@ -320,8 +320,9 @@ impl HttpClient {
             builder = builder.header(*name, value);
         }
         if let Some(token) = bearer {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
+            // The formatted header is wiped once copied into the request.
+            let text = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
+            let mut value = HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
             value.set_sensitive(true);
             builder = builder.header(reqwest::header::AUTHORIZATION, value);
         }
