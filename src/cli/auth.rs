@@ -5,7 +5,7 @@ use crate::m365::{Authenticator, HttpClient, M365Error, Poll, Resource, RetryPol
 use crate::project::{AUDIT_FILE, AuditLog, DataHome, Project, ProjectName, STATE_FILE, state};
 use crate::secrets::{Secret, Secrets};
 use color_eyre::eyre::{WrapErr, eyre};
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
@@ -103,21 +103,11 @@ async fn login(auth: &Authenticator, secret: Option<Secret>, json: bool, store: 
         Some(secret) => auth.sign_in_with_client_secret(secret).await?,
         None => {
             let mut prompt = auth.start_device_code().await?;
+            // The prompt goes to stderr even with --json, whose stdout holds one document: the outcome.
             if prompt.message.is_empty() {
                 eprintln!("To sign in, open {} and enter the code {}", prompt.verification_uri, prompt.user_code);
             } else {
                 eprintln!("{}", prompt.message);
-            }
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "user_code": prompt.user_code,
-                        "verification_uri": prompt.verification_uri,
-                        "expires_in": prompt.expires_in.as_secs(),
-                    })
-                );
-                let _ = std::io::stdout().flush();
             }
             let cancel = CancellationToken::new();
             let on_ctrl_c = cancel.clone();

@@ -311,6 +311,7 @@ fn advice(e: &ApiError, permission: Option<&str>) -> String {
             _ => "The signed-in account lacks the permission for this call: use a Global Administrator, or grant the app the permission".into(),
         },
         404 if e.service == Service::Graph => "The object does not exist in this tenant: check the name (a domain must be added first)".into(),
+        400 if e.service == Service::Graph && e.path.ends_with("/verify") => "Microsoft does not see the verification record yet: publish the TXT record shown for the domain at its DNS host, wait for it to propagate (up to its TTL), then verify again".into(),
         409 => "The object already exists or is in use: refresh and check the tenant's current state".into(),
         429 => "Microsoft is throttling: wait and try again later".into(),
         400 if e.exception_type().is_some() => exo_advice(e.exception_type().unwrap_or_default()),
@@ -376,6 +377,19 @@ mod tests {
         assert_eq!(e.exception_type(), Some("ManagementObjectNotFoundException"));
         assert_eq!(e.request_id, "hdr");
         assert!(e.advice.contains("does not exist"));
+    }
+
+    #[test]
+    fn consent_revocation_and_verification_have_their_own_advice() {
+        let consent = br#"{"error":"invalid_grant","error_description":"AADSTS65001: The user or administrator has not consented to use the application.","error_codes":[65001]}"#;
+        let e = api_error(Service::Identity, "POST", "/t/oauth2/v2.0/token", 400, consent, "ours", None, None);
+        assert!(e.advice.contains("grant consent"), "{}", e.advice);
+        let revoked = br#"{"error":"invalid_grant","error_description":"AADSTS50173: The provided grant has expired due to it being revoked.","error_codes":[50173]}"#;
+        let e = api_error(Service::Identity, "POST", "/t/oauth2/v2.0/token", 400, revoked, "ours", None, None);
+        assert!(e.advice.contains("cutover auth login"), "{}", e.advice);
+        let verify = br#"{"error":{"code":"Request_BadRequest","message":"Domain verification failed for the following reason(s): Unable to verify domain. Please check that you've added the DNS record to your domain's DNS settings."}}"#;
+        let e = api_error(Service::Graph, "POST", "/v1.0/domains/contoso.com/verify", 400, verify, "ours", None, None);
+        assert!(e.advice.contains("TXT record"), "{}", e.advice);
     }
 
     #[test]
