@@ -152,3 +152,60 @@ async fn a_throttled_token_endpoint_is_waited_for() {
     m.auth.sign_out().await.expect("sign out");
     sim.shutdown().await;
 }
+
+/// `cutover auth login` as the engineer runs it, against the simulator with the admin approving at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auth_command_signs_in_with_a_device_code() {
+    let sim = start(|o| o.auto_approve = true).await;
+    let info = sim.info().clone();
+    let home = tempfile::tempdir().expect("temp home");
+    let name = project();
+    {
+        use cutover::plan::kickoff::Field;
+        use cutover::project::{DataHome, Project, ProjectName};
+        let mut p = Project::create(&DataHome::at(home.path()), &ProjectName::parse(&name).expect("name"), false)
+            .expect("create");
+        let cloud = Cloud::custom(&info.login_url, &info.graph_url, &info.exo_url).expect("cloud");
+        let tenant = info.tenant_domain.clone();
+        p.change(None, "test-setup", serde_json::json!({}), |s| {
+            s.m365.cloud = cloud;
+            Field::Tenant.apply(&mut s.kickoff, &tenant)
+        })
+        .expect("io")
+        .expect("valid");
+    }
+    let run = |args: Vec<String>| {
+        let home = home.path().to_owned();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+                .args(&args)
+                .env("CUTOVER_HOME", &home)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("run cutover")
+        })
+    };
+    let text = |o: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    };
+    let login = run(vec![
+        "auth".into(),
+        "login".into(),
+        "--json".into(),
+        "--project".into(),
+        name.clone(),
+        "--client-id".into(),
+        info.client_id.clone(),
+    ])
+    .await
+    .expect("join");
+    assert!(login.status.success(), "{}", text(&login));
+    assert!(String::from_utf8_lossy(&login.stderr).contains("enter the code"), "the prompt is shown: {}", text(&login));
+    let doc: serde_json::Value = serde_json::from_slice(&login.stdout).expect("one JSON document on stdout");
+    assert_eq!(doc["kind"], "device-code");
+    assert_eq!(doc["services"][0]["ok"], true, "{doc}");
+    assert_eq!(doc["services"][1]["ok"], true, "{doc}");
+    let logout = run(vec!["auth".into(), "logout".into(), "--project".into(), name.clone()]).await.expect("join");
+    assert!(logout.status.success(), "{}", text(&logout));
+    sim.shutdown().await;
+}
