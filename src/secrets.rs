@@ -34,6 +34,13 @@ impl Secret {
     }
 }
 
+/// Read straight from a service's answer (a token), so the value never sits in a plain `String`.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Secret(Zeroizing::new(String::deserialize(d)?)))
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")

@@ -80,7 +80,7 @@ pub enum Poll {
 
 #[derive(Deserialize)]
 struct DeviceCodeAnswer {
-    device_code: String,
+    device_code: Secret,
     user_code: String,
     verification_uri: String,
     #[serde(default)]
@@ -93,9 +93,9 @@ struct DeviceCodeAnswer {
 
 #[derive(Deserialize)]
 struct TokenAnswer {
-    access_token: Option<String>,
+    access_token: Option<Secret>,
     #[serde(default)]
-    refresh_token: Option<String>,
+    refresh_token: Option<Secret>,
     #[serde(default)]
     id_token: Option<String>,
     #[serde(default, deserialize_with = "opt_number_or_text")]
@@ -186,7 +186,7 @@ impl Authenticator {
             expires_at: Instant::now() + expires_in,
             expires_in,
             interval: answer.interval.map(Duration::from_secs).unwrap_or(DEFAULT_INTERVAL).max(Duration::from_secs(1)),
-            device_code: Secret::new(answer.device_code),
+            device_code: answer.device_code,
         })
     }
 
@@ -322,7 +322,7 @@ impl Authenticator {
             (None, Some(refresh)) => (self.refresh(&refresh, resource).await?, true),
             (None, None) => return Err(AuthError::NotSignedIn { project: self.config.project.clone() }.into()),
         };
-        let token = Secret::new(answer.access_token.clone().ok_or(AuthError::NoAccessToken)?);
+        let token = answer.access_token.clone().ok_or(AuthError::NoAccessToken)?;
         if let Some(rotated) = self.remember(resource, answer)?.filter(|_| delegated) {
             let project = self.config.project.clone();
             let secrets = self.secrets.clone();
@@ -350,8 +350,8 @@ impl Authenticator {
         }
         // A token without a stated life is used once and renewed on the next call.
         let life = Duration::from_secs(answer.expires_in.unwrap_or(0));
-        self.lock_cache().insert(resource, Cached { token: Secret::new(token), expires_at: Instant::now() + life });
-        Ok(answer.refresh_token.map(Secret::new))
+        self.lock_cache().insert(resource, Cached { token, expires_at: Instant::now() + life });
+        Ok(answer.refresh_token)
     }
 
     async fn client_credentials(&self, secret: &Secret, resource: Resource) -> Result<TokenAnswer, M365Error> {
