@@ -219,3 +219,218 @@ async fn client_credentials_and_auto_approve() {
     assert!(started.elapsed() < Duration::from_secs(5));
     sim.shutdown().await;
 }
+
+async fn app_token(i: &cutover::sim::SimInfo, resource: &str) -> String {
+    let (s, t) = form(
+        &format!("{}/{}/oauth2/v2.0/token", i.login_url, i.tenant_id),
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &i.app_id),
+            ("client_secret", &i.app_secret),
+            ("scope", &format!("{resource}/.default")),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    t["access_token"].as_str().unwrap().to_string()
+}
+
+async fn cmdlet(i: &cutover::sim::SimInfo, token: &str, name: &str, params: Value) -> (u16, Value) {
+    let r = http()
+        .post(format!("{}/adminapi/beta/{}/InvokeCommand", i.exo_url, i.tenant_id))
+        .bearer_auth(token)
+        .header("X-CmdletName", name)
+        .header("X-ResponseFormat", "json")
+        .header("Prefer", "odata.maxpagesize=4")
+        .json(&json!({"CmdletInput": {"CmdletName": name, "Parameters": params}}))
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap())
+}
+
+async fn advance(i: &cutover::sim::SimInfo, seconds: f64) {
+    let r = http()
+        .post(format!("{}/clock/advance", i.control_url))
+        .json(&json!({"seconds": seconds}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn graph_shapes_paging_errors_and_throttling() {
+    let sim = start("typical", |_| {}).await;
+    let i = sim.info().clone();
+    let g = app_token(&i, "https://graph.microsoft.com").await;
+    let get = |path: String| {
+        let g = g.clone();
+        async move {
+            let r = http().get(path).bearer_auth(g).send().await.unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, org) = get(format!("{}/v1.0/organization", i.graph_url)).await;
+    assert_eq!(s, 200);
+    assert!(org["value"][0]["onPremisesSyncEnabled"].is_null());
+    let (s, skus) = get(format!("{}/v1.0/subscribedSkus", i.graph_url)).await;
+    assert_eq!(s, 200);
+    assert_eq!(skus["value"][0]["prepaidUnits"]["enabled"], 125);
+    assert!(skus["value"][0]["consumedUnits"].is_u64());
+    let (s, e) = get(format!("{}/v1.0/domains/nope.example", i.graph_url)).await;
+    assert_eq!(s, 404);
+    assert_eq!(e["error"]["code"], "Request_ResourceNotFound");
+    assert!(e["error"]["innerError"]["request-id"].is_string());
+    let r = http().get(format!("{}/v1.0/organization", i.graph_url)).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let exo = app_token(&i, "https://outlook.office365.com").await;
+    let r = http().get(format!("{}/v1.0/organization", i.graph_url)).bearer_auth(exo).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+
+    // Throttling on demand.
+    let r = http()
+        .post(format!("{}/faults", i.control_url))
+        .json(&json!({"service": "graph", "path_contains": "/subscribedSkus", "kind": {"type": "throttle", "retry_after": 17}, "times": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http().get(format!("{}/v1.0/subscribedSkus", i.graph_url)).bearer_auth(&g).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "17");
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "TooManyRequests");
+    assert_eq!(get(format!("{}/v1.0/subscribedSkus", i.graph_url)).await.0, 200);
+    sim.shutdown().await;
+}
+
+/// Adds and verifies the primary domain through Graph and the registrar, as the wizard's stage 4 does.
+async fn verify_domain(i: &cutover::sim::SimInfo, g: &str) {
+    let d = &i.email_domains[0];
+    let r = http()
+        .post(format!("{}/v1.0/domains", i.graph_url))
+        .bearer_auth(g)
+        .json(&json!({"id": d}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http().post(format!("{}/v1.0/domains/{d}/verify", i.graph_url)).bearer_auth(g).send().await.unwrap();
+    assert_eq!(r.status(), 400, "no TXT record yet");
+    let recs: Value = http()
+        .get(format!("{}/v1.0/domains/{d}/verificationDnsRecords", i.graph_url))
+        .bearer_auth(g)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let txt = recs["value"].as_array().unwrap().iter().find(|r| r["recordType"] == "Txt").unwrap();
+    assert_eq!(txt["@odata.type"], "#microsoft.graph.domainDnsTxtRecord");
+    let text = txt["text"].as_str().unwrap();
+    assert!(text.starts_with("MS=ms"));
+    let r = http()
+        .post(format!("{}/dns/records", i.control_url))
+        .json(&json!({"name": d, "type": "TXT", "values": ["v=spf1 mx a -all", text]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = http()
+        .post(format!("{}/v1.0/domains/{d}/verify", i.graph_url))
+        .bearer_auth(g)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["isVerified"], true);
+}
+
+#[tokio::test]
+async fn a_ten_mailbox_batch_goes_from_created_to_completed() {
+    let sim = start("small", |o| o.speed = 1.0).await;
+    let i = sim.info().clone();
+    let g = app_token(&i, "https://graph.microsoft.com").await;
+    let x = app_token(&i, "https://outlook.office365.com").await;
+    verify_domain(&i, &g).await;
+    let creds = json!({"UserName": i.source.admin_user, "Password": i.source.admin_password});
+    let (s, t) = cmdlet(&i, &x, "Test-MigrationServerAvailability", json!({"ExchangeOutlookAnywhere": true, "Autodiscover": true, "EmailAddress": format!("sarah.jones@{}", i.email_domains[0]), "Credentials": creds})).await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["value"][0]["Result"], "Success");
+    let (s, _) = cmdlet(&i, &x, "New-MigrationEndpoint", json!({"ExchangeOutlookAnywhere": true, "Name": "Source", "Autodiscover": true, "EmailAddress": format!("sarah.jones@{}", i.email_domains[0]), "Credentials": creds, "MaxConcurrentMigrations": 4})).await;
+    assert_eq!(s, 200);
+    let (s, b) = cmdlet(&i, &x, "New-MigrationBatch", json!({"Name": "Cutover", "SourceEndpoint": "Source"})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["value"][0]["Status"], "Created");
+    assert_eq!(b["value"][0]["TotalCount"], 10);
+    let (s, e) = cmdlet(&i, &x, "New-MigrationBatch", json!({"Name": "Second", "SourceEndpoint": "Source"})).await;
+    assert_eq!(s, 400);
+    let detail = e["error"]["details"][0]["message"].as_str().unwrap();
+    assert_eq!(detail.split('|').count(), 3, "{detail}");
+    assert!(detail.contains("MigrationPermanentException"));
+
+    cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    let mut seen = vec!["Created".to_string()];
+    let mut user_states = std::collections::BTreeSet::new();
+    for _ in 0..200 {
+        advance(&i, 600.0).await;
+        let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+        let st = b["value"][0]["Status"].as_str().unwrap().to_string();
+        if seen.last() != Some(&st) {
+            seen.push(st.clone());
+        }
+        // Paging: 10 users at 4 per page.
+        let (_, p1) = cmdlet(&i, &x, "Get-MigrationUser", json!({"ResultSize": "Unlimited"})).await;
+        assert_eq!(p1["value"].as_array().unwrap().len(), 4);
+        assert!(p1["@odata.nextLink"].is_string());
+        for u in p1["value"].as_array().unwrap() {
+            user_states.insert(u["Status"].as_str().unwrap().to_string());
+        }
+        if st == "Synced" {
+            break;
+        }
+    }
+    assert_eq!(seen, vec!["Created", "Syncing", "Synced"], "{seen:?}");
+    assert!(user_states.contains("Syncing") && user_states.contains("Synced"), "{user_states:?}");
+    let (_, st) =
+        cmdlet(&i, &x, "Get-MigrationUserStatistics", json!({"Identity": format!("dr.patel@{}", i.email_domains[0])}))
+            .await;
+    let u = &st["value"][0];
+    assert_eq!(u["Status"], "Synced");
+    assert_eq!(u["PercentageComplete"], 100);
+    assert!(u["SyncedItemCount"].as_u64().unwrap() >= 40300);
+    assert!(u["BytesTransferred"].as_str().unwrap().starts_with("8.9 GB ("), "{u}");
+    assert!(u["LastSuccessfulSyncTime"].is_string());
+
+    // The MX moves to Exchange Online, an incremental sync picks up what arrived, then the batch completes.
+    let d = &i.email_domains[0];
+    http().post(format!("{}/dns/records", i.control_url)).json(&json!({"name": d, "type": "MX", "values": [format!("0 {}.mail.protection.outlook.com", d.replace('.', "-"))]})).send().await.unwrap();
+    advance(&i, 60.0).await;
+    cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+    assert_eq!(b["value"][0]["Status"], "IncrementalSyncing");
+    advance(&i, 3600.0).await;
+    let (s, c) = cmdlet(&i, &x, "Complete-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    assert_eq!(s, 200, "{c}");
+    let mut last = String::new();
+    for _ in 0..50 {
+        advance(&i, 600.0).await;
+        let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+        last = b["value"][0]["Status"].as_str().unwrap().to_string();
+        if last == "Completed" {
+            assert_eq!(b["value"][0]["FinalizedCount"], 10);
+            assert_eq!(b["value"][0]["FailedCount"], 0);
+            break;
+        }
+        assert_eq!(last, "Completing");
+    }
+    assert_eq!(last, "Completed");
+    let (_, mbx) = cmdlet(&i, &x, "Get-Mailbox", json!({"ResultSize": "Unlimited"})).await;
+    assert!(mbx["value"].as_array().unwrap().len() == 4 && mbx["@odata.nextLink"].is_string());
+    sim.shutdown().await;
+}

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Shared;
+use super::dns::Change;
 use super::scenario::FaultSpec;
 
 pub fn router() -> Router<Shared> {
@@ -24,6 +25,7 @@ pub fn router() -> Router<Shared> {
         .route("/tokens/revoke", post(revoke))
         .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/clock/advance", post(advance))
+        .route("/dns/records", get(dns_records).post(dns_change))
 }
 
 /// A control call with a body that does not parse.
@@ -125,5 +127,24 @@ async fn advance(State(shared): State<Shared>, body: Result<Json<Advance>, JsonR
         }
         Ok(_) => bad_request("seconds must be a number ≥ 0".into()),
         Err(e) => bad_request(format!("body must be {{\"seconds\": N}}: {e}")),
+    }
+}
+
+async fn dns_records(State(shared): State<Shared>) -> Response {
+    let world = shared.lock();
+    axum::Json(json!({"now": world.clock.now(), "records": world.dns.sets})).into_response()
+}
+
+/// The registrar: sets (or with empty `values`, removes) a record set; resolvers see it after their delay.
+async fn dns_change(State(shared): State<Shared>, body: Result<Json<Change>, JsonRejection>) -> Response {
+    let change = match body {
+        Ok(Json(c)) => c,
+        Err(e) => return bad_request(format!("body must be {{\"name\",\"type\",\"ttl\",\"values\":[…]}}: {e}")),
+    };
+    let mut world = shared.lock();
+    let now = world.clock.now();
+    match world.dns.set(change, now) {
+        Ok(()) => axum::Json(json!({"changed_at": now})).into_response(),
+        Err(e) => bad_request(e),
     }
 }

@@ -5,9 +5,15 @@
 
 mod clock;
 mod control;
+mod dns;
+pub mod engine;
+mod exo;
 mod faults;
+mod graph;
 mod identity;
 pub mod scenario;
+mod source;
+mod tls;
 
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -120,6 +126,9 @@ pub struct World {
     pub clock: clock::Clock,
     pub auth: identity::AuthState,
     pub faults: faults::Faults,
+    pub dns: dns::Zone,
+    pub directory: graph::Directory,
+    pub exchange: exo::Exchange,
 }
 
 /// What every route shares: the fixed facts and the world behind a lock.
@@ -169,6 +178,28 @@ impl Simulator {
         let base = format!("http://{http_addr}");
         let temp_dir = std::env::temp_dir().join(format!("cutover-sim-{}-{}", std::process::id(), http_addr.port()));
         let primary = scenario.primary_domain().to_string();
+        let source_host = format!("{}.{primary}", scenario.source.host);
+        let source_listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|source| SimError::Bind { what: "127.0.0.1 (the source server)".into(), source })?;
+        let https_port = source_listener
+            .local_addr()
+            .map_err(|source| SimError::Bind { what: "the source server".into(), source })?
+            .port();
+        let mut cert_names = vec![source_host.clone()];
+        cert_names.extend(scenario.tenant.domains.iter().map(|d| format!("autodiscover.{d}")));
+        let certs = tls::generate(&scenario.tenant.display_name, &cert_names, scenario.source.certificate)?;
+        let ca_cert_path = temp_dir.join("cutover-sim-ca.pem");
+        std::fs::create_dir_all(&temp_dir)
+            .and_then(|_| std::fs::write(&ca_cert_path, &certs.ca_pem))
+            .map_err(|source| SimError::WriteCa { path: ca_cert_path.clone(), source })?;
+        let mut resolvers = Vec::new();
+        let mut dns_info = Vec::new();
+        for delay in &scenario.dns.resolver_delays_seconds {
+            let (udp, tcp, addr) = dns::bind().await?;
+            dns_info.push(ResolverInfo { addr, delay_seconds: *delay });
+            resolvers.push((udp, tcp));
+        }
         let info = SimInfo {
             scenario: scenario.name.clone(),
             speed: options.speed,
@@ -183,18 +214,22 @@ impl Simulator {
             app_id: "3e7a9c1d-2b4f-4e6a-8c0d-5f1b3a7e9c24".into(),
             app_secret: "sim~not-a-real-secret.0123456789".into(),
             source: SourceInfo {
-                https_port: 0,
-                host: format!("{}.{primary}", scenario.source.host),
+                https_port,
+                host: source_host,
                 autodiscover_host: format!("autodiscover.{primary}"),
                 admin_user: scenario.source.admin_user.clone(),
                 admin_password: scenario.source.admin_password.clone(),
-                ca_cert_pem: String::new(),
-                ca_cert_path: temp_dir.join("cutover-sim-ca.pem"),
+                ca_cert_pem: certs.ca_pem.clone(),
+                ca_cert_path,
             },
-            dns: Vec::new(),
+            dns: dns_info.clone(),
         };
+        let clock = clock::Clock::new(options.speed);
         let world = World {
-            clock: clock::Clock::new(options.speed),
+            dns: dns::initial_zone(&info, &scenario, clock.now()),
+            directory: graph::Directory::new(&info.tenant_domain),
+            exchange: exo::Exchange::default(),
+            clock,
             auth: identity::AuthState::new(
                 options.token_lifetime,
                 options.device_code_lifetime,
@@ -208,6 +243,8 @@ impl Simulator {
         let (stop, stop_rx) = watch::channel(false);
         let app = axum::Router::new()
             .nest("/login", identity::router())
+            .nest("/graph", graph::router())
+            .nest("/exo", exo::router())
             .nest("/control", control::router())
             .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::layer))
             .with_state(shared.clone());
@@ -220,7 +257,17 @@ impl Simulator {
                 tracing::error!("simulator HTTP server stopped: {e}");
             }
         });
-        Ok(Simulator { info: shared.info.clone(), stop, tasks: vec![server], temp_dir })
+        let mut tasks = vec![server];
+        tasks.push(tokio::spawn(source::serve(
+            source_listener,
+            certs.server_config,
+            source::router(shared.clone()),
+            stop_rx.clone(),
+        )));
+        for (r, (udp, tcp)) in dns_info.into_iter().zip(resolvers) {
+            tasks.push(tokio::spawn(dns::serve(shared.clone(), r, udp, tcp, stop_rx.clone())));
+        }
+        Ok(Simulator { info: shared.info.clone(), stop, tasks, temp_dir })
     }
 
     pub fn info(&self) -> &SimInfo {
@@ -234,6 +281,7 @@ impl Simulator {
             t.abort();
             let _ = t.await;
         }
+        let _ = std::fs::remove_dir_all(&self.temp_dir);
     }
 }
 

@@ -1,0 +1,847 @@
+//! Exchange Online admin REST: `POST /adminapi/beta/{tenant}/InvokeCommand`, dispatching on `X-CmdletName` with
+//! the body `{"CmdletInput":{"CmdletName":…,"Parameters":{…}}}`, answering `{"@odata.context":…,"value":[…]}`
+//! paged by `Prefer: odata.maxpagesize` with `@odata.nextLink`, warnings in `@adminapi.warnings`, and errors as
+//! `{"error":{"code","message","details":[{"message":"<id>|<ExceptionType>|<text>"}]}}`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+
+use super::engine::{self, Move, Params, UserStatus, format_size};
+use super::identity::{EXO_AUDIENCE, TokenProblem};
+use super::scenario::CertProblem;
+use super::{Shared, World};
+
+/// Exchange Online's state: the migration endpoint, the batch and its moves, and the policies.
+#[derive(Debug, Default)]
+pub struct Exchange {
+    pub endpoint: Option<Endpoint>,
+    pub batch: Option<Batch>,
+    pub moves: Vec<Move>,
+    pub last_tick: Option<DateTime<Utc>>,
+    pub mx_changed_at: Option<DateTime<Utc>>,
+    pub transport_rules: Vec<Map<String, Value>>,
+    pub content_filter: Map<String, Value>,
+    pub dkim: Vec<Map<String, Value>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub name: String,
+    pub guid: String,
+    pub server: String,
+    pub max_concurrent: u32,
+    pub authentication: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub name: String,
+    pub guid: String,
+    pub created: DateTime<Utc>,
+    pub started: Option<DateTime<Utc>>,
+    pub stopped: bool,
+    pub complete_requested: Option<DateTime<Utc>>,
+}
+
+pub fn router() -> Router<Shared> {
+    Router::new().route("/adminapi/beta/{tenant}/InvokeCommand", post(invoke))
+}
+
+/// A cmdlet failure in the admin API's form.
+struct CmdletError {
+    status: StatusCode,
+    exception: &'static str,
+    text: String,
+}
+
+fn fail(exception: &'static str, text: impl Into<String>) -> CmdletError {
+    CmdletError { status: StatusCode::BAD_REQUEST, exception, text: text.into() }
+}
+
+impl CmdletError {
+    fn into_response(self) -> Response {
+        let id = format!("{:08X}", (uuid::Uuid::new_v4().as_u128() & 0xFFFF_FFFF) as u32);
+        let body = json!({"error": {
+            "code": "BadRequest",
+            "message": "Error executing cmdlet",
+            "details": [{"code": "Failure", "target": "", "message": format!("{id}|{}|{}", self.exception, self.text)}],
+            "innererror": {"message": "Error executing cmdlet", "type": "Microsoft.Exchange.Admin.OData.Core.ODataServiceException"},
+        }});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+const NOT_FOUND: &str = "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException";
+const MIGRATION_PERMANENT: &str = "Microsoft.Exchange.Migration.MigrationPermanentException";
+const PARAMETER: &str = "System.Management.Automation.ParameterBindingException";
+
+async fn invoke(
+    State(shared): State<Shared>,
+    Path(tenant): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Option<Json<Value>>,
+) -> Response {
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if let Err(p) = shared.lock().auth.check(auth, EXO_AUDIENCE) {
+        let text = match p {
+            TokenProblem::Expired => "The access token is expired.",
+            TokenProblem::WrongAudience => "The audience of the access token is not valid for Exchange Online.",
+            _ => "The access token is missing or not valid.",
+        };
+        let mut r =
+            (StatusCode::UNAUTHORIZED, Json(json!({"error": {"code": "InvalidAuthenticationToken", "message": text}})))
+                .into_response();
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static(
+                "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", error=\"invalid_token\"",
+            ),
+        );
+        return r;
+    }
+    let info = &shared.info;
+    if !(tenant.eq_ignore_ascii_case(&info.tenant_id)
+        || tenant.eq_ignore_ascii_case(&info.tenant_domain)
+        || info.email_domains.iter().any(|d| d.eq_ignore_ascii_case(&tenant)))
+    {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": {"code": "NotFound", "message": format!("Tenant '{tenant}' was not found.")}})),
+        )
+            .into_response();
+    }
+    let Some(Json(body)) = body else {
+        return fail(PARAMETER, "The request body must be {\"CmdletInput\":{\"CmdletName\":…,\"Parameters\":{…}}}.")
+            .into_response();
+    };
+    let Some(name) = body.pointer("/CmdletInput/CmdletName").and_then(Value::as_str) else {
+        return fail(PARAMETER, "CmdletInput.CmdletName is missing.").into_response();
+    };
+    if let Some(h) = headers.get("x-cmdletname").and_then(|v| v.to_str().ok())
+        && !h.eq_ignore_ascii_case(name)
+    {
+        return fail(
+            PARAMETER,
+            format!("The X-CmdletName header '{h}' does not match CmdletInput.CmdletName '{name}'."),
+        )
+        .into_response();
+    }
+    let empty = Map::new();
+    let params = body.pointer("/CmdletInput/Parameters").and_then(Value::as_object).unwrap_or(&empty);
+    let page_size = headers
+        .get("prefer")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|p| p.split(',').find_map(|x| x.trim().strip_prefix("odata.maxpagesize=")?.parse::<usize>().ok()))
+        .unwrap_or(1000)
+        .clamp(1, 1000);
+    let skip: usize = q.get("$skiptoken").and_then(|s| s.parse().ok()).unwrap_or(0);
+
+    let mut world = shared.lock();
+    tick(&mut world);
+    let result = run(&shared, &mut world, name, params);
+    drop(world);
+    let (mut rows, mut warnings) = match result {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    // ResultSize: Get-* cmdlets return 1,000 objects unless asked for more (or Unlimited).
+    if name.starts_with("Get-") {
+        let limit = match params.get("ResultSize") {
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("unlimited") => usize::MAX,
+            Some(v) => v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).map_or(1000, |n| n as usize),
+            None => 1000,
+        };
+        if rows.len() > limit {
+            rows.truncate(limit);
+            warnings.push("There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter.".into());
+        }
+    }
+    let total = rows.len();
+    let page: Vec<Value> = rows.into_iter().skip(skip).take(page_size).collect();
+    let base = format!("{}/adminapi/beta/{tenant}", info.exo_url);
+    let mut out = json!({
+        "@odata.context": format!("{base}/$metadata#Collection(Exchange.GenericHashTable)"),
+        "adminapi.warnings@odata.type": "#Collection(String)",
+        "@adminapi.warnings": warnings,
+        "value": page,
+    });
+    if skip + page_size < total {
+        out["@odata.nextLink"] = json!(format!("{base}/InvokeCommand?$skiptoken={}", skip + page_size));
+    }
+    Json(out).into_response()
+}
+
+/// Brings the engine up to the simulated now.
+pub fn tick(world: &mut World) {
+    let now = world.clock.now();
+    let from = world.exchange.last_tick.unwrap_or(now);
+    world.exchange.last_tick = Some(now);
+    let primary = world.scenario.primary_domain().to_string();
+    let source_host = format!("{}.{primary}", world.scenario.source.host);
+    let mx = world.dns.current(&primary, "MX");
+    let mx_at_source = mx.iter().any(|v| v.ends_with(&source_host) || v.contains(&world.scenario.source.host));
+    if !mx_at_source && world.exchange.mx_changed_at.is_none() {
+        world.exchange.mx_changed_at = Some(now);
+    }
+    let Some(batch) = &world.exchange.batch else { return };
+    if batch.started.is_none() || batch.stopped {
+        return;
+    }
+    let max = world.exchange.endpoint.as_ref().map_or(20, |e| e.max_concurrent) as usize;
+    let params = Params::new(&world.scenario.migration);
+    let domain_ok = world.directory.is_verified(&primary);
+    let ev = engine::advance(
+        &mut world.exchange.moves,
+        &world.scenario.mailboxes,
+        &params,
+        max,
+        from,
+        now,
+        mx_at_source,
+        domain_ok,
+    );
+    for i in ev.provisioned {
+        let spec = &world.scenario.mailboxes[i];
+        let upn = format!("{}@{primary}", spec.alias);
+        if world.directory.users.iter().any(|u| u.upn.eq_ignore_ascii_case(&upn)) {
+            continue;
+        }
+        let mut proxies = vec![format!("SMTP:{upn}"), format!("smtp:{}@{}", spec.alias, world_tenant_domain(world))];
+        proxies.extend(world.scenario.tenant.domains.iter().skip(1).map(|d| format!("smtp:{}@{d}", spec.alias)));
+        world.directory.users.push(super::graph::User {
+            id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, upn.as_bytes()).to_string(),
+            display_name: spec.display_name.clone(),
+            mail_nickname: spec.alias.clone(),
+            mail: Some(upn.clone()),
+            usage_location: None,
+            account_enabled: true,
+            licences: vec![],
+            proxy_addresses: proxies,
+            upn,
+        });
+    }
+}
+
+fn world_tenant_domain(world: &World) -> String {
+    format!("{}.onmicrosoft.com", world.scenario.tenant.name)
+}
+
+fn text(p: &Map<String, Value>, k: &str) -> Option<String> {
+    p.get(k).and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    })
+}
+
+fn flag(p: &Map<String, Value>, k: &str) -> bool {
+    match p.get(k) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        Some(Value::Null) => true,
+        _ => false,
+    }
+}
+
+type Rows = (Vec<Value>, Vec<String>);
+
+fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -> Result<Rows, CmdletError> {
+    let rows = match name.to_ascii_lowercase().as_str() {
+        "test-migrationserveravailability" => vec![test_server(world, p)],
+        "new-migrationendpoint" => new_endpoint(world, p)?,
+        "get-migrationendpoint" => world.exchange.endpoint.iter().map(endpoint_json).collect(),
+        "set-migrationendpoint" => {
+            let e = world.exchange.endpoint.as_mut().ok_or_else(|| fail(NOT_FOUND, "The migration endpoint couldn't be found."))?;
+            if let Some(n) = text(p, "MaxConcurrentMigrations") {
+                e.max_concurrent = parse_concurrency(&n)?;
+            }
+            vec![]
+        }
+        "remove-migrationendpoint" => {
+            if world.exchange.batch.is_some() {
+                return Err(fail(MIGRATION_PERMANENT, "The endpoint is in use by a migration batch. Remove the batch first."));
+            }
+            world.exchange.endpoint = None;
+            vec![]
+        }
+        "new-migrationbatch" => new_batch(world, p)?,
+        "get-migrationbatch" => world.exchange.batch.iter().map(|b| batch_json(world, b)).collect(),
+        "start-migrationbatch" => start_batch(world)?,
+        "stop-migrationbatch" => {
+            let b = batch_mut(world)?;
+            b.stopped = true;
+            for m in &mut world.exchange.moves {
+                if !matches!(m.status, UserStatus::Completed | UserStatus::CompletedWithWarnings | UserStatus::Failed) {
+                    m.status = UserStatus::Stopped;
+                    m.until = None;
+                }
+            }
+            vec![]
+        }
+        "complete-migrationbatch" => complete_batch(world)?,
+        "remove-migrationbatch" => {
+            batch_mut(world)?;
+            world.exchange.batch = None;
+            world.exchange.moves.clear();
+            vec![]
+        }
+        "set-migrationbatch" => {
+            batch_mut(world)?;
+            if flag(p, "ApproveSkippedItems") {
+                world.exchange.moves.iter_mut().for_each(|m| m.skipped_approved = true);
+            }
+            vec![]
+        }
+        "get-migrationuser" => users(world, p, false)?,
+        "get-migrationuserstatistics" => users(world, p, true)?,
+        "set-migrationuser" => {
+            let id = text(p, "Identity").ok_or_else(|| fail(PARAMETER, "Identity is required."))?;
+            let i = find_move(world, &id)?;
+            if flag(p, "ApproveSkippedItems") {
+                world.exchange.moves[i].skipped_approved = true;
+            }
+            vec![]
+        }
+        "get-mailbox" => mailboxes(world, p)?,
+        "get-accepteddomain" => world
+            .directory
+            .domains
+            .iter()
+            .filter(|d| d.verified)
+            .map(|d| json!({"Identity": d.id, "Name": d.id, "DomainName": d.id, "DomainType": "Authoritative", "Default": d.default, "InitialDomain": d.initial, "IsValid": true}))
+            .collect(),
+        "get-transportrule" => world.exchange.transport_rules.iter().cloned().map(Value::Object).collect(),
+        "new-transportrule" => {
+            let name = text(p, "Name").ok_or_else(|| fail(PARAMETER, "Name is required."))?;
+            if world.exchange.transport_rules.iter().any(|r| r.get("Name") == Some(&json!(name))) {
+                return Err(fail("Microsoft.Exchange.Management.Tasks.RuleAlreadyExistsException", format!("A rule named '{name}' already exists.")));
+            }
+            let mut r = p.clone();
+            r.insert("Identity".into(), json!(name));
+            r.insert("Guid".into(), json!(uuid::Uuid::new_v4().to_string()));
+            r.insert("State".into(), json!(if p.get("Enabled") == Some(&json!(false)) { "Disabled" } else { "Enabled" }));
+            r.insert("Mode".into(), json!(text(p, "Mode").unwrap_or_else(|| "Enforce".into())));
+            r.insert("Priority".into(), json!(world.exchange.transport_rules.len()));
+            world.exchange.transport_rules.push(r.clone());
+            vec![Value::Object(r)]
+        }
+        "set-transportrule" => {
+            let id = text(p, "Identity").ok_or_else(|| fail(PARAMETER, "Identity is required."))?;
+            let r = world
+                .exchange
+                .transport_rules
+                .iter_mut()
+                .find(|r| r.get("Name") == Some(&json!(id)))
+                .ok_or_else(|| fail(NOT_FOUND, format!("The operation couldn't be performed because object '{id}' couldn't be found.")))?;
+            for (k, v) in p {
+                if k != "Identity" {
+                    r.insert(k.clone(), v.clone());
+                }
+            }
+            vec![]
+        }
+        "get-hostedcontentfilterpolicy" => vec![Value::Object(content_filter(world).clone())],
+        "set-hostedcontentfilterpolicy" => {
+            let f = content_filter(world);
+            for (k, v) in p {
+                if k != "Identity" {
+                    f.insert(k.clone(), v.clone());
+                }
+            }
+            vec![]
+        }
+        "get-malwarefilterpolicy" => vec![json!({"Identity": "Default", "Name": "Default", "IsDefault": true, "EnableFileFilter": true,
+            "FileTypeAction": "Reject", "ZapEnabled": true, "EnableInternalSenderAdminNotifications": false,
+            "FileTypes": ["ace", "ani", "apk", "app", "cab", "cmd", "com", "deb", "dmg", "exe", "hta", "img", "iso", "jar", "js", "jse", "lnk", "msi", "ps1", "scr", "vbe", "vbs", "wsf"]})],
+        "get-dkimsigningconfig" => dkim(world).into_iter().map(Value::Object).collect(),
+        "new-dkimsigningconfig" | "set-dkimsigningconfig" => set_dkim(world, p)?,
+        "get-organizationconfig" => vec![json!({"Identity": world_tenant_domain(world), "Name": world_tenant_domain(world),
+            "DisplayName": world.scenario.tenant.display_name, "IsDehydrated": false, "OAuth2ClientProfileEnabled": true,
+            "Guid": shared.info.tenant_id})],
+        _ => {
+            return Err(fail(
+                "System.Management.Automation.CommandNotFoundException",
+                format!("The term '{name}' is not recognized as a name of a cmdlet, function, script file, or executable program."),
+            ));
+        }
+    };
+    Ok((rows, vec![]))
+}
+
+fn parse_concurrency(n: &str) -> Result<u32, CmdletError> {
+    match n.parse::<u32>() {
+        Ok(v) if (1..=100).contains(&v) => Ok(v),
+        _ => Err(fail(
+            PARAMETER,
+            format!(
+                "Cannot validate argument on parameter 'MaxConcurrentMigrations'. The value {n} must be between 1 and 100."
+            ),
+        )),
+    }
+}
+
+/// The outcome of reaching the source over Outlook Anywhere, as Exchange Online would find it.
+fn reach_source(world: &World, server: &str, user: Option<&str>, password: Option<&str>) -> Result<(), String> {
+    let s = &world.scenario.source;
+    let host = format!("{}.{}", s.host, world.scenario.primary_domain());
+    if !server.eq_ignore_ascii_case(&host) {
+        return Err(format!(
+            "The connection to the server '{server}' could not be completed: the name couldn't be resolved."
+        ));
+    }
+    match s.certificate {
+        CertProblem::Expired => {
+            return Err(format!(
+                "The connection to the server '{host}' could not be completed: the remote certificate has expired (RPC over HTTP certificate validation failed)."
+            ));
+        }
+        CertProblem::SelfSigned => {
+            return Err(format!(
+                "The connection to the server '{host}' could not be completed: the remote certificate is not issued by a trusted certification authority."
+            ));
+        }
+        CertProblem::MissingSan => {
+            return Err(format!(
+                "The connection to the server '{host}' could not be completed: the certificate's names don't match the RPC proxy server name."
+            ));
+        }
+        CertProblem::None | CertProblem::NearExpiry => {}
+    }
+    if !s.rpc_auth.iter().any(|a| a.eq_ignore_ascii_case("basic") || a.eq_ignore_ascii_case("ntlm")) {
+        return Err(format!(
+            "The server '{host}' refused the connection: HTTP 401 Unauthorized. Outlook Anywhere accepts only {} authentication; enable Basic or NTLM on the RPC virtual directory.",
+            s.rpc_auth.join(", ")
+        ));
+    }
+    let admin = &s.admin_user;
+    let bare = admin.rsplit('\\').next().unwrap_or(admin);
+    let user_ok = user.is_some_and(|u| {
+        u.eq_ignore_ascii_case(admin)
+            || u.eq_ignore_ascii_case(bare)
+            || u.to_ascii_lowercase().starts_with(&format!("{}@", bare.to_ascii_lowercase()))
+    });
+    if !user_ok || password != Some(s.admin_password.as_str()) {
+        return Err(format!(
+            "The server '{host}' refused the connection: HTTP 401 Unauthorized. Check the migration account's user name and password."
+        ));
+    }
+    Ok(())
+}
+
+fn credentials(p: &Map<String, Value>) -> (Option<String>, Option<String>) {
+    match p.get("Credentials") {
+        Some(Value::Object(c)) => (
+            c.get("UserName").and_then(Value::as_str).map(str::to_string),
+            c.get("Password").and_then(Value::as_str).map(str::to_string),
+        ),
+        _ => (None, None),
+    }
+}
+
+fn source_server(world: &World, p: &Map<String, Value>) -> Result<String, String> {
+    if let Some(s) = text(p, "RPCProxyServer").or_else(|| text(p, "ExchangeServer")) {
+        return Ok(s);
+    }
+    if flag(p, "Autodiscover") {
+        if !world.scenario.source.autodiscover {
+            return Err("The Autodiscover service couldn't be located (HTTP 404). Specify the RPC proxy server and Exchange server names instead.".into());
+        }
+        return Ok(format!("{}.{}", world.scenario.source.host, world.scenario.primary_domain()));
+    }
+    Err("Specify -Autodiscover with -EmailAddress, or -ExchangeServer and -RPCProxyServer.".into())
+}
+
+fn test_server(world: &World, p: &Map<String, Value>) -> Value {
+    let (user, password) = credentials(p);
+    let outcome = source_server(world, p)
+        .and_then(|server| reach_source(world, &server, user.as_deref(), password.as_deref()).map(|_| server));
+    match outcome {
+        Ok(server) => {
+            json!({"Result": "Success", "Message": "", "ConnectionSettings": {"ExchangeServer": server, "RPCProxyServer": server, "Authentication": "Basic"}, "SupportsCutover": true, "ErrorDetail": null, "IsValid": true})
+        }
+        Err(e) => {
+            json!({"Result": "Failed", "Message": e, "ConnectionSettings": null, "SupportsCutover": false, "ErrorDetail": format!("{MIGRATION_PERMANENT}: {e}"), "IsValid": true})
+        }
+    }
+}
+
+fn endpoint_json(e: &Endpoint) -> Value {
+    json!({"Identity": e.name, "Name": e.name, "Guid": e.guid, "EndpointType": "ExchangeOutlookAnywhere", "RpcProxyServer": e.server,
+        "ExchangeServer": e.server, "Authentication": e.authentication, "MaxConcurrentMigrations": e.max_concurrent,
+        "MaxConcurrentIncrementalSyncs": 20, "IsValid": true})
+}
+
+fn new_endpoint(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, CmdletError> {
+    let name = text(p, "Name").ok_or_else(|| fail(PARAMETER, "Name is required."))?;
+    if world.exchange.endpoint.as_ref().is_some_and(|e| e.name.eq_ignore_ascii_case(&name)) {
+        return Err(fail(
+            "Microsoft.Exchange.Migration.MigrationEndpointDuplicateException",
+            format!("A migration endpoint named '{name}' already exists."),
+        ));
+    }
+    let (user, password) = credentials(p);
+    let server = source_server(world, p).map_err(|e| fail(MIGRATION_PERMANENT, e))?;
+    reach_source(world, &server, user.as_deref(), password.as_deref()).map_err(|e| fail(MIGRATION_PERMANENT, e))?;
+    let max = match text(p, "MaxConcurrentMigrations") {
+        Some(n) => parse_concurrency(&n)?,
+        None => 20,
+    };
+    let e = Endpoint {
+        name,
+        guid: uuid::Uuid::new_v4().to_string(),
+        server,
+        max_concurrent: max,
+        authentication: text(p, "Authentication").unwrap_or_else(|| "Basic".into()),
+    };
+    let out = endpoint_json(&e);
+    world.exchange.endpoint = Some(e);
+    Ok(vec![out])
+}
+
+fn new_batch(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, CmdletError> {
+    let name = text(p, "Name").ok_or_else(|| fail(PARAMETER, "Name is required."))?;
+    if world.scenario.tenant.directory_sync {
+        return Err(fail(
+            MIGRATION_PERMANENT,
+            "You can't use cutover migration because directory synchronization is enabled for your organization. Turn off directory synchronization, or use a staged or hybrid migration.",
+        ));
+    }
+    if world.exchange.batch.is_some() {
+        return Err(fail(
+            MIGRATION_PERMANENT,
+            "A cutover migration batch already exists. Only one cutover batch can exist at a time; remove it first.",
+        ));
+    }
+    let endpoint =
+        text(p, "SourceEndpoint").ok_or_else(|| fail(PARAMETER, "SourceEndpoint is required for a cutover batch."))?;
+    if !world.exchange.endpoint.as_ref().is_some_and(|e| e.name.eq_ignore_ascii_case(&endpoint)) {
+        return Err(fail(NOT_FOUND, format!("The migration endpoint '{endpoint}' couldn't be found.")));
+    }
+    if world.scenario.mailboxes.len() > 2000 {
+        return Err(fail(MIGRATION_PERMANENT, "A cutover migration can move at most 2,000 mailboxes."));
+    }
+    let now = world.clock.now();
+    world.exchange.moves = world.scenario.mailboxes.iter().map(Move::new).collect();
+    world.exchange.batch = Some(Batch {
+        name,
+        guid: uuid::Uuid::new_v4().to_string(),
+        created: now,
+        started: None,
+        stopped: false,
+        complete_requested: None,
+    });
+    world.exchange.last_tick = Some(now);
+    if flag(p, "AutoStart") {
+        start_batch(world)?;
+    }
+    let b = world.exchange.batch.clone().ok_or_else(|| fail(MIGRATION_PERMANENT, "the batch vanished"))?;
+    Ok(vec![batch_json(world, &b)])
+}
+
+fn batch_mut(world: &mut World) -> Result<&mut Batch, CmdletError> {
+    world.exchange.batch.as_mut().ok_or_else(|| fail(NOT_FOUND, "The migration batch couldn't be found."))
+}
+
+fn start_batch(world: &mut World) -> Result<Vec<Value>, CmdletError> {
+    let now = world.clock.now();
+    let b = batch_mut(world)?;
+    if b.complete_requested.is_some() {
+        return Err(fail(MIGRATION_PERMANENT, "The batch is completing or completed and can't be started."));
+    }
+    b.started.get_or_insert(now);
+    b.stopped = false;
+    world.exchange.last_tick = Some(now);
+    for m in &mut world.exchange.moves {
+        match m.status {
+            // A retry: failed moves start over; poison and stall do not come back.
+            UserStatus::Failed => {
+                m.status = UserStatus::Queued;
+                m.error = None;
+                m.retried = true;
+            }
+            UserStatus::Stopped => {
+                m.status = if m.last_sync.is_some() { UserStatus::Synced } else { UserStatus::Queued }
+            }
+            // Starting a synced batch runs an incremental sync now.
+            UserStatus::Synced => {
+                m.status = UserStatus::IncrementalSyncing;
+                m.until = None;
+            }
+            _ => {}
+        }
+    }
+    Ok(vec![])
+}
+
+fn complete_batch(world: &mut World) -> Result<Vec<Value>, CmdletError> {
+    let now = world.clock.now();
+    let status = batch_status(world);
+    if !matches!(status, "Synced" | "SyncedWithErrors") {
+        return Err(fail(
+            MIGRATION_PERMANENT,
+            format!("The batch can't be completed while its status is {status}; wait until it is Synced."),
+        ));
+    }
+    let waiting = world
+        .exchange
+        .moves
+        .iter()
+        .filter(|m| m.skipped > 0 && !m.skipped_approved && m.status == UserStatus::Synced)
+        .count();
+    if waiting > 0 {
+        return Err(fail(
+            "Microsoft.Exchange.Migration.MigrationBatchCannotBeCompletedException",
+            format!(
+                "{waiting} users have skipped items that need approval. Approve them with Set-MigrationUser -ApproveSkippedItems or Set-MigrationBatch -ApproveSkippedItems."
+            ),
+        ));
+    }
+    batch_mut(world)?.complete_requested = Some(now);
+    for m in &mut world.exchange.moves {
+        match m.status {
+            UserStatus::Synced => {
+                m.status = UserStatus::Completing;
+                m.until = None;
+            }
+            UserStatus::IncrementalSyncing => m.completing = true,
+            _ => {}
+        }
+    }
+    Ok(vec![])
+}
+
+/// The batch status, derived from its moves as Exchange reports it.
+fn batch_status(world: &World) -> &'static str {
+    let Some(b) = &world.exchange.batch else { return "Removing" };
+    let moves = &world.exchange.moves;
+    let count = |s: UserStatus| moves.iter().filter(|m| m.status == s).count();
+    let failed = count(UserStatus::Failed);
+    if b.started.is_none() {
+        return "Created";
+    }
+    if b.stopped {
+        return "Stopped";
+    }
+    if b.complete_requested.is_some() {
+        let done = count(UserStatus::Completed) + count(UserStatus::CompletedWithWarnings);
+        return if done + failed < moves.len() {
+            "Completing"
+        } else if failed > 0 {
+            "CompletedWithErrors"
+        } else {
+            "Completed"
+        };
+    }
+    if moves.iter().any(|m| matches!(m.status, UserStatus::Queued | UserStatus::Provisioning | UserStatus::Syncing)) {
+        return "Syncing";
+    }
+    if count(UserStatus::IncrementalSyncing) > 0 {
+        return "IncrementalSyncing";
+    }
+    if failed > 0 { "SyncedWithErrors" } else { "Synced" }
+}
+
+fn iso(t: Option<DateTime<Utc>>) -> Value {
+    t.map_or(Value::Null, |t| json!(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()))
+}
+
+fn batch_json(world: &World, b: &Batch) -> Value {
+    let moves = &world.exchange.moves;
+    let count = |f: &dyn Fn(&Move) -> bool| moves.iter().filter(|m| f(m)).count();
+    let last = moves.iter().filter_map(|m| m.last_sync).max();
+    json!({
+        "Identity": b.name, "Name": b.name, "Guid": b.guid,
+        "Status": batch_status(world),
+        "MigrationType": "ExchangeOutlookAnywhere", "BatchDirection": "Onboarding",
+        "TotalCount": moves.len(),
+        "ActiveCount": count(&|m| matches!(m.status, UserStatus::Provisioning | UserStatus::Syncing | UserStatus::IncrementalSyncing | UserStatus::Completing)),
+        "StoppedCount": count(&|m| m.status == UserStatus::Stopped),
+        "SyncedCount": count(&|m| m.status == UserStatus::Synced),
+        "FinalizedCount": count(&|m| matches!(m.status, UserStatus::Completed | UserStatus::CompletedWithWarnings)),
+        "FailedCount": count(&|m| m.status == UserStatus::Failed),
+        "FailedInitialSyncCount": count(&|m| m.status == UserStatus::Failed && m.last_sync.is_none()),
+        "FailedIncrementalSyncCount": count(&|m| m.status == UserStatus::Failed && m.last_sync.is_some()),
+        "PendingCount": count(&|m| m.status == UserStatus::Queued),
+        "ProvisionedCount": count(&|m| m.provisioned),
+        "SourceEndpoint": world.exchange.endpoint.as_ref().map(|e| e.name.clone()),
+        "CreationDateTime": iso(Some(b.created)), "CreationDateTimeUTC": iso(Some(b.created)),
+        "StartDateTime": iso(b.started), "StartDateTimeUTC": iso(b.started),
+        "LastSyncedDateTime": iso(last), "LastSyncedDateTimeUTC": iso(last),
+        "CompleteAfterUTC": null,
+        "IsValid": true,
+    })
+}
+
+fn find_move(world: &World, id: &str) -> Result<usize, CmdletError> {
+    let primary = world.scenario.primary_domain();
+    world
+        .scenario
+        .mailboxes
+        .iter()
+        .position(|s| id.eq_ignore_ascii_case(&format!("{}@{primary}", s.alias)) || id.eq_ignore_ascii_case(&s.alias))
+        .filter(|i| *i < world.exchange.moves.len())
+        .ok_or_else(|| {
+            fail(NOT_FOUND, format!("The operation couldn't be performed because object '{id}' couldn't be found."))
+        })
+}
+
+fn users(world: &World, p: &Map<String, Value>, statistics: bool) -> Result<Vec<Value>, CmdletError> {
+    let primary = world.scenario.primary_domain();
+    let Some(batch) = &world.exchange.batch else {
+        return if let Some(id) = text(p, "Identity") {
+            Err(fail(
+                NOT_FOUND,
+                format!("The operation couldn't be performed because object '{id}' couldn't be found."),
+            ))
+        } else {
+            Ok(vec![])
+        };
+    };
+    let only = match text(p, "Identity") {
+        Some(id) => Some(find_move(world, &id)?),
+        None if statistics => return Err(fail(PARAMETER, "Identity is required for Get-MigrationUserStatistics.")),
+        None => None,
+    };
+    let status_filter = text(p, "Status");
+    let mut out = Vec::new();
+    for (i, (m, s)) in world.exchange.moves.iter().zip(&world.scenario.mailboxes).enumerate() {
+        if only.is_some_and(|o| o != i)
+            || status_filter.as_ref().is_some_and(|f| !f.eq_ignore_ascii_case(m.status.as_str()))
+        {
+            continue;
+        }
+        let email = format!("{}@{primary}", s.alias);
+        let mut v = json!({
+            "Identity": email, "Identifier": email, "MailboxEmailAddress": email, "BatchId": batch.name,
+            "RecipientType": "Mailbox", "Status": m.status.as_str(), "StatusSummary": m.status.as_str(),
+            "State": state_of(m.status), "SkippedItemCount": m.skipped, "SyncedItemCount": m.items_done as u64,
+            "LastSuccessfulSyncTime": iso(m.last_sync), "ErrorSummary": m.error.clone().unwrap_or_default(),
+            "Guid": uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, email.as_bytes()).to_string(), "IsValid": true,
+        });
+        if statistics {
+            let o = v.as_object_mut().ok_or_else(|| fail(MIGRATION_PERMANENT, "internal"))?;
+            o.insert("TotalItemsInSourceMailboxCount".into(), json!((m.items_total + m.pending_items.floor()) as u64));
+            o.insert("BytesTransferred".into(), json!(format_size(m.bytes_done as u64)));
+            o.insert("EstimatedTotalTransferSize".into(), json!(format_size((m.bytes_total + m.pending_bytes) as u64)));
+            o.insert("PercentageComplete".into(), json!(m.percent()));
+            o.insert("Error".into(), json!(m.error));
+            o.insert("SkippedItemsApproved".into(), json!(m.skipped_approved));
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
+fn state_of(s: UserStatus) -> &'static str {
+    match s {
+        UserStatus::Queued
+        | UserStatus::Provisioning
+        | UserStatus::Syncing
+        | UserStatus::IncrementalSyncing
+        | UserStatus::Completing => "Active",
+        UserStatus::Synced => "Waiting",
+        UserStatus::Completed | UserStatus::CompletedWithWarnings => "Completed",
+        UserStatus::Stopped => "Stopped",
+        UserStatus::Failed => "Failed",
+    }
+}
+
+fn mailboxes(world: &World, p: &Map<String, Value>) -> Result<Vec<Value>, CmdletError> {
+    let only = text(p, "Identity");
+    let rows: Vec<Value> = world
+        .directory
+        .users
+        .iter()
+        .filter(|u| u.mail.is_some())
+        .filter(|u| only.as_ref().is_none_or(|id| id.eq_ignore_ascii_case(&u.upn) || id.eq_ignore_ascii_case(&u.mail_nickname)))
+        .map(|u| json!({"Identity": u.mail_nickname, "Name": u.mail_nickname, "Alias": u.mail_nickname, "DisplayName": u.display_name,
+            "PrimarySmtpAddress": u.mail, "UserPrincipalName": u.upn, "EmailAddresses": u.proxy_addresses,
+            "RecipientTypeDetails": "UserMailbox", "ExchangeGuid": uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, u.upn.as_bytes()).to_string(),
+            "HiddenFromAddressListsEnabled": false, "IsValid": true}))
+        .collect();
+    if let Some(id) = only
+        && rows.is_empty()
+    {
+        return Err(fail(
+            NOT_FOUND,
+            format!("The operation couldn't be performed because object '{id}' couldn't be found."),
+        ));
+    }
+    Ok(rows)
+}
+
+fn content_filter(world: &mut World) -> &mut Map<String, Value> {
+    if world.exchange.content_filter.is_empty()
+        && let Value::Object(m) = json!({"Identity": "Default", "Name": "Default", "IsDefault": true, "BulkThreshold": 7,
+            "SpamAction": "MoveToJmf", "HighConfidenceSpamAction": "MoveToJmf", "PhishSpamAction": "MoveToJmf",
+            "HighConfidencePhishAction": "Quarantine", "BulkSpamAction": "MoveToJmf", "MarkAsSpamBulkMail": "On",
+            "QuarantineRetentionPeriod": 15, "InlineSafetyTipsEnabled": true})
+    {
+        world.exchange.content_filter = m;
+    }
+    &mut world.exchange.content_filter
+}
+
+fn dkim(world: &World) -> Vec<Map<String, Value>> {
+    let tenant = world_tenant_domain(world);
+    world
+        .directory
+        .domains
+        .iter()
+        .filter(|d| d.verified)
+        .map(|d| {
+            let stored = world.exchange.dkim.iter().find(|c| c.get("Domain") == Some(&json!(d.id)));
+            let enabled = stored.and_then(|c| c.get("Enabled")).and_then(Value::as_bool).unwrap_or(d.initial);
+            let dashed = d.id.replace('.', "-");
+            let mut m = Map::new();
+            m.insert("Identity".into(), json!(d.id));
+            m.insert("Domain".into(), json!(d.id));
+            m.insert("Enabled".into(), json!(enabled));
+            m.insert("Status".into(), json!(if enabled { "Valid" } else { "CnameMissing" }));
+            m.insert("Selector1CNAME".into(), json!(format!("selector1-{dashed}._domainkey.{tenant}")));
+            m.insert("Selector2CNAME".into(), json!(format!("selector2-{dashed}._domainkey.{tenant}")));
+            m.insert("KeySize".into(), json!(2048));
+            m
+        })
+        .collect()
+}
+
+fn set_dkim(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, CmdletError> {
+    let domain = text(p, "Identity")
+        .or_else(|| text(p, "DomainName"))
+        .ok_or_else(|| fail(PARAMETER, "Identity or DomainName is required."))?;
+    if !world.directory.is_verified(&domain) {
+        return Err(fail(
+            NOT_FOUND,
+            format!("The operation couldn't be performed because object '{domain}' couldn't be found."),
+        ));
+    }
+    let enable = flag(p, "Enabled");
+    if enable {
+        let cname = world.dns.current(&format!("selector1._domainkey.{domain}"), "CNAME");
+        if cname.is_empty() {
+            return Err(fail(
+                "Microsoft.Exchange.Management.Tasks.ValidationException",
+                format!(
+                    "CNAME record does not exist for this config. Please publish the following two CNAME records first. Domain Name : {domain} Host Name : selector1._domainkey Points to address or value: selector1-{}._domainkey.{}",
+                    domain.replace('.', "-"),
+                    world_tenant_domain(world)
+                ),
+            ));
+        }
+    }
+    world.exchange.dkim.retain(|c| c.get("Domain") != Some(&json!(domain)));
+    let mut m = Map::new();
+    m.insert("Domain".into(), json!(domain));
+    m.insert("Enabled".into(), json!(enable));
+    world.exchange.dkim.push(m);
+    Ok(dkim(world).into_iter().filter(|c| c.get("Domain") == Some(&json!(domain))).map(Value::Object).collect())
+}

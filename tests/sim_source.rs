@@ -1,0 +1,231 @@
+//! The simulator's source side over real TLS and DNS on 127.0.0.1: the certificate's properties, Autodiscover
+//! POX, the RPC proxy's 401 challenge, EWS, and DNS answers over UDP and TCP before and after a registrar change.
+
+use base64::Engine;
+use cutover::sim::{SimInfo, SimOptions, Simulator};
+use hickory_proto::op::{Message, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use x509_parser::prelude::*;
+
+async fn start(scenario: &str) -> Simulator {
+    Simulator::start(SimOptions { scenario: scenario.into(), ..Default::default() }).await.expect("simulator starts")
+}
+
+/// A client that trusts the simulator's CA and reaches the source names on loopback at the HTTPS port.
+fn tls_client(i: &SimInfo) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(i.source.ca_cert_pem.as_bytes()).unwrap();
+    let addr = SocketAddr::from(([127, 0, 0, 1], i.source.https_port));
+    reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .tls_info(true)
+        .resolve(&i.source.host, addr)
+        .resolve(&i.source.autodiscover_host, addr)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn basic(i: &SimInfo) -> String {
+    let raw = format!("{}:{}", i.source.admin_user, i.source.admin_password);
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+}
+
+#[tokio::test]
+async fn certificate_is_trusted_and_covers_the_names() {
+    let sim = start("typical").await;
+    let i = sim.info().clone();
+    assert!(std::fs::read_to_string(&i.source.ca_cert_path).unwrap().contains("BEGIN CERTIFICATE"));
+    let url = format!("https://{}:{}/EWS/Exchange.asmx", i.source.host, i.source.https_port);
+    let r = tls_client(&i).post(&url).send().await.expect("TLS with the simulator's CA succeeds");
+    assert_eq!(r.status(), 401);
+    let der = r.extensions().get::<reqwest::tls::TlsInfo>().unwrap().peer_certificate().unwrap().to_vec();
+    let (_, cert) = X509Certificate::from_der(&der).unwrap();
+    assert!(cert.validity().is_valid());
+    let days_left = cert.validity().time_to_expiration().unwrap().whole_days();
+    assert!(days_left > 300, "{days_left}");
+    let sans: Vec<String> = cert
+        .subject_alternative_name()
+        .unwrap()
+        .unwrap()
+        .value
+        .general_names
+        .iter()
+        .filter_map(|n| if let GeneralName::DNSName(d) = n { Some(d.to_string()) } else { None })
+        .collect();
+    assert!(sans.contains(&i.source.host), "{sans:?}");
+    for d in &i.email_domains {
+        assert!(sans.contains(&format!("autodiscover.{d}")), "{sans:?}");
+    }
+    assert!(cert.issuer().to_string().contains("Cutover Simulator Root CA"));
+    assert_ne!(cert.issuer(), cert.subject());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn expired_certificate_is_refused_by_a_verifying_client() {
+    let sim = start("trouble").await;
+    let i = sim.info().clone();
+    let url = format!("https://{}:{}/EWS/Exchange.asmx", i.source.host, i.source.https_port);
+    let e = tls_client(&i).post(&url).send().await.expect_err("an expired certificate fails verification");
+    assert!(format!("{e:?}").to_lowercase().contains("expired"), "{e:?}");
+    // Looking without verification shows why.
+    let r = reqwest::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .tls_info(true)
+        .resolve(&i.source.host, SocketAddr::from(([127, 0, 0, 1], i.source.https_port)))
+        .build()
+        .unwrap()
+        .post(&url)
+        .send()
+        .await
+        .unwrap();
+    let der = r.extensions().get::<reqwest::tls::TlsInfo>().unwrap().peer_certificate().unwrap().to_vec();
+    let (_, cert) = X509Certificate::from_der(&der).unwrap();
+    assert!(!cert.validity().is_valid());
+    assert!(cert.validity().time_to_expiration().is_none());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn autodiscover_rpc_proxy_and_ews() {
+    let sim = start("typical").await;
+    let i = sim.info().clone();
+    let c = tls_client(&i);
+    let ad = format!("https://{}:{}/autodiscover/autodiscover.xml", i.source.autodiscover_host, i.source.https_port);
+    let request = |email: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>{email}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>"#
+        )
+    };
+    let r = c.post(&ad).body(request(&format!("ceo@{}", i.email_domains[0]))).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let challenges: Vec<_> =
+        r.headers().get_all("www-authenticate").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    assert!(challenges.iter().any(|c| c.starts_with("Basic")), "{challenges:?}");
+
+    let r = c
+        .post(&ad)
+        .header("Authorization", basic(&i))
+        .header("Content-Type", "text/xml")
+        .body(request(&format!("ceo@{}", i.email_domains[0])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let xml = r.text().await.unwrap();
+    assert!(xml.contains("http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"));
+    assert!(xml.contains("<Type>EXPR</Type>") && xml.contains("<Type>EXCH</Type>"), "{xml}");
+    assert!(xml.contains(&format!("<Server>{}</Server>", i.source.host)));
+    assert!(xml.contains("<AuthPackage>Basic</AuthPackage>"));
+    assert!(xml.contains("<LegacyDN>/o="));
+    let r = c.post(&ad).header("Authorization", basic(&i)).body(request("nobody@example.org")).send().await.unwrap();
+    assert!(r.text().await.unwrap().contains("<ErrorCode>500</ErrorCode>"));
+
+    let rpc = format!("https://{}:{}/rpc/rpcproxy.dll", i.source.host, i.source.https_port);
+    let r = c.get(&rpc).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let challenges: Vec<_> =
+        r.headers().get_all("www-authenticate").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    assert_eq!(challenges, vec![format!("Basic realm=\"{}\"", i.source.host), "NTLM".to_string()]);
+    assert_eq!(c.get(&rpc).header("Authorization", basic(&i)).send().await.unwrap().status(), 200);
+
+    let ews = format!("https://{}:{}/EWS/Exchange.asmx", i.source.host, i.source.https_port);
+    let soap = r#"<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Body><m:GetFolder><m:FolderShape/></m:GetFolder></soap:Body></soap:Envelope>"#;
+    let r = c.post(&ews).header("Authorization", basic(&i)).body(soap).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    assert!(body.contains(r#"MajorVersion="15" MinorVersion="1" MajorBuildNumber="2507""#), "{body}");
+    assert!(body.contains("GetFolderResponseMessage ResponseClass=\"Success\""), "{body}");
+    sim.shutdown().await;
+}
+
+async fn udp_query(addr: SocketAddr, name: &str, rtype: RecordType) -> Message {
+    let mut q = Message::query();
+    q.add_query(Query::query(Name::from_ascii(name).unwrap(), rtype));
+    q.metadata.recursion_desired = true;
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    sock.send_to(&q.to_vec().unwrap(), addr).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf)).await.unwrap().unwrap();
+    let m = Message::from_vec(&buf[..n]).unwrap();
+    assert_eq!(m.metadata.id, q.metadata.id);
+    m
+}
+
+async fn tcp_query(addr: SocketAddr, name: &str, rtype: RecordType) -> Message {
+    let mut q = Message::query();
+    q.add_query(Query::query(Name::from_ascii(name).unwrap(), rtype));
+    let bytes = q.to_vec().unwrap();
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_u16(bytes.len() as u16).await.unwrap();
+    s.write_all(&bytes).await.unwrap();
+    let len = s.read_u16().await.unwrap();
+    let mut buf = vec![0u8; len as usize];
+    s.read_exact(&mut buf).await.unwrap();
+    Message::from_vec(&buf).unwrap()
+}
+
+fn mx_hosts(m: &Message) -> Vec<String> {
+    m.answers
+        .iter()
+        .filter_map(|r| if let RData::MX(mx) = &r.data { Some(mx.exchange.to_ascii()) } else { None })
+        .collect()
+}
+
+#[tokio::test]
+async fn dns_answers_and_propagates_a_registrar_change_per_resolver() {
+    let sim =
+        Simulator::start(SimOptions { scenario: "small".into(), speed: 100.0, ..Default::default() }).await.unwrap();
+    let i = sim.info().clone();
+    let d = &i.email_domains[0];
+    assert_eq!(i.dns.len(), 3);
+    let fast = i.dns[0].addr;
+    let slow = i.dns[1].addr; // 60 simulated seconds late: 0.6 s at 100x
+
+    let a = udp_query(fast, &format!("{}.", i.source.host), RecordType::A).await;
+    assert!(a.metadata.authoritative);
+    assert!(matches!(a.answers[0].data, RData::A(ip) if ip.0 == std::net::Ipv4Addr::LOCALHOST));
+    let mx = tcp_query(fast, &format!("{d}."), RecordType::MX).await;
+    assert_eq!(mx_hosts(&mx), vec![format!("{}.", i.source.host)]);
+    assert_eq!(mx.answers[0].ttl, 3600);
+    let srv = udp_query(fast, &format!("_autodiscover._tcp.{d}."), RecordType::SRV).await;
+    assert!(matches!(&srv.answers[0].data, RData::SRV(s) if s.port == i.source.https_port));
+    let txt = udp_query(fast, &format!("{d}."), RecordType::TXT).await;
+    assert!(matches!(&txt.answers[0].data, RData::TXT(t) if t.to_string().starts_with("v=spf1")));
+    let none = udp_query(fast, "nothing.example.", RecordType::A).await;
+    assert_eq!(none.metadata.response_code, ResponseCode::NXDomain);
+
+    let target = format!("{}.mail.protection.outlook.com", d.replace('.', "-"));
+    let r = reqwest::Client::new()
+        .post(format!("{}/dns/records", i.control_url))
+        .json(&json!({"name": d, "type": "MX", "ttl": 300, "values": [format!("0 {target}")]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let after = udp_query(fast, &format!("{d}."), RecordType::MX).await;
+    assert_eq!(mx_hosts(&after), vec![format!("{target}.")]);
+    assert_eq!(after.answers[0].ttl, 300);
+    assert_eq!(mx_hosts(&udp_query(slow, &format!("{d}."), RecordType::MX).await), vec![format!("{}.", i.source.host)]);
+    let started = Instant::now();
+    loop {
+        if mx_hosts(&tcp_query(slow, &format!("{d}."), RecordType::MX).await) == vec![format!("{target}.")] {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "the slow resolver never caught up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(started.elapsed() > Duration::from_millis(200));
+    let bad = reqwest::Client::new()
+        .post(format!("{}/dns/records", i.control_url))
+        .json(&json!({"name": d, "type": "MX", "values": ["not-a-preference host"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    sim.shutdown().await;
+}
