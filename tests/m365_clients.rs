@@ -745,3 +745,29 @@ async fn an_untrusted_certificate_is_named_and_a_given_ca_is_trusted() {
     let response = trusting.send(&req, None).await.expect("trusted through --ca-cert");
     assert_eq!(response.status, 200);
 }
+
+#[tokio::test]
+async fn an_unknown_exchange_object_is_none_and_other_exchange_errors_keep_their_exception() {
+    let server = Server::start(|req, _| {
+        if req.path.ends_with("/oauth2/v2.0/token") {
+            return token("t", 3600);
+        }
+        let detail = if req.body.contains("NoSuchBatch") {
+            "Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't be performed because object 'NoSuchBatch' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.prod.outlook.com'."
+        } else {
+            "Ex1A2B3C|Microsoft.Exchange.Migration.MigrationPermanentException|Directory synchronization is enabled for this tenant. A cutover migration can't be started."
+        };
+        json(400, serde_json::json!({"error": {"code": "BadRequest", "message": "Error executing cmdlet", "details": [{"code": "Ex", "target": "", "message": detail}]}}))
+    })
+    .await;
+    let project = project();
+    let m = connect(&server, &project, "contoso.onmicrosoft.com", policy());
+    app_sign_in(&m).await;
+    assert_eq!(m.exo.get_migration_batch("NoSuchBatch").await.expect("not found is an answer"), None);
+    let err = m.exo.batch_action(cutover::m365::exo::BatchAction::Start, "CutoverBatch").await.expect_err("refused");
+    let api = err.api().expect("typed");
+    assert_eq!(api.exception_type(), Some("MigrationPermanentException"));
+    assert!(err.to_string().contains("Directory synchronization is enabled"), "{err}");
+    assert_eq!(server.requests("/adminapi").len(), 2, "a refused write is not resent");
+    m.auth.sign_out().await.expect("sign out");
+}

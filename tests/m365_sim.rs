@@ -209,3 +209,240 @@ async fn the_auth_command_signs_in_with_a_device_code() {
     assert!(logout.status.success(), "{}", text(&logout));
     sim.shutdown().await;
 }
+
+/// Signs in as the simulator's app and gives the clients.
+async fn app(info: &SimInfo) -> M365 {
+    let m = connect(info, &project(), &info.tenant_id, &info.app_id);
+    m.auth.sign_in_with_client_secret(Secret::new(info.app_secret.clone())).await.expect("client credentials");
+    m
+}
+
+async fn fault(info: &SimInfo, rule: serde_json::Value) {
+    let status = control(info, "/faults", rule).await;
+    assert!((200..300).contains(&status), "fault rule accepted: {status}");
+}
+
+#[tokio::test]
+async fn graph_prepares_the_tenant_through_the_simulator() {
+    use cutover::m365::graph::{DnsRecordData, NewUser};
+    let sim = start(|_| {}).await;
+    let info = sim.info().clone();
+    let m = app(&info).await;
+
+    let org = m.graph.organization().await.expect("organization");
+    assert!(!org.directory_sync_on());
+    let domain = info.email_domains[0].clone();
+    let added = m.graph.add_domain(&domain).await.expect("add domain");
+    assert!(!added.is_verified);
+    assert_eq!(m.graph.add_domain(&domain).await.expect("added twice").id, added.id, "not added twice");
+    let records = m.graph.verification_records(&domain).await.expect("verification records");
+    let txt = records
+        .iter()
+        .find_map(|r| match &r.data {
+            DnsRecordData::Txt { text } if text.starts_with("MS=ms") => Some(text.clone()),
+            _ => None,
+        })
+        .expect("an MS= TXT record");
+    let err = m.graph.verify_domain(&domain).await.expect_err("record not published yet");
+    assert!(err.to_string().contains("TXT record"), "{err}");
+    let published = reqwest::Client::new()
+        .post(format!("{}/dns/records", info.control_url))
+        .json(&serde_json::json!({ "name": domain, "type": "TXT", "ttl": 300, "values": [txt] }))
+        .send()
+        .await
+        .expect("registrar");
+    assert!(published.status().is_success());
+    assert!(m.graph.verify_domain(&domain).await.expect("verified").is_verified);
+    let service = m.graph.service_configuration_records(&domain).await.expect("service records");
+    assert!(service.iter().any(|r| matches!(&r.data, DnsRecordData::Mx { mail_exchange, .. } if mail_exchange.ends_with(".mail.protection.outlook.com"))));
+    assert!(service.iter().any(
+        |r| matches!(&r.data, DnsRecordData::Cname { canonical_name } if canonical_name == "autodiscover.outlook.com")
+    ));
+
+    let skus = m.graph.subscribed_skus().await.expect("skus");
+    let sku = skus.iter().find(|s| s.available() > 0).expect("a SKU with free units");
+    let before = sku.available();
+    let upn = format!("pilot.user@{domain}");
+    let user = m
+        .graph
+        .create_user(&NewUser {
+            user_principal_name: upn.clone(),
+            display_name: "Pilot User".into(),
+            mail_nickname: "pilot.user".into(),
+            usage_location: None,
+            password: Secret::new("Generated-Pa55word!"),
+            force_change_password: true,
+        })
+        .await
+        .expect("create user");
+    assert_eq!(m.graph.user_by_upn(&upn).await.expect("lookup").map(|u| u.id), Some(user.id.clone()));
+    m.graph.set_usage_location(&user.id, "US").await.expect("usage location");
+    m.graph.assign_license(&user.id, &sku.sku_id).await.expect("licence");
+    let after =
+        m.graph.subscribed_skus().await.expect("skus").into_iter().find(|s| s.sku_id == sku.sku_id).expect("sku");
+    assert_eq!(after.available(), before - 1);
+    let holders = m.graph.users_by_proxy_address(&upn).await.expect("by proxy address");
+    assert!(holders.iter().all(|u| u.id == user.id));
+    let health = m.graph.health_overviews().await.expect("health");
+    assert!(health.iter().any(|h| h.service == "Exchange Online"));
+    m.auth.sign_out().await.expect("sign out");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn graph_faults_from_the_simulator_are_ridden_out() {
+    let sim = start(|_| {}).await;
+    let info = sim.info().clone();
+    let m = app(&info).await;
+    fault(&info, serde_json::json!({"service": "graph", "path_contains": "/subscribedSkus", "kind": {"type": "throttle", "retry_after": 2}, "times": 1})).await;
+    let started = Instant::now();
+    m.graph.subscribed_skus().await.expect("after the throttle");
+    assert!(started.elapsed() >= Duration::from_secs(2), "Retry-After obeyed: {:?}", started.elapsed());
+    fault(&info, serde_json::json!({"service": "graph", "path_contains": "/domains", "kind": {"type": "unavailable"}, "times": 1})).await;
+    m.graph.domains().await.expect("503 then success");
+    fault(&info, serde_json::json!({"service": "graph", "path_contains": "/healthOverviews", "kind": {"type": "drop"}, "times": 1})).await;
+    m.graph.health_overviews().await.expect("a dropped connection then success");
+    fault(&info, serde_json::json!({"service": "graph", "path_contains": "/organization", "kind": {"type": "expired_token"}, "times": 1})).await;
+    m.graph.organization().await.expect("a refused token is replaced once");
+    // Tokens expired by the service are replaced on the 401, once.
+    assert_eq!(control(&info, "/tokens/expire", serde_json::json!({})).await, 200);
+    m.graph.organization().await.expect("after the service expired every token");
+    m.auth.sign_out().await.expect("sign out");
+    sim.shutdown().await;
+}
+
+/// Adds the primary email domain to the tenant and verifies it through the simulated registrar, as stage 4 does:
+/// mailboxes of an unverified domain fail at provisioning.
+async fn verify_primary_domain(m: &M365, info: &SimInfo) {
+    use cutover::m365::graph::DnsRecordData;
+    let domain = info.email_domains[0].clone();
+    m.graph.add_domain(&domain).await.expect("add domain");
+    let txt = m
+        .graph
+        .verification_records(&domain)
+        .await
+        .expect("records")
+        .into_iter()
+        .find_map(|r| match r.data {
+            DnsRecordData::Txt { text } => Some(text),
+            _ => None,
+        })
+        .expect("TXT");
+    let published = reqwest::Client::new()
+        .post(format!("{}/dns/records", info.control_url))
+        .json(&serde_json::json!({ "name": domain, "type": "TXT", "ttl": 300, "values": [txt] }))
+        .send()
+        .await
+        .expect("registrar");
+    assert!(published.status().is_success());
+    assert!(m.graph.verify_domain(&domain).await.expect("verify").is_verified);
+}
+
+fn outlook_anywhere(info: &SimInfo, password: &str) -> cutover::m365::exo::OutlookAnywhere {
+    cutover::m365::exo::OutlookAnywhere {
+        exchange_server: info.source.host.clone(),
+        rpc_proxy_server: info.source.host.clone(),
+        authentication: "Basic".into(),
+        email_address: format!("administrator@{}", info.email_domains[0]),
+        user_name: info.source.admin_user.clone(),
+        password: Secret::new(password),
+        mailbox_permission: Some("FullAccess".into()),
+    }
+}
+
+async fn advance(info: &SimInfo, seconds: f64) {
+    assert_eq!(control(info, "/clock/advance", serde_json::json!({ "seconds": seconds })).await, 200);
+}
+
+#[tokio::test]
+async fn exchange_online_runs_a_cutover_batch_through_the_simulator() {
+    use cutover::m365::exo::{BatchAction, BatchStatus, UserStatus};
+    let sim = start(|_| {}).await;
+    let info = sim.info().clone();
+    let m = app(&info).await;
+    verify_primary_domain(&m, &info).await;
+    assert!(!m.exo.get_accepted_domains().await.expect("accepted domains").items.is_empty());
+
+    let bad = m.exo.test_migration_server(&outlook_anywhere(&info, "wrong")).await.expect("a failed test is an answer");
+    assert!(!bad.items[0].succeeded());
+    assert!(bad.items[0].message.as_deref().is_some_and(|t| t.contains("401")), "{:?}", bad.items[0]);
+    let source = outlook_anywhere(&info, &info.source.admin_password);
+    let ok = m.exo.test_migration_server(&source).await.expect("test");
+    assert!(ok.items[0].succeeded(), "{:?}", ok.items[0]);
+
+    m.exo.new_migration_endpoint("CutoverEndpoint", &source, Some(20)).await.expect("endpoint");
+    m.exo.new_migration_endpoint("CutoverEndpoint", &source, Some(20)).await.expect("endpoint again is not duplicated");
+    assert_eq!(m.exo.get_migration_endpoints().await.expect("endpoints").items.len(), 1);
+
+    let batch = m.exo.new_cutover_batch("CutoverBatch", "CutoverEndpoint", &[], true).await.expect("batch");
+    assert_eq!(batch.items[0].identity, "CutoverBatch");
+    let second =
+        m.exo.new_cutover_batch("Another", "CutoverEndpoint", &[], false).await.expect_err("one batch per tenant");
+    assert!(second.api().is_some_and(|e| !e.exceptions.is_empty()), "{second}");
+
+    // Bounded: at most 48 simulated hours, an hour at a time, until a mailbox has finished its initial sync.
+    let mut synced = None;
+    let mut last = String::new();
+    for _ in 0..48 {
+        advance(&info, 3600.0).await;
+        let users = m.exo.get_migration_users(Some("CutoverBatch")).await.expect("migration users");
+        assert!(users.items.iter().all(|u| !matches!(u.status, UserStatus::Unknown(_))), "{:?}", users.items);
+        if let Some(u) = users.items.iter().find(|u| u.status.is_synced()) {
+            synced = Some((u.clone(), users.items.len()));
+            break;
+        }
+        last = users
+            .items
+            .iter()
+            .map(|u| format!("{}:{}:{}", u.identity, u.status, u.error.as_deref().unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some((synced, count)) = synced else { panic!("no mailbox synced within 48 simulated hours: {last}") };
+    let batch = m.exo.get_migration_batch("CutoverBatch").await.expect("batch").expect("exists");
+    assert!(!matches!(batch.status, BatchStatus::Unknown(_) | BatchStatus::Created), "{:?}", batch.status);
+    assert_eq!(count as u64, batch.total_count);
+    let stats = m.exo.get_migration_user_statistics(&synced.identity).await.expect("stats").expect("exists");
+    assert!(stats.bytes_transferred.and_then(|b| b.bytes()).is_some_and(|b| b > 0), "{stats:?}");
+    assert!(stats.synced_items > 0);
+    assert!(!m.exo.get_mailboxes().await.expect("mailboxes").items.is_empty());
+    m.exo.batch_action(BatchAction::Stop, "CutoverBatch").await.expect("stop");
+    m.auth.sign_out().await.expect("sign out");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_thousand_migration_users_come_in_pages_even_when_a_page_is_cut() {
+    let sim = start(|o| o.scenario = "large".into()).await;
+    let info = sim.info().clone();
+    let m = app(&info).await;
+    let source = outlook_anywhere(&info, &info.source.admin_password);
+    m.exo.new_migration_endpoint("CutoverEndpoint", &source, Some(100)).await.expect("endpoint");
+    m.exo.new_cutover_batch("CutoverBatch", "CutoverEndpoint", &[], false).await.expect("batch");
+    fault(&info, serde_json::json!({"service": "exo", "path_contains": "Get-MigrationUser", "kind": {"type": "drop"}, "every": 2, "times": 1})).await;
+    let users = m.exo.get_migration_users(None).await.expect("every page");
+    assert_eq!(users.items.len(), 2000);
+    let mut ids: Vec<&str> = users.items.iter().map(|u| u.identity.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 2000, "no page twice, none missing");
+    m.auth.sign_out().await.expect("sign out");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn directory_sync_blocks_the_cutover_batch_with_a_typed_error() {
+    let sim = start(|o| o.scenario = "trouble".into()).await;
+    let info = sim.info().clone();
+    let m = app(&info).await;
+    assert!(m.graph.organization().await.expect("organization").directory_sync_on());
+    let source = outlook_anywhere(&info, &info.source.admin_password);
+    let _ = m.exo.new_migration_endpoint("CutoverEndpoint", &source, None).await;
+    let err = m.exo.new_cutover_batch("CutoverBatch", "CutoverEndpoint", &[], false).await.expect_err("refused");
+    let api = err.api().expect("an Exchange error");
+    assert_eq!(api.status, 400);
+    assert!(!api.exceptions.is_empty(), "{err}");
+    m.auth.sign_out().await.expect("sign out");
+    sim.shutdown().await;
+}
