@@ -407,7 +407,30 @@ async fn exchange_online_runs_a_cutover_batch_through_the_simulator() {
     assert!(stats.bytes_transferred.and_then(|b| b.bytes()).is_some_and(|b| b > 0), "{stats:?}");
     assert!(stats.synced_items > 0);
     assert!(!m.exo.get_mailboxes().await.expect("mailboxes").items.is_empty());
-    m.exo.batch_action(BatchAction::Stop, "CutoverBatch").await.expect("stop");
+    m.exo.set_max_concurrent_migrations("CutoverEndpoint", 50).await.expect("endpoint concurrency");
+    let endpoint = m.exo.get_migration_endpoints().await.expect("endpoints").items.remove(0);
+    assert_eq!(endpoint.max_concurrent_migrations, Some(50));
+    // Bounded: until the initial sync of the whole batch is done, then complete it.
+    let mut status = BatchStatus::Created;
+    for _ in 0..96 {
+        advance(&info, 3600.0).await;
+        status = m.exo.get_migration_batch("CutoverBatch").await.expect("batch").expect("exists").status;
+        if matches!(status, BatchStatus::Synced | BatchStatus::SyncedWithErrors) {
+            break;
+        }
+    }
+    assert!(matches!(status, BatchStatus::Synced | BatchStatus::SyncedWithErrors), "{status:?}");
+    m.exo.approve_skipped_items("CutoverBatch").await.expect("approve skipped items");
+    m.exo.batch_action(BatchAction::Complete, "CutoverBatch").await.expect("complete");
+    for _ in 0..48 {
+        advance(&info, 3600.0).await;
+        status = m.exo.get_migration_batch("CutoverBatch").await.expect("batch").expect("exists").status;
+        if matches!(status, BatchStatus::Completed | BatchStatus::CompletedWithErrors) {
+            break;
+        }
+    }
+    assert!(matches!(status, BatchStatus::Completed | BatchStatus::CompletedWithErrors), "{status:?}");
+    m.exo.batch_action(BatchAction::Remove, "CutoverBatch").await.expect("remove");
     m.auth.sign_out().await.expect("sign out");
     sim.shutdown().await;
 }

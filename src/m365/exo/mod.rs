@@ -168,6 +168,28 @@ impl ExoClient {
         Ok(self.invoke(action.cmdlet(), p, false).await?.warnings)
     }
 
+    /// `Set-MigrationBatch -ApproveSkippedItems`: lets completion go ahead past the skipped (large or corrupt)
+    /// items of every user of the batch. Setting it twice changes nothing.
+    pub async fn approve_skipped_items(&self, batch: &str) -> Result<Vec<String>, M365Error> {
+        let mut p = Map::new();
+        p.insert("ApproveSkippedItems".into(), json!(true));
+        self.set("Set-MigrationBatch", batch, p).await
+    }
+
+    /// `Set-MigrationUser -ApproveSkippedItems` for one mailbox.
+    pub async fn approve_user_skipped_items(&self, identity: &str) -> Result<Vec<String>, M365Error> {
+        let mut p = Map::new();
+        p.insert("ApproveSkippedItems".into(), json!(true));
+        self.set("Set-MigrationUser", identity, p).await
+    }
+
+    /// `Set-MigrationEndpoint -MaxConcurrentMigrations` (1 to 100).
+    pub async fn set_max_concurrent_migrations(&self, endpoint: &str, n: u32) -> Result<Vec<String>, M365Error> {
+        let mut p = Map::new();
+        p.insert("MaxConcurrentMigrations".into(), json!(n.clamp(1, 100)));
+        self.set("Set-MigrationEndpoint", endpoint, p).await
+    }
+
     /// `Get-MigrationUser -ResultSize Unlimited` (optionally of one batch).
     pub async fn get_migration_users(&self, batch: Option<&str>) -> Result<Output<MigrationUser>, M365Error> {
         let mut p = json!({ "ResultSize": "Unlimited" });
@@ -404,6 +426,10 @@ pub struct MigrationBatch {
     pub synced_count: u64,
     pub finalized_count: u64,
     pub failed_count: u64,
+    pub failed_initial_sync_count: u64,
+    pub failed_incremental_sync_count: u64,
+    pub pending_count: u64,
+    pub provisioned_count: u64,
     pub creation: Option<DateTime<Utc>>,
     pub start: Option<DateTime<Utc>>,
     pub last_synced: Option<DateTime<Utc>>,
@@ -422,6 +448,10 @@ impl MigrationBatch {
             synced_count: n("SyncedCount"),
             finalized_count: n("FinalizedCount"),
             failed_count: n("FailedCount"),
+            failed_initial_sync_count: n("FailedInitialSyncCount"),
+            failed_incremental_sync_count: n("FailedIncrementalSyncCount"),
+            pending_count: n("PendingCount"),
+            provisioned_count: n("ProvisionedCount"),
             creation: date(o.get("CreationDateTime")),
             start: date(o.get("StartDateTime")),
             last_synced: date(o.get("LastSyncedDateTime")),
@@ -433,6 +463,7 @@ impl MigrationBatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MigrationUser {
     pub identity: String,
+    pub email: Option<String>,
     pub batch: Option<String>,
     pub status: UserStatus,
     pub synced_items: Option<u64>,
@@ -445,6 +476,7 @@ impl MigrationUser {
     fn read(o: &Map<String, Value>) -> Option<Self> {
         Some(MigrationUser {
             identity: text(o.get("Identity")).or_else(|| text(o.get("MailboxEmailAddress")))?,
+            email: text(o.get("MailboxEmailAddress")),
             batch: text(o.get("BatchId")),
             status: UserStatus::from_json(o.get("Status"))?,
             synced_items: count(o.get("SyncedItemCount")),
