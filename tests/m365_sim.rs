@@ -205,6 +205,13 @@ async fn the_auth_command_signs_in_with_a_device_code() {
     assert_eq!(doc["kind"], "device-code");
     assert_eq!(doc["services"][0]["ok"], true, "{doc}");
     assert_eq!(doc["services"][1]["ok"], true, "{doc}");
+    let status = run(vec!["auth".into(), "status".into(), "--json".into(), "--project".into(), name.clone()])
+        .await
+        .expect("join");
+    assert!(status.status.success(), "{}", text(&status));
+    let doc: serde_json::Value = serde_json::from_slice(&status.stdout).expect("one JSON document on stdout");
+    assert_eq!(doc["kind"], "device-code");
+    assert!(doc["account"].as_str().is_some_and(|a| a.contains('@')), "the signed-in user is named: {doc}");
     let logout = run(vec!["auth".into(), "logout".into(), "--project".into(), name.clone()]).await.expect("join");
     assert!(logout.status.success(), "{}", text(&logout));
     sim.shutdown().await;

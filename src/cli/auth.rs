@@ -156,8 +156,13 @@ async fn status(auth: &Authenticator, json: bool, store: &str) -> color_eyre::Re
     for resource in Resource::ALL {
         tokens.push((resource, auth.access_token(resource).await.map(|_| ())));
     }
-    let signed_in =
-        crate::m365::SignedIn { kind: kind.unwrap_or(SignInKind::DeviceCode), account: None, tenant_id: None };
+    let kind = kind.unwrap_or(SignInKind::DeviceCode);
+    // A user's name comes with the renewed tokens (their ID token); an app is named by its id.
+    let account = match kind {
+        SignInKind::DeviceCode => crate::m365::http::TokenSource::account(auth),
+        SignInKind::ClientSecret => Some(auth.config().client_id.clone()),
+    };
+    let signed_in = crate::m365::SignedIn { kind, account, tenant_id: None };
     report(auth, Some(&signed_in), &tokens, json, store)
 }
 

@@ -345,7 +345,14 @@ impl Authenticator {
     /// store (awaited there, so that a sign-out cannot race with a late save).
     fn remember(&self, resource: Resource, answer: TokenAnswer) -> Result<Option<Secret>, M365Error> {
         let token = answer.access_token.ok_or(AuthError::NoAccessToken)?;
-        if let Some(upn) = answer.id_token.as_deref().and_then(|t| claim(t, &["preferred_username", "upn"])) {
+        // The ID token names the user; a refresh may come without one, and a user's access token names them too
+        // (read only as a label, never trusted for anything else).
+        let named = answer
+            .id_token
+            .as_deref()
+            .and_then(|t| claim(t, &["preferred_username", "upn"]))
+            .or_else(|| claim(token.expose(), &["upn", "preferred_username", "unique_name"]));
+        if let Some(upn) = named {
             *self.account.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(upn);
         }
         // A token without a stated life is used once and renewed on the next call.
