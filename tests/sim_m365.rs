@@ -409,12 +409,62 @@ async fn a_ten_mailbox_batch_goes_from_created_to_completed() {
 
     // The MX moves to Exchange Online, an incremental sync picks up what arrived, then the batch completes.
     let d = &i.email_domains[0];
-    http().post(format!("{}/dns/records", i.control_url)).json(&json!({"name": d, "type": "MX", "values": [format!("0 {}.mail.protection.outlook.com", d.replace('.', "-"))]})).send().await.unwrap();
+    let changed: Value = http()
+        .post(format!("{}/dns/records", i.control_url))
+        .json(&json!({"name": d, "type": "MX", "values": [format!("0 {}.mail.protection.outlook.com", d.replace('.', "-"))]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let changed_at = chrono::DateTime::parse_from_rfc3339(changed["changed_at"].as_str().unwrap()).unwrap();
     advance(&i, 60.0).await;
     cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
     let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
     assert_eq!(b["value"][0]["Status"], "IncrementalSyncing");
     advance(&i, 3600.0).await;
+    let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+    assert_eq!(b["value"][0]["Status"], "Synced");
+    // Mail that reached the old MX during the sync was picked up, and every last sync follows the MX change.
+    let (_, st) =
+        cmdlet(&i, &x, "Get-MigrationUserStatistics", json!({"Identity": format!("dr.patel@{}", i.email_domains[0])}))
+            .await;
+    let total = st["value"][0]["TotalItemsInSourceMailboxCount"].as_u64().unwrap();
+    assert!(total > 40300);
+    let state: Value = http().get(format!("{}/state", i.control_url)).send().await.unwrap().json().await.unwrap();
+    assert!(state["exchange"]["mx_changed_at"].is_string(), "{state}");
+    // New mail now lands in Exchange Online: the source mailbox stops growing.
+    advance(&i, 6.0 * 3600.0).await;
+    let (_, st) =
+        cmdlet(&i, &x, "Get-MigrationUserStatistics", json!({"Identity": format!("dr.patel@{}", i.email_domains[0])}))
+            .await;
+    assert_eq!(st["value"][0]["TotalItemsInSourceMailboxCount"].as_u64().unwrap(), total);
+    let mut url = format!("{}/adminapi/beta/{}/InvokeCommand", i.exo_url, i.tenant_id);
+    let mut walked = 0;
+    for _ in 0..10 {
+        let page: Value = http()
+            .post(&url)
+            .bearer_auth(&x)
+            .header("Prefer", "odata.maxpagesize=3")
+            .json(&json!({"CmdletInput": {"CmdletName": "Get-MigrationUser", "Parameters": {}}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for u in page["value"].as_array().unwrap() {
+            let last = chrono::DateTime::parse_from_rfc3339(u["LastSuccessfulSyncTime"].as_str().unwrap()).unwrap();
+            assert!(last > changed_at, "{u}");
+            walked += 1;
+        }
+        match page["@odata.nextLink"].as_str() {
+            Some(n) => url = n.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(walked, 10);
     let (s, c) = cmdlet(&i, &x, "Complete-MigrationBatch", json!({"Identity": "Cutover"})).await;
     assert_eq!(s, 200, "{c}");
     let mut last = String::new();
@@ -432,5 +482,254 @@ async fn a_ten_mailbox_batch_goes_from_created_to_completed() {
     assert_eq!(last, "Completed");
     let (_, mbx) = cmdlet(&i, &x, "Get-Mailbox", json!({"ResultSize": "Unlimited"})).await;
     assert!(mbx["value"].as_array().unwrap().len() == 4 && mbx["@odata.nextLink"].is_string());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn trouble_refuses_a_batch_and_serves_faults() {
+    let sim = start("trouble", |_| {}).await;
+    let i = sim.info().clone();
+    let g = app_token(&i, "https://graph.microsoft.com").await;
+    let x = app_token(&i, "https://outlook.office365.com").await;
+    // The scenario throttles every 4th Graph call: four calls see exactly one 429 with Retry-After.
+    let mut throttled = 0;
+    for _ in 0..4 {
+        let r = http().get(format!("{}/v1.0/organization", i.graph_url)).bearer_auth(&g).send().await.unwrap();
+        if r.status() == 429 {
+            assert_eq!(r.headers()["retry-after"], "10");
+            throttled += 1;
+        } else {
+            let org: Value = r.json().await.unwrap();
+            assert_eq!(org["value"][0]["onPremisesSyncEnabled"], true);
+        }
+    }
+    assert_eq!(throttled, 1);
+    let creds = json!({"UserName": i.source.admin_user, "Password": i.source.admin_password});
+    let (s, t) = cmdlet(&i, &x, "Test-MigrationServerAvailability", json!({"ExchangeOutlookAnywhere": true, "ExchangeServer": i.source.host, "RPCProxyServer": i.source.host, "Credentials": creds})).await;
+    assert_eq!(s, 200);
+    assert_eq!(t["value"][0]["Result"], "Failed");
+    assert!(t["value"][0]["Message"].as_str().unwrap().contains("expired"));
+    let (s, e) = cmdlet(&i, &x, "New-MigrationBatch", json!({"Name": "Cutover", "SourceEndpoint": "Source"})).await;
+    assert_eq!(s, 400);
+    assert!(e["error"]["details"][0]["message"].as_str().unwrap().contains("directory synchronization"));
+
+    // A 503 every 7th Get-MigrationUser (and a 429 every 11th call of any cmdlet).
+    let mut unavailable = 0;
+    for _ in 0..7 {
+        let r = http()
+            .post(format!("{}/adminapi/beta/{}/InvokeCommand", i.exo_url, i.tenant_id))
+            .bearer_auth(&x)
+            .header("X-CmdletName", "Get-MigrationUser")
+            .json(&json!({"CmdletInput": {"CmdletName": "Get-MigrationUser", "Parameters": {}}}))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 503 {
+            assert_eq!(r.headers()["retry-after"], "5");
+            unavailable += 1;
+        }
+    }
+    assert_eq!(unavailable, 1);
+
+    // Dropped connections and expired tokens on demand.
+    http().delete(format!("{}/faults", i.control_url)).send().await.unwrap();
+    http()
+        .post(format!("{}/faults", i.control_url))
+        .json(&json!({"service": "graph", "kind": {"type": "drop"}, "times": 1}))
+        .send()
+        .await
+        .unwrap();
+    let r = http().get(format!("{}/v1.0/domains", i.graph_url)).bearer_auth(&g).send().await;
+    let failed = match r {
+        Err(_) => true,
+        Ok(r) => r.bytes().await.is_err(),
+    };
+    assert!(failed, "a dropped connection must not deliver a whole answer");
+    assert_eq!(http().get(format!("{}/v1.0/domains", i.graph_url)).bearer_auth(&g).send().await.unwrap().status(), 200);
+    http().post(format!("{}/tokens/expire", i.control_url)).send().await.unwrap();
+    let r = http().get(format!("{}/v1.0/domains", i.graph_url)).bearer_auth(&g).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "InvalidAuthenticationToken");
+    assert!(e["error"]["message"].as_str().unwrap().contains("expired"));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn users_page_filter_and_licences() {
+    let sim = start("typical", |o| o.token_lifetime = Duration::from_secs(3)).await;
+    let i = sim.info().clone();
+    let g = app_token(&i, "https://graph.microsoft.com").await;
+    verify_domain(&i, &g).await;
+    let d = &i.email_domains[0];
+    for n in 0..5 {
+        let r = http()
+            .post(format!("{}/v1.0/users", i.graph_url))
+            .bearer_auth(&g)
+            .json(&json!({"accountEnabled": true, "displayName": format!("User {n}"), "mailNickname": format!("user{n}"),
+                "userPrincipalName": format!("user{n}@{d}"), "passwordProfile": {"forceChangePasswordNextSignIn": true, "password": "xWwvJ]6NMw+bWH-d"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let r = http()
+        .post(format!("{}/v1.0/users", i.graph_url))
+        .bearer_auth(&g)
+        .json(&json!({"accountEnabled": true, "displayName": "Dup", "mailNickname": "user0", "userPrincipalName": format!("user0@{d}"), "passwordProfile": {"password": "xWwvJ]6NMw+bWH-d"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let mut url = format!("{}/v1.0/users?$top=2&$select=id,userPrincipalName,usageLocation", i.graph_url);
+    let mut seen = 0;
+    for _ in 0..10 {
+        let page: Value = http().get(&url).bearer_auth(&g).send().await.unwrap().json().await.unwrap();
+        let v = page["value"].as_array().unwrap();
+        assert!(v.len() <= 2);
+        assert!(v.iter().all(|u| u.as_object().unwrap().len() == 3), "{page}");
+        seen += v.len();
+        match page["@odata.nextLink"].as_str() {
+            Some(n) => url = n.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 6, "the admin and five users");
+    let found: Value = http()
+        .get(format!("{}/v1.0/users", i.graph_url))
+        .query(&[("$filter", format!("userPrincipalName eq 'user3@{d}'"))])
+        .bearer_auth(&g)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["value"].as_array().unwrap().len(), 1);
+    let id = found["value"][0]["id"].as_str().unwrap();
+    let sku = "f245ecc8-75af-4f8e-b61f-27d8114de5f3";
+    let assign = json!({"addLicenses": [{"disabledPlans": [], "skuId": sku}], "removeLicenses": []});
+    let r = http()
+        .post(format!("{}/v1.0/users/{id}/assignLicense", i.graph_url))
+        .bearer_auth(&g)
+        .json(&assign)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "no usage location yet");
+    let r = http()
+        .patch(format!("{}/v1.0/users/{id}", i.graph_url))
+        .bearer_auth(&g)
+        .json(&json!({"usageLocation": "GB"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = http()
+        .post(format!("{}/v1.0/users/{id}/assignLicense", i.graph_url))
+        .bearer_auth(&g)
+        .json(&assign)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let skus: Value = http()
+        .get(format!("{}/v1.0/subscribedSkus", i.graph_url))
+        .bearer_auth(&g)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let s = skus["value"].as_array().unwrap().iter().find(|s| s["skuId"] == sku).unwrap();
+    assert_eq!(s["consumedUnits"], 3);
+
+    // Access tokens expire after their lifetime (3 s here).
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_eq!(http().get(format!("{}/v1.0/users", i.graph_url)).bearer_auth(&g).send().await.unwrap().status(), 401);
+    sim.shutdown().await;
+}
+
+/// Finds a migration user's row by alias.
+fn row<'a>(users: &'a Value, alias: &str) -> &'a Value {
+    users["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["Identity"].as_str().unwrap().starts_with(&format!("{alias}@")))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn typical_batch_fails_skips_and_retries_like_exchange() {
+    let sim = start("typical", |_| {}).await;
+    let i = sim.info().clone();
+    let g = app_token(&i, "https://graph.microsoft.com").await;
+    let x = app_token(&i, "https://outlook.office365.com").await;
+    verify_domain(&i, &g).await;
+    let creds = json!({"UserName": i.source.admin_user, "Password": i.source.admin_password});
+    let (s, e) = cmdlet(&i, &x, "New-MigrationEndpoint", json!({"ExchangeOutlookAnywhere": true, "Name": "Source", "ExchangeServer": i.source.host, "RPCProxyServer": i.source.host, "Credentials": creds, "MaxConcurrentMigrations": 101})).await;
+    assert_eq!(s, 400, "{e}");
+    let (s, _) = cmdlet(&i, &x, "New-MigrationEndpoint", json!({"ExchangeOutlookAnywhere": true, "Name": "Source", "ExchangeServer": i.source.host, "RPCProxyServer": i.source.host, "Credentials": creds, "MaxConcurrentMigrations": 100})).await;
+    assert_eq!(s, 200);
+    let (s, b) =
+        cmdlet(&i, &x, "New-MigrationBatch", json!({"Name": "Cutover", "SourceEndpoint": "Source", "AutoStart": true}))
+            .await;
+    assert_eq!(s, 200, "{b}");
+    let mut status = String::new();
+    for _ in 0..40 {
+        advance(&i, 6.0 * 3600.0).await;
+        let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+        status = b["value"][0]["Status"].as_str().unwrap().to_string();
+        if status == "SyncedWithErrors" {
+            assert_eq!(b["value"][0]["FailedCount"], 2);
+            assert_eq!(b["value"][0]["TotalCount"], 120);
+            break;
+        }
+    }
+    assert_eq!(status, "SyncedWithErrors");
+    let (_, users) = cmdlet(&i, &x, "Get-MigrationUser", json!({"ResultSize": "Unlimited", "Status": "Failed"})).await;
+    assert!(row(&users, "scanner")["ErrorSummary"].as_str().unwrap().contains("MigrationPermanentException"));
+    assert!(row(&users, "a.fischer")["ErrorSummary"].as_str().unwrap().contains("poison"));
+    let (_, st) = cmdlet(
+        &i,
+        &x,
+        "Get-MigrationUserStatistics",
+        json!({"Identity": format!("j.morrison@{}", i.email_domains[0])}),
+    )
+    .await;
+    assert_eq!(st["value"][0]["SkippedItemCount"], 3);
+    let (s, e) = cmdlet(&i, &x, "Complete-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    assert_eq!(s, 400);
+    assert!(e["error"]["details"][0]["message"].as_str().unwrap().contains("skipped items"));
+
+    // Retry: the poisoned move succeeds the second time; the hidden mailbox fails again.
+    cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    advance(&i, 24.0 * 3600.0).await;
+    let (_, users) = cmdlet(&i, &x, "Get-MigrationUser", json!({"ResultSize": "Unlimited"})).await;
+    assert_eq!(users["value"].as_array().unwrap().len(), 4, "a page of 4 (Prefer: odata.maxpagesize=4)");
+    let (_, fischer) =
+        cmdlet(&i, &x, "Get-MigrationUser", json!({"Identity": format!("a.fischer@{}", i.email_domains[0])})).await;
+    assert_ne!(fischer["value"][0]["Status"], "Failed");
+    let (_, scanner) =
+        cmdlet(&i, &x, "Get-MigrationUser", json!({"Identity": format!("scanner@{}", i.email_domains[0])})).await;
+    assert_eq!(scanner["value"][0]["Status"], "Failed");
+    let (s, _) = cmdlet(
+        &i,
+        &x,
+        "Set-MigrationUser",
+        json!({"Identity": format!("j.morrison@{}", i.email_domains[0]), "ApproveSkippedItems": true}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, e) = cmdlet(&i, &x, "Complete-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    assert_eq!(s, 200, "{e}");
+    advance(&i, 6.0 * 3600.0).await;
+    let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+    assert_eq!(b["value"][0]["Status"], "CompletedWithErrors");
+    let (_, m) =
+        cmdlet(&i, &x, "Get-MigrationUser", json!({"Identity": format!("j.morrison@{}", i.email_domains[0])})).await;
+    assert_eq!(m["value"][0]["Status"], "CompletedWithWarnings");
     sim.shutdown().await;
 }

@@ -229,3 +229,59 @@ async fn dns_answers_and_propagates_a_registrar_change_per_resolver() {
     assert_eq!(bad.status(), 400);
     sim.shutdown().await;
 }
+
+/// Writes a copy of `small` with the source certificate spoilt, and starts it from the file.
+async fn with_certificate(problem: &str) -> (Simulator, tempfile::TempDir) {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/small.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["source"]["certificate"] = json!(problem);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario.json");
+    std::fs::write(&path, v.to_string()).unwrap();
+    let sim =
+        Simulator::start(SimOptions { scenario: path.to_str().unwrap().into(), ..Default::default() }).await.unwrap();
+    (sim, dir)
+}
+
+async fn peer_certificate(i: &SimInfo) -> Vec<u8> {
+    let r = reqwest::Client::builder()
+        .tls_danger_accept_invalid_certs(true)
+        .tls_info(true)
+        .resolve(&i.source.host, SocketAddr::from(([127, 0, 0, 1], i.source.https_port)))
+        .build()
+        .unwrap()
+        .get(format!("https://{}:{}/rpc/rpcproxy.dll", i.source.host, i.source.https_port))
+        .send()
+        .await
+        .unwrap();
+    r.extensions().get::<reqwest::tls::TlsInfo>().unwrap().peer_certificate().unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn spoilt_certificates_show_their_fault() {
+    let (sim, _dir) = with_certificate("near_expiry").await;
+    let der = peer_certificate(sim.info()).await;
+    let (_, cert) = X509Certificate::from_der(&der).unwrap();
+    let left = cert.validity().time_to_expiration().unwrap().whole_days();
+    assert!((1..=10).contains(&left), "{left}");
+    sim.shutdown().await;
+
+    let (sim, _dir) = with_certificate("missing_san").await;
+    let i = sim.info().clone();
+    let der = peer_certificate(&i).await;
+    let (_, cert) = X509Certificate::from_der(&der).unwrap();
+    let names = format!("{:?}", cert.subject_alternative_name().unwrap().unwrap().value.general_names);
+    assert!(names.contains(&i.source.host) && !names.contains("autodiscover."), "{names}");
+    let url = format!("https://{}:{}/autodiscover/autodiscover.xml", i.source.autodiscover_host, i.source.https_port);
+    assert!(tls_client(&i).post(&url).send().await.is_err(), "the autodiscover name is not covered");
+    sim.shutdown().await;
+
+    let (sim, _dir) = with_certificate("self_signed").await;
+    let i = sim.info().clone();
+    let der = peer_certificate(&i).await;
+    let (_, cert) = X509Certificate::from_der(&der).unwrap();
+    assert_eq!(cert.issuer(), cert.subject());
+    let url = format!("https://{}:{}/EWS/Exchange.asmx", i.source.host, i.source.https_port);
+    assert!(tls_client(&i).post(&url).send().await.is_err(), "not issued by the simulator's CA");
+    sim.shutdown().await;
+}

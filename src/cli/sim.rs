@@ -21,10 +21,26 @@ pub fn run(
         } else {
             print!("{}", describe(sim.info()));
         }
-        tokio::signal::ctrl_c().await?;
+        wait_for_stop().await?;
         sim.shutdown().await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Ctrl-C, or SIGTERM on Unix (so the temporary CA file is removed either way).
+async fn wait_for_stop() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }
 
 fn describe(i: &SimInfo) -> String {

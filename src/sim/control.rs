@@ -34,8 +34,10 @@ pub fn bad_request(text: String) -> Response {
 }
 
 async fn state(State(shared): State<Shared>) -> Response {
-    let world = shared.lock();
+    let mut world = shared.lock();
+    super::exo::tick(&mut world);
     axum::Json(json!({
+        "exchange": super::exo::summary(&world),
         "scenario": shared.info.scenario,
         "now": world.clock.now(),
         "speed": world.clock.speed(),

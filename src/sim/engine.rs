@@ -153,7 +153,7 @@ pub fn advance(
     let mut events = Events::default();
     let mut t = from;
     // Bounded: each pass reaches at least one event or `to`.
-    for _ in 0..(moves.len() * 8 + 64) {
+    for _ in 0..(moves.len() * 64 + 1024) {
         if t >= to {
             break;
         }

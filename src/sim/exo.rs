@@ -186,7 +186,10 @@ pub fn tick(world: &mut World) {
     let primary = world.scenario.primary_domain().to_string();
     let source_host = format!("{}.{primary}", world.scenario.source.host);
     let mx = world.dns.current(&primary, "MX");
-    let mx_at_source = mx.iter().any(|v| v.ends_with(&source_host) || v.contains(&world.scenario.source.host));
+    let old_mx = world.scenario.dns.mx_host.clone().unwrap_or(source_host).to_ascii_lowercase();
+    let mx_at_source = mx
+        .iter()
+        .any(|v| v.split_whitespace().nth(1).is_some_and(|h| h.trim_end_matches('.').eq_ignore_ascii_case(&old_mx)));
     if !mx_at_source && world.exchange.mx_changed_at.is_none() {
         world.exchange.mx_changed_at = Some(now);
     }
@@ -227,6 +230,15 @@ pub fn tick(world: &mut World) {
             upn,
         });
     }
+}
+
+/// What the control API's `/state` shows of Exchange Online.
+pub fn summary(world: &World) -> Value {
+    json!({
+        "batch_status": world.exchange.batch.as_ref().map(|_| batch_status(world)),
+        "mx_changed_at": iso(world.exchange.mx_changed_at),
+        "endpoint": world.exchange.endpoint.as_ref().map(|e| e.name.clone()),
+    })
 }
 
 fn world_tenant_domain(world: &World) -> String {
