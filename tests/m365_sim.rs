@@ -468,6 +468,14 @@ async fn directory_sync_blocks_the_cutover_batch_with_a_typed_error() {
     let m = app(&info).await;
     assert!(m.graph.organization().await.expect("organization").directory_sync_on());
     let source = outlook_anywhere(&info, &info.source.admin_password);
+    // The trouble scenario's source has an expired certificate: Exchange Online's own test says so.
+    let test = m.exo.test_migration_server(&source).await.expect("an answer");
+    assert!(!test.items[0].succeeded(), "{:?}", test.items[0]);
+    assert!(
+        test.items[0].message.as_deref().is_some_and(|t| t.to_lowercase().contains("certificate")),
+        "{:?}",
+        test.items[0]
+    );
     let _ = m.exo.new_migration_endpoint("CutoverEndpoint", &source, None).await;
     let err = m.exo.new_cutover_batch("CutoverBatch", "CutoverEndpoint", &[], false).await.expect_err("refused");
     let api = err.api().expect("an Exchange error");
