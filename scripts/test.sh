@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages the tests use, by the command that proves each is there.
-declare -A packages=()
+# The keyring tests need a real OS store: a private Secret Service (gnome-keyring in a D-Bus session).
+declare -A packages=([dbus-run-session]=dbus [gnome-keyring-daemon]=gnome-keyring)
 missing=()
 for cmd in "${!packages[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${packages[$cmd]}")
@@ -16,9 +17,10 @@ if ((${#missing[@]})); then
     exit 1
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
-cargo test --locked
+# Every test runs with a real OS keyring, so no secret can pass through an in-memory mock.
+sh scripts/with-keyring.sh cargo test --locked

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and dispatch. Headless subcommands print text, or one JSON document with
 //! `--json`; errors go to stderr with a non-zero exit code and a message that names the fix.
 
+mod auth;
 mod import;
 mod projects;
 mod sim;
@@ -67,6 +68,22 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Sign a project in to Microsoft 365, show the sign-in, or forget it
+    Auth {
+        #[command(subcommand)]
+        action: auth::AuthAction,
+        /// Defaults to the project opened last
+        #[arg(long, global = true)]
+        project: Option<String>,
+        /// The application (client) id registered in the tenant; remembered by the project
+        #[arg(long, global = true)]
+        client_id: Option<String>,
+        /// Sign in as the app with its client secret, read from one line of stdin
+        #[arg(long, global = true)]
+        client_secret_stdin: bool,
+        #[arg(long, global = true)]
+        json: bool,
+    },
     /// Show where every stage of a project stands
     Status {
         /// Defaults to the project opened last
@@ -127,6 +144,13 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Import { what: ImportWhat::Inventory { file, project, json } }) => {
             import::inventory(&file, project.as_deref(), json)
         }
+        Some(Command::Auth { action, project, client_id, client_secret_stdin, json }) => auth::run(auth::AuthArgs {
+            action,
+            project: project.as_deref(),
+            client_id: client_id.as_deref(),
+            client_secret_stdin,
+            json,
+        }),
         Some(Command::Status { project, json }) => status::run(project.as_deref(), json),
     }
 }

@@ -36,6 +36,8 @@ pub struct ProjectState {
     pub vips: BTreeSet<String>,
     #[serde(default)]
     pub source: SourceSettings,
+    /// How to reach the tenant: cloud, client id, extra CA (no secrets).
+    pub m365: crate::m365::ConnectionSettings,
 }
 
 impl ProjectState {
@@ -50,6 +52,7 @@ impl ProjectState {
             inventory: None,
             vips: BTreeSet::new(),
             source: SourceSettings::default(),
+            m365: Default::default(),
         }
     }
 

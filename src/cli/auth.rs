@@ -1,0 +1,222 @@
+//! `cutover auth login|status|logout`: sign a project in to its tenant (device code, or an app's client secret
+//! read from stdin), show whether the stored sign-in still gives tokens, or forget it.
+
+use crate::m365::{Authenticator, HttpClient, M365Error, Poll, Resource, RetryPolicy, SignInConfig, SignInKind};
+use crate::project::{AUDIT_FILE, AuditLog, DataHome, Project, ProjectName, STATE_FILE, state};
+use crate::secrets::{Secret, Secrets};
+use color_eyre::eyre::{WrapErr, eyre};
+use std::io::BufRead;
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub enum AuthAction {
+    /// Sign in: device code for the engineer, or --client-secret-stdin for an app
+    Login,
+    /// Show the stored sign-in and whether it still gives tokens
+    Status,
+    /// Forget the stored sign-in (refresh token and client secret)
+    Logout,
+}
+
+pub struct AuthArgs<'a> {
+    pub action: AuthAction,
+    pub project: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub client_secret_stdin: bool,
+    pub json: bool,
+}
+
+pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
+    let home = DataHome::from_env()?;
+    let name = match args.project {
+        Some(name) => ProjectName::parse(name)?,
+        None => home.last_project().ok_or_else(|| {
+            eyre!("no project has been opened yet; name one with --project NAME (`cutover list` shows them)")
+        })?,
+    };
+    let dir = home.project(&name);
+    if !dir.join(STATE_FILE).exists() {
+        return Err(crate::project::ProjectError::NotFound { name: name.to_string(), path: home.projects() }.into());
+    }
+    let mut st = state::load(&dir.join(STATE_FILE), &AuditLog::new(dir.join(AUDIT_FILE)))?;
+    if let Some(id) = args.client_id.map(str::trim).filter(|id| st.m365.client_id.as_deref() != Some(*id)) {
+        // Remembering the client id is a change to the project: it goes through the audited path, under the lock.
+        let (mut project, _) = Project::open(&home, &name)?;
+        project
+            .change(None, "set-client-id", serde_json::json!({ "client_id": id }), |s| {
+                s.m365.client_id = Some(id.to_owned());
+                Ok::<(), std::convert::Infallible>(())
+            })?
+            .map_err(|e| eyre!("{e}"))?;
+        st = project.state().clone();
+    }
+    let tenant = st.kickoff.tenant.as_ref().map(ToString::to_string).ok_or_else(|| {
+        eyre!("project '{name}' has no tenant yet: set it in the kickoff stage, or create the project with --tenant")
+    })?;
+    let client_id = st.m365.client_id.clone().ok_or(crate::m365::AuthError::NoClientId)?;
+    let http = HttpClient::with_ca_file(RetryPolicy::default(), st.m365.ca_cert.as_deref())?;
+    let secrets = Secrets::open()?;
+    let store = secrets.kind();
+    let config = SignInConfig { project: name.to_string(), cloud: st.m365.cloud.clone(), tenant, client_id };
+    let auth = Authenticator::new(config, http, secrets)?;
+    let secret = if args.client_secret_stdin { Some(read_secret_from_stdin()?) } else { None };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .wrap_err("starting the async runtime")?;
+    runtime.block_on(async move {
+        match args.action {
+            AuthAction::Login => login(&auth, secret, args.json, &store.to_string()).await,
+            AuthAction::Status => status(&auth, args.json, &store.to_string()).await,
+            AuthAction::Logout => {
+                let had = auth.sign_out().await?;
+                if args.json {
+                    println!("{}", serde_json::json!({ "project": auth.config().project, "signed_out": had }));
+                } else if had {
+                    println!(
+                        "Signed out of project {}: the stored sign-in was deleted from {store}.",
+                        auth.config().project
+                    );
+                } else {
+                    println!("Project {} had no stored sign-in.", auth.config().project);
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
+}
+
+fn read_secret_from_stdin() -> color_eyre::Result<Secret> {
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin().lock().read_line(&mut line).wrap_err("reading the client secret from stdin")?;
+    let secret = Secret::new(line.trim_end_matches(['\r', '\n']));
+    if secret.is_empty() {
+        return Err(eyre!("--client-secret-stdin: stdin gave an empty line; pipe the app's client secret in"));
+    }
+    Ok(secret)
+}
+
+async fn login(auth: &Authenticator, secret: Option<Secret>, json: bool, store: &str) -> color_eyre::Result<ExitCode> {
+    let signed_in = match secret {
+        Some(secret) => auth.sign_in_with_client_secret(secret).await?,
+        None => {
+            let mut prompt = auth.start_device_code().await?;
+            // The prompt goes to stderr even with --json, whose stdout holds one document: the outcome.
+            if prompt.message.is_empty() {
+                eprintln!("To sign in, open {} and enter the code {}", prompt.verification_uri, prompt.user_code);
+            } else {
+                eprintln!("{}", prompt.message);
+            }
+            let cancel = CancellationToken::new();
+            let on_ctrl_c = cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    on_ctrl_c.cancel();
+                }
+            });
+            let result = auth
+                .wait_for_device_code(&mut prompt, &cancel, |poll, prompt| {
+                    if *poll == Poll::SlowDown {
+                        eprintln!(
+                            "The identity platform asked to poll more slowly: every {} s now.",
+                            prompt.interval.as_secs()
+                        );
+                    }
+                })
+                .await;
+            cancel.cancel();
+            result?
+        }
+    };
+    // Prove the sign-in works for both services before calling it done.
+    let mut tokens = Vec::new();
+    for resource in Resource::ALL {
+        tokens.push((resource, auth.access_token(resource).await.map(|_| ())));
+    }
+    report(auth, Some(&signed_in), &tokens, json, store)
+}
+
+async fn status(auth: &Authenticator, json: bool, store: &str) -> color_eyre::Result<ExitCode> {
+    let kind = auth.stored_kind().await?;
+    if kind.is_none() {
+        if json {
+            println!("{}", serde_json::json!({ "project": auth.config().project, "signed_in": false, "store": store }));
+        } else {
+            println!(
+                "Project {} is not signed in. Run `cutover auth login --project {}`.",
+                auth.config().project,
+                auth.config().project
+            );
+        }
+        return Ok(ExitCode::from(1));
+    }
+    let mut tokens = Vec::new();
+    for resource in Resource::ALL {
+        tokens.push((resource, auth.access_token(resource).await.map(|_| ())));
+    }
+    let kind = kind.unwrap_or(SignInKind::DeviceCode);
+    // A user's name comes with the renewed tokens (their ID token); an app is named by its id.
+    let account = match kind {
+        SignInKind::DeviceCode => crate::m365::http::TokenSource::account(auth),
+        SignInKind::ClientSecret => Some(auth.config().client_id.clone()),
+    };
+    let signed_in = crate::m365::SignedIn { kind, account, tenant_id: None };
+    report(auth, Some(&signed_in), &tokens, json, store)
+}
+
+fn report(
+    auth: &Authenticator,
+    signed_in: Option<&crate::m365::SignedIn>,
+    tokens: &[(Resource, Result<(), M365Error>)],
+    json: bool,
+    store: &str,
+) -> color_eyre::Result<ExitCode> {
+    let ok = tokens.iter().all(|(_, r)| r.is_ok());
+    let config = auth.config();
+    if json {
+        let services: Vec<serde_json::Value> = tokens
+            .iter()
+            .map(|(r, res)| {
+                serde_json::json!({
+                    "service": r.label(),
+                    "ok": res.is_ok(),
+                    "error": res.as_ref().err().map(ToString::to_string),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "project": config.project,
+                "signed_in": true,
+                "kind": signed_in.map(|s| s.kind),
+                "account": signed_in.and_then(|s| s.account.clone()),
+                "tenant": config.tenant,
+                "cloud": config.cloud.name(),
+                "store": store,
+                "services": services,
+            })
+        );
+    } else {
+        let how = match signed_in.map(|s| s.kind) {
+            Some(SignInKind::ClientSecret) => "as an app (client secret)",
+            _ => "with a device code sign-in",
+        };
+        let who = signed_in.and_then(|s| s.account.clone()).map(|a| format!(" as {a}")).unwrap_or_default();
+        println!(
+            "Project {} is signed in {how}{who} to tenant {} ({} cloud); kept in {store}.",
+            config.project,
+            config.tenant,
+            config.cloud.name()
+        );
+        for (resource, result) in tokens {
+            match result {
+                Ok(()) => println!("  {}: token OK", resource.label()),
+                Err(e) => println!("  {}: {e}", resource.label()),
+            }
+        }
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -1,0 +1,353 @@
+//! Where the Microsoft 365 services of each cloud live: the sign-in (identity platform), Microsoft Graph and
+//! Exchange Online hosts, as data. The simulator and any test double are a `Cloud::Custom`.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use url::Url;
+
+/// A Microsoft 365 cloud. The national clouds have their own hosts and their own token scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+// Made once per project and cloned rarely: boxing the custom URLs would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Cloud {
+    /// The worldwide service.
+    #[default]
+    Global,
+    /// Microsoft 365 US Government GCC High.
+    UsGovGccHigh,
+    /// Microsoft 365 US Government DoD.
+    UsGovDod,
+    /// Microsoft 365 operated by 21Vianet in China.
+    China,
+    /// Any other set of hosts, such as the simulator. It stands in for the worldwide service, so its token scopes
+    /// are the worldwide ones.
+    Custom { login: Url, graph: Url, exo: Url },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    #[error("unknown cloud '{0}': use global, gcc-high, dod or china (or --login-url, --graph-url and --exo-url)")]
+    UnknownCloud(String),
+    #[error("{flag} '{value}' is not a URL: {reason}. Give a full URL such as https://login.example.com")]
+    NotAUrl { flag: &'static str, value: String, reason: String },
+    #[error(
+        "{flag} '{value}' uses plain http to a host that is not this machine; use https (plain http is only allowed to 127.0.0.1, ::1 or localhost)"
+    )]
+    PlainHttp { flag: &'static str, value: String },
+    #[error("{flag} '{value}' must use https")]
+    BadScheme { flag: &'static str, value: String },
+    #[error("a custom cloud needs all three of --login-url, --graph-url and --exo-url; missing: {0}")]
+    IncompleteCustom(String),
+    #[error(
+        "--ca-cert {path}: {reason}. Give a PEM file of the CA certificates to trust (the simulator prints its path)"
+    )]
+    CaCert { path: String, reason: String },
+    #[error("--client-id '{0}' is not an application id: give the GUID shown in the app registration's overview")]
+    BadClientId(String),
+}
+
+const GLOBAL: [&str; 3] =
+    ["https://login.microsoftonline.com", "https://graph.microsoft.com", "https://outlook.office365.com"];
+const GCC_HIGH: [&str; 3] =
+    ["https://login.microsoftonline.us", "https://graph.microsoft.us", "https://outlook.office365.us"];
+const DOD: [&str; 3] =
+    ["https://login.microsoftonline.us", "https://dod-graph.microsoft.us", "https://webmail.apps.mil"];
+const CHINA: [&str; 3] =
+    ["https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn", "https://partner.outlook.cn"];
+
+/// Which service a token or a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resource {
+    Graph,
+    ExchangeOnline,
+}
+
+impl Resource {
+    pub const ALL: [Resource; 2] = [Resource::Graph, Resource::ExchangeOnline];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Resource::Graph => "Microsoft Graph",
+            Resource::ExchangeOnline => "Exchange Online",
+        }
+    }
+}
+
+impl Cloud {
+    /// Parses the `--cloud` value.
+    pub fn from_name(name: &str) -> Result<Cloud, EndpointError> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "global" | "worldwide" | "commercial" => Ok(Cloud::Global),
+            "gcc-high" | "gcchigh" => Ok(Cloud::UsGovGccHigh),
+            "dod" => Ok(Cloud::UsGovDod),
+            "china" | "21vianet" => Ok(Cloud::China),
+            other => Err(EndpointError::UnknownCloud(other.to_owned())),
+        }
+    }
+
+    /// A custom cloud from the three URL flags; each must be https, or http to loopback.
+    pub fn custom(login: &str, graph: &str, exo: &str) -> Result<Cloud, EndpointError> {
+        Ok(Cloud::Custom {
+            login: checked_url("--login-url", login)?,
+            graph: checked_url("--graph-url", graph)?,
+            exo: checked_url("--exo-url", exo)?,
+        })
+    }
+
+    /// The cloud the `new` flags describe: the three custom URLs win over `--cloud`, and must come together.
+    pub fn from_flags(
+        cloud: Option<&str>,
+        login: Option<&str>,
+        graph: Option<&str>,
+        exo: Option<&str>,
+    ) -> Result<Cloud, EndpointError> {
+        match (login, graph, exo) {
+            (None, None, None) => cloud.map_or(Ok(Cloud::Global), Cloud::from_name),
+            (Some(l), Some(g), Some(e)) => Cloud::custom(l, g, e),
+            _ => {
+                let missing: Vec<&str> = [("--login-url", login), ("--graph-url", graph), ("--exo-url", exo)]
+                    .iter()
+                    .filter(|(_, v)| v.is_none())
+                    .map(|(f, _)| *f)
+                    .collect();
+                Err(EndpointError::IncompleteCustom(missing.join(", ")))
+            }
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Cloud::Global => "global",
+            Cloud::UsGovGccHigh => "gcc-high",
+            Cloud::UsGovDod => "dod",
+            Cloud::China => "china",
+            Cloud::Custom { .. } => "custom",
+        }
+    }
+
+    fn fixed(&self) -> Option<[&'static str; 3]> {
+        match self {
+            Cloud::Global => Some(GLOBAL),
+            Cloud::UsGovGccHigh => Some(GCC_HIGH),
+            Cloud::UsGovDod => Some(DOD),
+            Cloud::China => Some(CHINA),
+            Cloud::Custom { .. } => None,
+        }
+    }
+
+    fn host(&self, index: usize) -> Url {
+        match (self, self.fixed()) {
+            (Cloud::Custom { login, graph, exo }, _) => [login, graph, exo][index].clone(),
+            // The constants above are valid URLs; a unit test parses every one of them.
+            (_, Some(urls)) => Url::parse(urls[index]).unwrap_or_else(|_| unreachable!("constant URL")),
+            (_, None) => unreachable!("only Custom has no fixed hosts"),
+        }
+    }
+
+    /// The identity platform's root (the authority without the tenant).
+    pub fn login(&self) -> Url {
+        self.host(0)
+    }
+
+    /// Microsoft Graph's service root (without `/v1.0`).
+    pub fn graph(&self) -> Url {
+        self.host(1)
+    }
+
+    /// Exchange Online's root (the admin API lives under `/adminapi/beta/{tenant}/`).
+    pub fn exo(&self) -> Url {
+        self.host(2)
+    }
+
+    pub fn base(&self, resource: Resource) -> Url {
+        match resource {
+            Resource::Graph => self.graph(),
+            Resource::ExchangeOnline => self.exo(),
+        }
+    }
+
+    /// The `.default` scope for a resource: the resource's own host in each national cloud, the worldwide one for
+    /// a custom cloud.
+    pub fn scope(&self, resource: Resource) -> String {
+        let index = match resource {
+            Resource::Graph => 1,
+            Resource::ExchangeOnline => 2,
+        };
+        let root = self.fixed().unwrap_or(GLOBAL)[index];
+        format!("{root}/.default")
+    }
+}
+
+/// Everything a project remembers about how to reach its tenant; nothing here is secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ConnectionSettings {
+    #[serde(default)]
+    pub cloud: Cloud,
+    /// The application (client) id registered in the tenant, used for every sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// A PEM file of extra certificate authorities to trust (a custom cloud's, such as the simulator's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl ConnectionSettings {
+    /// The settings `cutover new` stores, from its flags: the cloud (or the three custom URLs), a CA file that
+    /// must exist and hold PEM certificates (kept as an absolute path), and the client id (a GUID).
+    pub fn from_flags(
+        cloud: Option<&str>,
+        login_url: Option<&str>,
+        graph_url: Option<&str>,
+        exo_url: Option<&str>,
+        ca_cert: Option<&std::path::Path>,
+        client_id: Option<&str>,
+    ) -> Result<ConnectionSettings, EndpointError> {
+        let cloud = Cloud::from_flags(cloud, login_url, graph_url, exo_url)?;
+        let ca_cert = match ca_cert {
+            None => None,
+            Some(path) => {
+                let shown = path.display().to_string();
+                let fail = |reason: String| EndpointError::CaCert { path: shown.clone(), reason };
+                let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+                if !text.contains("-----BEGIN CERTIFICATE-----") {
+                    return Err(fail("it holds no PEM certificate".into()));
+                }
+                Some(std::fs::canonicalize(path).map_err(|e| fail(e.to_string()))?)
+            }
+        };
+        let client_id = match client_id.map(str::trim) {
+            None => None,
+            Some(id) if is_guid(id) => Some(id.to_ascii_lowercase()),
+            Some(id) => return Err(EndpointError::BadClientId(id.to_owned())),
+        };
+        Ok(ConnectionSettings { cloud, client_id, ca_cert })
+    }
+}
+
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// True for 127.0.0.0/8, ::1 and `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Refuses anything but https, except plain http to loopback.
+pub fn check_scheme(flag: &'static str, url: &Url) -> Result<(), EndpointError> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        "http" => Err(EndpointError::PlainHttp { flag, value: url.to_string() }),
+        _ => Err(EndpointError::BadScheme { flag, value: url.to_string() }),
+    }
+}
+
+fn checked_url(flag: &'static str, value: &str) -> Result<Url, EndpointError> {
+    let url = Url::parse(value.trim()).map_err(|e| EndpointError::NotAUrl {
+        flag,
+        value: value.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if url.host().is_none() {
+        return Err(EndpointError::NotAUrl { flag, value: value.to_owned(), reason: "it has no host".into() });
+    }
+    check_scheme(flag, &url)?;
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fixed_cloud_has_valid_https_hosts() {
+        for cloud in [Cloud::Global, Cloud::UsGovGccHigh, Cloud::UsGovDod, Cloud::China] {
+            for url in [cloud.login(), cloud.graph(), cloud.exo()] {
+                assert_eq!(url.scheme(), "https", "{cloud:?}");
+            }
+        }
+        assert_eq!(Cloud::UsGovDod.graph().host_str(), Some("dod-graph.microsoft.us"));
+        assert_eq!(Cloud::China.exo().host_str(), Some("partner.outlook.cn"));
+        assert_eq!(Cloud::UsGovGccHigh.login().host_str(), Some("login.microsoftonline.us"));
+    }
+
+    #[test]
+    fn scopes_follow_the_cloud_and_custom_uses_the_worldwide_ones() {
+        assert_eq!(Cloud::Global.scope(Resource::Graph), "https://graph.microsoft.com/.default");
+        assert_eq!(Cloud::Global.scope(Resource::ExchangeOnline), "https://outlook.office365.com/.default");
+        assert_eq!(Cloud::UsGovGccHigh.scope(Resource::Graph), "https://graph.microsoft.us/.default");
+        assert_eq!(Cloud::China.scope(Resource::ExchangeOnline), "https://partner.outlook.cn/.default");
+        let sim = Cloud::custom("http://127.0.0.1:1", "http://127.0.0.1:2", "http://localhost:3").expect("loopback");
+        assert_eq!(sim.scope(Resource::ExchangeOnline), "https://outlook.office365.com/.default");
+        assert_eq!(sim.graph().port(), Some(2));
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_to_loopback() {
+        assert!(Cloud::custom("http://[::1]:9", "https://g.example", "https://e.example").is_ok());
+        let err = Cloud::custom("https://l.example", "http://graph.example", "https://e.example").expect_err("http");
+        assert!(matches!(err, EndpointError::PlainHttp { flag: "--graph-url", .. }));
+        assert!(err.to_string().contains("use https"));
+        assert!(matches!(
+            Cloud::custom("ftp://l.example", "https://g.example", "https://e.example"),
+            Err(EndpointError::BadScheme { .. })
+        ));
+        assert!(matches!(Cloud::custom("nope", "https://g", "https://e"), Err(EndpointError::NotAUrl { .. })));
+    }
+
+    #[test]
+    fn flags_choose_the_cloud() {
+        assert_eq!(Cloud::from_flags(None, None, None, None), Ok(Cloud::Global));
+        assert_eq!(Cloud::from_flags(Some("gcc-high"), None, None, None), Ok(Cloud::UsGovGccHigh));
+        assert!(matches!(Cloud::from_flags(Some("mars"), None, None, None), Err(EndpointError::UnknownCloud(_))));
+        let err = Cloud::from_flags(None, Some("https://l.example"), None, None).expect_err("incomplete");
+        assert!(err.to_string().contains("--graph-url, --exo-url"), "{err}");
+    }
+
+    #[test]
+    fn new_flags_are_checked_before_they_are_stored() {
+        let dir = tempfile::tempdir().expect("temp");
+        let pem = dir.path().join("ca.pem");
+        std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").expect("write");
+        let s = ConnectionSettings::from_flags(
+            None,
+            Some("http://127.0.0.1:1"),
+            Some("http://127.0.0.1:2"),
+            Some("http://127.0.0.1:3"),
+            Some(&pem),
+            Some("0F7A1B7E-1111-2222-3333-444455556666"),
+        )
+        .expect("valid");
+        assert_eq!(s.client_id.as_deref(), Some("0f7a1b7e-1111-2222-3333-444455556666"));
+        assert!(s.ca_cert.expect("ca").is_absolute());
+        let bad_id = ConnectionSettings::from_flags(Some("global"), None, None, None, None, Some("my-app"));
+        assert!(matches!(bad_id, Err(EndpointError::BadClientId(_))));
+        std::fs::write(&pem, "not a certificate").expect("write");
+        let bad_ca = ConnectionSettings::from_flags(None, None, None, None, Some(&pem), None);
+        assert!(matches!(bad_ca, Err(EndpointError::CaCert { .. })));
+        let missing = ConnectionSettings::from_flags(None, None, None, None, Some(&dir.path().join("nope.pem")), None);
+        assert!(missing.expect_err("missing").to_string().contains("nope.pem"));
+    }
+
+    #[test]
+    fn settings_round_trip_through_json() {
+        let settings = ConnectionSettings {
+            cloud: Cloud::custom("http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3").expect("ok"),
+            client_id: Some("0f7a1b7e-1111-2222-3333-444455556666".into()),
+            ca_cert: Some("/tmp/ca.pem".into()),
+        };
+        let json = serde_json::to_string(&settings).expect("json");
+        assert_eq!(serde_json::from_str::<ConnectionSettings>(&json).expect("back"), settings);
+        assert_eq!(serde_json::from_str::<ConnectionSettings>("{}").expect("default").cloud, Cloud::Global);
+    }
+}

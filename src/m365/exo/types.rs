@@ -1,0 +1,318 @@
+//! What the Exchange cmdlets answer, typed: migration endpoints, batches, users and their statistics, mailboxes,
+//! accepted domains and named settings. Each is read leniently from Exchange's JSON (see [`super::values`]);
+//! an item without the fields Microsoft documents as always present is refused.
+
+use super::values::{BatchStatus, ExSize, UserStatus, count, date, flag, text};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// `Test-MigrationServerAvailability`'s answer (a `TestMigrationServerAvailabilityOutcome`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AvailabilityTest {
+    /// `Success`, `Warning` or `Failed`.
+    pub result: String,
+    pub message: Option<String>,
+    pub error_detail: Option<String>,
+    pub supports_cutover: Option<bool>,
+}
+
+impl AvailabilityTest {
+    pub fn succeeded(&self) -> bool {
+        self.result.eq_ignore_ascii_case("Success")
+    }
+
+    pub fn warned(&self) -> bool {
+        self.result.eq_ignore_ascii_case("Warning")
+    }
+
+    pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
+        Some(AvailabilityTest {
+            result: text(o.get("Result"))?,
+            message: text(o.get("Message")).filter(|m| !m.is_empty()),
+            error_detail: text(o.get("ErrorDetail")).filter(|m| !m.is_empty()),
+            supports_cutover: flag(o.get("SupportsCutover")),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MigrationEndpoint {
+    pub identity: String,
+    pub endpoint_type: Option<String>,
+    pub rpc_proxy_server: Option<String>,
+    pub exchange_server: Option<String>,
+    pub max_concurrent_migrations: Option<u64>,
+    pub authentication: Option<String>,
+}
+
+impl MigrationEndpoint {
+    pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
+        Some(MigrationEndpoint {
+            identity: text(o.get("Identity")).or_else(|| text(o.get("Name")))?,
+            endpoint_type: text(o.get("EndpointType")),
+            rpc_proxy_server: text(o.get("RpcProxyServer")).or_else(|| text(o.get("RPCProxyServer"))),
+            exchange_server: text(o.get("ExchangeServer")),
+            max_concurrent_migrations: count(o.get("MaxConcurrentMigrations")),
+            authentication: text(o.get("Authentication")),
+        })
+    }
+}
+
+/// `Get-MigrationBatch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MigrationBatch {
+    pub identity: String,
+    pub status: BatchStatus,
+    pub migration_type: Option<String>,
+    pub total_count: u64,
+    pub active_count: u64,
+    pub stopped_count: u64,
+    pub synced_count: u64,
+    pub finalized_count: u64,
+    pub failed_count: u64,
+    pub failed_initial_sync_count: u64,
+    pub failed_incremental_sync_count: u64,
+    pub pending_count: u64,
+    pub provisioned_count: u64,
+    pub creation: Option<DateTime<Utc>>,
+    pub start: Option<DateTime<Utc>>,
+    pub last_synced: Option<DateTime<Utc>>,
+}
+
+impl MigrationBatch {
+    pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
+        let n = |k: &str| count(o.get(k)).unwrap_or(0);
+        Some(MigrationBatch {
+            identity: text(o.get("Identity")).or_else(|| text(o.get("BatchGuid")))?,
+            status: BatchStatus::from_json(o.get("Status"))?,
+            migration_type: text(o.get("MigrationType")),
+            total_count: n("TotalCount"),
+            active_count: n("ActiveCount"),
+            stopped_count: n("StoppedCount"),
+            synced_count: n("SyncedCount"),
+            finalized_count: n("FinalizedCount"),
+            failed_count: n("FailedCount"),
+            failed_initial_sync_count: n("FailedInitialSyncCount"),
+            failed_incremental_sync_count: n("FailedIncrementalSyncCount"),
+            pending_count: n("PendingCount"),
+            provisioned_count: n("ProvisionedCount"),
+            creation: date(o.get("CreationDateTime")),
+            start: date(o.get("StartDateTime")),
+            last_synced: date(o.get("LastSyncedDateTime")),
+        })
+    }
+}
+
+/// `Get-MigrationUser`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MigrationUser {
+    pub identity: String,
+    pub email: Option<String>,
+    pub batch: Option<String>,
+    pub status: UserStatus,
+    pub synced_items: Option<u64>,
+    pub skipped_items: Option<u64>,
+    pub last_successful_sync: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+impl MigrationUser {
+    pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
+        Some(MigrationUser {
+            identity: text(o.get("Identity")).or_else(|| text(o.get("MailboxEmailAddress")))?,
+            email: text(o.get("MailboxEmailAddress")),
+            batch: text(o.get("BatchId")),
+            status: UserStatus::from_json(o.get("Status"))?,
+            synced_items: count(o.get("SyncedItemCount")),
+            skipped_items: count(o.get("SkippedItemCount")),
+            last_successful_sync: date(o.get("LastSuccessfulSyncTime")),
+            error: text(o.get("ErrorSummary")).filter(|s| !s.is_empty()),
+        })
+    }
+}
+
+/// `Get-MigrationUserStatistics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MigrationUserStatistics {
+    pub identity: String,
+    pub status: UserStatus,
+    pub synced_items: u64,
+    pub skipped_items: u64,
+    pub total_items_in_source: Option<u64>,
+    pub bytes_transferred: Option<ExSize>,
+    pub estimated_total: Option<ExSize>,
+    pub percentage_complete: Option<u64>,
+    pub last_successful_sync: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+impl MigrationUserStatistics {
+    pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
+        Some(MigrationUserStatistics {
+            identity: text(o.get("Identity")).or_else(|| text(o.get("MailboxEmailAddress")))?,
+            status: UserStatus::from_json(o.get("Status"))?,
+            synced_items: count(o.get("SyncedItemCount")).unwrap_or(0),
+            skipped_items: count(o.get("SkippedItemCount")).unwrap_or(0),
+            total_items_in_source: count(o.get("TotalItemsInSourceMailboxCount")),
+            bytes_transferred: o.get("BytesTransferred").and_then(ExSize::from_json),
+            estimated_total: o.get("EstimatedTotalTransferSize").and_then(ExSize::from_json),
+            percentage_complete: count(o.get("PercentageComplete")),
+            last_successful_sync: date(o.get("LastSuccessfulSyncTime")),
+            error: text(o.get("Error")).or_else(|| text(o.get("ErrorSummary"))).filter(|s| !s.is_empty()),
+        })
+    }
+}
+
+/// `Get-Mailbox`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mailbox {
+    pub identity: String,
+    pub user_principal_name: Option<String>,
+    pub primary_smtp_address: Option<String>,
+    pub email_addresses: Vec<String>,
+    pub recipient_type_details: Option<String>,
+    pub hidden_from_address_lists: Option<bool>,
+    pub legacy_exchange_dn: Option<String>,
+}
+
+impl Mailbox {
+    pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
+        let email_addresses = match o.get("EmailAddresses") {
+            Some(Value::Array(list)) => list.iter().filter_map(|v| text(Some(v))).collect(),
+            _ => Vec::new(),
+        };
+        Some(Mailbox {
+            identity: text(o.get("Identity")).or_else(|| text(o.get("Name")))?,
+            user_principal_name: text(o.get("UserPrincipalName")),
+            primary_smtp_address: text(o.get("PrimarySmtpAddress")),
+            email_addresses,
+            recipient_type_details: text(o.get("RecipientTypeDetails")),
+            hidden_from_address_lists: flag(o.get("HiddenFromAddressListsEnabled")),
+            legacy_exchange_dn: text(o.get("LegacyExchangeDN")),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AcceptedDomain {
+    pub domain_name: String,
+    pub domain_type: Option<String>,
+    pub default: Option<bool>,
+}
+
+impl AcceptedDomain {
+    pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
+        Some(AcceptedDomain {
+            domain_name: text(o.get("DomainName")).or_else(|| text(o.get("Name")))?,
+            domain_type: text(o.get("DomainType")),
+            default: flag(o.get("Default")),
+        })
+    }
+}
+
+/// A named setting (transport rule, filter policy, DKIM config): its name, whether it is on, and the raw object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamedSetting {
+    pub name: String,
+    /// `Enabled`, or `State == "Enabled"` for transport rules.
+    pub enabled: Option<bool>,
+    pub raw: Value,
+}
+
+impl NamedSetting {
+    pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
+        let enabled =
+            flag(o.get("Enabled")).or_else(|| text(o.get("State")).map(|s| s.eq_ignore_ascii_case("Enabled")));
+        Some(NamedSetting {
+            name: text(o.get("Name")).or_else(|| text(o.get("Identity"))).or_else(|| text(o.get("Domain")))?,
+            enabled,
+            raw: Value::Object(o.clone()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().expect("object")
+    }
+
+    #[test]
+    fn a_migration_batch_as_exchange_writes_it() {
+        let b = MigrationBatch::read(&obj(json!({
+            "Identity": "CutoverBatch",
+            "Status": "SyncedWithErrors",
+            "MigrationType": "ExchangeOutlookAnywhere",
+            "TotalCount": 120, "ActiveCount": 0, "StoppedCount": 0, "SyncedCount": 117, "FinalizedCount": 0,
+            "FailedCount": 3,
+            "CreationDateTime": "2024-05-02T09:12:44.531+00:00",
+            "StartDateTime": "/Date(1714641164531)/",
+            "LastSyncedDateTime": null
+        })))
+        .expect("batch");
+        assert_eq!(b.status, BatchStatus::SyncedWithErrors);
+        assert_eq!((b.total_count, b.synced_count, b.failed_count), (120, 117, 3));
+        assert!(b.creation.is_some() && b.start.is_some() && b.last_synced.is_none());
+    }
+
+    #[test]
+    fn migration_user_statistics_with_sizes() {
+        let s = MigrationUserStatistics::read(&obj(json!({
+            "Identity": "pilarp@contoso.com",
+            "Status": "Syncing",
+            "SyncedItemCount": 10421, "SkippedItemCount": 2, "TotalItemsInSourceMailboxCount": 21000,
+            "BytesTransferred": "14.2 GB (15,247,234,048 bytes)",
+            "EstimatedTotalTransferSize": "28.45 GB (30,551,458,399 bytes)",
+            "PercentageComplete": 49,
+            "Error": ""
+        })))
+        .expect("stats");
+        assert_eq!(s.bytes_transferred, Some(ExSize::Bytes(15_247_234_048)));
+        assert_eq!(s.estimated_total, Some(ExSize::Bytes(30_551_458_399)));
+        assert_eq!(s.error, None);
+        assert_eq!(s.status, UserStatus::Syncing);
+    }
+
+    #[test]
+    fn an_item_without_a_status_is_refused() {
+        assert!(MigrationUser::read(&obj(json!({"Identity": "a@b.c"}))).is_none());
+        let u = MigrationUser::read(&obj(json!({"Identity": "a@b.c", "Status": "BrandNewState"}))).expect("user");
+        assert_eq!(u.status, UserStatus::Unknown("BrandNewState".into()));
+    }
+
+    #[test]
+    fn mailboxes_keep_their_x500_material() {
+        let m = Mailbox::read(&obj(json!({
+            "Identity": "Pilar Pinilla", "UserPrincipalName": "pilarp@contoso.com",
+            "EmailAddresses": ["SMTP:pilarp@contoso.com", "smtp:pilarp@contoso.onmicrosoft.com"],
+            "HiddenFromAddressListsEnabled": false,
+            "LegacyExchangeDN": "/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=abc-pilarp"
+        })))
+        .expect("mailbox");
+        assert_eq!(m.email_addresses.len(), 2);
+        assert_eq!(m.hidden_from_address_lists, Some(false));
+        assert!(m.legacy_exchange_dn.is_some());
+    }
+
+    #[test]
+    fn an_availability_test_as_exchange_reports_it() {
+        let t = AvailabilityTest::read(&obj(json!({
+            "RunspaceId": "29af0d24-4221-40e7-87c5-f05f90b265fb",
+            "Result": "Success",
+            "Message": "",
+            "SupportsCutover": false,
+            "ErrorDetail": "",
+            "IsValid": true
+        })))
+        .expect("outcome");
+        assert!(t.succeeded() && !t.warned());
+        assert_eq!((t.message, t.error_detail, t.supports_cutover), (None, None, Some(false)));
+        let failed = AvailabilityTest::read(&obj(json!({"Result": "Failed", "Message": "The connection to the server 'mail.contoso.com' could not be completed.", "ErrorDetail": "Microsoft.Exchange.Migration.MigrationServerConnectionFailedException"}))).expect("failed");
+        assert!(!failed.succeeded());
+        assert!(failed.error_detail.is_some_and(|d| d.contains("ConnectionFailed")));
+    }
+}

@@ -1,0 +1,610 @@
+//! The one HTTP layer of the Microsoft 365 clients: timeouts, retries (429 and 503 honour `Retry-After`; other
+//! transient faults back off exponentially with jitter; only idempotent requests are retried blindly; the total
+//! wait is capped), `client-request-id`, error mapping, the bearer token (refreshed once on a 401) and
+//! `@odata.nextLink` paging. Tracing spans carry method, host, path, status and duration, never headers or bodies.
+
+use super::endpoints::{Resource, check_scheme};
+use super::error::{M365Error, Service, api_error};
+use crate::secrets::Secret;
+use futures::future::BoxFuture;
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use url::Url;
+
+/// How hard to try before giving up.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// The most time spent waiting between attempts of one request.
+    pub max_total_wait: Duration,
+    /// First back-off for transient faults without `Retry-After`; doubles each attempt.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// Time allowed for one attempt, answer body included.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            // Exchange Online asks for more than 5 minutes at times; wait that, not forever.
+            max_total_wait: Duration::from_secs(6 * 60),
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            timeout: Duration::from_secs(100),
+            connect_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Told to the caller before each wait, so a screen can say "throttled, retrying in 30 s".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryNotice {
+    pub service: Service,
+    pub path: String,
+    pub attempt: u32,
+    pub delay: Duration,
+    pub reason: String,
+}
+
+pub type RetryObserver = Arc<dyn Fn(&RetryNotice) + Send + Sync>;
+
+/// A request body. A form is kept encoded as a [`Secret`] because sign-in forms carry secrets.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Empty,
+    Json(serde_json::Value),
+    Form(Secret),
+}
+
+/// Encodes form fields; the result may hold secrets, so it is one.
+pub fn form(fields: &[(&str, &str)]) -> Body {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        s.append_pair(k, v);
+    }
+    Body::Form(Secret::new(s.finish()))
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub service: Service,
+    pub method: Method,
+    pub url: Url,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Body,
+    /// Safe to send twice: reads, and writes that check before acting.
+    pub idempotent: bool,
+    /// The Graph permission the call needs, named in a 403's advice.
+    pub permission: Option<&'static str>,
+}
+
+impl Request {
+    pub fn new(service: Service, method: Method, url: Url) -> Request {
+        let idempotent = matches!(method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE);
+        Request { service, method, url, headers: Vec::new(), body: Body::Empty, idempotent, permission: None }
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Request {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn json(mut self, body: serde_json::Value) -> Request {
+        self.body = Body::Json(body);
+        self
+    }
+
+    pub fn body(mut self, body: Body) -> Request {
+        self.body = body;
+        self
+    }
+
+    pub fn idempotent(mut self, yes: bool) -> Request {
+        self.idempotent = yes;
+        self
+    }
+
+    pub fn permission(mut self, permission: &'static str) -> Request {
+        self.permission = Some(permission);
+        self
+    }
+
+    fn what(&self) -> String {
+        format!("{} {}", self.method, self.url.path())
+    }
+}
+
+/// A successful answer, body read in full.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub service: Service,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub request_id: String,
+    what: String,
+}
+
+impl Response {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, M365Error> {
+        serde_json::from_slice(&self.body).map_err(|e| self.malformed(e.to_string()))
+    }
+
+    pub fn malformed(&self, detail: impl Into<String>) -> M365Error {
+        M365Error::Malformed {
+            service: self.service,
+            what: self.what.clone(),
+            detail: detail.into(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+/// The shared HTTP client: TLS roots (the system's plus any extra CA), timeouts and the retry policy.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    policy: RetryPolicy,
+    observer: Option<RetryObserver>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient").field("policy", &self.policy).finish()
+    }
+}
+
+impl HttpClient {
+    /// `extra_ca_pem` is the content of a PEM file of CA certificates to trust besides the system's.
+    pub fn new(policy: RetryPolicy, extra_ca_pem: Option<(&str, &[u8])>) -> Result<HttpClient, M365Error> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(policy.timeout)
+            .connect_timeout(policy.connect_timeout)
+            // A redirect could carry the bearer token elsewhere; Microsoft's APIs used here do not redirect.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("cutover/", env!("CARGO_PKG_VERSION")));
+        if let Some((path, pem)) = extra_ca_pem {
+            let bad = |detail: String| M365Error::CaCert { path: path.to_owned(), detail };
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| bad(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(bad("it holds no certificate".into()));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder.build().map_err(|e| M365Error::Network {
+            host: "-".into(),
+            detail: format!("the HTTP client could not be built: {e}"),
+            advice: "check --ca-cert".into(),
+        })?;
+        Ok(HttpClient { client, policy, observer: None })
+    }
+
+    /// Reads the `--ca-cert` file, if any, and builds the client.
+    pub fn with_ca_file(policy: RetryPolicy, ca: Option<&std::path::Path>) -> Result<HttpClient, M365Error> {
+        match ca {
+            None => HttpClient::new(policy, None),
+            Some(path) => {
+                let shown = path.display().to_string();
+                let pem = std::fs::read(path)
+                    .map_err(|e| M365Error::CaCert { path: shown.clone(), detail: e.to_string() })?;
+                HttpClient::new(policy, Some((&shown, &pem)))
+            }
+        }
+    }
+
+    pub fn with_observer(mut self, observer: RetryObserver) -> HttpClient {
+        self.observer = Some(observer);
+        self
+    }
+
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// Sends a request with retries; `bearer` goes in `Authorization`. Non-2xx answers become typed errors.
+    pub async fn send(&self, req: &Request, bearer: Option<&Secret>) -> Result<Response, M365Error> {
+        check_scheme("URL", &req.url)?;
+        let host = req.url.host_str().unwrap_or_default().to_owned();
+        let path = req.url.path().to_owned();
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let mut waited = Duration::ZERO;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let span = tracing::info_span!(
+                "http",
+                method = %req.method,
+                host = %host,
+                path = %path,
+                attempt,
+                status = tracing::field::Empty,
+                duration_ms = tracing::field::Empty,
+            );
+            let started = Instant::now();
+            let outcome = tracing::Instrument::instrument(self.attempt(req, bearer, &request_id), span.clone()).await;
+            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            let (delay, failure) = match outcome {
+                Ok((status, headers, body)) => {
+                    span.record("status", status);
+                    let header_id = headers.get("request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                    if (200..300).contains(&status) {
+                        tracing::debug!(parent: &span, "ok");
+                        return Ok(Response {
+                            service: req.service,
+                            status,
+                            headers,
+                            body,
+                            request_id: header_id.unwrap_or(request_id),
+                            what: req.what(),
+                        });
+                    }
+                    let error = || {
+                        M365Error::from(api_error(
+                            req.service,
+                            req.method.as_str(),
+                            &path,
+                            status,
+                            &body,
+                            &request_id,
+                            header_id.as_deref(),
+                            req.permission,
+                        ))
+                    };
+                    let retry_after = retry_after(&headers, SystemTime::now());
+                    tracing::info!(parent: &span, status, retry_after_s = retry_after.map(|d| d.as_secs()), "error answer");
+                    match status {
+                        // The service refused the request without acting on it: safe to resend any request.
+                        429 => (
+                            Some(retry_after.unwrap_or_else(|| self.backoff(attempt))),
+                            Failure::Throttled(error(), retry_after),
+                        ),
+                        503 if retry_after.is_some() || req.idempotent => {
+                            (Some(retry_after.unwrap_or_else(|| self.backoff(attempt))), Failure::Other(error()))
+                        }
+                        500 | 502 | 504 if req.idempotent => (Some(self.backoff(attempt)), Failure::Other(error())),
+                        _ => return Err(error()),
+                    }
+                }
+                Err(e) => {
+                    let safe = e.is_connect() || req.idempotent;
+                    let error = network_error(&host, &e);
+                    tracing::info!(parent: &span, error = %error, "no answer");
+                    if safe && is_transient(&e) {
+                        (Some(self.backoff(attempt)), Failure::Other(error))
+                    } else {
+                        return Err(error);
+                    }
+                }
+            };
+            let Some(delay) = delay else { return Err(failure.into_error()) };
+            if attempt >= self.policy.max_attempts || waited + delay > self.policy.max_total_wait {
+                return Err(match failure {
+                    Failure::Throttled(_, _) => M365Error::Throttled {
+                        service: req.service,
+                        attempts: attempt,
+                        waited,
+                        retry_after: delay,
+                        cap: self.policy.max_total_wait,
+                    },
+                    Failure::Other(e) => e,
+                });
+            }
+            let reason = failure.reason();
+            if let Some(observer) = &self.observer {
+                observer(&RetryNotice { service: req.service, path: path.clone(), attempt, delay, reason });
+            }
+            tokio::time::sleep(delay).await;
+            waited += delay;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        req: &Request,
+        bearer: Option<&Secret>,
+        request_id: &str,
+    ) -> Result<(u16, HeaderMap, Vec<u8>), reqwest::Error> {
+        let mut builder = self
+            .client
+            .request(req.method.clone(), req.url.clone())
+            .header("client-request-id", request_id)
+            .header("return-client-request-id", "true");
+        for (name, value) in &req.headers {
+            builder = builder.header(*name, value);
+        }
+        if let Some(token) = bearer {
+            // The formatted header is wiped once copied into the request.
+            let text = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
+            let mut value = HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
+            value.set_sensitive(true);
+            builder = builder.header(reqwest::header::AUTHORIZATION, value);
+        }
+        builder = match &req.body {
+            Body::Empty => builder,
+            Body::Json(v) => builder.json(v),
+            Body::Form(f) => builder
+                .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(f.expose().to_owned()),
+        };
+        let response = builder.send().await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await?.to_vec();
+        Ok((status, headers, body))
+    }
+
+    /// Exponential back-off with full jitter, bounded by `max_delay`.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.policy.base_delay.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let cap = exp.min(self.policy.max_delay);
+        let half = cap / 2;
+        half + Duration::from_millis(fastrand::u64(0..=half.as_millis() as u64))
+    }
+}
+
+enum Failure {
+    Throttled(M365Error, Option<Duration>),
+    Other(M365Error),
+}
+
+impl Failure {
+    fn reason(&self) -> String {
+        match self {
+            Failure::Throttled(_, Some(d)) => format!("throttled (429), Retry-After {} s", d.as_secs()),
+            Failure::Throttled(_, None) => "throttled (429)".into(),
+            Failure::Other(M365Error::Api(e)) => format!("HTTP {}", e.status),
+            Failure::Other(e) => e.to_string(),
+        }
+    }
+
+    fn into_error(self) -> M365Error {
+        match self {
+            Failure::Throttled(e, _) | Failure::Other(e) => e,
+        }
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP-date.
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn is_transient(e: &reqwest::Error) -> bool {
+    (e.is_connect() || e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()) && !is_tls(e)
+}
+
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn is_tls(e: &reqwest::Error) -> bool {
+    let chain = error_chain(e).to_ascii_lowercase();
+    chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake")
+}
+
+fn network_error(host: &str, e: &reqwest::Error) -> M365Error {
+    let detail = error_chain(e);
+    let advice = if is_tls(e) {
+        "The server's TLS certificate is not trusted: for a custom cloud give its CA with --ca-cert; otherwise check for a proxy that intercepts TLS".to_owned()
+    } else if e.is_timeout() {
+        "The service did not answer in time: check the network and try again".to_owned()
+    } else if e.is_connect() {
+        "Check the network, the proxy and the host name (and that the cloud chosen is the tenant's)".to_owned()
+    } else {
+        "The connection broke: try again; nothing was half-written by cutover".to_owned()
+    };
+    M365Error::Network { host: host.to_owned(), detail, advice }
+}
+
+/// Gives bearer tokens per resource. Implemented by the sign-in ([`super::auth::Authenticator`]).
+pub trait TokenSource: Send + Sync {
+    fn token(&self, resource: Resource) -> BoxFuture<'_, Result<Secret, M365Error>>;
+    /// The service refused `token`: forget it so the next call gets a fresh one.
+    fn invalidate(&self, resource: Resource, token: &Secret);
+    /// The signed-in user's name (UPN), when the sign-in is a user's rather than an app's.
+    fn account(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A [`HttpClient`] bound to one resource and its tokens.
+#[derive(Clone)]
+pub struct Session {
+    pub http: HttpClient,
+    pub tokens: Arc<dyn TokenSource>,
+    pub resource: Resource,
+}
+
+/// One page of a listing: its items, the link to the next page, and Exchange's warnings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<serde_json::Value>,
+    pub next_link: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// All pages of a listing, gathered.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Listing {
+    pub items: Vec<serde_json::Value>,
+    pub warnings: Vec<String>,
+    pub pages: usize,
+}
+
+/// A guard against a service that sends next links forever.
+pub const MAX_PAGES: usize = 10_000;
+
+impl Session {
+    /// Sends with a token; on a 401 the token is dropped and the request sent once more with a fresh one.
+    pub async fn send(&self, req: &Request) -> Result<Response, M365Error> {
+        let token = self.tokens.token(self.resource).await?;
+        match self.http.send(req, Some(&token)).await {
+            Err(M365Error::Api(e)) if e.status == 401 => {
+                tracing::info!(resource = ?self.resource, "token refused (401); getting a fresh one, once");
+                self.tokens.invalidate(self.resource, &token);
+                let token = self.tokens.token(self.resource).await?;
+                self.http.send(req, Some(&token)).await
+            }
+            other => other,
+        }
+    }
+
+    /// Follows `@odata.nextLink` from `first` to the end. Each next link is fetched with the same method and
+    /// body (Exchange's InvokeCommand wants the same POST body again); it must stay on the same host.
+    pub async fn collect(&self, first: Request) -> Result<Listing, M365Error> {
+        let mut listing = Listing::default();
+        let mut req = first;
+        let origin = req.url.origin();
+        loop {
+            let response = self.send(&req).await?;
+            let page = parse_page(&response)?;
+            listing.items.extend(page.items);
+            listing.warnings.extend(page.warnings);
+            listing.pages += 1;
+            let Some(next) = page.next_link else { return Ok(listing) };
+            if listing.pages >= MAX_PAGES {
+                return Err(M365Error::TooManyPages { service: req.service, pages: listing.pages });
+            }
+            let next_url = req.url.join(&next).map_err(|e| response.malformed(format!("@odata.nextLink: {e}")))?;
+            if next_url.origin() != origin {
+                return Err(M365Error::ForeignNextLink { first: req.url.to_string(), next: next_url.to_string() });
+            }
+            req.url = next_url;
+        }
+    }
+}
+
+/// Reads `{"value":[...], "@odata.nextLink": "...", "@adminapi.warnings": [...]}`.
+pub fn parse_page(response: &Response) -> Result<Page, M365Error> {
+    let doc: serde_json::Value = response.json()?;
+    let Some(obj) = doc.as_object() else { return Err(response.malformed("the answer is not a JSON object")) };
+    let items = match obj.get("value") {
+        Some(serde_json::Value::Array(items)) => items.clone(),
+        Some(serde_json::Value::Null) | None => Vec::new(),
+        Some(_) => return Err(response.malformed("\"value\" is not a list")),
+    };
+    let next_link = match obj.get("@odata.nextLink") {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(serde_json::Value::String(_)) | Some(serde_json::Value::Null) | None => None,
+        Some(_) => return Err(response.malformed("\"@odata.nextLink\" is not text")),
+    };
+    Ok(Page { items, next_link, warnings: warnings(obj) })
+}
+
+/// Exchange's `@adminapi.warnings`: a list of strings (or objects with a message).
+pub fn warnings(obj: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
+    match obj.get("@adminapi.warnings") {
+        Some(serde_json::Value::Array(list)) => list
+            .iter()
+            .filter_map(|w| match w {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Object(o) => o.get("message").and_then(|m| m.as_str()).map(str::to_owned),
+                _ => None,
+            })
+            .collect(),
+        Some(serde_json::Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(retry_after(&headers(&[("retry-after", "120")]), now), Some(Duration::from_secs(120)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(retry_after(&headers(&[("retry-after", &later)]), now), Some(Duration::from_secs(30)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(retry_after(&headers(&[("retry-after", &past)]), now), Some(Duration::ZERO));
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_stays_under_the_cap() {
+        let http = HttpClient::new(RetryPolicy::default(), None).expect("client");
+        for attempt in 1..20 {
+            let d = http.backoff(attempt);
+            assert!(d <= http.policy.max_delay, "{attempt}: {d:?}");
+            let exp = http.policy.base_delay.saturating_mul(1 << (attempt - 1).min(16)).min(http.policy.max_delay);
+            assert!(d >= exp / 2, "{attempt}: {d:?}");
+        }
+    }
+
+    fn response(body: &str) -> Response {
+        Response {
+            service: Service::ExchangeOnline,
+            status: 200,
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+            request_id: "r".into(),
+            what: "POST /x".into(),
+        }
+    }
+
+    #[test]
+    fn pages_carry_items_next_links_and_warnings() {
+        let page = parse_page(&response(
+            r#"{"@odata.context":"x","value":[{"a":1},{"a":2}],"@odata.nextLink":"https://outlook.office365.com/adminapi/beta/t/InvokeCommand?$skiptoken=2","@adminapi.warnings":["WARNING: The command completed successfully but no settings of 'x' have been modified."]}"#,
+        ))
+        .expect("page");
+        assert_eq!(page.items.len(), 2);
+        assert!(page.next_link.as_deref().is_some_and(|l| l.contains("skiptoken")));
+        assert_eq!(page.warnings.len(), 1);
+        let last = parse_page(&response(r#"{"value":[]}"#)).expect("page");
+        assert_eq!(last.next_link, None);
+        assert!(matches!(parse_page(&response(r#"{"value":{}}"#)), Err(M365Error::Malformed { .. })));
+        assert!(matches!(parse_page(&response("{\"value\":[")), Err(M365Error::Malformed { .. })));
+    }
+
+    #[test]
+    fn a_form_body_never_prints_its_content() {
+        let body = form(&[("client_secret", "s3cr3t value")]);
+        let Body::Form(ref secret) = body else { panic!("form") };
+        assert_eq!(secret.expose(), "client_secret=s3cr3t+value");
+        assert!(!format!("{body:?}").contains("s3cr3t"));
+    }
+
+    #[tokio::test]
+    async fn plain_http_to_another_host_is_refused_before_sending() {
+        let http = HttpClient::new(RetryPolicy::default(), None).expect("client");
+        let req = Request::new(Service::Graph, Method::GET, Url::parse("http://graph.example/v1.0/x").expect("url"));
+        assert!(matches!(http.send(&req, None).await, Err(M365Error::Endpoint(_))));
+    }
+
+    #[test]
+    fn a_bad_ca_file_is_named() {
+        let err = HttpClient::new(RetryPolicy::default(), Some(("/tmp/x.pem", b"not pem"))).expect_err("no certs");
+        assert!(err.to_string().contains("/tmp/x.pem"), "{err}");
+    }
+}

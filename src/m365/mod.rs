@@ -1,0 +1,50 @@
+//! The Microsoft 365 clients: where each cloud lives ([`endpoints`]), sign-in ([`auth`]), the one HTTP layer
+//! ([`http`]: retries, paging, errors), Microsoft Graph v1.0 ([`graph`]) and the Exchange Online admin API
+//! ([`exo`]). They speak Microsoft's documented wire formats and know nothing of the simulator.
+
+pub mod auth;
+pub mod endpoints;
+pub mod error;
+pub mod exo;
+pub mod graph;
+pub mod http;
+
+pub use auth::{Authenticator, DeviceCodePrompt, Poll, SignInConfig, SignInKind, SignedIn};
+pub use endpoints::{Cloud, ConnectionSettings, Resource};
+pub use error::{ApiError, AuthError, M365Error, Service};
+pub use http::{HttpClient, RetryNotice, RetryPolicy, Session};
+
+use crate::secrets::Secrets;
+use std::sync::Arc;
+
+/// The clients of one project's tenant, sharing one sign-in and one HTTP client.
+#[derive(Clone)]
+pub struct M365 {
+    pub auth: Arc<Authenticator>,
+    pub graph: graph::GraphClient,
+    pub exo: exo::ExoClient,
+}
+
+impl M365 {
+    /// Builds the clients from what the project remembers; no network call is made here.
+    pub fn connect(
+        project: &str,
+        tenant: &str,
+        settings: &ConnectionSettings,
+        secrets: Secrets,
+        http: HttpClient,
+    ) -> Result<M365, M365Error> {
+        let client_id = settings.client_id.clone().ok_or(AuthError::NoClientId)?;
+        let config = SignInConfig {
+            project: project.to_owned(),
+            cloud: settings.cloud.clone(),
+            tenant: tenant.to_owned(),
+            client_id,
+        };
+        let auth = Arc::new(Authenticator::new(config, http.clone(), secrets)?);
+        let session = |resource| Session { http: http.clone(), tokens: auth.clone(), resource };
+        let graph = graph::GraphClient::new(session(Resource::Graph), &settings.cloud.graph())?;
+        let exo = exo::ExoClient::new(session(Resource::ExchangeOnline), &settings.cloud.exo(), tenant)?;
+        Ok(M365 { auth, graph, exo })
+    }
+}
