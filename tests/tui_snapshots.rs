@@ -102,7 +102,7 @@ fn the_help_overlay_at_80x24_and_200x50() {
 
 #[test]
 fn the_demo_banner_at_80x24() {
-    let app = App::new(filled_state(), Some(cutover::tui::strings::DEMO_WITHOUT_SIMULATOR.to_owned()));
+    let app = App::new(filled_state(), Some(cutover::tui::strings::demo_banner("typical", 60.0)));
     insta::assert_snapshot!(render(&app, 80, 24));
 }
 
@@ -157,4 +157,20 @@ fn the_120_mailbox_table_with_flags_at_80x24_and_200x50() {
     insta::assert_snapshot!("mailboxes_200x50", render(&app, 200, 50));
     app.update(Msg::Action(Action::NextFilter));
     insta::assert_snapshot!("mailboxes_high_risk_200x50", render(&app, 200, 50));
+}
+
+#[test]
+fn the_sign_in_dialog_at_80x24_and_200x50() {
+    use cutover::runner::Event;
+    let mut app = App::new(filled_state(), None);
+    app.update(Msg::Event(Event::SignInNeeded { retry: None, reason: "Stage 3 needs Microsoft 365.".into() }));
+    insta::assert_snapshot!("sign_in_waiting_80x24", render(&app, 80, 24));
+    app.update(Msg::Event(Event::DeviceCode {
+        job: 1,
+        user_code: "GHJK7Q2M".into(),
+        verification_uri: "https://microsoft.com/devicelogin".into(),
+        expires_in_secs: 900,
+    }));
+    insta::assert_snapshot!("sign_in_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("sign_in_200x50", render(&app, 200, 50));
 }

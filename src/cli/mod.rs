@@ -137,7 +137,7 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::New { name, tenant }) => projects::new(&name, tenant.as_deref()),
         Some(Command::Open { name }) => projects::open(&name),
         Some(Command::List { json }) => projects::list(json),
-        Some(Command::Demo { .. }) => projects::demo(),
+        Some(Command::Demo { scenario, speed }) => projects::demo(scenario, speed),
         Some(Command::Sim { scenario, speed, port, json, auto_approve }) => {
             sim::run(scenario, speed, port, json, auto_approve)
         }

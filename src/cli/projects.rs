@@ -1,8 +1,10 @@
 //! `cutover new`, `open`, `list`, `demo`, and bare `cutover`: find or make the project, then hand it to the wizard.
 
+use crate::m365::{Cloud, ConnectionSettings};
 use crate::plan::kickoff::Field;
-use crate::project::{Acquired, DataHome, Project, ProjectError, ProjectName};
+use crate::project::{Acquired, DataHome, Project, ProjectError, ProjectName, SimulatorLink};
 use crate::runner;
+use crate::sim::{SimInfo, SimOptions, Simulator};
 use color_eyre::eyre::WrapErr;
 use std::process::ExitCode;
 
@@ -68,8 +70,8 @@ fn print_list(names: &[ProjectName]) {
 /// The name of the demo project; `cutover demo` recreates it each time.
 const DEMO_PROJECT: &str = "demo";
 
-/// `cutover demo`: a fresh demo project with a filled kickoff.
-pub fn demo() -> color_eyre::Result<ExitCode> {
+/// `cutover demo`: the simulator on loopback and a fresh demo project connected to it, in the wizard.
+pub fn demo(scenario: String, speed: f64) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = ProjectName::parse(DEMO_PROJECT)?;
     match Project::open(&home, &name) {
@@ -88,22 +90,66 @@ pub fn demo() -> color_eyre::Result<ExitCode> {
         Err(ProjectError::NotFound { .. }) => {}
         Err(e) => return Err(e.into()),
     }
-    let mut project = Project::create(&home, &name, true)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .wrap_err("starting the async runtime")?;
+    runtime.block_on(async move {
+        let options = SimOptions {
+            scenario: scenario.clone(),
+            speed,
+            // The simulated admin approves the code a moment after it is shown, so the demo runs on its own.
+            auto_approve: true,
+            device_code_interval: std::time::Duration::from_secs(2),
+            ..SimOptions::default()
+        };
+        let sim = Simulator::start(options).await.wrap_err_with(|| format!("starting the simulator ({scenario})"))?;
+        let mut project = Project::create(&home, &name, true)?;
+        let prepared = connect_demo(&mut project, sim.info());
+        let result = match prepared {
+            Ok(()) => {
+                let banner = crate::tui::strings::demo_banner(&scenario, speed);
+                crate::tui::run_async(project, crate::tui::Startup { banner: Some(banner), notice: None }).await
+            }
+            Err(e) => Err(e),
+        };
+        sim.shutdown().await;
+        result.map(|()| ExitCode::SUCCESS)
+    })
+}
+
+/// Fills the demo project's kickoff and connects it to the simulator, through the same audited path as keys.
+fn connect_demo(project: &mut Project, info: &SimInfo) -> color_eyre::Result<()> {
+    let domains = info.email_domains.join(", ");
+    let first = info.email_domains.first().map_or("example.com", String::as_str);
+    let client_email = format!("it.manager@{first}");
+    // A week ahead at 18:00 UTC, after business hours.
+    let cutover = (chrono::Utc::now() + chrono::Duration::days(7)).format("%Y-%m-%d 18:00 Etc/UTC").to_string();
     let seed_values = [
-        (Field::Customer, "Contoso Pharmaceuticals"),
-        (Field::PartnerName, "Mike Mackey"),
-        (Field::PartnerEmail, "mike.mackey@partner.example"),
-        (Field::ClientName, "Megan Bowen"),
-        (Field::ClientEmail, "meganb@contoso.example"),
-        (Field::Tenant, "contoso.onmicrosoft.com"),
-        (Field::Domains, "contoso.example"),
+        (Field::Customer, "Demo customer (simulated)"),
+        (Field::PartnerName, "Demo engineer"),
+        (Field::PartnerEmail, "engineer@partner.example"),
+        (Field::ClientName, "IT manager"),
+        (Field::ClientEmail, client_email.as_str()),
+        (Field::Tenant, info.tenant_domain.as_str()),
+        (Field::Domains, domains.as_str()),
+        (Field::Cutover, cutover.as_str()),
     ];
-    seed(&mut project, &seed_values)?;
-    crate::tui::run(
-        project,
-        crate::tui::Startup { banner: Some(crate::tui::strings::DEMO_WITHOUT_SIMULATOR.to_owned()), notice: None },
-    )?;
-    Ok(ExitCode::SUCCESS)
+    seed(project, &seed_values)?;
+    let cloud = Cloud::custom(&info.login_url, &info.graph_url, &info.exo_url)
+        .wrap_err("the simulator's endpoints are not a usable cloud")?;
+    let settings = ConnectionSettings { cloud, client_id: Some(info.client_id.clone()), ca_cert: None };
+    let link = SimulatorLink { control_url: info.control_url.clone() };
+    let detail = serde_json::json!({ "cloud": "simulator", "control_url": link.control_url });
+    project
+        .change(None, "connect-demo", detail, |state| {
+            state.m365 = settings;
+            state.simulator = Some(link);
+            Ok::<(), std::convert::Infallible>(())
+        })?
+        .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
+    Ok(())
 }
 
 /// Stores kickoff values through the runner, like keys in the form: each is audited and the checks run.

@@ -9,7 +9,7 @@ pub mod state;
 pub use audit::{AuditLog, AuditRecord, Phase};
 pub use lock::{Acquired, LockInfo, ProjectLock};
 pub use paths::{DataHome, ProjectName};
-pub use state::ProjectState;
+pub use state::{ProjectState, SimulatorLink};
 
 use crate::plan::StageId;
 use chrono::Utc;

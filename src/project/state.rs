@@ -38,6 +38,16 @@ pub struct ProjectState {
     pub source: SourceSettings,
     /// How to reach the tenant: cloud, client id, extra CA (no secrets).
     pub m365: crate::m365::ConnectionSettings,
+    /// A demo project's link to the embedded simulator, for the demo-only shortcuts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulator: Option<SimulatorLink>,
+}
+
+/// Where a demo project's simulator listens: its control API stands in for the customer's DNS registrar, so the
+/// demo can publish a verification record without leaving the wizard. Real projects never have one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimulatorLink {
+    pub control_url: String,
 }
 
 impl ProjectState {
@@ -53,6 +63,7 @@ impl ProjectState {
             vips: BTreeSet::new(),
             source: SourceSettings::default(),
             m365: Default::default(),
+            simulator: None,
         }
     }
 

@@ -62,6 +62,11 @@ impl JobContext {
         JobContext { id, cancel: CancellationToken::new(), events, audit }
     }
 
+    /// Hands the wizard an event of the job's own, such as the code to show for a sign-in.
+    pub fn send(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
     /// Tells the screen how far the job is.
     pub fn progress(&self, label: impl Into<String>, done: u64, total: Option<u64>) {
         // The screen may be gone (the wizard closed); the job goes on regardless.

@@ -3,16 +3,22 @@
 
 mod import;
 pub mod jobs;
+mod signin;
 
 pub use import::{ImportReport, MAX_INVENTORY_BYTES};
 
+use crate::m365::{HttpClient, M365, M365Error, RetryPolicy};
 use crate::plan::kickoff::{self, Field};
 use crate::plan::source::{self, Setting};
 use crate::plan::{CheckResult, Outcome, Override, StageId};
 use crate::project::{Project, ProjectState, audit};
+use crate::secrets::Secrets;
 use chrono::Utc;
+use jobs::{Apply, Job, JobContext, JobId};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// Shortest override reason accepted: a few words, not a keystroke.
 pub const MIN_OVERRIDE_REASON: usize = 10;
@@ -32,6 +38,12 @@ pub enum Command {
     SetVip { key: String, vip: bool },
     /// Store a stage-2 setting (validated again here) and re-run the inventory checks.
     SetSetting { setting: Setting, value: String },
+    /// Sign the project in to Microsoft 365 with a device code; the code comes back as [`Event::DeviceCode`].
+    SignIn,
+    /// Stop a running job at its next safe point.
+    CancelJob { id: JobId },
+    /// Put a text on the engineer's clipboard. The wizard's loop does this itself (OSC 52), not the runner.
+    CopyToClipboard(String),
 }
 
 /// What happened.
@@ -47,8 +59,20 @@ pub enum Event {
     NotAvailable { stage: StageId },
     /// An inventory was imported; the new state comes with it.
     InventoryImported { state: Box<ProjectState>, report: Box<ImportReport> },
+    /// A job began; it can be cancelled by its id.
+    JobStarted { id: JobId, label: String },
     /// How far a running job is.
-    JobProgress { id: jobs::JobId, label: String, done: u64, total: Option<u64> },
+    JobProgress { id: JobId, label: String, done: u64, total: Option<u64> },
+    /// A job is over; what it found follows as its own event.
+    JobEnded { id: JobId },
+    /// Work needs a Microsoft 365 sign-in that the project does not hold; `retry` is sent again once signed in.
+    SignInNeeded { retry: Option<Box<Command>>, reason: String },
+    /// The code to enter at the verification page.
+    DeviceCode { job: JobId, user_code: String, verification_uri: String, expires_in_secs: u64 },
+    /// The sign-in succeeded and is kept in the OS keyring.
+    SignedIn { account: Option<String> },
+    /// The sign-in did not complete: cancelled (no error) or failed.
+    SignInEnded { error: Option<String> },
 }
 
 /// Where to look when the runner stops on its own.
@@ -79,15 +103,134 @@ pub fn spawn(project: Project) -> RunnerHandle {
     let (command_tx, mut command_rx) = mpsc::unbounded_channel();
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
-        let mut project = project;
-        while let Some(command) = command_rx.recv().await {
-            // Project writes are small and fsynced; they must stay in order, so they run here, marked as blocking.
-            let event = tokio::task::block_in_place(|| execute(&mut project, command));
-            // The wizard may have closed already; the command is done and audited either way.
-            let _ = event_tx.send(event);
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+        let mut runner =
+            Runner { project, events: event_tx, done: done_tx, jobs: HashMap::new(), next_job: 1, m365: None };
+        loop {
+            tokio::select! {
+                command = command_rx.recv() => match command {
+                    Some(command) => runner.handle(command),
+                    None => break,
+                },
+                Some((id, apply)) = done_rx.recv() => runner.finish(id, apply),
+            }
         }
+        runner.wind_down(&mut done_rx).await;
     });
     RunnerHandle { commands: command_tx, events: event_rx, task }
+}
+
+const NO_TENANT: &str = "the project has no tenant yet: fill Tenant in the kickoff form (stage 1)";
+
+/// How long the runner waits for cancelled jobs to reach a safe point when the wizard closes.
+const WIND_DOWN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The runner's own state: the project, the running jobs and the tenant's clients once built.
+struct Runner {
+    project: Project,
+    events: mpsc::UnboundedSender<Event>,
+    done: mpsc::UnboundedSender<(JobId, Apply)>,
+    jobs: HashMap<JobId, CancellationToken>,
+    next_job: JobId,
+    /// Built on first use and rebuilt when the tenant or connection settings change.
+    m365: Option<(M365Key, M365)>,
+}
+
+type M365Key = (String, crate::m365::ConnectionSettings);
+
+impl Runner {
+    fn send(&self, event: Event) {
+        // The wizard may have closed already; the work is done and audited either way.
+        let _ = self.events.send(event);
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::SignIn => match self.m365() {
+                Ok(m365) => self.start(signin::job(m365)),
+                Err(error) => self.send(Event::SignInEnded { error: Some(error) }),
+            },
+            Command::CancelJob { id } => {
+                if let Some(cancel) = self.jobs.get(&id) {
+                    cancel.cancel();
+                }
+            }
+            Command::CopyToClipboard(_) => {}
+            command => {
+                // Project writes are small and fsynced; they must stay in order, so they run here, marked as blocking.
+                let event = tokio::task::block_in_place(|| execute(&mut self.project, command));
+                self.send(event);
+            }
+        }
+    }
+
+    /// Runs `job` in its own task; what it hands back is applied here, in order with the commands.
+    fn start(&mut self, job: Job) {
+        let id = self.next_job;
+        self.next_job += 1;
+        let ctx = JobContext::new(id, self.events.clone(), self.project.audit().clone());
+        self.jobs.insert(id, ctx.cancel.clone());
+        self.send(Event::JobStarted { id, label: job.label.clone() });
+        let done = self.done.clone();
+        let label = job.label;
+        let work = (job.work)(ctx);
+        tokio::spawn(async move {
+            let apply = match tokio::spawn(work).await {
+                Ok(apply) => apply,
+                Err(e) => {
+                    tracing::error!(error = %e, job = id, "a job ended abnormally");
+                    let failed: Apply = Box::new(move |_| Event::Failed {
+                        what: label,
+                        error: format!("it stopped on an internal error; see {LOG_HINT}"),
+                    });
+                    failed
+                }
+            };
+            let _ = done.send((id, apply));
+        });
+    }
+
+    fn finish(&mut self, id: JobId, apply: Apply) {
+        self.jobs.remove(&id);
+        let event = tokio::task::block_in_place(|| apply(&mut self.project));
+        self.send(Event::JobEnded { id });
+        self.send(event);
+    }
+
+    /// The wizard closed: running jobs are cancelled and what they found is still recorded.
+    async fn wind_down(&mut self, done_rx: &mut mpsc::UnboundedReceiver<(JobId, Apply)>) {
+        for cancel in self.jobs.values() {
+            cancel.cancel();
+        }
+        let deadline = tokio::time::Instant::now() + WIND_DOWN;
+        while !self.jobs.is_empty() {
+            match tokio::time::timeout_at(deadline, done_rx.recv()).await {
+                Ok(Some((id, apply))) => self.finish(id, apply),
+                Ok(None) | Err(_) => {
+                    tracing::warn!(jobs = self.jobs.len(), "jobs still running when the wizard closed");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The tenant's clients, from the project's tenant and connection settings; no network call is made here.
+    fn m365(&mut self) -> Result<M365, String> {
+        let state = self.project.state();
+        let tenant = state.kickoff.tenant.as_ref().map(ToString::to_string).ok_or(NO_TENANT)?;
+        let key = (tenant, state.m365.clone());
+        if let Some((built, m365)) = &self.m365
+            && *built == key
+        {
+            return Ok(m365.clone());
+        }
+        let text = |e: M365Error| e.to_string();
+        let http = HttpClient::with_ca_file(RetryPolicy::default(), key.1.ca_cert.as_deref()).map_err(text)?;
+        let secrets = Secrets::open().map_err(|e| e.to_string())?;
+        let m365 = M365::connect(&state.name, &key.0, &key.1, secrets, http).map_err(text)?;
+        self.m365 = Some((key, m365.clone()));
+        Ok(m365)
+    }
 }
 
 /// Carries out one command against the project.
@@ -115,6 +258,10 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
             outcome(project, "checks", result)
         }
         Command::RunChecks { stage } => Event::NotAvailable { stage },
+        Command::SignIn | Command::CancelJob { .. } | Command::CopyToClipboard(_) => Event::Refused {
+            what: "request".to_owned(),
+            reason: "only the running wizard signs in, cancels work or copies".to_owned(),
+        },
         Command::Override { stage, check, reason } => {
             let reason = reason.trim().to_owned();
             let what = format!("override of {check}");

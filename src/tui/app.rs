@@ -5,7 +5,9 @@ use crate::plan::kickoff::{Field, ValidationError};
 use crate::plan::source::Setting;
 use crate::plan::{Outcome, StageId};
 use crate::project::ProjectState;
+use crate::runner::jobs::JobId;
 use crate::runner::{Command, Event, ImportReport};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::mailboxes::MailboxView;
@@ -37,6 +39,10 @@ pub enum Action {
     Search,
     NextFilter,
     NextSort,
+    /// Copy what the dialog offers (the sign-in code) to the clipboard.
+    Copy,
+    /// Cancel the newest running job.
+    CancelJob,
 }
 
 /// Rows a page key moves.
@@ -170,8 +176,28 @@ pub enum Mode {
     Searching {
         input: TextInput,
     },
+    /// Signing in to Microsoft 365: the code to enter once the identity platform gave it.
+    SignIn {
+        job: Option<JobId>,
+        code: Option<DeviceCode>,
+    },
     Help,
     ConfirmQuit,
+}
+
+/// A device code to show: the engineer enters `user_code` at `verification_uri`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCode {
+    pub user_code: String,
+    pub verification_uri: String,
+    pub expires_in_secs: u64,
+}
+
+/// A job the runner is doing, as the status line shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningJob {
+    pub label: String,
+    pub progress: Option<String>,
 }
 
 /// What the main pane shows.
@@ -208,6 +234,10 @@ pub struct App {
     /// A line shown above everything, e.g. that this is a demo.
     pub banner: Option<String>,
     pub should_quit: bool,
+    /// Work in progress in the runner, newest last.
+    pub jobs: BTreeMap<JobId, RunningJob>,
+    /// What to ask for again once the sign-in that it needed is done.
+    pub after_sign_in: Option<Command>,
 }
 
 impl App {
@@ -223,6 +253,8 @@ impl App {
             notice: None,
             banner,
             should_quit: false,
+            jobs: BTreeMap::new(),
+            after_sign_in: None,
         }
     }
 
@@ -241,15 +273,12 @@ impl App {
 
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
         match msg {
-            Msg::Event(event) => {
-                self.on_event(event);
-                Vec::new()
-            }
+            Msg::Event(event) => self.on_event(event),
             Msg::Action(action) => self.on_action(action),
         }
     }
 
-    fn on_event(&mut self, event: Event) {
+    fn on_event(&mut self, event: Event) -> Vec<Command> {
         match event {
             Event::StateChanged(state) => {
                 self.state = *state;
@@ -258,20 +287,83 @@ impl App {
             Event::Refused { what, reason } => self.error(strings::refused(&what, &reason)),
             Event::Failed { what, error } => self.error(strings::failed(&what, &error)),
             Event::NotAvailable { stage } => self.info(strings::not_available(stage)),
-            Event::JobProgress { label, done, total, .. } => {
-                self.info(strings::progress(&label, done, total));
+            Event::JobStarted { id, label } => {
+                self.info(strings::progress(&label, 0, None));
+                self.jobs.insert(id, RunningJob { label, progress: None });
+            }
+            Event::JobProgress { id, label, done, total } => {
+                let text = strings::progress(&label, done, total);
+                if let Some(job) = self.jobs.get_mut(&id) {
+                    job.progress = Some(text.clone());
+                }
+                self.info(text);
+            }
+            Event::JobEnded { id } => {
+                self.jobs.remove(&id);
             }
             Event::InventoryImported { state, report } => {
                 self.state = *state;
                 self.info(report.summary());
                 self.mode = Mode::Report { report, scroll: 0 };
             }
+            Event::SignInNeeded { retry, reason } => {
+                if matches!(self.mode, Mode::SignIn { .. }) {
+                    return Vec::new();
+                }
+                self.after_sign_in = retry.map(|c| *c);
+                self.info(reason);
+                self.mode = Mode::SignIn { job: None, code: None };
+                return vec![Command::SignIn];
+            }
+            Event::DeviceCode { job, user_code, verification_uri, expires_in_secs } => {
+                self.mode = Mode::SignIn {
+                    job: Some(job),
+                    code: Some(DeviceCode { user_code, verification_uri, expires_in_secs }),
+                };
+            }
+            Event::SignedIn { account } => {
+                self.close_sign_in();
+                self.info(strings::signed_in(account.as_deref()));
+                return self.after_sign_in.take().into_iter().collect();
+            }
+            Event::SignInEnded { error } => {
+                self.close_sign_in();
+                self.after_sign_in = None;
+                match error {
+                    Some(error) => self.error(strings::sign_in_failed(&error)),
+                    None => self.info(strings::SIGN_IN_CANCELLED),
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn close_sign_in(&mut self) {
+        if matches!(self.mode, Mode::SignIn { .. }) {
+            self.mode = Mode::Normal;
         }
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Command> {
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Normal => self.normal(action),
+            Mode::SignIn { job, code } => {
+                match (action, &code) {
+                    (Action::Copy, Some(code)) => {
+                        let text = code.user_code.clone();
+                        self.info(strings::CODE_COPIED);
+                        self.mode = Mode::SignIn { job, code: Some(code.clone()) };
+                        return vec![Command::CopyToClipboard(text)];
+                    }
+                    (Action::Cancel, _) => {
+                        // The dialog stays until the runner confirms the job stopped.
+                        self.mode = Mode::SignIn { job, code };
+                        return job.map(|id| Command::CancelJob { id }).into_iter().collect();
+                    }
+                    _ => self.mode = Mode::SignIn { job, code },
+                }
+                Vec::new()
+            }
             Mode::Help => {
                 if !matches!(action, Action::ToggleHelp | Action::Cancel | Action::RequestQuit | Action::Activate) {
                     self.mode = Mode::Help;
@@ -434,7 +526,14 @@ impl App {
             Action::ToggleVip | Action::Search | Action::NextFilter | Action::NextSort => {
                 self.info(strings::ONLY_IN_MAILBOXES);
             }
-            Action::ConfirmYes | Action::ConfirmNo | Action::Edit(_) => {}
+            Action::CancelJob => match self.jobs.last_key_value() {
+                Some((&id, job)) => {
+                    self.info(strings::cancelling(&job.label));
+                    return vec![Command::CancelJob { id }];
+                }
+                None => self.info(strings::NOTHING_RUNNING),
+            },
+            Action::ConfirmYes | Action::ConfirmNo | Action::Edit(_) | Action::Copy => {}
         }
         Vec::new()
     }
@@ -792,5 +891,81 @@ mod tests {
             assert_eq!(app.cursor, selectable_rows(stage).len() - 1);
             assert!(app.selected_row().is_some());
         }
+    }
+
+    fn event(app: &mut App, event: Event) -> Vec<Command> {
+        app.update(Msg::Event(event))
+    }
+
+    #[test]
+    fn a_needed_sign_in_shows_the_code_and_retries_the_work_once_signed_in() {
+        let mut app = app();
+        let retry = Command::RunChecks { stage: StageId::USERS };
+        let asked = event(
+            &mut app,
+            Event::SignInNeeded { retry: Some(Box::new(retry.clone())), reason: "not signed in".into() },
+        );
+        assert_eq!(asked, vec![Command::SignIn]);
+        assert_eq!(app.mode, Mode::SignIn { job: None, code: None });
+        assert_eq!(act(&mut app, &[Action::Copy]), vec![], "nothing to copy before the code comes");
+        let code = DeviceCode {
+            user_code: "GHJK-7Q2M".into(),
+            verification_uri: "https://x/devicelogin".into(),
+            expires_in_secs: 900,
+        };
+        event(
+            &mut app,
+            Event::DeviceCode {
+                job: 4,
+                user_code: code.user_code.clone(),
+                verification_uri: code.verification_uri.clone(),
+                expires_in_secs: 900,
+            },
+        );
+        assert_eq!(app.mode, Mode::SignIn { job: Some(4), code: Some(code) });
+        assert_eq!(act(&mut app, &[Action::Copy]), vec![Command::CopyToClipboard("GHJK-7Q2M".into())]);
+        assert_eq!(act(&mut app, &[Action::MoveDown, Action::Import]), vec![], "other keys do nothing in the dialog");
+        let resumed = event(&mut app, Event::SignedIn { account: Some("admin@contoso.onmicrosoft.com".into()) });
+        assert_eq!(resumed, vec![retry]);
+        assert_eq!(app.mode, Mode::Normal);
+        assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("admin@contoso.onmicrosoft.com")));
+        assert_eq!(app.after_sign_in, None);
+    }
+
+    #[test]
+    fn a_cancelled_sign_in_closes_the_dialog_and_forgets_the_retry() {
+        let mut app = app();
+        let retry = Some(Box::new(Command::RunChecks { stage: StageId::PREPARE }));
+        event(&mut app, Event::SignInNeeded { retry, reason: "not signed in".into() });
+        assert_eq!(act(&mut app, &[Action::Cancel]), vec![], "no job to cancel yet");
+        event(
+            &mut app,
+            Event::DeviceCode {
+                job: 9,
+                user_code: "A".into(),
+                verification_uri: "https://x".into(),
+                expires_in_secs: 60,
+            },
+        );
+        assert_eq!(act(&mut app, &[Action::Cancel]), vec![Command::CancelJob { id: 9 }]);
+        assert!(matches!(app.mode, Mode::SignIn { .. }), "the dialog waits for the runner to confirm");
+        assert_eq!(event(&mut app, Event::SignInEnded { error: None }), vec![]);
+        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.after_sign_in, None);
+        event(&mut app, Event::SignInEnded { error: Some("the sign-in was declined".into()) });
+        assert!(app.notice.as_ref().is_some_and(|n| n.kind == NoticeKind::Error && n.text.contains("declined")));
+    }
+
+    #[test]
+    fn running_jobs_are_tracked_and_the_newest_can_be_cancelled() {
+        let mut app = app();
+        assert_eq!(act(&mut app, &[Action::CancelJob]), vec![]);
+        event(&mut app, Event::JobStarted { id: 1, label: "Checking stage 2".into() });
+        event(&mut app, Event::JobStarted { id: 2, label: "Verifying domains".into() });
+        event(&mut app, Event::JobProgress { id: 2, label: "Verifying domains".into(), done: 1, total: Some(3) });
+        assert_eq!(app.jobs[&2].progress.as_deref(), Some("Verifying domains: 1 of 3…"));
+        assert_eq!(act(&mut app, &[Action::CancelJob]), vec![Command::CancelJob { id: 2 }]);
+        event(&mut app, Event::JobEnded { id: 2 });
+        assert_eq!(app.jobs.keys().copied().collect::<Vec<_>>(), vec![1]);
     }
 }

@@ -28,6 +28,12 @@ pub fn action_for(mode: &Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::ConfirmNo),
             _ => None,
         },
+        Mode::SignIn { .. } => match key.code {
+            KeyCode::Char('c') if ctrl => Some(Action::Cancel),
+            KeyCode::Char('c' | 'y') => Some(Action::Copy),
+            KeyCode::Esc | KeyCode::Char('x') => Some(Action::Cancel),
+            _ => None,
+        },
         Mode::Help => match key.code {
             KeyCode::Esc | KeyCode::Char('?' | 'q') | KeyCode::Enter => Some(Action::Cancel),
             _ => None,
@@ -51,6 +57,7 @@ pub fn action_for(mode: &Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('/') => Some(Action::Search),
             KeyCode::Char('f') => Some(Action::NextFilter),
             KeyCode::Char('s') => Some(Action::NextSort),
+            KeyCode::Char('x') => Some(Action::CancelJob),
             KeyCode::PageUp => Some(Action::PageUp),
             KeyCode::PageDown => Some(Action::PageDown),
             _ => None,

@@ -34,24 +34,30 @@ pub struct Startup {
 
 /// Runs the wizard on `project` in the terminal until the engineer quits.
 pub fn run(project: Project, startup: Startup) -> color_eyre::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(run_async(project, startup))
+}
+
+/// The wizard on a runtime the caller owns (`cutover demo` runs the simulator beside it). The runtime must be
+/// multi-threaded: the runner writes the project from a blocking section.
+pub async fn run_async(project: Project, startup: Startup) -> color_eyre::Result<()> {
     let log_path = project.log_path();
     crate::logging::init(&log_path).wrap_err_with(|| format!("opening the log {}", log_path.display()))?;
     install_panic_hook(log_path.clone());
     tracing::info!(project = %project.state().name, "wizard opened");
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(async move {
-        let mut app = App::new(project.state().clone(), startup.banner);
-        if let Some(text) = startup.notice {
-            app.notice = Some(app::Notice { kind: app::NoticeKind::Info, text });
-        }
-        let mut runner = runner::spawn(project);
-        let mut terminal = ratatui::try_init().wrap_err("cutover needs an interactive terminal")?;
-        let result = event_loop(&mut terminal, &mut app, &Theme::from_env(), EventStream::new(), &mut runner).await;
-        ratatui::restore();
-        runner.shutdown().await;
-        tracing::info!("wizard closed");
-        result
-    })
+    let mut app = App::new(project.state().clone(), startup.banner);
+    if let Some(text) = startup.notice {
+        app.notice = Some(app::Notice { kind: app::NoticeKind::Info, text });
+    }
+    let mut runner = runner::spawn(project);
+    let mut terminal = ratatui::try_init().wrap_err("cutover needs an interactive terminal")?;
+    let mut copy = copy_with_osc52;
+    let result =
+        event_loop(&mut terminal, &mut app, &Theme::from_env(), EventStream::new(), &mut runner, &mut copy).await;
+    ratatui::restore();
+    runner.shutdown().await;
+    tracing::info!("wizard closed");
+    result
 }
 
 /// The main loop, generic over the backend so tests can run it on ratatui's `TestBackend`. It redraws only
@@ -62,6 +68,7 @@ pub async fn event_loop<B, S>(
     theme: &Theme,
     mut input: S,
     runner: &mut RunnerHandle,
+    copy: &mut dyn FnMut(&str),
 ) -> color_eyre::Result<()>
 where
     B: Backend,
@@ -95,11 +102,26 @@ where
         };
         if let Some(msg) = msg {
             for command in app.update(msg) {
+                if let runner::Command::CopyToClipboard(text) = &command {
+                    copy(text);
+                    continue;
+                }
                 runner.commands.send(command).map_err(|_| eyre!("the runner stopped; see {}", runner::LOG_HINT))?;
             }
             dirty = true;
         }
     }
+}
+
+/// Asks the terminal to put `text` on the clipboard (OSC 52). Terminals that do not support it ignore it; over
+/// SSH it reaches the engineer's own terminal, which is where the code is needed.
+fn copy_with_osc52(text: &str) {
+    use base64::Engine;
+    use std::io::Write;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout();
+    // A failed write only means no copy; the code stays on the screen.
+    let _ = write!(out, "\x1b]52;c;{encoded}\x07").and_then(|()| out.flush());
 }
 
 /// A panic restores the terminal and writes its report to the project's log, not over the screen.

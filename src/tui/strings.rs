@@ -16,8 +16,9 @@ pub const NOT_SET: &str = "—";
 pub const REQUIRED_MARK: &str = "*";
 pub const OVERRIDDEN: &str = "overridden";
 
-pub const DEMO_WITHOUT_SIMULATOR: &str =
-    "DEMO: the simulator is not built yet, so this demo runs without live services; only stage 1 works.";
+pub fn demo_banner(scenario: &str, speed: f64) -> String {
+    format!("DEMO on the simulator ({scenario}, clock {speed}x): no real tenant or server is touched.")
+}
 
 pub const FOOTER_STAGES: &str = "↑↓ stage  Enter/Tab open  c checks  ? help  q quit";
 pub const FOOTER_MAIN: &str = "↑↓ move  Enter edit  c checks  o override  Tab stages  ? help  q quit";
@@ -40,6 +41,7 @@ pub const HELP_LINES: &[(&str, &str)] = &[
     ("m", "stage 2: the mailbox table"),
     ("v  /  f  s", "mailboxes: mark VIP, search, filter, sort"),
     ("Esc", "cancel an edit or a dialog"),
+    ("x", "cancel the running work (a sign-in, a watch)"),
     ("?", "this help"),
     ("q  Ctrl-C", "quit (asks first; everything is already saved)"),
     ("", ""),
@@ -110,6 +112,37 @@ pub fn not_available(stage: StageId) -> String {
         "Stage {stage} ({}) is not available yet in this version: its tasks and checks need the Microsoft 365 and source clients.",
         stage.def().title
     )
+}
+
+pub const SIGN_IN_TITLE: &str = " Sign in to Microsoft 365 ";
+pub const SIGN_IN_WAITING: &str = "Asking the identity platform for a sign-in code…";
+pub const SIGN_IN_OPEN: &str = "On any device, open";
+pub const SIGN_IN_ENTER: &str = "and enter the code";
+pub const SIGN_IN_ACCOUNT: &str =
+    "Sign in with a Global Administrator (or Exchange + User Administrator) account of the customer's tenant.";
+pub const SIGN_IN_CONTINUES: &str = "cutover continues by itself once you are signed in.";
+pub const FOOTER_SIGN_IN: &str = "c copy the code  Esc cancel the sign-in";
+pub const SIGN_IN_CANCELLED: &str = "Sign-in cancelled; nothing was sent to the tenant.";
+pub const CODE_COPIED: &str = "Code sent to the clipboard (OSC 52; tmux needs set-clipboard on).";
+pub const NOTHING_RUNNING: &str = "No work is running.";
+
+pub fn signed_in(account: Option<&str>) -> String {
+    match account {
+        Some(account) => format!("Signed in to Microsoft 365 as {account}; the sign-in is kept in the OS keyring."),
+        None => "Signed in to Microsoft 365; the sign-in is kept in the OS keyring.".to_owned(),
+    }
+}
+
+pub fn sign_in_failed(error: &str) -> String {
+    format!("Sign-in failed: {error}")
+}
+
+pub fn expires_in(secs: u64) -> String {
+    format!("The code expires in {} minutes.", secs.div_ceil(60))
+}
+
+pub fn cancelling(label: &str) -> String {
+    format!("Cancelling: {label}…")
 }
 
 pub fn progress(label: &str, done: u64, total: Option<u64>) -> String {

@@ -69,6 +69,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (Mode::Searching { .. }, _) => strings::FOOTER_SEARCH,
         (Mode::Report { .. }, _) => strings::FOOTER_REPORT,
         (Mode::ConfirmQuit, _) => strings::FOOTER_DIALOG,
+        (Mode::SignIn { .. }, _) => strings::FOOTER_SIGN_IN,
         (Mode::Help, _) => strings::FOOTER_HELP,
         (Mode::Normal, Focus::Stages) => strings::FOOTER_STAGES,
         (Mode::Normal, Focus::Main) if app.view == View::Mailboxes => strings::FOOTER_MAILBOXES,

@@ -27,6 +27,34 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme,
             );
         }
+        Mode::SignIn { code, .. } => {
+            let width = area.width.saturating_sub(4).min(76);
+            let mut text = Vec::new();
+            match code {
+                None => text.push(Line::from(strings::SIGN_IN_WAITING)),
+                Some(code) => {
+                    text.push(Line::from(strings::SIGN_IN_OPEN));
+                    text.push(Line::from(Span::styled(code.verification_uri.clone(), theme.header)));
+                    text.push(Line::from(strings::SIGN_IN_ENTER));
+                    text.push(Line::from(""));
+                    text.push(Line::from(Span::styled(spaced(&code.user_code), theme.title)).centered());
+                    text.push(Line::from(""));
+                    text.push(Line::from(strings::expires_in(code.expires_in_secs)));
+                }
+            }
+            text.push(Line::from(strings::SIGN_IN_ACCOUNT));
+            text.push(Line::from(strings::SIGN_IN_CONTINUES));
+            text.push(Line::from(Span::styled(strings::FOOTER_SIGN_IN, theme.key)));
+            boxed(
+                frame,
+                area,
+                strings::SIGN_IN_TITLE,
+                width,
+                15,
+                Paragraph::new(text).wrap(Wrap { trim: false }),
+                theme,
+            );
+        }
         Mode::ConfirmQuit => {
             let text = vec![
                 Line::from(strings::QUIT_QUESTION),
@@ -93,4 +121,10 @@ fn boxed(frame: &mut Frame, area: Rect, title: &str, width: u16, height: u16, bo
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     frame.render_widget(body, inner);
+}
+
+/// The code with a space between its characters, so it reads large and is easy to type from the screen.
+fn spaced(code: &str) -> String {
+    let chars: Vec<String> = code.chars().map(String::from).collect();
+    chars.join(" ")
 }
