@@ -1,7 +1,10 @@
-//! A one-line text input: its value and cursor (pure state, edited by `App::update`) and how it is drawn.
+//! A one-line text input: its value and cursor (pure state, edited by `App::update`) and how it is drawn. A
+//! masked input (a password) shows dots, prints `***` in debug output, and wipes its text when dropped.
 
 use ratatui::text::{Line, Span};
+use zeroize::Zeroizing;
 
+use crate::secrets::Secret;
 use crate::tui::theme::Theme;
 
 /// An edit to a text input, as the key map produces it.
@@ -17,16 +20,34 @@ pub enum EditKey {
     Clear,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct TextInput {
-    value: String,
+    value: Zeroizing<String>,
     /// Cursor position in characters, 0..=len.
     cursor: usize,
+    masked: bool,
+}
+
+impl std::fmt::Debug for TextInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value: &str = if self.masked { "***" } else { &self.value };
+        f.debug_struct("TextInput").field("value", &value).field("cursor", &self.cursor).finish()
+    }
 }
 
 impl TextInput {
     pub fn new(value: &str) -> Self {
-        TextInput { value: value.to_owned(), cursor: value.chars().count() }
+        TextInput { value: Zeroizing::new(value.to_owned()), cursor: value.chars().count(), masked: false }
+    }
+
+    /// An empty input for a password.
+    pub fn masked() -> Self {
+        TextInput { masked: true, ..TextInput::default() }
+    }
+
+    /// The typed text as a secret; the input is used up.
+    pub fn into_secret(self) -> Secret {
+        Secret::new(self.value.as_str())
     }
 
     pub fn value(&self) -> &str {
@@ -64,13 +85,14 @@ impl TextInput {
             EditKey::Right => self.cursor = (self.cursor + 1).min(len),
             EditKey::Home => self.cursor = 0,
             EditKey::End => self.cursor = len,
-            EditKey::Clear => *self = TextInput::default(),
+            EditKey::Clear => *self = TextInput { masked: self.masked, ..TextInput::default() },
         }
     }
 
     /// The value with the cursor shown as a reversed cell, scrolled so the cursor stays within `width`.
     pub fn line(&self, width: usize, theme: &Theme) -> Line<'static> {
-        let chars: Vec<char> = self.value.chars().collect();
+        let chars: Vec<char> =
+            if self.masked { vec!['•'; self.value.chars().count()] } else { self.value.chars().collect() };
         let width = width.max(1);
         let start = (self.cursor + 1).saturating_sub(width);
         let before: String = chars[start..self.cursor].iter().collect();
@@ -93,6 +115,19 @@ mod tests {
         let mut input = TextInput::default();
         s.chars().for_each(|c| input.apply(EditKey::Char(c)));
         input
+    }
+
+    #[test]
+    fn a_masked_input_shows_dots_and_hides_its_value_from_debug() {
+        let mut input = TextInput::masked();
+        "s3cret".chars().for_each(|c| input.apply(EditKey::Char(c)));
+        let shown: String = input.line(20, &Theme::new(false)).spans.iter().map(|s| s.content.to_string()).collect();
+        assert_eq!(shown.trim_end(), "••••••");
+        assert!(!format!("{input:?}").contains("s3cret"));
+        input.apply(EditKey::Clear);
+        input.apply(EditKey::Char('Q'));
+        assert!(!format!("{input:?}").contains('Q'), "still masked after a clear");
+        assert_eq!(input.into_secret().expose(), "Q");
     }
 
     #[test]
