@@ -1,6 +1,6 @@
 //! DNS as the engineer sees it from outside: queries to chosen resolvers (the system's, well-known public ones,
 //! the domain's authoritative servers, or given socket addresses such as the simulator's), records with their
-//! TTLs, the MX TTL check of stage 4, and the propagation watch of stage 7 that reports resolver by resolver
+//! TTLs, the MX TTLs that stage 4's check (in `plan::prepare`) judges, and the propagation watch of stage 7 that reports resolver by resolver
 //! when each returns the expected records.
 
 use std::collections::BTreeSet;
@@ -18,9 +18,6 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::plan::{CheckResult, Outcome};
-
-/// The MX TTL at or below which a cutover can switch mail flow within the hour (stage 4).
-pub const MX_TTL_TARGET_SECS: u32 = 3_600;
 
 /// A resolver failed, or the question itself was wrong.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -435,42 +432,6 @@ impl MxTtl {
     pub fn max_ttl(&self) -> Option<u32> {
         self.records.iter().map(|r| r.ttl).max()
     }
-
-    /// Stage 4's check: the MX TTL at or below an hour, so that the MX change of stage 7 takes effect quickly.
-    pub fn to_check(&self) -> CheckResult {
-        let listing = self.records.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n");
-        let (outcome, text) = match self.max_ttl() {
-            None => (
-                Outcome::Fail,
-                format!(
-                    "{} has no MX record according to {}: mail to it cannot be delivered. Publish the current MX \
-                     record before planning the cutover.",
-                    self.domain, self.resolver
-                ),
-            ),
-            Some(ttl) if ttl <= MX_TTL_TARGET_SECS => (
-                Outcome::Pass,
-                format!(
-                    "MX TTL of {} is {} s (at most {} s), per {}:\n{listing}",
-                    self.domain, ttl, MX_TTL_TARGET_SECS, self.resolver
-                ),
-            ),
-            Some(ttl) => (
-                Outcome::Warn,
-                format!(
-                    "MX TTL of {} is {} s, above {} s, per {}:\n{listing}\nLower the MX TTL to 3600 s (or less) \
-                     at the DNS host at least {} before the cutover, so that caches holding the old value have \
-                     expired when the MX record changes.",
-                    self.domain,
-                    ttl,
-                    MX_TTL_TARGET_SECS,
-                    self.resolver,
-                    human_duration(Duration::from_secs(u64::from(ttl)))
-                ),
-            ),
-        };
-        CheckResult::new(outcome, text, Utc::now())
-    }
 }
 
 /// Reads the MX records of `domain` with their TTLs. Ask the domain's authoritative servers for the configured
@@ -825,24 +786,12 @@ mod tests {
     }
 
     #[test]
-    fn mx_ttl_check_thresholds() {
-        let make = |ttl| MxTtl {
-            domain: "contoso.com".into(),
-            resolver: "ns1".into(),
-            records: vec![DnsRecord {
-                name: "contoso.com".into(),
-                ttl,
-                value: RecordValue::mx(10, "mail.contoso.com"),
-            }],
-        };
-        assert_eq!(make(3600).to_check().outcome, Outcome::Pass);
-        let warn = make(86_400).to_check();
-        assert_eq!(warn.outcome, Outcome::Warn);
-        assert!(warn.evidence.contains("86400 s"), "{}", warn.evidence);
-        assert!(warn.evidence.contains("Lower the MX TTL"), "{}", warn.evidence);
-        assert!(warn.evidence.contains("1 d 0 h"), "{}", warn.evidence);
-        let none = MxTtl { records: vec![], ..make(1) }.to_check();
-        assert_eq!(none.outcome, Outcome::Fail);
+    fn the_mx_ttl_is_the_longest_of_the_records() {
+        let rec = |ttl| DnsRecord { name: "contoso.com".into(), ttl, value: RecordValue::mx(10, "mail.contoso.com") };
+        let found =
+            MxTtl { domain: "contoso.com".into(), resolver: "ns1".into(), records: vec![rec(300), rec(86_400)] };
+        assert_eq!(found.max_ttl(), Some(86_400));
+        assert_eq!(MxTtl { records: vec![], ..found }.max_ttl(), None);
     }
 
     #[test]

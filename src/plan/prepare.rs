@@ -62,51 +62,78 @@ fn capitalise(s: &str) -> String {
     c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }
 
-/// `mx-ttl`: each domain's MX TTL as its authoritative servers give it (`None`: no MX record found).
-pub fn mx_ttl_check(ttls: &[(String, Option<u32>)], cutover: Option<DateTime<Utc>>, now: DateTime<Utc>) -> CheckResult {
-    if ttls.is_empty() {
+/// What one domain's MX lookup gave, from whom (`asked`: the resolver or authoritative server's label).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MxTtlAnswer {
+    pub domain: String,
+    pub asked: String,
+    pub found: MxTtlFound,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MxTtlFound {
+    /// The longest TTL of the domain's MX records, in seconds.
+    Ttl(u32),
+    /// The name answered, without an MX record.
+    NoMx,
+    /// The lookup itself failed; the text says why.
+    Error(String),
+}
+
+/// `mx-ttl`: each domain's MX TTL as its authoritative servers give it. At or below [`MX_TTL_TARGET`] passes;
+/// above warns with how long ahead to lower it; a domain without MX warns; a lookup that failed fails.
+pub fn mx_ttl_check(answers: &[MxTtlAnswer], cutover: Option<DateTime<Utc>>, now: DateTime<Utc>) -> CheckResult {
+    if answers.is_empty() {
         return CheckResult::new(
             Outcome::Fail,
             "No email domain is recorded: fill Email domains in the kickoff form.",
             now,
         );
     }
-    let mut high = Vec::new();
-    let mut ok = Vec::new();
-    let mut none = Vec::new();
-    for (domain, ttl) in ttls {
-        match ttl {
-            None => none.push(domain.as_str()),
-            Some(t) if *t > MX_TTL_TARGET => high.push((domain.as_str(), *t)),
-            Some(t) => ok.push(format!("{domain} {t} s")),
-        }
-    }
     let mut text = Vec::new();
-    if !ok.is_empty() {
-        text.push(format!("MX TTL at or below {} s: {}.", group_thousands(MX_TTL_TARGET.into()), ok.join(", ")));
-    }
-    if !none.is_empty() {
-        text.push(format!("No MX record found for {}: check the domain's DNS zone.", none.join(", ")));
-    }
-    if high.is_empty() {
-        let outcome = if none.is_empty() { Outcome::Pass } else { Outcome::Warn };
-        return CheckResult::new(outcome, text.join(" "), now);
-    }
-    for (domain, ttl) in &high {
-        let mut advice = format!(
-            "{domain}: MX TTL is {} s; lower it to {} s or less at least {} before the cutover, so resolvers forget the old record in time.",
-            group_thousands((*ttl).into()),
-            group_thousands(MX_TTL_TARGET.into()),
-            humanise(Duration::seconds(i64::from(*ttl)))
-        );
-        if let Some(at) = cutover
-            && at - now < Duration::seconds(i64::from(*ttl))
-        {
-            advice.push_str(" The cutover is sooner than that: some senders will use the old MX for a while after it; keep the old server receiving until the TTL has passed.");
+    let mut outcome = Outcome::Pass;
+    let worse = |o: Outcome, current: &mut Outcome| {
+        if matches!((o, *current), (Outcome::Fail, _) | (Outcome::Warn, Outcome::Pass)) {
+            *current = o;
         }
-        text.push(advice);
+    };
+    for a in answers {
+        let domain = &a.domain;
+        let asked = &a.asked;
+        match &a.found {
+            MxTtlFound::Ttl(t) if *t <= MX_TTL_TARGET => text.push(format!(
+                "{domain}: MX TTL {} s (at most {} s), per {asked}.",
+                group_thousands((*t).into()),
+                group_thousands(MX_TTL_TARGET.into())
+            )),
+            MxTtlFound::Ttl(t) => {
+                worse(Outcome::Warn, &mut outcome);
+                let mut advice = format!(
+                    "{domain}: MX TTL is {} s, per {asked}; lower it to {} s or less at least {} before the cutover, so resolvers forget the old record in time.",
+                    group_thousands((*t).into()),
+                    group_thousands(MX_TTL_TARGET.into()),
+                    humanise(Duration::seconds(i64::from(*t)))
+                );
+                if let Some(at) = cutover
+                    && at - now < Duration::seconds(i64::from(*t))
+                {
+                    advice.push_str(" The cutover is sooner than that: some senders will use the old MX for a while after it; keep the old server receiving until the TTL has passed.");
+                }
+                text.push(advice);
+            }
+            MxTtlFound::NoMx => {
+                worse(Outcome::Warn, &mut outcome);
+                text.push(format!(
+                    "{domain}: no MX record, per {asked}: mail to it is not delivered; check the domain's DNS zone."
+                ));
+            }
+            MxTtlFound::Error(e) => {
+                worse(Outcome::Fail, &mut outcome);
+                text.push(format!("{domain}: the MX lookup failed: {e}"));
+            }
+        }
     }
-    CheckResult::new(Outcome::Warn, text.join(" "), now)
+    CheckResult::new(outcome, text.join(" "), now)
 }
 
 fn humanise(d: Duration) -> String {
@@ -147,21 +174,37 @@ mod tests {
         assert_eq!(domains_check(&[], now()).outcome, Outcome::Fail);
     }
 
+    fn answer(ttl: MxTtlFound) -> MxTtlAnswer {
+        MxTtlAnswer { domain: "contoso.com".into(), asked: "ns1.contoso.com (authoritative)".into(), found: ttl }
+    }
+
     #[test]
     fn a_high_mx_ttl_warns_with_how_long_ahead_to_lower_it() {
-        let r = mx_ttl_check(&[("contoso.com".into(), Some(86_400))], None, now());
+        let r = mx_ttl_check(&[answer(MxTtlFound::Ttl(86_400))], None, now());
         assert_eq!(r.outcome, Outcome::Warn);
         assert!(
-            r.evidence.contains("MX TTL is 86,400 s; lower it to 3,600 s or less at least 24 h before"),
+            r.evidence.contains(
+                "MX TTL is 86,400 s, per ns1.contoso.com (authoritative); lower it to 3,600 s or less at least 24 h before"
+            ),
             "{}",
             r.evidence
         );
-        let soon = mx_ttl_check(&[("contoso.com".into(), Some(86_400))], Some(now() + Duration::hours(3)), now());
+        let soon = mx_ttl_check(&[answer(MxTtlFound::Ttl(86_400))], Some(now() + Duration::hours(3)), now());
         assert!(soon.evidence.contains("The cutover is sooner than that"), "{}", soon.evidence);
-        let ok = mx_ttl_check(&[("contoso.com".into(), Some(3_600))], None, now());
+        let ok = mx_ttl_check(&[answer(MxTtlFound::Ttl(3_600))], None, now());
         assert_eq!(ok.outcome, Outcome::Pass);
-        let missing = mx_ttl_check(&[("contoso.com".into(), None)], None, now());
+        assert!(ok.evidence.contains("contoso.com: MX TTL 3,600 s (at most 3,600 s)"), "{}", ok.evidence);
+        let missing = mx_ttl_check(&[answer(MxTtlFound::NoMx)], None, now());
         assert_eq!(missing.outcome, Outcome::Warn);
+        assert!(missing.evidence.contains("no MX record"), "{}", missing.evidence);
+        let failed = mx_ttl_check(
+            &[answer(MxTtlFound::Ttl(86_400)), answer(MxTtlFound::Error("timed out".into()))],
+            None,
+            now(),
+        );
+        assert_eq!(failed.outcome, Outcome::Fail);
+        assert!(failed.evidence.contains("the MX lookup failed: timed out"), "{}", failed.evidence);
+        assert_eq!(mx_ttl_check(&[], None, now()).outcome, Outcome::Fail);
     }
 
     #[test]

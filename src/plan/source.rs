@@ -90,6 +90,86 @@ impl Setting {
     }
 }
 
+/// How Outlook Anywhere authenticates the migration service (`-Authentication` of the endpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SourceAuth {
+    #[default]
+    Basic,
+    Ntlm,
+}
+
+impl SourceAuth {
+    /// The value Exchange's cmdlets take.
+    pub fn cmdlet_value(self) -> &'static str {
+        match self {
+            SourceAuth::Basic => "Basic",
+            SourceAuth::Ntlm => "Ntlm",
+        }
+    }
+}
+
+/// The right the migration account holds on the source mailboxes (`-MailboxPermission`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SourcePermission {
+    /// Receive As on every mailbox database (an Exchange or domain administrator).
+    #[default]
+    Admin,
+    /// Full Access on every mailbox.
+    FullAccess,
+}
+
+impl SourcePermission {
+    pub fn cmdlet_value(self) -> &'static str {
+        match self {
+            SourcePermission::Admin => "Admin",
+            SourcePermission::FullAccess => "FullAccess",
+        }
+    }
+}
+
+/// How cutover and the migration service reach the source Exchange server. No secret here: the migration
+/// account's password lives in the keyring (`<project>/source-password`).
+///
+/// The test-double fields (`dns_servers`, `https_port`, `http_port`, `ca_cert`) stay empty for a real server:
+/// they point the checks at a server on loopback, such as the simulator's.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SourceAccess {
+    /// The migration account, `DOMAIN\user` or a UPN.
+    pub admin_user: Option<String>,
+    /// The mailbox Autodiscover is asked for; see [`SourceAccess::autodiscover_address`] for the default.
+    pub autodiscover_email: Option<String>,
+    /// Manual settings for when Autodiscover fails: the mailbox server's FQDN.
+    pub exchange_server: Option<String>,
+    /// Manual settings: the Outlook Anywhere external host name (RPC proxy server).
+    pub rpc_proxy_server: Option<String>,
+    pub auth: SourceAuth,
+    pub permission: SourcePermission,
+    /// DNS servers to resolve the source's names with; empty: the system's resolver.
+    pub dns_servers: Vec<std::net::SocketAddr>,
+    /// The port standing for 443 on the source.
+    pub https_port: Option<u16>,
+    /// The port standing for 80 (Autodiscover's redirect step).
+    pub http_port: Option<u16>,
+    /// An extra CA certificate (PEM) to trust for the source.
+    pub ca_cert: Option<std::path::PathBuf>,
+}
+
+impl SourceAccess {
+    /// The mailbox Autodiscover and Test-MigrationServerAvailability are run for, as an Exchange engineer would
+    /// pick it: the address given; else the migration account when it is a UPN (its own mailbox); else the
+    /// first mailbox of the inventory that the batch will migrate; else none (the checks ask for one).
+    pub fn autodiscover_address(&self, inventory: Option<&Inventory>) -> Option<String> {
+        if let Some(email) = self.autodiscover_email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            return Some(email.to_owned());
+        }
+        if let Some(upn) = self.admin_user.as_deref().map(str::trim).filter(|u| u.contains('@')) {
+            return Some(upn.to_owned());
+        }
+        inventory.and_then(|i| migrating(i).next()).map(|m| m.primary_smtp.clone())
+    }
+}
+
 /// The mailboxes a cutover batch will see: not hidden from address lists.
 pub fn migrating(inventory: &Inventory) -> impl Iterator<Item = &Mailbox> {
     inventory.mailboxes.iter().filter(|m| !m.hidden)
@@ -297,5 +377,41 @@ mod tests {
         assert_eq!(s.concurrency, 50);
         Setting::Concurrency.apply(&mut s, "").expect("empty resets");
         assert_eq!(s.concurrency, DEFAULT_CONCURRENCY);
+    }
+    #[test]
+    fn source_access_round_trips_and_defaults() {
+        let empty: SourceAccess = serde_json::from_str("{}").expect("defaults");
+        assert_eq!(empty, SourceAccess::default());
+        assert_eq!(empty.auth, SourceAuth::Basic);
+        assert_eq!(empty.permission, SourcePermission::Admin);
+        assert!(empty.dns_servers.is_empty());
+        let full = SourceAccess {
+            admin_user: Some("CONTOSO\\migadmin".into()),
+            autodiscover_email: Some("admin@contoso.com".into()),
+            exchange_server: Some("ex01.contoso.local".into()),
+            rpc_proxy_server: Some("mail.contoso.com".into()),
+            auth: SourceAuth::Ntlm,
+            permission: SourcePermission::FullAccess,
+            dns_servers: vec!["127.0.0.1:5353".parse().expect("addr")],
+            https_port: Some(8443),
+            http_port: Some(8080),
+            ca_cert: Some("/tmp/ca.pem".into()),
+        };
+        let json = serde_json::to_string(&full).expect("serialise");
+        assert_eq!(serde_json::from_str::<SourceAccess>(&json).expect("parse"), full);
+        assert_eq!(full.auth.cmdlet_value(), "Ntlm");
+        assert_eq!(full.permission.cmdlet_value(), "FullAccess");
+    }
+
+    #[test]
+    fn the_autodiscover_address_defaults_to_the_account_then_the_inventory() {
+        let inv = inventory(CSV);
+        let mut access = SourceAccess { admin_user: Some("CONTOSO\\migadmin".into()), ..Default::default() };
+        assert_eq!(access.autodiscover_address(None), None);
+        assert_eq!(access.autodiscover_address(Some(&inv)).as_deref(), Some("ceo@contoso.com"));
+        access.admin_user = Some("migadmin@contoso.com".into());
+        assert_eq!(access.autodiscover_address(Some(&inv)).as_deref(), Some("migadmin@contoso.com"));
+        access.autodiscover_email = Some(" test@contoso.com ".into());
+        assert_eq!(access.autodiscover_address(Some(&inv)).as_deref(), Some("test@contoso.com"));
     }
 }

@@ -6,7 +6,7 @@ use crate::inventory::Inventory;
 use crate::plan::StageId;
 use crate::plan::gating::{self, StageRecord, StageStatus};
 use crate::plan::kickoff::Kickoff;
-use crate::plan::source::SourceSettings;
+use crate::plan::source::{SourceAccess, SourceSettings};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,6 +36,9 @@ pub struct ProjectState {
     pub vips: BTreeSet<String>,
     #[serde(default)]
     pub source: SourceSettings,
+    /// How to reach the source Exchange server (no secrets).
+    #[serde(default)]
+    pub source_access: SourceAccess,
     /// How to reach the tenant: cloud, client id, extra CA (no secrets).
     pub m365: crate::m365::ConnectionSettings,
     /// A demo project's link to the embedded simulator, for the demo-only shortcuts.
@@ -62,6 +65,7 @@ impl ProjectState {
             inventory: None,
             vips: BTreeSet::new(),
             source: SourceSettings::default(),
+            source_access: SourceAccess::default(),
             m365: Default::default(),
             simulator: None,
         }

@@ -1,6 +1,8 @@
 //! The runner: carries out the wizard's [`Command`]s and answers with [`Event`]s. It owns the open project, so
 //! every change goes through [`Project::change`] (audited before and after) in the order the commands came.
 
+pub mod checks;
+pub mod connect;
 mod import;
 pub mod jobs;
 mod signin;

@@ -1,0 +1,189 @@
+//! Stage 4: every email domain verified in the tenant (`GET /domains/{id}`, and the `MS=` TXT record of those
+//! not yet verified), the migration endpoint (Get-MigrationEndpoint, then Test-MigrationServerAvailability
+//! against it), and the MX TTL from the domain's authoritative servers.
+
+use super::{CheckError, Results};
+use crate::dns::mx_ttl;
+use crate::m365::M365;
+use crate::m365::exo::{MigrationEndpoint, OutlookAnywhere};
+use crate::m365::graph::DnsRecordData;
+use crate::plan::prepare::{self, DomainState, MxTtlAnswer, MxTtlFound};
+use crate::plan::{CheckResult, Outcome};
+use crate::project::ProjectState;
+use crate::runner::connect::Connections;
+use chrono::Utc;
+
+const IDS: [&str; 2] = ["domains-verified", "endpoint-test"];
+
+pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Result<Results, CheckError> {
+    let mx = mx_check(state, conn).await;
+    let mut results = match super::m365(conn, &IDS)? {
+        Ok(m) => {
+            let (domains, endpoint) = tokio::join!(domains_check(state, m), endpoint_check(state, conn, m));
+            vec![("domains-verified", domains?), ("endpoint-test", endpoint?)]
+        }
+        Err(failed) => failed,
+    };
+    results.push(("mx-ttl", mx));
+    Ok(results)
+}
+
+async fn domains_check(state: &ProjectState, m: &M365) -> Result<CheckResult, CheckError> {
+    let mut found = Vec::new();
+    for name in &state.kickoff.domains {
+        let domain = match m.graph.domain(name).await {
+            Ok(d) => d,
+            Err(e) => return super::m365_failure(&format!("GET /domains/{name}"), e),
+        };
+        let Some(domain) = domain else {
+            found.push(DomainState { name: name.clone(), in_tenant: false, verified: false, txt: None });
+            continue;
+        };
+        let txt = if domain.is_verified {
+            None
+        } else {
+            match m.graph.verification_records(name).await {
+                Ok(records) => records.into_iter().find_map(|r| match r.data {
+                    DnsRecordData::Txt { text } => Some(text),
+                    _ => None,
+                }),
+                Err(e) => return super::m365_failure(&format!("GET /domains/{name}/verificationDnsRecords"), e),
+            }
+        };
+        found.push(DomainState { name: name.clone(), in_tenant: true, verified: domain.is_verified, txt });
+    }
+    let mut r = prepare::domains_check(&found, Utc::now());
+    if !found.is_empty() {
+        r.evidence = format!("GET /domains/{{id}} for {}: {}", state.kickoff.domains.join(", "), r.evidence);
+    }
+    Ok(r)
+}
+
+fn is_outlook_anywhere(e: &MigrationEndpoint) -> bool {
+    e.endpoint_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("ExchangeOutlookAnywhere"))
+}
+
+async fn endpoint_check(state: &ProjectState, conn: &Connections, m: &M365) -> Result<CheckResult, CheckError> {
+    let now = Utc::now;
+    let endpoints = match m.exo.get_migration_endpoints().await {
+        Ok(out) => out.items,
+        Err(e) => return super::m365_failure("Get-MigrationEndpoint", e),
+    };
+    let Some(endpoint) = endpoints.iter().find(|e| is_outlook_anywhere(e)) else {
+        let others: Vec<String> = endpoints
+            .iter()
+            .map(|e| format!("{} ({})", e.identity, e.endpoint_type.as_deref().unwrap_or("type not given")))
+            .collect();
+        let listed = if others.is_empty() { "none".to_owned() } else { others.join(", ") };
+        return Ok(CheckResult::new(
+            Outcome::Fail,
+            format!(
+                "Get-MigrationEndpoint found no Outlook Anywhere endpoint (endpoints: {listed}). Run the task Create the migration endpoint."
+            ),
+            now(),
+        ));
+    };
+    let access = &state.source_access;
+    let described = format!(
+        "Get-MigrationEndpoint: '{}' (Outlook Anywhere, RPC proxy {}, Exchange server {}, {} authentication).",
+        endpoint.identity,
+        endpoint.rpc_proxy_server.as_deref().unwrap_or("not given"),
+        endpoint.exchange_server.as_deref().unwrap_or("not given"),
+        endpoint.authentication.as_deref().unwrap_or(access.auth.cmdlet_value())
+    );
+    let proxy = endpoint.rpc_proxy_server.clone().or_else(|| access.rpc_proxy_server.clone());
+    let server = endpoint.exchange_server.clone().or_else(|| access.exchange_server.clone()).or_else(|| proxy.clone());
+    let password = conn.source_password().await;
+    let email = access.autodiscover_address(state.inventory.as_ref());
+    let (Some(proxy), Some(server), Some(user), Ok(Some(password)), Some(email)) =
+        (proxy, server, access.admin_user.clone(), password, email)
+    else {
+        return Ok(CheckResult::new(
+            Outcome::Fail,
+            format!(
+                "{described} Test-MigrationServerAvailability not run: it needs the RPC proxy server, the migration account, its password (kept in the OS keyring as {}/source-password) and a source mailbox address; enter the missing ones in the source settings.",
+                conn.project()
+            ),
+            now(),
+        ));
+    };
+    let source = OutlookAnywhere {
+        exchange_server: server,
+        rpc_proxy_server: proxy.clone(),
+        authentication: endpoint.authentication.clone().unwrap_or_else(|| access.auth.cmdlet_value().to_owned()),
+        email_address: email.clone(),
+        user_name: user.clone(),
+        password,
+        mailbox_permission: Some(access.permission.cmdlet_value().to_owned()),
+    };
+    let test = match m.exo.test_migration_server(&source).await {
+        Ok(out) => out,
+        Err(e) => return super::m365_failure(&format!("{described} Test-MigrationServerAvailability"), e),
+    };
+    let asked = format!("Test-MigrationServerAvailability against {proxy} as {user} for {email}");
+    let Some(answer) = test.items.first() else {
+        return Ok(CheckResult::new(Outcome::Fail, format!("{described} {asked}: no result came back."), now()));
+    };
+    let detail: Vec<&str> = [answer.message.as_deref(), answer.error_detail.as_deref()].into_iter().flatten().collect();
+    let detail = if detail.is_empty() { String::new() } else { format!(" ({})", detail.join("; ")) };
+    let warnings =
+        if test.warnings.is_empty() { String::new() } else { format!(" Warnings: {}.", test.warnings.join("; ")) };
+    let head = format!("{described} {asked}: {}{detail}.{warnings}", answer.result);
+    if answer.succeeded() && answer.supports_cutover == Some(false) {
+        return Ok(CheckResult::new(
+            Outcome::Fail,
+            format!(
+                "{head} The source answers but does not support a cutover migration; plan a staged or hybrid migration."
+            ),
+            now(),
+        ));
+    }
+    if answer.succeeded() {
+        return Ok(CheckResult::new(Outcome::Pass, head, now()));
+    }
+    if answer.warned() {
+        return Ok(CheckResult::new(Outcome::Warn, head, now()));
+    }
+    Ok(CheckResult::new(
+        Outcome::Fail,
+        format!(
+            "{head} Fix on the source: a certificate from a public CA, valid and naming {proxy}; Outlook Anywhere published with Basic or NTLM; the migration account's password and its {} permission; then run this check again.",
+            access.permission.cmdlet_value()
+        ),
+        now(),
+    ))
+}
+
+async fn mx_check(state: &ProjectState, conn: &Connections) -> CheckResult {
+    let mut answers = Vec::new();
+    for domain in &state.kickoff.domains {
+        let answer = |asked: String, found| MxTtlAnswer { domain: domain.clone(), asked, found };
+        let resolvers = match conn.mx_resolvers(domain).await {
+            Ok(r) => r,
+            Err(e) => {
+                answers.push(answer("no server".into(), MxTtlFound::Error(e.to_string())));
+                continue;
+            }
+        };
+        // The first authoritative server that answers gives the configured TTL.
+        let mut last_error = None;
+        let mut done = false;
+        for resolver in &resolvers {
+            match mx_ttl(resolver, domain).await {
+                Ok(found) => {
+                    let ttl = found.max_ttl().map_or(MxTtlFound::NoMx, MxTtlFound::Ttl);
+                    answers.push(answer(resolver.label().to_owned(), ttl));
+                    done = true;
+                    break;
+                }
+                Err(e) => last_error = Some(e.to_string()),
+            }
+        }
+        if !done {
+            let e = last_error.unwrap_or_else(|| "no server to ask".into());
+            answers.push(answer("the domain's DNS servers".into(), MxTtlFound::Error(e)));
+        }
+    }
+    let cutover = state.kickoff.cutover.as_ref().and_then(|c| c.utc());
+    prepare::mx_ttl_check(&answers, cutover, Utc::now())
+}

@@ -1,0 +1,73 @@
+//! Stage 2: the source server's four checks through `source::health_checks` (Autodiscover, certificate,
+//! Outlook Anywhere, EWS), with the migration account from the project and its password from the keyring, and
+//! the inventory checks of `plan::source`.
+
+use super::Results;
+use crate::plan::{CheckResult, Outcome};
+use crate::project::ProjectState;
+use crate::runner::connect::Connections;
+use crate::source::{CHECK_IDS, Credentials, health_checks};
+use chrono::Utc;
+
+pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Results {
+    let mut results = server_checks(state, conn).await;
+    results.extend(crate::plan::source::run_inventory_checks(
+        state.inventory.as_ref(),
+        &state.vips,
+        &state.source,
+        state.kickoff.mailboxes,
+        Utc::now(),
+    ));
+    results
+}
+
+async fn server_checks(state: &ProjectState, conn: &Connections) -> Results {
+    let target = match &conn.source {
+        Ok(t) => t,
+        Err(e) => return super::all(&CHECK_IDS, Outcome::Fail, &format!("Not run: {e}.")),
+    };
+    let access = &state.source_access;
+    let Some(mailbox) = access.autodiscover_address(state.inventory.as_ref()) else {
+        return super::all(
+            &CHECK_IDS,
+            Outcome::Fail,
+            "Not run: no mailbox to ask Autodiscover for. Import the inventory (its first mailbox is used), or give \
+             the migration account as a UPN, or set the Autodiscover address in the source settings.",
+        );
+    };
+    // Without the account or its password the checks still run (Autodiscover and EWS then answer 401, which
+    // says the server is there), and the evidence of those that needed them says what is missing.
+    let password = conn.source_password().await;
+    let missing = match (&access.admin_user, &password) {
+        (None, _) => {
+            Some("no migration account is set: enter it (DOMAIN\\user or a UPN) in the source settings".to_owned())
+        }
+        (Some(_), Ok(None)) => Some(format!(
+            "the migration account's password is not in the OS keyring: enter it in stage 4 (it is kept as {}/source-password)",
+            conn.project()
+        )),
+        (Some(_), Err(e)) => Some(format!("the migration account's password could not be read: {e}")),
+        (Some(_), Ok(Some(_))) => None,
+    };
+    let credentials = match (&access.admin_user, &password) {
+        (Some(user), Ok(Some(secret))) => Some(Credentials::new(user, secret.expose())),
+        _ => None,
+    };
+    let manual = access.rpc_proxy_server.as_deref();
+    match health_checks(target, &mailbox, credentials, manual).await {
+        Ok(mut results) => {
+            if let Some(missing) = missing {
+                for (id, result) in &mut results {
+                    if matches!(*id, "autodiscover" | "ews") && result.outcome != Outcome::Pass {
+                        result.evidence.push_str(&format!("\nCredentials: {missing}."));
+                    }
+                }
+            }
+            results
+        }
+        Err(e) => CHECK_IDS
+            .iter()
+            .map(|id| (*id, CheckResult::new(Outcome::Fail, format!("Not run: {e}."), Utc::now())))
+            .collect(),
+    }
+}
