@@ -3,6 +3,7 @@
 
 mod import;
 pub mod jobs;
+pub mod tasks;
 
 pub use import::{ImportReport, MAX_INVENTORY_BYTES};
 
