@@ -6,6 +6,7 @@ pub mod connect;
 mod import;
 pub mod jobs;
 mod signin;
+pub mod tasks;
 
 pub use import::{ImportReport, MAX_INVENTORY_BYTES};
 

@@ -98,6 +98,39 @@ impl ExoClient {
         self.typed("Test-MigrationServerAvailability", Value::Object(p), true, AvailabilityTest::read).await
     }
 
+    /// `Test-MigrationServerAvailability -ExchangeOutlookAnywhere -Autodiscover`: Exchange Online finds the source's
+    /// Outlook Anywhere settings through Autodiscover for `EmailAddress`.
+    pub async fn test_migration_server_autodiscover(
+        &self,
+        source: &AutodiscoverSource,
+    ) -> Result<Output<AvailabilityTest>, M365Error> {
+        let p = source.parameters();
+        self.typed("Test-MigrationServerAvailability", Value::Object(p), true, AvailabilityTest::read).await
+    }
+
+    /// `New-MigrationEndpoint -ExchangeOutlookAnywhere -Autodiscover`; an endpoint with this name already there is
+    /// returned.
+    pub async fn new_migration_endpoint_autodiscover(
+        &self,
+        name: &str,
+        source: &AutodiscoverSource,
+        max_concurrent_migrations: Option<u32>,
+    ) -> Result<Output<MigrationEndpoint>, M365Error> {
+        let existing = self.get_migration_endpoints().await?;
+        if existing.items.iter().any(|e| e.identity.eq_ignore_ascii_case(name)) {
+            return Ok(Output {
+                items: existing.items.into_iter().filter(|e| e.identity.eq_ignore_ascii_case(name)).collect(),
+                warnings: existing.warnings,
+            });
+        }
+        let mut p = source.parameters();
+        p.insert("Name".into(), json!(name));
+        if let Some(n) = max_concurrent_migrations {
+            p.insert("MaxConcurrentMigrations".into(), json!(n.clamp(1, 100)));
+        }
+        self.typed("New-MigrationEndpoint", Value::Object(p), false, MigrationEndpoint::read).await
+    }
+
     /// `New-MigrationEndpoint -ExchangeOutlookAnywhere`; an endpoint with this name already there is returned.
     pub async fn new_migration_endpoint(
         &self,
@@ -345,6 +378,28 @@ impl OutlookAnywhere {
     }
 }
 
+/// The source reached through Autodiscover: a mailbox address to discover with and the migration account.
+#[derive(Debug, Clone)]
+pub struct AutodiscoverSource {
+    /// An on-premises mailbox whose Autodiscover answer names the Outlook Anywhere settings (`-EmailAddress`).
+    pub email_address: String,
+    /// The migration account (`DOMAIN\user` or a UPN) and its password.
+    pub user_name: String,
+    pub password: Secret,
+}
+
+impl AutodiscoverSource {
+    /// The parameters of the `ExchangeOutlookAnywhereAutoDiscover` set, shared by the test and the endpoint.
+    fn parameters(&self) -> Map<String, Value> {
+        let mut p = Map::new();
+        p.insert("ExchangeOutlookAnywhere".into(), json!(true));
+        p.insert("Autodiscover".into(), json!(true));
+        p.insert("EmailAddress".into(), json!(self.email_address));
+        p.insert("Credentials".into(), json!({ "UserName": self.user_name, "Password": self.password.expose() }));
+        p
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchAction {
     Start,
@@ -384,5 +439,20 @@ mod tests {
         assert_eq!(p["Credentials"]["Password"], "P@ss-word-123");
         assert_eq!(p["RpcProxyServer"], "mail.contoso.com");
         assert_eq!(p["MailboxPermission"], "FullAccess");
+    }
+
+    #[test]
+    fn autodiscover_parameters_name_the_mailbox_and_no_server() {
+        let source = AutodiscoverSource {
+            email_address: "admin@contoso.com".into(),
+            user_name: "CONTOSO\\migration".into(),
+            password: Secret::new("P@ss-word-123"),
+        };
+        assert!(!format!("{source:?}").contains("P@ss"));
+        let p = source.parameters();
+        assert_eq!(p["Autodiscover"], true);
+        assert_eq!(p["ExchangeOutlookAnywhere"], true);
+        assert_eq!(p["EmailAddress"], "admin@contoso.com");
+        assert!(!p.contains_key("ExchangeServer") && !p.contains_key("RPCProxyServer"));
     }
 }

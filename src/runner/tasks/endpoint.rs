@@ -1,0 +1,326 @@
+//! Stage 4: the migration endpoint (Outlook Anywhere) Exchange Online pulls the mailboxes through. Reads
+//! `Get-MigrationEndpoint` first: an endpoint of that name (or on the same RPC proxy) is kept, and only its
+//! `MaxConcurrentMigrations` corrected. Otherwise `Test-MigrationServerAvailability` with Autodiscover, then with
+//! the manual settings if Autodiscover fails, and `New-MigrationEndpoint` with the settings that tested OK.
+
+use super::{TaskError, TaskOutcome, write};
+use crate::m365::exo::{AutodiscoverSource, AvailabilityTest, ExoClient, MigrationEndpoint, OutlookAnywhere};
+use crate::plan::StageId;
+use crate::runner::jobs::JobContext;
+use crate::secrets::Secret;
+use serde_json::json;
+
+/// `MaxConcurrentMigrations` when the engineer sets none (Exchange Online's default).
+pub const DEFAULT_MAX_CONCURRENT: u32 = 20;
+/// The most Exchange Online accepts.
+pub const MAX_CONCURRENT_LIMIT: u32 = 100;
+
+/// `-Authentication` for Outlook Anywhere on the RPC virtual directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authentication {
+    Basic,
+    Ntlm,
+}
+
+impl Authentication {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Authentication::Basic => "Basic",
+            Authentication::Ntlm => "Ntlm",
+        }
+    }
+}
+
+/// `-MailboxPermission`: what the migration account holds on the source mailboxes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailboxPermission {
+    /// Receive As on the mailbox databases (or a domain/enterprise admin).
+    Admin,
+    /// FullAccess on every mailbox.
+    FullAccess,
+}
+
+impl MailboxPermission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailboxPermission::Admin => "Admin",
+            MailboxPermission::FullAccess => "FullAccess",
+        }
+    }
+}
+
+/// The source's Outlook Anywhere settings, for when Autodiscover does not answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualSettings {
+    /// The mailbox server's FQDN (`-ExchangeServer`).
+    pub exchange_server: String,
+    /// Outlook Anywhere's external host name (`-RpcProxyServer`).
+    pub rpc_proxy_server: String,
+    pub authentication: Authentication,
+    pub mailbox_permission: MailboxPermission,
+}
+
+/// What the endpoint should be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointRequest {
+    pub name: String,
+    /// The migration account: `DOMAIN\user` or a UPN.
+    pub admin_user: String,
+    /// An on-premises mailbox address to run Autodiscover with (usually the migration account's own).
+    pub email_address: String,
+    /// Tried when Autodiscover fails; `None`: Autodiscover only.
+    pub manual: Option<ManualSettings>,
+    /// 1 to 100.
+    pub max_concurrent_migrations: u32,
+}
+
+/// How the endpoint came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointVia {
+    /// It was there already.
+    Existing,
+    Autodiscover,
+    Manual,
+}
+
+/// What [`create_endpoint`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointOutcome {
+    pub outcome: TaskOutcome,
+    /// The endpoint as Exchange Online reports it; `None` when neither way tested OK.
+    pub endpoint: Option<MigrationEndpoint>,
+    pub via: Option<EndpointVia>,
+    /// `Test-MigrationServerAvailability -Autodiscover`, when run.
+    pub autodiscover_test: Option<AvailabilityTest>,
+    /// `Test-MigrationServerAvailability` with the manual settings, when run.
+    pub manual_test: Option<AvailabilityTest>,
+}
+
+/// Creates the Outlook Anywhere migration endpoint unless it exists; see the module's description.
+pub async fn create_endpoint(
+    ctx: &JobContext,
+    exo: &ExoClient,
+    request: EndpointRequest,
+    password: &Secret,
+) -> Result<EndpointOutcome, TaskError> {
+    validate(&request, password)?;
+    let max = request.max_concurrent_migrations;
+    let existing = exo.get_migration_endpoints().await?.items;
+    if let Some(e) = existing.iter().find(|e| e.identity.eq_ignore_ascii_case(&request.name))
+        && !is_outlook_anywhere(e)
+    {
+        return Err(TaskError::EndpointNameTaken {
+            name: request.name.clone(),
+            kind: e.endpoint_type.clone().unwrap_or_else(|| "unknown".into()),
+        });
+    }
+    let same_proxy = |e: &MigrationEndpoint| {
+        request
+            .manual
+            .as_ref()
+            .is_some_and(|m| e.rpc_proxy_server.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&m.rpc_proxy_server)))
+    };
+    let found = existing
+        .iter()
+        .find(|e| e.identity.eq_ignore_ascii_case(&request.name))
+        .or_else(|| existing.iter().find(|e| is_outlook_anywhere(e) && same_proxy(e)));
+    if let Some(e) = found {
+        return keep_existing(ctx, exo, e.clone(), max).await;
+    }
+
+    ctx.progress("testing the source with Autodiscover", 0, Some(3));
+    let auto = AutodiscoverSource {
+        email_address: request.email_address.clone(),
+        user_name: request.admin_user.clone(),
+        password: password.clone(),
+    };
+    let auto_test = first(exo.test_migration_server_autodiscover(&auto).await?.items);
+    let mut manual_test = None;
+    let via = if auto_test.as_ref().is_some_and(tested_ok) {
+        EndpointVia::Autodiscover
+    } else if let Some(m) = &request.manual {
+        if ctx.cancel.is_cancelled() {
+            return Ok(not_created(auto_test, None, true));
+        }
+        ctx.progress("testing the source with the manual settings", 1, Some(3));
+        manual_test = first(exo.test_migration_server(&outlook_anywhere(&request, m, password)).await?.items);
+        if manual_test.as_ref().is_some_and(tested_ok) {
+            EndpointVia::Manual
+        } else {
+            return Ok(not_created(auto_test, manual_test, false));
+        }
+    } else {
+        return Ok(not_created(auto_test, None, false));
+    };
+    if ctx.cancel.is_cancelled() {
+        return Ok(not_created(auto_test, manual_test, true));
+    }
+
+    ctx.progress(format!("creating the migration endpoint {}", request.name), 2, Some(3));
+    let mut detail = json!({
+        "name": request.name,
+        "via": match via { EndpointVia::Manual => "manual", _ => "autodiscover" },
+        "admin_user": request.admin_user,
+        "email_address": request.email_address,
+        "max_concurrent_migrations": max,
+    });
+    let created = match (via, &request.manual) {
+        (EndpointVia::Manual, Some(m)) => {
+            detail["exchange_server"] = json!(m.exchange_server);
+            detail["rpc_proxy_server"] = json!(m.rpc_proxy_server);
+            detail["authentication"] = json!(m.authentication.as_str());
+            detail["mailbox_permission"] = json!(m.mailbox_permission.as_str());
+            let source = outlook_anywhere(&request, m, password);
+            write(
+                ctx,
+                StageId::PREPARE,
+                "new-migration-endpoint",
+                detail,
+                exo.new_migration_endpoint(&request.name, &source, Some(max)),
+            )
+            .await?
+        }
+        _ => {
+            write(
+                ctx,
+                StageId::PREPARE,
+                "new-migration-endpoint",
+                detail,
+                exo.new_migration_endpoint_autodiscover(&request.name, &auto, Some(max)),
+            )
+            .await?
+        }
+    };
+    ctx.progress("migration endpoint", 3, Some(3));
+    let endpoint = first(created.items);
+    let how = match via {
+        EndpointVia::Manual => "with the manual settings (Autodiscover failed)",
+        _ => "with Autodiscover",
+    };
+    let summary = format!(
+        "Created the migration endpoint {} {how}; MaxConcurrentMigrations {max}.",
+        endpoint.as_ref().map_or(request.name.as_str(), |e| e.identity.as_str())
+    );
+    Ok(EndpointOutcome {
+        outcome: TaskOutcome { done: vec![summary.clone()], summary, ..TaskOutcome::default() },
+        endpoint,
+        via: Some(via),
+        autodiscover_test: auto_test,
+        manual_test,
+    })
+}
+
+/// An endpoint already there: only `MaxConcurrentMigrations` is brought to what was asked.
+async fn keep_existing(
+    ctx: &JobContext,
+    exo: &ExoClient,
+    mut endpoint: MigrationEndpoint,
+    max: u32,
+) -> Result<EndpointOutcome, TaskError> {
+    let mut outcome = TaskOutcome::default();
+    let kept = format!("the migration endpoint {} exists already", endpoint.identity);
+    if endpoint.max_concurrent_migrations == Some(u64::from(max)) {
+        outcome.skipped.push(format!("{kept} with MaxConcurrentMigrations {max}"));
+        outcome.summary = format!("Nothing to do: {kept}, with MaxConcurrentMigrations {max}.");
+    } else {
+        let detail = json!({ "name": endpoint.identity, "max_concurrent_migrations": max,
+            "was": endpoint.max_concurrent_migrations });
+        write(
+            ctx,
+            StageId::PREPARE,
+            "set-migration-endpoint",
+            detail,
+            exo.set_max_concurrent_migrations(&endpoint.identity, max),
+        )
+        .await?;
+        let was = endpoint.max_concurrent_migrations.map_or_else(|| "unset".to_owned(), |n| n.to_string());
+        endpoint.max_concurrent_migrations = Some(u64::from(max));
+        outcome.skipped.push(kept.clone());
+        outcome.done.push(format!("MaxConcurrentMigrations {was} → {max}"));
+        outcome.summary = format!("Kept: {kept}; MaxConcurrentMigrations changed from {was} to {max}.");
+    }
+    Ok(EndpointOutcome {
+        outcome,
+        endpoint: Some(endpoint),
+        via: Some(EndpointVia::Existing),
+        autodiscover_test: None,
+        manual_test: None,
+    })
+}
+
+fn not_created(auto: Option<AvailabilityTest>, manual: Option<AvailabilityTest>, cancelled: bool) -> EndpointOutcome {
+    let said = |t: &Option<AvailabilityTest>| match t {
+        None => "no answer".to_owned(),
+        Some(t) => t.message.clone().or_else(|| t.error_detail.clone()).unwrap_or_else(|| t.result.clone()),
+    };
+    let mut summary = format!("Not created: the Autodiscover test failed: {}", said(&auto));
+    if manual.is_some() {
+        summary.push_str(&format!("; the test with the manual settings failed: {}", said(&manual)));
+    } else if !cancelled {
+        summary.push_str("; give the manual settings (Exchange server, RPC proxy server, authentication, permission) to try without Autodiscover");
+    }
+    summary.push_str(if cancelled { ". Stopped." } else { ". Fix this on the source server, then try again." });
+    EndpointOutcome {
+        outcome: TaskOutcome { summary, cancelled, ..TaskOutcome::default() },
+        endpoint: None,
+        via: None,
+        autodiscover_test: auto,
+        manual_test: manual,
+    }
+}
+
+/// `Success`, or `Warning` (the test passed with a remark Exchange Online still accepts).
+fn tested_ok(t: &AvailabilityTest) -> bool {
+    t.succeeded() || t.warned()
+}
+
+fn is_outlook_anywhere(e: &MigrationEndpoint) -> bool {
+    e.endpoint_type.as_deref().is_none_or(|t| t.eq_ignore_ascii_case("ExchangeOutlookAnywhere"))
+}
+
+fn first<T>(items: Vec<T>) -> Option<T> {
+    items.into_iter().next()
+}
+
+fn outlook_anywhere(request: &EndpointRequest, m: &ManualSettings, password: &Secret) -> OutlookAnywhere {
+    OutlookAnywhere {
+        exchange_server: m.exchange_server.clone(),
+        rpc_proxy_server: m.rpc_proxy_server.clone(),
+        authentication: m.authentication.as_str().to_owned(),
+        email_address: request.email_address.clone(),
+        user_name: request.admin_user.clone(),
+        password: password.clone(),
+        mailbox_permission: Some(m.mailbox_permission.as_str().to_owned()),
+    }
+}
+
+fn validate(r: &EndpointRequest, password: &Secret) -> Result<(), TaskError> {
+    let bad = |what: &str, fix: &str| Err(TaskError::BadInput { what: what.to_owned(), fix: fix.to_owned() });
+    if r.name.trim().is_empty() {
+        return bad("migration endpoint name", "give the endpoint a name, such as CutoverEndpoint");
+    }
+    if r.admin_user.trim().is_empty() {
+        return bad("migration account", "give the source account as DOMAIN\\user or user@domain");
+    }
+    if !r.email_address.contains('@') {
+        return bad(
+            &format!("Autodiscover email address {:?}", r.email_address),
+            "give an on-premises mailbox address, such as the migration account's",
+        );
+    }
+    if password.is_empty() {
+        return bad("the migration account's password", "enter it (it is kept in the OS keyring only)");
+    }
+    if !(1..=MAX_CONCURRENT_LIMIT).contains(&r.max_concurrent_migrations) {
+        return bad(
+            &format!("MaxConcurrentMigrations {}", r.max_concurrent_migrations),
+            "give a number from 1 to 100 (20 is Exchange Online's default)",
+        );
+    }
+    if let Some(m) = &r.manual
+        && (m.exchange_server.trim().is_empty() || m.rpc_proxy_server.trim().is_empty())
+    {
+        return bad("manual endpoint settings", "give both the Exchange server and the RPC proxy server names");
+    }
+    Ok(())
+}
