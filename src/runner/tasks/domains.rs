@@ -58,7 +58,7 @@ pub async fn add_domains(
             outcome.cancelled = true;
             break;
         }
-        ctx.progress(format!("adding {name}"), i as u64, Some(total));
+        ctx.progress(format!("domains: {name}"), i as u64, Some(total));
         let (domain, added) = match graph.domain(name).await? {
             Some(d) => {
                 outcome.skipped.push(format!("{name}: already in the tenant"));

@@ -251,7 +251,10 @@ async fn keep_existing(
 fn not_created(auto: Option<AvailabilityTest>, manual: Option<AvailabilityTest>, cancelled: bool) -> EndpointOutcome {
     let said = |t: &Option<AvailabilityTest>| match t {
         None => "no answer".to_owned(),
-        Some(t) => t.message.clone().or_else(|| t.error_detail.clone()).unwrap_or_else(|| t.result.clone()),
+        Some(t) => {
+            let text = t.message.as_deref().or(t.error_detail.as_deref()).unwrap_or(&t.result);
+            text.trim().trim_end_matches('.').to_owned()
+        }
     };
     let mut summary = format!("Not created: the Autodiscover test failed: {}", said(&auto));
     if manual.is_some() {
@@ -323,4 +326,47 @@ fn validate(r: &EndpointRequest, password: &Secret) -> Result<(), TaskError> {
         return bad("manual endpoint settings", "give both the Exchange server and the RPC proxy server names");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> EndpointRequest {
+        EndpointRequest {
+            name: "CutoverEndpoint".into(),
+            admin_user: "CONTOSO\\migadmin".into(),
+            email_address: "migadmin@contoso.com".into(),
+            manual: None,
+            max_concurrent_migrations: DEFAULT_MAX_CONCURRENT,
+        }
+    }
+
+    #[test]
+    fn bad_requests_are_refused_with_the_fix() {
+        let password = Secret::new("x");
+        assert!(validate(&request(), &password).is_ok());
+        let err = validate(&EndpointRequest { max_concurrent_migrations: 101, ..request() }, &password)
+            .expect_err("over 100");
+        assert!(err.to_string().contains("from 1 to 100"), "{err}");
+        let err = validate(&EndpointRequest { email_address: "migadmin".into(), ..request() }, &password)
+            .expect_err("no address");
+        assert!(err.to_string().contains("on-premises mailbox address"), "{err}");
+        assert!(validate(&request(), &Secret::new("")).is_err());
+    }
+
+    #[test]
+    fn a_failed_test_says_what_exchange_online_found() {
+        let failed = AvailabilityTest {
+            result: "Failed".into(),
+            message: Some("The Autodiscover service couldn't be located.".into()),
+            error_detail: None,
+            supports_cutover: Some(false),
+        };
+        let out = not_created(Some(failed), None, false);
+        assert_eq!(
+            out.outcome.summary,
+            "Not created: the Autodiscover test failed: The Autodiscover service couldn't be located; give the manual settings (Exchange server, RPC proxy server, authentication, permission) to try without Autodiscover. Fix this on the source server, then try again."
+        );
+    }
 }

@@ -84,9 +84,10 @@ pub async fn precreate_users(
                 };
                 let detail = json!({ "userPrincipalName": new.user_principal_name, "displayName": new.display_name,
                     "mailNickname": new.mail_nickname, "usageLocation": location });
-                let mut created = write(ctx, StageId::USERS, "create-user", detail, graph.create_user(&new)).await?;
-                // The usage location went with the creation; Graph's answer may not list it.
-                created.usage_location.get_or_insert_with(|| location.clone());
+                let created = write(ctx, StageId::USERS, "create-user", detail, graph.create_user(&new)).await?;
+                // POST's answer may leave out usageLocation and licences: read them back. A directory that has not
+                // caught up yet answers nothing, and the usage location is then set again, which is harmless.
+                let created = graph.user_by_upn(&upn).await?.unwrap_or(created);
                 out.created.push(upn.clone());
                 out.outcome.done.push(format!("{upn}: account created"));
                 created
