@@ -6,12 +6,11 @@
 
 use cutover::inventory::{Archive, Mailbox, RecipientType};
 use cutover::m365::{Cloud, ConnectionSettings, HttpClient, M365, RetryPolicy};
+use cutover::plan::source::{SourceAuth, SourcePermission};
 use cutover::project::{AuditLog, Phase};
 use cutover::runner::Event;
 use cutover::runner::jobs::JobContext;
-use cutover::runner::tasks::endpoint::{
-    Authentication, EndpointRequest, EndpointVia, MailboxPermission, ManualSettings, create_endpoint,
-};
+use cutover::runner::tasks::endpoint::{EndpointRequest, EndpointVia, ManualSettings, create_endpoint};
 use cutover::runner::tasks::{domains, registrar, users};
 use cutover::secrets::{Secret, Secrets};
 use cutover::sim::{SimInfo, SimOptions, Simulator};
@@ -199,8 +198,8 @@ async fn typical_domains_then_endpoint_then_accounts_each_once_and_audited() {
         manual: Some(ManualSettings {
             exchange_server: info.source.host.clone(),
             rpc_proxy_server: info.source.host.clone(),
-            authentication: Authentication::Basic,
-            mailbox_permission: MailboxPermission::FullAccess,
+            authentication: SourceAuth::Basic,
+            mailbox_permission: SourcePermission::FullAccess,
         }),
         max_concurrent_migrations: max,
     };
@@ -295,8 +294,8 @@ async fn trouble_autodiscover_fails_then_the_manual_test_names_the_expired_certi
         manual: Some(ManualSettings {
             exchange_server: info.source.host.clone(),
             rpc_proxy_server: info.source.host.clone(),
-            authentication: Authentication::Ntlm,
-            mailbox_permission: MailboxPermission::Admin,
+            authentication: SourceAuth::Ntlm,
+            mailbox_permission: SourcePermission::Admin,
         }),
         max_concurrent_migrations: 20,
     };
@@ -343,8 +342,8 @@ async fn without_autodiscover_the_manual_settings_create_the_endpoint() {
         manual: Some(ManualSettings {
             exchange_server: info.source.host.clone(),
             rpc_proxy_server: info.source.host.clone(),
-            authentication: Authentication::Basic,
-            mailbox_permission: MailboxPermission::FullAccess,
+            authentication: SourceAuth::Basic,
+            mailbox_permission: SourcePermission::FullAccess,
         }),
         max_concurrent_migrations: 20,
     };

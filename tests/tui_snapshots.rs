@@ -120,7 +120,7 @@ fn with_sample_inventory() -> App {
         mailboxes: parsed.mailboxes,
     });
     state.vips.insert("ceo@contoso.example".into());
-    cutover::plan::source::Setting::UploadBandwidth.apply(&mut state.source, "100").expect("valid");
+    cutover::plan::settings::Setting::UploadBandwidth.apply(state.settings_mut(), "100").expect("valid");
     let results = cutover::plan::source::run_inventory_checks(
         state.inventory.as_ref(),
         &state.vips,

@@ -2,8 +2,10 @@
 
 use crate::m365::{Cloud, ConnectionSettings};
 use crate::plan::kickoff::Field;
+use crate::plan::source::SourceAccess;
 use crate::project::{Acquired, DataHome, Project, ProjectError, ProjectName, SimulatorLink};
 use crate::runner;
+use crate::secrets::{Secret, SecretKind, Secrets};
 use crate::sim::{SimInfo, SimOptions, Simulator};
 use color_eyre::eyre::WrapErr;
 use std::process::ExitCode;
@@ -106,11 +108,11 @@ pub fn demo(scenario: String, speed: f64) -> color_eyre::Result<ExitCode> {
         };
         let sim = Simulator::start(options).await.wrap_err_with(|| format!("starting the simulator ({scenario})"))?;
         let mut project = Project::create(&home, &name, true)?;
-        let prepared = connect_demo(&mut project, sim.info());
+        let prepared = connect_demo(&mut project, sim.info()).await;
         let result = match prepared {
-            Ok(()) => {
+            Ok(notice) => {
                 let banner = crate::tui::strings::demo_banner(&scenario, speed);
-                crate::tui::run_async(project, crate::tui::Startup { banner: Some(banner), notice: None }).await
+                crate::tui::run_async(project, crate::tui::Startup { banner: Some(banner), notice }).await
             }
             Err(e) => Err(e),
         };
@@ -120,7 +122,8 @@ pub fn demo(scenario: String, speed: f64) -> color_eyre::Result<ExitCode> {
 }
 
 /// Fills the demo project's kickoff and connects it to the simulator, through the same audited path as keys.
-fn connect_demo(project: &mut Project, info: &SimInfo) -> color_eyre::Result<()> {
+/// Returns a notice when the simulated source's password could not be put in the OS keyring.
+async fn connect_demo(project: &mut Project, info: &SimInfo) -> color_eyre::Result<Option<String>> {
     let domains = info.email_domains.join(", ");
     let first = info.email_domains.first().map_or("example.com", String::as_str);
     let client_email = format!("it.manager@{first}");
@@ -140,16 +143,40 @@ fn connect_demo(project: &mut Project, info: &SimInfo) -> color_eyre::Result<()>
     let cloud = Cloud::custom(&info.login_url, &info.graph_url, &info.exo_url)
         .wrap_err("the simulator's endpoints are not a usable cloud")?;
     let settings = ConnectionSettings { cloud, client_id: Some(info.client_id.clone()), ca_cert: None };
-    let link = SimulatorLink { control_url: info.control_url.clone() };
+    // The inventory the customer would run the script for, as the simulated server knows its mailboxes.
+    let inventory = project.dir().join("demo-inventory.csv");
+    let csv = reqwest::get(format!("{}/inventory.csv", info.control_url))
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .wrap_err("fetching the simulated server's inventory")?
+        .bytes()
+        .await
+        .wrap_err("reading the simulated server's inventory")?;
+    std::fs::write(&inventory, &csv).wrap_err_with(|| format!("writing {}", inventory.display()))?;
+    let link = SimulatorLink { control_url: info.control_url.clone(), inventory: Some(inventory) };
+    // Lookups go to the resolver that sees registrar changes first; the others are for watching propagation.
+    let resolver = info.dns.iter().min_by(|a, b| a.delay_seconds.total_cmp(&b.delay_seconds)).map(|r| r.addr);
+    let access = SourceAccess {
+        admin_user: Some(info.source.admin_user.clone()),
+        dns_servers: resolver.into_iter().collect(),
+        https_port: Some(info.source.https_port),
+        ca_cert: Some(info.source.ca_cert_path.clone()),
+        ..SourceAccess::default()
+    };
     let detail = serde_json::json!({ "cloud": "simulator", "control_url": link.control_url });
     project
         .change(None, "connect-demo", detail, |state| {
             state.m365 = settings;
             state.simulator = Some(link);
+            state.source_access = access;
             Ok::<(), std::convert::Infallible>(())
         })?
         .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
-    Ok(())
+    // The customer hands the migration account over at kickoff; in the demo it goes straight to the keyring.
+    let password = Secret::new(info.source.admin_password.as_str());
+    let name = project.state().name.clone();
+    let stored = Secrets::open().and_then(|s| s.save(&name, &SecretKind::SourcePassword, &password));
+    Ok(stored.err().map(|e| crate::tui::strings::demo_without_keyring(&e.to_string())))
 }
 
 /// Stores kickoff values through the runner, like keys in the form: each is audited and the checks run.

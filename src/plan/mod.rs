@@ -5,6 +5,7 @@ pub mod check;
 pub mod gating;
 pub mod kickoff;
 pub mod prepare;
+pub mod settings;
 pub mod source;
 pub mod stages;
 pub mod users;

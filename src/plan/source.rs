@@ -3,10 +3,8 @@
 //! (Autodiscover, certificate, Outlook Anywhere, EWS) live with the source client.
 
 use super::check::{CheckResult, Outcome};
-use super::kickoff::{
-    CUTOVER_ADVISED_MAILBOXES, CUTOVER_MAX_MAILBOXES, ValidationError, budget_usd, format_usd, group_thousands,
-};
-use crate::inventory::estimate::{self, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
+use super::kickoff::{CUTOVER_ADVISED_MAILBOXES, CUTOVER_MAX_MAILBOXES, budget_usd, format_usd, group_thousands};
+use crate::inventory::estimate::{self, DEFAULT_CONCURRENCY};
 use crate::inventory::risk::{self, RiskFlag, Thresholds};
 use crate::inventory::size::format_size;
 use crate::inventory::{Inventory, Mailbox};
@@ -27,66 +25,6 @@ pub struct SourceSettings {
 impl Default for SourceSettings {
     fn default() -> Self {
         SourceSettings { upload_mbit_s: None, concurrency: DEFAULT_CONCURRENCY, thresholds: Thresholds::default() }
-    }
-}
-
-/// A stage-2 setting the form edits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Setting {
-    UploadBandwidth,
-    Concurrency,
-}
-
-impl Setting {
-    pub const ALL: [Setting; 2] = [Setting::UploadBandwidth, Setting::Concurrency];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Setting::UploadBandwidth => "Upload Mbit/s",
-            Setting::Concurrency => "Concurrency",
-        }
-    }
-
-    pub fn hint(self) -> &'static str {
-        match self {
-            Setting::UploadBandwidth => "the customer's internet upload speed, e.g. 100",
-            Setting::Concurrency => "mailboxes migrated at once (MaxConcurrentMigrations), 1 to 100; 20 by default",
-        }
-    }
-
-    pub fn current(self, s: &SourceSettings) -> String {
-        match self {
-            Setting::UploadBandwidth => s.upload_mbit_s.map(|n| n.to_string()).unwrap_or_default(),
-            Setting::Concurrency => s.concurrency.to_string(),
-        }
-    }
-
-    pub fn apply(self, s: &mut SourceSettings, input: &str) -> Result<(), ValidationError> {
-        let input = input.trim();
-        let number = |what: &str| {
-            input.parse::<u32>().map_err(|_| ValidationError::new(format!("{what} '{input}' is not a whole number")))
-        };
-        match self {
-            Setting::UploadBandwidth if input.is_empty() => s.upload_mbit_s = None,
-            Setting::UploadBandwidth => match number("upload bandwidth")? {
-                0 => {
-                    return Err(ValidationError::new(
-                        "upload bandwidth 0 Mbit/s would never finish; type the real upload speed",
-                    ));
-                }
-                n => s.upload_mbit_s = Some(n),
-            },
-            Setting::Concurrency if input.is_empty() => s.concurrency = DEFAULT_CONCURRENCY,
-            Setting::Concurrency => match number("concurrency")? {
-                n @ 1..=MAX_CONCURRENCY => s.concurrency = n,
-                n => {
-                    return Err(ValidationError::new(format!(
-                        "concurrency {n}: Exchange Online allows 1 to {MAX_CONCURRENCY} concurrent migrations per endpoint"
-                    )));
-                }
-            },
-        }
-        Ok(())
     }
 }
 
@@ -360,24 +298,12 @@ mod tests {
         let totals = &run_inventory_checks(Some(&inv), &BTreeSet::new(), &settings, None, now())[2].1;
         assert_eq!(totals.outcome, Outcome::Warn);
         assert!(totals.evidence.contains("61.00 GB"), "{}", totals.evidence);
-        Setting::UploadBandwidth.apply(&mut settings, "100").expect("valid");
+        settings.upload_mbit_s = Some(100);
         let totals = &run_inventory_checks(Some(&inv), &BTreeSet::new(), &settings, None, now())[2].1;
         assert_eq!(totals.outcome, Outcome::Pass);
         assert!(totals.evidence.contains("Initial sync: 1 day"), "{}", totals.evidence);
     }
 
-    #[test]
-    fn settings_are_validated() {
-        let mut s = SourceSettings::default();
-        assert!(Setting::Concurrency.apply(&mut s, "101").is_err());
-        assert!(Setting::Concurrency.apply(&mut s, "0").is_err());
-        assert!(Setting::UploadBandwidth.apply(&mut s, "fast").is_err());
-        assert!(Setting::UploadBandwidth.apply(&mut s, "0").is_err());
-        Setting::Concurrency.apply(&mut s, "50").expect("valid");
-        assert_eq!(s.concurrency, 50);
-        Setting::Concurrency.apply(&mut s, "").expect("empty resets");
-        assert_eq!(s.concurrency, DEFAULT_CONCURRENCY);
-    }
     #[test]
     fn source_access_round_trips_and_defaults() {
         let empty: SourceAccess = serde_json::from_str("{}").expect("defaults");

@@ -9,6 +9,28 @@ use crate::inventory::risk::{RiskFlag, Thresholds, flags};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
+/// Who creates the cloud accounts. In a cutover the batch provisions them from the source mailboxes (Exchange's
+/// default); pre-creating them lets the usage location and licences be set before the batch starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Provisioning {
+    #[default]
+    ByBatch,
+    PreCreate,
+}
+
+/// The engineer's stage-3 choices.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct UsersSettings {
+    #[serde(default)]
+    pub provisioning: Provisioning,
+    /// ISO 3166-1 alpha-2 country code, required before a licence can be assigned.
+    #[serde(default)]
+    pub usage_location: Option<String>,
+    /// The subscription to assign, by `skuPartNumber`; none: the first one that gives a mailbox.
+    #[serde(default)]
+    pub licence: Option<String>,
+}
+
 /// Service plans that give a user an Exchange Online mailbox. `EXCHANGE_S_FOUNDATION` (in many non-mail SKUs)
 /// and the archive add-ons do not.
 const MAILBOX_PLANS: [&str; 4] =

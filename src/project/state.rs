@@ -39,6 +39,12 @@ pub struct ProjectState {
     /// How to reach the source Exchange server (no secrets).
     #[serde(default)]
     pub source_access: SourceAccess,
+    /// Stage 3: who creates the cloud accounts, their usage location and licence.
+    #[serde(default)]
+    pub users: crate::plan::users::UsersSettings,
+    /// Each email domain's `MS=…` verification text, as the tenant gave it when the domain was added.
+    #[serde(default)]
+    pub verification: BTreeMap<String, String>,
     /// How to reach the tenant: cloud, client id, extra CA (no secrets).
     pub m365: crate::m365::ConnectionSettings,
     /// A demo project's link to the embedded simulator, for the demo-only shortcuts.
@@ -51,9 +57,26 @@ pub struct ProjectState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimulatorLink {
     pub control_url: String,
+    /// The simulated server's inventory, written where the demo's import prompt offers it.
+    #[serde(default)]
+    pub inventory: Option<std::path::PathBuf>,
 }
 
 impl ProjectState {
+    /// What the settings rows show.
+    pub fn settings(&self) -> crate::plan::settings::Values<'_> {
+        crate::plan::settings::Values { source: &self.source, access: &self.source_access, users: &self.users }
+    }
+
+    /// What the settings rows change.
+    pub fn settings_mut(&mut self) -> crate::plan::settings::ValuesMut<'_> {
+        crate::plan::settings::ValuesMut {
+            source: &mut self.source,
+            access: &mut self.source_access,
+            users: &mut self.users,
+        }
+    }
+
     pub fn new(name: &str, created_at: DateTime<Utc>, demo: bool) -> Self {
         ProjectState {
             schema: SCHEMA_VERSION,
@@ -66,6 +89,8 @@ impl ProjectState {
             vips: BTreeSet::new(),
             source: SourceSettings::default(),
             source_access: SourceAccess::default(),
+            users: Default::default(),
+            verification: BTreeMap::new(),
             m365: Default::default(),
             simulator: None,
         }

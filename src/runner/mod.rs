@@ -7,19 +7,24 @@ mod import;
 pub mod jobs;
 mod signin;
 pub mod tasks;
+mod work;
+
+pub use work::Task;
 
 pub use import::{ImportReport, MAX_INVENTORY_BYTES};
 
-use crate::m365::{HttpClient, M365, M365Error, RetryPolicy};
 use crate::plan::kickoff::{self, Field};
-use crate::plan::source::{self, Setting};
+use crate::plan::settings::Setting;
+use crate::plan::source;
 use crate::plan::{CheckResult, Outcome, Override, StageId};
 use crate::project::{Project, ProjectState, audit};
 use crate::secrets::Secrets;
 use chrono::Utc;
+use connect::Connections;
 use jobs::{Apply, Job, JobContext, JobId};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -39,12 +44,16 @@ pub enum Command {
     ImportInventory { path: PathBuf },
     /// Mark or unmark a mailbox (by primary SMTP address) as a VIP.
     SetVip { key: String, vip: bool },
-    /// Store a stage-2 setting (validated again here) and re-run the inventory checks.
+    /// Store a setting of stage 2 or 3 (validated again here); stage 2's re-run the inventory checks.
     SetSetting { setting: Setting, value: String },
     /// Sign the project in to Microsoft 365 with a device code; the code comes back as [`Event::DeviceCode`].
     SignIn,
     /// Stop a running job at its next safe point.
     CancelJob { id: JobId },
+    /// Start a stage task (a write to the tenant or, in a demo, the simulated registrar).
+    RunTask { task: Task },
+    /// Keep the source migration account's password in the OS keyring.
+    StoreSourcePassword(crate::secrets::Secret),
     /// Put a text on the engineer's clipboard. The wizard's loop does this itself (OSC 52), not the runner.
     CopyToClipboard(String),
 }
@@ -76,6 +85,14 @@ pub enum Event {
     SignedIn { account: Option<String> },
     /// The sign-in did not complete: cancelled (no error) or failed.
     SignInEnded { error: Option<String> },
+    /// Work was stopped by the engineer before it recorded anything.
+    Cancelled { what: String },
+    /// A task needs the source migration account's password, which the keyring does not hold.
+    PasswordNeeded { retry: Box<Command> },
+    /// A task finished (or stopped) and its outcome is recorded.
+    TaskDone { state: Box<ProjectState>, summary: String },
+    /// A task failed; the failure is recorded.
+    TaskFailed { state: Box<ProjectState>, error: String },
 }
 
 /// Where to look when the runner stops on its own.
@@ -108,7 +125,7 @@ pub fn spawn(project: Project) -> RunnerHandle {
     let task = tokio::spawn(async move {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
         let mut runner =
-            Runner { project, events: event_tx, done: done_tx, jobs: HashMap::new(), next_job: 1, m365: None };
+            Runner { project, events: event_tx, done: done_tx, jobs: HashMap::new(), next_job: 1, connections: None };
         loop {
             tokio::select! {
                 command = command_rx.recv() => match command {
@@ -123,8 +140,6 @@ pub fn spawn(project: Project) -> RunnerHandle {
     RunnerHandle { commands: command_tx, events: event_rx, task }
 }
 
-const NO_TENANT: &str = "the project has no tenant yet: fill Tenant in the kickoff form (stage 1)";
-
 /// How long the runner waits for cancelled jobs to reach a safe point when the wizard closes.
 const WIND_DOWN: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -135,11 +150,9 @@ struct Runner {
     done: mpsc::UnboundedSender<(JobId, Apply)>,
     jobs: HashMap<JobId, CancellationToken>,
     next_job: JobId,
-    /// Built on first use and rebuilt when the tenant or connection settings change.
-    m365: Option<(M365Key, M365)>,
+    /// Built on first use and rebuilt when the settings they come from change.
+    connections: Option<(String, Arc<Connections>)>,
 }
-
-type M365Key = (String, crate::m365::ConnectionSettings);
 
 impl Runner {
     fn send(&self, event: Event) {
@@ -149,10 +162,47 @@ impl Runner {
 
     fn handle(&mut self, command: Command) {
         match command {
-            Command::SignIn => match self.m365() {
-                Ok(m365) => self.start(signin::job(m365)),
-                Err(error) => self.send(Event::SignInEnded { error: Some(error) }),
+            Command::SignIn => {
+                match self.connections().and_then(|c| c.m365.as_ref().map(Clone::clone).map_err(ToString::to_string)) {
+                    Ok(m365) => self.start(signin::job(m365)),
+                    Err(error) => self.send(Event::SignInEnded { error: Some(error) }),
+                }
+            }
+            Command::RunChecks { stage } if stage != StageId::KICKOFF && stage <= StageId::PREPARE => {
+                match self.connections() {
+                    Ok(conn) => self.start(work::checks(stage, self.project.state().clone(), conn)),
+                    Err(error) => self.send(Event::Failed { what: "checks".to_owned(), error }),
+                }
+            }
+            Command::RunTask { task } => match self.connections() {
+                Ok(conn) => {
+                    let inputs = work::TaskInputs { state: self.project.state().clone(), conn };
+                    self.start(work::task(task, inputs));
+                }
+                Err(error) => self.send(Event::Failed { what: "task".to_owned(), error }),
             },
+            Command::StoreSourcePassword(secret) => {
+                let name = self.project.state().name.clone();
+                let stored = tokio::task::block_in_place(|| {
+                    Secrets::open().and_then(|s| s.save(&name, &crate::secrets::SecretKind::SourcePassword, &secret))
+                });
+                match stored {
+                    Ok(()) => {
+                        let record = crate::project::AuditRecord {
+                            time: Utc::now(),
+                            actor: audit::current_actor(),
+                            stage: Some(StageId::PREPARE),
+                            action: "store-source-password".to_owned(),
+                            phase: crate::project::Phase::Done,
+                            detail: serde_json::json!({ "keyring": format!("{name}/source-password") }),
+                        };
+                        if let Err(e) = self.project.audit().append(&record) {
+                            tracing::error!(error = %e, "could not record storing the source password");
+                        }
+                    }
+                    Err(e) => self.send(Event::Failed { what: "the source password".to_owned(), error: e.to_string() }),
+                }
+            }
             Command::CancelJob { id } => {
                 if let Some(cancel) = self.jobs.get(&id) {
                     cancel.cancel();
@@ -217,22 +267,20 @@ impl Runner {
         }
     }
 
-    /// The tenant's clients, from the project's tenant and connection settings; no network call is made here.
-    fn m365(&mut self) -> Result<M365, String> {
+    /// What the checks and tasks talk to, built from the project's settings; no network call is made here.
+    fn connections(&mut self) -> Result<Arc<Connections>, String> {
         let state = self.project.state();
-        let tenant = state.kickoff.tenant.as_ref().map(ToString::to_string).ok_or(NO_TENANT)?;
-        let key = (tenant, state.m365.clone());
-        if let Some((built, m365)) = &self.m365
+        let key = serde_json::json!([state.kickoff.tenant, state.kickoff.domains, state.m365, state.source_access])
+            .to_string();
+        if let Some((built, conn)) = &self.connections
             && *built == key
         {
-            return Ok(m365.clone());
+            return Ok(conn.clone());
         }
-        let text = |e: M365Error| e.to_string();
-        let http = HttpClient::with_ca_file(RetryPolicy::default(), key.1.ca_cert.as_deref()).map_err(text)?;
         let secrets = Secrets::open().map_err(|e| e.to_string())?;
-        let m365 = M365::connect(&state.name, &key.0, &key.1, secrets, http).map_err(text)?;
-        self.m365 = Some((key, m365.clone()));
-        Ok(m365)
+        let conn = Arc::new(Connections::new(&state.name, state, secrets));
+        self.connections = Some((key, conn.clone()));
+        Ok(conn)
     }
 }
 
@@ -261,9 +309,13 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
             outcome(project, "checks", result)
         }
         Command::RunChecks { stage } => Event::NotAvailable { stage },
-        Command::SignIn | Command::CancelJob { .. } | Command::CopyToClipboard(_) => Event::Refused {
+        Command::SignIn
+        | Command::CancelJob { .. }
+        | Command::CopyToClipboard(_)
+        | Command::RunTask { .. }
+        | Command::StoreSourcePassword(_) => Event::Refused {
             what: "request".to_owned(),
-            reason: "only the running wizard signs in, cancels work or copies".to_owned(),
+            reason: "only the running wizard does network work, keeps secrets or copies".to_owned(),
         },
         Command::Override { stage, check, reason } => {
             let reason = reason.trim().to_owned();
@@ -317,10 +369,13 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
             outcome(project, "VIP", result)
         }
         Command::SetSetting { setting, value } => {
+            let stage = setting.stage();
             let detail = serde_json::json!({ "setting": setting, "value": value });
-            let result = project.change(Some(StageId::SOURCE), "set-source-setting", detail, |state| {
-                setting.apply(&mut state.source, &value)?;
-                record_inventory_checks(state);
+            let result = project.change(Some(stage), "set-setting", detail, |state| {
+                setting.apply(state.settings_mut(), &value)?;
+                if stage == StageId::SOURCE {
+                    record_inventory_checks(state);
+                }
                 Ok::<(), kickoff::ValidationError>(())
             });
             outcome(project, setting.label(), result)
@@ -346,14 +401,14 @@ fn record_inventory_checks(state: &mut ProjectState) {
     record_checks(state, StageId::SOURCE, results);
 }
 
-fn record_checks(state: &mut ProjectState, stage: StageId, results: Vec<(&'static str, CheckResult)>) {
+pub(crate) fn record_checks(state: &mut ProjectState, stage: StageId, results: Vec<(&'static str, CheckResult)>) {
     let record = state.stage_mut(stage);
     for (id, result) in results {
         record.checks.insert(id.to_owned(), result);
     }
 }
 
-fn outcome<E: std::fmt::Display>(
+pub(crate) fn outcome<E: std::fmt::Display>(
     project: &Project,
     what: &str,
     result: Result<Result<(), E>, crate::project::ProjectError>,

@@ -26,6 +26,7 @@ pub fn router() -> Router<Shared> {
         .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/clock/advance", post(advance))
         .route("/dns/records", get(dns_records).post(dns_change))
+        .route("/inventory.csv", get(inventory_csv))
 }
 
 /// A control call with a body that does not parse.
@@ -129,6 +130,13 @@ async fn advance(State(shared): State<Shared>, body: Result<Json<Advance>, JsonR
         }
         Ok(_) => bad_request("seconds must be a number ≥ 0".into()),
         Err(e) => bad_request(format!("body must be {{\"seconds\": N}}: {e}")),
+    }
+}
+
+async fn inventory_csv(State(shared): State<Shared>) -> Response {
+    match super::inventory::csv(&shared.lock()) {
+        Ok(text) => ([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
 

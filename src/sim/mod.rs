@@ -11,6 +11,7 @@ mod exo;
 mod faults;
 mod graph;
 mod identity;
+mod inventory;
 pub mod scenario;
 mod source;
 mod tls;

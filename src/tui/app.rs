@@ -2,11 +2,12 @@
 //! what must happen outside is returned as [`Command`]s for the runner.
 
 use crate::plan::kickoff::{Field, ValidationError};
-use crate::plan::source::Setting;
+use crate::plan::settings::Setting;
+use crate::plan::users::Provisioning;
 use crate::plan::{Outcome, StageId};
 use crate::project::ProjectState;
 use crate::runner::jobs::JobId;
-use crate::runner::{Command, Event, ImportReport};
+use crate::runner::{Command, Event, ImportReport, Task};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -43,6 +44,8 @@ pub enum Action {
     Copy,
     /// Cancel the newest running job.
     CancelJob,
+    /// Demo only: publish the verification records at the simulated registrar.
+    Publish,
 }
 
 /// Rows a page key moves.
@@ -68,6 +71,8 @@ pub enum Row {
     Field(Field),
     Budget,
     Setting(Setting),
+    /// The source migration account's password: typed masked, kept in the OS keyring.
+    Password,
     Task(usize),
     Check(usize),
 }
@@ -89,9 +94,13 @@ pub fn rows(stage: StageId) -> Vec<Row> {
     }
     rows.push(Row::Header(strings::TASKS_HEADER));
     rows.extend((0..def.tasks.len()).map(Row::Task));
-    if stage == StageId::SOURCE {
+    let settings = Setting::of_stage(stage);
+    if !settings.is_empty() {
         rows.push(Row::Header(strings::SETTINGS_HEADER));
-        rows.extend(Setting::ALL.into_iter().map(Row::Setting));
+        rows.extend(settings.iter().copied().map(Row::Setting));
+    }
+    if stage == StageId::SOURCE {
+        rows.push(Row::Password);
     }
     rows.push(Row::Header(strings::CHECKS_HEADER));
     rows.extend((0..def.checks.len()).map(Row::Check));
@@ -128,7 +137,7 @@ impl EditTarget {
     fn current(self, state: &ProjectState) -> String {
         match self {
             EditTarget::Kickoff(f) => f.current(&state.kickoff),
-            EditTarget::Setting(s) => s.current(&state.source),
+            EditTarget::Setting(s) => s.current(state.settings()),
         }
     }
 
@@ -136,7 +145,7 @@ impl EditTarget {
     fn validate(self, state: &ProjectState, value: &str) -> Result<(), ValidationError> {
         match self {
             EditTarget::Kickoff(f) => f.apply(&mut state.kickoff.clone(), value),
-            EditTarget::Setting(s) => s.apply(&mut state.source.clone(), value),
+            EditTarget::Setting(s) => s.apply(state.clone().settings_mut(), value),
         }
     }
 
@@ -175,6 +184,12 @@ pub enum Mode {
     /// Typing the mailbox view's search text.
     Searching {
         input: TextInput,
+    },
+    /// Typing the source migration account's password; `retry` is sent once it is stored.
+    Password {
+        input: TextInput,
+        error: Option<String>,
+        retry: Option<Command>,
     },
     /// Signing in to Microsoft 365: the code to enter once the identity platform gave it.
     SignIn {
@@ -326,6 +341,19 @@ impl App {
                 self.info(strings::signed_in(account.as_deref()));
                 return self.after_sign_in.take().into_iter().collect();
             }
+            Event::Cancelled { what } => self.info(strings::cancelled(&what)),
+            Event::PasswordNeeded { retry } => {
+                self.info(strings::PASSWORD_NEEDED);
+                self.mode = Mode::Password { input: TextInput::masked(), error: None, retry: Some(*retry) };
+            }
+            Event::TaskDone { state, summary } => {
+                self.state = *state;
+                self.info(summary);
+            }
+            Event::TaskFailed { state, error } => {
+                self.state = *state;
+                self.error(error);
+            }
             Event::SignInEnded { error } => {
                 self.close_sign_in();
                 self.after_sign_in = None;
@@ -347,6 +375,31 @@ impl App {
     fn on_action(&mut self, action: Action) -> Vec<Command> {
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Normal => self.normal(action),
+            Mode::Password { mut input, error, retry } => match action {
+                Action::Edit(key) => {
+                    input.apply(key);
+                    self.mode = Mode::Password { input, error, retry };
+                    Vec::new()
+                }
+                Action::Cancel => {
+                    self.info(strings::PASSWORD_NOT_STORED);
+                    Vec::new()
+                }
+                Action::Activate if input.value().is_empty() => {
+                    self.mode = Mode::Password { input, error: Some(strings::PASSWORD_EMPTY.to_owned()), retry };
+                    Vec::new()
+                }
+                Action::Activate => {
+                    self.info(strings::PASSWORD_STORED);
+                    let mut commands = vec![Command::StoreSourcePassword(input.into_secret())];
+                    commands.extend(retry);
+                    commands
+                }
+                _ => {
+                    self.mode = Mode::Password { input, error, retry };
+                    Vec::new()
+                }
+            },
             Mode::SignIn { job, code } => {
                 match (action, &code) {
                     (Action::Copy, Some(code)) => {
@@ -533,6 +586,16 @@ impl App {
                 }
                 None => self.info(strings::NOTHING_RUNNING),
             },
+            Action::Copy if self.stage == StageId::PREPARE && !self.state.verification.is_empty() => {
+                let records: Vec<String> =
+                    self.state.verification.iter().map(|(d, txt)| strings::txt_record(d, txt)).collect();
+                self.info(strings::RECORDS_COPIED);
+                return vec![Command::CopyToClipboard(records.join("\n"))];
+            }
+            Action::Publish if self.state.demo && self.state.simulator.is_some() && self.stage == StageId::PREPARE => {
+                return self.start_task(Task::PublishVerification);
+            }
+            Action::Publish => self.info(strings::PUBLISH_DEMO_ONLY),
             Action::ConfirmYes | Action::ConfirmNo | Action::Edit(_) | Action::Copy => {}
         }
         Vec::new()
@@ -543,7 +606,10 @@ impl App {
             self.error(strings::locked(StageId::SOURCE));
             return;
         }
-        self.mode = Mode::Importing { input: TextInput::default(), error: None };
+        // A demo offers the simulated server's inventory; a real project starts from an empty path.
+        let offered = self.state.simulator.as_ref().and_then(|s| s.inventory.as_ref());
+        let input = offered.map_or_else(TextInput::default, |p| TextInput::new(&p.display().to_string()));
+        self.mode = Mode::Importing { input, error: None };
     }
 
     fn open_mailboxes(&mut self) {
@@ -617,12 +683,42 @@ impl App {
             Some(Row::Task(_)) if self.stage == StageId::KICKOFF => self.info(strings::KICKOFF_TASKS_BY_FORM),
             Some(Row::Task(0)) if self.stage == StageId::SOURCE => self.start_import(),
             Some(Row::Task(_)) if self.stage == StageId::SOURCE => self.open_mailboxes(),
-            Some(Row::Task(_)) => self.info(strings::not_available(self.stage)),
+            Some(Row::Task(i)) => return self.activate_task(self.stage.def().tasks[i].id),
+            Some(Row::Password) => {
+                self.mode = Mode::Password { input: TextInput::masked(), error: None, retry: None };
+            }
             Some(Row::Check(i)) if self.outcome(i) == Outcome::Fail => self.start_override(),
             Some(Row::Check(_)) => return self.normal(Action::RunChecks),
             Some(Row::Header(_) | Row::Budget) | None => {}
         }
         Vec::new()
+    }
+
+    /// Enter on a task of stages 3 and 4.
+    fn activate_task(&mut self, id: &str) -> Vec<Command> {
+        match id {
+            "choose-provisioning" => self.start_edit(EditTarget::Setting(Setting::Provisioning)),
+            "create-users" | "set-usage-location" | "assign-licences" => {
+                if self.state.users.provisioning == Provisioning::ByBatch {
+                    self.info(strings::BATCH_PROVISIONS);
+                } else {
+                    return self.start_task(Task::PrecreateUsers);
+                }
+            }
+            "add-domains" => return self.start_task(Task::AddDomains),
+            "verify-domains" => return self.start_task(Task::VerifyDomains),
+            "create-endpoint" => return self.start_task(Task::CreateEndpoint),
+            _ => self.info(strings::not_available(self.stage)),
+        }
+        Vec::new()
+    }
+
+    fn start_task(&mut self, task: Task) -> Vec<Command> {
+        if !self.state.is_open(task.stage()) {
+            self.error(strings::locked(task.stage()));
+            return Vec::new();
+        }
+        vec![Command::RunTask { task }]
     }
 
     fn start_edit(&mut self, target: EditTarget) {
@@ -806,8 +902,8 @@ mod tests {
         assert_eq!(app.state.kickoff.customer, "Acme");
         app.update(Msg::Event(Event::Failed { what: "Customer".into(), error: "disk full".into() }));
         assert_eq!(app.notice.as_ref().map(|n| n.kind), Some(NoticeKind::Error));
-        app.update(Msg::Event(Event::NotAvailable { stage: StageId::SOURCE }));
-        assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("not available yet")));
+        app.update(Msg::Event(Event::NotAvailable { stage: StageId::MIGRATE }));
+        assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("not built yet")));
     }
 
     fn with_inventory() -> App {

@@ -11,9 +11,11 @@ pub fn action_for(mode: &Mode, key: KeyEvent) -> Option<Action> {
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match mode {
-        Mode::Editing { .. } | Mode::Overriding { .. } | Mode::Importing { .. } | Mode::Searching { .. } => {
-            text_entry(key.code, ctrl)
-        }
+        Mode::Editing { .. }
+        | Mode::Overriding { .. }
+        | Mode::Importing { .. }
+        | Mode::Searching { .. }
+        | Mode::Password { .. } => text_entry(key.code, ctrl),
         Mode::Report { .. } => match key.code {
             KeyCode::Up | KeyCode::Char('k') => Some(Action::MoveUp),
             KeyCode::Down | KeyCode::Char('j') => Some(Action::MoveDown),
@@ -58,6 +60,8 @@ pub fn action_for(mode: &Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('f') => Some(Action::NextFilter),
             KeyCode::Char('s') => Some(Action::NextSort),
             KeyCode::Char('x') => Some(Action::CancelJob),
+            KeyCode::Char('y') => Some(Action::Copy),
+            KeyCode::Char('p') => Some(Action::Publish),
             KeyCode::PageUp => Some(Action::PageUp),
             KeyCode::PageDown => Some(Action::PageDown),
             _ => None,

@@ -16,6 +16,10 @@ pub const NOT_SET: &str = "—";
 pub const REQUIRED_MARK: &str = "*";
 pub const OVERRIDDEN: &str = "overridden";
 
+pub fn demo_without_keyring(error: &str) -> String {
+    format!("The demo could not keep the simulated server's password ({error}); the stages that need it will ask.")
+}
+
 pub fn demo_banner(scenario: &str, speed: f64) -> String {
     format!("DEMO on the simulator ({scenario}, clock {speed}x): no real tenant or server is touched.")
 }
@@ -105,11 +109,8 @@ pub fn locked(stage: StageId) -> String {
 }
 
 pub fn not_available(stage: StageId) -> String {
-    if stage == StageId::SOURCE {
-        return "Server checks (Autodiscover, certificate, Outlook Anywhere, EWS) are not available yet.".to_owned();
-    }
     format!(
-        "Stage {stage} ({}) is not available yet in this version: its tasks and checks need the Microsoft 365 and source clients.",
+        "Stage {stage} ({}) is not built yet in this version: its tasks and checks do nothing so far.",
         stage.def().title
     )
 }
@@ -125,6 +126,37 @@ pub const FOOTER_SIGN_IN: &str = "c copy the code  Esc cancel the sign-in";
 pub const SIGN_IN_CANCELLED: &str = "Sign-in cancelled; nothing was sent to the tenant.";
 pub const CODE_COPIED: &str = "Code sent to the clipboard (OSC 52; tmux needs set-clipboard on).";
 pub const NOTHING_RUNNING: &str = "No work is running.";
+
+pub const PASSWORD_LABEL: &str = "Account password";
+pub const PASSWORD_ROW: &str = "Enter to type it; kept in the OS keyring, never on disk";
+pub const PASSWORD_HELP: &str = "The migration account's password. cutover keeps it in the OS keyring and sends it only to the source checks and to Exchange Online for the migration endpoint.";
+pub const PASSWORD_TITLE: &str = " Source migration account password ";
+pub const PASSWORD_PROMPT: &str = "Type the password of the migration account (shown as dots):";
+pub const PASSWORD_NEEDED: &str = "The migration endpoint needs the migration account's password.";
+pub const PASSWORD_EMPTY: &str = "Type the password, or Esc to cancel.";
+pub const PASSWORD_STORED: &str = "Password handed to the OS keyring.";
+pub const PASSWORD_NOT_STORED: &str = "Password not stored; nothing changed.";
+pub const BATCH_PROVISIONS: &str =
+    "The cutover batch creates the cloud accounts (Cloud accounts: batch). Set it to pre-create to do it now.";
+pub const RECORDS_COPIED: &str = "TXT records sent to the clipboard (OSC 52).";
+pub const PUBLISH_DEMO_ONLY: &str =
+    "p publishes DNS records at the simulated registrar, in cutover demo only; publish real records at the DNS host.";
+
+pub fn txt_record(domain: &str, txt: &str) -> String {
+    crate::plan::prepare::txt_instruction(domain, txt, 3_600)
+}
+
+pub fn copy_records_hint(demo: bool) -> &'static str {
+    if demo {
+        "y copy the records  p DEMO ONLY: publish them at the simulated registrar"
+    } else {
+        "y copy the records to publish at the domain's DNS host"
+    }
+}
+
+pub fn cancelled(what: &str) -> String {
+    format!("{what}: stopped; nothing was recorded.")
+}
 
 pub fn signed_in(account: Option<&str>) -> String {
     match account {

@@ -6,6 +6,7 @@
 use super::{TaskError, TaskOutcome, write};
 use crate::m365::exo::{AutodiscoverSource, AvailabilityTest, ExoClient, MigrationEndpoint, OutlookAnywhere};
 use crate::plan::StageId;
+use crate::plan::source::{SourceAuth, SourcePermission};
 use crate::runner::jobs::JobContext;
 use crate::secrets::Secret;
 use serde_json::json;
@@ -15,40 +16,6 @@ pub const DEFAULT_MAX_CONCURRENT: u32 = 20;
 /// The most Exchange Online accepts.
 pub const MAX_CONCURRENT_LIMIT: u32 = 100;
 
-/// `-Authentication` for Outlook Anywhere on the RPC virtual directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Authentication {
-    Basic,
-    Ntlm,
-}
-
-impl Authentication {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Authentication::Basic => "Basic",
-            Authentication::Ntlm => "Ntlm",
-        }
-    }
-}
-
-/// `-MailboxPermission`: what the migration account holds on the source mailboxes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MailboxPermission {
-    /// Receive As on the mailbox databases (or a domain/enterprise admin).
-    Admin,
-    /// FullAccess on every mailbox.
-    FullAccess,
-}
-
-impl MailboxPermission {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MailboxPermission::Admin => "Admin",
-            MailboxPermission::FullAccess => "FullAccess",
-        }
-    }
-}
-
 /// The source's Outlook Anywhere settings, for when Autodiscover does not answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManualSettings {
@@ -56,8 +23,8 @@ pub struct ManualSettings {
     pub exchange_server: String,
     /// Outlook Anywhere's external host name (`-RpcProxyServer`).
     pub rpc_proxy_server: String,
-    pub authentication: Authentication,
-    pub mailbox_permission: MailboxPermission,
+    pub authentication: SourceAuth,
+    pub mailbox_permission: SourcePermission,
 }
 
 /// What the endpoint should be.
@@ -168,8 +135,8 @@ pub async fn create_endpoint(
         (EndpointVia::Manual, Some(m)) => {
             detail["exchange_server"] = json!(m.exchange_server);
             detail["rpc_proxy_server"] = json!(m.rpc_proxy_server);
-            detail["authentication"] = json!(m.authentication.as_str());
-            detail["mailbox_permission"] = json!(m.mailbox_permission.as_str());
+            detail["authentication"] = json!(m.authentication.cmdlet_value());
+            detail["mailbox_permission"] = json!(m.mailbox_permission.cmdlet_value());
             let source = outlook_anywhere(&request, m, password);
             write(
                 ctx,
@@ -289,11 +256,11 @@ fn outlook_anywhere(request: &EndpointRequest, m: &ManualSettings, password: &Se
     OutlookAnywhere {
         exchange_server: m.exchange_server.clone(),
         rpc_proxy_server: m.rpc_proxy_server.clone(),
-        authentication: m.authentication.as_str().to_owned(),
+        authentication: m.authentication.cmdlet_value().to_owned(),
         email_address: request.email_address.clone(),
         user_name: request.admin_user.clone(),
         password: password.clone(),
-        mailbox_permission: Some(m.mailbox_permission.as_str().to_owned()),
+        mailbox_permission: Some(m.mailbox_permission.cmdlet_value().to_owned()),
     }
 }
 

@@ -65,7 +65,9 @@ fn draw_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let keys = match (&app.mode, app.focus) {
-        (Mode::Editing { .. } | Mode::Overriding { .. } | Mode::Importing { .. }, _) => strings::FOOTER_EDIT,
+        (Mode::Editing { .. } | Mode::Overriding { .. } | Mode::Importing { .. } | Mode::Password { .. }, _) => {
+            strings::FOOTER_EDIT
+        }
         (Mode::Searching { .. }, _) => strings::FOOTER_SEARCH,
         (Mode::Report { .. }, _) => strings::FOOTER_REPORT,
         (Mode::ConfirmQuit, _) => strings::FOOTER_DIALOG,

@@ -86,6 +86,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme,
             );
         }
+        Mode::Password { input, error, .. } => {
+            let width = area.width.saturating_sub(4).min(76);
+            let mut text =
+                vec![Line::from(strings::PASSWORD_PROMPT), input.line(usize::from(width.saturating_sub(2)), theme)];
+            if let Some(e) = error {
+                text.push(Line::from(Span::styled(e.clone(), theme.error)));
+            }
+            text.push(Line::from(Span::styled(strings::PASSWORD_HELP, theme.dim)));
+            boxed(
+                frame,
+                area,
+                strings::PASSWORD_TITLE,
+                width,
+                10,
+                Paragraph::new(text).wrap(Wrap { trim: false }),
+                theme,
+            );
+        }
         Mode::Importing { input, error } => {
             let width = area.width.saturating_sub(4).min(76);
             let mut text =

@@ -8,13 +8,13 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row as TableRow, Wrap};
 
 use super::{fit, outcome_glyph, wrapped_height};
 use crate::plan::kickoff::{Field, format_usd};
-use crate::plan::{Outcome, StageId, StageRecord};
+use crate::plan::{Outcome, StageId, StageRecord, TaskStatus};
 use crate::tui::app::{App, Focus, Mode, Row, rows};
 use crate::tui::strings;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::DataTable;
 
-const LABEL_WIDTH: usize = 16;
+const LABEL_WIDTH: usize = 20;
 const DETAIL_HEIGHT: u16 = 5;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut help = vec![Line::from(Span::styled(def.help, theme.dim))];
     if !app.state.is_open(app.stage) {
         help.push(Line::from(Span::styled(strings::locked(app.stage), theme.warn)));
-    } else if app.stage != StageId::KICKOFF {
+    } else if app.stage > StageId::PREPARE {
         help.push(Line::from(Span::styled(strings::not_available(app.stage), theme.warn)));
     }
     let help_height: u16 = help.iter().map(|l| wrapped_height(&line_text(l), inner.width)).sum();
@@ -98,13 +98,17 @@ fn row_line<'a>(row: Row, app: &App, record: Option<&StageRecord>, width: u16, t
         }
         Row::Setting(setting) => {
             let label = format!("  {:<LABEL_WIDTH$}  ", setting.label());
-            let value = setting.current(&app.state.source);
+            let value = setting.current(app.state.settings());
             let value = if value.is_empty() {
                 Span::styled(fit(setting.hint(), width.saturating_sub(LABEL_WIDTH as u16 + 4)), theme.dim)
             } else {
                 Span::styled(value, theme.base)
             };
             Line::from(vec![Span::styled(label, theme.base), value])
+        }
+        Row::Password => {
+            let label = format!("  {:<LABEL_WIDTH$}  ", strings::PASSWORD_LABEL);
+            Line::from(vec![Span::styled(label, theme.base), Span::styled(strings::PASSWORD_ROW, theme.dim)])
         }
         Row::Budget => {
             let label = format!("  {:<LABEL_WIDTH$}  ", strings::BUDGET_LABEL);
@@ -116,12 +120,17 @@ fn row_line<'a>(row: Row, app: &App, record: Option<&StageRecord>, width: u16, t
         }
         Row::Task(i) => {
             let task = &app.stage.def().tasks[i];
-            let done = if app.stage == StageId::KICKOFF {
-                k.task_done(task.id)
+            let status = if app.stage == StageId::KICKOFF {
+                if k.task_done(task.id) { TaskStatus::Done } else { TaskStatus::NotStarted }
             } else {
-                record.and_then(|r| r.tasks.get(task.id)).is_some_and(|t| t.status == crate::plan::TaskStatus::Done)
+                record.and_then(|r| r.tasks.get(task.id)).map_or(TaskStatus::NotStarted, |t| t.status)
             };
-            let (glyph, style) = if done { ("✓", theme.pass) } else { ("○", theme.dim) };
+            let (glyph, style) = match status {
+                TaskStatus::Done => ("✓", theme.pass),
+                TaskStatus::Running => ("◐", theme.warn),
+                TaskStatus::Failed => ("✗", theme.fail),
+                TaskStatus::NotStarted => ("○", theme.dim),
+            };
             Line::from(vec![Span::raw("  "), Span::styled(glyph, style), Span::raw(" "), Span::raw(task.title)])
         }
         Row::Check(i) => {
@@ -163,6 +172,10 @@ fn detail_lines(app: &App, row: Option<Row>, record: Option<&StageRecord>, theme
             Line::from(Span::styled(setting.label(), theme.header)),
             Line::from(Span::styled(setting.hint(), theme.dim)),
         ],
+        Some(Row::Password) => vec![
+            Line::from(Span::styled(strings::PASSWORD_LABEL, theme.header)),
+            Line::from(Span::styled(strings::PASSWORD_HELP, theme.dim)),
+        ],
         Some(Row::Task(i)) => {
             let task = &app.stage.def().tasks[i];
             let mut lines = vec![Line::from(Span::styled(task.title, theme.header))];
@@ -171,6 +184,14 @@ fn detail_lines(app: &App, row: Option<Row>, record: Option<&StageRecord>, theme
                     Span::raw(done.detail.clone()),
                     Span::styled(format!(" ({})", done.at.format("%Y-%m-%d %H:%M UTC")), theme.dim),
                 ]));
+            }
+            if task.id == "add-domains" || task.id == "verify-domains" {
+                for (domain, txt) in &app.state.verification {
+                    lines.push(Line::from(Span::styled(strings::txt_record(domain, txt), theme.title)));
+                }
+                if !app.state.verification.is_empty() {
+                    lines.push(Line::from(Span::styled(strings::copy_records_hint(app.state.demo), theme.key)));
+                }
             }
             lines.push(Line::from(Span::styled(task.help, theme.dim)));
             lines

@@ -1,0 +1,289 @@
+//! The settings the engineer edits in the stage screens: the estimate's inputs and how to reach the source
+//! (stage 2), and who creates the cloud accounts (stage 3). Each is a typed field over the part of the project
+//! it changes, validated here so a typo is refused with the reason before anything is saved.
+
+use super::StageId;
+use super::kickoff::ValidationError;
+use super::source::{SourceAccess, SourceAuth, SourcePermission, SourceSettings};
+use super::users::{Provisioning, UsersSettings};
+use crate::inventory::estimate::{DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
+use serde::{Deserialize, Serialize};
+
+/// One editable setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Setting {
+    UploadBandwidth,
+    Concurrency,
+    MigrationAccount,
+    AutodiscoverAddress,
+    ExchangeServer,
+    RpcProxyServer,
+    Authentication,
+    Permission,
+    Provisioning,
+    UsageLocation,
+    Licence,
+}
+
+/// The parts of the project the settings read.
+#[derive(Debug, Clone, Copy)]
+pub struct Values<'a> {
+    pub source: &'a SourceSettings,
+    pub access: &'a SourceAccess,
+    pub users: &'a UsersSettings,
+}
+
+/// The parts of the project the settings change.
+#[derive(Debug)]
+pub struct ValuesMut<'a> {
+    pub source: &'a mut SourceSettings,
+    pub access: &'a mut SourceAccess,
+    pub users: &'a mut UsersSettings,
+}
+
+impl Setting {
+    /// The settings of `stage`, in the order the screen shows them.
+    pub fn of_stage(stage: StageId) -> &'static [Setting] {
+        const SOURCE: [Setting; 8] = [
+            Setting::UploadBandwidth,
+            Setting::Concurrency,
+            Setting::MigrationAccount,
+            Setting::AutodiscoverAddress,
+            Setting::ExchangeServer,
+            Setting::RpcProxyServer,
+            Setting::Authentication,
+            Setting::Permission,
+        ];
+        const USERS: [Setting; 3] = [Setting::Provisioning, Setting::UsageLocation, Setting::Licence];
+        match stage {
+            StageId::SOURCE => &SOURCE,
+            StageId::USERS => &USERS,
+            _ => &[],
+        }
+    }
+
+    pub fn stage(self) -> StageId {
+        match self {
+            Setting::Provisioning | Setting::UsageLocation | Setting::Licence => StageId::USERS,
+            _ => StageId::SOURCE,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Setting::UploadBandwidth => "Upload Mbit/s",
+            Setting::Concurrency => "Concurrency",
+            Setting::MigrationAccount => "Migration account",
+            Setting::AutodiscoverAddress => "Autodiscover address",
+            Setting::ExchangeServer => "Exchange server",
+            Setting::RpcProxyServer => "RPC proxy server",
+            Setting::Authentication => "Authentication",
+            Setting::Permission => "Permission",
+            Setting::Provisioning => "Cloud accounts",
+            Setting::UsageLocation => "Usage location",
+            Setting::Licence => "Licence",
+        }
+    }
+
+    pub fn hint(self) -> &'static str {
+        match self {
+            Setting::UploadBandwidth => "the customer's internet upload speed, e.g. 100",
+            Setting::Concurrency => "mailboxes migrated at once (MaxConcurrentMigrations), 1 to 100; 20 by default",
+            Setting::MigrationAccount => "DOMAIN\\user or a UPN, with FullAccess on every mailbox (or Receive As)",
+            Setting::AutodiscoverAddress => "a mailbox to run Autodiscover for; empty: the account's or the first one",
+            Setting::ExchangeServer => "manual fallback: the mailbox server's FQDN, e.g. exch01.contoso.local",
+            Setting::RpcProxyServer => "manual fallback: Outlook Anywhere's external name, e.g. mail.contoso.com",
+            Setting::Authentication => "basic or ntlm: what the RPC virtual directory accepts",
+            Setting::Permission => "fullaccess (on every mailbox) or admin (Receive As on the databases)",
+            Setting::Provisioning => "batch (the batch creates them, the default) or pre-create",
+            Setting::UsageLocation => "two-letter country code, e.g. US; needed to assign licences",
+            Setting::Licence => "skuPartNumber, e.g. EXCHANGESTANDARD; empty: the first that gives a mailbox",
+        }
+    }
+
+    pub fn current(self, v: Values<'_>) -> String {
+        let text = |o: &Option<String>| o.clone().unwrap_or_default();
+        match self {
+            Setting::UploadBandwidth => v.source.upload_mbit_s.map(|n| n.to_string()).unwrap_or_default(),
+            Setting::Concurrency => v.source.concurrency.to_string(),
+            Setting::MigrationAccount => text(&v.access.admin_user),
+            Setting::AutodiscoverAddress => text(&v.access.autodiscover_email),
+            Setting::ExchangeServer => text(&v.access.exchange_server),
+            Setting::RpcProxyServer => text(&v.access.rpc_proxy_server),
+            Setting::Authentication => match v.access.auth {
+                SourceAuth::Basic => "basic".to_owned(),
+                SourceAuth::Ntlm => "ntlm".to_owned(),
+            },
+            Setting::Permission => match v.access.permission {
+                SourcePermission::FullAccess => "fullaccess".to_owned(),
+                SourcePermission::Admin => "admin".to_owned(),
+            },
+            Setting::Provisioning => match v.users.provisioning {
+                Provisioning::ByBatch => "batch".to_owned(),
+                Provisioning::PreCreate => "pre-create".to_owned(),
+            },
+            Setting::UsageLocation => text(&v.users.usage_location),
+            Setting::Licence => text(&v.users.licence),
+        }
+    }
+
+    pub fn apply(self, v: ValuesMut<'_>, input: &str) -> Result<(), ValidationError> {
+        let input = input.trim();
+        let number = |what: &str| {
+            input.parse::<u32>().map_err(|_| ValidationError::new(format!("{what} '{input}' is not a whole number")))
+        };
+        let optional = || (!input.is_empty()).then(|| input.to_owned());
+        let word = input.to_ascii_lowercase().replace(['-', ' ', '_'], "");
+        match self {
+            Setting::UploadBandwidth if input.is_empty() => v.source.upload_mbit_s = None,
+            Setting::UploadBandwidth => match number("upload bandwidth")? {
+                0 => {
+                    return Err(ValidationError::new(
+                        "upload bandwidth 0 Mbit/s would never finish; type the real upload speed",
+                    ));
+                }
+                n => v.source.upload_mbit_s = Some(n),
+            },
+            Setting::Concurrency if input.is_empty() => v.source.concurrency = DEFAULT_CONCURRENCY,
+            Setting::Concurrency => match number("concurrency")? {
+                n @ 1..=MAX_CONCURRENCY => v.source.concurrency = n,
+                n => {
+                    return Err(ValidationError::new(format!(
+                        "concurrency {n}: Exchange Online allows 1 to {MAX_CONCURRENCY} concurrent migrations per endpoint"
+                    )));
+                }
+            },
+            Setting::MigrationAccount => {
+                if input.chars().any(char::is_whitespace) {
+                    return Err(ValidationError::new(format!(
+                        "migration account '{input}': no spaces; type DOMAIN\\user or user@domain"
+                    )));
+                }
+                v.access.admin_user = optional();
+            }
+            Setting::AutodiscoverAddress => {
+                if !input.is_empty() {
+                    super::kickoff::validate_email(input)?;
+                }
+                v.access.autodiscover_email = optional();
+            }
+            Setting::ExchangeServer | Setting::RpcProxyServer => {
+                if !input.is_empty() {
+                    super::kickoff::validate_domain(input)
+                        .map_err(|_| ValidationError::new(format!("'{input}' is not a host name; type its FQDN")))?;
+                }
+                let host = optional().map(|h| h.to_ascii_lowercase());
+                if self == Setting::ExchangeServer {
+                    v.access.exchange_server = host;
+                } else {
+                    v.access.rpc_proxy_server = host;
+                }
+            }
+            Setting::Authentication => {
+                v.access.auth = match word.as_str() {
+                    "basic" => SourceAuth::Basic,
+                    "ntlm" => SourceAuth::Ntlm,
+                    _ => return Err(ValidationError::new(format!("authentication '{input}': type basic or ntlm"))),
+                }
+            }
+            Setting::Permission => {
+                v.access.permission = match word.as_str() {
+                    "fullaccess" => SourcePermission::FullAccess,
+                    "admin" | "receiveas" => SourcePermission::Admin,
+                    _ => return Err(ValidationError::new(format!("permission '{input}': type fullaccess or admin"))),
+                }
+            }
+            Setting::Provisioning => {
+                v.users.provisioning = match word.as_str() {
+                    "batch" | "bybatch" => Provisioning::ByBatch,
+                    "precreate" => Provisioning::PreCreate,
+                    _ => {
+                        return Err(ValidationError::new(format!("cloud accounts '{input}': type batch or pre-create")));
+                    }
+                }
+            }
+            Setting::UsageLocation => {
+                let country = input.len() == 2 && input.chars().all(|c| c.is_ascii_alphabetic());
+                if !input.is_empty() && !country {
+                    return Err(ValidationError::new(format!(
+                        "usage location '{input}': type a two-letter country code (ISO 3166-1), e.g. US, GB, DE"
+                    )));
+                }
+                v.users.usage_location = optional().map(|c| c.to_ascii_uppercase());
+            }
+            Setting::Licence => {
+                if input.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '_')) {
+                    return Err(ValidationError::new(format!(
+                        "licence '{input}': type the subscription's skuPartNumber, e.g. EXCHANGESTANDARD"
+                    )));
+                }
+                v.users.licence = optional().map(|c| c.to_ascii_uppercase());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(setting: Setting, input: &str) -> Result<(SourceSettings, SourceAccess, UsersSettings), String> {
+        let (mut source, mut access, mut users) = Default::default();
+        setting
+            .apply(ValuesMut { source: &mut source, access: &mut access, users: &mut users }, input)
+            .map_err(|e| e.to_string())?;
+        Ok((source, access, users))
+    }
+
+    #[test]
+    fn every_setting_reads_back_what_it_stored() {
+        let cases = [
+            (Setting::UploadBandwidth, "100", "100"),
+            (Setting::Concurrency, "40", "40"),
+            (Setting::MigrationAccount, "CONTOSO\\migadmin", "CONTOSO\\migadmin"),
+            (Setting::AutodiscoverAddress, "admin@contoso.com", "admin@contoso.com"),
+            (Setting::ExchangeServer, "EXCH01.contoso.local", "exch01.contoso.local"),
+            (Setting::RpcProxyServer, "mail.contoso.com", "mail.contoso.com"),
+            (Setting::Authentication, "NTLM", "ntlm"),
+            (Setting::Permission, "Full Access", "fullaccess"),
+            (Setting::Provisioning, "pre-create", "pre-create"),
+            (Setting::UsageLocation, "gb", "GB"),
+            (Setting::Licence, "exchangestandard", "EXCHANGESTANDARD"),
+        ];
+        for (setting, input, shown) in cases {
+            let (source, access, users) = apply(setting, input).expect(input);
+            let values = Values { source: &source, access: &access, users: &users };
+            assert_eq!(setting.current(values), shown, "{setting:?}");
+            assert!(Setting::of_stage(setting.stage()).contains(&setting));
+        }
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_fix() {
+        let cases = [
+            (Setting::Concurrency, "500", "1 to 100"),
+            (Setting::UploadBandwidth, "0", "never finish"),
+            (Setting::MigrationAccount, "john smith", "DOMAIN\\user"),
+            (Setting::AutodiscoverAddress, "nobody", "nobody"),
+            (Setting::ExchangeServer, "exch 01", "FQDN"),
+            (Setting::Authentication, "kerberos", "basic or ntlm"),
+            (Setting::Permission, "owner", "fullaccess or admin"),
+            (Setting::Provisioning, "later", "batch or pre-create"),
+            (Setting::UsageLocation, "USA", "two-letter"),
+            (Setting::Licence, "E3 plan", "skuPartNumber"),
+        ];
+        for (setting, input, fix) in cases {
+            let error = apply(setting, input).expect_err(input);
+            assert!(error.contains(fix), "{setting:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn an_empty_value_clears_an_optional_setting() {
+        let (_, access, users) = apply(Setting::UsageLocation, "").expect("empty");
+        assert_eq!((access.admin_user, users.usage_location), (None, None));
+        let (source, _, _) = apply(Setting::Concurrency, "").expect("empty");
+        assert_eq!(source.concurrency, DEFAULT_CONCURRENCY);
+    }
+}
