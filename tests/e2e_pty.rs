@@ -22,9 +22,12 @@ struct Session {
 
 impl Session {
     fn start(home: &Path, args: &[&str]) -> Session {
-        let pty = native_pty_system()
-            .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
-            .expect("open a pty");
+        Session::start_sized(home, args, ROWS, COLS)
+    }
+
+    fn start_sized(home: &Path, args: &[&str], rows: u16, cols: u16) -> Session {
+        let pty =
+            native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("open a pty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_cutover"));
         cmd.args(args);
         cmd.env("CUTOVER_HOME", home);
@@ -32,8 +35,8 @@ impl Session {
         cmd.env("NO_COLOR", "1");
         let child = pty.slave.spawn_command(cmd).expect("spawn cutover");
         drop(pty.slave);
-        let rows = NonZeroU16::new(ROWS).expect("rows");
-        let cols = NonZeroU16::new(COLS).expect("cols");
+        let rows = NonZeroU16::new(rows).expect("rows");
+        let cols = NonZeroU16::new(cols).expect("cols");
         let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
         let feed = Arc::clone(&screen);
@@ -210,5 +213,70 @@ fn the_screen_is_redrawn_at_the_new_size_after_a_resize() {
     s.wait_for("Post-migration");
     s.resize(ROWS, COLS);
     s.wait_for("3 Users / directory s…");
+    s.quit();
+}
+
+/// Stages 1 to 4 of the demo on the simulator, as an engineer drives them: sign in by device code (the simulated
+/// admin approves it), import the inventory, see the high-risk mailboxes, verify the domains, create the
+/// endpoint, and see stage 4 done. Runs with a real OS keyring (scripts/with-keyring.sh).
+#[test]
+fn the_demo_runs_stages_1_to_4_against_the_simulator() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut s = Session::start_sized(home.path(), &["demo", "--speed", "60"], 50, 160);
+    s.wait_for("DEMO on the simulator");
+    s.wait_for("Kickoff form");
+    // Stage 1: the demo fills everything but the mailbox count.
+    s.keys(&"j".repeat(10));
+    s.fill("120", "$3,300");
+    s.wait_for("✓ 1 Kickoff");
+
+    // Stage 2: import the simulated server's inventory, offered at the prompt, and run the checks.
+    s.keys("\tj\t");
+    s.wait_for("2 · Source health check");
+    s.keys("i");
+    s.wait_for("demo-inventory.csv");
+    s.keys("\r");
+    s.wait_for("Imported demo-inventory.csv: 120 mailboxes; first import");
+    // Esc alone: a key right behind it would read as Alt+key.
+    s.keys("\x1b");
+    s.wait_for("i import  m mailboxes");
+    s.keys("c");
+    s.wait_for("PASS       EWS reachable");
+    let screen = s.text();
+    assert!(screen.contains("PASS       Autodiscover answers"), "{screen}");
+    assert!(screen.contains("PASS       TLS certificate valid"), "{screen}");
+    s.wait_for("FAIL       High-risk users flagged  scanner@fabrikam-eng.com: hidden");
+    // Override the high-risk check: the hidden mailbox is left behind on purpose.
+    s.keys(&"j".repeat(16));
+    s.keys("o");
+    s.wait_for("Override a failed check");
+    s.keys("The hidden scanner mailbox stays on premises by design\r");
+    s.wait_for("OVERRIDDEN");
+
+    // Stage 3: the checks need Microsoft 365, so the wizard signs in by device code first.
+    s.keys("\tj\t");
+    s.wait_for("3 · Users / directory sync");
+    s.keys("c");
+    s.wait_for("enter the code");
+    s.wait_for("PASS       Directory sync is off");
+    s.wait_for("PASS       Enough licences");
+    s.wait_for("PASS       No UPN or SMTP collisions");
+
+    // Stage 4: add the domains, publish their records at the simulated registrar, verify, create the endpoint.
+    s.keys("\tj\t");
+    s.wait_for("4 · Prepare");
+    s.keys("\r");
+    s.wait_for("Added 2 domains to the tenant");
+    s.wait_for("MS=ms");
+    s.keys("p");
+    s.wait_for("published at the simulated registrar");
+    s.keys("j\r");
+    s.wait_for("Every domain is verified");
+    s.keys("j\r");
+    s.wait_for("Created the migration endpoint");
+    s.keys("c");
+    s.wait_for("PASS       Domains verified");
+    s.wait_for("PASS       Migration server available");
+    s.wait_for("✓ 4 Prepare");
     s.quit();
 }

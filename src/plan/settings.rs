@@ -198,7 +198,9 @@ impl Setting {
                     "batch" | "bybatch" => Provisioning::ByBatch,
                     "precreate" => Provisioning::PreCreate,
                     _ => {
-                        return Err(ValidationError::new(format!("cloud accounts '{input}': type batch or pre-create")));
+                        return Err(ValidationError::new(format!(
+                            "cloud accounts '{input}': type batch or pre-create"
+                        )));
                     }
                 }
             }
