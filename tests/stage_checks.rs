@@ -265,3 +265,89 @@ async fn trouble_scenario_stages_2_to_4() {
     assert!(err.to_string().contains("cutover auth login"), "{err}");
     sim.shutdown().await;
 }
+
+/// Runs the real binary with `CUTOVER_HOME` at `home`; the simulator keeps serving on the test's runtime.
+async fn cutover(home: &Path, args: &[&str]) -> std::process::Output {
+    let home = home.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let child = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(&args)
+            .env("CUTOVER_HOME", &home)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("cutover runs")
+    });
+    tokio::time::timeout(Duration::from_secs(120), child).await.expect("within 2 minutes").expect("joined")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cutover_check_prints_one_json_document_records_the_results_and_fails_on_a_failed_check() {
+    let sim = start("typical").await;
+    let info = sim.info().clone();
+    let home = tempfile::tempdir().expect("temp dir");
+    let (project, secrets) = project(&info, "typical", home.path()).await;
+    let name = project.state().name.clone();
+    drop(project);
+
+    let out = cutover(home.path(), &["check", "--project", &name, "--json"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "a failed check gives exit code 1; stderr: {stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["project"], name.as_str());
+    assert_eq!(doc["ok"], false);
+    let stages = doc["stages"].as_array().expect("stages");
+    assert_eq!(stages.iter().map(|s| s["stage"].as_u64().expect("number")).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    let check = |stage: usize, id: &str| -> (String, String) {
+        let c = stages[stage - 1]["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("{id} in stage {stage}"));
+        (c["outcome"].as_str().expect("outcome").to_owned(), c["evidence"].as_str().expect("evidence").to_owned())
+    };
+    assert_eq!(check(1, "kickoff-fields").0, "Fail", "the kickoff has no customer");
+    let (outcome, evidence) = check(2, "autodiscover");
+    assert_eq!(outcome, "Pass", "{evidence}");
+    assert!(evidence.contains("Autodiscover answered at step 2"), "{evidence}");
+    assert_eq!(check(2, "high-risk").0, "Fail");
+    for id in ["dirsync-off", "licences-available", "no-collisions"] {
+        let (outcome, evidence) = check(3, id);
+        assert_eq!(outcome, "Pass", "{id}: {evidence}");
+    }
+    assert!(check(3, "licences-available").1.contains("119 needed"));
+    assert_eq!(stages[2]["checks"][0]["title"], "Directory sync is off");
+    let (outcome, evidence) = check(4, "mx-ttl");
+    assert_eq!(outcome, "Pass", "{evidence}");
+
+    // The results are the project's now, each run audited.
+    let data = DataHome::at(home.path());
+    let (project, _) = Project::open(&data, &ProjectName::parse(&name).expect("name")).expect("reopen");
+    assert_eq!(project.state().stage(StageId::USERS).expect("stage 3 recorded").checks.len(), 3);
+    assert_eq!(project.state().stage(StageId::PREPARE).expect("stage 4 recorded").checks.len(), 3);
+    let (records, _) = project.audit().read().expect("audit");
+    let runs = records.iter().filter(|r| r.action == "run-checks").count();
+    assert_eq!(runs, 8, "about-to and done for each of the four stages");
+    drop(project);
+
+    // Text, one stage; then a stage without live checks yet, which fails nothing.
+    let out = cutover(home.path(), &["check", "--project", &name, "--stage", "3"]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Stage 3. Users / directory sync"), "{text}");
+    assert!(text.contains("PASS    dirsync-off: Directory sync is off"), "{text}");
+    let out = cutover(home.path(), &["check", "--project", &name, "--stage", "5", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["stages"][0]["available"], false);
+    assert!(doc["stages"][0]["note"].as_str().expect("note").contains("no live checks yet"));
+
+    // Signed out: a clear error naming the sign-in command.
+    forget(&secrets, &Project::open(&data, &ProjectName::parse(&name).expect("name")).expect("open").0);
+    let out = cutover(home.path(), &["check", "--project", &name, "--stage", "3"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("cutover auth login --project {name}")), "{stderr}");
+    sim.shutdown().await;
+}
