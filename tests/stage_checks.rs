@@ -351,3 +351,26 @@ async fn cutover_check_prints_one_json_document_records_the_results_and_fails_on
     assert!(stderr.contains(&format!("cutover auth login --project {name}")), "{stderr}");
     sim.shutdown().await;
 }
+
+#[test]
+fn cutover_new_refuses_bad_connection_flags_before_creating_anything() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let cases: [(&[&str], &str); 4] = [
+        (&["--cloud", "mars"], "unknown cloud 'mars'"),
+        (&["--login-url", "http://127.0.0.1:1"], "missing: --graph-url, --exo-url"),
+        (&["--client-id", "my-app"], "is not an application id"),
+        (&["--ca-cert", "/nonexistent/ca.pem"], "--ca-cert /nonexistent/ca.pem"),
+    ];
+    for (flags, message) in cases {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(["new", "acme"])
+            .args(flags)
+            .env("CUTOVER_HOME", home.path())
+            .output()
+            .expect("cutover runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flags:?}: {stderr}");
+        assert!(stderr.contains(message), "{flags:?}: {stderr}");
+        assert!(!home.path().join("projects/acme").exists(), "{flags:?} created the project");
+    }
+}
