@@ -374,3 +374,77 @@ fn cutover_new_refuses_bad_connection_flags_before_creating_anything() {
         assert!(!home.path().join("projects/acme").exists(), "{flags:?} created the project");
     }
 }
+
+#[test]
+fn cutover_source_sets_the_access_and_keeps_the_password_in_the_keyring_only() {
+    use std::io::Write;
+    let home = tempfile::tempdir().expect("temp dir");
+    let name = unique("it-source");
+    let data = DataHome::at(home.path());
+    drop(Project::create(&data, &ProjectName::parse(&name).expect("name"), false).expect("create"));
+    let ca = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/no-such-ca.pem");
+    let source = |args: &[&str], stdin: Option<&str>| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(["source", "--project", &name])
+            .args(args)
+            .env("CUTOVER_HOME", home.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("cutover runs");
+        if let Some(text) = stdin {
+            child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().expect("output")
+    };
+    let password = format!("Src-{}-Passw0rd!", fastrand::u32(..));
+    let out = source(
+        &[
+            "--admin-user",
+            "fabrikam\\svc-migration",
+            "--rpc-proxy-server",
+            "mail.fabrikam-eng.com",
+            "--auth",
+            "ntlm",
+            "--dns-server",
+            "127.0.0.1:5353",
+            "--https-port",
+            "8443",
+            "--password-stdin",
+            "--json",
+        ],
+        Some(&format!("{password}\n")),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["password_stored"], true);
+    assert_eq!(doc["source_access"]["admin_user"], "FABRIKAM\\svc-migration");
+    assert_eq!(doc["source_access"]["auth"], "Ntlm");
+    assert_eq!(doc["source_access"]["dns_servers"][0], "127.0.0.1:5353");
+    let secrets = Secrets::open().expect("OS keyring");
+    let stored = secrets.load(&name, &SecretKind::SourcePassword).expect("keyring").expect("stored");
+    assert_eq!(stored.expose(), password);
+    for file in ["state.json", "audit.jsonl"] {
+        let text =
+            std::fs::read_to_string(data.project(&ProjectName::parse(&name).expect("name")).join(file)).expect("read");
+        assert!(!text.contains(&password), "the password leaked into {file}");
+    }
+    // Bad input is refused whole: nothing changes.
+    for (args, message) in [
+        (&["--admin-user", "migadmin", "--auth", "basic"][..], "names no domain"),
+        (&["--auth", "Negotiate"][..], "Basic or NTLM"),
+        (&["--ca-cert", ca.to_str().expect("path")][..], "no-such-ca.pem"),
+    ] {
+        let out = source(args, None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+    let out = source(&["--json"], None);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["source_access"]["admin_user"], "FABRIKAM\\svc-migration");
+    assert_eq!(doc["source_access"]["auth"], "Ntlm");
+    let _ = secrets.delete(&name, &SecretKind::SourcePassword);
+}

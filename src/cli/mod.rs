@@ -7,6 +7,7 @@ mod import;
 pub mod new_flags;
 mod projects;
 mod sim;
+mod source;
 mod status;
 
 use crate::project::{DataHome, ProjectName};
@@ -99,6 +100,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show or set how to reach the source Exchange server; the password goes to the OS keyring only
+    Source(source::SourceArgs),
     /// Show where every stage of a project stands
     Status {
         /// Defaults to the project opened last
@@ -176,5 +179,6 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         }),
         Some(Command::Status { project, json }) => status::run(project.as_deref(), json),
         Some(Command::Check { project, stage, json }) => check::run(project.as_deref(), stage, json),
+        Some(Command::Source(args)) => source::run(args),
     }
 }

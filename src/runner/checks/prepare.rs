@@ -85,11 +85,11 @@ async fn endpoint_check(state: &ProjectState, conn: &Connections, m: &M365) -> R
     };
     let access = &state.source_access;
     let described = format!(
-        "Get-MigrationEndpoint: '{}' (Outlook Anywhere, RPC proxy {}, Exchange server {}, {} authentication).",
+        "Get-MigrationEndpoint: '{}' (Outlook Anywhere, RPC proxy {}, Exchange server {}, authentication {}).",
         endpoint.identity,
         endpoint.rpc_proxy_server.as_deref().unwrap_or("not given"),
         endpoint.exchange_server.as_deref().unwrap_or("not given"),
-        endpoint.authentication.as_deref().unwrap_or(access.auth.cmdlet_value())
+        endpoint.authentication.as_deref().unwrap_or("not given")
     );
     let proxy = endpoint.rpc_proxy_server.clone().or_else(|| access.rpc_proxy_server.clone());
     let server = endpoint.exchange_server.clone().or_else(|| access.exchange_server.clone()).or_else(|| proxy.clone());
