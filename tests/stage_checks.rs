@@ -200,6 +200,14 @@ async fn typical_scenario_stages_2_to_4() {
     let s4 = run(&project, &secrets, StageId::PREPARE).await;
     expect(&s4, "endpoint-test", Outcome::Fail, &["Failed", "the migration account's password"]);
     assert!(!s4["endpoint-test"].evidence.contains("wrong-password"), "no secret in evidence");
+    // No password at all: Autodiscover and EWS meet 401s, and their evidence says how to store it.
+    secrets.delete(&project.state().name, &SecretKind::SourcePassword).expect("delete");
+    let s2 = run(&project, &secrets, StageId::SOURCE).await;
+    for id in ["autodiscover", "ews"] {
+        let r = &s2[id];
+        assert_ne!(r.outcome, Outcome::Pass, "{id}: {}", r.evidence);
+        assert!(r.evidence.contains("`cutover source --password-stdin`"), "{id}: {}", r.evidence);
+    }
     forget(&secrets, &project);
     sim.shutdown().await;
 }

@@ -101,7 +101,7 @@ async fn endpoint_check(state: &ProjectState, conn: &Connections, m: &M365) -> R
         return Ok(CheckResult::new(
             Outcome::Fail,
             format!(
-                "{described} Test-MigrationServerAvailability not run: it needs the RPC proxy server, the migration account, its password (kept in the OS keyring as {}/source-password) and a source mailbox address; enter the missing ones in the source settings.",
+                "{described} Test-MigrationServerAvailability not run: it needs the RPC proxy server, the migration account, its password (kept in the OS keyring as {}/source-password) and a source mailbox address; enter the missing ones in the source settings (or `cutover source`).",
                 conn.project()
             ),
             now(),
