@@ -88,4 +88,24 @@ mod tests {
         };
         assert!(remote_http.settings().is_err());
     }
+
+    #[test]
+    fn stored_settings_are_the_projects_and_audited() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = crate::project::DataHome::at(tmp.path());
+        let name = crate::project::ProjectName::parse("acme").expect("name");
+        let mut project = Project::create(&home, &name, false).expect("create");
+        let flags = NewFlags {
+            cloud: Some("gcc-high".into()),
+            client_id: Some("11111111-2222-3333-4444-555555555555".into()),
+            ..Default::default()
+        };
+        store(&mut project, flags.settings().expect("valid").expect("given")).expect("stored");
+        drop(project);
+        let (project, _) = Project::open(&home, &name).expect("reopen");
+        assert_eq!(project.state().m365.cloud, Cloud::UsGovGccHigh);
+        assert_eq!(project.state().m365.client_id.as_deref(), Some("11111111-2222-3333-4444-555555555555"));
+        let (records, _) = project.audit().read().expect("audit");
+        assert!(records.iter().any(|r| r.action == "set-connection"));
+    }
 }
