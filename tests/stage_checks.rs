@@ -255,7 +255,16 @@ async fn trouble_scenario_stages_2_to_4() {
 
     let s4 = run(&project, &secrets, StageId::PREPARE).await;
     expect(&s4, "domains-verified", Outcome::Fail, &["Not added to the tenant: litware.com"]);
-    expect(&s4, "endpoint-test", Outcome::Fail, &["no Outlook Anywhere endpoint"]);
+    expect(
+        &s4,
+        "endpoint-test",
+        Outcome::Fail,
+        &[
+            "no Outlook Anywhere endpoint",
+            "Before creating it, with the manual settings: Test-MigrationServerAvailability against mail.litware.com as LITWARE\\administrator for owner@litware.com: Failed",
+            "Fix on the source: a certificate",
+        ],
+    );
     expect(
         &s4,
         "mx-ttl",
