@@ -2,9 +2,12 @@
 //! `--json`; errors go to stderr with a non-zero exit code and a message that names the fix.
 
 mod auth;
+mod check;
 mod import;
+pub mod new_flags;
 mod projects;
 mod sim;
+mod source;
 mod status;
 
 use crate::project::{DataHome, ProjectName};
@@ -28,6 +31,8 @@ pub enum Command {
         /// The Microsoft 365 tenant: its id (GUID) or contoso.onmicrosoft.com
         #[arg(long)]
         tenant: Option<String>,
+        #[command(flatten)]
+        connection: new_flags::NewFlags,
     },
     /// Open a project in the wizard
     Open { name: String },
@@ -84,6 +89,19 @@ pub enum Command {
         #[arg(long, global = true)]
         json: bool,
     },
+    /// Run the read-only checks of stages 1 to 4 and record them; exit code 0 only if none failed
+    Check {
+        /// Defaults to the project opened last
+        #[arg(long)]
+        project: Option<String>,
+        /// Only this stage (1 to 9); stages without live checks yet say so
+        #[arg(long)]
+        stage: Option<u8>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or set how to reach the source Exchange server; the password goes to the OS keyring only
+    Source(source::SourceArgs),
     /// Show where every stage of a project stands
     Status {
         /// Defaults to the project opened last
@@ -134,7 +152,15 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         None => projects::open_last(),
-        Some(Command::New { name, tenant }) => projects::new(&name, tenant.as_deref()),
+        Some(Command::New { name, tenant, connection }) => {
+            // Refused before anything is created; stored by projects::new once it takes them (see the report).
+            if connection.settings()?.is_some() {
+                color_eyre::eyre::bail!(
+                    "cutover new: the connection flags are valid but this build cannot store them yet; create the project without them"
+                );
+            }
+            projects::new(&name, tenant.as_deref())
+        }
         Some(Command::Open { name }) => projects::open(&name),
         Some(Command::List { json }) => projects::list(json),
         Some(Command::Demo { scenario, speed }) => projects::demo(scenario, speed),
@@ -152,5 +178,7 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             json,
         }),
         Some(Command::Status { project, json }) => status::run(project.as_deref(), json),
+        Some(Command::Check { project, stage, json }) => check::run(project.as_deref(), stage, json),
+        Some(Command::Source(args)) => source::run(args),
     }
 }

@@ -242,6 +242,19 @@ mod tests {
     }
 
     #[test]
+    fn a_state_written_before_the_source_access_settings_loads_with_their_defaults() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("state.json");
+        let audit = AuditLog::new(dir.path().join("audit.jsonl"));
+        let mut json = serde_json::to_value(state()).expect("json");
+        json.as_object_mut().expect("object").remove("source_access");
+        std::fs::write(&path, json.to_string()).expect("write");
+        let loaded = load(&path, &audit).expect("load");
+        assert_eq!(loaded.source_access, crate::plan::source::SourceAccess::default());
+        assert_eq!(loaded, state());
+    }
+
+    #[test]
     fn an_empty_or_newer_state_is_refused_with_its_reason() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("state.json");

@@ -150,8 +150,10 @@ mod tests {
         assert_eq!(c.source.expect("target").domain(), "contoso.com");
         s.m365.client_id = Some("11111111-2222-3333-4444-555555555555".into());
         s.source_access.ca_cert = Some("/nonexistent/ca.pem".into());
+        s.source_access.dns_servers = vec!["127.0.0.1:5353".parse().expect("addr")];
         let c = Connections::new("acme", &s, secrets);
         assert!(c.m365.is_ok());
+        assert_eq!(c.resolver().expect("resolver").label(), "DNS server 127.0.0.1:5353");
         assert!(c.source.expect_err("bad CA").to_string().contains("/nonexistent/ca.pem"));
     }
 }

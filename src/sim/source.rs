@@ -152,7 +152,7 @@ async fn autodiscover(State(shared): State<Shared>, headers: HeaderMap, body: St
         <Type>EXCH</Type>
         <Server>{mailbox_guid}@{primary}</Server>
         <ServerDN>/o=First Organization/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Configuration/cn=Servers/cn={mailbox_guid}@{primary}</ServerDN>
-        <ServerVersion>73C1C9E7</ServerVersion>
+        <ServerVersion>{server_version}</ServerVersion>
         <MdbDN>/o=First Organization/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Configuration/cn=Servers/cn={mailbox_guid}@{primary}/cn=Microsoft Private MDB</MdbDN>
         <PublicFolderServer>{host}</PublicFolderServer>
         <AD>dc01.{primary}</AD>
@@ -184,6 +184,7 @@ async fn autodiscover(State(shared): State<Shared>, headers: HeaderMap, body: St
         email = escape(&email),
         deployment = shared.info.tenant_id,
         mailbox_guid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, m.alias.as_bytes()),
+        server_version = pox_server_version(&world.scenario.source.version),
     );
     xml(StatusCode::OK, &body)
 }
@@ -226,6 +227,15 @@ async fn rpc_proxy(State(shared): State<Shared>, headers: HeaderMap) -> Response
         }
         _ => challenge(&shared, &host, &methods),
     }
+}
+
+/// The POX `ServerVersion` of a build such as `15.1.2507.6`: eight hex digits holding a flag nibble (7), six bits
+/// of major version, six of minor, a set bit, then fifteen bits of build number (the revision is not in it).
+fn pox_server_version(version: &str) -> String {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor, build) = (parts.next().unwrap_or(15), parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    let value = 0x7000_0000 | (major & 0x3f) << 22 | (minor & 0x3f) << 16 | 0x8000 | (build & 0x7fff);
+    format!("{value:08X}")
 }
 
 async fn ews(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
@@ -282,4 +292,17 @@ fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pox_server_version;
+
+    #[test]
+    fn pox_server_version_encodes_the_build() {
+        // Exchange 2010 SP1 build 14.1.218 is 738180DA in real Autodiscover answers.
+        assert_eq!(pox_server_version("14.1.218.15"), "738180DA");
+        assert_eq!(pox_server_version("15.1.2507.6"), "73C189CB");
+        assert_eq!(pox_server_version("15.0.1497.2"), "73C085D9");
+    }
 }

@@ -104,4 +104,23 @@ mod tests {
         cancel.cancel();
         assert!(matches!(run(StageId::SOURCE, &state, &conn, &cancel).await, Err(CheckError::Cancelled)));
     }
+
+    #[test]
+    fn a_network_error_is_a_failed_check_with_its_text_but_a_lost_sign_in_stops_the_run() {
+        let network = M365Error::Network {
+            host: "graph.microsoft.com".into(),
+            detail: "connection reset".into(),
+            advice: "Check the proxy.".into(),
+        };
+        let r = m365_failure("GET /subscribedSkus", network).expect("a result");
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert!(
+            r.evidence.starts_with("GET /subscribedSkus failed: could not reach graph.microsoft.com"),
+            "{}",
+            r.evidence
+        );
+        let signed_out = M365Error::Auth(AuthError::NotSignedIn { project: "acme".into() });
+        let err = m365_failure("GET /users", signed_out).expect_err("stops");
+        assert!(matches!(&err, CheckError::NotSignedIn(m) if m.contains("cutover auth login --project acme")), "{err}");
+    }
 }

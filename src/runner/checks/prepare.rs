@@ -64,94 +64,131 @@ fn is_outlook_anywhere(e: &MigrationEndpoint) -> bool {
 }
 
 async fn endpoint_check(state: &ProjectState, conn: &Connections, m: &M365) -> Result<CheckResult, CheckError> {
-    let now = Utc::now;
     let endpoints = match m.exo.get_migration_endpoints().await {
         Ok(out) => out.items,
         Err(e) => return super::m365_failure("Get-MigrationEndpoint", e),
     };
+    let access = &state.source_access;
     let Some(endpoint) = endpoints.iter().find(|e| is_outlook_anywhere(e)) else {
         let others: Vec<String> = endpoints
             .iter()
             .map(|e| format!("{} ({})", e.identity, e.endpoint_type.as_deref().unwrap_or("type not given")))
             .collect();
         let listed = if others.is_empty() { "none".to_owned() } else { others.join(", ") };
-        return Ok(CheckResult::new(
-            Outcome::Fail,
-            format!(
-                "Get-MigrationEndpoint found no Outlook Anywhere endpoint (endpoints: {listed}). Run the task Create the migration endpoint."
-            ),
-            now(),
-        ));
+        let mut text = format!(
+            "Get-MigrationEndpoint found no Outlook Anywhere endpoint (endpoints: {listed}). Run the task Create the migration endpoint."
+        );
+        // With the manual settings at hand, tell now whether the endpoint's own test will pass.
+        if let Some(proxy) = access.rpc_proxy_server.clone() {
+            let server = access.exchange_server.clone().unwrap_or_else(|| proxy.clone());
+            let auth = access.auth.cmdlet_value().to_owned();
+            if let Ok(tested) = availability(state, conn, m, proxy, server, auth).await? {
+                text.push_str(&format!(" Before creating it, with the manual settings: {}", tested.evidence));
+            }
+        }
+        return Ok(CheckResult::new(Outcome::Fail, text, Utc::now()));
     };
-    let access = &state.source_access;
     let described = format!(
-        "Get-MigrationEndpoint: '{}' (Outlook Anywhere, RPC proxy {}, Exchange server {}, {} authentication).",
+        "Get-MigrationEndpoint: '{}' (Outlook Anywhere, RPC proxy {}, Exchange server {}, authentication {}).",
         endpoint.identity,
         endpoint.rpc_proxy_server.as_deref().unwrap_or("not given"),
         endpoint.exchange_server.as_deref().unwrap_or("not given"),
-        endpoint.authentication.as_deref().unwrap_or(access.auth.cmdlet_value())
+        endpoint.authentication.as_deref().unwrap_or("not given")
     );
-    let proxy = endpoint.rpc_proxy_server.clone().or_else(|| access.rpc_proxy_server.clone());
-    let server = endpoint.exchange_server.clone().or_else(|| access.exchange_server.clone()).or_else(|| proxy.clone());
-    let password = conn.source_password().await;
-    let email = access.autodiscover_address(state.inventory.as_ref());
-    let (Some(proxy), Some(server), Some(user), Ok(Some(password)), Some(email)) =
-        (proxy, server, access.admin_user.clone(), password, email)
-    else {
+    let Some(proxy) = endpoint.rpc_proxy_server.clone().or_else(|| access.rpc_proxy_server.clone()) else {
         return Ok(CheckResult::new(
             Outcome::Fail,
             format!(
-                "{described} Test-MigrationServerAvailability not run: it needs the RPC proxy server, the migration account, its password (kept in the OS keyring as {}/source-password) and a source mailbox address; enter the missing ones in the source settings.",
+                "{described} Test-MigrationServerAvailability not run: the RPC proxy server is not known; enter it in the source settings (or `cutover source --rpc-proxy-server`)."
+            ),
+            Utc::now(),
+        ));
+    };
+    let server = endpoint.exchange_server.clone().or_else(|| access.exchange_server.clone()).unwrap_or(proxy.clone());
+    let auth = endpoint.authentication.clone().unwrap_or_else(|| access.auth.cmdlet_value().to_owned());
+    let mut result = match availability(state, conn, m, proxy, server, auth).await? {
+        Ok(r) | Err(r) => r,
+    };
+    result.evidence = format!("{described} {}", result.evidence);
+    Ok(result)
+}
+
+/// Test-MigrationServerAvailability with these Outlook Anywhere settings and the project's account: `Ok` with
+/// the verdict when it ran, `Err` with a Fail saying what is missing when it could not.
+async fn availability(
+    state: &ProjectState,
+    conn: &Connections,
+    m: &M365,
+    proxy: String,
+    server: String,
+    auth: String,
+) -> Result<Result<CheckResult, CheckResult>, CheckError> {
+    let now = Utc::now;
+    let access = &state.source_access;
+    let password = conn.source_password().await;
+    let email = access.autodiscover_address(state.inventory.as_ref());
+    let (Some(user), Ok(Some(password)), Some(email)) = (access.admin_user.clone(), password, email) else {
+        return Ok(Err(CheckResult::new(
+            Outcome::Fail,
+            format!(
+                "Test-MigrationServerAvailability not run: it needs the migration account, its password (kept in the OS keyring as {}/source-password) and a source mailbox address; enter the missing ones in the source settings (or `cutover source`).",
                 conn.project()
             ),
             now(),
-        ));
+        )));
     };
     let source = OutlookAnywhere {
         exchange_server: server,
         rpc_proxy_server: proxy.clone(),
-        authentication: endpoint.authentication.clone().unwrap_or_else(|| access.auth.cmdlet_value().to_owned()),
+        authentication: auth,
         email_address: email.clone(),
         user_name: user.clone(),
         password,
         mailbox_permission: Some(access.permission.cmdlet_value().to_owned()),
     };
+    let asked = format!("Test-MigrationServerAvailability against {proxy} as {user} for {email}");
     let test = match m.exo.test_migration_server(&source).await {
         Ok(out) => out,
-        Err(e) => return super::m365_failure(&format!("{described} Test-MigrationServerAvailability"), e),
+        Err(e) => return super::m365_failure(&asked, e).map(Ok),
     };
-    let asked = format!("Test-MigrationServerAvailability against {proxy} as {user} for {email}");
     let Some(answer) = test.items.first() else {
-        return Ok(CheckResult::new(Outcome::Fail, format!("{described} {asked}: no result came back."), now()));
+        return Ok(Ok(CheckResult::new(Outcome::Fail, format!("{asked}: no result came back."), now())));
     };
-    let detail: Vec<&str> = [answer.message.as_deref(), answer.error_detail.as_deref()].into_iter().flatten().collect();
-    let detail = if detail.is_empty() { String::new() } else { format!(" ({})", detail.join("; ")) };
+    // Exchange often repeats the message inside the error detail (after the exception type): show it once.
+    let message = answer.message.as_deref().map(|m| m.trim().trim_end_matches('.'));
+    let error = answer.error_detail.as_deref().map(|d| d.trim().trim_end_matches('.'));
+    let detail = match (message, error) {
+        (Some(m), Some(e)) if e.contains(m) => format!(" ({e})"),
+        (Some(m), Some(e)) => format!(" ({m}; {e})"),
+        (Some(one), None) | (None, Some(one)) => format!(" ({one})"),
+        (None, None) => String::new(),
+    };
     let warnings =
         if test.warnings.is_empty() { String::new() } else { format!(" Warnings: {}.", test.warnings.join("; ")) };
-    let head = format!("{described} {asked}: {}{detail}.{warnings}", answer.result);
-    if answer.succeeded() && answer.supports_cutover == Some(false) {
-        return Ok(CheckResult::new(
+    let head = format!("{asked}: {}{detail}.{warnings}", answer.result);
+    let result = if answer.succeeded() && answer.supports_cutover == Some(false) {
+        CheckResult::new(
             Outcome::Fail,
             format!(
                 "{head} The source answers but does not support a cutover migration; plan a staged or hybrid migration."
             ),
             now(),
-        ));
-    }
-    if answer.succeeded() {
-        return Ok(CheckResult::new(Outcome::Pass, head, now()));
-    }
-    if answer.warned() {
-        return Ok(CheckResult::new(Outcome::Warn, head, now()));
-    }
-    Ok(CheckResult::new(
-        Outcome::Fail,
-        format!(
-            "{head} Fix on the source: a certificate from a public CA, valid and naming {proxy}; Outlook Anywhere published with Basic or NTLM; the migration account's password and its {} permission; then run this check again.",
-            access.permission.cmdlet_value()
-        ),
-        now(),
-    ))
+        )
+    } else if answer.succeeded() {
+        CheckResult::new(Outcome::Pass, head, now())
+    } else if answer.warned() {
+        CheckResult::new(Outcome::Warn, head, now())
+    } else {
+        CheckResult::new(
+            Outcome::Fail,
+            format!(
+                "{head} Fix on the source: a certificate from a public CA, valid and naming {proxy}; Outlook Anywhere published with Basic or NTLM; the migration account's password and its {} permission; then run this check again.",
+                access.permission.cmdlet_value()
+            ),
+            now(),
+        )
+    };
+    Ok(Ok(result))
 }
 
 async fn mx_check(state: &ProjectState, conn: &Connections) -> CheckResult {

@@ -40,10 +40,10 @@ async fn server_checks(state: &ProjectState, conn: &Connections) -> Results {
     let password = conn.source_password().await;
     let missing = match (&access.admin_user, &password) {
         (None, _) => {
-            Some("no migration account is set: enter it (DOMAIN\\user or a UPN) in the source settings".to_owned())
+            Some("no migration account is set: enter it (DOMAIN\\user or a UPN) in the source settings, or run `cutover source --admin-user`".to_owned())
         }
         (Some(_), Ok(None)) => Some(format!(
-            "the migration account's password is not in the OS keyring: enter it in stage 4 (it is kept as {}/source-password)",
+            "the migration account's password is not in the OS keyring: enter it in the source settings, or pipe it to `cutover source --password-stdin` (it is kept as {}/source-password)",
             conn.project()
         )),
         (Some(_), Err(e)) => Some(format!("the migration account's password could not be read: {e}")),

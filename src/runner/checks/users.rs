@@ -43,7 +43,7 @@ pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Result<Resu
             let counts: Vec<SkuCount> = skus.iter().map(sku_count).collect();
             let need = users::licence_need(&mailboxes, &state.source.thresholds);
             let mut r = users::licences_check(&counts, need, Utc::now());
-            r.evidence = format!("GET /subscribedSkus ({} subscriptions): {}", skus.len(), r.evidence);
+            r.evidence = format!("GET /subscribedSkus ({} SKUs): {}", skus.len(), r.evidence);
             r
         }
         Err(e) => super::m365_failure("GET /subscribedSkus", e)?,
@@ -55,7 +55,7 @@ pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Result<Resu
             let found = users::collisions(&mailboxes, &objects);
             let mut r = users::collisions_check(&found, mailboxes.len(), Utc::now());
             r.evidence.push_str(&format!(
-                " Compared with the {} users of the tenant (GET /users); groups and contacts are not compared yet.",
+                " Compared with the tenant's users (GET /users: {}); groups and contacts are not compared yet.",
                 tenant_users.len()
             ));
             r

@@ -1,0 +1,161 @@
+//! `cutover check [--project NAME] [--stage N] [--json]`: runs the read-only checks of stages 1 to 4 (stage 1
+//! from the kickoff form, 2 to 4 against the source server, the tenant and DNS), records the results in the
+//! project through its audited path, and prints Pass/Warn/Fail with the evidence. The exit code is 0 only when
+//! every check ran and none failed.
+
+use crate::plan::{CheckResult, Outcome, StageId};
+use crate::project::{DataHome, Project};
+use crate::runner::checks::{self, CheckError, Results};
+use crate::runner::connect::Connections;
+use crate::secrets::Secrets;
+use color_eyre::eyre::{WrapErr, eyre};
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+/// The stages `cutover check` runs without `--stage`.
+const CHECKED: [StageId; 4] = [StageId::KICKOFF, StageId::SOURCE, StageId::USERS, StageId::PREPARE];
+
+/// What one stage gave.
+enum StageRun {
+    Ran(Results),
+    NotYet(String),
+}
+
+pub fn run(project: Option<&str>, stage: Option<u8>, json: bool) -> color_eyre::Result<ExitCode> {
+    let home = DataHome::from_env()?;
+    let name = super::project_name(&home, project)?;
+    let stages: Vec<StageId> = match stage {
+        None => CHECKED.to_vec(),
+        Some(n) => vec![
+            StageId::new(n)
+                .ok_or_else(|| eyre!("--stage {n}: there is no such stage; give 1 to {}", crate::plan::PLAN.len()))?,
+        ],
+    };
+    let (mut project, _) = Project::open(&home, &name)?;
+    let live = stages.iter().any(|s| *s != StageId::KICKOFF);
+    // The keyring is only needed for the stages that talk to a server.
+    let secrets = if live { Some(Secrets::open()?) } else { None };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .wrap_err("starting the async runtime")?;
+    let cancel = CancellationToken::new();
+    let on_ctrl_c = cancel.clone();
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+    let mut runs = Vec::new();
+    for stage in stages {
+        let state = project.state().clone();
+        let conn = secrets.as_ref().map(|s| Connections::new(name.as_str(), &state, s.clone()));
+        let result = runtime.block_on(async {
+            match &conn {
+                Some(conn) => checks::run(stage, &state, conn, &cancel).await,
+                None => Ok(crate::plan::kickoff::run_checks(&state.kickoff, chrono::Utc::now())),
+            }
+        });
+        match result {
+            Ok(results) => {
+                record(&mut project, stage, &results)?;
+                runs.push((stage, StageRun::Ran(results)));
+            }
+            Err(CheckError::NotYet(_)) => runs.push((
+                stage,
+                StageRun::NotYet(format!(
+                    "Stage {stage} ({}) has no live checks yet; `cutover status` shows what it has recorded.",
+                    stage.def().title
+                )),
+            )),
+            Err(CheckError::NotSignedIn(message)) => {
+                return Err(eyre!("stage {stage} needs Microsoft 365: {message}"));
+            }
+            Err(CheckError::Cancelled) => return Err(eyre!("cancelled; the results of the stages before are kept")),
+        }
+    }
+    let all_good = runs.iter().all(|(_, run)| match run {
+        StageRun::Ran(results) => results.iter().all(|(_, r)| r.outcome.is_acceptable()),
+        StageRun::NotYet(_) => true,
+    });
+    if json {
+        print_json(name.as_str(), &runs, all_good);
+    } else {
+        print_text(name.as_str(), &runs);
+    }
+    Ok(if all_good { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Keeps the results in the project, audited, as the wizard's own runs are.
+fn record(project: &mut Project, stage: StageId, results: &Results) -> color_eyre::Result<()> {
+    let detail = serde_json::json!({ "stage": stage.number(), "from": "cutover check" });
+    project
+        .change(Some(stage), "run-checks", detail, |state| {
+            let record = state.stage_mut(stage);
+            for (id, result) in results {
+                record.checks.insert((*id).to_owned(), result.clone());
+            }
+            Ok::<(), std::convert::Infallible>(())
+        })?
+        .map_err(|e| eyre!("{e}"))
+}
+
+fn title(stage: StageId, id: &str) -> &'static str {
+    stage.def().check(id).map_or("", |c| c.title)
+}
+
+fn print_json(project: &str, runs: &[(StageId, StageRun)], all_good: bool) {
+    let stages: Vec<serde_json::Value> = runs
+        .iter()
+        .map(|(stage, run)| match run {
+            StageRun::Ran(results) => serde_json::json!({
+                "stage": stage.number(),
+                "title": stage.def().title,
+                "available": true,
+                "checks": results.iter().map(|(id, r)| check_json(*stage, id, r)).collect::<Vec<_>>(),
+            }),
+            StageRun::NotYet(why) => serde_json::json!({
+                "stage": stage.number(),
+                "title": stage.def().title,
+                "available": false,
+                "note": why,
+                "checks": [],
+            }),
+        })
+        .collect();
+    println!("{}", serde_json::json!({ "project": project, "ok": all_good, "stages": stages }));
+}
+
+fn check_json(stage: StageId, id: &str, r: &CheckResult) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "title": title(stage, id),
+        "outcome": r.outcome,
+        "evidence": r.evidence,
+        "at": r.at,
+    })
+}
+
+fn print_text(project: &str, runs: &[(StageId, StageRun)]) {
+    println!("Project {project}");
+    for (stage, run) in runs {
+        println!();
+        println!("Stage {stage}. {}", stage.def().title);
+        match run {
+            StageRun::NotYet(why) => println!("  {why}"),
+            StageRun::Ran(results) => {
+                for (id, r) in results {
+                    let label = match r.outcome {
+                        Outcome::NotRun => "NOT RUN",
+                        other => other.label(),
+                    };
+                    println!("  {label:<7} {id}: {}", title(*stage, id));
+                    for line in r.evidence.lines() {
+                        println!("          {line}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! `cutover source`: show or set how cutover and the migration service reach the source Exchange server (the
+//! migration account, the Autodiscover address, the manual Outlook Anywhere settings, and for a server on
+//! loopback its DNS servers, ports and CA). The account's password is read from stdin into the OS keyring only.
+
+use crate::plan::source::{AccessField, SourceAccess};
+use crate::project::{DataHome, Project};
+use crate::secrets::{Secret, SecretKind, Secrets};
+use color_eyre::eyre::{WrapErr, eyre};
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SourceArgs {
+    /// Defaults to the project opened last
+    #[arg(long)]
+    pub project: Option<String>,
+    /// The migration account: DOMAIN\user or user@domain
+    #[arg(long)]
+    pub admin_user: Option<String>,
+    /// Read the migration account's password from one line of stdin into the OS keyring
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The source mailbox Autodiscover and the availability test are run for
+    #[arg(long)]
+    pub autodiscover_email: Option<String>,
+    /// Manual settings when Autodiscover fails: the mailbox server's FQDN
+    #[arg(long)]
+    pub exchange_server: Option<String>,
+    /// Manual settings when Autodiscover fails: Outlook Anywhere's external host name
+    #[arg(long)]
+    pub rpc_proxy_server: Option<String>,
+    /// Basic or NTLM
+    #[arg(long)]
+    pub auth: Option<String>,
+    /// Admin or FullAccess
+    #[arg(long)]
+    pub permission: Option<String>,
+    /// Resolve the source's names with this DNS server (repeat for more); for a server on loopback
+    #[arg(long = "dns-server")]
+    pub dns_servers: Vec<SocketAddr>,
+    /// The port standing for 443 on the source (a server on loopback)
+    #[arg(long)]
+    pub https_port: Option<u16>,
+    /// The port standing for 80 on the source (a server on loopback)
+    #[arg(long)]
+    pub http_port: Option<u16>,
+    /// A PEM file of an extra CA to trust for the source
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SourceArgs {
+    /// The settings after the flags, validated; `None` when no setting flag was given.
+    fn apply(&self, current: &SourceAccess) -> color_eyre::Result<Option<SourceAccess>> {
+        let mut next = current.clone();
+        let mut changed = false;
+        let typed = [
+            (AccessField::AdminUser, &self.admin_user),
+            (AccessField::AutodiscoverEmail, &self.autodiscover_email),
+            (AccessField::ExchangeServer, &self.exchange_server),
+            (AccessField::RpcProxyServer, &self.rpc_proxy_server),
+            (AccessField::Auth, &self.auth),
+            (AccessField::Permission, &self.permission),
+        ];
+        for (field, value) in typed {
+            if let Some(value) = value {
+                field.apply(&mut next, value).map_err(|e| eyre!("{}: {e}", field.label()))?;
+                changed = true;
+            }
+        }
+        if !self.dns_servers.is_empty() {
+            next.dns_servers = self.dns_servers.clone();
+            changed = true;
+        }
+        if let Some(port) = self.https_port {
+            next.https_port = Some(port);
+            changed = true;
+        }
+        if let Some(port) = self.http_port {
+            next.http_port = Some(port);
+            changed = true;
+        }
+        if let Some(path) = &self.ca_cert {
+            // The same reading the checks do, so a bad file is refused now rather than at the first check.
+            crate::source::SourceTarget::new("example.com")
+                .and_then(|t| t.with_extra_ca_file(path))
+                .map_err(|e| eyre!("--ca-cert: {e}"))?;
+            next.ca_cert = Some(std::fs::canonicalize(path).wrap_err_with(|| format!("--ca-cert {}", path.display()))?);
+            changed = true;
+        }
+        Ok(changed.then_some(next))
+    }
+}
+
+pub fn run(args: SourceArgs) -> color_eyre::Result<ExitCode> {
+    let home = DataHome::from_env()?;
+    let name = super::project_name(&home, args.project.as_deref())?;
+    let (mut project, _) = Project::open(&home, &name)?;
+    // Everything is validated before anything is written.
+    let next = args.apply(&project.state().source_access)?;
+    let password = if args.password_stdin { Some(read_password()?) } else { None };
+    let secrets = Secrets::open()?;
+    if let Some(next) = next {
+        let detail = serde_json::json!({ "source_access": next });
+        project
+            .change(Some(crate::plan::StageId::SOURCE), "set-source-access", detail, |s| {
+                s.source_access = next;
+                Ok::<(), std::convert::Infallible>(())
+            })?
+            .map_err(|e| eyre!("{e}"))?;
+    }
+    if let Some(password) = password {
+        // Audited like any change; the record names the keyring account, never the password.
+        let detail = serde_json::json!({ "keyring_account": format!("{name}/source-password") });
+        project
+            .change(Some(crate::plan::StageId::SOURCE), "store-source-password", detail, |_| {
+                secrets.save(name.as_str(), &SecretKind::SourcePassword, &password)
+            })?
+            .map_err(|e| eyre!("{e}"))?;
+    }
+    let stored = secrets.load(name.as_str(), &SecretKind::SourcePassword)?.is_some();
+    let access = &project.state().source_access;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({ "project": name.as_str(), "source_access": access, "password_stored": stored })
+        );
+    } else {
+        println!("Source access of project {name}");
+        for field in AccessField::ALL {
+            let value = field.current(access);
+            println!("  {:<22} {}", field.label(), if value.is_empty() { "(not set)" } else { &value });
+        }
+        let password = if stored {
+            format!("stored in {} as {name}/source-password", secrets.kind())
+        } else {
+            "not stored: run `cutover source --password-stdin` and type it".to_owned()
+        };
+        println!("  {:<22} {password}", "Password");
+        if !access.dns_servers.is_empty() || access.https_port.is_some() || access.ca_cert.is_some() {
+            let dns: Vec<String> = access.dns_servers.iter().map(ToString::to_string).collect();
+            println!(
+                "  Loopback overrides     DNS {}; HTTPS port {}; HTTP port {}; CA {}",
+                if dns.is_empty() { "system".to_owned() } else { dns.join(", ") },
+                access.https_port.map_or("443".to_owned(), |p| p.to_string()),
+                access.http_port.map_or("80".to_owned(), |p| p.to_string()),
+                access.ca_cert.as_ref().map_or("none".to_owned(), |p| p.display().to_string()),
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_password() -> color_eyre::Result<Secret> {
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin().lock().read_line(&mut line).wrap_err("reading the source password from stdin")?;
+    let secret = Secret::new(line.trim_end_matches(['\r', '\n']));
+    if secret.is_empty() {
+        return Err(eyre!("--password-stdin: stdin gave an empty line; pipe the migration account's password in"));
+    }
+    Ok(secret)
+}
