@@ -153,13 +153,7 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         None => projects::open_last(),
         Some(Command::New { name, tenant, connection }) => {
-            // Refused before anything is created; stored by projects::new once it takes them (see the report).
-            if connection.settings()?.is_some() {
-                color_eyre::eyre::bail!(
-                    "cutover new: the connection flags are valid but this build cannot store them yet; create the project without them"
-                );
-            }
-            projects::new(&name, tenant.as_deref())
+            projects::new(&name, tenant.as_deref(), connection.settings()?)
         }
         Some(Command::Open { name }) => projects::open(&name),
         Some(Command::List { json }) => projects::list(json),

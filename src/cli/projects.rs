@@ -10,7 +10,7 @@ use crate::sim::{SimInfo, SimOptions, Simulator};
 use color_eyre::eyre::WrapErr;
 use std::process::ExitCode;
 
-pub fn new(name: &str, tenant: Option<&str>) -> color_eyre::Result<ExitCode> {
+pub fn new(name: &str, tenant: Option<&str>, connection: Option<ConnectionSettings>) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = ProjectName::parse(name)?;
     // Refuse a bad tenant before anything is created.
@@ -20,6 +20,9 @@ pub fn new(name: &str, tenant: Option<&str>) -> color_eyre::Result<ExitCode> {
     let mut project = Project::create(&home, &name, false)?;
     if let Some(tenant) = tenant {
         seed(&mut project, &[(Field::Tenant, tenant)])?;
+    }
+    if let Some(connection) = connection {
+        super::new_flags::store(&mut project, connection)?;
     }
     crate::tui::run(project, crate::tui::Startup::default())?;
     Ok(ExitCode::SUCCESS)

@@ -2,7 +2,8 @@
 //! migration account, the Autodiscover address, the manual Outlook Anywhere settings, and for a server on
 //! loopback its DNS servers, ports and CA). The account's password is read from stdin into the OS keyring only.
 
-use crate::plan::source::{AccessField, SourceAccess};
+use crate::plan::settings::Setting;
+use crate::project::ProjectState;
 use crate::project::{DataHome, Project};
 use crate::secrets::{Secret, SecretKind, Secrets};
 use color_eyre::eyre::{WrapErr, eyre};
@@ -55,23 +56,24 @@ pub struct SourceArgs {
 
 impl SourceArgs {
     /// The settings after the flags, validated; `None` when no setting flag was given.
-    fn apply(&self, current: &SourceAccess) -> color_eyre::Result<Option<SourceAccess>> {
-        let mut next = current.clone();
+    fn apply(&self, current: &ProjectState) -> color_eyre::Result<Option<crate::plan::source::SourceAccess>> {
+        let mut state = current.clone();
         let mut changed = false;
         let typed = [
-            (AccessField::AdminUser, &self.admin_user),
-            (AccessField::AutodiscoverEmail, &self.autodiscover_email),
-            (AccessField::ExchangeServer, &self.exchange_server),
-            (AccessField::RpcProxyServer, &self.rpc_proxy_server),
-            (AccessField::Auth, &self.auth),
-            (AccessField::Permission, &self.permission),
+            (Setting::MigrationAccount, &self.admin_user),
+            (Setting::AutodiscoverAddress, &self.autodiscover_email),
+            (Setting::ExchangeServer, &self.exchange_server),
+            (Setting::RpcProxyServer, &self.rpc_proxy_server),
+            (Setting::Authentication, &self.auth),
+            (Setting::Permission, &self.permission),
         ];
-        for (field, value) in typed {
+        for (setting, value) in typed {
             if let Some(value) = value {
-                field.apply(&mut next, value).map_err(|e| eyre!("{}: {e}", field.label()))?;
+                setting.apply(state.settings_mut(), value).map_err(|e| eyre!("{}: {e}", setting.label()))?;
                 changed = true;
             }
         }
+        let mut next = state.source_access;
         if !self.dns_servers.is_empty() {
             next.dns_servers = self.dns_servers.clone();
             changed = true;
@@ -101,7 +103,7 @@ pub fn run(args: SourceArgs) -> color_eyre::Result<ExitCode> {
     let name = super::project_name(&home, args.project.as_deref())?;
     let (mut project, _) = Project::open(&home, &name)?;
     // Everything is validated before anything is written.
-    let next = args.apply(&project.state().source_access)?;
+    let next = args.apply(project.state())?;
     let password = if args.password_stdin { Some(read_password()?) } else { None };
     let secrets = Secrets::open()?;
     if let Some(next) = next {
@@ -123,7 +125,8 @@ pub fn run(args: SourceArgs) -> color_eyre::Result<ExitCode> {
             .map_err(|e| eyre!("{e}"))?;
     }
     let stored = secrets.load(name.as_str(), &SecretKind::SourcePassword)?.is_some();
-    let access = &project.state().source_access;
+    let state = project.state();
+    let access = &state.source_access;
     if args.json {
         println!(
             "{}",
@@ -131,9 +134,9 @@ pub fn run(args: SourceArgs) -> color_eyre::Result<ExitCode> {
         );
     } else {
         println!("Source access of project {name}");
-        for field in AccessField::ALL {
-            let value = field.current(access);
-            println!("  {:<22} {}", field.label(), if value.is_empty() { "(not set)" } else { &value });
+        for setting in Setting::ACCESS {
+            let value = setting.current(state.settings());
+            println!("  {:<22} {}", setting.label(), if value.is_empty() { "(not set)" } else { &value });
         }
         let password = if stored {
             format!("stored in {} as {name}/source-password", secrets.kind())

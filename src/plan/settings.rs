@@ -4,7 +4,7 @@
 
 use super::StageId;
 use super::kickoff::ValidationError;
-use super::source::{SourceAccess, SourceAuth, SourcePermission, SourceSettings};
+use super::source::{SourceAccess, SourceAuth, SourcePermission, SourceSettings, validate_account, validate_host};
 use super::users::{Provisioning, UsersSettings};
 use crate::inventory::estimate::{DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,16 @@ pub struct ValuesMut<'a> {
 }
 
 impl Setting {
+    /// How to reach the source server (`cutover source` sets these too).
+    pub const ACCESS: [Setting; 6] = [
+        Setting::MigrationAccount,
+        Setting::AutodiscoverAddress,
+        Setting::ExchangeServer,
+        Setting::RpcProxyServer,
+        Setting::Authentication,
+        Setting::Permission,
+    ];
+
     /// The settings of `stage`, in the order the screen shows them.
     pub fn of_stage(stage: StageId) -> &'static [Setting] {
         const SOURCE: [Setting; 8] = [
@@ -110,14 +120,8 @@ impl Setting {
             Setting::AutodiscoverAddress => text(&v.access.autodiscover_email),
             Setting::ExchangeServer => text(&v.access.exchange_server),
             Setting::RpcProxyServer => text(&v.access.rpc_proxy_server),
-            Setting::Authentication => match v.access.auth {
-                SourceAuth::Basic => "basic".to_owned(),
-                SourceAuth::Ntlm => "ntlm".to_owned(),
-            },
-            Setting::Permission => match v.access.permission {
-                SourcePermission::FullAccess => "fullaccess".to_owned(),
-                SourcePermission::Admin => "admin".to_owned(),
-            },
+            Setting::Authentication => v.access.auth.cmdlet_value().to_owned(),
+            Setting::Permission => v.access.permission.cmdlet_value().to_owned(),
             Setting::Provisioning => match v.users.provisioning {
                 Provisioning::ByBatch => "batch".to_owned(),
                 Provisioning::PreCreate => "pre-create".to_owned(),
@@ -154,12 +158,7 @@ impl Setting {
                 }
             },
             Setting::MigrationAccount => {
-                if input.chars().any(char::is_whitespace) {
-                    return Err(ValidationError::new(format!(
-                        "migration account '{input}': no spaces; type DOMAIN\\user or user@domain"
-                    )));
-                }
-                v.access.admin_user = optional();
+                v.access.admin_user = (!input.is_empty()).then(|| validate_account(input)).transpose()?;
             }
             Setting::AutodiscoverAddress => {
                 if !input.is_empty() {
@@ -168,11 +167,7 @@ impl Setting {
                 v.access.autodiscover_email = optional();
             }
             Setting::ExchangeServer | Setting::RpcProxyServer => {
-                if !input.is_empty() {
-                    super::kickoff::validate_domain(input)
-                        .map_err(|_| ValidationError::new(format!("'{input}' is not a host name; type its FQDN")))?;
-                }
-                let host = optional().map(|h| h.to_ascii_lowercase());
+                let host = (!input.is_empty()).then(|| validate_host(self.label(), input)).transpose()?;
                 if self == Setting::ExchangeServer {
                     v.access.exchange_server = host;
                 } else {
@@ -181,7 +176,7 @@ impl Setting {
             }
             Setting::Authentication => {
                 v.access.auth = match word.as_str() {
-                    "basic" => SourceAuth::Basic,
+                    "" | "basic" => SourceAuth::Basic,
                     "ntlm" => SourceAuth::Ntlm,
                     _ => return Err(ValidationError::new(format!("authentication '{input}': type basic or ntlm"))),
                 }
@@ -189,13 +184,13 @@ impl Setting {
             Setting::Permission => {
                 v.access.permission = match word.as_str() {
                     "fullaccess" => SourcePermission::FullAccess,
-                    "admin" | "receiveas" => SourcePermission::Admin,
+                    "" | "admin" | "receiveas" => SourcePermission::Admin,
                     _ => return Err(ValidationError::new(format!("permission '{input}': type fullaccess or admin"))),
                 }
             }
             Setting::Provisioning => {
                 v.users.provisioning = match word.as_str() {
-                    "batch" | "bybatch" => Provisioning::ByBatch,
+                    "" | "batch" | "bybatch" => Provisioning::ByBatch,
                     "precreate" => Provisioning::PreCreate,
                     _ => {
                         return Err(ValidationError::new(format!(
@@ -243,12 +238,12 @@ mod tests {
         let cases = [
             (Setting::UploadBandwidth, "100", "100"),
             (Setting::Concurrency, "40", "40"),
-            (Setting::MigrationAccount, "CONTOSO\\migadmin", "CONTOSO\\migadmin"),
+            (Setting::MigrationAccount, "contoso\\migadmin", "CONTOSO\\migadmin"),
             (Setting::AutodiscoverAddress, "admin@contoso.com", "admin@contoso.com"),
             (Setting::ExchangeServer, "EXCH01.contoso.local", "exch01.contoso.local"),
             (Setting::RpcProxyServer, "mail.contoso.com", "mail.contoso.com"),
-            (Setting::Authentication, "NTLM", "ntlm"),
-            (Setting::Permission, "Full Access", "fullaccess"),
+            (Setting::Authentication, "NTLM", "Ntlm"),
+            (Setting::Permission, "Full Access", "FullAccess"),
             (Setting::Provisioning, "pre-create", "pre-create"),
             (Setting::UsageLocation, "gb", "GB"),
             (Setting::Licence, "exchangestandard", "EXCHANGESTANDARD"),
@@ -266,9 +261,9 @@ mod tests {
         let cases = [
             (Setting::Concurrency, "500", "1 to 100"),
             (Setting::UploadBandwidth, "0", "never finish"),
-            (Setting::MigrationAccount, "john smith", "DOMAIN\\user"),
+            (Setting::MigrationAccount, "john smith", "CONTOSO\\migadmin or migadmin@contoso.com"),
             (Setting::AutodiscoverAddress, "nobody", "nobody"),
-            (Setting::ExchangeServer, "exch 01", "FQDN"),
+            (Setting::ExchangeServer, "exch 01", "fully qualified host name"),
             (Setting::Authentication, "kerberos", "basic or ntlm"),
             (Setting::Permission, "owner", "fullaccess or admin"),
             (Setting::Provisioning, "later", "batch or pre-create"),

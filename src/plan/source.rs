@@ -3,7 +3,9 @@
 //! (Autodiscover, certificate, Outlook Anywhere, EWS) live with the source client.
 
 use super::check::{CheckResult, Outcome};
-use super::kickoff::{CUTOVER_ADVISED_MAILBOXES, CUTOVER_MAX_MAILBOXES, budget_usd, format_usd, group_thousands};
+use super::kickoff::{
+    CUTOVER_ADVISED_MAILBOXES, CUTOVER_MAX_MAILBOXES, ValidationError, budget_usd, format_usd, group_thousands,
+};
 use crate::inventory::estimate::{self, DEFAULT_CONCURRENCY};
 use crate::inventory::risk::{self, RiskFlag, Thresholds};
 use crate::inventory::size::format_size;
@@ -105,109 +107,6 @@ impl SourceAccess {
             return Some(upn.to_owned());
         }
         inventory.and_then(|i| migrating(i).next()).map(|m| m.primary_smtp.clone())
-    }
-}
-
-/// A source access setting the engineer types (the wizard's form, `cutover source`). Empty input clears it
-/// (back to the default for the two choices).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum AccessField {
-    AdminUser,
-    AutodiscoverEmail,
-    ExchangeServer,
-    RpcProxyServer,
-    Auth,
-    Permission,
-}
-
-impl AccessField {
-    pub const ALL: [AccessField; 6] = [
-        AccessField::AdminUser,
-        AccessField::AutodiscoverEmail,
-        AccessField::ExchangeServer,
-        AccessField::RpcProxyServer,
-        AccessField::Auth,
-        AccessField::Permission,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AccessField::AdminUser => "Migration account",
-            AccessField::AutodiscoverEmail => "Autodiscover address",
-            AccessField::ExchangeServer => "Exchange server",
-            AccessField::RpcProxyServer => "RPC proxy server",
-            AccessField::Auth => "Authentication",
-            AccessField::Permission => "Mailbox permission",
-        }
-    }
-
-    pub fn hint(self) -> &'static str {
-        match self {
-            AccessField::AdminUser => "DOMAIN\\user or user@domain, with Receive As or Full Access on the mailboxes",
-            AccessField::AutodiscoverEmail => {
-                "a mailbox on the source; empty: the account's own, else the first migrating"
-            }
-            AccessField::ExchangeServer => {
-                "only if Autodiscover fails: the mailbox server's FQDN, e.g. ex01.contoso.local"
-            }
-            AccessField::RpcProxyServer => {
-                "only if Autodiscover fails: Outlook Anywhere's external host, e.g. mail.contoso.com"
-            }
-            AccessField::Auth => "Basic or NTLM: how Outlook Anywhere signs the migration service in",
-            AccessField::Permission => "Admin (Receive As on the databases) or FullAccess (on every mailbox)",
-        }
-    }
-
-    pub fn current(self, a: &SourceAccess) -> String {
-        let text = |o: &Option<String>| o.clone().unwrap_or_default();
-        match self {
-            AccessField::AdminUser => text(&a.admin_user),
-            AccessField::AutodiscoverEmail => text(&a.autodiscover_email),
-            AccessField::ExchangeServer => text(&a.exchange_server),
-            AccessField::RpcProxyServer => text(&a.rpc_proxy_server),
-            AccessField::Auth => a.auth.cmdlet_value().to_owned(),
-            AccessField::Permission => a.permission.cmdlet_value().to_owned(),
-        }
-    }
-
-    pub fn apply(self, a: &mut SourceAccess, input: &str) -> Result<(), ValidationError> {
-        let input = input.trim();
-        let empty = input.is_empty();
-        match self {
-            AccessField::AdminUser => a.admin_user = (!empty).then(|| validate_account(input)).transpose()?,
-            AccessField::AutodiscoverEmail => {
-                a.autodiscover_email = (!empty).then(|| super::kickoff::validate_email(input)).transpose()?;
-            }
-            AccessField::ExchangeServer => {
-                a.exchange_server = (!empty).then(|| validate_host("Exchange server", input)).transpose()?;
-            }
-            AccessField::RpcProxyServer => {
-                a.rpc_proxy_server = (!empty).then(|| validate_host("RPC proxy server", input)).transpose()?;
-            }
-            AccessField::Auth => {
-                a.auth = match input.to_ascii_lowercase().as_str() {
-                    "" | "basic" => SourceAuth::Basic,
-                    "ntlm" => SourceAuth::Ntlm,
-                    _ => {
-                        return Err(ValidationError::new(format!(
-                            "authentication '{input}': the migration service uses Basic or NTLM for Outlook Anywhere"
-                        )));
-                    }
-                }
-            }
-            AccessField::Permission => {
-                a.permission = match input.to_ascii_lowercase().replace(['-', ' '], "").as_str() {
-                    "" | "admin" => SourcePermission::Admin,
-                    "fullaccess" => SourcePermission::FullAccess,
-                    _ => {
-                        return Err(ValidationError::new(format!(
-                            "mailbox permission '{input}': give Admin or FullAccess"
-                        )));
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 }
 
@@ -493,29 +392,18 @@ mod tests {
         assert_eq!(access.autodiscover_address(Some(&inv)).as_deref(), Some("test@contoso.com"));
     }
     #[test]
-    fn access_fields_are_validated_and_empty_clears_them() {
-        let mut a = SourceAccess::default();
-        AccessField::AdminUser.apply(&mut a, "contoso\\migadmin").expect("NetBIOS form");
-        assert_eq!(a.admin_user.as_deref(), Some("CONTOSO\\migadmin"));
-        AccessField::AdminUser.apply(&mut a, "migadmin@Contoso.com").expect("UPN");
-        assert_eq!(a.admin_user.as_deref(), Some("migadmin@contoso.com"));
+    fn accounts_and_hosts_are_validated() {
+        assert_eq!(validate_account("contoso\\migadmin").expect("NetBIOS form"), "CONTOSO\\migadmin");
+        assert_eq!(validate_account("migadmin@Contoso.com").expect("UPN"), "migadmin@contoso.com");
         for bad in ["migadmin", "contoso\\", "a domain too long\\x", "contoso\\mig:admin", "@contoso.com"] {
-            let err = AccessField::AdminUser.apply(&mut a, bad).expect_err(bad);
+            let err = validate_account(bad).expect_err(bad);
             assert!(err.to_string().contains("CONTOSO\\migadmin or migadmin@contoso.com"), "{err}");
         }
-        AccessField::ExchangeServer.apply(&mut a, "EX01.contoso.local.").expect("internal FQDN");
-        assert_eq!(a.exchange_server.as_deref(), Some("ex01.contoso.local"));
-        assert!(AccessField::RpcProxyServer.apply(&mut a, "https://mail.contoso.com/rpc").is_err());
-        assert!(AccessField::RpcProxyServer.apply(&mut a, "mail").is_err());
-        AccessField::Auth.apply(&mut a, "NTLM").expect("ntlm");
-        assert_eq!(a.auth, SourceAuth::Ntlm);
-        assert!(AccessField::Auth.apply(&mut a, "Negotiate").is_err());
-        AccessField::Permission.apply(&mut a, "full-access").expect("full access");
-        assert_eq!(AccessField::Permission.current(&a), "FullAccess");
-        assert!(AccessField::AutodiscoverEmail.apply(&mut a, "not an address").is_err());
-        AccessField::ExchangeServer.apply(&mut a, " ").expect("clears");
-        assert_eq!(a.exchange_server, None);
-        AccessField::Auth.apply(&mut a, "").expect("resets");
-        assert_eq!(a.auth, SourceAuth::Basic);
+        assert_eq!(
+            validate_host("Exchange server", "EX01.contoso.local.").expect("internal FQDN"),
+            "ex01.contoso.local"
+        );
+        assert!(validate_host("RPC proxy server", "https://mail.contoso.com/rpc").is_err());
+        assert!(validate_host("RPC proxy server", "mail").is_err());
     }
 }

@@ -183,24 +183,21 @@ impl Runner {
             },
             Command::StoreSourcePassword(secret) => {
                 let name = self.project.state().name.clone();
+                // Audited like any change; the record names the keyring account, never the password.
+                let detail = serde_json::json!({ "keyring_account": format!("{name}/source-password") });
                 let stored = tokio::task::block_in_place(|| {
-                    Secrets::open().and_then(|s| s.save(&name, &crate::secrets::SecretKind::SourcePassword, &secret))
+                    self.project.change(Some(StageId::SOURCE), "store-source-password", detail, |_| {
+                        Secrets::open()
+                            .and_then(|s| s.save(&name, &crate::secrets::SecretKind::SourcePassword, &secret))
+                    })
                 });
-                match stored {
-                    Ok(()) => {
-                        let record = crate::project::AuditRecord {
-                            time: Utc::now(),
-                            actor: audit::current_actor(),
-                            stage: Some(StageId::PREPARE),
-                            action: "store-source-password".to_owned(),
-                            phase: crate::project::Phase::Done,
-                            detail: serde_json::json!({ "keyring": format!("{name}/source-password") }),
-                        };
-                        if let Err(e) = self.project.audit().append(&record) {
-                            tracing::error!(error = %e, "could not record storing the source password");
-                        }
-                    }
-                    Err(e) => self.send(Event::Failed { what: "the source password".to_owned(), error: e.to_string() }),
+                let error = match stored {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Err(e) => Some(e.to_string()),
+                };
+                if let Some(error) = error {
+                    self.send(Event::Failed { what: "the source password".to_owned(), error });
                 }
             }
             Command::CancelJob { id } => {
