@@ -174,3 +174,69 @@ fn the_sign_in_dialog_at_80x24_and_200x50() {
     insta::assert_snapshot!("sign_in_80x24", render(&app, 80, 24));
     insta::assert_snapshot!("sign_in_200x50", render(&app, 200, 50));
 }
+
+/// Every check of the stages before `stage` passed, so `stage` is open; `stage` selected.
+fn open_at(mut state: ProjectState, stage: StageId) -> App {
+    for n in 1..stage.number() {
+        let id = StageId::new(n).expect("stage");
+        for check in id.def().checks {
+            state.stage_mut(id).checks.insert(check.id.to_owned(), CheckResult::new(Outcome::Pass, "ok", at()));
+        }
+    }
+    let mut app = App::new(state, None);
+    app.focus = Focus::Stages;
+    for _ in 1..stage.number() {
+        app.update(Msg::Action(Action::MoveDown));
+    }
+    app.focus = Focus::Main;
+    app
+}
+
+#[test]
+fn stage_3_with_its_checks_at_80x24_and_200x50() {
+    let mut state = with_sample_inventory().state;
+    let users = StageId::USERS;
+    let record = state.stage_mut(users);
+    record.checks.insert(
+        "dirsync-off".into(),
+        CheckResult::new(Outcome::Pass, "GET /organization (Acme Corp): onPremisesSyncEnabled is false.", at()),
+    );
+    record.checks.insert(
+        "licences-available".into(),
+        CheckResult::new(
+            Outcome::Fail,
+            "118 mailboxes need an Exchange Online licence; the tenant has 25 free (EXCHANGESTANDARD 5 of 5 used, O365_BUSINESS_PREMIUM 25 free). Buy 93 more before the batch starts.",
+            at(),
+        ),
+    );
+    let mut app = open_at(state, users);
+    app.update(Msg::Action(Action::MoveDown));
+    insta::assert_snapshot!("stage3_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("stage3_200x50", render(&app, 200, 50));
+}
+
+#[test]
+fn stage_4_with_records_to_publish_and_a_running_watch_at_80x24_and_200x50() {
+    use cutover::runner::Event;
+    let mut state = with_sample_inventory().state;
+    state.verification.insert("acme.example".into(), "MS=ms48211903".into());
+    state.verification.insert("acme.co.uk".into(), "MS=ms90022114".into());
+    state.stage_mut(StageId::PREPARE).tasks.insert(
+        "add-domains".into(),
+        cutover::plan::TaskRecord {
+            status: cutover::plan::TaskStatus::Done,
+            detail: "Added 2 domains to the tenant; 2 domains to verify: publish the TXT records shown.".into(),
+            at: at(),
+        },
+    );
+    let mut app = open_at(state, StageId::PREPARE);
+    app.update(Msg::Event(Event::JobStarted { id: 3, label: "Verifying the email domains".into() }));
+    app.update(Msg::Event(Event::JobProgress {
+        id: 3,
+        label: "Verifying the email domains".into(),
+        done: 1,
+        total: Some(2),
+    }));
+    insta::assert_snapshot!("stage4_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("stage4_200x50", render(&app, 200, 50));
+}

@@ -212,7 +212,26 @@ pub struct DeviceCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunningJob {
     pub label: String,
-    pub progress: Option<String>,
+    /// The job's last word on how far it is: what it is doing, items done and the total when known.
+    pub progress: Option<Progress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub label: String,
+    pub done: u64,
+    pub total: Option<u64>,
+}
+
+impl RunningJob {
+    /// How far the job is, 0.0 to 1.0, when it knows its total.
+    pub fn ratio(&self) -> Option<f64> {
+        let p = self.progress.as_ref()?;
+        let total = p.total.filter(|t| *t > 0)?;
+        // Counts of mailboxes or domains: far below 2^52, so the conversion is exact.
+        #[allow(clippy::cast_precision_loss)]
+        Some((p.done.min(total) as f64) / (total as f64))
+    }
 }
 
 /// What the main pane shows.
@@ -307,11 +326,10 @@ impl App {
                 self.jobs.insert(id, RunningJob { label, progress: None });
             }
             Event::JobProgress { id, label, done, total } => {
-                let text = strings::progress(&label, done, total);
+                self.info(strings::progress(&label, done, total));
                 if let Some(job) = self.jobs.get_mut(&id) {
-                    job.progress = Some(text.clone());
+                    job.progress = Some(Progress { label, done, total });
                 }
-                self.info(text);
             }
             Event::JobEnded { id } => {
                 self.jobs.remove(&id);
@@ -1059,9 +1077,106 @@ mod tests {
         event(&mut app, Event::JobStarted { id: 1, label: "Checking stage 2".into() });
         event(&mut app, Event::JobStarted { id: 2, label: "Verifying domains".into() });
         event(&mut app, Event::JobProgress { id: 2, label: "Verifying domains".into(), done: 1, total: Some(3) });
-        assert_eq!(app.jobs[&2].progress.as_deref(), Some("Verifying domains: 1 of 3…"));
+        assert_eq!(app.jobs[&2].ratio(), Some(1.0 / 3.0));
+        assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some("Verifying domains: 1 of 3…"));
         assert_eq!(act(&mut app, &[Action::CancelJob]), vec![Command::CancelJob { id: 2 }]);
         event(&mut app, Event::JobEnded { id: 2 });
         assert_eq!(app.jobs.keys().copied().collect::<Vec<_>>(), vec![1]);
+    }
+
+    /// Marks every check of the stages before `stage` as passed, so `stage` is open.
+    fn open_up_to(app: &mut App, stage: StageId) {
+        let at = DateTime::from_timestamp(1_790_000_000, 0).expect("valid");
+        for n in 1..stage.number() {
+            let id = StageId::new(n).expect("stage");
+            for check in id.def().checks {
+                app.state.stage_mut(id).checks.insert(check.id.to_owned(), CheckResult::new(Outcome::Pass, "ok", at));
+            }
+        }
+        app.stage = stage;
+        app.focus = Focus::Main;
+        app.cursor = 0;
+    }
+
+    fn select_task(app: &mut App, id: &str) {
+        let index = app.stage.def().tasks.iter().position(|t| t.id == id).expect("task");
+        app.cursor = selectable_rows(app.stage).iter().position(|r| *r == Row::Task(index)).expect("row");
+    }
+
+    #[test]
+    fn stage_3_pre_creates_accounts_only_when_chosen() {
+        let mut app = app();
+        app.stage = StageId::USERS;
+        select_task(&mut app, "create-users");
+        assert_eq!(act(&mut app, &[Action::Activate]), vec![], "locked");
+        open_up_to(&mut app, StageId::USERS);
+        select_task(&mut app, "create-users");
+        assert_eq!(act(&mut app, &[Action::Activate]), vec![]);
+        assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some(strings::BATCH_PROVISIONS));
+        app.state.users.provisioning = Provisioning::PreCreate;
+        assert_eq!(act(&mut app, &[Action::Activate]), vec![Command::RunTask { task: Task::PrecreateUsers }]);
+        select_task(&mut app, "choose-provisioning");
+        act(&mut app, &[Action::Activate]);
+        assert!(matches!(app.mode, Mode::Editing { target: EditTarget::Setting(Setting::Provisioning), .. }));
+    }
+
+    #[test]
+    fn stage_4_tasks_start_jobs_and_the_records_can_be_copied() {
+        let mut app = app();
+        open_up_to(&mut app, StageId::PREPARE);
+        for (id, task) in [
+            ("add-domains", Task::AddDomains),
+            ("verify-domains", Task::VerifyDomains),
+            ("create-endpoint", Task::CreateEndpoint),
+        ] {
+            select_task(&mut app, id);
+            assert_eq!(act(&mut app, &[Action::Activate]), vec![Command::RunTask { task }], "{id}");
+        }
+        assert_eq!(act(&mut app, &[Action::Copy]), vec![], "no records known yet");
+        app.state.verification.insert("contoso.com".into(), "MS=ms12345678".into());
+        let copied = act(&mut app, &[Action::Copy]);
+        assert!(
+            matches!(&copied[..], [Command::CopyToClipboard(text)] if text.contains("contoso.com  TXT  \"MS=ms12345678\"")),
+            "{copied:?}"
+        );
+        assert_eq!(act(&mut app, &[Action::Publish]), vec![], "a real project publishes nothing");
+        assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some(strings::PUBLISH_DEMO_ONLY));
+        app.state.demo = true;
+        app.state.simulator =
+            Some(crate::project::SimulatorLink { control_url: "http://127.0.0.1:1".into(), inventory: None });
+        assert_eq!(act(&mut app, &[Action::Publish]), vec![Command::RunTask { task: Task::PublishVerification }]);
+    }
+
+    #[test]
+    fn a_needed_password_is_typed_masked_then_stored_before_the_retry() {
+        let mut app = app();
+        let retry = Command::RunTask { task: Task::CreateEndpoint };
+        event(&mut app, Event::PasswordNeeded { retry: Box::new(retry.clone()) });
+        assert!(matches!(app.mode, Mode::Password { .. }));
+        let mut keys = typing("Tr0ub4dor&3");
+        assert_eq!(act(&mut app, &[Action::Activate]), vec![], "empty is refused");
+        keys.push(Action::Activate);
+        let debug = format!("{app:?}");
+        assert!(!debug.contains("Tr0ub4dor"), "nothing typed yet");
+        let sent = act(&mut app, &keys[..keys.len() - 1]);
+        assert!(sent.is_empty());
+        assert!(!format!("{app:?}").contains("Tr0ub4dor&3"), "the typed password is masked in debug output");
+        let sent = act(&mut app, &[Action::Activate]);
+        assert_eq!(sent.len(), 2);
+        assert!(matches!(&sent[0], Command::StoreSourcePassword(secret) if secret.expose() == "Tr0ub4dor&3"));
+        assert_eq!(sent[1], retry);
+        assert!(!format!("{sent:?}").contains("Tr0ub4dor"), "commands print the secret as ***");
+        assert_eq!(app.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn the_password_row_opens_the_masked_prompt_and_esc_stores_nothing() {
+        let mut app = app();
+        open_up_to(&mut app, StageId::SOURCE);
+        app.cursor = selectable_rows(StageId::SOURCE).iter().position(|r| *r == Row::Password).expect("row");
+        act(&mut app, &[Action::Activate]);
+        assert!(matches!(app.mode, Mode::Password { retry: None, .. }));
+        assert_eq!(act(&mut app, &[Action::Edit(EditKey::Char('x')), Action::Cancel]), vec![]);
+        assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some(strings::PASSWORD_NOT_STORED));
     }
 }

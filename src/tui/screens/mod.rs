@@ -55,6 +55,20 @@ fn draw_title(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn draw_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    // Work with a known total shows as a bar, the newest job's.
+    if let Some((job, ratio)) = app.jobs.values().next_back().and_then(|j| j.ratio().map(|r| (j, r))) {
+        let text = job.progress.as_ref().map_or(job.label.as_str(), |p| p.label.as_str());
+        let done = job.progress.as_ref().map_or(0, |p| p.done);
+        let total = job.progress.as_ref().and_then(|p| p.total).unwrap_or(0);
+        let label = format!(" {} {done}/{total} ", fit(text, area.width / 2));
+        let gauge = ratatui::widgets::LineGauge::default()
+            .ratio(ratio)
+            .label(Span::styled(label, theme.base))
+            .filled_style(theme.pass)
+            .unfilled_style(theme.dim);
+        frame.render_widget(gauge, area);
+        return;
+    }
     let Some(notice) = &app.notice else { return };
     let style = if notice.kind == NoticeKind::Error { theme.error } else { theme.base };
     frame.render_widget(

@@ -14,7 +14,20 @@ use crate::tui::strings;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::DataTable;
 
-const LABEL_WIDTH: usize = 20;
+/// The width of the labels of a stage's form or settings: the longest, plus a space.
+fn label_width(stage: StageId) -> usize {
+    let longest = if stage == StageId::KICKOFF {
+        Field::ALL.iter().map(|f| f.label().chars().count()).max()
+    } else {
+        let settings = crate::plan::settings::Setting::of_stage(stage).iter().map(|s| s.label().chars().count());
+        let password = (stage == StageId::SOURCE).then(|| strings::PASSWORD_LABEL.chars().count());
+        settings.chain(password).max()
+    };
+    longest.unwrap_or(0) + 1
+}
+
+/// The detail panel's height: enough for a check's evidence at 80x24, more when the selected row has more to
+/// say (the TXT records to publish), up to half the pane.
 const DETAIL_HEIGHT: u16 = 5;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -33,18 +46,34 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         help.push(Line::from(Span::styled(strings::not_available(app.stage), theme.warn)));
     }
     let help_height: u16 = help.iter().map(|l| wrapped_height(&line_text(l), inner.width)).sum();
+    let all = rows(app.stage);
+    let selected_row = app.selected_row();
+    let record = app.state.stage(app.stage);
+    let detail = match &app.mode {
+        Mode::Editing { target, input, error } => {
+            let label = format!("{}: ", target.label());
+            let input_width = usize::from(inner.width).saturating_sub(label.chars().count() + 1);
+            let mut spans = vec![Span::styled(label, theme.header)];
+            spans.extend(input.line(input_width, theme).spans);
+            let below = match error {
+                Some(e) => Span::styled(e.clone(), theme.error),
+                None => Span::styled(target.hint(), theme.dim),
+            };
+            vec![Line::from(spans), Line::from(below)]
+        }
+        _ => detail_lines(app, selected_row, record, theme),
+    };
+    let detail_needs: u16 = detail.iter().map(|l| wrapped_height(&line_text(l), inner.width)).sum::<u16>() + 1;
+    let detail_height = detail_needs.clamp(DETAIL_HEIGHT, DETAIL_HEIGHT.max(inner.height / 2));
     let [help_area, list_area, detail_area] = Layout::vertical([
         Constraint::Length(help_height.min(5)),
         Constraint::Min(1),
-        Constraint::Length(DETAIL_HEIGHT),
+        Constraint::Length(detail_height),
     ])
     .areas(inner);
     frame.render_widget(Paragraph::new(help).wrap(Wrap { trim: true }), help_area);
 
-    let all = rows(app.stage);
-    let selected_row = app.selected_row();
     let selected = selected_row.and_then(|s| all.iter().position(|r| *r == s));
-    let record = app.state.stage(app.stage);
     let width = list_area.width;
     DataTable {
         header: None,
@@ -59,20 +88,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let detail_block = Block::default().borders(Borders::TOP).border_style(theme.border);
     let detail_inner = detail_block.inner(detail_area);
     frame.render_widget(detail_block, detail_area);
-    let detail = match &app.mode {
-        Mode::Editing { target, input, error } => {
-            let label = format!("{}: ", target.label());
-            let input_width = usize::from(detail_inner.width).saturating_sub(label.chars().count() + 1);
-            let mut spans = vec![Span::styled(label, theme.header)];
-            spans.extend(input.line(input_width, theme).spans);
-            let below = match error {
-                Some(e) => Span::styled(e.clone(), theme.error),
-                None => Span::styled(target.hint(), theme.dim),
-            };
-            vec![Line::from(spans), Line::from(below)]
-        }
-        _ => detail_lines(app, selected_row, record, theme),
-    };
     frame.render_widget(Paragraph::new(detail).wrap(Wrap { trim: true }), detail_inner);
 }
 
@@ -82,11 +97,12 @@ fn line_text(line: &Line) -> String {
 
 fn row_line<'a>(row: Row, app: &App, record: Option<&StageRecord>, width: u16, theme: &Theme) -> Line<'a> {
     let k = &app.state.kickoff;
+    let label_width = label_width(app.stage);
     match row {
         Row::Header(title) => Line::from(Span::styled(title, theme.header)),
         Row::Field(field) => {
             let mark = if field.required() { strings::REQUIRED_MARK } else { " " };
-            let label = format!("  {:<LABEL_WIDTH$}{mark} ", field.label());
+            let label = format!("  {:<label_width$}{mark} ", field.label());
             let room = width.saturating_sub(u16::try_from(label.chars().count()).unwrap_or(u16::MAX));
             let value = field.current(k);
             let value = if value.is_empty() {
@@ -97,21 +113,24 @@ fn row_line<'a>(row: Row, app: &App, record: Option<&StageRecord>, width: u16, t
             Line::from(vec![Span::styled(label, theme.base), value])
         }
         Row::Setting(setting) => {
-            let label = format!("  {:<LABEL_WIDTH$}  ", setting.label());
+            let label = format!("  {:<label_width$}  ", setting.label());
             let value = setting.current(app.state.settings());
             let value = if value.is_empty() {
-                Span::styled(fit(setting.hint(), width.saturating_sub(LABEL_WIDTH as u16 + 4)), theme.dim)
+                Span::styled(
+                    fit(setting.hint(), width.saturating_sub(u16::try_from(label_width + 4).unwrap_or(u16::MAX))),
+                    theme.dim,
+                )
             } else {
                 Span::styled(value, theme.base)
             };
             Line::from(vec![Span::styled(label, theme.base), value])
         }
         Row::Password => {
-            let label = format!("  {:<LABEL_WIDTH$}  ", strings::PASSWORD_LABEL);
+            let label = format!("  {:<label_width$}  ", strings::PASSWORD_LABEL);
             Line::from(vec![Span::styled(label, theme.base), Span::styled(strings::PASSWORD_ROW, theme.dim)])
         }
         Row::Budget => {
-            let label = format!("  {:<LABEL_WIDTH$}  ", strings::BUDGET_LABEL);
+            let label = format!("  {:<label_width$}  ", strings::BUDGET_LABEL);
             let value = match (k.mailboxes, k.budget_usd()) {
                 (Some(n), Some(total)) => Span::styled(strings::budget_line(n, &format_usd(total)), theme.title),
                 _ => Span::styled(strings::budget_pending(Field::Mailboxes.hint()), theme.dim),
