@@ -279,4 +279,19 @@ fn the_demo_runs_stages_1_to_4_against_the_simulator() {
     s.wait_for("PASS       Migration server available");
     s.wait_for("✓ 4 Prepare");
     s.quit();
+
+    // The simulated server's password went to the keyring, never to the project's files.
+    let scenario: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/scenarios/typical.json")).expect("scenario");
+    let password = scenario["source"]["admin_password"].as_str().expect("password");
+    let dir = home.path().join("projects/demo");
+    for file in ["state.json", "audit.jsonl", "cutover.log"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+        assert!(!text.is_empty(), "{file} was written");
+        assert!(!text.contains(password), "{file} holds the source password");
+    }
+    let audit = std::fs::read_to_string(dir.join("audit.jsonl")).expect("audit");
+    for action in ["sign-in", "add-domain", "new-migration-endpoint", "run-checks"] {
+        assert!(audit.contains(&format!("\"action\":\"{action}")), "no {action} in the audit log");
+    }
 }

@@ -178,14 +178,22 @@ impl Setting {
                 v.access.auth = match word.as_str() {
                     "" | "basic" => SourceAuth::Basic,
                     "ntlm" => SourceAuth::Ntlm,
-                    _ => return Err(ValidationError::new(format!("authentication '{input}': type basic or ntlm"))),
+                    _ => {
+                        return Err(ValidationError::new(format!(
+                            "authentication '{input}': the migration service uses Basic or NTLM for Outlook Anywhere"
+                        )));
+                    }
                 }
             }
             Setting::Permission => {
                 v.access.permission = match word.as_str() {
                     "fullaccess" => SourcePermission::FullAccess,
                     "" | "admin" | "receiveas" => SourcePermission::Admin,
-                    _ => return Err(ValidationError::new(format!("permission '{input}': type fullaccess or admin"))),
+                    _ => {
+                        return Err(ValidationError::new(format!(
+                            "mailbox permission '{input}': give Admin or FullAccess"
+                        )));
+                    }
                 }
             }
             Setting::Provisioning => {
@@ -264,8 +272,8 @@ mod tests {
             (Setting::MigrationAccount, "john smith", "CONTOSO\\migadmin or migadmin@contoso.com"),
             (Setting::AutodiscoverAddress, "nobody", "nobody"),
             (Setting::ExchangeServer, "exch 01", "fully qualified host name"),
-            (Setting::Authentication, "kerberos", "basic or ntlm"),
-            (Setting::Permission, "owner", "fullaccess or admin"),
+            (Setting::Authentication, "kerberos", "Basic or NTLM"),
+            (Setting::Permission, "owner", "Admin or FullAccess"),
             (Setting::Provisioning, "later", "batch or pre-create"),
             (Setting::UsageLocation, "USA", "two-letter"),
             (Setting::Licence, "E3 plan", "skuPartNumber"),
