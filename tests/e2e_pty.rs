@@ -280,15 +280,24 @@ fn the_demo_runs_stages_1_to_4_against_the_simulator() {
     s.wait_for("✓ 4 Prepare");
     s.quit();
 
-    // The simulated server's password went to the keyring, never to the project's files.
+    // The simulated server's password and the sign-in went to the keyring, never to a file of the project.
     let scenario: serde_json::Value =
         serde_json::from_str(include_str!("../assets/scenarios/typical.json")).expect("scenario");
-    let password = scenario["source"]["admin_password"].as_str().expect("password");
+    let password = scenario["source"]["admin_password"].as_str().expect("password").to_owned();
+    let secrets = cutover::secrets::Secrets::open().expect("the OS keyring the wizard used");
+    let refresh =
+        secrets.load("demo", &cutover::secrets::SecretKind::RefreshToken).expect("keyring").expect("signed in");
+    let kept = secrets.load("demo", &cutover::secrets::SecretKind::SourcePassword).expect("keyring").expect("kept");
+    assert_eq!(kept.expose(), password);
     let dir = home.path().join("projects/demo");
     for file in ["state.json", "audit.jsonl", "cutover.log"] {
-        let text = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
-        assert!(!text.is_empty(), "{file} was written");
-        assert!(!text.contains(password), "{file} holds the source password");
+        assert!(std::fs::metadata(dir.join(file)).is_ok_and(|m| m.len() > 0), "{file} was written");
+    }
+    for entry in std::fs::read_dir(&dir).expect("project folder") {
+        let path = entry.expect("entry").path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
+        assert!(!text.contains(&password), "{} holds the source password", path.display());
+        assert!(!text.contains(refresh.expose()), "{} holds the refresh token", path.display());
     }
     let audit = std::fs::read_to_string(dir.join("audit.jsonl")).expect("audit");
     for action in ["sign-in", "add-domain", "new-migration-endpoint", "run-checks"] {
