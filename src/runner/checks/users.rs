@@ -120,3 +120,32 @@ fn contact_object(c: &OrgContact) -> DirectoryObject {
         addresses: c.mail.iter().chain(c.proxy_addresses.iter()).cloned().collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_take_their_kind_from_graphs_properties_and_contacts_keep_mail_and_proxies() {
+        let group = |json: &str| group_object(&serde_json::from_str::<Group>(json).expect("group"));
+        let dl = group(
+            r#"{"id":"1","displayName":"All Staff","groupTypes":[],"mail":"all@contoso.com","mailEnabled":true,"securityEnabled":false,"proxyAddresses":["SMTP:all@contoso.com"]}"#,
+        );
+        assert_eq!(dl.kind, ObjectKind::Group(GroupKind::Distribution));
+        assert_eq!(dl.addresses, vec!["all@contoso.com".to_owned(), "SMTP:all@contoso.com".to_owned()]);
+        let mesg =
+            group(r#"{"id":"2","displayName":"Admins","groupTypes":[],"mailEnabled":true,"securityEnabled":true}"#);
+        assert_eq!(mesg.kind, ObjectKind::Group(GroupKind::MailEnabledSecurity));
+        let m365 = group(r#"{"id":"3","groupTypes":["Unified"],"mail":"team@contoso.com","mailEnabled":true}"#);
+        assert_eq!(
+            (m365.kind, m365.display_name.as_str()),
+            (ObjectKind::Group(GroupKind::Microsoft365), "team@contoso.com")
+        );
+        let contact: OrgContact = serde_json::from_str(
+            r#"{"id":"4","displayName":"Eric Solomon","mail":"eric@fabrikam.com","proxyAddresses":["SMTP:eric@fabrikam.com"]}"#,
+        )
+        .expect("contact");
+        let c = contact_object(&contact);
+        assert_eq!((c.kind, c.display_name.as_str(), c.addresses.len()), (ObjectKind::Contact, "Eric Solomon", 2));
+    }
+}
