@@ -755,9 +755,9 @@ async fn all_pages(url: String, token: &str, page_size: usize, entity: &str) -> 
     panic!("more than 10 pages of {entity}");
 }
 
-#[tokio::test]
-async fn groups_and_contacts_list_with_select_and_paging() {
-    // The small scenario with a tenant holding every group flavour and a few contacts.
+/// The small scenario with a tenant holding every group flavour and a few contacts; a group alias and a
+/// contact hold the address of the mailbox `reception`.
+fn groups_scenario() -> (tempfile::TempDir, String) {
     let mut scenario: Value =
         serde_json::from_str(include_str!("../assets/scenarios/small.json")).expect("small scenario");
     scenario["tenant"]["groups"] = json!([
@@ -775,7 +775,14 @@ async fn groups_and_contacts_list_with_select_and_paging() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("groups.json");
     std::fs::write(&path, scenario.to_string()).unwrap();
-    let sim = start(path.to_str().unwrap(), |_| {}).await;
+    let path = path.to_str().unwrap().to_owned();
+    (dir, path)
+}
+
+#[tokio::test]
+async fn groups_and_contacts_list_with_select_and_paging() {
+    let (_dir, path) = groups_scenario();
+    let sim = start(&path, |_| {}).await;
     let i = sim.info().clone();
     let g = app_token(&i, "https://graph.microsoft.com").await;
 
@@ -824,5 +831,40 @@ async fn groups_and_contacts_list_with_select_and_paging() {
     assert_eq!(old["proxyAddresses"], json!(["SMTP:reception@contosodental.com", "smtp:desk@contosodental.com"]));
     let r = http().get(format!("{}/v1.0/contacts", i.graph_url)).send().await.unwrap();
     assert_eq!(r.status(), 401, "a token is needed");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_mailbox_whose_address_a_group_holds_fails_to_provision() {
+    let (_dir, path) = groups_scenario();
+    let sim = start(&path, |_| {}).await;
+    let i = sim.info().clone();
+    let g = app_token(&i, "https://graph.microsoft.com").await;
+    let x = app_token(&i, "https://outlook.office365.com").await;
+    verify_domain(&i, &g).await;
+    let creds = json!({"UserName": i.source.admin_user, "Password": i.source.admin_password});
+    let (s, _) = cmdlet(&i, &x, "New-MigrationEndpoint", json!({"ExchangeOutlookAnywhere": true, "Name": "Source", "Autodiscover": true, "EmailAddress": format!("sarah.jones@{}", i.email_domains[0]), "Credentials": creds, "MaxConcurrentMigrations": 10})).await;
+    assert_eq!(s, 200);
+    let (s, b) = cmdlet(&i, &x, "New-MigrationBatch", json!({"Name": "Cutover", "SourceEndpoint": "Source"})).await;
+    assert_eq!(s, 200, "{b}");
+    cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    let mut failed = Value::Null;
+    for _ in 0..20 {
+        advance(&i, 600.0).await;
+        let (_, users) =
+            cmdlet(&i, &x, "Get-MigrationUser", json!({"ResultSize": "Unlimited", "Status": "Failed"})).await;
+        if !users["value"].as_array().unwrap().is_empty() {
+            failed = users;
+            break;
+        }
+    }
+    let rows = failed["value"].as_array().expect("a failed migration user within 20 simulated 10-minute steps");
+    assert_eq!(rows.len(), 1, "only reception collides: {failed}");
+    let error = row(&failed, "reception")["ErrorSummary"].as_str().unwrap().to_owned();
+    assert!(
+        error.contains("The proxy address \"SMTP:reception@contosodental.com\" is already being used")
+            && error.contains("\"Front Desk\""),
+        "{error}"
+    );
     sim.shutdown().await;
 }
