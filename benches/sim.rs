@@ -84,12 +84,12 @@ fn engine_tick(c: &mut Criterion) {
     let mut moves: Vec<Move> = scenario.mailboxes.iter().map(Move::new).collect();
     let mut t = Utc::now();
     // Get the batch going first, so the tick sees a realistic mix of states.
-    engine::advance(&mut moves, &scenario.mailboxes, &params, 100, t, t + Duration::hours(2), true, true);
+    engine::advance(&mut moves, &scenario.mailboxes, &params, 100, t, t + Duration::hours(2), true, &[]);
     t += Duration::hours(2);
     c.bench_function("engine tick, 2,000 mailboxes", |b| {
         b.iter(|| {
             let next = t + Duration::seconds(1);
-            engine::advance(&mut moves, &scenario.mailboxes, &params, 100, t, next, true, true);
+            engine::advance(&mut moves, &scenario.mailboxes, &params, 100, t, next, true, &[]);
             t = next;
         })
     });

@@ -733,3 +733,138 @@ async fn typical_batch_fails_skips_and_retries_like_exchange() {
     assert_eq!(m["value"][0]["Status"], "CompletedWithWarnings");
     sim.shutdown().await;
 }
+
+/// Follows `@odata.nextLink` from `url` (at most 10 pages), checking each page's size and shape.
+async fn all_pages(url: String, token: &str, page_size: usize, entity: &str) -> (Vec<Value>, usize) {
+    let mut url = url;
+    let (mut items, mut pages) = (Vec::new(), 0);
+    for _ in 0..10 {
+        let r = http().get(&url).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{url}");
+        let page: Value = r.json().await.unwrap();
+        assert!(page["@odata.context"].as_str().unwrap().ends_with(&format!("$metadata#{entity}")), "{page}");
+        let v = page["value"].as_array().unwrap();
+        assert!(v.len() <= page_size, "{page}");
+        items.extend(v.iter().cloned());
+        pages += 1;
+        match page["@odata.nextLink"].as_str() {
+            Some(n) => url = n.to_string(),
+            None => return (items, pages),
+        }
+    }
+    panic!("more than 10 pages of {entity}");
+}
+
+/// The small scenario with a tenant holding every group flavour and a few contacts; a group alias and a
+/// contact hold the address of the mailbox `reception`.
+fn groups_scenario() -> (tempfile::TempDir, String) {
+    let mut scenario: Value =
+        serde_json::from_str(include_str!("../assets/scenarios/small.json")).expect("small scenario");
+    scenario["tenant"]["groups"] = json!([
+        { "display_name": "Front Desk", "kind": "distribution", "mail": "frontdesk@contosodental.com", "aliases": ["reception@contosodental.com"] },
+        { "display_name": "Clinicians", "kind": "microsoft365", "mail": "clinicians@contosodental.com" },
+        { "display_name": "Billing Admins", "kind": "mail_security", "mail": "billing-admins@contosodental.com" },
+        { "display_name": "VPN Users", "kind": "security" },
+        { "display_name": "Newsletter", "mail": "news@contosodental.com" }
+    ]);
+    scenario["tenant"]["contacts"] = json!([
+        { "display_name": "Lab Partner", "mail": "orders@fabrikamlab.com" },
+        { "display_name": "Old Reception", "mail": "reception@contosodental.com", "aliases": ["desk@contosodental.com"] },
+        { "display_name": "Accountant", "mail": "books@tailspin.com" }
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("groups.json");
+    std::fs::write(&path, scenario.to_string()).unwrap();
+    let path = path.to_str().unwrap().to_owned();
+    (dir, path)
+}
+
+#[tokio::test]
+async fn groups_and_contacts_list_with_select_and_paging() {
+    let (_dir, path) = groups_scenario();
+    let sim = start(&path, |_| {}).await;
+    let i = sim.info().clone();
+    let g = app_token(&i, "https://graph.microsoft.com").await;
+
+    let select = "id,displayName,mail,proxyAddresses,mailEnabled,securityEnabled,groupTypes";
+    let (groups, pages) =
+        all_pages(format!("{}/v1.0/groups?$select={select}&$top=2", i.graph_url), &g, 2, "groups").await;
+    assert_eq!((groups.len(), pages), (5, 3), "five groups over three pages of two");
+    assert!(groups.iter().all(|x| x.as_object().unwrap().len() == 7), "only the selected properties: {groups:?}");
+    let by_name = |name: &str| groups.iter().find(|x| x["displayName"] == name).unwrap().clone();
+    let dl = by_name("Front Desk");
+    assert_eq!((dl["mailEnabled"].clone(), dl["securityEnabled"].clone()), (json!(true), json!(false)));
+    assert_eq!(dl["groupTypes"], json!([]));
+    let proxies: Vec<&str> = dl["proxyAddresses"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert_eq!(proxies[..2], ["SMTP:frontdesk@contosodental.com", "smtp:reception@contosodental.com"]);
+    assert!(proxies.iter().any(|p| p.ends_with(&format!("@{}", i.tenant_domain))), "{proxies:?}");
+    let m365 = by_name("Clinicians");
+    assert_eq!(m365["groupTypes"], json!(["Unified"]));
+    assert!(m365["proxyAddresses"].as_array().unwrap().iter().any(|p| p.as_str().unwrap().starts_with("SPO:")));
+    assert_eq!(by_name("Billing Admins")["securityEnabled"], true);
+    let security = by_name("VPN Users");
+    assert_eq!((security["mail"].clone(), security["mailEnabled"].clone()), (Value::Null, json!(false)));
+    assert_eq!(security["proxyAddresses"], json!([]));
+    assert_eq!(by_name("Newsletter")["mailEnabled"], true, "a group's kind defaults to distribution");
+
+    // Without $select, the whole group; an unknown property and a bad page size are Graph's 400s.
+    let (full, _) = all_pages(format!("{}/v1.0/groups", i.graph_url), &g, 100, "groups").await;
+    assert!(full[0].get("visibility").is_some() && full[0].get("mailNickname").is_some(), "{:?}", full[0]);
+    for (query, code) in [("$select=id,nosuch", "Request_BadRequest"), ("$top=0", "Request_UnsupportedQuery")] {
+        let r = http().get(format!("{}/v1.0/groups?{query}", i.graph_url)).bearer_auth(&g).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{query}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code, "{body}");
+    }
+
+    let (contacts, pages) = all_pages(
+        format!("{}/v1.0/contacts?$select=id,displayName,mail,proxyAddresses&$top=2", i.graph_url),
+        &g,
+        2,
+        "contacts",
+    )
+    .await;
+    assert_eq!((contacts.len(), pages), (3, 2));
+    assert!(contacts.iter().all(|c| c.as_object().unwrap().len() == 4), "{contacts:?}");
+    let old = contacts.iter().find(|c| c["displayName"] == "Old Reception").unwrap();
+    assert_eq!(old["mail"], "reception@contosodental.com");
+    assert_eq!(old["proxyAddresses"], json!(["SMTP:reception@contosodental.com", "smtp:desk@contosodental.com"]));
+    let r = http().get(format!("{}/v1.0/contacts", i.graph_url)).send().await.unwrap();
+    assert_eq!(r.status(), 401, "a token is needed");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_mailbox_whose_address_a_group_holds_fails_to_provision() {
+    let (_dir, path) = groups_scenario();
+    let sim = start(&path, |_| {}).await;
+    let i = sim.info().clone();
+    let g = app_token(&i, "https://graph.microsoft.com").await;
+    let x = app_token(&i, "https://outlook.office365.com").await;
+    verify_domain(&i, &g).await;
+    let creds = json!({"UserName": i.source.admin_user, "Password": i.source.admin_password});
+    let (s, _) = cmdlet(&i, &x, "New-MigrationEndpoint", json!({"ExchangeOutlookAnywhere": true, "Name": "Source", "Autodiscover": true, "EmailAddress": format!("sarah.jones@{}", i.email_domains[0]), "Credentials": creds, "MaxConcurrentMigrations": 10})).await;
+    assert_eq!(s, 200);
+    let (s, b) = cmdlet(&i, &x, "New-MigrationBatch", json!({"Name": "Cutover", "SourceEndpoint": "Source"})).await;
+    assert_eq!(s, 200, "{b}");
+    cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    let mut failed = Value::Null;
+    for _ in 0..20 {
+        advance(&i, 600.0).await;
+        let (_, users) =
+            cmdlet(&i, &x, "Get-MigrationUser", json!({"ResultSize": "Unlimited", "Status": "Failed"})).await;
+        if !users["value"].as_array().unwrap().is_empty() {
+            failed = users;
+            break;
+        }
+    }
+    let rows = failed["value"].as_array().expect("a failed migration user within 20 simulated 10-minute steps");
+    assert_eq!(rows.len(), 1, "only reception collides: {failed}");
+    let error = row(&failed, "reception")["ErrorSummary"].as_str().unwrap().to_owned();
+    assert!(
+        error.contains("The proxy address \"SMTP:reception@contosodental.com\" is already being used")
+            && error.contains("\"Front Desk\""),
+        "{error}"
+    );
+    sim.shutdown().await;
+}

@@ -7,7 +7,7 @@ use super::kickoff::group_thousands;
 use crate::inventory::Mailbox;
 use crate::inventory::risk::{RiskFlag, Thresholds, flags};
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Who creates the cloud accounts. In a cutover the batch provisions them from the source mailboxes (Exchange's
 /// default); pre-creating them lets the usage location and licences be set before the batch starts.
@@ -171,20 +171,68 @@ pub fn licences_check(skus: &[SkuCount], need: LicenceNeed, now: DateTime<Utc>) 
     CheckResult::new(Outcome::Pass, text, now)
 }
 
-/// What kind of directory object holds an address.
+/// What kind of directory object holds an address. Each kind is cleaned up with its own tool, so the fix
+/// depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectKind {
     User,
-    Group,
+    Group(GroupKind),
+    /// An organizational contact (a mail contact or mail user in Exchange Online).
     Contact,
 }
 
+/// The group flavours Graph tells apart by `groupTypes`, `mailEnabled` and `securityEnabled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupKind {
+    /// `groupTypes` holds `Unified`.
+    Microsoft365,
+    /// Mail-enabled, not security-enabled: a distribution list.
+    Distribution,
+    MailEnabledSecurity,
+    /// Not mail-enabled; it holds an address only through leftover proxy addresses.
+    Security,
+}
+
+impl GroupKind {
+    /// From a group's `groupTypes` (`Unified` present or not), `mailEnabled` and `securityEnabled`.
+    pub fn of(unified: bool, mail_enabled: bool, security_enabled: bool) -> GroupKind {
+        match (unified, mail_enabled, security_enabled) {
+            (true, _, _) => GroupKind::Microsoft365,
+            (false, true, true) => GroupKind::MailEnabledSecurity,
+            (false, true, false) => GroupKind::Distribution,
+            (false, false, _) => GroupKind::Security,
+        }
+    }
+}
+
 impl ObjectKind {
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             ObjectKind::User => "user",
-            ObjectKind::Group => "group",
+            ObjectKind::Group(GroupKind::Microsoft365) => "Microsoft 365 group",
+            ObjectKind::Group(GroupKind::Distribution) => "distribution group",
+            ObjectKind::Group(GroupKind::MailEnabledSecurity) => "mail-enabled security group",
+            ObjectKind::Group(GroupKind::Security) => "security group",
             ObjectKind::Contact => "contact",
+        }
+    }
+
+    /// How to free an address this kind of object holds, in Exchange Online PowerShell where that is the tool
+    /// (Graph cannot change a distribution group, a mail-enabled security group or a contact).
+    fn fix(self) -> &'static str {
+        match self {
+            ObjectKind::User => {
+                "for a user, remove the address from its proxy addresses (or delete the user if it was created by mistake; a pre-created account must have the mailbox's primary address as its UPN)"
+            }
+            ObjectKind::Group(GroupKind::Microsoft365) => {
+                "for a Microsoft 365 group, Set-UnifiedGroup -Identity <group> -EmailAddresses @{remove='smtp:<address>'} (or delete the group)"
+            }
+            ObjectKind::Group(_) => {
+                "for a distribution or mail-enabled security group, Set-DistributionGroup -Identity <group> -EmailAddresses @{remove='smtp:<address>'} (or Remove-DistributionGroup if it only stood in for the mailbox)"
+            }
+            ObjectKind::Contact => {
+                "for a contact, Remove-MailContact -Identity <contact> (a contact made so people could reach the on-premises mailbox is not needed once the mailbox moves)"
+            }
         }
     }
 }
@@ -208,7 +256,7 @@ pub struct Collision {
     pub kind: ObjectKind,
 }
 
-/// `smtp:a@b` or `a@b` as `a@b`, lowercase; other proxy types (X500, SIP…) are not mail addresses.
+/// `smtp:a@b` or `a@b` as `a@b`, lowercase; other proxy types (X500, SIP, SPO…) are not mail addresses.
 fn smtp(address: &str) -> Option<String> {
     let a = address.trim();
     let bare = match a.split_once(':') {
@@ -216,41 +264,47 @@ fn smtp(address: &str) -> Option<String> {
         Some(_) => return None,
         None => a,
     };
-    bare.contains('@').then(|| bare.to_ascii_lowercase())
+    bare.contains('@').then(|| bare.trim().to_ascii_lowercase())
 }
 
-/// Every address that moves and is already held by another object. An account whose UPN is the mailbox's
-/// primary address is the mailbox's own pre-created account, not a collision.
+/// Every address that moves and is already held by another object (each holder once, when a contact and a
+/// group hold the same address both are named). An account whose UPN is the mailbox's primary address is the
+/// mailbox's own pre-created account, not a collision.
 pub fn collisions(mailboxes: &[Mailbox], objects: &[DirectoryObject]) -> Vec<Collision> {
-    let mut holders: BTreeMap<String, &DirectoryObject> = BTreeMap::new();
+    let mut holders: BTreeMap<String, Vec<&DirectoryObject>> = BTreeMap::new();
     for object in objects {
+        let mut own = BTreeSet::new();
         for address in object.upn.iter().chain(object.addresses.iter()).filter_map(|a| smtp(a)) {
-            holders.entry(address).or_insert(object);
+            if own.insert(address.clone()) {
+                holders.entry(address).or_default().push(object);
+            }
         }
     }
     let mut found = Vec::new();
     for mailbox in mailboxes {
         let own = mailbox.key();
         let moving = std::iter::once(own.clone()).chain(mailbox.proxy_addresses.iter().filter_map(|a| smtp(a)));
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = BTreeSet::new();
         for address in moving.filter(|a| seen.insert(a.clone())) {
-            let Some(holder) = holders.get(&address) else { continue };
-            let same_account = holder.kind == ObjectKind::User
-                && holder.upn.as_deref().map(str::to_ascii_lowercase) == Some(own.clone());
-            if !same_account {
-                found.push(Collision {
-                    address,
-                    mailbox: mailbox.primary_smtp.clone(),
-                    holder: holder.display_name.clone(),
-                    kind: holder.kind,
-                });
+            for holder in holders.get(&address).into_iter().flatten() {
+                let same_account = holder.kind == ObjectKind::User
+                    && holder.upn.as_deref().map(str::to_ascii_lowercase) == Some(own.clone());
+                if !same_account {
+                    found.push(Collision {
+                        address: address.clone(),
+                        mailbox: mailbox.primary_smtp.clone(),
+                        holder: holder.display_name.clone(),
+                        kind: holder.kind,
+                    });
+                }
             }
         }
     }
     found
 }
 
-/// `no-collisions`.
+/// `no-collisions`: each colliding address with the kind and name of its holder, then the fix for each kind
+/// met.
 pub fn collisions_check(found: &[Collision], mailboxes: usize, now: DateTime<Utc>) -> CheckResult {
     if found.is_empty() {
         return CheckResult::new(
@@ -268,12 +322,23 @@ pub fn collisions_check(found: &[Collision], mailboxes: usize, now: DateTime<Utc
     if found.len() > SHOWN {
         listed.push(format!("and {} more", found.len() - SHOWN));
     }
+    let mut fixes: Vec<&str> = Vec::new();
+    for c in found {
+        let fix = c.kind.fix();
+        if !fixes.contains(&fix) {
+            fixes.push(fix);
+        }
+    }
+    let affected: BTreeSet<&str> = found.iter().map(|c| c.mailbox.as_str()).collect();
     CheckResult::new(
         Outcome::Fail,
         format!(
-            "{} addresses that move are already used in the tenant: {}. Remove them from those objects (or delete objects made by mistake) before the batch starts, or the mailboxes fail to provision.",
+            "{} addresses that move are already used in the tenant: {}. Free them before the batch starts, or the batch fails for {} ({}). Fix: {}.",
             found.len(),
-            listed.join("; ")
+            listed.join("; "),
+            if affected.len() == 1 { "that mailbox".to_owned() } else { format!("those {} mailboxes", affected.len()) },
+            affected.into_iter().collect::<Vec<_>>().join(", "),
+            fixes.join("; ")
         ),
         now,
     )
@@ -358,21 +423,25 @@ mod tests {
         assert_eq!(licence_need(&mailboxes(), &Thresholds::default()), LicenceNeed { mailbox: 2, plan_2: 1 });
     }
 
+    fn object(kind: ObjectKind, name: &str, upn: Option<&str>, addresses: &[&str]) -> DirectoryObject {
+        DirectoryObject {
+            kind,
+            display_name: name.into(),
+            upn: upn.map(Into::into),
+            addresses: addresses.iter().map(|a| (*a).to_owned()).collect(),
+        }
+    }
+
     #[test]
     fn an_address_held_by_another_object_collides_but_a_precreated_account_does_not() {
         let objects = [
-            DirectoryObject {
-                kind: ObjectKind::User,
-                display_name: "Megan Bowen".into(),
-                upn: Some("Megan@contoso.com".into()),
-                addresses: vec!["SMTP:megan@contoso.com".into()],
-            },
-            DirectoryObject {
-                kind: ObjectKind::Group,
-                display_name: "Marketing".into(),
-                upn: None,
-                addresses: vec!["SMTP:MB@contoso.com".into(), "SIP:mb@contoso.com".into()],
-            },
+            object(ObjectKind::User, "Megan Bowen", Some("Megan@contoso.com"), &["SMTP:megan@contoso.com"]),
+            object(
+                ObjectKind::Group(GroupKind::Microsoft365),
+                "Marketing",
+                None,
+                &["SMTP:MB@contoso.com", "SIP:mb@contoso.com", "SPO:SPO_1f2e@SPO_72f9"],
+            ),
         ];
         let found = collisions(&mailboxes(), &objects);
         assert_eq!(
@@ -381,16 +450,63 @@ mod tests {
                 address: "mb@contoso.com".into(),
                 mailbox: "megan@contoso.com".into(),
                 holder: "Marketing".into(),
-                kind: ObjectKind::Group
+                kind: ObjectKind::Group(GroupKind::Microsoft365)
             }]
         );
         let check = collisions_check(&found, 3, now());
         assert_eq!(check.outcome, Outcome::Fail);
-        assert!(
-            check.evidence.contains("mb@contoso.com (of megan@contoso.com) is held by group 'Marketing'"),
-            "{}",
-            check.evidence
-        );
+        for text in [
+            "mb@contoso.com (of megan@contoso.com) is held by Microsoft 365 group 'Marketing'",
+            "the batch fails for that mailbox (megan@contoso.com)",
+            "Set-UnifiedGroup",
+        ] {
+            assert!(check.evidence.contains(text), "{text}: {}", check.evidence);
+        }
+        assert!(!check.evidence.contains("Remove-MailContact"), "{}", check.evidence);
         assert_eq!(collisions_check(&[], 3, now()).outcome, Outcome::Pass);
+    }
+
+    #[test]
+    fn groups_and_contacts_collide_each_with_its_own_fix() {
+        let objects = [
+            object(ObjectKind::Group(GroupKind::Distribution), "Accounts Team", None, &["SMTP:Info@Contoso.com"]),
+            object(ObjectKind::Contact, "Megan (old address)", None, &["megan@contoso.com", "SMTP:megan@contoso.com"]),
+            object(ObjectKind::Contact, "Info forwarder", None, &["smtp:info@contoso.com"]),
+            // A pre-created account for another mailbox's address is a collision too.
+            object(ObjectKind::User, "Info", Some("info.user@contoso.com"), &["smtp:mb@contoso.com"]),
+        ];
+        let found = collisions(&mailboxes(), &objects);
+        let seen: Vec<(&str, &str, &str)> =
+            found.iter().map(|c| (c.address.as_str(), c.kind.label(), c.holder.as_str())).collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("megan@contoso.com", "contact", "Megan (old address)"),
+                ("mb@contoso.com", "user", "Info"),
+                ("info@contoso.com", "distribution group", "Accounts Team"),
+                ("info@contoso.com", "contact", "Info forwarder"),
+            ],
+            "each holder once, in the mailboxes' order"
+        );
+        let check = collisions_check(&found, 3, now());
+        for text in [
+            "4 addresses that move",
+            "info@contoso.com (of info@contoso.com) is held by distribution group 'Accounts Team'",
+            "megan@contoso.com (of megan@contoso.com) is held by contact 'Megan (old address)'",
+            "the batch fails for those 2 mailboxes (info@contoso.com, megan@contoso.com)",
+            "Set-DistributionGroup",
+            "Remove-MailContact",
+            "for a user, remove the address",
+        ] {
+            assert!(check.evidence.contains(text), "{text}: {}", check.evidence);
+        }
+    }
+
+    #[test]
+    fn group_kinds_follow_graphs_three_properties() {
+        assert_eq!(GroupKind::of(true, true, false), GroupKind::Microsoft365);
+        assert_eq!(GroupKind::of(false, true, false), GroupKind::Distribution);
+        assert_eq!(GroupKind::of(false, true, true), GroupKind::MailEnabledSecurity);
+        assert_eq!(GroupKind::of(false, false, true), GroupKind::Security);
     }
 }

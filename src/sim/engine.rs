@@ -138,7 +138,8 @@ impl Params {
 }
 
 /// Advances every move from `from` to `to`, event by event. `mx_at_source`: new mail still lands on the source.
-/// `domain_ok`: the mailboxes' domain is accepted in the tenant (else provisioning fails).
+/// `refused[i]`: why the tenant refuses to provision mailbox `i` (its domain not accepted, an address already
+/// held by another object), as the move's error; absent or `None`: it provisions.
 #[allow(clippy::too_many_arguments)]
 pub fn advance(
     moves: &mut [Move],
@@ -148,7 +149,7 @@ pub fn advance(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     mx_at_source: bool,
-    domain_ok: bool,
+    refused: &[Option<String>],
 ) -> Events {
     let mut events = Events::default();
     let mut t = from;
@@ -223,7 +224,7 @@ pub fn advance(
         }
         t = next;
         for (i, (m, s)) in moves.iter_mut().zip(specs).enumerate() {
-            step(i, m, s, p, t, domain_ok, &mut events);
+            step(i, m, s, p, t, refused.get(i).and_then(Option::as_deref), &mut events);
         }
     }
     events
@@ -234,7 +235,7 @@ fn secs(s: f64) -> Duration {
 }
 
 /// Handles whatever is due for one move at `t`.
-fn step(i: usize, m: &mut Move, s: &MailboxSpec, p: &Params, t: DateTime<Utc>, domain_ok: bool, ev: &mut Events) {
+fn step(i: usize, m: &mut Move, s: &MailboxSpec, p: &Params, t: DateTime<Utc>, refused: Option<&str>, ev: &mut Events) {
     let due = |at: Option<DateTime<Utc>>| at.is_some_and(|a| a <= t);
     match m.status {
         UserStatus::Provisioning if due(m.until) => {
@@ -245,9 +246,9 @@ fn step(i: usize, m: &mut Move, s: &MailboxSpec, p: &Params, t: DateTime<Utc>, d
                     "Error: MigrationPermanentException: The mailbox '{}' is hidden from address lists, so the migration service can't find it. Clear HiddenFromAddressListsEnabled on the source mailbox and start the batch again.",
                     s.alias
                 ));
-            } else if !domain_ok {
+            } else if let Some(why) = refused {
                 m.status = UserStatus::Failed;
-                m.error = Some("Error: MigrationPermanentException: The domain of the mailbox's primary SMTP address isn't an accepted domain of the organization. Add and verify the domain, then start the batch again.".into());
+                m.error = Some(why.to_owned());
             } else {
                 if !m.provisioned {
                     m.provisioned = true;
@@ -384,9 +385,9 @@ mod tests {
         let mut moves: Vec<Move> = specs.iter().map(Move::new).collect();
         let p = Params::new(&MigrationSpec::default());
         let t0 = Utc::now();
-        advance(&mut moves, &specs, &p, 2, t0, t0 + Duration::seconds(10), true, true);
+        advance(&mut moves, &specs, &p, 2, t0, t0 + Duration::seconds(10), true, &[]);
         assert_eq!(moves.iter().filter(|m| m.status.active()).count(), 2);
-        let ev = advance(&mut moves, &specs, &p, 2, t0 + Duration::seconds(10), t0 + Duration::hours(6), true, true);
+        let ev = advance(&mut moves, &specs, &p, 2, t0 + Duration::seconds(10), t0 + Duration::hours(6), true, &[]);
         assert_eq!(ev.provisioned.len(), 4);
         assert!(moves[..4].iter().all(|m| m.status == UserStatus::Synced), "{moves:?}");
         assert_eq!(moves[4].status, UserStatus::Failed);
@@ -408,16 +409,16 @@ mod tests {
         let mut moves: Vec<Move> = specs.iter().map(Move::new).collect();
         let p = Params::new(&MigrationSpec::default());
         let t0 = Utc::now();
-        advance(&mut moves, &specs, &p, 20, t0, t0 + Duration::hours(2), true, true);
+        advance(&mut moves, &specs, &p, 20, t0, t0 + Duration::hours(2), true, &[]);
         assert_eq!(moves[0].status, UserStatus::Syncing);
         assert!(moves[0].stalled_since.is_some());
         assert_eq!(moves[0].percent(), 50);
-        advance(&mut moves, &specs, &p, 20, t0 + Duration::hours(2), t0 + Duration::hours(4), true, true);
+        advance(&mut moves, &specs, &p, 20, t0 + Duration::hours(2), t0 + Duration::hours(4), true, &[]);
         assert_eq!(moves[0].status, UserStatus::Failed);
         assert!(moves[0].error.as_deref().unwrap_or("").contains("SyncTimeoutException"));
         moves[0].status = UserStatus::Queued;
         moves[0].retried = true;
-        advance(&mut moves, &specs, &p, 20, t0 + Duration::hours(4), t0 + Duration::hours(8), true, true);
+        advance(&mut moves, &specs, &p, 20, t0 + Duration::hours(4), t0 + Duration::hours(8), true, &[]);
         assert_eq!(moves[0].status, UserStatus::Synced);
         assert!(moves[0].last_sync.is_some());
     }

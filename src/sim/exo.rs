@@ -199,7 +199,7 @@ pub fn tick(world: &mut World) {
     }
     let max = world.exchange.endpoint.as_ref().map_or(20, |e| e.max_concurrent) as usize;
     let params = Params::new(&world.scenario.migration);
-    let domain_ok = world.directory.is_verified(&primary);
+    let refused = refusals(world, &primary);
     let ev = engine::advance(
         &mut world.exchange.moves,
         &world.scenario.mailboxes,
@@ -208,7 +208,7 @@ pub fn tick(world: &mut World) {
         from,
         now,
         mx_at_source,
-        domain_ok,
+        &refused,
     );
     for i in ev.provisioned {
         let spec = &world.scenario.mailboxes[i];
@@ -230,6 +230,45 @@ pub fn tick(world: &mut World) {
             upn,
         });
     }
+}
+
+/// Per scenario mailbox, why provisioning fails: its domain is not accepted, or one of its addresses is held
+/// by a group or a contact (Exchange refuses a proxy address another recipient has).
+fn refusals(world: &World, primary: &str) -> Vec<Option<String>> {
+    if !world.directory.is_verified(primary) {
+        let why = "Error: MigrationPermanentException: The domain of the mailbox's primary SMTP address isn't an accepted domain of the organization. Add and verify the domain, then start the batch again.";
+        return vec![Some(why.to_owned()); world.scenario.mailboxes.len()];
+    }
+    let d = &world.directory;
+    let holders: Vec<(&str, &str)> = d
+        .groups
+        .iter()
+        .flat_map(|g| g.proxy_addresses.iter().map(move |p| (p.as_str(), g.display_name.as_str())))
+        .chain(d.contacts.iter().flat_map(|c| {
+            std::iter::once(c.mail.as_str())
+                .chain(c.proxy_addresses.iter().map(String::as_str))
+                .map(move |a| (a, c.display_name.as_str()))
+        }))
+        .filter_map(|(a, name)| {
+            let bare = a.strip_prefix("SMTP:").or_else(|| a.strip_prefix("smtp:")).unwrap_or(a);
+            (!a.contains(':') || bare != a).then_some((bare, name))
+        })
+        .collect();
+    world
+        .scenario
+        .mailboxes
+        .iter()
+        .map(|m| {
+            world.scenario.tenant.domains.iter().find_map(|domain| {
+                let address = format!("{}@{domain}", m.alias);
+                holders.iter().find(|(a, _)| a.eq_ignore_ascii_case(&address)).map(|(_, holder)| {
+                    format!(
+                        "Error: MigrationPermanentException: The proxy address \"SMTP:{address}\" is already being used by the proxy addresses or LegacyExchangeDN of \"{holder}\". Please choose another proxy address."
+                    )
+                })
+            })
+        })
+        .collect()
 }
 
 /// What the control API's `/state` shows of Exchange Online.

@@ -1,6 +1,7 @@
 //! Microsoft Graph v1.0, the subset the wizard uses: organization, domains (verification records, verify,
 //! service configuration records), subscribedSkus, users (create, list with `$filter`/`$select`/`$top` and
-//! `@odata.nextLink`, update, assignLicense) and service health overviews, with Graph's error JSON.
+//! `@odata.nextLink`, update, assignLicense), groups and organizational contacts (list with `$select`/`$top`
+//! and `@odata.nextLink`) and service health overviews, with Graph's error JSON.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -12,6 +13,7 @@ use std::collections::HashMap;
 
 use super::Shared;
 use super::identity::{GRAPH_AUDIENCE, TokenProblem};
+use super::scenario::{GroupKindSpec, TenantSpec};
 
 const CONTEXT: &str = "https://graph.microsoft.com/v1.0/$metadata";
 
@@ -20,6 +22,8 @@ const CONTEXT: &str = "https://graph.microsoft.com/v1.0/$metadata";
 pub struct Directory {
     pub domains: Vec<Domain>,
     pub users: Vec<User>,
+    pub groups: Vec<Group>,
+    pub contacts: Vec<Contact>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,9 +49,83 @@ pub struct User {
     pub proxy_addresses: Vec<String>,
 }
 
+/// A group as Graph lists it; `group_types` holds `Unified` for a Microsoft 365 group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub id: String,
+    pub display_name: String,
+    pub mail: Option<String>,
+    pub mail_nickname: String,
+    pub mail_enabled: bool,
+    pub security_enabled: bool,
+    pub group_types: Vec<String>,
+    pub proxy_addresses: Vec<String>,
+}
+
+/// An organizational contact.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub id: String,
+    pub display_name: String,
+    pub mail: String,
+    pub mail_nickname: String,
+    pub proxy_addresses: Vec<String>,
+}
+
+fn nickname(address: Option<&str>, display_name: &str) -> String {
+    match address.and_then(|a| a.split_once('@')) {
+        Some((local, _)) => local.to_owned(),
+        None => display_name.chars().filter(char::is_ascii_alphanumeric).collect(),
+    }
+}
+
+impl Group {
+    /// From the scenario: Exchange Online gives every mail-enabled group an address at the initial domain too;
+    /// a Microsoft 365 group also carries its SharePoint site's `SPO:` entry.
+    fn from_spec(g: &super::scenario::GroupSpec, tenant_domain: &str) -> Group {
+        let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("group:{}", g.display_name).as_bytes());
+        let nick = nickname(g.mail.as_deref(), &g.display_name);
+        let mut proxy_addresses: Vec<String> = Vec::new();
+        if let Some(mail) = &g.mail {
+            proxy_addresses.push(format!("SMTP:{mail}"));
+            proxy_addresses.extend(g.aliases.iter().map(|a| format!("smtp:{a}")));
+            proxy_addresses.push(format!("smtp:{nick}@{tenant_domain}"));
+        }
+        if g.kind == GroupKindSpec::Microsoft365 {
+            proxy_addresses.insert(0, format!("SPO:SPO_{id}@SPO_{}", uuid::Uuid::new_v5(&id, b"site")));
+        }
+        Group {
+            id: id.to_string(),
+            display_name: g.display_name.clone(),
+            mail: g.mail.clone(),
+            mail_nickname: nick,
+            mail_enabled: g.kind != GroupKindSpec::Security,
+            security_enabled: matches!(g.kind, GroupKindSpec::MailSecurity | GroupKindSpec::Security),
+            group_types: if g.kind == GroupKindSpec::Microsoft365 { vec!["Unified".into()] } else { vec![] },
+            proxy_addresses,
+        }
+    }
+}
+
 impl Directory {
-    pub fn new(tenant_domain: &str) -> Directory {
-        let mut d = Directory::default();
+    /// The tenant's admin, and the groups and contacts the scenario declares.
+    pub fn new(tenant_domain: &str, tenant: &TenantSpec) -> Directory {
+        let groups = tenant.groups.iter().map(|g| Group::from_spec(g, tenant_domain)).collect();
+        let contacts = tenant
+            .contacts
+            .iter()
+            .map(|c| Contact {
+                id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("contact:{}", c.display_name).as_bytes())
+                    .to_string(),
+                display_name: c.display_name.clone(),
+                mail: c.mail.clone(),
+                mail_nickname: nickname(Some(&c.mail), &c.display_name),
+                proxy_addresses: std::iter::once(format!("SMTP:{}", c.mail))
+                    .chain(c.aliases.iter().map(|a| format!("smtp:{a}")))
+                    .collect(),
+            })
+            .collect();
+        let mut d = Directory { groups, contacts, ..Directory::default() };
         d.domains.push(Domain { id: tenant_domain.into(), verified: true, initial: true, default: true, code: 0 });
         d.users.push(User {
             id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, format!("admin@{tenant_domain}").as_bytes()).to_string(),
@@ -85,6 +163,8 @@ pub fn router() -> Router<Shared> {
         .route("/v1.0/users", get(list_users).post(create_user))
         .route("/v1.0/users/{id}", get(get_user).patch(update_user))
         .route("/v1.0/users/{id}/assignLicense", post(assign_licence))
+        .route("/v1.0/groups", get(list_groups))
+        .route("/v1.0/contacts", get(list_contacts))
         .route("/v1.0/admin/serviceAnnouncement/healthOverviews", get(health))
 }
 
@@ -415,12 +495,14 @@ fn filter_matches(filter: &str, u: &User) -> Result<bool, String> {
     Err(format!("Invalid filter clause: {f}"))
 }
 
-async fn list_users(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    auth!(shared, headers);
+/// `$select` as a list of property names.
+fn selected(q: &HashMap<String, String>) -> Option<Vec<String>> {
+    q.get("$select").map(|s| s.split(',').map(|p| p.trim().to_string()).collect())
+}
+
+/// One page of `items` by `$top` (1–999, default 100) and `$skiptoken`, with `@odata.nextLink` (carrying
+/// `$filter` and `$select`) while more remain.
+fn paged(shared: &Shared, q: &HashMap<String, String>, entity: &str, items: Vec<Value>) -> Response {
     let top = match q.get("$top").map(|t| t.parse::<usize>()) {
         None => 100,
         Some(Ok(n)) if (1..=999).contains(&n) => n,
@@ -437,20 +519,11 @@ async fn list_users(
         .and_then(|s| s.strip_prefix("X'"))
         .and_then(|s| s.trim_end_matches('\'').parse().ok())
         .unwrap_or(0);
-    let select: Option<Vec<String>> = q.get("$select").map(|s| s.split(',').map(|p| p.trim().to_string()).collect());
-    let world = shared.lock();
-    let mut matched = Vec::new();
-    for u in &world.directory.users {
-        match q.get("$filter").map(|f| filter_matches(f, u)) {
-            None | Some(Ok(true)) => matched.push(u),
-            Some(Ok(false)) => {}
-            Some(Err(e)) => return error(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", &e),
-        }
-    }
-    let page: Vec<Value> = matched.iter().skip(skip).take(top).map(|u| user_json(u, select.as_deref())).collect();
-    let mut body = json!({"@odata.context": format!("{CONTEXT}#users"), "value": page});
-    if skip + top < matched.len() {
-        let mut next = format!("{}/v1.0/users?$top={top}&$skiptoken=X'{}'", shared.info.graph_url, skip + top);
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(skip).take(top).collect();
+    let mut body = json!({"@odata.context": format!("{CONTEXT}#{entity}"), "value": page});
+    if skip + top < total {
+        let mut next = format!("{}/v1.0/{entity}?$top={top}&$skiptoken=X'{}'", shared.info.graph_url, skip + top);
         for k in ["$filter", "$select"] {
             if let Some(v) = q.get(k) {
                 next.push_str(&format!("&{k}={}", urlencode(v)));
@@ -459,6 +532,126 @@ async fn list_users(
         body["@odata.nextLink"] = json!(next);
     }
     Json(body).into_response()
+}
+
+async fn list_users(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    auth!(shared, headers);
+    let select = selected(&q);
+    let items = {
+        let world = shared.lock();
+        let mut matched = Vec::new();
+        for u in &world.directory.users {
+            match q.get("$filter").map(|f| filter_matches(f, u)) {
+                None | Some(Ok(true)) => matched.push(user_json(u, select.as_deref())),
+                Some(Ok(false)) => {}
+                Some(Err(e)) => return error(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", &e),
+            }
+        }
+        matched
+    };
+    paged(&shared, &q, "users", items)
+}
+
+/// Keeps the `$select`ed properties of `full`; a name the type does not have is Graph's 400.
+fn project(full: Value, select: Option<&[String]>, type_name: &str) -> Result<Value, Box<Response>> {
+    let (Some(select), Value::Object(all)) = (select, &full) else { return Ok(full) };
+    let mut out = Map::new();
+    for k in select {
+        match all.get(k) {
+            Some(v) => {
+                out.insert(k.clone(), v.clone());
+            }
+            None => {
+                return Err(Box::new(error(
+                    StatusCode::BAD_REQUEST,
+                    "Request_BadRequest",
+                    &format!("Could not find a property named '{k}' on type 'microsoft.graph.{type_name}'."),
+                )));
+            }
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+/// The collections that take no `$filter` here.
+fn no_filter(q: &HashMap<String, String>) -> Result<(), Box<Response>> {
+    match q.get("$filter") {
+        Some(f) => Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "Request_UnsupportedQuery",
+            &format!("Unsupported query: the simulator lists this collection whole; $filter '{f}' is not served."),
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn group_json(g: &Group) -> Value {
+    json!({
+        "id": g.id, "deletedDateTime": null, "classification": null, "createdDateTime": "2021-06-02T08:14:55Z",
+        "creationOptions": [], "description": null, "displayName": g.display_name, "expirationDateTime": null,
+        "groupTypes": g.group_types, "isAssignableToRole": null, "mail": g.mail, "mailEnabled": g.mail_enabled,
+        "mailNickname": g.mail_nickname, "membershipRule": null, "membershipRuleProcessingState": null,
+        "onPremisesLastSyncDateTime": null, "onPremisesSecurityIdentifier": null, "onPremisesSyncEnabled": null,
+        "preferredDataLocation": null, "proxyAddresses": g.proxy_addresses, "renewedDateTime": "2021-06-02T08:14:55Z",
+        "resourceBehaviorOptions": [], "resourceProvisioningOptions": [], "securityEnabled": g.security_enabled,
+        "securityIdentifier": format!("S-1-12-1-{}", uuid::Uuid::parse_str(&g.id).map(|u| u.as_u64_pair().0 % 4_294_967_296).unwrap_or(0)),
+        "theme": null,
+        "visibility": if g.group_types.iter().any(|t| t == "Unified") { json!("Private") } else { Value::Null },
+    })
+}
+
+fn contact_json(c: &Contact) -> Value {
+    json!({
+        "id": c.id, "deletedDateTime": null, "addresses": [], "companyName": null, "department": null,
+        "displayName": c.display_name, "givenName": null, "jobTitle": null, "mail": c.mail,
+        "mailNickname": c.mail_nickname, "onPremisesLastSyncDateTime": null, "onPremisesSyncEnabled": null,
+        "phones": [], "proxyAddresses": c.proxy_addresses, "surname": null,
+    })
+}
+
+async fn list_groups(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    auth!(shared, headers);
+    if let Err(r) = no_filter(&q) {
+        return *r;
+    }
+    let select = selected(&q);
+    let items: Result<Vec<Value>, _> =
+        shared.lock().directory.groups.iter().map(|g| project(group_json(g), select.as_deref(), "group")).collect();
+    match items {
+        Ok(items) => paged(&shared, &q, "groups", items),
+        Err(r) => *r,
+    }
+}
+
+async fn list_contacts(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    auth!(shared, headers);
+    if let Err(r) = no_filter(&q) {
+        return *r;
+    }
+    let select = selected(&q);
+    let items: Result<Vec<Value>, _> = shared
+        .lock()
+        .directory
+        .contacts
+        .iter()
+        .map(|c| project(contact_json(c), select.as_deref(), "orgContact"))
+        .collect();
+    match items {
+        Ok(items) => paged(&shared, &q, "contacts", items),
+        Err(r) => *r,
+    }
 }
 
 fn urlencode(s: &str) -> String {
@@ -481,7 +674,7 @@ async fn get_user(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     auth!(shared, headers);
-    let select: Option<Vec<String>> = q.get("$select").map(|s| s.split(',').map(|p| p.trim().to_string()).collect());
+    let select = selected(&q);
     let mut world = shared.lock();
     match find_user(&mut world.directory.users, &id) {
         Some(u) => Json(user_json(u, select.as_deref())).into_response(),

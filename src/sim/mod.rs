@@ -228,7 +228,7 @@ impl Simulator {
         let clock = clock::Clock::new(options.speed);
         let world = World {
             dns: dns::initial_zone(&info, &scenario, clock.now()),
-            directory: graph::Directory::new(&info.tenant_domain),
+            directory: graph::Directory::new(&info.tenant_domain, &scenario.tenant),
             exchange: exo::Exchange::default(),
             clock,
             auth: identity::AuthState::new(

@@ -58,6 +58,48 @@ pub struct TenantSpec {
     /// Exchange Online service health reported by `healthOverviews`.
     #[serde(default = "default_health")]
     pub exchange_health: String,
+    /// Groups already in the tenant (`GET /groups`).
+    #[serde(default)]
+    pub groups: Vec<GroupSpec>,
+    /// Organizational contacts already in the tenant (`GET /contacts`).
+    #[serde(default)]
+    pub contacts: Vec<ContactSpec>,
+}
+
+/// A group of the tenant: its flavour, primary address and further SMTP addresses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    pub display_name: String,
+    #[serde(default)]
+    pub kind: GroupKindSpec,
+    /// Primary SMTP address; none for a security group.
+    #[serde(default)]
+    pub mail: Option<String>,
+    /// Secondary SMTP addresses.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupKindSpec {
+    #[default]
+    Distribution,
+    Microsoft365,
+    MailSecurity,
+    Security,
+}
+
+/// An organizational contact: `mail` is its external address.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactSpec {
+    pub display_name: String,
+    pub mail: String,
+    /// Further SMTP addresses.
+    #[serde(default)]
+    pub aliases: Vec<String>,
 }
 
 fn default_country() -> String {
@@ -345,6 +387,31 @@ impl Scenario {
         if self.dns.resolver_delays_seconds.is_empty() {
             return Err("dns.resolver_delays_seconds is empty: give at least one resolver (e.g. [0])".into());
         }
+        for g in &self.tenant.groups {
+            match (&g.mail, g.kind) {
+                (Some(_), GroupKindSpec::Security) => {
+                    return Err(format!(
+                        "group {:?}: a security group has no mail; drop mail or use kind mail_security",
+                        g.display_name
+                    ));
+                }
+                (None, k) if k != GroupKindSpec::Security => {
+                    return Err(format!(
+                        "group {:?}: give its mail (primary SMTP address), or make it kind security",
+                        g.display_name
+                    ));
+                }
+                _ => {}
+            }
+            if let Some(bad) = g.mail.iter().chain(&g.aliases).find(|a| !is_address(a)) {
+                return Err(format!("group {:?}: {bad:?} is not an address like name@domain", g.display_name));
+            }
+        }
+        for c in &self.tenant.contacts {
+            if let Some(bad) = std::iter::once(&c.mail).chain(&c.aliases).find(|a| !is_address(a)) {
+                return Err(format!("contact {:?}: {bad:?} is not an address like name@domain", c.display_name));
+            }
+        }
         for f in &self.faults {
             if !["login", "graph", "exo", "source"].contains(&f.service.as_str()) {
                 return Err(format!("fault service {:?}: use login, graph, exo or source", f.service));
@@ -359,6 +426,10 @@ impl Scenario {
     pub fn primary_domain(&self) -> &str {
         &self.tenant.domains[0]
     }
+}
+
+fn is_address(a: &str) -> bool {
+    a.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !a.contains(' '))
 }
 
 fn capitalise(s: &str) -> String {
@@ -402,5 +473,35 @@ mod tests {
         .unwrap();
         let e = Scenario::load(p.to_str().unwrap()).unwrap_err().to_string();
         assert!(e.contains("not a GUID"), "{e}");
+    }
+
+    #[test]
+    fn groups_and_contacts_are_optional_and_checked() {
+        assert!(Scenario::load("small").unwrap().tenant.groups.is_empty());
+        let trouble = Scenario::load("trouble").unwrap();
+        assert!(trouble.tenant.groups.iter().any(|g| g.kind == GroupKindSpec::Distribution));
+        assert!(!trouble.tenant.contacts.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.json");
+        let with = |tenant_extra: &str| {
+            format!(
+                r#"{{"name":"x","tenant":{{"name":"a","id":"2f1c7d1e-0000-4000-8000-000000000001","display_name":"A","domains":["a.com"],{tenant_extra}}},
+                "source":{{"admin_user":"u","admin_password":"p"}}}}"#
+            )
+        };
+        for (extra, wanted) in [
+            (
+                r#""groups":[{"display_name":"Sec","kind":"security","mail":"sec@a.com"}]"#,
+                "a security group has no mail",
+            ),
+            (r#""groups":[{"display_name":"DL"}]"#, "give its mail"),
+            (r#""contacts":[{"display_name":"C","mail":"nobody"}]"#, "not an address"),
+        ] {
+            std::fs::write(&p, with(extra)).unwrap();
+            let e = Scenario::load(p.to_str().unwrap()).unwrap_err().to_string();
+            assert!(e.contains(wanted), "{extra}: {e}");
+        }
+        std::fs::write(&p, with(r#""groups":[{"display_name":"Sec","kind":"security"}]"#)).unwrap();
+        assert_eq!(Scenario::load(p.to_str().unwrap()).unwrap().tenant.groups.len(), 1);
     }
 }

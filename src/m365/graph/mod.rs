@@ -1,5 +1,5 @@
 //! Microsoft Graph v1.0: the calls the stages make (organization, domains and their DNS records, subscribed SKUs,
-//! users and licences, service health). The resources are in [`types`].
+//! users and licences, groups and organizational contacts, service health). The resources are in [`types`].
 
 pub mod types;
 
@@ -8,13 +8,15 @@ use super::http::{Request, Session};
 use reqwest::Method;
 use serde_json::json;
 pub use types::{
-    AssignedLicense, DnsRecord, DnsRecordData, Domain, HealthStatus, NewUser, Organization, PrepaidUnits,
-    ServiceHealth, ServicePlan, SubscribedSku, User, VerifiedDomain,
+    AssignedLicense, DnsRecord, DnsRecordData, Domain, Group, GroupType, HealthStatus, NewUser, OrgContact,
+    Organization, PrepaidUnits, ServiceHealth, ServicePlan, SubscribedSku, User, VerifiedDomain,
 };
 use url::Url;
 
 const USER_SELECT: &str =
     "id,userPrincipalName,displayName,mail,proxyAddresses,usageLocation,accountEnabled,assignedLicenses";
+const GROUP_SELECT: &str = "id,displayName,mail,proxyAddresses,mailEnabled,securityEnabled,groupTypes";
+const CONTACT_SELECT: &str = "id,displayName,mail,proxyAddresses";
 
 /// The Graph client of one tenant.
 #[derive(Clone)]
@@ -148,6 +150,16 @@ impl GraphClient {
     /// `GET /users` (all pages).
     pub async fn users(&self) -> Result<Vec<User>, M365Error> {
         self.list(self.get(&["users"], &[("$select", USER_SELECT), ("$top", "999")], "User.Read.All")).await
+    }
+
+    /// `GET /groups` (all pages): every group but dynamic distribution groups, which Graph does not show.
+    pub async fn groups(&self) -> Result<Vec<Group>, M365Error> {
+        self.list(self.get(&["groups"], &[("$select", GROUP_SELECT), ("$top", "999")], "GroupMember.Read.All")).await
+    }
+
+    /// `GET /contacts` (all pages): the organizational contacts.
+    pub async fn org_contacts(&self) -> Result<Vec<OrgContact>, M365Error> {
+        self.list(self.get(&["contacts"], &[("$select", CONTACT_SELECT), ("$top", "999")], "OrgContact.Read.All")).await
     }
 
     /// The user whose UPN is `upn`, if any.

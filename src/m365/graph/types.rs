@@ -1,5 +1,5 @@
 //! Microsoft Graph v1.0 resources as cutover reads them: organization, domain, the domainDnsRecord family,
-//! subscribedSku, user, serviceHealth. Field names follow Microsoft's resource pages; enums keep unknown values.
+//! subscribedSku, user, group, orgContact, serviceHealth. Field names follow Microsoft's resource pages; enums keep unknown values.
 
 use crate::secrets::Secret;
 use serde::{Deserialize, Serialize};
@@ -268,6 +268,77 @@ pub struct AssignedLicense {
     pub disabled_plans: Vec<String>,
 }
 
+/// `null` or absent as an empty list: Graph's collections are "not nullable" on paper, yet `null` turns up.
+fn null_as_empty<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// One value of a group's `groupTypes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum GroupType {
+    /// A Microsoft 365 group.
+    Unified,
+    /// Membership from a rule.
+    DynamicMembership,
+    Unknown(String),
+}
+
+impl<'de> Deserialize<'de> for GroupType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(match s.as_str() {
+            "Unified" => GroupType::Unified,
+            "DynamicMembership" => GroupType::DynamicMembership,
+            _ => GroupType::Unknown(s),
+        })
+    }
+}
+
+/// `group`, with the properties that tell its flavour and the addresses it holds. Microsoft 365 groups,
+/// security groups, mail-enabled security groups and distribution groups all list here (dynamic distribution
+/// groups do not: Graph does not show them).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub mail: Option<String>,
+    #[serde(default)]
+    pub mail_enabled: Option<bool>,
+    #[serde(default)]
+    pub mail_nickname: Option<String>,
+    #[serde(default)]
+    pub security_enabled: Option<bool>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub group_types: Vec<GroupType>,
+    /// `SMTP:` primary, `smtp:` secondary, and other types (`SPO:`, `X500:`) that are not mail addresses.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub proxy_addresses: Vec<String>,
+}
+
+impl Group {
+    pub fn is_unified(&self) -> bool {
+        self.group_types.contains(&GroupType::Unified)
+    }
+}
+
+/// `orgContact`: an organizational contact (an Exchange mail contact or one synced from on-premises).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgContact {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub mail: Option<String>,
+    #[serde(default)]
+    pub mail_nickname: Option<String>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub proxy_addresses: Vec<String>,
+}
+
 /// What `create_user` needs. The password is a secret: it goes to Graph and nowhere else.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -414,5 +485,42 @@ mod tests {
         assert!(!h.status.is_healthy());
         assert_eq!(HealthStatus::parse("somethingNew"), HealthStatus::Unknown("somethingNew".into()));
         assert!(HealthStatus::parse("serviceOperational").is_healthy());
+    }
+
+    #[test]
+    fn the_documented_groups_are_read() {
+        // The shapes of Microsoft's List groups answer: a Microsoft 365 group with SMTP and SPO proxy
+        // addresses, a security group whose mail is null, and a distribution list.
+        let body = r#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#groups","value":[
+            {"id":"02bd9fd6-8f93-4758-87c3-1fb73740a315","deletedDateTime":null,"classification":null,"createdDateTime":"2017-07-31T18:56:16Z","creationOptions":["ExchangeProvisioningFlags:481"],"description":"Welcome to the HR Taskforce team.","displayName":"HR Taskforce","expirationDateTime":null,"groupTypes":["Unified"],"isAssignableToRole":null,"mail":"HRTaskforce@contoso.com","mailEnabled":true,"mailNickname":"HRTaskforce","membershipRule":null,"membershipRuleProcessingState":null,"onPremisesSyncEnabled":null,"proxyAddresses":["SPO:SPO_896cf652-b200-4b74-8111-c013f64406cf@SPO_dcd219dd-bc68-4b9b-bf0b-4a33a796be35","SMTP:HRTaskforce@contoso.com"],"renewedDateTime":"2020-01-24T19:01:14Z","resourceBehaviorOptions":[],"resourceProvisioningOptions":["Team"],"securityEnabled":false,"securityIdentifier":"S-1-12-1-45981654-1196986259-3072312199-363020343","theme":null,"visibility":"Private"},
+            {"id":"8090c93e-ba7c-433e-9f39-08c7ba07c0b3","displayName":"Sales Security","groupTypes":[],"mail":null,"mailEnabled":false,"mailNickname":"00000000-0000-0000-0000-000000000000","proxyAddresses":[],"securityEnabled":true},
+            {"id":"4d6e3b58-7a2b-4f6a-8c1e-9b0d2f3a4c5e","displayName":"All Staff","groupTypes":null,"mail":"allstaff@contoso.com","mailEnabled":true,"proxyAddresses":["SMTP:allstaff@contoso.com","smtp:everyone@contoso.com"],"securityEnabled":false}
+        ]}"#;
+        let v: serde_json::Value = serde_json::from_str(body).expect("json");
+        let groups: Vec<Group> = serde_json::from_value(v["value"].clone()).expect("groups");
+        assert!(groups[0].is_unified());
+        assert_eq!(groups[0].proxy_addresses.len(), 2);
+        assert_eq!(groups[1].mail, None);
+        assert_eq!(groups[1].security_enabled, Some(true));
+        assert!(!groups[2].is_unified() && groups[2].group_types.is_empty());
+        assert_eq!(groups[2].proxy_addresses[1], "smtp:everyone@contoso.com");
+        let dynamic: Group =
+            serde_json::from_str(r#"{"id":"x","groupTypes":["DynamicMembership","SomethingNew"]}"#).expect("group");
+        assert_eq!(dynamic.group_types, vec![GroupType::DynamicMembership, GroupType::Unknown("SomethingNew".into())]);
+    }
+
+    #[test]
+    fn the_documented_org_contacts_are_read() {
+        // The shape of Microsoft's List orgContacts answer, with the properties cutover does not ask for too.
+        let body = r#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#contacts","value":[
+            {"id":"25caf6a2-d5cb-470d-8940-20ba795ef62d","companyName":"Contoso","department":"Marketing","displayName":"Eric Solomon","givenName":"Eric","jobTitle":"Marketing Manager","mail":"eric@fabrikam.com","mailNickname":"ericsolomon","surname":"Solomon","addresses":[{"city":"Seattle","countryOrRegion":"United States","officeLocation":"23/1234","postalCode":"98121","state":"WA","street":"1234 First Ave"}],"phones":[{"number":"1234567890","type":"businessFax"},{"number":null,"type":"mobile"}],"proxyAddresses":["SMTP:eric@fabrikam.com"],"onPremisesSyncEnabled":null},
+            {"id":"e6a3c5f1-0b2d-4c8e-9f7a-1d3b5c7e9a0b","displayName":"No Mail","mail":null,"proxyAddresses":null}
+        ]}"#;
+        let v: serde_json::Value = serde_json::from_str(body).expect("json");
+        let contacts: Vec<OrgContact> = serde_json::from_value(v["value"].clone()).expect("contacts");
+        assert_eq!(contacts[0].mail.as_deref(), Some("eric@fabrikam.com"));
+        assert_eq!(contacts[0].proxy_addresses, vec!["SMTP:eric@fabrikam.com".to_owned()]);
+        assert_eq!(contacts[1].display_name.as_deref(), Some("No Mail"));
+        assert!(contacts[1].proxy_addresses.is_empty());
     }
 }

@@ -1,11 +1,11 @@
 //! Stage 3: directory sync (`GET /organization`), licences (`GET /subscribedSkus`) and address collisions
-//! (`GET /users`, every page with `$select`): three listings whatever the number of mailboxes, rather than one
-//! filter per address.
+//! (`GET /users`, `GET /groups` and `GET /contacts`, every page with `$select`): whole listings, read at once,
+//! whatever the number of mailboxes, rather than one filter per address.
 
 use super::{CheckError, Results};
-use crate::m365::graph::{SubscribedSku, User};
+use crate::m365::graph::{Group, OrgContact, SubscribedSku, User};
 use crate::plan::source::migrating;
-use crate::plan::users::{self, DirectoryObject, ObjectKind, SkuCount};
+use crate::plan::users::{self, DirectoryObject, GroupKind, ObjectKind, SkuCount};
 use crate::plan::{CheckResult, Outcome};
 use crate::project::ProjectState;
 use crate::runner::connect::Connections;
@@ -18,7 +18,13 @@ pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Result<Resu
         Ok(m) => m,
         Err(failed) => return Ok(failed),
     };
-    let (org, skus, users) = tokio::join!(m.graph.organization(), m.graph.subscribed_skus(), m.graph.users());
+    let (org, skus, users, groups, contacts) = tokio::join!(
+        m.graph.organization(),
+        m.graph.subscribed_skus(),
+        m.graph.users(),
+        m.graph.groups(),
+        m.graph.org_contacts()
+    );
     let dirsync = match org {
         Ok(org) => {
             let mut r = users::dirsync_check(org.on_premises_sync_enabled, Utc::now());
@@ -48,19 +54,28 @@ pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Result<Resu
         }
         Err(e) => super::m365_failure("GET /subscribedSkus", e)?,
     };
-    let collisions = match users {
-        Ok(_) if state.inventory.is_none() => no_inventory(),
-        Ok(tenant_users) => {
-            let objects: Vec<DirectoryObject> = tenant_users.iter().map(directory_object).collect();
+    let collisions = match (users, groups, contacts) {
+        (Ok(_), Ok(_), Ok(_)) if state.inventory.is_none() => no_inventory(),
+        (Ok(tenant_users), Ok(groups), Ok(contacts)) => {
+            let objects: Vec<DirectoryObject> = tenant_users
+                .iter()
+                .map(user_object)
+                .chain(groups.iter().map(group_object))
+                .chain(contacts.iter().map(contact_object))
+                .collect();
             let found = users::collisions(&mailboxes, &objects);
             let mut r = users::collisions_check(&found, mailboxes.len(), Utc::now());
             r.evidence.push_str(&format!(
-                " Compared with the tenant's users (GET /users: {}); groups and contacts are not compared yet.",
-                tenant_users.len()
+                " Compared with the tenant's users ({}, GET /users), groups ({}, GET /groups) and contacts ({}, GET /contacts).",
+                tenant_users.len(),
+                groups.len(),
+                contacts.len()
             ));
             r
         }
-        Err(e) => super::m365_failure("GET /users", e)?,
+        (Err(e), _, _) => super::m365_failure("GET /users", e)?,
+        (_, Err(e), _) => super::m365_failure("GET /groups", e)?,
+        (_, _, Err(e)) => super::m365_failure("GET /contacts", e)?,
     };
     Ok(IDS.into_iter().zip([dirsync, licences, collisions]).collect())
 }
@@ -78,11 +93,59 @@ fn sku_count(s: &SubscribedSku) -> SkuCount {
     }
 }
 
-fn directory_object(u: &User) -> DirectoryObject {
+fn user_object(u: &User) -> DirectoryObject {
     DirectoryObject {
         kind: ObjectKind::User,
         display_name: u.display_name.clone().unwrap_or_else(|| u.user_principal_name.clone()),
         upn: Some(u.user_principal_name.clone()),
         addresses: u.mail.iter().chain(u.proxy_addresses.iter()).cloned().collect(),
+    }
+}
+
+fn group_object(g: &Group) -> DirectoryObject {
+    let kind = GroupKind::of(g.is_unified(), g.mail_enabled == Some(true), g.security_enabled == Some(true));
+    DirectoryObject {
+        kind: ObjectKind::Group(kind),
+        display_name: g.display_name.clone().or_else(|| g.mail.clone()).unwrap_or_else(|| g.id.clone()),
+        upn: None,
+        addresses: g.mail.iter().chain(g.proxy_addresses.iter()).cloned().collect(),
+    }
+}
+
+fn contact_object(c: &OrgContact) -> DirectoryObject {
+    DirectoryObject {
+        kind: ObjectKind::Contact,
+        display_name: c.display_name.clone().or_else(|| c.mail.clone()).unwrap_or_else(|| c.id.clone()),
+        upn: None,
+        addresses: c.mail.iter().chain(c.proxy_addresses.iter()).cloned().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_take_their_kind_from_graphs_properties_and_contacts_keep_mail_and_proxies() {
+        let group = |json: &str| group_object(&serde_json::from_str::<Group>(json).expect("group"));
+        let dl = group(
+            r#"{"id":"1","displayName":"All Staff","groupTypes":[],"mail":"all@contoso.com","mailEnabled":true,"securityEnabled":false,"proxyAddresses":["SMTP:all@contoso.com"]}"#,
+        );
+        assert_eq!(dl.kind, ObjectKind::Group(GroupKind::Distribution));
+        assert_eq!(dl.addresses, vec!["all@contoso.com".to_owned(), "SMTP:all@contoso.com".to_owned()]);
+        let mesg =
+            group(r#"{"id":"2","displayName":"Admins","groupTypes":[],"mailEnabled":true,"securityEnabled":true}"#);
+        assert_eq!(mesg.kind, ObjectKind::Group(GroupKind::MailEnabledSecurity));
+        let m365 = group(r#"{"id":"3","groupTypes":["Unified"],"mail":"team@contoso.com","mailEnabled":true}"#);
+        assert_eq!(
+            (m365.kind, m365.display_name.as_str()),
+            (ObjectKind::Group(GroupKind::Microsoft365), "team@contoso.com")
+        );
+        let contact: OrgContact = serde_json::from_str(
+            r#"{"id":"4","displayName":"Eric Solomon","mail":"eric@fabrikam.com","proxyAddresses":["SMTP:eric@fabrikam.com"]}"#,
+        )
+        .expect("contact");
+        let c = contact_object(&contact);
+        assert_eq!((c.kind, c.display_name.as_str(), c.addresses.len()), (ObjectKind::Contact, "Eric Solomon", 2));
     }
 }
