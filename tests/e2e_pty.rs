@@ -247,7 +247,8 @@ fn the_demo_runs_stages_1_to_4_against_the_simulator() {
     assert!(screen.contains("PASS       TLS certificate valid"), "{screen}");
     s.wait_for("FAIL       High-risk users flagged  scanner@fabrikam-eng.com: hidden");
     // Override the high-risk check: the hidden mailbox is left behind on purpose.
-    s.keys(&"j".repeat(16));
+    // Two tasks, twelve settings and the password row, then the sixth check.
+    s.keys(&"j".repeat(20));
     s.keys("o");
     s.wait_for("Override a failed check");
     s.keys("The hidden scanner mailbox stays on premises by design\r");

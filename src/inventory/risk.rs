@@ -7,7 +7,7 @@ use super::{Mailbox, RecipientType};
 use crate::plan::kickoff::group_thousands;
 use serde::{Deserialize, Serialize};
 
-const GIB: u64 = 1 << 30;
+pub const GIB: u64 = 1 << 30;
 
 /// The thresholds, kept per project so an engineer can adjust them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ use super::kickoff::ValidationError;
 use super::source::{SourceAccess, SourceAuth, SourcePermission, SourceSettings, validate_account, validate_host};
 use super::users::{Provisioning, UsersSettings};
 use crate::inventory::estimate::{DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
+use crate::inventory::risk::{GIB, Thresholds};
 use serde::{Deserialize, Serialize};
 
 /// One editable setting.
@@ -14,6 +15,10 @@ use serde::{Deserialize, Serialize};
 pub enum Setting {
     UploadBandwidth,
     Concurrency,
+    LargeMailbox,
+    LargeRecoverableItems,
+    MailboxLimit,
+    ManyItems,
     MigrationAccount,
     AutodiscoverAddress,
     ExchangeServer,
@@ -54,9 +59,13 @@ impl Setting {
 
     /// The settings of `stage`, in the order the screen shows them.
     pub fn of_stage(stage: StageId) -> &'static [Setting] {
-        const SOURCE: [Setting; 8] = [
+        const SOURCE: [Setting; 12] = [
             Setting::UploadBandwidth,
             Setting::Concurrency,
+            Setting::LargeMailbox,
+            Setting::LargeRecoverableItems,
+            Setting::MailboxLimit,
+            Setting::ManyItems,
             Setting::MigrationAccount,
             Setting::AutodiscoverAddress,
             Setting::ExchangeServer,
@@ -83,6 +92,10 @@ impl Setting {
         match self {
             Setting::UploadBandwidth => "Upload Mbit/s",
             Setting::Concurrency => "Concurrency",
+            Setting::LargeMailbox => "High-risk size GB",
+            Setting::LargeRecoverableItems => "Recoverable Items GB",
+            Setting::MailboxLimit => "Mailbox limit GB",
+            Setting::ManyItems => "Items, long sync",
             Setting::MigrationAccount => "Migration account",
             Setting::AutodiscoverAddress => "Autodiscover address",
             Setting::ExchangeServer => "Exchange server",
@@ -99,6 +112,10 @@ impl Setting {
         match self {
             Setting::UploadBandwidth => "the customer's internet upload speed, e.g. 100",
             Setting::Concurrency => "mailboxes migrated at once (MaxConcurrentMigrations), 1 to 100; 20 by default",
+            Setting::LargeMailbox => "a mailbox this large (GB) is high-risk; 50 by default",
+            Setting::LargeRecoverableItems => "Recoverable Items this large (GB) are high-risk; 30 by default",
+            Setting::MailboxLimit => "Exchange Online's mailbox size without an archive (GB); 100 by default",
+            Setting::ManyItems => "this many items predict a long sync; 500000 by default",
             Setting::MigrationAccount => "DOMAIN\\user or a UPN, with FullAccess on every mailbox (or Receive As)",
             Setting::AutodiscoverAddress => "a mailbox to run Autodiscover for; empty: the account's or the first one",
             Setting::ExchangeServer => "manual fallback: the mailbox server's FQDN, e.g. exch01.contoso.local",
@@ -116,6 +133,10 @@ impl Setting {
         match self {
             Setting::UploadBandwidth => v.source.upload_mbit_s.map(|n| n.to_string()).unwrap_or_default(),
             Setting::Concurrency => v.source.concurrency.to_string(),
+            Setting::LargeMailbox => (v.source.thresholds.large_mailbox_bytes / GIB).to_string(),
+            Setting::LargeRecoverableItems => (v.source.thresholds.large_recoverable_bytes / GIB).to_string(),
+            Setting::MailboxLimit => (v.source.thresholds.exo_limit_bytes / GIB).to_string(),
+            Setting::ManyItems => v.source.thresholds.many_items.to_string(),
             Setting::MigrationAccount => text(&v.access.admin_user),
             Setting::AutodiscoverAddress => text(&v.access.autodiscover_email),
             Setting::ExchangeServer => text(&v.access.exchange_server),
@@ -157,6 +178,30 @@ impl Setting {
                     )));
                 }
             },
+            Setting::LargeMailbox | Setting::LargeRecoverableItems | Setting::MailboxLimit | Setting::ManyItems => {
+                let defaults = Thresholds::default();
+                let t = &mut v.source.thresholds;
+                let (slot, default, unit) = match self {
+                    Setting::LargeMailbox => (&mut t.large_mailbox_bytes, defaults.large_mailbox_bytes, GIB),
+                    Setting::LargeRecoverableItems => {
+                        (&mut t.large_recoverable_bytes, defaults.large_recoverable_bytes, GIB)
+                    }
+                    Setting::MailboxLimit => (&mut t.exo_limit_bytes, defaults.exo_limit_bytes, GIB),
+                    _ => (&mut t.many_items, defaults.many_items, 1),
+                };
+                *slot = match input.replace([',', '_'], "") {
+                    ref n if n.is_empty() => default,
+                    n => match n.parse::<u64>() {
+                        Ok(0) | Err(_) => {
+                            return Err(ValidationError::new(format!(
+                                "{} '{input}': type a whole number above 0",
+                                self.label().to_lowercase()
+                            )));
+                        }
+                        Ok(n) => n.saturating_mul(unit),
+                    },
+                };
+            }
             Setting::MigrationAccount => {
                 v.access.admin_user = (!input.is_empty()).then(|| validate_account(input)).transpose()?;
             }
@@ -246,6 +291,10 @@ mod tests {
         let cases = [
             (Setting::UploadBandwidth, "100", "100"),
             (Setting::Concurrency, "40", "40"),
+            (Setting::LargeMailbox, "40", "40"),
+            (Setting::LargeRecoverableItems, "25", "25"),
+            (Setting::MailboxLimit, "50", "50"),
+            (Setting::ManyItems, "1,000,000", "1000000"),
             (Setting::MigrationAccount, "contoso\\migadmin", "CONTOSO\\migadmin"),
             (Setting::AutodiscoverAddress, "admin@contoso.com", "admin@contoso.com"),
             (Setting::ExchangeServer, "EXCH01.contoso.local", "exch01.contoso.local"),
@@ -269,6 +318,8 @@ mod tests {
         let cases = [
             (Setting::Concurrency, "500", "1 to 100"),
             (Setting::UploadBandwidth, "0", "never finish"),
+            (Setting::LargeMailbox, "0", "whole number above 0"),
+            (Setting::ManyItems, "lots", "whole number above 0"),
             (Setting::MigrationAccount, "john smith", "CONTOSO\\migadmin or migadmin@contoso.com"),
             (Setting::AutodiscoverAddress, "nobody", "nobody"),
             (Setting::ExchangeServer, "exch 01", "fully qualified host name"),
