@@ -61,11 +61,7 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
     let config = SignInConfig { project: name.to_string(), cloud: st.m365.cloud.clone(), tenant, client_id };
     let auth = Authenticator::new(config, http, secrets)?;
     let secret = if args.client_secret_stdin { Some(read_secret_from_stdin()?) } else { None };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .wrap_err("starting the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(async move {
         match args.action {
             AuthAction::Login => login(&auth, secret, args.json, &store.to_string()).await,

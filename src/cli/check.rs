@@ -8,7 +8,7 @@ use crate::project::{DataHome, Project};
 use crate::runner::checks::{self, CheckError, Results};
 use crate::runner::connect::Connections;
 use crate::secrets::Secrets;
-use color_eyre::eyre::{WrapErr, eyre};
+use color_eyre::eyre::eyre;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
@@ -35,11 +35,7 @@ pub fn run(project: Option<&str>, stage: Option<u8>, json: bool) -> color_eyre::
     let live = stages.iter().any(|s| *s != StageId::KICKOFF);
     // The keyring is only needed for the stages that talk to a server.
     let secrets = if live { Some(Secrets::open()?) } else { None };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .wrap_err("starting the async runtime")?;
+    let runtime = super::runtime()?;
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
     runtime.spawn(async move {

@@ -176,3 +176,13 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Source(args)) => source::run(args),
     }
 }
+
+/// The async runtime of a headless command: two workers are plenty for a few concurrent requests.
+fn runtime() -> color_eyre::Result<tokio::runtime::Runtime> {
+    use color_eyre::eyre::WrapErr;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .wrap_err("starting the async runtime")
+}

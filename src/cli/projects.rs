@@ -95,11 +95,7 @@ pub fn demo(scenario: String, speed: f64) -> color_eyre::Result<ExitCode> {
         Err(ProjectError::NotFound { .. }) => {}
         Err(e) => return Err(e.into()),
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .wrap_err("starting the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(async move {
         let options = SimOptions {
             scenario: scenario.clone(),

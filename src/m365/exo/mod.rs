@@ -116,19 +116,7 @@ impl ExoClient {
         source: &AutodiscoverSource,
         max_concurrent_migrations: Option<u32>,
     ) -> Result<Output<MigrationEndpoint>, M365Error> {
-        let existing = self.get_migration_endpoints().await?;
-        if existing.items.iter().any(|e| e.identity.eq_ignore_ascii_case(name)) {
-            return Ok(Output {
-                items: existing.items.into_iter().filter(|e| e.identity.eq_ignore_ascii_case(name)).collect(),
-                warnings: existing.warnings,
-            });
-        }
-        let mut p = source.parameters();
-        p.insert("Name".into(), json!(name));
-        if let Some(n) = max_concurrent_migrations {
-            p.insert("MaxConcurrentMigrations".into(), json!(n.clamp(1, 100)));
-        }
-        self.typed("New-MigrationEndpoint", Value::Object(p), false, MigrationEndpoint::read).await
+        self.new_endpoint(name, source.parameters(), max_concurrent_migrations).await
     }
 
     /// `New-MigrationEndpoint -ExchangeOutlookAnywhere`; an endpoint with this name already there is returned.
@@ -138,6 +126,18 @@ impl ExoClient {
         source: &OutlookAnywhere,
         max_concurrent_migrations: Option<u32>,
     ) -> Result<Output<MigrationEndpoint>, M365Error> {
+        let mut p = source.parameters("RpcProxyServer");
+        p.insert("ExchangeOutlookAnywhere".into(), json!(true));
+        self.new_endpoint(name, p, max_concurrent_migrations).await
+    }
+
+    /// Creates the endpoint from its source parameters unless one of that name exists, which is returned.
+    async fn new_endpoint(
+        &self,
+        name: &str,
+        mut p: serde_json::Map<String, Value>,
+        max_concurrent_migrations: Option<u32>,
+    ) -> Result<Output<MigrationEndpoint>, M365Error> {
         let existing = self.get_migration_endpoints().await?;
         if existing.items.iter().any(|e| e.identity.eq_ignore_ascii_case(name)) {
             return Ok(Output {
@@ -145,9 +145,7 @@ impl ExoClient {
                 warnings: existing.warnings,
             });
         }
-        let mut p = source.parameters("RpcProxyServer");
         p.insert("Name".into(), json!(name));
-        p.insert("ExchangeOutlookAnywhere".into(), json!(true));
         if let Some(n) = max_concurrent_migrations {
             p.insert("MaxConcurrentMigrations".into(), json!(n.clamp(1, 100)));
         }
