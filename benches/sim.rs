@@ -36,6 +36,7 @@ fn page_walk(c: &mut Criterion) {
             let r = http
                 .post(format!("{}/adminapi/beta/{}/InvokeCommand", i.exo_url, i.tenant_id))
                 .bearer_auth(&token)
+                .header("X-CmdletName", name)
                 .json(&json!({"CmdletInput": {"CmdletName": name, "Parameters": params}}))
                 .send()
                 .await

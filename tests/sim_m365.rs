@@ -374,9 +374,12 @@ async fn a_ten_mailbox_batch_goes_from_created_to_completed() {
     assert_eq!(detail.split('|').count(), 3, "{detail}");
     assert!(detail.contains("MigrationPermanentException"));
 
+    let (_, e) = cmdlet(&i, &x, "Get-MigrationEndpoint", json!({})).await;
+    assert_eq!(e["value"][0]["MaxConcurrentMigrations"], 4);
     cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
     let mut seen = vec!["Created".to_string()];
     let mut user_states = std::collections::BTreeSet::new();
+    let mut most_active = 0;
     for _ in 0..200 {
         advance(&i, 600.0).await;
         let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
@@ -384,6 +387,12 @@ async fn a_ten_mailbox_batch_goes_from_created_to_completed() {
         if seen.last() != Some(&st) {
             seen.push(st.clone());
         }
+        // MaxConcurrentMigrations 4: never more than 4 moves at work at once, by the batch's count and the users'.
+        let all = all_users(&i, &x).await;
+        let active = all.iter().filter(|u| u["State"] == "Active" && u["Status"] != "Queued").count();
+        assert!(active <= 4, "{active} moves active at once: {all:?}");
+        assert_eq!(b["value"][0]["ActiveCount"], active, "{b}");
+        most_active = most_active.max(active);
         // Paging: 10 users at 4 per page.
         let (_, p1) = cmdlet(&i, &x, "Get-MigrationUser", json!({"ResultSize": "Unlimited"})).await;
         assert_eq!(p1["value"].as_array().unwrap().len(), 4);
@@ -396,6 +405,7 @@ async fn a_ten_mailbox_batch_goes_from_created_to_completed() {
         }
     }
     assert_eq!(seen, vec!["Created", "Syncing", "Synced"], "{seen:?}");
+    assert_eq!(most_active, 4, "the 4 slots were used");
     assert!(user_states.contains("Syncing") && user_states.contains("Synced"), "{user_states:?}");
     let (_, st) =
         cmdlet(&i, &x, "Get-MigrationUserStatistics", json!({"Identity": format!("dr.patel@{}", i.email_domains[0])}))
@@ -446,6 +456,7 @@ async fn a_ten_mailbox_batch_goes_from_created_to_completed() {
         let page: Value = http()
             .post(&url)
             .bearer_auth(&x)
+            .header("X-CmdletName", "Get-MigrationUser")
             .header("Prefer", "odata.maxpagesize=3")
             .json(&json!({"CmdletInput": {"CmdletName": "Get-MigrationUser", "Parameters": {}}}))
             .send()
@@ -482,6 +493,118 @@ async fn a_ten_mailbox_batch_goes_from_created_to_completed() {
     assert_eq!(last, "Completed");
     let (_, mbx) = cmdlet(&i, &x, "Get-Mailbox", json!({"ResultSize": "Unlimited"})).await;
     assert!(mbx["value"].as_array().unwrap().len() == 4 && mbx["@odata.nextLink"].is_string());
+    sim.shutdown().await;
+}
+
+/// Every migration user in one page.
+async fn all_users(i: &cutover::sim::SimInfo, token: &str) -> Vec<Value> {
+    let page: Value = http()
+        .post(format!("{}/adminapi/beta/{}/InvokeCommand", i.exo_url, i.tenant_id))
+        .bearer_auth(token)
+        .header("X-CmdletName", "Get-MigrationUser")
+        .header("Prefer", "odata.maxpagesize=1000")
+        .json(&json!({"CmdletInput": {"CmdletName": "Get-MigrationUser", "Parameters": {"ResultSize": "Unlimited"}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(page["@odata.nextLink"].is_null());
+    page["value"].as_array().unwrap().clone()
+}
+
+fn unchanged(identity: &str) -> Value {
+    json!([format!("The command completed successfully but no settings of '{identity}' have been modified.")])
+}
+
+#[tokio::test]
+async fn warnings_a_failed_batch_and_removal_on_the_wire() {
+    let sim = start("small", |_| {}).await;
+    let i = sim.info().clone();
+    let x = app_token(&i, "https://outlook.office365.com").await;
+    // The request names its cmdlet in X-CmdletName; without it the endpoint refuses the request.
+    let r = http()
+        .post(format!("{}/adminapi/beta/{}/InvokeCommand", i.exo_url, i.tenant_id))
+        .bearer_auth(&x)
+        .json(&json!({"CmdletInput": {"CmdletName": "Get-MigrationBatch", "Parameters": {}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "BadRequest", "{e}");
+    assert!(e["error"]["details"][0]["message"].as_str().unwrap().contains("X-CmdletName header is missing"), "{e}");
+
+    // No-op writes warn; real changes do not. An endpoint created without MaxConcurrentMigrations has 20.
+    let creds = json!({"UserName": i.source.admin_user, "Password": i.source.admin_password});
+    let (s, _) = cmdlet(&i, &x, "New-MigrationEndpoint", json!({"ExchangeOutlookAnywhere": true, "Name": "Source", "ExchangeServer": i.source.host, "RPCProxyServer": i.source.host, "Credentials": creds})).await;
+    assert_eq!(s, 200);
+    let (_, e) = cmdlet(&i, &x, "Get-MigrationEndpoint", json!({})).await;
+    assert_eq!(e["value"][0]["MaxConcurrentMigrations"], 20);
+    assert_eq!(e["@adminapi.warnings"], json!([]));
+    let (s, w) =
+        cmdlet(&i, &x, "Set-MigrationEndpoint", json!({"Identity": "Source", "MaxConcurrentMigrations": 20})).await;
+    assert_eq!(s, 200, "{w}");
+    assert_eq!(w["@adminapi.warnings"], unchanged("Source"));
+    let (_, w) =
+        cmdlet(&i, &x, "Set-MigrationEndpoint", json!({"Identity": "Source", "MaxConcurrentMigrations": 30})).await;
+    assert_eq!(w["@adminapi.warnings"], json!([]));
+    let (_, w) =
+        cmdlet(&i, &x, "Set-HostedContentFilterPolicy", json!({"Identity": "Default", "BulkThreshold": 7})).await;
+    assert_eq!(w["@adminapi.warnings"], unchanged("Default"));
+    let (_, w) =
+        cmdlet(&i, &x, "Set-HostedContentFilterPolicy", json!({"Identity": "Default", "BulkThreshold": 6})).await;
+    assert_eq!(w["@adminapi.warnings"], json!([]));
+    let (s, _) = cmdlet(&i, &x, "New-TransportRule", json!({"Name": "Tag external", "Mode": "Enforce"})).await;
+    assert_eq!(s, 200);
+    let (_, w) = cmdlet(&i, &x, "Set-TransportRule", json!({"Identity": "Tag external", "Mode": "Enforce"})).await;
+    assert_eq!(w["@adminapi.warnings"], unchanged("Tag external"));
+    let (_, w) = cmdlet(&i, &x, "Set-TransportRule", json!({"Identity": "Tag external", "Mode": "Audit"})).await;
+    assert_eq!(w["@adminapi.warnings"], json!([]));
+
+    // ResultSize cuts the list and says so.
+    let (s, b) = cmdlet(&i, &x, "New-MigrationBatch", json!({"Name": "Cutover", "SourceEndpoint": "Source"})).await;
+    assert_eq!(s, 200, "{b}");
+    let (_, u) = cmdlet(&i, &x, "Get-MigrationUser", json!({"ResultSize": 3})).await;
+    assert_eq!(u["value"].as_array().unwrap().len(), 3, "{u}");
+    assert!(u["@odata.nextLink"].is_null());
+    let warnings = u["@adminapi.warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{u}");
+    assert!(warnings[0].as_str().unwrap().contains("increase the value for the ResultSize parameter"), "{u}");
+    let (_, u) = cmdlet(&i, &x, "Get-MigrationUser", json!({"ResultSize": 10})).await;
+    assert_eq!(u["@adminapi.warnings"], json!([]));
+
+    // The domain was never added, so every user fails provisioning: Exchange fails the whole batch.
+    cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    let mut status = String::new();
+    for _ in 0..20 {
+        advance(&i, 120.0).await;
+        let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+        status = b["value"][0]["Status"].as_str().unwrap().to_string();
+        if status == "Failed" {
+            assert_eq!(b["value"][0]["FailedCount"], 10, "{b}");
+            break;
+        }
+        assert_eq!(status, "Syncing", "{b}");
+    }
+    assert_eq!(status, "Failed");
+
+    // Removal takes a while: the batch shows Removing and refuses other cmdlets, then it is gone.
+    let (s, r) = cmdlet(&i, &x, "Remove-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    assert_eq!(s, 200, "{r}");
+    let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+    assert_eq!(b["value"][0]["Status"], "Removing", "{b}");
+    let (s, _) = cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    assert_eq!(s, 400);
+    advance(&i, 30.0).await;
+    let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+    assert_eq!(b["value"][0]["Status"], "Removing", "{b}");
+    advance(&i, 40.0).await;
+    let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+    assert_eq!(b["value"], json!([]), "{b}");
+    let (s, b) = cmdlet(&i, &x, "New-MigrationBatch", json!({"Name": "Again", "SourceEndpoint": "Source"})).await;
+    assert_eq!(s, 200, "{b}");
     sim.shutdown().await;
 }
 

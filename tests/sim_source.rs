@@ -230,6 +230,61 @@ async fn dns_answers_and_propagates_a_registrar_change_per_resolver() {
     sim.shutdown().await;
 }
 
+#[tokio::test]
+async fn autodiscover_can_be_a_cname_and_a_cname_owns_its_name() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/small.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["dns"]["autodiscover_cname"] = json!("autodiscover.outlook.com");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenario.json");
+    std::fs::write(&path, v.to_string()).unwrap();
+    let sim =
+        Simulator::start(SimOptions { scenario: path.to_str().unwrap().into(), ..Default::default() }).await.unwrap();
+    let i = sim.info().clone();
+    let fast = i.dns[0].addr;
+    let name = format!("autodiscover.{}.", i.email_domains[0]);
+    let cname_of = |m: &Message| -> Vec<String> {
+        m.answers
+            .iter()
+            .filter_map(|r| if let RData::CNAME(c) = &r.data { Some(c.0.to_ascii()) } else { None })
+            .collect()
+    };
+    let c = udp_query(fast, &name, RecordType::CNAME).await;
+    assert_eq!(c.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(cname_of(&c), vec!["autodiscover.outlook.com.".to_string()]);
+    // An A query gets the CNAME and no A record of its own (the target is outside the zone).
+    let a = udp_query(fast, &name, RecordType::A).await;
+    assert_eq!(cname_of(&a), vec!["autodiscover.outlook.com.".to_string()]);
+    assert!(!a.answers.iter().any(|r| matches!(r.data, RData::A(_))), "{:?}", a.answers);
+
+    // The registrar puts an A record back: the CNAME goes, as DNS allows nothing beside a CNAME.
+    let r = reqwest::Client::new()
+        .post(format!("{}/dns/records", i.control_url))
+        .json(&json!({"name": name, "type": "A", "values": ["127.0.0.1"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let c = udp_query(fast, &name, RecordType::CNAME).await;
+    assert!(cname_of(&c).is_empty(), "{:?}", c.answers);
+    let a = udp_query(fast, &name, RecordType::A).await;
+    assert!(
+        matches!(a.answers[..], [ref r] if matches!(r.data, RData::A(ip) if ip.0 == std::net::Ipv4Addr::LOCALHOST))
+    );
+    // And a CNAME set again removes the A record.
+    let r = reqwest::Client::new()
+        .post(format!("{}/dns/records", i.control_url))
+        .json(&json!({"name": name, "type": "CNAME", "values": ["autodiscover.outlook.com"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let a = tcp_query(fast, &name, RecordType::A).await;
+    assert_eq!(cname_of(&a), vec!["autodiscover.outlook.com.".to_string()]);
+    assert!(!a.answers.iter().any(|r| matches!(r.data, RData::A(_))), "{:?}", a.answers);
+    sim.shutdown().await;
+}
+
 /// Writes a copy of `small` with the source certificate spoilt, and starts it from the file.
 async fn with_certificate(problem: &str) -> (Simulator, tempfile::TempDir) {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/scenarios/small.json")).unwrap();
@@ -321,11 +376,11 @@ async fn source_faults_on_demand() {
     sim.shutdown().await;
 }
 
-#[test]
-fn cutover_sim_json_prints_one_document_and_stops_on_sigterm() {
+/// Runs `cutover sim` with these arguments and reads its one JSON document.
+fn spawn_sim(args: &[&str]) -> (std::process::Child, serde_json::Value) {
     use std::io::Read;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["sim", "--scenario", "small", "--json", "--speed", "60"])
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -348,6 +403,28 @@ fn cutover_sim_json_prints_one_document_and_stops_on_sigterm() {
     });
     let text = rx.recv_timeout(Duration::from_secs(30)).expect("the JSON document within 30 s");
     let v: serde_json::Value = serde_json::from_str(&text).expect("exactly one JSON document");
+    (child, v)
+}
+
+/// Stops a `cutover sim` child with SIGTERM and waits (bounded) for a clean exit.
+fn stop_sim(mut child: std::process::Child) {
+    // SAFETY: kill(2) with our own child's pid and a valid signal number.
+    let rc = unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(rc, 0);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "cutover sim did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success());
+}
+
+#[test]
+fn cutover_sim_json_prints_one_document_and_stops_on_sigterm() {
+    let (child, v) = spawn_sim(&["sim", "--scenario", "small", "--json", "--speed", "60"]);
     for f in [
         "tenant_id",
         "tenant_domain",
@@ -366,17 +443,38 @@ fn cutover_sim_json_prints_one_document_and_stops_on_sigterm() {
     assert!(v["dns"][0]["addr"].as_str().unwrap().starts_with("127.0.0.1:"));
     let ca = std::path::PathBuf::from(v["source"]["ca_cert_path"].as_str().unwrap());
     assert!(ca.exists());
-    // SAFETY: kill(2) with our own child's pid and a valid signal number.
-    let rc = unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    assert_eq!(rc, 0);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "cutover sim did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success());
+    stop_sim(child);
     assert!(!ca.exists(), "the temporary CA file is removed on exit");
+}
+
+#[test]
+fn cutover_sim_token_lifetime_sets_expires_in() {
+    let (child, v) = spawn_sim(&["sim", "--scenario", "small", "--json", "--token-lifetime", "5"]);
+    let url = format!("{}/{}/oauth2/v2.0/token", v["login_url"].as_str().unwrap(), v["tenant_id"].as_str().unwrap());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let token: serde_json::Value = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(url)
+            .timeout(Duration::from_secs(10))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", v["app_id"].as_str().unwrap()),
+                ("client_secret", v["app_secret"].as_str().unwrap()),
+                ("scope", "https://graph.microsoft.com/.default"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(token["expires_in"], 5, "{token}");
+    stop_sim(child);
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["sim", "--token-lifetime", "0"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--token-lifetime"));
 }

@@ -14,6 +14,7 @@ use crate::project::{DataHome, ProjectName};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(name = "cutover", version, about = "Run a cutover migration of an on-premises Exchange Server to Exchange Online", long_about = None)]
@@ -49,6 +50,9 @@ pub enum Command {
         /// How many times faster than real time the simulated clock runs
         #[arg(long, default_value_t = 60.0)]
         speed: f64,
+        /// Lifetime of the simulator's access tokens in seconds (short values make clients refresh)
+        #[arg(long, value_name = "SECS", default_value_t = 3599, value_parser = clap::value_parser!(u64).range(1..))]
+        token_lifetime: u64,
     },
     /// Run the simulator of Microsoft 365 and the source Exchange server on loopback
     Sim {
@@ -67,6 +71,9 @@ pub enum Command {
         /// Approve every device code sign-in at once
         #[arg(long)]
         auto_approve: bool,
+        /// Lifetime of the simulator's access tokens in seconds (short values make clients refresh)
+        #[arg(long, value_name = "SECS", default_value_t = 3599, value_parser = clap::value_parser!(u64).range(1..))]
+        token_lifetime: u64,
     },
     /// Import data into a project
     Import {
@@ -157,9 +164,11 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         }
         Some(Command::Open { name }) => projects::open(&name),
         Some(Command::List { json }) => projects::list(json),
-        Some(Command::Demo { scenario, speed }) => projects::demo(scenario, speed),
-        Some(Command::Sim { scenario, speed, port, json, auto_approve }) => {
-            sim::run(scenario, speed, port, json, auto_approve)
+        Some(Command::Demo { scenario, speed, token_lifetime }) => {
+            projects::demo(scenario, speed, Duration::from_secs(token_lifetime))
+        }
+        Some(Command::Sim { scenario, speed, port, json, auto_approve, token_lifetime }) => {
+            sim::run(scenario, speed, port, json, auto_approve, Duration::from_secs(token_lifetime))
         }
         Some(Command::Import { what: ImportWhat::Inventory { file, project, json } }) => {
             import::inventory(&file, project.as_deref(), json)

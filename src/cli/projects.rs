@@ -76,7 +76,7 @@ fn print_list(names: &[ProjectName]) {
 const DEMO_PROJECT: &str = "demo";
 
 /// `cutover demo`: the simulator on loopback and a fresh demo project connected to it, in the wizard.
-pub fn demo(scenario: String, speed: f64) -> color_eyre::Result<ExitCode> {
+pub fn demo(scenario: String, speed: f64, token_lifetime: std::time::Duration) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = ProjectName::parse(DEMO_PROJECT)?;
     match Project::open(&home, &name) {
@@ -103,6 +103,7 @@ pub fn demo(scenario: String, speed: f64) -> color_eyre::Result<ExitCode> {
             // The simulated admin approves the code a moment after it is shown, so the demo runs on its own.
             auto_approve: true,
             device_code_interval: std::time::Duration::from_secs(2),
+            token_lifetime,
             ..SimOptions::default()
         };
         let sim = Simulator::start(options).await.wrap_err_with(|| format!("starting the simulator ({scenario})"))?;

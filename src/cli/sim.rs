@@ -11,10 +11,11 @@ pub fn run(
     port: Option<u16>,
     json: bool,
     auto_approve: bool,
+    token_lifetime: std::time::Duration,
 ) -> color_eyre::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let options = SimOptions { scenario, speed, port, auto_approve, ..SimOptions::default() };
+        let options = SimOptions { scenario, speed, port, auto_approve, token_lifetime, ..SimOptions::default() };
         let stop = stop_signal()?;
         let sim = Simulator::start(options).await?;
         if json {

@@ -53,6 +53,8 @@ fn norm(name: &str) -> String {
 const TYPES: &[&str] = &["A", "MX", "TXT", "CNAME", "SRV"];
 
 impl Zone {
+    /// Sets (or with no values removes) a record set. A CNAME may not share its name with other data
+    /// (RFC 1034 3.6.2, RFC 2181 10.1): setting one removes the name's other sets, and the other way round.
     pub fn set(&mut self, change: Change, at: DateTime<Utc>) -> Result<(), String> {
         let rtype = change.rtype.to_ascii_uppercase();
         if !TYPES.contains(&rtype.as_str()) {
@@ -63,6 +65,14 @@ impl Zone {
         }
         let name = norm(&change.name);
         let ttl = change.ttl.unwrap_or(self.default_ttl);
+        if !change.values.is_empty() {
+            let conflicting = |s: &RecordSet| (s.rtype == "CNAME") != (rtype == "CNAME");
+            for s in self.sets.iter_mut().filter(|s| s.name == name && conflicting(s)) {
+                if s.history.last().is_some_and(|(_, v)| !v.is_empty()) {
+                    s.history.push((at, vec![]));
+                }
+            }
+        }
         match self.sets.iter_mut().find(|s| s.name == name && s.rtype == rtype) {
             Some(s) => {
                 s.ttl = ttl;
@@ -134,7 +144,10 @@ pub fn initial_zone(shared_info: &super::SimInfo, scenario: &super::Scenario, st
         add(d.clone(), "MX", vec![format!("10 {mx}")]);
         let spf = scenario.dns.spf.clone().unwrap_or_else(|| "v=spf1 mx a -all".into());
         add(d.clone(), "TXT", vec![spf]);
-        add(format!("autodiscover.{d}"), "A", vec!["127.0.0.1".into()]);
+        match &scenario.dns.autodiscover_cname {
+            Some(target) => add(format!("autodiscover.{d}"), "CNAME", vec![target.clone()]),
+            None => add(format!("autodiscover.{d}"), "A", vec!["127.0.0.1".into()]),
+        }
         add(
             format!("_autodiscover._tcp.{d}"),
             "SRV",
@@ -292,5 +305,36 @@ mod tests {
         assert!(
             z.set(Change { name: "x".into(), rtype: "MX".into(), ttl: None, values: vec!["bad".into()] }, t1).is_err()
         );
+    }
+
+    #[test]
+    fn a_cname_owns_its_name() {
+        let t0 = Utc::now();
+        let t1 = t0 + chrono::Duration::seconds(100);
+        let mut z = Zone { default_ttl: 300, ..Default::default() };
+        let set = |z: &mut Zone, rtype: &str, v: &str, at| {
+            z.set(
+                Change {
+                    name: "autodiscover.contoso.com".into(),
+                    rtype: rtype.into(),
+                    ttl: None,
+                    values: vec![v.into()],
+                },
+                at,
+            )
+            .unwrap()
+        };
+        set(&mut z, "A", "127.0.0.1", t0);
+        set(&mut z, "TXT", "note", t0);
+        set(&mut z, "CNAME", "autodiscover.outlook.com", t1);
+        assert!(z.current("autodiscover.contoso.com", "A").is_empty());
+        assert!(z.current("autodiscover.contoso.com", "TXT").is_empty());
+        assert_eq!(z.current("autodiscover.contoso.com", "CNAME"), ["autodiscover.outlook.com"]);
+        // A resolver that has not seen the change yet still answers the A record.
+        assert!(z.view("autodiscover.contoso.com", "A", t1, 60.0).is_some());
+        assert!(z.view("autodiscover.contoso.com", "CNAME", t1, 60.0).is_none());
+        set(&mut z, "A", "127.0.0.2", t1 + chrono::Duration::seconds(1));
+        assert!(z.current("autodiscover.contoso.com", "CNAME").is_empty());
+        assert_eq!(z.current("autodiscover.contoso.com", "A"), ["127.0.0.2"]);
     }
 }

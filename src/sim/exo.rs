@@ -47,7 +47,12 @@ pub struct Batch {
     pub started: Option<DateTime<Utc>>,
     pub stopped: bool,
     pub complete_requested: Option<DateTime<Utc>>,
+    /// When Remove-MigrationBatch was run: the batch shows `Removing` until `REMOVING_SECONDS` later.
+    pub removing: Option<DateTime<Utc>>,
 }
+
+/// Simulated seconds a removed batch stays visible as `Removing` before it is gone.
+const REMOVING_SECONDS: i64 = 60;
 
 pub fn router() -> Router<Shared> {
     Router::new().route("/adminapi/beta/{tenant}/InvokeCommand", post(invoke))
@@ -124,9 +129,15 @@ async fn invoke(
     let Some(name) = body.pointer("/CmdletInput/CmdletName").and_then(Value::as_str) else {
         return fail(PARAMETER, "CmdletInput.CmdletName is missing.").into_response();
     };
-    if let Some(h) = headers.get("x-cmdletname").and_then(|v| v.to_str().ok())
-        && !h.eq_ignore_ascii_case(name)
-    {
+    // The endpoint routes on this header; a request without it is malformed.
+    let Some(h) = headers.get("x-cmdletname").and_then(|v| v.to_str().ok()) else {
+        return fail(
+            PARAMETER,
+            format!("The X-CmdletName header is missing; send X-CmdletName: {name} with the request."),
+        )
+        .into_response();
+    };
+    if !h.eq_ignore_ascii_case(name) {
         return fail(
             PARAMETER,
             format!("The X-CmdletName header '{h}' does not match CmdletInput.CmdletName '{name}'."),
@@ -194,6 +205,13 @@ pub fn tick(world: &mut World) {
         world.exchange.mx_changed_at = Some(now);
     }
     let Some(batch) = &world.exchange.batch else { return };
+    if let Some(at) = batch.removing {
+        if now >= at + chrono::Duration::seconds(REMOVING_SECONDS) {
+            world.exchange.batch = None;
+            world.exchange.moves.clear();
+        }
+        return;
+    }
     if batch.started.is_none() || batch.stopped {
         return;
     }
@@ -274,7 +292,7 @@ fn refusals(world: &World, primary: &str) -> Vec<Option<String>> {
 /// What the control API's `/state` shows of Exchange Online.
 pub fn summary(world: &World) -> Value {
     json!({
-        "batch_status": world.exchange.batch.as_ref().map(|_| batch_status(world)),
+        "batch_status": world.exchange.batch.as_ref().map(|b| batch_status(world, b)),
         "mx_changed_at": iso(world.exchange.mx_changed_at),
         "endpoint": world.exchange.endpoint.as_ref().map(|e| e.name.clone()),
     })
@@ -305,14 +323,21 @@ fn flag(p: &Map<String, Value>, k: &str) -> bool {
 type Rows = (Vec<Value>, Vec<String>);
 
 fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -> Result<Rows, CmdletError> {
+    let mut warnings = Vec::new();
     let rows = match name.to_ascii_lowercase().as_str() {
         "test-migrationserveravailability" => vec![test_server(world, p)],
         "new-migrationendpoint" => new_endpoint(world, p)?,
         "get-migrationendpoint" => world.exchange.endpoint.iter().map(endpoint_json).collect(),
         "set-migrationendpoint" => {
             let e = world.exchange.endpoint.as_mut().ok_or_else(|| fail(NOT_FOUND, "The migration endpoint couldn't be found."))?;
+            let mut changed = false;
             if let Some(n) = text(p, "MaxConcurrentMigrations") {
-                e.max_concurrent = parse_concurrency(&n)?;
+                let n = parse_concurrency(&n)?;
+                changed |= n != e.max_concurrent;
+                e.max_concurrent = n;
+            }
+            if !changed {
+                warnings.push(unchanged(&e.name));
             }
             vec![]
         }
@@ -339,9 +364,9 @@ fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -
         }
         "complete-migrationbatch" => complete_batch(world)?,
         "remove-migrationbatch" => {
-            batch_mut(world)?;
-            world.exchange.batch = None;
-            world.exchange.moves.clear();
+            let now = world.clock.now();
+            let b = world.exchange.batch.as_mut().ok_or_else(|| fail(NOT_FOUND, "The migration batch couldn't be found."))?;
+            b.removing.get_or_insert(now);
             vec![]
         }
         "set-migrationbatch" => {
@@ -392,20 +417,17 @@ fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -
                 .iter_mut()
                 .find(|r| r.get("Name") == Some(&json!(id)))
                 .ok_or_else(|| fail(NOT_FOUND, format!("The operation couldn't be performed because object '{id}' couldn't be found.")))?;
-            for (k, v) in p {
-                if k != "Identity" {
-                    r.insert(k.clone(), v.clone());
-                }
+            if !merge(r, p) {
+                warnings.push(unchanged(&id));
             }
             vec![]
         }
         "get-hostedcontentfilterpolicy" => vec![Value::Object(content_filter(world).clone())],
         "set-hostedcontentfilterpolicy" => {
             let f = content_filter(world);
-            for (k, v) in p {
-                if k != "Identity" {
-                    f.insert(k.clone(), v.clone());
-                }
+            if !merge(f, p) {
+                let id = f.get("Identity").and_then(Value::as_str).unwrap_or("Default").to_string();
+                warnings.push(unchanged(&id));
             }
             vec![]
         }
@@ -424,7 +446,22 @@ fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -
             ));
         }
     };
-    Ok((rows, vec![]))
+    Ok((rows, warnings))
+}
+
+/// Exchange's warning for a Set-* cmdlet whose values were already in place.
+fn unchanged(identity: &str) -> String {
+    format!("The command completed successfully but no settings of '{identity}' have been modified.")
+}
+
+/// Writes the parameters other than Identity into an object; whether any value changed.
+fn merge(object: &mut Map<String, Value>, p: &Map<String, Value>) -> bool {
+    let mut changed = false;
+    for (k, v) in p.iter().filter(|(k, _)| *k != "Identity") {
+        changed |= object.get(k) != Some(v);
+        object.insert(k.clone(), v.clone());
+    }
+    changed
 }
 
 fn parse_concurrency(n: &str) -> Result<u32, CmdletError> {
@@ -576,9 +613,6 @@ fn new_batch(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, Cm
     if !world.exchange.endpoint.as_ref().is_some_and(|e| e.name.eq_ignore_ascii_case(&endpoint)) {
         return Err(fail(NOT_FOUND, format!("The migration endpoint '{endpoint}' couldn't be found.")));
     }
-    if world.scenario.mailboxes.len() > 2000 {
-        return Err(fail(MIGRATION_PERMANENT, "A cutover migration can move at most 2,000 mailboxes."));
-    }
     let now = world.clock.now();
     world.exchange.moves = world.scenario.mailboxes.iter().map(Move::new).collect();
     world.exchange.batch = Some(Batch {
@@ -588,6 +622,7 @@ fn new_batch(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, Cm
         started: None,
         stopped: false,
         complete_requested: None,
+        removing: None,
     });
     world.exchange.last_tick = Some(now);
     if flag(p, "AutoStart") {
@@ -597,8 +632,13 @@ fn new_batch(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, Cm
     Ok(vec![batch_json(world, &b)])
 }
 
+/// The batch, for a cmdlet that changes it: refused once it is being removed.
 fn batch_mut(world: &mut World) -> Result<&mut Batch, CmdletError> {
-    world.exchange.batch.as_mut().ok_or_else(|| fail(NOT_FOUND, "The migration batch couldn't be found."))
+    let b = world.exchange.batch.as_mut().ok_or_else(|| fail(NOT_FOUND, "The migration batch couldn't be found."))?;
+    if b.removing.is_some() {
+        return Err(fail(MIGRATION_PERMANENT, format!("The migration batch '{}' is being removed.", b.name)));
+    }
+    Ok(b)
 }
 
 fn start_batch(world: &mut World) -> Result<Vec<Value>, CmdletError> {
@@ -634,7 +674,8 @@ fn start_batch(world: &mut World) -> Result<Vec<Value>, CmdletError> {
 
 fn complete_batch(world: &mut World) -> Result<Vec<Value>, CmdletError> {
     let now = world.clock.now();
-    let status = batch_status(world);
+    let b = batch_mut(world)?.clone();
+    let status = batch_status(world, &b);
     if !matches!(status, "Synced" | "SyncedWithErrors") {
         return Err(fail(
             MIGRATION_PERMANENT,
@@ -670,8 +711,10 @@ fn complete_batch(world: &mut World) -> Result<Vec<Value>, CmdletError> {
 }
 
 /// The batch status, derived from its moves as Exchange reports it.
-fn batch_status(world: &World) -> &'static str {
-    let Some(b) = &world.exchange.batch else { return "Removing" };
+fn batch_status(world: &World, b: &Batch) -> &'static str {
+    if b.removing.is_some() {
+        return "Removing";
+    }
     let moves = &world.exchange.moves;
     let count = |s: UserStatus| moves.iter().filter(|m| m.status == s).count();
     let failed = count(UserStatus::Failed);
@@ -680,6 +723,10 @@ fn batch_status(world: &World) -> &'static str {
     }
     if b.stopped {
         return "Stopped";
+    }
+    // Exchange fails the whole batch when every one of its users failed.
+    if !moves.is_empty() && failed == moves.len() {
+        return "Failed";
     }
     if b.complete_requested.is_some() {
         let done = count(UserStatus::Completed) + count(UserStatus::CompletedWithWarnings);
@@ -710,7 +757,7 @@ fn batch_json(world: &World, b: &Batch) -> Value {
     let last = moves.iter().filter_map(|m| m.last_sync).max();
     json!({
         "Identity": b.name, "Name": b.name, "Guid": b.guid,
-        "Status": batch_status(world),
+        "Status": batch_status(world, b),
         "MigrationType": "ExchangeOutlookAnywhere", "BatchDirection": "Onboarding",
         "TotalCount": moves.len(),
         "ActiveCount": count(&|m| matches!(m.status, UserStatus::Provisioning | UserStatus::Syncing | UserStatus::IncrementalSyncing | UserStatus::Completing)),

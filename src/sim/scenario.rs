@@ -202,11 +202,19 @@ pub struct DnsSpec {
     pub mx_host: Option<String>,
     /// SPF before the cutover.
     pub spf: Option<String>,
+    /// Serve `autodiscover.<domain>` as a CNAME to this host (e.g. autodiscover.outlook.com) instead of an A record.
+    pub autodiscover_cname: Option<String>,
 }
 
 impl Default for DnsSpec {
     fn default() -> Self {
-        DnsSpec { ttl: 3600, resolver_delays_seconds: vec![0.0, 120.0, 600.0], mx_host: None, spf: None }
+        DnsSpec {
+            ttl: 3600,
+            resolver_delays_seconds: vec![0.0, 120.0, 600.0],
+            mx_host: None,
+            spf: None,
+            autodiscover_cname: None,
+        }
     }
 }
 
@@ -503,5 +511,22 @@ mod tests {
         }
         std::fs::write(&p, with(r#""groups":[{"display_name":"Sec","kind":"security"}]"#)).unwrap();
         assert_eq!(Scenario::load(p.to_str().unwrap()).unwrap().tenant.groups.len(), 1);
+    }
+
+    #[test]
+    fn more_than_two_thousand_mailboxes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.json");
+        let scenario = |count: u32| {
+            format!(
+                r#"{{"name":"x","tenant":{{"name":"a","id":"2f1c7d1e-0000-4000-8000-000000000001","display_name":"A","domains":["a.com"]}},
+                "source":{{"admin_user":"u","admin_password":"p"}},"generate":{{"count":{count},"seed":1,"mean_size_gb":1.0}}}}"#
+            )
+        };
+        std::fs::write(&p, scenario(2_001)).unwrap();
+        let e = Scenario::load(p.to_str().unwrap()).unwrap_err().to_string();
+        assert!(e.contains("2001 mailboxes") && e.contains("at most 2,000"), "{e}");
+        std::fs::write(&p, scenario(2_000)).unwrap();
+        assert_eq!(Scenario::load(p.to_str().unwrap()).unwrap().mailboxes.len(), 2_000);
     }
 }
