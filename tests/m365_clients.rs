@@ -438,7 +438,7 @@ async fn throttling_waits_as_told_and_transient_faults_are_retried() {
     m.graph.assign_license("u1", "c7df2760-2c81-4ef7-b578-5b5392b571df").await.expect("429 on a POST is resent");
     assert_eq!(server.requests("/v1.0/users/u1/assignLicense").len(), 2);
 
-    // A POST that is not idempotent is not resent after a 503 without Retry-After.
+    // A POST that is not idempotent is not resent after a 503.
     let err = m.graph.add_domain("new.example").await.expect_err("503 on create");
     assert_eq!(err.api().map(|e| e.status), Some(503));
     assert_eq!(server.requests("/v1.0/domains").iter().filter(|r| r.method == "POST").count(), 1);

@@ -113,39 +113,57 @@ fn a_session_bus_without_a_usable_secret_service_falls_back_to_the_kernel_keyrin
         );
         return;
     }
-    // A bare session bus, as an SSH login gets: no secrets daemon runs on it. Where gnome-keyring is installed,
-    // the bus starts it on demand, in a throwaway data directory, with no keyring: unusable just the same.
+    // Bare session buses, as an SSH login gets: no secrets daemon runs on them. On the first (the system's session
+    // configuration), the bus starts gnome-keyring on demand where it is installed, in a throwaway data
+    // directory and with no keyring: unusable just the same. The second knows no services at all.
     let data = std::env::temp_dir().join(format!("{project}-data"));
     std::fs::create_dir_all(&data).expect("data dir");
-    let daemon = Command::new("dbus-daemon")
-        .args(["--session", "--nofork", "--print-address=1"])
-        .env("XDG_DATA_HOME", &data)
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn();
-    let Ok(mut daemon) = daemon else {
-        eprintln!("skipped: dbus-daemon is not installed (package dbus)");
-        return;
-    };
-    let mut address = String::new();
-    let stdout = daemon.stdout.take().expect("piped");
-    let bus = Bus(daemon);
-    std::io::BufReader::new(stdout).read_line(&mut address).expect("bus address");
-    let address = address.trim();
-    assert!(address.starts_with("unix:"), "dbus-daemon printed {address:?}");
+    let config = data.join("bus.conf");
+    std::fs::write(
+        &config,
+        format!(
+            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:dir={}</listen>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
+</busconfig>"#,
+            data.display()
+        ),
+    )
+    .expect("bus config");
+    let config_arg = format!("--config-file={}", config.display());
+    for bus_args in [vec!["--session"], vec![config_arg.as_str()]] {
+        let daemon = Command::new("dbus-daemon")
+            .args(&bus_args)
+            .args(["--nofork", "--print-address=1"])
+            .env("XDG_DATA_HOME", &data)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(mut daemon) = daemon else {
+            eprintln!("skipped: dbus-daemon is not installed (package dbus)");
+            return;
+        };
+        let mut address = String::new();
+        let stdout = daemon.stdout.take().expect("piped");
+        let bus = Bus(daemon);
+        std::io::BufReader::new(stdout).read_line(&mut address).expect("bus address");
+        let address = address.trim();
+        assert!(address.starts_with("unix:"), "dbus-daemon {bus_args:?} printed {address:?}");
 
-    let auto = run(None, Some(address));
-    let out = String::from_utf8_lossy(&auto.stdout);
-    assert!(auto.status.success(), "auto: {out}\n{}", String::from_utf8_lossy(&auto.stderr));
-    assert!(out.contains(&format!("KIND:{:?}", StoreKind::KernelKeyring)), "{out}");
+        let auto = run(None, Some(address));
+        let out = String::from_utf8_lossy(&auto.stdout);
+        assert!(auto.status.success(), "{bus_args:?}: {out}\n{}", String::from_utf8_lossy(&auto.stderr));
+        assert!(out.contains(&format!("KIND:{:?}", StoreKind::KernelKeyring)), "{bus_args:?}: {out}");
 
-    // Asked for by name, the unusable Secret Service is refused with the fix, not used.
-    let forced = run(Some("secret-service"), Some(address));
-    let text = format!("{}{}", String::from_utf8_lossy(&forced.stdout), String::from_utf8_lossy(&forced.stderr));
-    assert!(!forced.status.success(), "{text}");
-    assert!(text.contains("no OS keyring is available") && text.contains("kernel-keyring"), "{text}");
-    drop(bus);
+        // Asked for by name, the unusable Secret Service is refused with the fix, not used.
+        let forced = run(Some("secret-service"), Some(address));
+        let text = format!("{}{}", String::from_utf8_lossy(&forced.stdout), String::from_utf8_lossy(&forced.stderr));
+        assert!(!forced.status.success(), "{bus_args:?}: {text}");
+        assert!(text.contains("no OS keyring is available") && text.contains("kernel-keyring"), "{text}");
+        drop(bus);
+    }
     let _ = std::fs::remove_dir_all(&data);
 }
