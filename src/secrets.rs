@@ -1,7 +1,8 @@
 //! Secrets: the only module that reads or writes them. They live in the OS credential store under the service
-//! `cutover` and the account `<project>/<what>`: on Linux the Secret Service when the session bus offers one, else
-//! the kernel keyring (what an SSH session on a jump host has); the Keychain on macOS; the Credential Manager on
-//! Windows. There is no plaintext fallback: without a store, saving a secret fails with what to install or run.
+//! `cutover` and the account `<project>/<what>`: on Linux the Secret Service when the session bus offers a usable
+//! one (probed: it answers and has a default keyring that can be unlocked), else the kernel keyring (what an SSH
+//! session on a jump host has); the Keychain on macOS; the Credential Manager on Windows. There is no plaintext
+//! fallback: without a store, saving a secret fails with what to install or run.
 //! In memory a secret is a [`Secret`], wiped on drop, printed as `***`.
 
 use keyring_core::{CredentialStore, Entry};
@@ -199,6 +200,7 @@ fn platform_store() -> Result<(Arc<CredentialStore>, StoreKind), SecretsError> {
         if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
             return Err("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)".into());
         }
+        probe_secret_service().map_err(|e| format!("Secret Service: {e}"))?;
         let store: Arc<CredentialStore> =
             zbus_secret_service_keyring_store::Store::new().map_err(|e| format!("Secret Service: {e}"))?;
         Ok(store)
@@ -225,6 +227,44 @@ fn platform_store() -> Result<(Arc<CredentialStore>, StoreKind), SecretsError> {
         },
         other => Err(SecretsError::UnknownStore(other.to_owned())),
     }
+}
+
+/// A session bus is no proof of a usable Secret Service: over SSH the bus may have no provider, or it starts
+/// gnome-keyring on demand with no keyring to store into (or a locked one and no desktop to show the unlock
+/// prompt), and then every save fails. So ask, read-only, for the default keyring (`ReadAlias("default")`) and
+/// whether it is locked, before choosing the service.
+#[cfg(target_os = "linux")]
+fn probe_secret_service() -> Result<(), String> {
+    use zbus::zvariant::OwnedObjectPath;
+    const DEST: &str = "org.freedesktop.secrets";
+    let conn = zbus::blocking::Connection::session().map_err(|e| format!("cannot reach the session bus ({e})"))?;
+    let reply = conn
+        .call_method(
+            Some(DEST),
+            "/org/freedesktop/secrets",
+            Some("org.freedesktop.Secret.Service"),
+            "ReadAlias",
+            &("default",),
+        )
+        .map_err(|e| format!("no provider answers on the session bus ({e})"))?;
+    let default: OwnedObjectPath =
+        reply.body().deserialize().map_err(|e| format!("an unreadable answer to ReadAlias ({e})"))?;
+    if default.as_str() == "/" {
+        return Err("it has no default keyring to store secrets in".into());
+    }
+    let collection = zbus::blocking::fdo::PropertiesProxy::builder(&conn)
+        .destination(DEST)
+        .and_then(|b| b.path(default.as_str()))
+        .and_then(|b| b.build())
+        .map_err(|e| format!("cannot open its default keyring ({e})"))?;
+    let iface = zbus::names::InterfaceName::from_static_str_unchecked("org.freedesktop.Secret.Collection");
+    // A provider that does not report the property is taken as unlocked; a save then says if it is not.
+    let locked = collection.get(iface, "Locked").ok().and_then(|v| bool::try_from(&*v).ok()).unwrap_or(false);
+    let desktop = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if locked && !desktop {
+        return Err("its default keyring is locked and there is no desktop to unlock it in".into());
+    }
+    Ok(())
 }
 
 /// The kernel keyring store builds entries without touching the kernel, so ask for the session keyring first:

@@ -438,7 +438,7 @@ async fn throttling_waits_as_told_and_transient_faults_are_retried() {
     m.graph.assign_license("u1", "c7df2760-2c81-4ef7-b578-5b5392b571df").await.expect("429 on a POST is resent");
     assert_eq!(server.requests("/v1.0/users/u1/assignLicense").len(), 2);
 
-    // A POST that is not idempotent is not resent after a 503 without Retry-After.
+    // A POST that is not idempotent is not resent after a 503.
     let err = m.graph.add_domain("new.example").await.expect_err("503 on create");
     assert_eq!(err.api().map(|e| e.status), Some(503));
     assert_eq!(server.requests("/v1.0/domains").iter().filter(|r| r.method == "POST").count(), 1);
@@ -467,6 +467,72 @@ async fn a_throttle_longer_than_the_cap_is_told_to_the_caller_at_once() {
         "{err}"
     );
     assert!(err.to_string().contains("try again later"));
+    m.auth.sign_out().await.expect("sign out");
+}
+
+#[tokio::test]
+async fn a_429_storm_stops_after_the_allowed_attempts_with_the_fix() {
+    let server = Server::start(|req, _| {
+        if req.path.ends_with("/oauth2/v2.0/token") {
+            return token("t", 3600);
+        }
+        Action::Reply(
+            429,
+            vec![("retry-after", "0".into())],
+            r#"{"error":{"code":"TooManyRequests","message":"Too many requests"}}"#.into(),
+        )
+    })
+    .await;
+    let project = project();
+    let mut p = policy();
+    p.max_attempts = 3;
+    let m = connect(&server, &project, "contoso.onmicrosoft.com", p);
+    app_sign_in(&m).await;
+    let err = m.graph.organization().await.expect_err("still throttled");
+    assert!(matches!(err, M365Error::Throttled { attempts: 3, max_attempts: 3, .. }), "{err:?}");
+    assert_eq!(server.requests("/v1.0/organization").len(), 3, "exactly the allowed attempts, then nothing more");
+    let text = err.to_string();
+    assert!(text.contains("3 attempts") && text.contains("wait a few minutes"), "{text}");
+    m.auth.sign_out().await.expect("sign out");
+}
+
+#[tokio::test]
+async fn a_post_is_not_resent_after_a_503_even_with_retry_after() {
+    let server = Server::start(|req, log| {
+        if req.path.ends_with("/oauth2/v2.0/token") {
+            return token("t", 3600);
+        }
+        let earlier = log.iter().filter(|r| r.path == req.path && r.method == req.method).count();
+        let unavailable = || {
+            Action::Reply(
+                503,
+                vec![("retry-after", "0".into())],
+                r#"{"error":{"code":"serviceNotAvailable","message":"Service unavailable"}}"#.into(),
+            )
+        };
+        match (req.method.as_str(), req.path.as_str(), earlier) {
+            ("GET", "/v1.0/domains/new.example", _) => json(404, serde_json::json!({"error": {"code": "Request_ResourceNotFound", "message": "Resource 'new.example' does not exist"}})),
+            ("POST", "/v1.0/domains", _) => unavailable(),
+            ("GET", "/v1.0/domains", 0) => unavailable(),
+            ("GET", "/v1.0/domains", _) => json(200, serde_json::json!({"value": [{"id": "contoso.com", "isVerified": true}]})),
+            _ => json(404, serde_json::json!({})),
+        }
+    })
+    .await;
+    let project = project();
+    let m = connect(&server, &project, "contoso.onmicrosoft.com", policy());
+    app_sign_in(&m).await;
+    // A create may have been carried out before the 503: sent once, and the error says to check first.
+    let err = m.graph.add_domain("new.example").await.expect_err("503 on create");
+    let api = err.api().expect("Graph's error");
+    assert_eq!((api.status, api.code.as_str()), (503, "serviceNotAvailable"));
+    assert!(api.advice.contains("check the current state"), "{err}");
+    let posts = server.requests("/v1.0/domains").into_iter().filter(|r| r.method == "POST").count();
+    assert_eq!(posts, 1, "the POST was not resent");
+    // A read is resent as Retry-After says.
+    assert_eq!(m.graph.domains().await.expect("503 then success").len(), 1);
+    let gets = server.requests("/v1.0/domains").into_iter().filter(|r| r.method == "GET" && r.path == "/v1.0/domains");
+    assert_eq!(gets.count(), 2);
     m.auth.sign_out().await.expect("sign out");
 }
 

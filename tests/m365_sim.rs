@@ -229,6 +229,24 @@ async fn fault(info: &SimInfo, rule: serde_json::Value) {
     assert!((200..300).contains(&status), "fault rule accepted: {status}");
 }
 
+/// How often each fault rule fired, in the order the rules were added (the control API's `GET /faults`).
+async fn served(info: &SimInfo) -> Vec<u64> {
+    let rules: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/faults", info.control_url))
+        .send()
+        .await
+        .expect("control call")
+        .json()
+        .await
+        .expect("fault list");
+    rules["faults"]
+        .as_array()
+        .expect("a list of rules")
+        .iter()
+        .map(|r| r["served"].as_u64().expect("served count"))
+        .collect()
+}
+
 #[tokio::test]
 async fn graph_prepares_the_tenant_through_the_simulator() {
     use cutover::m365::graph::{DnsRecordData, NewUser};
@@ -297,6 +315,24 @@ async fn graph_prepares_the_tenant_through_the_simulator() {
 }
 
 #[tokio::test]
+async fn users_are_found_by_a_proxy_address_and_only_by_their_own() {
+    let sim = start(|_| {}).await;
+    let info = sim.info().clone();
+    let m = app(&info).await;
+    // Every simulated tenant has its administrator, with SMTP:admin@<tenant domain> among its proxy addresses.
+    let address = format!("admin@{}", info.tenant_domain);
+    let found = m.graph.users_by_proxy_address(&address).await.expect("by proxy address");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].user_principal_name.eq_ignore_ascii_case(&address), "{found:?}");
+    let prefixed = m.graph.users_by_proxy_address(&format!("SMTP:{address}")).await.expect("with its prefix");
+    assert_eq!(prefixed.iter().map(|u| &u.id).collect::<Vec<_>>(), vec![&found[0].id]);
+    let unknown = format!("nobody.{}@{}", fastrand::u32(..), info.tenant_domain);
+    assert!(m.graph.users_by_proxy_address(&unknown).await.expect("unknown address").is_empty());
+    m.auth.sign_out().await.expect("sign out");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn graph_faults_from_the_simulator_are_ridden_out() {
     let sim = start(|_| {}).await;
     let info = sim.info().clone();
@@ -311,6 +347,8 @@ async fn graph_faults_from_the_simulator_are_ridden_out() {
     m.graph.health_overviews().await.expect("a dropped connection then success");
     fault(&info, serde_json::json!({"service": "graph", "path_contains": "/organization", "kind": {"type": "expired_token"}, "times": 1})).await;
     m.graph.organization().await.expect("a refused token is replaced once");
+    // Each fault did fire, once: the calls above rode it out rather than missing it.
+    assert_eq!(served(&info).await, vec![1, 1, 1, 1]);
     // Tokens expired by the service are replaced on the 401, once.
     assert_eq!(control(&info, "/tokens/expire", serde_json::json!({})).await, 200);
     m.graph.organization().await.expect("after the service expired every token");
@@ -457,6 +495,7 @@ async fn two_thousand_migration_users_come_in_pages_even_when_a_page_is_cut() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 2000, "no page twice, none missing");
+    assert_eq!(served(&info).await, vec![1], "a page was cut and fetched again");
     m.auth.sign_out().await.expect("sign out");
     sim.shutdown().await;
 }

@@ -51,8 +51,11 @@ const GLOBAL: [&str; 3] =
     ["https://login.microsoftonline.com", "https://graph.microsoft.com", "https://outlook.office365.com"];
 const GCC_HIGH: [&str; 3] =
     ["https://login.microsoftonline.us", "https://graph.microsoft.us", "https://outlook.office365.us"];
+// DoD's Exchange Online resource (token audience and admin API host) is outlook-dod.office365.us, as in
+// Microsoft's DoD endpoint list and the admin API's per-environment base URLs; webmail.apps.mil is the
+// older remote PowerShell host, not the resource a token is issued for.
 const DOD: [&str; 3] =
-    ["https://login.microsoftonline.us", "https://dod-graph.microsoft.us", "https://webmail.apps.mil"];
+    ["https://login.microsoftonline.us", "https://dod-graph.microsoft.us", "https://outlook-dod.office365.us"];
 const CHINA: [&str; 3] =
     ["https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn", "https://partner.outlook.cn"];
 
@@ -287,6 +290,8 @@ mod tests {
         assert_eq!(Cloud::Global.scope(Resource::ExchangeOnline), "https://outlook.office365.com/.default");
         assert_eq!(Cloud::UsGovGccHigh.scope(Resource::Graph), "https://graph.microsoft.us/.default");
         assert_eq!(Cloud::China.scope(Resource::ExchangeOnline), "https://partner.outlook.cn/.default");
+        assert_eq!(Cloud::UsGovDod.scope(Resource::ExchangeOnline), "https://outlook-dod.office365.us/.default");
+        assert_eq!(Cloud::UsGovDod.exo().host_str(), Some("outlook-dod.office365.us"));
         let sim = Cloud::custom("http://127.0.0.1:1", "http://127.0.0.1:2", "http://localhost:3").expect("loopback");
         assert_eq!(sim.scope(Resource::ExchangeOnline), "https://outlook.office365.com/.default");
         assert_eq!(sim.graph().port(), Some(2));

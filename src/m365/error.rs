@@ -111,10 +111,19 @@ impl fmt::Display for ApiError {
 pub enum M365Error {
     #[error("{0}")]
     Api(Box<ApiError>),
+    /// Still throttled (429) when the retry policy ran out: `attempts` reached `max_attempts`, or waiting
+    /// `retry_after` more would pass `cap`.
     #[error(
-        "{service} is throttling cutover: it asked to wait {retry_after:?} more after {attempts} attempts and {waited:?} of waiting, beyond the {cap:?} cutover waits at most. Nothing more was sent; try again later"
+        "{service} kept throttling cutover (HTTP 429): {attempts} attempts and {waited:?} of waiting, and it asked for {retry_after:?} more; cutover stops after {max_attempts} attempts or {cap:?} of waiting. Nothing more was sent: wait a few minutes for the throttle to lift and try again later, outside busy hours if it repeats"
     )]
-    Throttled { service: Service, attempts: u32, waited: Duration, retry_after: Duration, cap: Duration },
+    Throttled {
+        service: Service,
+        attempts: u32,
+        max_attempts: u32,
+        waited: Duration,
+        retry_after: Duration,
+        cap: Duration,
+    },
     #[error("could not reach {host}: {detail}. {advice}")]
     Network { host: String, detail: String, advice: String },
     #[error(

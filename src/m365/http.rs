@@ -2,6 +2,13 @@
 //! transient faults back off exponentially with jitter; only idempotent requests are retried blindly; the total
 //! wait is capped), `client-request-id`, error mapping, the bearer token (refreshed once on a 401) and
 //! `@odata.nextLink` paging. Tracing spans carry method, host, path, status and duration, never headers or bodies.
+//!
+//! Which answers resend which requests: a 429 resends any request, because Microsoft's throttling guidance says
+//! a throttled request fails and is to be sent again after `Retry-After`. A 503 (with or without `Retry-After`) and a 500/502/504
+//! resend only idempotent requests: Microsoft's Graph error list says of a 503 only that the service is
+//! unavailable or overloaded and that the request "may" be repeated after the delay, not that it was left
+//! undone, so a create sent twice could be made twice. A write that fails so comes back as an error whose
+//! advice says to check the current state before running it again.
 
 use super::endpoints::{Resource, check_scheme};
 use super::error::{M365Error, Service, api_error};
@@ -246,7 +253,7 @@ impl HttpClient {
                         });
                     }
                     let error = || {
-                        M365Error::from(api_error(
+                        let mut e = api_error(
                             req.service,
                             req.method.as_str(),
                             &path,
@@ -255,7 +262,14 @@ impl HttpClient {
                             &request_id,
                             header_id.as_deref(),
                             req.permission,
-                        ))
+                        );
+                        if status >= 500 && !req.idempotent {
+                            e.advice = format!(
+                                "{} may or may not have acted on this change before failing: check the current state (run the stage's checks again) before repeating it",
+                                req.service
+                            );
+                        }
+                        M365Error::from(e)
                     };
                     let retry_after = retry_after(&headers, SystemTime::now());
                     tracing::info!(parent: &span, status, retry_after_s = retry_after.map(|d| d.as_secs()), "error answer");
@@ -265,7 +279,8 @@ impl HttpClient {
                             Some(retry_after.unwrap_or_else(|| self.backoff(attempt))),
                             Failure::Throttled(error(), retry_after),
                         ),
-                        503 if retry_after.is_some() || req.idempotent => {
+                        // Unavailable or failed: the request may have been acted on, so only resend a safe one.
+                        503 if req.idempotent => {
                             (Some(retry_after.unwrap_or_else(|| self.backoff(attempt))), Failure::Other(error()))
                         }
                         500 | 502 | 504 if req.idempotent => (Some(self.backoff(attempt)), Failure::Other(error())),
@@ -289,6 +304,7 @@ impl HttpClient {
                     Failure::Throttled(_, _) => M365Error::Throttled {
                         service: req.service,
                         attempts: attempt,
+                        max_attempts: self.policy.max_attempts,
                         waited,
                         retry_after: delay,
                         cap: self.policy.max_total_wait,
