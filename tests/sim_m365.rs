@@ -306,6 +306,46 @@ async fn graph_shapes_paging_errors_and_throttling() {
     sim.shutdown().await;
 }
 
+#[tokio::test]
+async fn service_records_and_health_have_graphs_shapes() {
+    let sim = start("typical", |_| {}).await;
+    let i = sim.info().clone();
+    let g = app_token(&i, "https://graph.microsoft.com").await;
+    verify_domain(&i, &g).await;
+    let d = &i.email_domains[0];
+    let get = |path: String| {
+        let g = g.clone();
+        async move {
+            let r = http().get(path).bearer_auth(g).send().await.unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, records) = get(format!("{}/v1.0/domains/{d}/serviceConfigurationRecords", i.graph_url)).await;
+    assert_eq!(s, 200);
+    assert!(records["@odata.context"].as_str().unwrap().ends_with("serviceConfigurationRecords"));
+    let records = records["value"].as_array().unwrap();
+    let of = |kind: &str| records.iter().find(|r| r["recordType"] == kind).unwrap_or_else(|| panic!("no {kind}"));
+    let mx = of("Mx");
+    assert_eq!(mx["@odata.type"], "#microsoft.graph.domainDnsMxRecord");
+    assert_eq!(mx["mailExchange"], format!("{}.mail.protection.outlook.com", d.replace('.', "-")));
+    assert!(mx["preference"].is_u64() && mx["ttl"].is_u64() && mx["isOptional"].is_boolean());
+    assert_eq!(mx["supportedService"], "Email");
+    assert_eq!(of("Txt")["text"], "v=spf1 include:spf.protection.outlook.com -all");
+    let cname = of("Cname");
+    assert_eq!(cname["canonicalName"], "autodiscover.outlook.com");
+    assert_eq!(cname["label"], format!("autodiscover.{d}"));
+    let (s, health) = get(format!("{}/v1.0/admin/serviceAnnouncement/healthOverviews", i.graph_url)).await;
+    assert_eq!(s, 200);
+    let exchange = health["value"].as_array().unwrap().iter().find(|h| h["id"] == "Exchange").expect("Exchange");
+    assert_eq!(exchange["service"], "Exchange Online");
+    assert_eq!(exchange["status"], "serviceOperational");
+    let (s, e) = get(format!("{}/v1.0/domains/nope.example/serviceConfigurationRecords", i.graph_url)).await;
+    assert_eq!(s, 404);
+    assert_eq!(e["error"]["code"], "Request_ResourceNotFound");
+    sim.shutdown().await;
+}
+
 /// Adds and verifies the primary domain through Graph and the registrar, as the wizard's stage 4 does.
 async fn verify_domain(i: &cutover::sim::SimInfo, g: &str) {
     let d = &i.email_domains[0];
