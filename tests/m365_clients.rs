@@ -692,7 +692,11 @@ async fn the_auth_commands_keep_secrets_out_of_the_project_folder() {
     }
     let names: Vec<String> =
         files.iter().map(|f| f.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
-    assert!(names.contains(&"state.json".to_owned()) && names.contains(&"audit.jsonl".to_owned()), "{names:?}");
+    for written in ["state.json", "audit.jsonl", "cutover.log"] {
+        assert!(names.contains(&written.to_owned()), "{written} missing from {names:?}");
+    }
+    let log = std::fs::read_to_string(home.path().join("projects").join(&name).join("cutover.log")).expect("log");
+    assert!(log.contains("/oauth2/v2.0/token"), "the HTTP layer logs its requests: {log}");
     let state = std::fs::read_to_string(home.path().join("projects").join(&name).join("state.json")).expect("state");
     assert!(state.contains("11111111-2222-3333-4444-555555555555"), "the client id is remembered");
     for file in &files {

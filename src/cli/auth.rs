@@ -2,7 +2,7 @@
 //! read from stdin), show whether the stored sign-in still gives tokens, or forget it.
 
 use crate::m365::{Authenticator, HttpClient, M365Error, Poll, Resource, RetryPolicy, SignInConfig, SignInKind};
-use crate::project::{AUDIT_FILE, AuditLog, DataHome, Project, ProjectName, STATE_FILE, state};
+use crate::project::{AUDIT_FILE, AuditLog, DataHome, Project, STATE_FILE, state};
 use crate::secrets::{Secret, Secrets};
 use color_eyre::eyre::{WrapErr, eyre};
 use std::io::BufRead;
@@ -29,12 +29,7 @@ pub struct AuthArgs<'a> {
 
 pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
-    let name = match args.project {
-        Some(name) => ProjectName::parse(name)?,
-        None => home.last_project().ok_or_else(|| {
-            eyre!("no project has been opened yet; name one with --project NAME (`cutover list` shows them)")
-        })?,
-    };
+    let name = super::project_name(&home, args.project)?;
     let dir = home.project(&name);
     if !dir.join(STATE_FILE).exists() {
         return Err(crate::project::ProjectError::NotFound { name: name.to_string(), path: home.projects() }.into());

@@ -134,14 +134,22 @@ pub enum ImportWhat {
 
 /// The project named on the command line, else the one opened last.
 fn project_name(home: &DataHome, given: Option<&str>) -> color_eyre::Result<ProjectName> {
-    match given {
-        Some(name) => Ok(ProjectName::parse(name)?),
+    let name = match given {
+        Some(name) => ProjectName::parse(name)?,
         None => home.last_project().ok_or_else(|| {
             color_eyre::eyre::eyre!(
                 "no project has been opened yet; name one with --project NAME (`cutover list` shows them)"
             )
-        }),
+        })?,
+    };
+    // A headless command logs to the project's cutover.log like the wizard; a project not made yet has none.
+    let dir = home.project(&name);
+    if dir.is_dir()
+        && let Err(e) = crate::logging::init(&dir.join(crate::project::LOG_FILE))
+    {
+        eprintln!("warning: cutover.log of project {name} cannot be written ({e}); going on without a log");
     }
+    Ok(name)
 }
 
 /// Parses the command line and runs it.

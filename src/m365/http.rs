@@ -242,7 +242,7 @@ impl HttpClient {
                     span.record("status", status);
                     let header_id = headers.get("request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
                     if (200..300).contains(&status) {
-                        tracing::debug!(parent: &span, "ok");
+                        tracing::info!(parent: &span, "ok");
                         return Ok(Response {
                             service: req.service,
                             status,
