@@ -85,16 +85,7 @@ pub fn run(project: Option<&str>, stage: Option<u8>, json: bool) -> color_eyre::
 
 /// Keeps the results in the project, audited, as the wizard's own runs are.
 fn record(project: &mut Project, stage: StageId, results: &Results) -> color_eyre::Result<()> {
-    let detail = serde_json::json!({ "stage": stage.number(), "from": "cutover check" });
-    project
-        .change(Some(stage), "run-checks", detail, |state| {
-            let record = state.stage_mut(stage);
-            for (id, result) in results {
-                record.checks.insert((*id).to_owned(), result.clone());
-            }
-            Ok::<(), std::convert::Infallible>(())
-        })?
-        .map_err(|e| eyre!("{e}"))
+    crate::runner::record_check_run(project, stage, results.clone(), "cutover check")?.map_err(|e| eyre!("{e}"))
 }
 
 fn title(stage: StageId, id: &str) -> &'static str {

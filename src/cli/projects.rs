@@ -5,7 +5,7 @@ use crate::plan::kickoff::Field;
 use crate::plan::source::SourceAccess;
 use crate::project::{Acquired, DataHome, Project, ProjectError, ProjectName, SimulatorLink};
 use crate::runner;
-use crate::secrets::{Secret, SecretKind, Secrets};
+use crate::secrets::{Secret, Secrets};
 use crate::sim::{SimInfo, SimOptions, Simulator};
 use color_eyre::eyre::WrapErr;
 use std::process::ExitCode;
@@ -174,9 +174,11 @@ async fn connect_demo(project: &mut Project, info: &SimInfo) -> color_eyre::Resu
         .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
     // The customer hands the migration account over at kickoff; in the demo it goes straight to the keyring.
     let password = Secret::new(info.source.admin_password.as_str());
-    let name = project.state().name.clone();
-    let stored = Secrets::open().and_then(|s| s.save(&name, &SecretKind::SourcePassword, &password));
-    Ok(stored.err().map(|e| crate::tui::strings::demo_without_keyring(&e.to_string())))
+    let stored = match Secrets::open() {
+        Ok(secrets) => crate::runner::store_source_password(project, &secrets, &password)?.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    Ok(stored.err().map(|e| crate::tui::strings::demo_without_keyring(&e)))
 }
 
 /// Stores kickoff values through the runner, like keys in the form: each is audited and the checks run.

@@ -116,13 +116,7 @@ pub fn run(args: SourceArgs) -> color_eyre::Result<ExitCode> {
             .map_err(|e| eyre!("{e}"))?;
     }
     if let Some(password) = password {
-        // Audited like any change; the record names the keyring account, never the password.
-        let detail = serde_json::json!({ "keyring_account": format!("{name}/source-password") });
-        project
-            .change(Some(crate::plan::StageId::SOURCE), "store-source-password", detail, |_| {
-                secrets.save(name.as_str(), &SecretKind::SourcePassword, &password)
-            })?
-            .map_err(|e| eyre!("{e}"))?;
+        crate::runner::store_source_password(&mut project, &secrets, &password)?.map_err(|e| eyre!("{e}"))?;
     }
     let stored = secrets.load(name.as_str(), &SecretKind::SourcePassword)?.is_some();
     let state = project.state();

@@ -79,6 +79,8 @@ pub enum Event {
     JobEnded { id: JobId },
     /// Work needs a Microsoft 365 sign-in that the project does not hold; `retry` is sent again once signed in.
     SignInNeeded { retry: Option<Box<Command>>, reason: String },
+    /// A device code sign-in is under way as job `job`; its code follows.
+    SignInStarted { job: JobId },
     /// The code to enter at the verification page.
     DeviceCode { job: JobId, user_code: String, verification_uri: String, expires_in_secs: u64 },
     /// The sign-in succeeded and is kept in the OS keyring.
@@ -124,8 +126,16 @@ pub fn spawn(project: Project) -> RunnerHandle {
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         let (done_tx, mut done_rx) = mpsc::unbounded_channel();
-        let mut runner =
-            Runner { project, events: event_tx, done: done_tx, jobs: HashMap::new(), next_job: 1, connections: None };
+        let mut runner = Runner {
+            project,
+            events: event_tx,
+            done: done_tx,
+            jobs: HashMap::new(),
+            next_job: 1,
+            tasks: HashMap::new(),
+            sign_in: None,
+            connections: None,
+        };
         loop {
             tokio::select! {
                 command = command_rx.recv() => match command {
@@ -150,6 +160,10 @@ struct Runner {
     done: mpsc::UnboundedSender<(JobId, Apply)>,
     jobs: HashMap<JobId, CancellationToken>,
     next_job: JobId,
+    /// The stage tasks among the running jobs, so one is never started twice at once.
+    tasks: HashMap<JobId, Task>,
+    /// The device code sign-in under way, if any.
+    sign_in: Option<JobId>,
     /// Built on first use and rebuilt when the settings they come from change.
     connections: Option<(String, Arc<Connections>)>,
 }
@@ -163,40 +177,57 @@ impl Runner {
     fn handle(&mut self, command: Command) {
         match command {
             Command::SignIn => {
+                if let Some(job) = self.sign_in {
+                    // One sign-in at a time: the dialog follows the one under way.
+                    self.send(Event::SignInStarted { job });
+                    return;
+                }
                 match self.connections().and_then(|c| c.m365.as_ref().map(Clone::clone).map_err(ToString::to_string)) {
-                    Ok(m365) => self.start(signin::job(m365)),
+                    Ok(m365) => {
+                        let job = self.start(signin::job(m365));
+                        self.sign_in = Some(job);
+                        self.send(Event::SignInStarted { job });
+                    }
                     Err(error) => self.send(Event::SignInEnded { error: Some(error) }),
                 }
             }
             Command::RunChecks { stage } if stage != StageId::KICKOFF && stage <= StageId::PREPARE => {
                 match self.connections() {
-                    Ok(conn) => self.start(work::checks(stage, self.project.state().clone(), conn)),
+                    Ok(conn) => {
+                        self.start(work::checks(stage, self.project.state().clone(), conn));
+                    }
                     Err(error) => self.send(Event::Failed { what: "checks".to_owned(), error }),
                 }
             }
-            Command::RunTask { task } => match self.connections() {
-                Ok(conn) => {
-                    let inputs = work::TaskInputs { state: self.project.state().clone(), conn };
-                    self.start(work::task(task, inputs));
+            Command::RunTask { task } => {
+                // Checked here too: a task sent again after a sign-in may meet a stage locked meanwhile.
+                if !self.project.state().is_open(task.stage()) {
+                    let reason = format!("stage {} is locked until the stage before it is done", task.stage());
+                    self.send(Event::Refused { what: task.label().to_owned(), reason });
+                } else if self.tasks.values().any(|t| *t == task) {
+                    let reason = "it is running already; x stops it".to_owned();
+                    self.send(Event::Refused { what: task.label().to_owned(), reason });
+                } else {
+                    match self.connections() {
+                        Ok(conn) => {
+                            let inputs = work::TaskInputs { state: self.project.state().clone(), conn };
+                            let id = self.start(work::task(task, inputs));
+                            self.tasks.insert(id, task);
+                        }
+                        Err(error) => self.send(Event::Failed { what: task.label().to_owned(), error }),
+                    }
                 }
-                Err(error) => self.send(Event::Failed { what: "task".to_owned(), error }),
-            },
+            }
             Command::StoreSourcePassword(secret) => {
-                let name = self.project.state().name.clone();
-                // Audited like any change; the record names the keyring account, never the password.
-                let detail = serde_json::json!({ "keyring_account": format!("{name}/source-password") });
                 let stored = tokio::task::block_in_place(|| {
-                    self.project.change(Some(StageId::SOURCE), "store-source-password", detail, |_| {
-                        Secrets::open()
-                            .and_then(|s| s.save(&name, &crate::secrets::SecretKind::SourcePassword, &secret))
-                    })
+                    let secrets = Secrets::open().map_err(|e| e.to_string())?;
+                    match store_source_password(&mut self.project, &secrets, &secret) {
+                        Ok(Ok(())) => Ok(()),
+                        Ok(Err(e)) => Err(e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    }
                 });
-                let error = match stored {
-                    Ok(Ok(())) => None,
-                    Ok(Err(e)) => Some(e.to_string()),
-                    Err(e) => Some(e.to_string()),
-                };
-                if let Some(error) = error {
+                if let Err(error) = stored {
                     self.send(Event::Failed { what: "the source password".to_owned(), error });
                 }
             }
@@ -215,7 +246,7 @@ impl Runner {
     }
 
     /// Runs `job` in its own task; what it hands back is applied here, in order with the commands.
-    fn start(&mut self, job: Job) {
+    fn start(&mut self, job: Job) -> JobId {
         let id = self.next_job;
         self.next_job += 1;
         let ctx = JobContext::new(id, self.events.clone(), self.project.audit().clone());
@@ -238,10 +269,15 @@ impl Runner {
             };
             let _ = done.send((id, apply));
         });
+        id
     }
 
     fn finish(&mut self, id: JobId, apply: Apply) {
         self.jobs.remove(&id);
+        self.tasks.remove(&id);
+        if self.sign_in == Some(id) {
+            self.sign_in = None;
+        }
         let event = tokio::task::block_in_place(|| apply(&mut self.project));
         self.send(Event::JobEnded { id });
         self.send(event);
@@ -274,7 +310,8 @@ impl Runner {
         {
             return Ok(conn.clone());
         }
-        let secrets = Secrets::open().map_err(|e| e.to_string())?;
+        // Opening the keyring may ask D-Bus; the loop must not stall on it.
+        let secrets = tokio::task::block_in_place(Secrets::open).map_err(|e| e.to_string())?;
         let conn = Arc::new(Connections::new(&state.name, state, secrets));
         self.connections = Some((key, conn.clone()));
         Ok(conn)
@@ -378,6 +415,38 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
             outcome(project, setting.label(), result)
         }
     }
+}
+
+/// Records a run of a stage's checks, audited; stage 2's inventory checks are taken afresh from the project as it
+/// is now, since an import or a setting may have changed while the network checks ran.
+pub fn record_check_run(
+    project: &mut Project,
+    stage: StageId,
+    results: Vec<(&'static str, CheckResult)>,
+    from: &str,
+) -> Result<Result<(), std::convert::Infallible>, crate::project::ProjectError> {
+    let detail = serde_json::json!({ "stage": stage.number(), "from": from });
+    project.change(Some(stage), "run-checks", detail, |state| {
+        record_checks(state, stage, results);
+        if stage == StageId::SOURCE {
+            record_inventory_checks(state);
+        }
+        Ok(())
+    })
+}
+
+/// Keeps the source migration account's password in the OS keyring, audited: the record names the keyring
+/// account, never the password.
+pub fn store_source_password(
+    project: &mut Project,
+    secrets: &Secrets,
+    password: &crate::secrets::Secret,
+) -> Result<Result<(), crate::secrets::SecretsError>, crate::project::ProjectError> {
+    let name = project.state().name.clone();
+    let detail = serde_json::json!({ "keyring_account": format!("{name}/source-password") });
+    project.change(Some(StageId::SOURCE), "store-source-password", detail, |_| {
+        secrets.save(&name, &crate::secrets::SecretKind::SourcePassword, password)
+    })
 }
 
 /// The kickoff checks are pure and cheap, so they are re-run with every kickoff change.
@@ -547,5 +616,15 @@ mod tests {
         assert!(totals.evidence.contains("Initial sync:"), "{}", totals.evidence);
         let refused = execute(&mut p, Command::SetSetting { setting: Setting::Concurrency, value: "500".into() });
         assert!(matches!(refused, Event::Refused { .. }));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_task_of_a_locked_stage_is_refused_by_the_runner_too() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut runner = spawn(project(dir.path()));
+        runner.commands.send(Command::RunTask { task: Task::AddDomains }).expect("send");
+        let event = runner.events.recv().await.expect("an answer");
+        assert!(matches!(&event, Event::Refused { reason, .. } if reason.contains("stage 4 is locked")), "{event:?}");
+        runner.shutdown().await;
     }
 }

@@ -12,7 +12,11 @@ use chrono::Utc;
 pub fn job(m365: M365) -> Job {
     Job::new("Signing in to Microsoft 365", move |ctx| async move {
         let result = async {
-            let mut prompt = m365.auth.start_device_code().await?;
+            // Asking for a code retries on a bad network; the engineer may give up meanwhile.
+            let mut prompt = tokio::select! {
+                prompt = m365.auth.start_device_code() => prompt?,
+                () = ctx.cancel.cancelled() => return Err(M365Error::Cancelled),
+            };
             ctx.send(Event::DeviceCode {
                 job: ctx.id,
                 user_code: prompt.user_code.clone(),

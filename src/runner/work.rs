@@ -6,7 +6,7 @@ use super::checks::{self, CheckError};
 use super::connect::Connections;
 use super::jobs::{Apply, Job};
 use super::tasks::{TaskError, TaskOutcome, domains, endpoint, registrar, users};
-use super::{Command, Event, outcome, record_checks};
+use super::{Command, Event, outcome, record_check_run};
 use crate::m365::{M365, M365Error};
 use crate::plan::{StageId, TaskRecord, TaskStatus};
 use crate::project::{Project, ProjectState};
@@ -45,7 +45,7 @@ impl Task {
         }
     }
 
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Task::PrecreateUsers => "Pre-creating the cloud accounts",
             Task::AddDomains => "Adding the email domains",
@@ -70,11 +70,7 @@ pub fn checks(stage: StageId, state: ProjectState, conn: Arc<Connections>) -> Jo
         let result = checks::run(stage, &state, &conn, &ctx.cancel).await;
         let apply: Apply = Box::new(move |project: &mut Project| match result {
             Ok(results) => {
-                let detail = serde_json::json!({ "stage": stage.number() });
-                let changed = project.change(Some(stage), "run-checks", detail, |state| {
-                    record_checks(state, stage, results);
-                    Ok::<(), std::convert::Infallible>(())
-                });
+                let changed = record_check_run(project, stage, results, "wizard");
                 outcome(project, "checks", changed)
             }
             Err(CheckError::NotSignedIn(reason)) => {
@@ -113,7 +109,7 @@ pub fn task(task: Task, inputs: TaskInputs) -> Job {
                     let done =
                         users::precreate_users(&ctx, &m365.graph, &inventory.mailboxes, &location, sku.as_deref())
                             .await?;
-                    Ok(Done::plain(done.outcome))
+                    Ok(Done::ran(done.outcome))
                 }
                 Task::AddDomains => {
                     let m365 = m365(&conn)?;
@@ -123,15 +119,16 @@ pub fn task(task: Task, inputs: TaskInputs) -> Job {
                         .iter()
                         .filter_map(|d| d.state.txt.clone().map(|t| (d.state.name.clone(), t)))
                         .collect();
-                    Ok(Done { outcome: done.outcome, verification: Some(txt), finished: true })
+                    let status = if done.outcome.cancelled { TaskStatus::Running } else { TaskStatus::Done };
+                    Ok(Done { outcome: done.outcome, verification: Some(txt), status: Some(status) })
                 }
                 Task::VerifyDomains => {
                     let m365 = m365(&conn)?;
                     let interval = if state.demo { DEMO_VERIFY_INTERVAL } else { VERIFY_INTERVAL };
                     let done =
                         domains::verify_domains_watch(&ctx, &m365.graph, &domain_names(&state), interval).await?;
-                    let finished = done.pending.is_empty();
-                    Ok(Done { outcome: done.outcome, verification: None, finished })
+                    let status = if done.pending.is_empty() { TaskStatus::Done } else { TaskStatus::Running };
+                    Ok(Done { outcome: done.outcome, verification: None, status: Some(status) })
                 }
                 Task::PublishVerification => {
                     let Some(link) = &state.simulator else {
@@ -152,8 +149,8 @@ pub fn task(task: Task, inputs: TaskInputs) -> Job {
                         "Demo: {} TXT record(s) published at the simulated registrar; now verify the domains.",
                         all.done.len()
                     );
-                    // Publishing is not verifying: the task stays open until the watch verifies.
-                    Ok(Done { outcome: all, verification: None, finished: false })
+                    // Publishing is not verifying: the task's record is the watch's to write.
+                    Ok(Done { outcome: all, verification: None, status: None })
                 }
                 Task::CreateEndpoint => {
                     let m365 = m365(&conn)?;
@@ -164,8 +161,12 @@ pub fn task(task: Task, inputs: TaskInputs) -> Job {
                     };
                     let request = endpoint_request(&state)?;
                     let done = endpoint::create_endpoint(&ctx, &m365.exo, request, &password).await?;
-                    let finished = done.endpoint.is_some();
-                    Ok(Done { outcome: done.outcome, verification: None, finished })
+                    let status = match (&done.endpoint, done.outcome.cancelled) {
+                        (Some(_), _) => TaskStatus::Done,
+                        (None, true) => TaskStatus::Running,
+                        (None, false) => TaskStatus::Failed,
+                    };
+                    Ok(Done { outcome: done.outcome, verification: None, status: Some(status) })
                 }
             }
         }
@@ -178,16 +179,17 @@ pub fn task(task: Task, inputs: TaskInputs) -> Job {
 /// What a task hands back to be recorded.
 struct Done {
     outcome: TaskOutcome,
-    /// The verification TXT text of each domain, when the task read them.
+    /// The verification TXT text of each domain the task read.
     verification: Option<std::collections::BTreeMap<String, String>>,
-    /// Whether the plan's task is complete (a watch stopped early or a failed test leaves it open).
-    finished: bool,
+    /// What the plan's task becomes: Done, still open (stopped early) or Failed; `None` records nothing.
+    status: Option<TaskStatus>,
 }
 
 impl Done {
-    fn plain(outcome: TaskOutcome) -> Done {
-        let finished = !outcome.cancelled;
-        Done { outcome, verification: None, finished }
+    /// A task that finished unless the engineer stopped it.
+    fn ran(outcome: TaskOutcome) -> Done {
+        let status = if outcome.cancelled { TaskStatus::Running } else { TaskStatus::Done };
+        Done { outcome, verification: None, status: Some(status) }
     }
 }
 
@@ -280,11 +282,11 @@ fn endpoint_request(state: &ProjectState) -> Result<endpoint::EndpointRequest, S
 /// Records a task's outcome under its plan ids and says what the engineer must do next, if anything.
 fn record_task(project: &mut Project, task: Task, result: Result<Done, Stop>) -> Event {
     let stage = task.stage();
-    let (status, detail, verification, event_if_not_recorded) = match result {
-        Ok(done) => {
-            let status = if done.finished { TaskStatus::Done } else { TaskStatus::Running };
-            (status, done.outcome.summary, done.verification, None)
+    let (status, detail, verification) = match result {
+        Ok(Done { outcome, status: None, .. }) => {
+            return Event::TaskDone { state: Box::new(project.state().clone()), summary: outcome.summary };
         }
+        Ok(Done { outcome, verification, status: Some(status) }) => (status, outcome.summary, verification),
         Err(Stop::SignIn(reason)) => {
             return Event::SignInNeeded { retry: Some(Box::new(Command::RunTask { task })), reason };
         }
@@ -293,29 +295,26 @@ fn record_task(project: &mut Project, task: Task, result: Result<Done, Stop>) ->
             return Event::Refused { what: task.label().to_owned(), reason };
         }
         Err(Stop::Failed(TaskError::M365(M365Error::Cancelled))) => {
-            (TaskStatus::Running, "Stopped by the engineer.".to_owned(), None, None)
+            (TaskStatus::Running, "Stopped by the engineer.".to_owned(), None)
         }
-        Err(Stop::Failed(e)) => (TaskStatus::Failed, e.to_string(), None, Some(())),
+        Err(Stop::Failed(e)) => (TaskStatus::Failed, e.to_string(), None),
     };
     let summary = detail.clone();
-    let changed = project.change(
-        Some(stage),
-        "record-task",
-        serde_json::json!({ "task": task.plan_ids(), "status": status, "detail": detail }),
-        |state| {
-            let record = state.stage_mut(stage);
-            for id in task.plan_ids() {
-                record.tasks.insert((*id).to_owned(), TaskRecord { status, detail: detail.clone(), at: Utc::now() });
-            }
-            if let Some(txt) = verification {
-                state.verification = txt;
-            }
-            Ok::<(), std::convert::Infallible>(())
-        },
-    );
-    match (changed, event_if_not_recorded) {
-        (Ok(Ok(())), None) => Event::TaskDone { state: Box::new(project.state().clone()), summary },
-        (Ok(Ok(())), Some(())) => Event::TaskFailed { state: Box::new(project.state().clone()), error: summary },
-        (other, _) => outcome(project, task.label(), other),
+    let audit = serde_json::json!({ "task": task.plan_ids(), "status": status, "detail": detail });
+    let changed = project.change(Some(stage), "record-task", audit, |state| {
+        let record = state.stage_mut(stage);
+        for id in task.plan_ids() {
+            record.tasks.insert((*id).to_owned(), TaskRecord { status, detail: detail.clone(), at: Utc::now() });
+        }
+        // Domains read this time update their records; the others keep theirs.
+        state.verification.extend(verification.into_iter().flatten());
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match changed {
+        Ok(Ok(())) if status == TaskStatus::Failed => {
+            Event::TaskFailed { state: Box::new(project.state().clone()), error: summary }
+        }
+        Ok(Ok(())) => Event::TaskDone { state: Box::new(project.state().clone()), summary },
+        other => outcome(project, task.label(), other),
     }
 }

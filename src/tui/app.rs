@@ -271,7 +271,17 @@ pub struct App {
     /// Work in progress in the runner, newest last.
     pub jobs: BTreeMap<JobId, RunningJob>,
     /// What to ask for again once the sign-in that it needed is done.
-    pub after_sign_in: Option<Command>,
+    pub after_sign_in: Vec<Command>,
+    /// Dialogs the runner asked for while another one was open, shown once the screen is free.
+    pub pending: std::collections::VecDeque<Prompt>,
+}
+
+/// A dialog the runner asks the engineer for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    SignIn,
+    /// The source password, then `retry`.
+    Password(Command),
 }
 
 impl App {
@@ -288,7 +298,8 @@ impl App {
             banner,
             should_quit: false,
             jobs: BTreeMap::new(),
-            after_sign_in: None,
+            after_sign_in: Vec::new(),
+            pending: std::collections::VecDeque::new(),
         }
     }
 
@@ -306,9 +317,29 @@ impl App {
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
-        match msg {
+        let mut commands = match msg {
             Msg::Event(event) => self.on_event(event),
             Msg::Action(action) => self.on_action(action),
+        };
+        commands.extend(self.open_pending());
+        commands
+    }
+
+    /// Opens the next dialog the runner asked for, once nothing else is open.
+    fn open_pending(&mut self) -> Vec<Command> {
+        if self.mode != Mode::Normal {
+            return Vec::new();
+        }
+        match self.pending.pop_front() {
+            Some(Prompt::SignIn) => {
+                self.mode = Mode::SignIn { job: None, code: None };
+                vec![Command::SignIn]
+            }
+            Some(Prompt::Password(retry)) => {
+                self.mode = Mode::Password { input: TextInput::masked(), error: None, retry: Some(retry) };
+                Vec::new()
+            }
+            None => Vec::new(),
         }
     }
 
@@ -333,6 +364,10 @@ impl App {
             }
             Event::JobEnded { id } => {
                 self.jobs.remove(&id);
+                // A sign-in job that ended without its own word (it failed) must not leave the dialog up.
+                if matches!(&self.mode, Mode::SignIn { job: Some(j), .. } if *j == id) {
+                    self.mode = Mode::Normal;
+                }
             }
             Event::InventoryImported { state, report } => {
                 self.state = *state;
@@ -340,29 +375,33 @@ impl App {
                 self.mode = Mode::Report { report, scroll: 0 };
             }
             Event::SignInNeeded { retry, reason } => {
-                if matches!(self.mode, Mode::SignIn { .. }) {
-                    return Vec::new();
-                }
-                self.after_sign_in = retry.map(|c| *c);
+                self.after_sign_in.extend(retry.map(|c| *c));
                 self.info(reason);
-                self.mode = Mode::SignIn { job: None, code: None };
-                return vec![Command::SignIn];
+                let asked = matches!(self.mode, Mode::SignIn { .. }) || self.pending.contains(&Prompt::SignIn);
+                if !asked {
+                    self.pending.push_back(Prompt::SignIn);
+                }
             }
+            Event::SignInStarted { job } => match &mut self.mode {
+                Mode::SignIn { job: slot, .. } => *slot = Some(job),
+                // The engineer closed the dialog before the sign-in began: stop it.
+                _ => return vec![Command::CancelJob { id: job }],
+            },
             Event::DeviceCode { job, user_code, verification_uri, expires_in_secs } => {
-                self.mode = Mode::SignIn {
-                    job: Some(job),
-                    code: Some(DeviceCode { user_code, verification_uri, expires_in_secs }),
-                };
+                if let Mode::SignIn { job: slot, code } = &mut self.mode {
+                    *slot = Some(job);
+                    *code = Some(DeviceCode { user_code, verification_uri, expires_in_secs });
+                }
             }
             Event::SignedIn { account } => {
                 self.close_sign_in();
                 self.info(strings::signed_in(account.as_deref()));
-                return self.after_sign_in.take().into_iter().collect();
+                return std::mem::take(&mut self.after_sign_in);
             }
             Event::Cancelled { what } => self.info(strings::cancelled(&what)),
             Event::PasswordNeeded { retry } => {
                 self.info(strings::PASSWORD_NEEDED);
-                self.mode = Mode::Password { input: TextInput::masked(), error: None, retry: Some(*retry) };
+                self.pending.push_back(Prompt::Password(*retry));
             }
             Event::TaskDone { state, summary } => {
                 self.state = *state;
@@ -374,7 +413,7 @@ impl App {
             }
             Event::SignInEnded { error } => {
                 self.close_sign_in();
-                self.after_sign_in = None;
+                self.after_sign_in.clear();
                 match error {
                     Some(error) => self.error(strings::sign_in_failed(&error)),
                     None => self.info(strings::SIGN_IN_CANCELLED),
@@ -427,8 +466,9 @@ impl App {
                         return vec![Command::CopyToClipboard(text)];
                     }
                     (Action::Cancel, _) => {
-                        // The dialog stays until the runner confirms the job stopped.
-                        self.mode = Mode::SignIn { job, code };
+                        // Closed at once; a sign-in that has not begun yet is stopped when it does.
+                        self.after_sign_in.clear();
+                        self.info(strings::SIGN_IN_CANCELLED);
                         return job.map(|id| Command::CancelJob { id }).into_iter().collect();
                     }
                     _ => self.mode = Mode::SignIn { job, code },
@@ -1022,6 +1062,10 @@ mod tests {
         assert_eq!(asked, vec![Command::SignIn]);
         assert_eq!(app.mode, Mode::SignIn { job: None, code: None });
         assert_eq!(act(&mut app, &[Action::Copy]), vec![], "nothing to copy before the code comes");
+        let second = Command::RunChecks { stage: StageId::PREPARE };
+        let again = event(&mut app, Event::SignInNeeded { retry: Some(Box::new(second.clone())), reason: "x".into() });
+        assert_eq!(again, vec![], "one sign-in serves both");
+        event(&mut app, Event::SignInStarted { job: 4 });
         let code = DeviceCode {
             user_code: "GHJK-7Q2M".into(),
             verification_uri: "https://x/devicelogin".into(),
@@ -1039,33 +1083,36 @@ mod tests {
         assert_eq!(app.mode, Mode::SignIn { job: Some(4), code: Some(code) });
         assert_eq!(act(&mut app, &[Action::Copy]), vec![Command::CopyToClipboard("GHJK-7Q2M".into())]);
         assert_eq!(act(&mut app, &[Action::MoveDown, Action::Import]), vec![], "other keys do nothing in the dialog");
+        event(&mut app, Event::JobEnded { id: 4 });
+        assert_eq!(app.mode, Mode::Normal, "the dialog closes with its job");
         let resumed = event(&mut app, Event::SignedIn { account: Some("admin@contoso.onmicrosoft.com".into()) });
-        assert_eq!(resumed, vec![retry]);
+        assert_eq!(resumed, vec![retry, second]);
         assert_eq!(app.mode, Mode::Normal);
         assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("admin@contoso.onmicrosoft.com")));
-        assert_eq!(app.after_sign_in, None);
+        assert!(app.after_sign_in.is_empty());
     }
 
     #[test]
     fn a_cancelled_sign_in_closes_the_dialog_and_forgets_the_retry() {
         let mut app = app();
         let retry = Some(Box::new(Command::RunChecks { stage: StageId::PREPARE }));
-        event(&mut app, Event::SignInNeeded { retry, reason: "not signed in".into() });
+        event(&mut app, Event::SignInNeeded { retry: retry.clone(), reason: "not signed in".into() });
         assert_eq!(act(&mut app, &[Action::Cancel]), vec![], "no job to cancel yet");
-        event(
-            &mut app,
-            Event::DeviceCode {
-                job: 9,
-                user_code: "A".into(),
-                verification_uri: "https://x".into(),
-                expires_in_secs: 60,
-            },
-        );
+        assert_eq!(app.mode, Mode::Normal, "Esc closes the dialog at once");
+        assert!(app.after_sign_in.is_empty());
+        assert_eq!(event(&mut app, Event::SignInStarted { job: 8 }), vec![Command::CancelJob { id: 8 }]);
+        event(&mut app, Event::SignInNeeded { retry, reason: "not signed in".into() });
+        let code = Event::DeviceCode {
+            job: 9,
+            user_code: "A".into(),
+            verification_uri: "https://x".into(),
+            expires_in_secs: 60,
+        };
+        event(&mut app, code);
         assert_eq!(act(&mut app, &[Action::Cancel]), vec![Command::CancelJob { id: 9 }]);
-        assert!(matches!(app.mode, Mode::SignIn { .. }), "the dialog waits for the runner to confirm");
-        assert_eq!(event(&mut app, Event::SignInEnded { error: None }), vec![]);
         assert_eq!(app.mode, Mode::Normal);
-        assert_eq!(app.after_sign_in, None);
+        assert_eq!(event(&mut app, Event::SignInEnded { error: None }), vec![]);
+        assert!(app.after_sign_in.is_empty());
         event(&mut app, Event::SignInEnded { error: Some("the sign-in was declined".into()) });
         assert!(app.notice.as_ref().is_some_and(|n| n.kind == NoticeKind::Error && n.text.contains("declined")));
     }
@@ -1151,8 +1198,11 @@ mod tests {
     fn a_needed_password_is_typed_masked_then_stored_before_the_retry() {
         let mut app = app();
         let retry = Command::RunTask { task: Task::CreateEndpoint };
+        app.mode = Mode::Help;
         event(&mut app, Event::PasswordNeeded { retry: Box::new(retry.clone()) });
-        assert!(matches!(app.mode, Mode::Password { .. }));
+        assert_eq!(app.mode, Mode::Help, "an open dialog is not overwritten");
+        act(&mut app, &[Action::Cancel]);
+        assert!(matches!(app.mode, Mode::Password { .. }), "the prompt follows once the help is closed");
         let mut keys = typing("Tr0ub4dor&3");
         assert_eq!(act(&mut app, &[Action::Activate]), vec![], "empty is refused");
         keys.push(Action::Activate);

@@ -25,7 +25,9 @@ pub fn demo_banner(scenario: &str, speed: f64) -> String {
 }
 
 pub const FOOTER_STAGES: &str = "↑↓ stage  Enter/Tab open  c checks  ? help  q quit";
-pub const FOOTER_MAIN: &str = "↑↓ move  Enter edit  c checks  o override  Tab stages  ? help  q quit";
+pub const FOOTER_MAIN: &str = "↑↓ move  Enter edit/run  c checks  o override  x stop  Tab stages  ? help  q quit";
+pub const FOOTER_PREPARE: &str = "↑↓ move  Enter run  c checks  o override  y copy TXT  x stop  ? help  q quit";
+pub const FOOTER_PREPARE_DEMO: &str = "↑↓ Enter run  c checks  y copy TXT  p DEMO publish  x stop  ? help  q quit";
 pub const FOOTER_SOURCE: &str = "↑↓ move  Enter edit  i import  m mailboxes  c checks  ? help  q quit";
 pub const FOOTER_MAILBOXES: &str = "↑↓ PgUp PgDn move  v VIP  / search  f filter  s sort  Esc back  ? help";
 pub const FOOTER_REPORT: &str = "↑↓ PgUp PgDn scroll  Esc close";

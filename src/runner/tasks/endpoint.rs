@@ -229,7 +229,7 @@ fn not_created(auto: Option<AvailabilityTest>, manual: Option<AvailabilityTest>,
     } else if !cancelled {
         summary.push_str("; give the manual settings (Exchange server, RPC proxy server, authentication, permission) to try without Autodiscover");
     }
-    summary.push_str(if cancelled { ". Stopped." } else { ". Fix this on the source server, then try again." });
+    summary.push_str(if cancelled { ". Stopped." } else { ". Fix this on the source server (or, if the credentials were refused, enter the migration account's password again in stage 2), then try again." });
     EndpointOutcome {
         outcome: TaskOutcome { summary, cancelled, ..TaskOutcome::default() },
         endpoint: None,
@@ -333,7 +333,7 @@ mod tests {
         let out = not_created(Some(failed), None, false);
         assert_eq!(
             out.outcome.summary,
-            "Not created: the Autodiscover test failed: The Autodiscover service couldn't be located; give the manual settings (Exchange server, RPC proxy server, authentication, permission) to try without Autodiscover. Fix this on the source server, then try again."
+            "Not created: the Autodiscover test failed: The Autodiscover service couldn't be located; give the manual settings (Exchange server, RPC proxy server, authentication, permission) to try without Autodiscover. Fix this on the source server (or, if the credentials were refused, enter the migration account's password again in stage 2), then try again."
         );
     }
 }

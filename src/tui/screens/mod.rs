@@ -55,8 +55,10 @@ fn draw_title(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn draw_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    // Work with a known total shows as a bar, the newest job's.
-    if let Some((job, ratio)) = app.jobs.values().next_back().and_then(|j| j.ratio().map(|r| (j, r))) {
+    // Work with a known total shows as a bar, the newest job's; an error notice goes over it.
+    let error = app.notice.as_ref().is_some_and(|n| n.kind == NoticeKind::Error);
+    let bar = app.jobs.values().next_back().and_then(|j| j.ratio().map(|r| (j, r))).filter(|_| !error);
+    if let Some((job, ratio)) = bar {
         let text = job.progress.as_ref().map_or(job.label.as_str(), |p| p.label.as_str());
         let done = job.progress.as_ref().map_or(0, |p| p.done);
         let total = job.progress.as_ref().and_then(|p| p.total).unwrap_or(0);
@@ -90,6 +92,10 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (Mode::Normal, Focus::Stages) => strings::FOOTER_STAGES,
         (Mode::Normal, Focus::Main) if app.view == View::Mailboxes => strings::FOOTER_MAILBOXES,
         (Mode::Normal, Focus::Main) if app.stage == crate::plan::StageId::SOURCE => strings::FOOTER_SOURCE,
+        (Mode::Normal, Focus::Main) if app.stage == crate::plan::StageId::PREPARE && app.state.demo => {
+            strings::FOOTER_PREPARE_DEMO
+        }
+        (Mode::Normal, Focus::Main) if app.stage == crate::plan::StageId::PREPARE => strings::FOOTER_PREPARE,
         (Mode::Normal, Focus::Main) => strings::FOOTER_MAIN,
     };
     frame.render_widget(
