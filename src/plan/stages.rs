@@ -195,7 +195,7 @@ pub static PLAN: [StageDef; 9] = [
             task(
                 "choose-provisioning",
                 "Choose how accounts are made",
-                "Let the cutover batch provision them (the default), pre-create them, or record that AD Connect will be configured.",
+                "Let the cutover batch provision them (the default, as Exchange does), or pre-create them with a usage location and a licence.",
             ),
             task(
                 "create-users",

@@ -410,6 +410,20 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
                 if stage == StageId::SOURCE {
                     record_inventory_checks(state);
                 }
+                if setting == Setting::Provisioning {
+                    let detail = match state.users.provisioning {
+                        crate::plan::users::Provisioning::ByBatch => "The cutover batch creates the cloud accounts.",
+                        crate::plan::users::Provisioning::PreCreate => {
+                            "cutover pre-creates the cloud accounts (the tasks below)."
+                        }
+                    };
+                    let record = crate::plan::TaskRecord {
+                        status: crate::plan::TaskStatus::Done,
+                        detail: detail.to_owned(),
+                        at: Utc::now(),
+                    };
+                    state.stage_mut(StageId::USERS).tasks.insert("choose-provisioning".to_owned(), record);
+                }
                 Ok::<(), kickoff::ValidationError>(())
             });
             outcome(project, setting.label(), result)
@@ -626,5 +640,16 @@ mod tests {
         let event = runner.events.recv().await.expect("an answer");
         assert!(matches!(&event, Event::Refused { reason, .. } if reason.contains("stage 4 is locked")), "{event:?}");
         runner.shutdown().await;
+    }
+
+    #[test]
+    fn choosing_who_creates_the_accounts_records_the_task() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = project(dir.path());
+        let event = execute(&mut p, Command::SetSetting { setting: Setting::Provisioning, value: "pre-create".into() });
+        let Event::StateChanged(state) = event else { panic!("expected a state change, got {event:?}") };
+        let task = &state.stage(StageId::USERS).expect("stage 3 record").tasks["choose-provisioning"];
+        assert_eq!(task.status, crate::plan::TaskStatus::Done);
+        assert!(task.detail.contains("pre-creates"), "{}", task.detail);
     }
 }

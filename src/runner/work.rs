@@ -105,6 +105,7 @@ pub fn task(task: Task, inputs: TaskInputs) -> Job {
                             "set the usage location (a two-letter country code) in the stage 3 settings".to_owned(),
                         ));
                     };
+                    unverified_domain(&m365, inventory).await?;
                     let sku = licence_sku(&m365, state.users.licence.as_deref()).await?;
                     let done =
                         users::precreate_users(&ctx, &m365.graph, &inventory.mailboxes, &location, sku.as_deref())
@@ -230,6 +231,24 @@ fn m365(conn: &Connections) -> Result<M365, Stop> {
 
 fn domain_names(state: &ProjectState) -> Vec<String> {
     state.kickoff.domains.iter().map(ToString::to_string).collect()
+}
+
+/// Graph refuses a user whose UPN is on a domain the tenant has not verified: say so before the first write.
+async fn unverified_domain(m365: &M365, inventory: &crate::inventory::Inventory) -> Result<(), Stop> {
+    let domains: std::collections::BTreeSet<String> = crate::plan::source::migrating(inventory)
+        .filter_map(|m| m.primary_smtp.split_once('@').map(|(_, d)| d.to_ascii_lowercase()))
+        .collect();
+    for domain in domains {
+        match m365.graph.domain(&domain).await? {
+            Some(d) if d.is_verified => {}
+            _ => {
+                return Err(Stop::Refused(format!(
+                    "{domain} is not a verified domain of the tenant yet, and Graph creates no account on it: add and verify it in stage 4 (Prepare), then pre-create the accounts"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The licence to assign: the one named in the settings (by its part number), else the first subscription

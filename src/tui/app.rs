@@ -471,6 +471,10 @@ impl App {
                         self.info(strings::SIGN_IN_CANCELLED);
                         return job.map(|id| Command::CancelJob { id }).into_iter().collect();
                     }
+                    (Action::Copy, None) => {
+                        self.info(strings::SIGN_IN_WAITING);
+                        self.mode = Mode::SignIn { job, code };
+                    }
                     _ => self.mode = Mode::SignIn { job, code },
                 }
                 Vec::new()
@@ -654,7 +658,8 @@ impl App {
                 return self.start_task(Task::PublishVerification);
             }
             Action::Publish => self.info(strings::PUBLISH_DEMO_ONLY),
-            Action::ConfirmYes | Action::ConfirmNo | Action::Edit(_) | Action::Copy => {}
+            Action::Copy => self.info(strings::NOTHING_TO_COPY),
+            Action::ConfirmYes | Action::ConfirmNo | Action::Edit(_) => {}
         }
         Vec::new()
     }

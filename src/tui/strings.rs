@@ -142,6 +142,8 @@ pub const PASSWORD_STORED: &str = "Password handed to the OS keyring.";
 pub const PASSWORD_NOT_STORED: &str = "Password not stored; nothing changed.";
 pub const BATCH_PROVISIONS: &str =
     "The cutover batch creates the cloud accounts (Cloud accounts: batch). Set it to pre-create to do it now.";
+pub const NOTHING_TO_COPY: &str =
+    "Nothing to copy here: y copies the domains' TXT records in stage 4 once Add email domains has run.";
 pub const RECORDS_COPIED: &str = "TXT records sent to the clipboard (OSC 52).";
 pub const PUBLISH_DEMO_ONLY: &str =
     "p publishes DNS records at the simulated registrar, in cutover demo only; publish real records at the DNS host.";
