@@ -68,12 +68,19 @@ pub async fn precreate_users(
         let upn = m.primary_smtp.trim().to_owned();
         ctx.progress(format!("cloud accounts: {upn}"), i as u64, Some(total));
         let mut user = match find(graph, m).await? {
-            Some(u) => {
+            Found::Own(u) => {
                 out.existing.push(upn.clone());
                 out.outcome.skipped.push(format!("{upn}: account exists ({})", u.user_principal_name));
                 u
             }
-            None => {
+            Found::HeldBy(other) => {
+                // The same rule as the no-collisions check: only the account named by the address is the mailbox's.
+                out.outcome.skipped.push(format!(
+                    "{upn}: not created, the address belongs to {other} (see the check No UPN or SMTP collisions)"
+                ));
+                continue;
+            }
+            Found::Nothing => {
                 let new = NewUser {
                     user_principal_name: upn.clone(),
                     display_name: display_name(m),
@@ -144,19 +151,25 @@ fn summary(out: &UsersOutcome, total: u64) -> String {
     s
 }
 
-/// The user a mailbox moves to: by its primary SMTP address as UPN, then its on-premises UPN, then as a proxy
-/// address.
-async fn find(graph: &GraphClient, m: &Mailbox) -> Result<Option<User>, M365Error> {
-    if let Some(u) = graph.user_by_upn(m.primary_smtp.trim()).await? {
-        return Ok(Some(u));
+/// What the tenant has for a mailbox's address.
+enum Found {
+    /// The mailbox's own account: its UPN is the mailbox's primary SMTP address.
+    Own(User),
+    /// Another account holds the address (by UPN above, so as a proxy address), named by its UPN.
+    HeldBy(String),
+    Nothing,
+}
+
+/// The account a mailbox moves to, by the rule the no-collisions check uses (`plan::users::collisions`).
+async fn find(graph: &GraphClient, m: &Mailbox) -> Result<Found, M365Error> {
+    let address = m.primary_smtp.trim();
+    if let Some(u) = graph.user_by_upn(address).await? {
+        return Ok(Found::Own(u));
     }
-    if !m.upn.trim().is_empty()
-        && !m.upn.trim().eq_ignore_ascii_case(m.primary_smtp.trim())
-        && let Some(u) = graph.user_by_upn(m.upn.trim()).await?
-    {
-        return Ok(Some(u));
-    }
-    Ok(graph.users_by_proxy_address(m.primary_smtp.trim()).await?.into_iter().next())
+    Ok(match graph.users_by_proxy_address(address).await?.into_iter().next() {
+        Some(other) => Found::HeldBy(other.user_principal_name),
+        None => Found::Nothing,
+    })
 }
 
 fn display_name(m: &Mailbox) -> String {
