@@ -260,19 +260,19 @@ async fn advance(i: &cutover::sim::SimInfo, seconds: f64) {
     assert_eq!(r.status(), 200);
 }
 
+/// A Graph GET with a bearer token: the status and the JSON body.
+async fn graph_get(url: String, token: String) -> (u16, Value) {
+    let r = http().get(url).bearer_auth(token).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json::<Value>().await.unwrap())
+}
+
 #[tokio::test]
 async fn graph_shapes_paging_errors_and_throttling() {
     let sim = start("typical", |_| {}).await;
     let i = sim.info().clone();
     let g = app_token(&i, "https://graph.microsoft.com").await;
-    let get = |path: String| {
-        let g = g.clone();
-        async move {
-            let r = http().get(path).bearer_auth(g).send().await.unwrap();
-            let s = r.status().as_u16();
-            (s, r.json::<Value>().await.unwrap())
-        }
-    };
+    let get = |path: String| graph_get(path, g.clone());
     let (s, org) = get(format!("{}/v1.0/organization", i.graph_url)).await;
     assert_eq!(s, 200);
     assert!(org["value"][0]["onPremisesSyncEnabled"].is_null());
@@ -313,14 +313,7 @@ async fn service_records_and_health_have_graphs_shapes() {
     let g = app_token(&i, "https://graph.microsoft.com").await;
     verify_domain(&i, &g).await;
     let d = &i.email_domains[0];
-    let get = |path: String| {
-        let g = g.clone();
-        async move {
-            let r = http().get(path).bearer_auth(g).send().await.unwrap();
-            let s = r.status().as_u16();
-            (s, r.json::<Value>().await.unwrap())
-        }
-    };
+    let get = |path: String| graph_get(path, g.clone());
     let (s, records) = get(format!("{}/v1.0/domains/{d}/serviceConfigurationRecords", i.graph_url)).await;
     assert_eq!(s, 200);
     assert!(records["@odata.context"].as_str().unwrap().ends_with("serviceConfigurationRecords"));

@@ -1,19 +1,12 @@
 //! `cutover status`: where every stage of a project stands, read from `state.json` without taking the lock.
 
 use crate::plan::{StageId, StageStatus};
-use crate::project::{AUDIT_FILE, AuditLog, DataHome, ProjectError, ProjectName, STATE_FILE, state};
+use crate::project::{AUDIT_FILE, AuditLog, DataHome, ProjectError, STATE_FILE, state};
 use std::process::ExitCode;
 
 pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
-    let name = match project {
-        Some(name) => ProjectName::parse(name)?,
-        None => home.last_project().ok_or_else(|| {
-            color_eyre::eyre::eyre!(
-                "no project has been opened yet; name one with --project NAME (`cutover list` shows them)"
-            )
-        })?,
-    };
+    let name = super::project_name(&home, project)?;
     let dir = home.project(&name);
     if !dir.join(STATE_FILE).exists() {
         return Err(ProjectError::NotFound { name: name.to_string(), path: home.projects() }.into());

@@ -191,14 +191,12 @@ impl Runner {
                     Err(error) => self.send(Event::SignInEnded { error: Some(error) }),
                 }
             }
-            Command::RunChecks { stage } if stage != StageId::KICKOFF && stage <= StageId::PREPARE => {
-                match self.connections() {
-                    Ok(conn) => {
-                        self.start(work::checks(stage, self.project.state().clone(), conn));
-                    }
-                    Err(error) => self.send(Event::Failed { what: "checks".to_owned(), error }),
+            Command::RunChecks { stage } if checks::is_live(stage) => match self.connections() {
+                Ok(conn) => {
+                    self.start(work::checks(stage, self.project.state().clone(), conn));
                 }
-            }
+                Err(error) => self.send(Event::Failed { what: "checks".to_owned(), error }),
+            },
             Command::RunTask { task } => {
                 // Checked here too: a task sent again after a sign-in may meet a stage locked meanwhile.
                 if !self.project.state().is_open(task.stage()) {
@@ -330,18 +328,20 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
             });
             outcome(project, field.label(), result)
         }
-        Command::RunChecks { stage } if stage == StageId::KICKOFF || stage == StageId::SOURCE => {
+        Command::RunChecks { stage } if stage == StageId::KICKOFF => {
             let detail = serde_json::json!({ "stage": stage.number() });
             let result = project.change(Some(stage), "run-checks", detail, |state| {
-                if stage == StageId::KICKOFF {
-                    record_kickoff_checks(state);
-                } else {
-                    record_inventory_checks(state);
-                }
+                record_kickoff_checks(state);
                 Ok::<(), std::convert::Infallible>(())
             });
             outcome(project, "checks", result)
         }
+        Command::RunChecks { stage } if checks::is_live(stage) => Event::Refused {
+            what: "checks".to_owned(),
+            reason: format!(
+                "stage {stage}'s checks go on the network: the running wizard or `cutover check` runs them"
+            ),
+        },
         Command::RunChecks { stage } => Event::NotAvailable { stage },
         Command::SignIn
         | Command::CancelJob { .. }
@@ -558,9 +558,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut p = project(dir.path());
         assert_eq!(
-            execute(&mut p, Command::RunChecks { stage: StageId::USERS }),
-            Event::NotAvailable { stage: StageId::USERS }
+            execute(&mut p, Command::RunChecks { stage: StageId::MIGRATE }),
+            Event::NotAvailable { stage: StageId::MIGRATE }
         );
+        let live = execute(&mut p, Command::RunChecks { stage: StageId::USERS });
+        assert!(matches!(&live, Event::Refused { reason, .. } if reason.contains("cutover check")), "{live:?}");
     }
 
     fn sample() -> std::path::PathBuf {

@@ -31,9 +31,9 @@ pub enum CheckError {
 /// The results of one stage's checks, in the plan's order.
 pub type Results = Vec<(&'static str, CheckResult)>;
 
-/// Whether a stage's checks need a Microsoft 365 sign-in (the wizard signs in first).
-pub fn needs_m365(stage: StageId) -> bool {
-    stage == StageId::USERS || stage == StageId::PREPARE
+/// Whether a stage's checks go on the network (stages 2 to 4), so they run as a job rather than in place.
+pub fn is_live(stage: StageId) -> bool {
+    stage != StageId::KICKOFF && stage <= StageId::PREPARE
 }
 
 /// Runs the read-only checks of `stage` (1 to 4) and returns their results; nothing is written anywhere.

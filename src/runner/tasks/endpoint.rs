@@ -4,17 +4,13 @@
 //! the manual settings if Autodiscover fails, and `New-MigrationEndpoint` with the settings that tested OK.
 
 use super::{TaskError, TaskOutcome, write};
+use crate::inventory::estimate::MAX_CONCURRENCY;
 use crate::m365::exo::{AutodiscoverSource, AvailabilityTest, ExoClient, MigrationEndpoint, OutlookAnywhere};
 use crate::plan::StageId;
 use crate::plan::source::{SourceAuth, SourcePermission};
 use crate::runner::jobs::JobContext;
 use crate::secrets::Secret;
 use serde_json::json;
-
-/// `MaxConcurrentMigrations` when the engineer sets none (Exchange Online's default).
-pub const DEFAULT_MAX_CONCURRENT: u32 = 20;
-/// The most Exchange Online accepts.
-pub const MAX_CONCURRENT_LIMIT: u32 = 100;
 
 /// The source's Outlook Anywhere settings, for when Autodiscover does not answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,7 +277,7 @@ fn validate(r: &EndpointRequest, password: &Secret) -> Result<(), TaskError> {
     if password.is_empty() {
         return bad("the migration account's password", "enter it (it is kept in the OS keyring only)");
     }
-    if !(1..=MAX_CONCURRENT_LIMIT).contains(&r.max_concurrent_migrations) {
+    if !(1..=MAX_CONCURRENCY).contains(&r.max_concurrent_migrations) {
         return bad(
             &format!("MaxConcurrentMigrations {}", r.max_concurrent_migrations),
             "give a number from 1 to 100 (20 is Exchange Online's default)",
@@ -298,6 +294,7 @@ fn validate(r: &EndpointRequest, password: &Secret) -> Result<(), TaskError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::estimate::DEFAULT_CONCURRENCY;
 
     fn request() -> EndpointRequest {
         EndpointRequest {
@@ -305,7 +302,7 @@ mod tests {
             admin_user: "CONTOSO\\migadmin".into(),
             email_address: "migadmin@contoso.com".into(),
             manual: None,
-            max_concurrent_migrations: DEFAULT_MAX_CONCURRENT,
+            max_concurrent_migrations: DEFAULT_CONCURRENCY,
         }
     }
 
