@@ -5,6 +5,7 @@
 pub mod csv;
 pub mod estimate;
 pub mod merge;
+pub mod report;
 pub mod risk;
 pub mod size;
 

@@ -11,7 +11,7 @@ mod work;
 
 pub use work::Task;
 
-pub use import::{ImportReport, MAX_INVENTORY_BYTES};
+pub use crate::inventory::report::{ImportReport, MAX_INVENTORY_BYTES};
 
 use crate::plan::kickoff::{self, Field};
 use crate::plan::settings::Setting;

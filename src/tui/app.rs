@@ -1,13 +1,14 @@
 //! The wizard's state and its pure update function: `App::update(Msg) -> Vec<Command>`. No I/O happens here;
 //! what must happen outside is returned as [`Command`]s for the runner.
 
+use crate::inventory::report::ImportReport;
 use crate::plan::kickoff::{Field, ValidationError};
 use crate::plan::settings::Setting;
 use crate::plan::users::Provisioning;
 use crate::plan::{Outcome, StageId};
 use crate::project::ProjectState;
 use crate::runner::jobs::JobId;
-use crate::runner::{Command, Event, ImportReport, Task};
+use crate::runner::{Command, Event, Task};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
