@@ -47,9 +47,10 @@ fn table(c: &mut Criterion) {
     let mailboxes = csv::parse(export().as_bytes()).expect("parses").mailboxes;
     let at = DateTime::from_timestamp(1_790_000_000, 0).expect("valid");
     let mut state = ProjectState::new("bench", at, false);
-    state.inventory = Some(Inventory { imported_at: at, file_name: "bench.csv".into(), mailboxes });
+    state.inventory =
+        Some(std::sync::Arc::new(Inventory { imported_at: at, file_name: "bench.csv".into(), mailboxes }));
     let mut app = App::new(state, None);
-    app.view = View::Mailboxes;
+    app.view = View::Table;
     let theme = Theme::new(true);
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     c.bench_function("mailbox table, 2,000 mailboxes: next filter and draw at 200x50", |b| {

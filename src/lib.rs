@@ -2,7 +2,7 @@
 //! Online, from the kickoff meeting to the closeout report.
 //!
 //! Data flows one way: a key becomes a [`tui::Action`], the pure [`tui::App::update`] turns it into
-//! [`runner::Command`]s, the runner carries them out and answers with [`runner::Event`]s, which go through
+//! [`protocol::Command`]s, the runner carries them out and answers with [`protocol::Event`]s, which go through
 //! `update` again; drawing only reads the [`tui::App`].
 
 pub mod cli;
@@ -12,6 +12,7 @@ pub mod logging;
 pub mod m365;
 pub mod plan;
 pub mod project;
+pub mod protocol;
 pub mod runner;
 pub mod secrets;
 pub mod sim;

@@ -8,7 +8,7 @@ use cutover::m365::{Cloud, ConnectionSettings};
 use cutover::plan::kickoff::Field;
 use cutover::plan::{CheckResult, Outcome, StageId};
 use cutover::project::{DataHome, Project, ProjectName, ProjectState};
-use cutover::runner::checks::{self, CheckError};
+use cutover::runner::checks::CheckError;
 use cutover::runner::connect::Connections;
 use cutover::secrets::{Secret, SecretKind, Secrets};
 use cutover::sim::{SimInfo, SimOptions, Simulator};
@@ -72,7 +72,10 @@ async fn project(info: &SimInfo, scenario: &str, home: &Path) -> (Project, Secre
         })
         .expect("io")
         .expect("valid");
-    let event = cutover::runner::execute(&mut project, cutover::runner::Command::ImportInventory { path: csv });
+    let event = cutover::runner::execute(
+        &mut project,
+        cutover::runner::Command::ImportInventory { path: csv, allow_removals: false },
+    );
     assert!(matches!(event, cutover::runner::Event::InventoryImported { .. }), "{event:?}");
     let secrets = Secrets::open().expect("OS keyring");
     let conn = Connections::new(name.as_str(), project.state(), secrets.clone());
@@ -88,15 +91,15 @@ async fn run(project: &Project, secrets: &Secrets, stage: StageId) -> BTreeMap<&
     let conn = Connections::new(&project.state().name, project.state(), secrets.clone());
     let results = tokio::time::timeout(
         Duration::from_secs(120),
-        checks::run(stage, project.state(), &conn, &CancellationToken::new()),
+        cutover::runner::stages::run_checks(stage, project.state(), &conn, &CancellationToken::new()),
     )
     .await
     .expect("within 2 minutes")
     .unwrap_or_else(|e| panic!("stage {stage}: {e}"));
-    let ids: Vec<&str> = results.iter().map(|(id, _)| *id).collect();
-    let planned: Vec<&str> = stage.def().checks.iter().map(|c| c.id).collect();
+    let ids: Vec<&str> = results.iter().map(|(id, _)| id.as_str()).collect();
+    let planned: Vec<&str> = stage.def().checks.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, planned, "every check of stage {stage}, in the plan's order");
-    results.into_iter().collect()
+    results.into_iter().map(|(id, r)| (id.as_str(), r)).collect()
 }
 
 fn expect(results: &BTreeMap<&str, CheckResult>, id: &str, outcome: Outcome, texts: &[&str]) {
@@ -121,7 +124,7 @@ async fn typical_scenario_stages_2_to_4() {
     let (project, secrets) = project(&info, "typical", home.path()).await;
     let domain = &info.email_domains[0];
 
-    let s2 = run(&project, &secrets, StageId::SOURCE).await;
+    let s2 = run(&project, &secrets, cutover::plan::source::STAGE).await;
     expect(&s2, "autodiscover", Outcome::Pass, &["Autodiscover answered at step 2", &format!("ceo@{domain}")]);
     expect(&s2, "certificate", Outcome::Pass, &[&format!("autodiscover.{domain}"), &info.source.host]);
     expect(&s2, "outlook-anywhere", Outcome::Pass, &[&info.source.host, "Basic"]);
@@ -130,7 +133,7 @@ async fn typical_scenario_stages_2_to_4() {
     expect(&s2, "high-risk", Outcome::Fail, &["hidden from address lists"]);
     expect(&s2, "totals", Outcome::Warn, &["Enter the upload bandwidth"]);
 
-    let s3 = run(&project, &secrets, StageId::USERS).await;
+    let s3 = run(&project, &secrets, cutover::plan::users::STAGE).await;
     expect(&s3, "dirsync-off", Outcome::Pass, &["GET /organization (Fabrikam Engineering)", "never been on"]);
     expect(&s3, "licences-available", Outcome::Pass, &["O365_BUSINESS_PREMIUM 123 of 125 free", "119 needed"]);
     expect(
@@ -140,7 +143,7 @@ async fn typical_scenario_stages_2_to_4() {
         &["No address of the 119 mailboxes", "groups (0, GET /groups) and contacts (0, GET /contacts)"],
     );
 
-    let s4 = run(&project, &secrets, StageId::PREPARE).await;
+    let s4 = run(&project, &secrets, cutover::plan::prepare::STAGE).await;
     expect(&s4, "mx-ttl", Outcome::Pass, &[&format!("{domain}: MX TTL 3,600 s"), "per DNS server 127.0.0.1"]);
     expect(&s4, "endpoint-test", Outcome::Fail, &["no Outlook Anywhere endpoint", "Create the migration endpoint"]);
     expect(&s4, "domains-verified", Outcome::Fail, &["Not added to the tenant: fabrikam-eng.com, fabrikam-eng.co.uk"]);
@@ -180,7 +183,7 @@ async fn typical_scenario_stages_2_to_4() {
     };
     m.exo.new_migration_endpoint("Fabrikam source", &endpoint, Some(20)).await.expect("endpoint");
 
-    let s4 = run(&project, &secrets, StageId::PREPARE).await;
+    let s4 = run(&project, &secrets, cutover::plan::prepare::STAGE).await;
     let second = &info.email_domains[1];
     expect(
         &s4,
@@ -202,12 +205,12 @@ async fn typical_scenario_stages_2_to_4() {
     secrets
         .save(&project.state().name, &SecretKind::SourcePassword, &Secret::new("wrong-password".to_owned()))
         .expect("store");
-    let s4 = run(&project, &secrets, StageId::PREPARE).await;
+    let s4 = run(&project, &secrets, cutover::plan::prepare::STAGE).await;
     expect(&s4, "endpoint-test", Outcome::Fail, &["Failed", "the migration account's password"]);
     assert!(!s4["endpoint-test"].evidence.contains("wrong-password"), "no secret in evidence");
     // No password at all: Autodiscover and EWS meet 401s, and their evidence says how to store it.
     secrets.delete(&project.state().name, &SecretKind::SourcePassword).expect("delete");
-    let s2 = run(&project, &secrets, StageId::SOURCE).await;
+    let s2 = run(&project, &secrets, cutover::plan::source::STAGE).await;
     for id in ["autodiscover", "ews"] {
         let r = &s2[id];
         assert_ne!(r.outcome, Outcome::Pass, "{id}: {}", r.evidence);
@@ -234,7 +237,7 @@ async fn trouble_scenario_stages_2_to_4() {
         .expect("io")
         .expect("valid");
 
-    let s2 = run(&project, &secrets, StageId::SOURCE).await;
+    let s2 = run(&project, &secrets, cutover::plan::source::STAGE).await;
     // The first mailbox the batch will move is asked for; every lookup meets the expired certificate.
     expect(
         &s2,
@@ -248,7 +251,7 @@ async fn trouble_scenario_stages_2_to_4() {
     expect(&s2, "high-risk", Outcome::Fail, &[&format!("printer@{domain}: hidden from address lists")]);
     expect(&s2, "mailbox-count", Outcome::Pass, &["7 mailboxes will migrate (1 hidden"]);
 
-    let s3 = run(&project, &secrets, StageId::USERS).await;
+    let s3 = run(&project, &secrets, cutover::plan::users::STAGE).await;
     expect(
         &s3,
         "dirsync-off",
@@ -276,7 +279,7 @@ async fn trouble_scenario_stages_2_to_4() {
         assert!(!evidence.contains(quiet), "{quiet} holds no moving address: {evidence}");
     }
 
-    let s4 = run(&project, &secrets, StageId::PREPARE).await;
+    let s4 = run(&project, &secrets, cutover::plan::prepare::STAGE).await;
     expect(&s4, "domains-verified", Outcome::Fail, &["Not added to the tenant: litware.com"]);
     expect(
         &s4,
@@ -298,9 +301,14 @@ async fn trouble_scenario_stages_2_to_4() {
     // Signed out: the Microsoft 365 stages stop with the sign-in to run, rather than failing each check.
     forget(&secrets, &project);
     let conn = Connections::new(&project.state().name, project.state(), secrets.clone());
-    let err = checks::run(StageId::USERS, project.state(), &conn, &CancellationToken::new())
-        .await
-        .expect_err("not signed in");
+    let err = cutover::runner::stages::run_checks(
+        cutover::plan::users::STAGE,
+        project.state(),
+        &conn,
+        &CancellationToken::new(),
+    )
+    .await
+    .expect_err("not signed in");
     assert!(matches!(err, CheckError::NotSignedIn(_)), "{err}");
     assert!(err.to_string().contains("cutover auth login"), "{err}");
     sim.shutdown().await;
@@ -364,8 +372,8 @@ async fn cutover_check_prints_one_json_document_records_the_results_and_fails_on
     // The results are the project's now, each run audited.
     let data = DataHome::at(home.path());
     let (project, _) = Project::open(&data, &ProjectName::parse(&name).expect("name")).expect("reopen");
-    assert_eq!(project.state().stage(StageId::USERS).expect("stage 3 recorded").checks.len(), 3);
-    assert_eq!(project.state().stage(StageId::PREPARE).expect("stage 4 recorded").checks.len(), 3);
+    assert_eq!(project.state().stage(cutover::plan::users::STAGE).expect("stage 3 recorded").checks.len(), 3);
+    assert_eq!(project.state().stage(cutover::plan::prepare::STAGE).expect("stage 4 recorded").checks.len(), 3);
     let (records, _) = project.audit().read().expect("audit");
     let runs = records.iter().filter(|r| r.action == "run-checks").count();
     assert_eq!(runs, 8, "about-to and done for each of the four stages");

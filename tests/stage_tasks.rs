@@ -10,8 +10,9 @@ use cutover::plan::source::{SourceAuth, SourcePermission};
 use cutover::project::{AuditLog, Phase};
 use cutover::runner::Event;
 use cutover::runner::jobs::JobContext;
-use cutover::runner::tasks::endpoint::{EndpointRequest, EndpointVia, ManualSettings, create_endpoint};
-use cutover::runner::tasks::{domains, registrar, users};
+use cutover::runner::stages::prepare::endpoint::{EndpointRequest, EndpointVia, ManualSettings, create_endpoint};
+use cutover::runner::stages::prepare::{domains, registrar};
+use cutover::runner::stages::users::precreate as users;
 use cutover::secrets::{Secret, Secrets};
 use cutover::sim::{SimInfo, SimOptions, Simulator};
 use std::path::Path;
@@ -140,7 +141,7 @@ async fn typical_domains_then_endpoint_then_accounts_each_once_and_audited() {
     });
     let waiting = tokio::time::timeout(
         Duration::from_secs(30),
-        domains::verify_domains_watch(&watch_ctx, &m.graph, &domains, Duration::from_millis(200)),
+        domains::verify_domains_watch(&watch_ctx, &m.graph, &domains, Duration::from_millis(200), |_| {}),
     )
     .await
     .expect("the watch stops when cancelled")
@@ -176,14 +177,14 @@ async fn typical_domains_then_endpoint_then_accounts_each_once_and_audited() {
     let (verify_ctx, _verify_rx) = context(dir.path());
     let verified = tokio::time::timeout(
         Duration::from_secs(30),
-        domains::verify_domains_watch(&verify_ctx, &m.graph, &domains, Duration::from_millis(200)),
+        domains::verify_domains_watch(&verify_ctx, &m.graph, &domains, Duration::from_millis(200), |_| {}),
     )
     .await
     .expect("verified within 30 s")
     .expect("verified");
     assert_eq!(verified.verified.len(), 2, "{verified:?}");
     assert!(verified.pending.is_empty() && !verified.outcome.cancelled);
-    let idle = domains::verify_domains_watch(&verify_ctx, &m.graph, &domains, Duration::from_millis(200))
+    let idle = domains::verify_domains_watch(&verify_ctx, &m.graph, &domains, Duration::from_millis(200), |_| {})
         .await
         .expect("nothing to verify");
     assert!(idle.outcome.summary.starts_with("Nothing to verify"), "{}", idle.outcome.summary);

@@ -29,7 +29,7 @@ fn filled_state() -> ProjectState {
         field.apply(&mut state.kickoff, value).expect("valid kickoff value");
     }
     for (id, result) in cutover::plan::kickoff::run_checks(&state.kickoff, at()) {
-        state.stage_mut(StageId::KICKOFF).checks.insert(id.to_owned(), result);
+        state.stage_mut(cutover::plan::kickoff::STAGE).record_check(id, result);
     }
     state
 }
@@ -64,12 +64,12 @@ fn a_filled_kickoff_at_200x50() {
 #[test]
 fn an_overridden_check_and_the_next_stage_at_200x50() {
     let mut state = filled_state();
-    state.stage_mut(StageId::KICKOFF).overrides.insert(
+    state.stage_mut(cutover::plan::kickoff::STAGE).overrides.insert(
         "cutover-limits".into(),
         Override { reason: "customer accepts two migration waves".into(), by: "pat".into(), at: at() },
     );
     state
-        .stage_mut(StageId::SOURCE)
+        .stage_mut(cutover::plan::source::STAGE)
         .checks
         .insert("ews".into(), CheckResult::new(Outcome::Pass, "Exchange 2016 CU23", at()));
     let mut app = App::new(state, None);
@@ -110,26 +110,26 @@ fn with_sample_inventory() -> App {
     let mut state = filled_state();
     cutover::plan::kickoff::Field::Mailboxes.apply(&mut state.kickoff, "120").expect("valid");
     for (id, result) in cutover::plan::kickoff::run_checks(&state.kickoff, at()) {
-        state.stage_mut(StageId::KICKOFF).checks.insert(id.to_owned(), result);
+        state.stage_mut(cutover::plan::kickoff::STAGE).record_check(id, result);
     }
     let bytes = include_bytes!("../assets/samples/inventory-typical.csv");
     let parsed = cutover::inventory::csv::parse(bytes).expect("sample parses");
-    state.inventory = Some(cutover::inventory::Inventory {
+    state.inventory = Some(std::sync::Arc::new(cutover::inventory::Inventory {
         imported_at: at(),
         file_name: "inventory-typical.csv".into(),
         mailboxes: parsed.mailboxes,
-    });
+    }));
     state.vips.insert("ceo@contoso.example".into());
     cutover::plan::settings::Setting::UploadBandwidth.apply(state.settings_mut(), "100").expect("valid");
     let results = cutover::plan::source::run_inventory_checks(
-        state.inventory.as_ref(),
+        state.inventory.as_deref(),
         &state.vips,
         &state.source,
         state.kickoff.mailboxes,
         at(),
     );
     for (id, result) in results {
-        state.stage_mut(StageId::SOURCE).checks.insert(id.to_owned(), result);
+        state.stage_mut(cutover::plan::source::STAGE).record_check(id, result);
     }
     let mut app = App::new(state, None);
     app.focus = Focus::Stages;
@@ -180,7 +180,7 @@ fn open_at(mut state: ProjectState, stage: StageId) -> App {
     for n in 1..stage.number() {
         let id = StageId::new(n).expect("stage");
         for check in id.def().checks {
-            state.stage_mut(id).checks.insert(check.id.to_owned(), CheckResult::new(Outcome::Pass, "ok", at()));
+            state.stage_mut(id).record_check(check.id, CheckResult::new(Outcome::Pass, "ok", at()));
         }
     }
     let mut app = App::new(state, None);
@@ -194,8 +194,8 @@ fn open_at(mut state: ProjectState, stage: StageId) -> App {
 
 #[test]
 fn stage_3_with_its_checks_at_80x24_and_200x50() {
-    let mut state = with_sample_inventory().state;
-    let users = StageId::USERS;
+    let mut state = cutover::project::ProjectState::clone(&with_sample_inventory().state);
+    let users = cutover::plan::users::STAGE;
     let record = state.stage_mut(users);
     record.checks.insert(
         "dirsync-off".into(),
@@ -218,10 +218,10 @@ fn stage_3_with_its_checks_at_80x24_and_200x50() {
 #[test]
 fn stage_4_with_records_to_publish_and_a_running_watch_at_80x24_and_200x50() {
     use cutover::runner::Event;
-    let mut state = with_sample_inventory().state;
+    let mut state = cutover::project::ProjectState::clone(&with_sample_inventory().state);
     state.verification.insert("acme.example".into(), "MS=ms48211903".into());
     state.verification.insert("acme.co.uk".into(), "MS=ms90022114".into());
-    state.stage_mut(StageId::PREPARE).tasks.insert(
+    state.stage_mut(cutover::plan::prepare::STAGE).tasks.insert(
         "add-domains".into(),
         cutover::plan::TaskRecord {
             status: cutover::plan::TaskStatus::Done,
@@ -229,8 +229,13 @@ fn stage_4_with_records_to_publish_and_a_running_watch_at_80x24_and_200x50() {
             at: at(),
         },
     );
-    let mut app = open_at(state, StageId::PREPARE);
-    app.update(Msg::Event(Event::JobStarted { id: 3, label: "Verifying the email domains".into() }));
+    let mut app = open_at(state, cutover::plan::prepare::STAGE);
+    app.update(Msg::Event(Event::JobStarted {
+        id: 3,
+        label: "Verifying the email domains".into(),
+        stage: Some(cutover::plan::prepare::STAGE),
+        at: at(),
+    }));
     app.update(Msg::Event(Event::JobProgress {
         id: 3,
         label: "Verifying the email domains".into(),

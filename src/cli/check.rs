@@ -5,15 +5,19 @@
 
 use crate::plan::{CheckResult, Outcome, StageId};
 use crate::project::{DataHome, Project};
-use crate::runner::checks::{self, CheckError, Results};
+use crate::runner::checks::{CheckError, Results};
 use crate::runner::connect::Connections;
+use crate::runner::stages;
 use crate::secrets::Secrets;
 use color_eyre::eyre::eyre;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
-/// The stages `cutover check` runs without `--stage`.
-const CHECKED: [StageId; 4] = [StageId::KICKOFF, StageId::SOURCE, StageId::USERS, StageId::PREPARE];
+/// Whether `stage` has checks built in this version: the ones `cutover check` runs without `--stage`.
+fn has_checks(stage: StageId, state: &crate::project::ProjectState) -> bool {
+    let work = stages::of(stage);
+    work.live_checks() || work.pure_checks(state).is_some()
+}
 
 /// What one stage gave.
 enum StageRun {
@@ -24,15 +28,19 @@ enum StageRun {
 pub fn run(project: Option<&str>, stage: Option<u8>, json: bool) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, project)?;
-    let stages: Vec<StageId> = match stage {
-        None => CHECKED.to_vec(),
-        Some(n) => vec![
+    let asked = match stage {
+        None => None,
+        Some(n) => Some(
             StageId::new(n)
                 .ok_or_else(|| eyre!("--stage {n}: there is no such stage; give 1 to {}", crate::plan::PLAN.len()))?,
-        ],
+        ),
     };
     let (mut project, _) = Project::open(&home, &name)?;
-    let live = stages.iter().any(|s| *s != StageId::KICKOFF);
+    let stage_list: Vec<StageId> = match asked {
+        Some(stage) => vec![stage],
+        None => StageId::all().filter(|s| has_checks(*s, project.state())).collect(),
+    };
+    let live = stage_list.iter().any(|s| stages::of(*s).live_checks());
     // The keyring is only needed for the stages that talk to a server.
     let secrets = if live { Some(Secrets::open()?) } else { None };
     let runtime = super::runtime()?;
@@ -44,13 +52,13 @@ pub fn run(project: Option<&str>, stage: Option<u8>, json: bool) -> color_eyre::
         }
     });
     let mut runs = Vec::new();
-    for stage in stages {
+    for stage in stage_list {
         let state = project.state().clone();
         let conn = secrets.as_ref().map(|s| Connections::new(name.as_str(), &state, s.clone()));
         let result = runtime.block_on(async {
             match &conn {
-                Some(conn) => checks::run(stage, &state, conn, &cancel).await,
-                None => Ok(crate::plan::kickoff::run_checks(&state.kickoff, chrono::Utc::now())),
+                Some(conn) => stages::run_checks(stage, &state, conn, &cancel).await,
+                None => stages::of(stage).pure_checks(&state).ok_or(CheckError::NotBuilt),
             }
         });
         match result {
@@ -58,7 +66,7 @@ pub fn run(project: Option<&str>, stage: Option<u8>, json: bool) -> color_eyre::
                 record(&mut project, stage, &results)?;
                 runs.push((stage, StageRun::Ran(results)));
             }
-            Err(CheckError::NotYet(_)) => runs.push((
+            Err(CheckError::NotBuilt) => runs.push((
                 stage,
                 StageRun::NotYet(format!(
                     "Stage {stage} ({}) has no live checks yet; `cutover status` shows what it has recorded.",
@@ -88,8 +96,8 @@ fn record(project: &mut Project, stage: StageId, results: &Results) -> color_eyr
     crate::runner::record_check_run(project, stage, results.clone(), "cutover check")?.map_err(|e| eyre!("{e}"))
 }
 
-fn title(stage: StageId, id: &str) -> &'static str {
-    stage.def().check(id).map_or("", |c| c.title)
+fn title(id: crate::plan::CheckId) -> &'static str {
+    id.def().title
 }
 
 fn print_json(project: &str, runs: &[(StageId, StageRun)], all_good: bool) {
@@ -100,7 +108,7 @@ fn print_json(project: &str, runs: &[(StageId, StageRun)], all_good: bool) {
                 "stage": stage.number(),
                 "title": stage.def().title,
                 "available": true,
-                "checks": results.iter().map(|(id, r)| check_json(*stage, id, r)).collect::<Vec<_>>(),
+                "checks": results.iter().map(|(id, r)| check_json(*id, r)).collect::<Vec<_>>(),
             }),
             StageRun::NotYet(why) => serde_json::json!({
                 "stage": stage.number(),
@@ -114,10 +122,10 @@ fn print_json(project: &str, runs: &[(StageId, StageRun)], all_good: bool) {
     println!("{}", serde_json::json!({ "project": project, "ok": all_good, "stages": stages }));
 }
 
-fn check_json(stage: StageId, id: &str, r: &CheckResult) -> serde_json::Value {
+fn check_json(id: crate::plan::CheckId, r: &CheckResult) -> serde_json::Value {
     serde_json::json!({
         "id": id,
-        "title": title(stage, id),
+        "title": title(id),
         "outcome": r.outcome,
         "evidence": r.evidence,
         "at": r.at,
@@ -137,7 +145,7 @@ fn print_text(project: &str, runs: &[(StageId, StageRun)]) {
                         Outcome::NotRun => "NOT RUN",
                         other => other.label(),
                     };
-                    println!("  {label:<7} {id}: {}", title(*stage, id));
+                    println!("  {label:<7} {id}: {}", title(*id));
                     for line in r.evidence.lines() {
                         println!("          {line}");
                     }

@@ -10,7 +10,7 @@ pub fn inventory(file: &Path, project: Option<&str>, json: bool) -> color_eyre::
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, project)?;
     let (mut project, _) = Project::open(&home, &name)?;
-    match runner::execute(&mut project, Command::ImportInventory { path: file.to_owned() }) {
+    match runner::execute(&mut project, Command::ImportInventory { path: file.to_owned(), allow_removals: false }) {
         Event::InventoryImported { report, .. } => {
             if json {
                 println!("{}", report.to_json());

@@ -175,7 +175,9 @@ async fn connect_demo(project: &mut Project, info: &SimInfo) -> color_eyre::Resu
     // The customer hands the migration account over at kickoff; in the demo it goes straight to the keyring.
     let password = Secret::new(info.source.admin_password.as_str());
     let stored = match Secrets::open() {
-        Ok(secrets) => crate::runner::store_source_password(project, &secrets, &password)?.map_err(|e| e.to_string()),
+        Ok(secrets) => {
+            crate::runner::stages::source::store_password(project, &secrets, &password)?.map_err(|e| e.to_string())
+        }
         Err(e) => Err(e.to_string()),
     };
     Ok(stored.err().map(|e| crate::tui::strings::demo_without_keyring(&e)))

@@ -109,14 +109,14 @@ pub fn run(args: SourceArgs) -> color_eyre::Result<ExitCode> {
     if let Some(next) = next {
         let detail = serde_json::json!({ "source_access": next });
         project
-            .change(Some(crate::plan::StageId::SOURCE), "set-source-access", detail, |s| {
+            .change(Some(crate::plan::source::STAGE), "set-source-access", detail, |s| {
                 s.source_access = next;
                 Ok::<(), std::convert::Infallible>(())
             })?
             .map_err(|e| eyre!("{e}"))?;
     }
     if let Some(password) = password {
-        crate::runner::store_source_password(&mut project, &secrets, &password)?.map_err(|e| eyre!("{e}"))?;
+        crate::runner::stages::source::store_password(&mut project, &secrets, &password)?.map_err(|e| eyre!("{e}"))?;
     }
     let stored = secrets.load(name.as_str(), &SecretKind::SourcePassword)?.is_some();
     let state = project.state();

@@ -21,7 +21,7 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
                     .checks
                     .iter()
                     .map(|c| {
-                        let result = record.and_then(|r| r.checks.get(c.id));
+                        let result = record.and_then(|r| r.result(c.id));
                         serde_json::json!({
                             "id": c.id,
                             "title": c.title,

@@ -4,10 +4,13 @@
 //! overrode with a written reason. The next stage opens only then.
 
 use super::check::{CheckResult, Outcome, Override};
-use super::stages::{StageDef, StageId};
+use super::stages::{CheckId, StageDef, StageId, TaskId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// Shortest override reason accepted: a few words, not a keystroke.
+pub const MIN_OVERRIDE_REASON: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TaskStatus {
@@ -36,13 +39,33 @@ pub struct StageRecord {
 }
 
 impl StageRecord {
-    pub fn outcome(&self, check: &str) -> Outcome {
-        self.checks.get(check).map_or(Outcome::NotRun, |r| r.outcome)
+    pub fn outcome(&self, check: impl Into<CheckId>) -> Outcome {
+        self.result(check).map_or(Outcome::NotRun, |r| r.outcome)
+    }
+
+    /// The latest result of a check, if it ran.
+    pub fn result(&self, check: impl Into<CheckId>) -> Option<&CheckResult> {
+        self.checks.get(check.into().as_str())
     }
 
     /// The override that applies to a check: only a failed check's override counts.
-    pub fn active_override(&self, check: &str) -> Option<&Override> {
-        (self.outcome(check) == Outcome::Fail).then(|| self.overrides.get(check)).flatten()
+    pub fn active_override(&self, check: impl Into<CheckId>) -> Option<&Override> {
+        let check = check.into();
+        (self.outcome(check) == Outcome::Fail).then(|| self.overrides.get(check.as_str())).flatten()
+    }
+
+    /// Records a check's result under its id.
+    pub fn record_check(&mut self, check: impl Into<CheckId>, result: CheckResult) {
+        self.checks.insert(check.into().as_str().to_owned(), result);
+    }
+
+    /// Records a task's outcome under its id.
+    pub fn record_task(&mut self, task: impl Into<TaskId>, record: TaskRecord) {
+        self.tasks.insert(task.into().as_str().to_owned(), record);
+    }
+
+    pub fn task(&self, task: impl Into<TaskId>) -> Option<&TaskRecord> {
+        self.tasks.get(task.into().as_str())
     }
 }
 
@@ -77,7 +100,7 @@ pub fn stage_status(def: &StageDef, record: Option<&StageRecord>) -> StageStatus
     for check in def.checks {
         match record.outcome(check.id) {
             Outcome::Pass | Outcome::Warn => {}
-            Outcome::Fail if record.overrides.contains_key(check.id) => overridden = true,
+            Outcome::Fail if record.overrides.contains_key(check.id.as_str()) => overridden = true,
             Outcome::Fail => {
                 failed = true;
                 all_accepted = false;
@@ -91,6 +114,32 @@ pub fn stage_status(def: &StageDef, record: Option<&StageRecord>) -> StageStatus
         (false, true, false) => StageStatus::Done,
         (false, false, _) => StageStatus::InProgress,
     }
+}
+
+/// What a run of a stage's checks found, in one line: "Stage 2 checks: 7 run: 5 pass, 1 warn, 1 fail."
+pub fn check_summary(def: &StageDef, record: Option<&StageRecord>) -> String {
+    let mut counts = [0usize; 4];
+    for check in def.checks {
+        let outcome = record.map_or(Outcome::NotRun, |r| r.outcome(check.id));
+        let slot = match outcome {
+            Outcome::Pass => 0,
+            Outcome::Warn => 1,
+            Outcome::Fail => 2,
+            Outcome::NotRun => 3,
+        };
+        counts[slot] += 1;
+    }
+    let run = counts[0] + counts[1] + counts[2];
+    let mut parts: Vec<String> =
+        [("pass", counts[0]), ("warn", counts[1]), ("fail", counts[2]), ("not run", counts[3])]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{n} {what}"))
+            .collect();
+    if parts.is_empty() {
+        parts.push("none".to_owned());
+    }
+    format!("Stage {} checks: {run} run: {}.", def.id, parts.join(", "))
 }
 
 /// Whether a stage is open for work: the first always is, every other once the stage before it is done.
@@ -117,40 +166,40 @@ mod tests {
 
     #[test]
     fn an_untouched_stage_has_not_started() {
-        assert_eq!(stage_status(&PLAN[0], None), StageStatus::NotStarted);
-        assert_eq!(stage_status(&PLAN[0], Some(&StageRecord::default())), StageStatus::NotStarted);
+        assert_eq!(stage_status(PLAN[0], None), StageStatus::NotStarted);
+        assert_eq!(stage_status(PLAN[0], Some(&StageRecord::default())), StageStatus::NotStarted);
     }
 
     #[test]
     fn a_stage_is_done_when_every_check_passes_or_warns() {
         let r = record(&[("kickoff-fields", Outcome::Pass), ("cutover-limits", Outcome::Warn)]);
-        assert_eq!(stage_status(&PLAN[0], Some(&r)), StageStatus::Done);
+        assert_eq!(stage_status(PLAN[0], Some(&r)), StageStatus::Done);
     }
 
     #[test]
     fn a_missing_check_keeps_the_stage_in_progress() {
         let r = record(&[("kickoff-fields", Outcome::Pass)]);
-        assert_eq!(stage_status(&PLAN[0], Some(&r)), StageStatus::InProgress);
+        assert_eq!(stage_status(PLAN[0], Some(&r)), StageStatus::InProgress);
     }
 
     #[test]
     fn a_failure_fails_the_stage_until_overridden() {
         let mut r = record(&[("kickoff-fields", Outcome::Pass), ("cutover-limits", Outcome::Fail)]);
-        assert_eq!(stage_status(&PLAN[0], Some(&r)), StageStatus::Failed);
+        assert_eq!(stage_status(PLAN[0], Some(&r)), StageStatus::Failed);
         r.overrides.insert(
             "cutover-limits".into(),
             Override { reason: "customer accepts two batches".into(), by: "eng".into(), at: at() },
         );
-        assert_eq!(stage_status(&PLAN[0], Some(&r)), StageStatus::Overridden);
-        assert!(r.active_override("cutover-limits").is_some());
+        assert_eq!(stage_status(PLAN[0], Some(&r)), StageStatus::Overridden);
+        assert!(r.active_override(crate::plan::kickoff::Check::CutoverLimits).is_some());
     }
 
     #[test]
     fn an_override_stops_counting_once_the_check_passes() {
         let mut r = record(&[("kickoff-fields", Outcome::Pass), ("cutover-limits", Outcome::Pass)]);
         r.overrides.insert("cutover-limits".into(), Override { reason: "x".into(), by: "eng".into(), at: at() });
-        assert_eq!(stage_status(&PLAN[0], Some(&r)), StageStatus::Done);
-        assert!(r.active_override("cutover-limits").is_none());
+        assert_eq!(stage_status(PLAN[0], Some(&r)), StageStatus::Done);
+        assert!(r.active_override(crate::plan::kickoff::Check::CutoverLimits).is_none());
     }
 
     #[test]
@@ -160,12 +209,12 @@ mod tests {
                 if s.number() <= done_through { StageStatus::Done } else { StageStatus::NotStarted }
             }
         };
-        assert!(is_open(StageId::KICKOFF, statuses(0)));
-        assert!(!is_open(StageId::SOURCE, statuses(0)));
-        assert!(is_open(StageId::SOURCE, statuses(1)));
-        assert!(!is_open(StageId::PREPARE, statuses(2)));
-        assert!(is_open(StageId::PREPARE, statuses(3)));
-        assert!(is_open(StageId::SOURCE, |_| StageStatus::Overridden));
-        assert!(!is_open(StageId::SOURCE, |_| StageStatus::Failed));
+        assert!(is_open(crate::plan::kickoff::STAGE, statuses(0)));
+        assert!(!is_open(crate::plan::source::STAGE, statuses(0)));
+        assert!(is_open(crate::plan::source::STAGE, statuses(1)));
+        assert!(!is_open(crate::plan::prepare::STAGE, statuses(2)));
+        assert!(is_open(crate::plan::prepare::STAGE, statuses(3)));
+        assert!(is_open(crate::plan::source::STAGE, |_| StageStatus::Overridden));
+        assert!(!is_open(crate::plan::source::STAGE, |_| StageStatus::Failed));
     }
 }

@@ -2,10 +2,78 @@
 //! kickoff checks.
 
 use super::check::{CheckResult, Outcome};
+use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// This stage's place in the plan.
+pub const STAGE: StageId = StageId::at(1);
+
+plan_ids! {
+    /// The tasks of stage 1; their ids are the keys of `state.json` and the audit log.
+    pub enum Task {
+        RecordCustomer = "record-customer",
+        RecordTenant = "record-tenant",
+        RecordSchedule = "record-schedule",
+        RecordEstimate = "record-estimate",
+    }
+}
+
+plan_ids! {
+    /// The checks of stage 1; their ids are the keys of `state.json` and the audit log.
+    pub enum Check {
+        KickoffFields = "kickoff-fields",
+        CutoverLimits = "cutover-limits",
+    }
+}
+
+/// Stage 1 as data: its tasks and checks, in the order the wizard shows them.
+pub static DEF: StageDef = StageDef {
+    id: STAGE,
+    title: "Kickoff",
+    help: "Agree who is who, which tenant and domains move, when the cutover happens and what it costs.",
+    tasks: &[
+        TaskDef {
+            id: TaskId::Kickoff(Task::RecordCustomer),
+            title: "Record customer and contacts",
+            help: "Customer name, partner contact and the client's point of contact.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Kickoff(Task::RecordTenant),
+            title: "Record tenant and email domains",
+            help: "The Microsoft 365 tenant id or initial domain, and every email domain that moves.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Kickoff(Task::RecordSchedule),
+            title: "Record the cutover date",
+            help: "The night the MX record changes, in the customer's time zone.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Kickoff(Task::RecordEstimate),
+            title: "Record mailbox estimate and budget",
+            help: "How many mailboxes; the budget follows: $300 + $25 per mailbox.",
+            demo_only: false,
+        },
+    ],
+    checks: &[
+        CheckDef {
+            id: CheckId::Kickoff(Check::KickoffFields),
+            title: "Kickoff details complete",
+            help: "Every required field is present and valid.",
+        },
+        CheckDef {
+            id: CheckId::Kickoff(Check::CutoverLimits),
+            title: "Mailbox count within cutover limits",
+            help: "A cutover moves at most 2,000 mailboxes; above 150 a staged or hybrid migration is advised.",
+        },
+    ],
+    settings: &[],
+};
 
 /// The most mailboxes a cutover migration can move.
 pub const CUTOVER_MAX_MAILBOXES: u32 = 2_000;
@@ -113,20 +181,19 @@ impl Kickoff {
     }
 
     /// Whether a stage-1 task is complete: kickoff tasks are done once their facts are recorded.
-    pub fn task_done(&self, task: &str) -> bool {
+    pub fn task_done(&self, task: Task) -> bool {
         let filled = |fields: &[Field]| fields.iter().all(|f| !f.current(self).is_empty());
         match task {
-            "record-customer" => filled(&[
+            Task::RecordCustomer => filled(&[
                 Field::Customer,
                 Field::PartnerName,
                 Field::PartnerEmail,
                 Field::ClientName,
                 Field::ClientEmail,
             ]),
-            "record-tenant" => filled(&[Field::Tenant, Field::Domains]),
-            "record-schedule" => filled(&[Field::Cutover]),
-            "record-estimate" => filled(&[Field::Mailboxes]),
-            _ => false,
+            Task::RecordTenant => filled(&[Field::Tenant, Field::Domains]),
+            Task::RecordSchedule => filled(&[Field::Cutover]),
+            Task::RecordEstimate => filled(&[Field::Mailboxes]),
         }
     }
 }
@@ -437,8 +504,11 @@ pub fn parse_mailboxes(input: &str) -> Result<u32, ValidationError> {
 }
 
 /// Runs the kickoff checks: `kickoff-fields` and `cutover-limits`.
-pub fn run_checks(k: &Kickoff, now: DateTime<Utc>) -> Vec<(&'static str, CheckResult)> {
-    vec![("kickoff-fields", fields_check(k, now)), ("cutover-limits", limits_check(k.mailboxes, now))]
+pub fn run_checks(k: &Kickoff, now: DateTime<Utc>) -> Vec<(CheckId, CheckResult)> {
+    vec![
+        (Check::KickoffFields.into(), fields_check(k, now)),
+        (Check::CutoverLimits.into(), limits_check(k.mailboxes, now)),
+    ]
 }
 
 fn fields_check(k: &Kickoff, now: DateTime<Utc>) -> CheckResult {
@@ -666,7 +736,7 @@ mod tests {
     #[test]
     fn tasks_are_done_when_their_facts_are_recorded() {
         let k = complete();
-        for task in ["record-customer", "record-tenant", "record-schedule", "record-estimate"] {
+        for &task in Task::ALL {
             assert!(k.task_done(task), "{task}");
             assert!(!Kickoff::default().task_done(task), "{task}");
         }

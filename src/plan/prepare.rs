@@ -3,7 +3,81 @@
 
 use super::check::{CheckResult, Outcome};
 use super::kickoff::group_thousands;
+use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
 use chrono::{DateTime, Duration, Utc};
+
+/// This stage's place in the plan.
+pub const STAGE: StageId = StageId::at(4);
+
+plan_ids! {
+    /// The tasks of stage 4; their ids are the keys of `state.json` and the audit log.
+    pub enum Task {
+        AddDomains = "add-domains",
+        VerifyDomains = "verify-domains",
+        CreateEndpoint = "create-endpoint",
+        PublishVerification = "publish-verification",
+    }
+}
+
+plan_ids! {
+    /// The checks of stage 4; their ids are the keys of `state.json` and the audit log.
+    pub enum Check {
+        DomainsVerified = "domains-verified",
+        EndpointTest = "endpoint-test",
+        MxTtl = "mx-ttl",
+    }
+}
+
+/// Stage 4 as data: its tasks and checks, in the order the wizard shows them.
+pub static DEF: StageDef = StageDef {
+    id: STAGE,
+    title: "Prepare",
+    help: "Add and verify the email domains in the tenant and create the Outlook Anywhere migration endpoint.",
+    tasks: &[
+        TaskDef {
+            id: TaskId::Prepare(Task::AddDomains),
+            title: "Add email domains to the tenant",
+            help: "Each domain is added, then its MS=… TXT record is published by the customer.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Prepare(Task::VerifyDomains),
+            title: "Verify the domains",
+            help: "Microsoft 365 checks the TXT record; retried until it verifies.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Prepare(Task::CreateEndpoint),
+            title: "Create the migration endpoint",
+            help: "Outlook Anywhere, found by Autodiscover or given by hand, with MaxConcurrentMigrations.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Prepare(Task::PublishVerification),
+            title: "Publish the TXT records at the simulated registrar",
+            help: "cutover demo only: what the customer's DNS host does for a real tenant.",
+            demo_only: true,
+        },
+    ],
+    checks: &[
+        CheckDef {
+            id: CheckId::Prepare(Check::DomainsVerified),
+            title: "Domains verified",
+            help: "Every email domain shows as verified in the tenant.",
+        },
+        CheckDef {
+            id: CheckId::Prepare(Check::EndpointTest),
+            title: "Migration server available",
+            help: "Test-MigrationServerAvailability succeeds against the source.",
+        },
+        CheckDef {
+            id: CheckId::Prepare(Check::MxTtl),
+            title: "MX TTL lowered",
+            help: "The MX record's TTL is 3,600 s or less well before the cutover.",
+        },
+    ],
+    settings: &[],
+};
 
 /// The most an MX TTL should be before the cutover, in seconds.
 pub const MX_TTL_TARGET: u32 = 3_600;

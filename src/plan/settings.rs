@@ -57,35 +57,14 @@ impl Setting {
         Setting::Permission,
     ];
 
-    /// The settings of `stage`, in the order the screen shows them.
+    /// The settings of `stage`, in the order the screen shows them (the stage's definition lists them).
     pub fn of_stage(stage: StageId) -> &'static [Setting] {
-        const SOURCE: [Setting; 12] = [
-            Setting::UploadBandwidth,
-            Setting::Concurrency,
-            Setting::LargeMailbox,
-            Setting::LargeRecoverableItems,
-            Setting::MailboxLimit,
-            Setting::ManyItems,
-            Setting::MigrationAccount,
-            Setting::AutodiscoverAddress,
-            Setting::ExchangeServer,
-            Setting::RpcProxyServer,
-            Setting::Authentication,
-            Setting::Permission,
-        ];
-        const USERS: [Setting; 3] = [Setting::Provisioning, Setting::UsageLocation, Setting::Licence];
-        match stage {
-            StageId::SOURCE => &SOURCE,
-            StageId::USERS => &USERS,
-            _ => &[],
-        }
+        stage.def().settings
     }
 
+    /// The stage whose screen shows this setting.
     pub fn stage(self) -> StageId {
-        match self {
-            Setting::Provisioning | Setting::UsageLocation | Setting::Licence => StageId::USERS,
-            _ => StageId::SOURCE,
-        }
+        super::PLAN.iter().find(|d| d.settings.contains(&self)).map_or_else(StageId::first, |d| d.id)
     }
 
     pub fn label(self) -> &'static str {

@@ -6,6 +6,8 @@ use super::check::{CheckResult, Outcome};
 use super::kickoff::{
     CUTOVER_ADVISED_MAILBOXES, CUTOVER_MAX_MAILBOXES, ValidationError, budget_usd, format_usd, group_thousands,
 };
+use super::settings::Setting;
+use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
 use crate::inventory::estimate::{self, DEFAULT_CONCURRENCY};
 use crate::inventory::risk::{self, RiskFlag, Thresholds};
 use crate::inventory::size::format_size;
@@ -13,6 +15,102 @@ use crate::inventory::{Inventory, Mailbox};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+
+/// This stage's place in the plan.
+pub const STAGE: StageId = StageId::at(2);
+
+plan_ids! {
+    /// The tasks of stage 2; their ids are the keys of `state.json` and the audit log.
+    pub enum Task {
+        ImportInventory = "import-inventory",
+        MarkVips = "mark-vips",
+    }
+}
+
+plan_ids! {
+    /// The checks of stage 2; their ids are the keys of `state.json` and the audit log.
+    pub enum Check {
+        Autodiscover = "autodiscover",
+        Certificate = "certificate",
+        OutlookAnywhere = "outlook-anywhere",
+        Ews = "ews",
+        MailboxCount = "mailbox-count",
+        HighRisk = "high-risk",
+        Totals = "totals",
+    }
+}
+
+/// Stage 2 as data: its tasks and checks, in the order the wizard shows them.
+pub static DEF: StageDef = StageDef {
+    id: STAGE,
+    title: "Source health check",
+    help: "Make sure the on-premises Exchange server can be reached and read by the migration service, and know the mailboxes.",
+    tasks: &[
+        TaskDef {
+            id: TaskId::Source(Task::ImportInventory),
+            title: "Import the mailbox inventory",
+            help: "The CSV written by assets/Get-CutoverInventory.ps1 in the Exchange Management Shell.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Source(Task::MarkVips),
+            title: "Mark VIP mailboxes",
+            help: "Executives and other users whose mailboxes get extra care.",
+            demo_only: false,
+        },
+    ],
+    checks: &[
+        CheckDef {
+            id: CheckId::Source(Check::Autodiscover),
+            title: "Autodiscover answers",
+            help: "The migration service finds the server through Autodiscover.",
+        },
+        CheckDef {
+            id: CheckId::Source(Check::Certificate),
+            title: "TLS certificate valid",
+            help: "Trusted CA, not near expiry, SANs cover the Autodiscover and Outlook Anywhere names.",
+        },
+        CheckDef {
+            id: CheckId::Source(Check::OutlookAnywhere),
+            title: "Outlook Anywhere reachable",
+            help: "RPC over HTTP answers with Basic or NTLM, which the migration service accepts.",
+        },
+        CheckDef {
+            id: CheckId::Source(Check::Ews),
+            title: "EWS reachable",
+            help: "Exchange Web Services answers and reports the server version.",
+        },
+        CheckDef {
+            id: CheckId::Source(Check::MailboxCount),
+            title: "Mailbox count within limits",
+            help: "The mailboxes that will migrate against the cutover limits (2,000 at most, 150 advised) and the kickoff estimate.",
+        },
+        CheckDef {
+            id: CheckId::Source(Check::HighRisk),
+            title: "High-risk users flagged",
+            help: "Mailboxes of 50 GB or more, Recoverable Items of 30 GB or more, VIPs and hidden mailboxes.",
+        },
+        CheckDef {
+            id: CheckId::Source(Check::Totals),
+            title: "Totals and time estimate",
+            help: "Total data, largest mailbox and an initial sync estimate from bandwidth and concurrency.",
+        },
+    ],
+    settings: &[
+        Setting::UploadBandwidth,
+        Setting::Concurrency,
+        Setting::LargeMailbox,
+        Setting::LargeRecoverableItems,
+        Setting::MailboxLimit,
+        Setting::ManyItems,
+        Setting::MigrationAccount,
+        Setting::AutodiscoverAddress,
+        Setting::ExchangeServer,
+        Setting::RpcProxyServer,
+        Setting::Authentication,
+        Setting::Permission,
+    ],
+};
 
 /// What the engineer sets for stage 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,19 +269,23 @@ pub fn run_inventory_checks(
     settings: &SourceSettings,
     kickoff_estimate: Option<u32>,
     now: DateTime<Utc>,
-) -> Vec<(&'static str, CheckResult)> {
+) -> Vec<(CheckId, CheckResult)> {
     let Some(inventory) = inventory else {
         let missing = CheckResult::new(
             Outcome::Fail,
             "No inventory imported yet: run assets/Get-CutoverInventory.ps1 on the Exchange server, then press i to import the CSV.",
             now,
         );
-        return vec![("mailbox-count", missing.clone()), ("high-risk", missing.clone()), ("totals", missing)];
+        return vec![
+            (Check::MailboxCount.into(), missing.clone()),
+            (Check::HighRisk.into(), missing.clone()),
+            (Check::Totals.into(), missing),
+        ];
     };
     vec![
-        ("mailbox-count", count_check(inventory, kickoff_estimate, now)),
-        ("high-risk", high_risk_check(inventory, vips, &settings.thresholds, now)),
-        ("totals", totals_check(inventory, settings, now)),
+        (Check::MailboxCount.into(), count_check(inventory, kickoff_estimate, now)),
+        (Check::HighRisk.into(), high_risk_check(inventory, vips, &settings.thresholds, now)),
+        (Check::Totals.into(), totals_check(inventory, settings, now)),
     ]
 }
 

@@ -4,10 +4,85 @@
 
 use super::check::{CheckResult, Outcome};
 use super::kickoff::group_thousands;
+use super::settings::Setting;
+use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
 use crate::inventory::Mailbox;
 use crate::inventory::risk::{RiskFlag, Thresholds, flags};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// This stage's place in the plan.
+pub const STAGE: StageId = StageId::at(3);
+
+plan_ids! {
+    /// The tasks of stage 3; their ids are the keys of `state.json` and the audit log.
+    pub enum Task {
+        ChooseProvisioning = "choose-provisioning",
+        CreateUsers = "create-users",
+        SetUsageLocation = "set-usage-location",
+        AssignLicences = "assign-licences",
+    }
+}
+
+plan_ids! {
+    /// The checks of stage 3; their ids are the keys of `state.json` and the audit log.
+    pub enum Check {
+        DirsyncOff = "dirsync-off",
+        LicencesAvailable = "licences-available",
+        NoCollisions = "no-collisions",
+    }
+}
+
+/// Stage 3 as data: its tasks and checks, in the order the wizard shows them.
+pub static DEF: StageDef = StageDef {
+    id: STAGE,
+    title: "Users / directory sync",
+    help: "Decide how the cloud accounts come to be, and make sure nothing in the tenant stands in the way.",
+    tasks: &[
+        TaskDef {
+            id: TaskId::Users(Task::ChooseProvisioning),
+            title: "Choose how accounts are made",
+            help: "Let the cutover batch provision them (the default, as Exchange does), or pre-create them with a usage location and a licence.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Users(Task::CreateUsers),
+            title: "Create cloud user accounts",
+            help: "Only when pre-creating: one account per source mailbox.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Users(Task::SetUsageLocation),
+            title: "Set usage location",
+            help: "Required before a licence can be assigned.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Users(Task::AssignLicences),
+            title: "Assign Exchange Online licences",
+            help: "Within 30 days of migration, or the mailboxes are disabled.",
+            demo_only: false,
+        },
+    ],
+    checks: &[
+        CheckDef {
+            id: CheckId::Users(Check::DirsyncOff),
+            title: "Directory sync is off",
+            help: "A cutover migration requires directory synchronisation to be off in the tenant.",
+        },
+        CheckDef {
+            id: CheckId::Users(Check::LicencesAvailable),
+            title: "Enough licences",
+            help: "Exchange Online licences available for every mailbox.",
+        },
+        CheckDef {
+            id: CheckId::Users(Check::NoCollisions),
+            title: "No UPN or SMTP collisions",
+            help: "No address that moves is already used by another object in the tenant.",
+        },
+    ],
+    settings: &[Setting::Provisioning, Setting::UsageLocation, Setting::Licence],
+};
 
 /// Who creates the cloud accounts. In a cutover the batch provisions them from the source mailboxes (Exchange's
 /// default); pre-creating them lets the usage location and licences be set before the batch starts.

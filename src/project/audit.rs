@@ -123,7 +123,7 @@ mod tests {
         AuditRecord {
             time: DateTime::from_timestamp(1_790_000_000, 0).expect("valid timestamp"),
             actor: "eng".into(),
-            stage: Some(StageId::KICKOFF),
+            stage: Some(crate::plan::kickoff::STAGE),
             action: action.into(),
             phase,
             detail: serde_json::json!({"field": "Customer"}),

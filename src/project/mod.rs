@@ -2,6 +2,7 @@
 //! `reports/` and `cutover.log`, in one folder per project. Knows nothing of the network or the terminal.
 
 pub mod audit;
+pub mod live;
 pub mod lock;
 pub mod paths;
 pub mod state;
@@ -56,7 +57,8 @@ pub enum ProjectError {
 #[derive(Debug)]
 pub struct Project {
     dir: PathBuf,
-    state: ProjectState,
+    /// Shared with the wizard's copy: a change makes a new one, so a snapshot handed out never changes.
+    state: std::sync::Arc<ProjectState>,
     audit: AuditLog,
     lock: ProjectLock,
 }
@@ -72,7 +74,7 @@ impl Project {
         let (lock, _) = ProjectLock::acquire(&dir.join(LOCK_FILE))?;
         let state = ProjectState::new(name.as_str(), Utc::now(), demo);
         let audit = AuditLog::new(dir.join(AUDIT_FILE));
-        let mut project = Project { dir, state: state.clone(), audit, lock };
+        let mut project = Project { dir, state: std::sync::Arc::new(state.clone()), audit, lock };
         project.change(None, "create-project", serde_json::json!({ "name": name.as_str(), "demo": demo }), |s| {
             *s = state;
             Ok::<(), std::convert::Infallible>(())
@@ -93,7 +95,7 @@ impl Project {
         let audit = AuditLog::new(dir.join(AUDIT_FILE));
         let state = state::load(&state_path, &audit)?;
         home.remember_last(name)?;
-        Ok((Project { dir, state, audit, lock }, acquired))
+        Ok((Project { dir, state: std::sync::Arc::new(state), audit, lock }, acquired))
     }
 
     pub fn dir(&self) -> &Path {
@@ -104,12 +106,22 @@ impl Project {
         &self.state
     }
 
+    /// The state as saved, to hand out without copying it.
+    pub fn snapshot(&self) -> std::sync::Arc<ProjectState> {
+        self.state.clone()
+    }
+
     pub fn audit(&self) -> &AuditLog {
         &self.audit
     }
 
     pub fn lock(&self) -> &ProjectLock {
         &self.lock
+    }
+
+    /// The polled data of the project's watches (`live/`).
+    pub fn live(&self) -> live::LiveStore {
+        live::LiveStore::new(&self.dir)
     }
 
     pub fn log_path(&self) -> PathBuf {
@@ -135,7 +147,7 @@ impl Project {
             detail,
         };
         self.audit.append(&record(Phase::AboutTo, detail.clone()))?;
-        let mut next = self.state.clone();
+        let mut next = ProjectState::clone(&self.state);
         if let Err(e) = apply(&mut next) {
             self.audit
                 .append(&record(Phase::Failed, serde_json::json!({ "detail": detail, "error": e.to_string() })))?;
@@ -146,13 +158,13 @@ impl Project {
                 .append(&record(Phase::Failed, serde_json::json!({ "detail": detail, "error": e.to_string() })))?;
             return Err(e);
         }
-        self.state = next;
+        self.state = std::sync::Arc::new(next);
         self.audit.append(&record(Phase::Done, detail))?;
         Ok(Ok(()))
     }
 }
 
-fn create_private_dir(dir: &Path) -> Result<(), ProjectError> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), ProjectError> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -165,12 +177,14 @@ fn create_private_dir(dir: &Path) -> Result<(), ProjectError> {
 /// Temporary files left by a save that was killed before its rename; harmless, but not worth keeping. Only
 /// called with the lock held, so no other process is writing one.
 fn remove_torn_temporaries(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(".state.json.") && name.ends_with(".tmp") {
-            let _ = std::fs::remove_file(entry.path());
+    for folder in [dir.to_owned(), dir.join(live::LIVE_DIR)] {
+        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
     }
 }
@@ -187,15 +201,21 @@ mod tests {
         let name = ProjectName::parse("acme").expect("name");
         let mut project = Project::create(&home, &name, false).expect("create");
         project
-            .change(Some(StageId::KICKOFF), "set-kickoff-field", serde_json::json!({"field": "Customer"}), |s| {
-                Field::Customer.apply(&mut s.kickoff, "Acme Corp")
-            })
+            .change(
+                Some(crate::plan::kickoff::STAGE),
+                "set-kickoff-field",
+                serde_json::json!({"field": "Customer"}),
+                |s| Field::Customer.apply(&mut s.kickoff, "Acme Corp"),
+            )
             .expect("io")
             .expect("valid");
         let refused = project
-            .change(Some(StageId::KICKOFF), "set-kickoff-field", serde_json::json!({"field": "Tenant"}), |s| {
-                Field::Tenant.apply(&mut s.kickoff, "not a tenant")
-            })
+            .change(
+                Some(crate::plan::kickoff::STAGE),
+                "set-kickoff-field",
+                serde_json::json!({"field": "Tenant"}),
+                |s| Field::Tenant.apply(&mut s.kickoff, "not a tenant"),
+            )
             .expect("io");
         assert!(refused.is_err());
         assert_eq!(project.state().kickoff.tenant, None, "a refused change leaves the state as it was");

@@ -30,7 +30,7 @@ pub struct ProjectState {
     pub stages: BTreeMap<StageId, StageRecord>,
     /// The source mailboxes, from the last inventory import.
     #[serde(default)]
-    pub inventory: Option<Inventory>,
+    pub inventory: Option<std::sync::Arc<Inventory>>,
     /// VIP mailboxes by primary SMTP address (lowercase); kept apart so a re-import keeps them.
     #[serde(default)]
     pub vips: BTreeSet<String>,
@@ -115,15 +115,22 @@ impl ProjectState {
 
 /// Writes `state` to `path` atomically.
 pub fn save(path: &Path, state: &ProjectState) -> Result<(), ProjectError> {
+    let mut json =
+        serde_json::to_vec_pretty(state).map_err(|e| ProjectError::Io { path: path.to_owned(), source: e.into() })?;
+    json.push(b'\n');
+    write_atomic(path, &json)
+}
+
+/// Writes `bytes` to a temporary file beside `path` (mode 0600), fsyncs it and renames it over `path`, then
+/// syncs the folder: a crash leaves the old file or the new one, never a mix.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProjectError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".state.json.{}.tmp", std::process::id()));
+    let name = path.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let io = |p: &Path| {
         let p = p.to_owned();
         move |source| ProjectError::Io { path: p, source }
     };
-    let mut json =
-        serde_json::to_vec_pretty(state).map_err(|e| ProjectError::Io { path: path.to_owned(), source: e.into() })?;
-    json.push(b'\n');
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -131,7 +138,7 @@ pub fn save(path: &Path, state: &ProjectState) -> Result<(), ProjectError> {
     let mut file = options.open(&tmp).map_err(io(&tmp))?;
     #[cfg(unix)]
     std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(io(&tmp))?;
-    file.write_all(&json).map_err(io(&tmp))?;
+    file.write_all(bytes).map_err(io(&tmp))?;
     file.sync_all().map_err(io(&tmp))?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(io(path))?;
@@ -224,7 +231,7 @@ mod tests {
             .append(&AuditRecord {
                 time: DateTime::from_timestamp(1_790_000_000, 0).expect("valid"),
                 actor: "eng".into(),
-                stage: Some(StageId::KICKOFF),
+                stage: Some(crate::plan::kickoff::STAGE),
                 action: "set-kickoff-field".into(),
                 phase: Phase::Done,
                 detail: serde_json::Value::Null,

@@ -1,24 +1,35 @@
-//! Long work beside the runner's command loop: network checks, sign-in, writes to the tenant or the source. A
-//! job runs in its own task, reports progress as events, stops at its next safe point once cancelled, and hands
-//! back what it found as a change that the runner applies to the project (only the runner touches the project).
+//! Long work beside the runner's command loop: network checks, sign-in, writes to the tenant or the source,
+//! watches. A job runs in its own task, reports progress as events, stops at its next safe point once
+//! cancelled, and hands what it found to the runner as changes: as it goes ([`JobContext::record`], so a watch
+//! that runs for hours keeps what it saw) and once when it ends. Only the runner touches the project, applying
+//! the changes in the order they came.
 
 use super::Event;
 use crate::plan::StageId;
 use crate::project::{AuditLog, AuditRecord, Phase, Project, ProjectError, audit};
+pub use crate::protocol::JobId;
 use chrono::Utc;
 use futures::future::BoxFuture;
 use std::future::Future;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub type JobId = u64;
-
 /// What a finished job hands back: the runner applies it to the project and sends the event it returns.
 pub type Apply = Box<dyn FnOnce(&mut Project) -> Event + Send>;
 
-/// Work to start: a label for the screen and the task itself.
+/// A change a job hands the runner while it goes on; it may have nothing to tell the wizard.
+pub type Update = Box<dyn FnOnce(&mut Project) -> Option<Event> + Send>;
+
+/// What a job sends the runner: a change to apply now and go on, or the last one.
+pub enum JobMsg {
+    Update(Update),
+    Finished(Apply),
+}
+
+/// Work to start: a label for the screen, the stage it is for (none: the sign-in) and the task itself.
 pub struct Job {
     pub label: String,
+    pub stage: Option<StageId>,
     pub work: Box<dyn FnOnce(JobContext) -> BoxFuture<'static, Apply> + Send>,
 }
 
@@ -28,7 +39,13 @@ impl Job {
         F: FnOnce(JobContext) -> Fut + Send + 'static,
         Fut: Future<Output = Apply> + Send + 'static,
     {
-        Job { label: label.into(), work: Box::new(move |ctx| Box::pin(work(ctx))) }
+        Job { label: label.into(), stage: None, work: Box::new(move |ctx| Box::pin(work(ctx))) }
+    }
+
+    /// The job is the work of `stage`: the wizard's stop key on that stage stops it.
+    pub fn for_stage(mut self, stage: StageId) -> Job {
+        self.stage = Some(stage);
+        self
     }
 }
 
@@ -44,6 +61,7 @@ pub struct JobContext {
     pub id: JobId,
     pub cancel: CancellationToken,
     events: mpsc::UnboundedSender<Event>,
+    updates: Option<mpsc::UnboundedSender<(JobId, JobMsg)>>,
     audit: AuditLog,
 }
 
@@ -59,7 +77,21 @@ pub enum AuditedError<E> {
 
 impl JobContext {
     pub fn new(id: JobId, events: mpsc::UnboundedSender<Event>, audit: AuditLog) -> JobContext {
-        JobContext { id, cancel: CancellationToken::new(), events, audit }
+        JobContext { id, cancel: CancellationToken::new(), events, updates: None, audit }
+    }
+
+    /// A context whose [`record`](Self::record)ed changes go to the runner on `updates`.
+    pub fn with_updates(mut self, updates: mpsc::UnboundedSender<(JobId, JobMsg)>) -> JobContext {
+        self.updates = Some(updates);
+        self
+    }
+
+    /// Hands the runner a change to apply and record now, while the job goes on: what a long watch saw is
+    /// kept even if it is stopped or the wizard dies later. Without a runner (a test) the change is dropped.
+    pub fn record(&self, apply: Update) {
+        if let Some(updates) = &self.updates {
+            let _ = updates.send((self.id, JobMsg::Update(apply)));
+        }
     }
 
     /// Hands the wizard an event of the job's own, such as the code to show for a sign-in.
@@ -91,17 +123,27 @@ impl JobContext {
             phase,
             detail,
         };
-        self.audit.append(&record(Phase::AboutTo, detail.clone())).map_err(AuditedError::NotRecorded)?;
+        self.append(record(Phase::AboutTo, detail.clone())).await.map_err(AuditedError::NotRecorded)?;
         let result = write.await;
         let outcome = match &result {
             Ok(_) => record(Phase::Done, detail),
             Err(e) => record(Phase::Failed, serde_json::json!({ "detail": detail, "error": e.to_string() })),
         };
-        if let Err(e) = self.audit.append(&outcome) {
+        if let Err(e) = self.append(outcome).await {
             // The write happened (or failed) already; the "about to" record tells a resume to check the live state.
             tracing::error!(error = %e, action, "could not record the outcome of a write");
         }
         result.map_err(AuditedError::Failed)
+    }
+
+    /// Appends to the audit log off the async workers: the append fsyncs, and a slow disk must not stall the
+    /// other jobs (the runtime has two workers).
+    async fn append(&self, record: AuditRecord) -> Result<(), ProjectError> {
+        let audit = self.audit.clone();
+        match tokio::task::spawn_blocking(move || audit.append(&record)).await {
+            Ok(result) => result,
+            Err(e) => Err(ProjectError::Io { path: self.audit.path().to_owned(), source: std::io::Error::other(e) }),
+        }
     }
 }
 
@@ -119,11 +161,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let (ctx, _rx) = context(dir.path());
         let ok: Result<u32, AuditedError<String>> = ctx
-            .audited(StageId::PREPARE, "add-domain", serde_json::json!({"domain": "contoso.com"}), async { Ok(1) })
+            .audited(crate::plan::prepare::STAGE, "add-domain", serde_json::json!({"domain": "contoso.com"}), async {
+                Ok(1)
+            })
             .await;
         assert_eq!(ok.ok(), Some(1));
         let failed: Result<u32, AuditedError<String>> = ctx
-            .audited(StageId::PREPARE, "add-domain", serde_json::json!({"domain": "x.com"}), async {
+            .audited(crate::plan::prepare::STAGE, "add-domain", serde_json::json!({"domain": "x.com"}), async {
                 Err("403 Forbidden".to_owned())
             })
             .await;
@@ -141,7 +185,7 @@ mod tests {
         let ctx = JobContext::new(1, tx, AuditLog::new(dir.path().join("missing-folder/audit.jsonl")));
         let ran = std::sync::atomic::AtomicBool::new(false);
         let result: Result<(), AuditedError<String>> = ctx
-            .audited(StageId::PREPARE, "add-domain", serde_json::Value::Null, async {
+            .audited(crate::plan::prepare::STAGE, "add-domain", serde_json::Value::Null, async {
                 ran.store(true, std::sync::atomic::Ordering::SeqCst);
                 Ok(())
             })

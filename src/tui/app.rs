@@ -1,22 +1,30 @@
 //! The wizard's state and its pure update function: `App::update(Msg) -> Vec<Command>`. No I/O happens here;
-//! what must happen outside is returned as [`Command`]s for the runner.
+//! what must happen outside is returned as [`Command`]s for the runner, or queued as [`Effect`]s of the
+//! terminal (a clipboard copy). What is particular to a stage is its screen's (`tui/stages/`); what is
+//! particular to a dialog is the dialog's (`tui/dialogs/`).
 
-use crate::inventory::report::ImportReport;
-use crate::plan::kickoff::{Field, ValidationError};
+use crate::plan::kickoff::Field;
 use crate::plan::settings::Setting;
-use crate::plan::users::Provisioning;
-use crate::plan::{Outcome, StageId};
+use crate::plan::{Outcome, StageId, TaskId};
 use crate::project::ProjectState;
-use crate::runner::jobs::JobId;
-use crate::runner::{Command, Event, Task};
+use crate::protocol::{Command, Event, JobId, Snapshot};
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::sync::Arc;
 
+use super::dialogs::edit::{Edit, EditTarget};
+use super::dialogs::override_check::OverrideCheck;
+use super::dialogs::password::Password;
+use super::dialogs::report::Report;
+use super::dialogs::sign_in::{DeviceCode, SignIn};
+use super::dialogs::{Dialog, Reply};
+use super::keys::{self, Binding};
 use super::mailboxes::MailboxView;
+use super::stages;
 use super::strings;
-use super::widgets::input::{EditKey, TextInput};
+use super::widgets::input::EditKey;
 
-/// What a key means, once the key map has read it.
+/// What a key means, once the key table has read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     MoveUp,
@@ -41,22 +49,31 @@ pub enum Action {
     Search,
     NextFilter,
     NextSort,
-    /// Copy what the dialog offers (the sign-in code) to the clipboard.
+    /// Copy what the screen offers (the sign-in code, the TXT records) to the clipboard.
     Copy,
-    /// Cancel the newest running job.
+    /// Stop the work running for the stage on screen.
     CancelJob,
     /// Demo only: publish the verification records at the simulated registrar.
     Publish,
 }
 
+/// Something the terminal does for the wizard, outside the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Put a text on the engineer's clipboard (OSC 52).
+    Copy(String),
+}
+
 /// Rows a page key moves.
 const PAGE: isize = 10;
 
-/// Everything `update` reacts to: the engineer's actions and the runner's events.
+/// Everything `update` reacts to: the engineer's actions, the runner's events and the clock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
     Action(Action),
     Event(Event),
+    /// A second passed while something on screen shows the time.
+    Tick(DateTime<Utc>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,25 +101,19 @@ impl Row {
     }
 }
 
-/// The lines of a stage's main pane, in order.
+/// The lines of a stage's main pane, in order. A demo-only task has no row: its key (`p`) runs it.
 pub fn rows(stage: StageId) -> Vec<Row> {
     let def = stage.def();
-    let mut rows = Vec::new();
-    if stage == StageId::KICKOFF {
-        rows.push(Row::Header(strings::FORM_HEADER));
-        rows.extend(Field::ALL.into_iter().map(Row::Field));
-        rows.push(Row::Budget);
-    }
+    let screen = stages::of(stage);
+    let mut rows = screen.form();
     rows.push(Row::Header(strings::TASKS_HEADER));
-    rows.extend((0..def.tasks.len()).map(Row::Task));
+    rows.extend((0..def.tasks.len()).filter(|&i| !def.tasks[i].demo_only).map(Row::Task));
     let settings = Setting::of_stage(stage);
     if !settings.is_empty() {
         rows.push(Row::Header(strings::SETTINGS_HEADER));
         rows.extend(settings.iter().copied().map(Row::Setting));
     }
-    if stage == StageId::SOURCE {
-        rows.push(Row::Password);
-    }
+    rows.extend(screen.after_settings());
     rows.push(Row::Header(strings::CHECKS_HEADER));
     rows.extend((0..def.checks.len()).map(Row::Check));
     rows
@@ -113,106 +124,13 @@ pub fn selectable_rows(stage: StageId) -> Vec<Row> {
     rows(stage).into_iter().filter(|r| r.selectable()).collect()
 }
 
-/// What a one-line edit changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EditTarget {
-    Kickoff(Field),
-    Setting(Setting),
-}
-
-impl EditTarget {
-    pub fn label(self) -> &'static str {
-        match self {
-            EditTarget::Kickoff(f) => f.label(),
-            EditTarget::Setting(s) => s.label(),
-        }
-    }
-
-    pub fn hint(self) -> &'static str {
-        match self {
-            EditTarget::Kickoff(f) => f.hint(),
-            EditTarget::Setting(s) => s.hint(),
-        }
-    }
-
-    fn current(self, state: &ProjectState) -> String {
-        match self {
-            EditTarget::Kickoff(f) => f.current(&state.kickoff),
-            EditTarget::Setting(s) => s.current(state.settings()),
-        }
-    }
-
-    /// Validates on a copy, so a typo is shown at once and the input kept for correcting.
-    fn validate(self, state: &ProjectState, value: &str) -> Result<(), ValidationError> {
-        match self {
-            EditTarget::Kickoff(f) => f.apply(&mut state.kickoff.clone(), value),
-            EditTarget::Setting(s) => s.apply(state.clone().settings_mut(), value),
-        }
-    }
-
-    fn command(self, value: String) -> Command {
-        match self {
-            EditTarget::Kickoff(field) => Command::SetKickoffField { field, value },
-            EditTarget::Setting(setting) => Command::SetSetting { setting, value },
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mode {
-    Normal,
-    Editing {
-        target: EditTarget,
-        input: TextInput,
-        error: Option<String>,
-    },
-    Overriding {
-        stage: StageId,
-        check: &'static str,
-        input: TextInput,
-        error: Option<String>,
-    },
-    /// Asking for the inventory file's path.
-    Importing {
-        input: TextInput,
-        error: Option<String>,
-    },
-    /// The result of an import, scrolled by `scroll` lines.
-    Report {
-        report: Box<ImportReport>,
-        scroll: usize,
-    },
-    /// Typing the mailbox view's search text.
-    Searching {
-        input: TextInput,
-    },
-    /// Typing the source migration account's password; `retry` is sent once it is stored.
-    Password {
-        input: TextInput,
-        error: Option<String>,
-        retry: Option<Command>,
-    },
-    /// Signing in to Microsoft 365: the code to enter once the identity platform gave it.
-    SignIn {
-        job: Option<JobId>,
-        code: Option<DeviceCode>,
-    },
-    Help,
-    ConfirmQuit,
-}
-
-/// A device code to show: the engineer enters `user_code` at `verification_uri`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceCode {
-    pub user_code: String,
-    pub verification_uri: String,
-    pub expires_in_secs: u64,
-}
-
 /// A job the runner is doing, as the status line shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunningJob {
     pub label: String,
+    /// The stage whose work it is; none for the sign-in.
+    pub stage: Option<StageId>,
+    pub started: DateTime<Utc>,
     /// The job's last word on how far it is: what it is doing, items done and the total when known.
     pub progress: Option<Progress>,
 }
@@ -235,11 +153,11 @@ impl RunningJob {
     }
 }
 
-/// What the main pane shows.
+/// What the main pane shows: the stage's rows, or its table (stage 2's mailboxes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Stage,
-    Mailboxes,
+    Table,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,17 +172,28 @@ pub struct Notice {
     pub text: String,
 }
 
+impl Notice {
+    pub fn info(text: impl Into<String>) -> Notice {
+        Notice { kind: NoticeKind::Info, text: text.into() }
+    }
+
+    pub fn error(text: impl Into<String>) -> Notice {
+        Notice { kind: NoticeKind::Error, text: text.into() }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct App {
-    /// The runner's latest copy of the project.
-    pub state: ProjectState,
+    /// The runner's latest copy of the project, shared with it.
+    pub state: Snapshot,
     pub stage: StageId,
     pub focus: Focus,
     /// Index into [`selectable_rows`] of the selected stage.
     pub cursor: usize,
     pub view: View,
     pub mailboxes: MailboxView,
-    pub mode: Mode,
+    /// The dialog over the screen, if one is open.
+    pub dialog: Option<Dialog>,
     pub notice: Option<Notice>,
     /// A line shown above everything, e.g. that this is a demo.
     pub banner: Option<String>,
@@ -275,6 +204,10 @@ pub struct App {
     pub after_sign_in: Vec<Command>,
     /// Dialogs the runner asked for while another one was open, shown once the screen is free.
     pub pending: std::collections::VecDeque<Prompt>,
+    /// What the terminal must do besides drawing; the event loop takes them.
+    pub effects: Vec<Effect>,
+    /// The time of the last tick, for "12 s" beside running work; none before the first.
+    pub now: Option<DateTime<Utc>>,
 }
 
 /// A dialog the runner asks the engineer for.
@@ -286,22 +219,29 @@ pub enum Prompt {
 }
 
 impl App {
-    pub fn new(state: ProjectState, banner: Option<String>) -> App {
+    pub fn new(state: impl Into<Snapshot>, banner: Option<String>) -> App {
         App {
-            state,
-            stage: StageId::KICKOFF,
+            state: state.into(),
+            stage: StageId::first(),
             focus: Focus::Main,
             cursor: 0,
             view: View::Stage,
             mailboxes: MailboxView::default(),
-            mode: Mode::Normal,
+            dialog: None,
             notice: None,
             banner,
             should_quit: false,
             jobs: BTreeMap::new(),
             after_sign_in: Vec::new(),
             pending: std::collections::VecDeque::new(),
+            effects: Vec::new(),
+            now: None,
         }
+    }
+
+    /// The project for changing in a test or a benchmark (the runner's copy is not touched).
+    pub fn state_mut(&mut self) -> &mut ProjectState {
+        Arc::make_mut(&mut self.state)
     }
 
     /// The row under the cursor.
@@ -309,18 +249,57 @@ impl App {
         selectable_rows(self.stage).get(self.cursor).copied()
     }
 
-    fn info(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice { kind: NoticeKind::Info, text: text.into() });
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice::info(text));
     }
 
-    fn error(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice { kind: NoticeKind::Error, text: text.into() });
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice::error(text));
+    }
+
+    /// Whether something on screen shows the time, so the loop must tick.
+    pub fn needs_tick(&self) -> bool {
+        !self.jobs.is_empty()
+    }
+
+    /// The key tables in force, most particular first: the dialog's, else the stage's and the shared ones.
+    pub fn key_tables(&self) -> Vec<&'static [Binding]> {
+        match &self.dialog {
+            Some(dialog) => vec![dialog.keys()],
+            None => self.screen_key_tables(),
+        }
+    }
+
+    /// The key tables of the screen under any dialog: what the help lists.
+    pub fn screen_key_tables(&self) -> Vec<&'static [Binding]> {
+        if self.focus == Focus::Stages {
+            return vec![keys::STAGES];
+        }
+        let stage = stages::of(self.stage).keys(self);
+        if self.view == View::Table {
+            return vec![stage, keys::MAIN_TAIL];
+        }
+        vec![keys::MAIN_LEAD, stage, keys::MAIN_TAIL]
+    }
+
+    /// Whether printable keys type text now (a dialog's field, or the table's search).
+    pub fn takes_text(&self) -> bool {
+        self.dialog.as_ref().is_some_and(Dialog::takes_text) || self.mailboxes.search.is_some()
+    }
+
+    /// Takes what the terminal must do.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
         let mut commands = match msg {
             Msg::Event(event) => self.on_event(event),
             Msg::Action(action) => self.on_action(action),
+            Msg::Tick(now) => {
+                self.now = Some(now);
+                Vec::new()
+            }
         };
         commands.extend(self.open_pending());
         commands
@@ -328,16 +307,16 @@ impl App {
 
     /// Opens the next dialog the runner asked for, once nothing else is open.
     fn open_pending(&mut self) -> Vec<Command> {
-        if self.mode != Mode::Normal {
+        if self.dialog.is_some() {
             return Vec::new();
         }
         match self.pending.pop_front() {
             Some(Prompt::SignIn) => {
-                self.mode = Mode::SignIn { job: None, code: None };
+                self.dialog = Some(Dialog::SignIn(SignIn::default()));
                 vec![Command::SignIn]
             }
             Some(Prompt::Password(retry)) => {
-                self.mode = Mode::Password { input: TextInput::masked(), error: None, retry: Some(retry) };
+                self.dialog = Some(Dialog::Password(Password::new(Some(retry))));
                 Vec::new()
             }
             None => Vec::new(),
@@ -346,16 +325,16 @@ impl App {
 
     fn on_event(&mut self, event: Event) -> Vec<Command> {
         match event {
-            Event::StateChanged(state) => {
-                self.state = *state;
-                self.info(strings::SAVED);
+            Event::StateChanged { state, note } => {
+                self.state = state;
+                self.info(note.unwrap_or_else(|| strings::SAVED.to_owned()));
             }
             Event::Refused { what, reason } => self.error(strings::refused(&what, &reason)),
             Event::Failed { what, error } => self.error(strings::failed(&what, &error)),
             Event::NotAvailable { stage } => self.info(strings::not_available(stage)),
-            Event::JobStarted { id, label } => {
+            Event::JobStarted { id, label, stage, at } => {
                 self.info(strings::progress(&label, 0, None));
-                self.jobs.insert(id, RunningJob { label, progress: None });
+                self.jobs.insert(id, RunningJob { label, stage, started: at, progress: None });
             }
             Event::JobProgress { id, label, done, total } => {
                 self.info(strings::progress(&label, done, total));
@@ -366,32 +345,32 @@ impl App {
             Event::JobEnded { id } => {
                 self.jobs.remove(&id);
                 // A sign-in job that ended without its own word (it failed) must not leave the dialog up.
-                if matches!(&self.mode, Mode::SignIn { job: Some(j), .. } if *j == id) {
-                    self.mode = Mode::Normal;
+                if matches!(&self.dialog, Some(Dialog::SignIn(SignIn { job: Some(j), .. })) if *j == id) {
+                    self.dialog = None;
                 }
             }
             Event::InventoryImported { state, report } => {
-                self.state = *state;
+                self.state = state;
                 self.info(report.summary());
-                self.mode = Mode::Report { report, scroll: 0 };
+                self.dialog = Some(Dialog::Report(Report { report, scroll: 0 }));
             }
             Event::SignInNeeded { retry, reason } => {
                 self.after_sign_in.extend(retry.map(|c| *c));
                 self.info(reason);
-                let asked = matches!(self.mode, Mode::SignIn { .. }) || self.pending.contains(&Prompt::SignIn);
+                let asked = matches!(self.dialog, Some(Dialog::SignIn(_))) || self.pending.contains(&Prompt::SignIn);
                 if !asked {
                     self.pending.push_back(Prompt::SignIn);
                 }
             }
-            Event::SignInStarted { job } => match &mut self.mode {
-                Mode::SignIn { job: slot, .. } => *slot = Some(job),
+            Event::SignInStarted { job } => match &mut self.dialog {
+                Some(Dialog::SignIn(dialog)) => dialog.job = Some(job),
                 // The engineer closed the dialog before the sign-in began: stop it.
                 _ => return vec![Command::CancelJob { id: job }],
             },
             Event::DeviceCode { job, user_code, verification_uri, expires_in_secs } => {
-                if let Mode::SignIn { job: slot, code } = &mut self.mode {
-                    *slot = Some(job);
-                    *code = Some(DeviceCode { user_code, verification_uri, expires_in_secs });
+                if let Some(Dialog::SignIn(dialog)) = &mut self.dialog {
+                    dialog.job = Some(job);
+                    dialog.code = Some(DeviceCode { user_code, verification_uri, expires_in_secs });
                 }
             }
             Event::SignedIn { account } => {
@@ -405,11 +384,11 @@ impl App {
                 self.pending.push_back(Prompt::Password(*retry));
             }
             Event::TaskDone { state, summary } => {
-                self.state = *state;
+                self.state = state;
                 self.info(summary);
             }
             Event::TaskFailed { state, error } => {
-                self.state = *state;
+                self.state = state;
                 self.error(error);
             }
             Event::SignInEnded { error } => {
@@ -425,184 +404,42 @@ impl App {
     }
 
     fn close_sign_in(&mut self) {
-        if matches!(self.mode, Mode::SignIn { .. }) {
-            self.mode = Mode::Normal;
+        if matches!(self.dialog, Some(Dialog::SignIn(_))) {
+            self.dialog = None;
         }
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Command> {
-        match std::mem::replace(&mut self.mode, Mode::Normal) {
-            Mode::Normal => self.normal(action),
-            Mode::Password { mut input, error, retry } => match action {
-                Action::Edit(key) => {
-                    input.apply(key);
-                    self.mode = Mode::Password { input, error, retry };
-                    Vec::new()
-                }
-                Action::Cancel => {
-                    self.info(strings::PASSWORD_NOT_STORED);
-                    Vec::new()
-                }
-                Action::Activate if input.value().is_empty() => {
-                    self.mode = Mode::Password { input, error: Some(strings::PASSWORD_EMPTY.to_owned()), retry };
-                    Vec::new()
-                }
-                Action::Activate => {
-                    self.info(strings::PASSWORD_STORED);
-                    let mut commands = vec![Command::StoreSourcePassword(input.into_secret())];
-                    commands.extend(retry);
-                    commands
-                }
-                _ => {
-                    self.mode = Mode::Password { input, error, retry };
-                    Vec::new()
-                }
-            },
-            Mode::SignIn { job, code } => {
-                match (action, &code) {
-                    (Action::Copy, Some(code)) => {
-                        let text = code.user_code.clone();
-                        self.info(strings::CODE_COPIED);
-                        self.mode = Mode::SignIn { job, code: Some(code.clone()) };
-                        return vec![Command::CopyToClipboard(text)];
-                    }
-                    (Action::Cancel, _) => {
-                        // Closed at once; a sign-in that has not begun yet is stopped when it does.
-                        self.after_sign_in.clear();
-                        self.info(strings::SIGN_IN_CANCELLED);
-                        return job.map(|id| Command::CancelJob { id }).into_iter().collect();
-                    }
-                    (Action::Copy, None) => {
-                        self.info(strings::SIGN_IN_WAITING);
-                        self.mode = Mode::SignIn { job, code };
-                    }
-                    _ => self.mode = Mode::SignIn { job, code },
-                }
-                Vec::new()
-            }
-            Mode::Help => {
-                if !matches!(action, Action::ToggleHelp | Action::Cancel | Action::RequestQuit | Action::Activate) {
-                    self.mode = Mode::Help;
-                }
-                Vec::new()
-            }
-            Mode::ConfirmQuit => {
-                match action {
-                    Action::ConfirmYes => self.should_quit = true,
-                    Action::ConfirmNo | Action::Cancel => {}
-                    _ => self.mode = Mode::ConfirmQuit,
-                }
-                Vec::new()
-            }
-            Mode::Editing { target, mut input, error } => match action {
-                Action::Edit(key) => {
-                    input.apply(key);
-                    self.mode = Mode::Editing { target, input, error };
-                    Vec::new()
-                }
-                Action::Cancel => {
-                    self.info(strings::EDIT_CANCELLED);
-                    Vec::new()
-                }
-                Action::Activate => match target.validate(&self.state, input.value()) {
-                    Ok(()) => {
-                        self.notice = None;
-                        self.move_cursor(1);
-                        vec![target.command(input.value().to_owned())]
-                    }
-                    Err(e) => {
-                        self.mode = Mode::Editing { target, input, error: Some(e.to_string()) };
-                        Vec::new()
-                    }
-                },
-                _ => {
-                    self.mode = Mode::Editing { target, input, error };
-                    Vec::new()
-                }
-            },
-            Mode::Importing { mut input, error } => match action {
-                Action::Edit(key) => {
-                    input.apply(key);
-                    self.mode = Mode::Importing { input, error };
-                    Vec::new()
-                }
-                Action::Cancel => Vec::new(),
-                Action::Activate => match import_path(input.value()) {
-                    Some(path) => {
-                        self.info(strings::IMPORTING);
-                        vec![Command::ImportInventory { path }]
-                    }
-                    None => {
-                        self.mode = Mode::Importing { input, error: Some(strings::IMPORT_PATH_NEEDED.to_owned()) };
-                        Vec::new()
-                    }
-                },
-                _ => {
-                    self.mode = Mode::Importing { input, error };
-                    Vec::new()
-                }
-            },
-            Mode::Report { report, scroll } => {
-                let scroll = match action {
-                    Action::MoveUp => scroll.saturating_sub(1),
-                    Action::MoveDown => scroll + 1,
-                    Action::PageUp => scroll.saturating_sub(PAGE.unsigned_abs()),
-                    Action::PageDown => scroll + PAGE.unsigned_abs(),
-                    Action::Cancel | Action::Activate | Action::RequestQuit => return Vec::new(),
-                    _ => scroll,
-                };
-                let last = report.lines().len().saturating_sub(1);
-                self.mode = Mode::Report { report, scroll: scroll.min(last) };
-                Vec::new()
-            }
-            Mode::Searching { mut input } => {
-                match action {
-                    Action::Edit(key) => {
-                        input.apply(key);
-                        self.mailboxes.query = input.value().to_owned();
-                        self.mailboxes.cursor = 0;
-                        self.mode = Mode::Searching { input };
-                    }
-                    Action::Cancel => {
-                        self.mailboxes.query.clear();
-                        self.mailboxes.cursor = 0;
-                    }
-                    Action::Activate => {}
-                    _ => self.mode = Mode::Searching { input },
-                }
-                Vec::new()
-            }
-            Mode::Overriding { stage, check, mut input, error } => match action {
-                Action::Edit(key) => {
-                    input.apply(key);
-                    self.mode = Mode::Overriding { stage, check, input, error };
-                    Vec::new()
-                }
-                Action::Cancel => Vec::new(),
-                Action::Activate => {
-                    let reason = input.value().trim().to_owned();
-                    if reason.chars().count() < crate::runner::MIN_OVERRIDE_REASON {
-                        let error = Some(format!(
-                            "Write at least {} characters: this reason goes into the closeout report.",
-                            crate::runner::MIN_OVERRIDE_REASON
-                        ));
-                        self.mode = Mode::Overriding { stage, check, input, error };
-                        return Vec::new();
-                    }
-                    vec![Command::Override { stage, check: check.to_owned(), reason }]
-                }
-                _ => {
-                    self.mode = Mode::Overriding { stage, check, input, error };
-                    Vec::new()
-                }
-            },
+        let Some(dialog) = self.dialog.as_mut() else { return self.normal(action) };
+        let reply = dialog.on_action(action, &self.state);
+        self.apply(reply)
+    }
+
+    /// Carries out what a dialog asked for.
+    fn apply(&mut self, reply: Reply) -> Vec<Command> {
+        let Reply { close, commands, notice, effects, forget_retries, quit, next_row } = reply;
+        if close {
+            self.dialog = None;
         }
+        if let Some(notice) = notice {
+            self.notice = Some(notice);
+        } else if next_row {
+            self.notice = None;
+        }
+        if next_row {
+            self.move_cursor(1);
+        }
+        if forget_retries {
+            self.after_sign_in.clear();
+        }
+        self.should_quit |= quit;
+        self.effects.extend(effects);
+        commands
     }
 
     fn normal(&mut self, action: Action) -> Vec<Command> {
-        if self.view == View::Mailboxes
-            && self.focus == Focus::Main
-            && let Some(commands) = self.mailbox_view(action)
+        if self.focus == Focus::Main
+            && let Some(commands) = stages::of(self.stage).on_action(self, action)
         {
             return commands;
         }
@@ -634,96 +471,38 @@ impl App {
                 return vec![Command::RunChecks { stage: self.stage }];
             }
             Action::Override => self.start_override(),
-            Action::ToggleHelp => self.mode = Mode::Help,
-            Action::RequestQuit => self.mode = Mode::ConfirmQuit,
-            Action::Import if self.stage == StageId::SOURCE => self.start_import(),
-            Action::OpenMailboxes if self.stage == StageId::SOURCE => self.open_mailboxes(),
-            Action::Import | Action::OpenMailboxes => self.info(strings::ONLY_IN_STAGE_2),
-            Action::ToggleVip | Action::Search | Action::NextFilter | Action::NextSort => {
-                self.info(strings::ONLY_IN_MAILBOXES);
-            }
-            Action::CancelJob => match self.jobs.last_key_value() {
-                Some((&id, job)) => {
-                    self.info(strings::cancelling(&job.label));
-                    return vec![Command::CancelJob { id }];
+            Action::ToggleHelp => self.dialog = Some(Dialog::Help),
+            Action::RequestQuit => self.dialog = Some(Dialog::Quit),
+            Action::CancelJob => {
+                let job = self.jobs.iter().rev().find(|(_, j)| j.stage == Some(self.stage));
+                match job {
+                    Some((&id, job)) => {
+                        self.info(strings::cancelling(&job.label));
+                        return vec![Command::CancelJob { id }];
+                    }
+                    None => self.info(strings::NOTHING_RUNNING),
                 }
-                None => self.info(strings::NOTHING_RUNNING),
-            },
-            Action::Copy if self.stage == StageId::PREPARE && !self.state.verification.is_empty() => {
-                let records: Vec<String> =
-                    self.state.verification.iter().map(|(d, txt)| strings::txt_record(d, txt)).collect();
-                self.info(strings::RECORDS_COPIED);
-                return vec![Command::CopyToClipboard(records.join("\n"))];
             }
-            Action::Publish if self.state.demo && self.state.simulator.is_some() && self.stage == StageId::PREPARE => {
-                return self.start_task(Task::PublishVerification);
-            }
-            Action::Publish => self.info(strings::PUBLISH_DEMO_ONLY),
             Action::Copy => self.info(strings::NOTHING_TO_COPY),
-            Action::ConfirmYes | Action::ConfirmNo | Action::Edit(_) => {}
+            Action::Publish => self.info(strings::PUBLISH_DEMO_ONLY),
+            Action::Import
+            | Action::OpenMailboxes
+            | Action::ToggleVip
+            | Action::Search
+            | Action::NextFilter
+            | Action::NextSort
+            | Action::ConfirmYes
+            | Action::ConfirmNo
+            | Action::Edit(_) => {}
         }
         Vec::new()
     }
 
-    fn start_import(&mut self) {
-        if !self.state.is_open(StageId::SOURCE) {
-            self.error(strings::locked(StageId::SOURCE));
-            return;
-        }
-        // A demo offers the simulated server's inventory; a real project starts from an empty path.
-        let offered = self.state.simulator.as_ref().and_then(|s| s.inventory.as_ref());
-        let input = offered.map_or_else(TextInput::default, |p| TextInput::new(&p.display().to_string()));
-        self.mode = Mode::Importing { input, error: None };
-    }
-
-    fn open_mailboxes(&mut self) {
-        if self.state.inventory.is_none() {
-            self.info(strings::NO_INVENTORY);
-            return;
-        }
-        self.view = View::Mailboxes;
-        self.focus = Focus::Main;
-    }
-
-    /// The rows the mailbox view shows, as indices into the inventory.
+    /// The rows the mailbox table shows, as indices into the inventory.
     pub fn mailbox_rows(&self) -> Vec<usize> {
         self.state.inventory.as_ref().map_or_else(Vec::new, |inv| {
             self.mailboxes.rows(&inv.mailboxes, &self.state.vips, &self.state.source.thresholds)
         })
-    }
-
-    /// Keys of the mailbox view; `None` hands the action on to the stage keys.
-    fn mailbox_view(&mut self, action: Action) -> Option<Vec<Command>> {
-        let len = self.mailbox_rows().len();
-        let step = |cursor: usize, delta: isize| cursor.saturating_add_signed(delta).min(len.saturating_sub(1));
-        match action {
-            Action::MoveUp => self.mailboxes.cursor = step(self.mailboxes.cursor, -1),
-            Action::MoveDown => self.mailboxes.cursor = step(self.mailboxes.cursor, 1),
-            Action::PageUp => self.mailboxes.cursor = step(self.mailboxes.cursor, -PAGE),
-            Action::PageDown => self.mailboxes.cursor = step(self.mailboxes.cursor, PAGE),
-            Action::Cancel => self.view = View::Stage,
-            Action::NextFilter => {
-                self.mailboxes.filter = self.mailboxes.filter.next();
-                self.mailboxes.cursor = 0;
-            }
-            Action::NextSort => {
-                self.mailboxes.sort = self.mailboxes.sort.next();
-                self.mailboxes.cursor = 0;
-            }
-            Action::Search => {
-                self.mode = Mode::Searching { input: TextInput::new(&self.mailboxes.query) };
-            }
-            Action::ToggleVip | Action::Activate => {
-                let rows = self.mailbox_rows();
-                let inventory = self.state.inventory.as_ref()?;
-                let mailbox = rows.get(self.mailboxes.cursor).map(|&i| &inventory.mailboxes[i])?;
-                let key = mailbox.key();
-                let vip = !self.state.vips.contains(&key);
-                return Some(vec![Command::SetVip { key, vip }]);
-            }
-            _ => return None,
-        }
-        Some(Vec::new())
     }
 
     fn move_stage(&mut self, delta: isize) {
@@ -744,13 +523,11 @@ impl App {
         match self.selected_row() {
             Some(Row::Field(field)) => self.start_edit(EditTarget::Kickoff(field)),
             Some(Row::Setting(setting)) => self.start_edit(EditTarget::Setting(setting)),
-            Some(Row::Task(_)) if self.stage == StageId::KICKOFF => self.info(strings::KICKOFF_TASKS_BY_FORM),
-            Some(Row::Task(0)) if self.stage == StageId::SOURCE => self.start_import(),
-            Some(Row::Task(_)) if self.stage == StageId::SOURCE => self.open_mailboxes(),
-            Some(Row::Task(i)) => return self.activate_task(self.stage.def().tasks[i].id),
-            Some(Row::Password) => {
-                self.mode = Mode::Password { input: TextInput::masked(), error: None, retry: None };
+            Some(Row::Task(i)) => {
+                let task = self.stage.def().tasks[i].id;
+                return stages::of(self.stage).on_task(self, task);
             }
+            Some(Row::Password) => self.dialog = Some(Dialog::Password(Password::new(None))),
             Some(Row::Check(i)) if self.outcome(i) == Outcome::Fail => self.start_override(),
             Some(Row::Check(_)) => return self.normal(Action::RunChecks),
             Some(Row::Header(_) | Row::Budget) | None => {}
@@ -758,26 +535,8 @@ impl App {
         Vec::new()
     }
 
-    /// Enter on a task of stages 3 and 4.
-    fn activate_task(&mut self, id: &str) -> Vec<Command> {
-        match id {
-            "choose-provisioning" => self.start_edit(EditTarget::Setting(Setting::Provisioning)),
-            "create-users" | "set-usage-location" | "assign-licences" => {
-                if self.state.users.provisioning == Provisioning::ByBatch {
-                    self.info(strings::BATCH_PROVISIONS);
-                } else {
-                    return self.start_task(Task::PrecreateUsers);
-                }
-            }
-            "add-domains" => return self.start_task(Task::AddDomains),
-            "verify-domains" => return self.start_task(Task::VerifyDomains),
-            "create-endpoint" => return self.start_task(Task::CreateEndpoint),
-            _ => self.info(strings::not_available(self.stage)),
-        }
-        Vec::new()
-    }
-
-    fn start_task(&mut self, task: Task) -> Vec<Command> {
+    /// Asks the runner for a task, unless its stage is locked.
+    pub fn start_task(&mut self, task: TaskId) -> Vec<Command> {
         if !self.state.is_open(task.stage()) {
             self.error(strings::locked(task.stage()));
             return Vec::new();
@@ -785,13 +544,13 @@ impl App {
         vec![Command::RunTask { task }]
     }
 
-    fn start_edit(&mut self, target: EditTarget) {
+    /// Opens the editor on a field or setting, unless the stage is locked.
+    pub fn start_edit(&mut self, target: EditTarget) {
         if !self.state.is_open(self.stage) {
             self.error(strings::locked(self.stage));
             return;
         }
-        let input = TextInput::new(&target.current(&self.state));
-        self.mode = Mode::Editing { target, input, error: None };
+        self.dialog = Some(Dialog::Edit(Edit::new(target, &self.state)));
     }
 
     fn outcome(&self, check: usize) -> Outcome {
@@ -805,25 +564,15 @@ impl App {
             return;
         };
         let check = self.stage.def().checks[i].id;
+        let record = self.state.stage(self.stage);
         if self.outcome(i) != Outcome::Fail {
             self.info(strings::SELECT_FAILED_CHECK);
-        } else if self.state.stage(self.stage).and_then(|r| r.active_override(check)).is_some() {
+        } else if record.and_then(|r| r.active_override(check)).is_some() {
             self.info(strings::ALREADY_OVERRIDDEN);
         } else {
-            self.mode = Mode::Overriding { stage: self.stage, check, input: TextInput::default(), error: None };
+            let evidence = record.and_then(|r| r.result(check)).map(|r| r.evidence.clone()).unwrap_or_default();
+            self.dialog = Some(Dialog::Override(OverrideCheck::new(check, evidence)));
         }
-    }
-}
-
-/// The path typed at the import prompt, with a leading `~/` meaning the home folder.
-fn import_path(typed: &str) -> Option<PathBuf> {
-    let typed = typed.trim().trim_matches(['"', '\'']);
-    if typed.is_empty() {
-        return None;
-    }
-    match typed.strip_prefix("~/").zip(dirs::home_dir()) {
-        Some((rest, home)) => Some(home.join(rest)),
-        None => Some(PathBuf::from(typed)),
     }
 }
 
@@ -831,7 +580,12 @@ fn import_path(typed: &str) -> Option<PathBuf> {
 mod tests {
     use super::*;
     use crate::plan::CheckResult;
+    use crate::plan::users::Provisioning;
     use chrono::DateTime;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000, 0).expect("valid")
+    }
 
     fn app() -> App {
         let created = DateTime::from_timestamp(1_790_000_000, 0).expect("valid");
@@ -855,26 +609,28 @@ mod tests {
         actions.push(Action::Activate);
         let commands = act(&mut app, &actions);
         assert_eq!(commands, vec![Command::SetKickoffField { field: Field::Customer, value: "Acme Corp".into() }]);
-        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.dialog, None);
         assert_eq!(app.selected_row(), Some(Row::Field(Field::PartnerName)), "the cursor moves on to the next field");
     }
 
     #[test]
     fn an_invalid_value_stays_in_the_editor_with_its_reason() {
         let mut app = app();
-        app.cursor =
-            selectable_rows(StageId::KICKOFF).iter().position(|r| *r == Row::Field(Field::Tenant)).expect("row");
+        app.cursor = selectable_rows(crate::plan::kickoff::STAGE)
+            .iter()
+            .position(|r| *r == Row::Field(Field::Tenant))
+            .expect("row");
         let mut actions = vec![Action::Activate];
         actions.extend(typing("contoso"));
         actions.push(Action::Activate);
         assert!(act(&mut app, &actions).is_empty());
-        let Mode::Editing { input, error: Some(error), .. } = &app.mode else {
-            panic!("still editing: {:?}", app.mode)
+        let Some(Dialog::Edit(Edit { input, error: Some(error), .. })) = &app.dialog else {
+            panic!("still editing: {:?}", app.dialog)
         };
         assert_eq!(input.value(), "contoso", "nothing typed is lost");
         assert!(error.contains("onmicrosoft.com"), "{error}");
         act(&mut app, &[Action::Cancel]);
-        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.dialog, None);
     }
 
     #[test]
@@ -882,9 +638,9 @@ mod tests {
         let mut app = app();
         act(&mut app, &[Action::RequestQuit, Action::ConfirmNo]);
         assert!(!app.should_quit);
-        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.dialog, None);
         act(&mut app, &[Action::RequestQuit, Action::MoveDown]);
-        assert_eq!(app.mode, Mode::ConfirmQuit, "other keys keep the question open");
+        assert_eq!(app.dialog, Some(Dialog::Quit), "other keys keep the question open");
         act(&mut app, &[Action::ConfirmYes]);
         assert!(app.should_quit);
     }
@@ -893,22 +649,22 @@ mod tests {
     fn help_opens_and_closes() {
         let mut app = app();
         act(&mut app, &[Action::ToggleHelp]);
-        assert_eq!(app.mode, Mode::Help);
+        assert_eq!(app.dialog, Some(Dialog::Help));
         act(&mut app, &[Action::MoveDown]);
-        assert_eq!(app.mode, Mode::Help);
+        assert_eq!(app.dialog, Some(Dialog::Help));
         act(&mut app, &[Action::Cancel]);
-        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.dialog, None);
     }
 
     #[test]
     fn the_stage_list_moves_and_stays_within_the_plan() {
         let mut app = app();
         act(&mut app, &[Action::FocusStages, Action::MoveUp]);
-        assert_eq!(app.stage, StageId::KICKOFF);
+        assert_eq!(app.stage, crate::plan::kickoff::STAGE);
         act(&mut app, &[Action::MoveDown, Action::MoveDown]);
-        assert_eq!(app.stage, StageId::USERS);
+        assert_eq!(app.stage, crate::plan::users::STAGE);
         act(&mut app, &[Action::MoveDown; 20]);
-        assert_eq!(app.stage, StageId::POST);
+        assert_eq!(app.stage, crate::plan::post::STAGE);
         act(&mut app, &[Action::Activate]);
         assert_eq!(app.focus, Focus::Main);
     }
@@ -920,30 +676,35 @@ mod tests {
         assert!(act(&mut app, &[Action::RunChecks]).is_empty());
         assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("opens when stage 1")));
         act(&mut app, &[Action::MoveUp]);
-        assert_eq!(act(&mut app, &[Action::RunChecks]), vec![Command::RunChecks { stage: StageId::KICKOFF }]);
+        assert_eq!(
+            act(&mut app, &[Action::RunChecks]),
+            vec![Command::RunChecks { stage: crate::plan::kickoff::STAGE }]
+        );
     }
 
     #[test]
     fn a_failed_check_is_overridden_with_a_written_reason() {
         let mut app = app();
         let at = DateTime::from_timestamp(1_790_000_000, 0).expect("valid");
-        app.state
-            .stage_mut(StageId::KICKOFF)
+        app.state_mut()
+            .stage_mut(crate::plan::kickoff::STAGE)
             .checks
             .insert("cutover-limits".into(), CheckResult::new(Outcome::Fail, "2,500", at));
-        app.cursor = selectable_rows(StageId::KICKOFF).iter().position(|r| *r == Row::Check(1)).expect("row");
+        app.cursor =
+            selectable_rows(crate::plan::kickoff::STAGE).iter().position(|r| *r == Row::Check(1)).expect("row");
         act(&mut app, &[Action::Override]);
-        assert!(matches!(app.mode, Mode::Overriding { check: "cutover-limits", .. }));
+        assert!(
+            matches!(&app.dialog, Some(Dialog::Override(o)) if o.check == crate::plan::kickoff::Check::CutoverLimits.into())
+        );
         act(&mut app, &typing("too short"));
         assert!(act(&mut app, &[Action::Activate]).is_empty());
-        assert!(matches!(app.mode, Mode::Overriding { error: Some(_), .. }));
+        assert!(matches!(&app.dialog, Some(Dialog::Override(o)) if o.error.is_some()));
         let mut actions = typing(" - customer signed off");
         actions.push(Action::Activate);
         assert_eq!(
             act(&mut app, &actions),
             vec![Command::Override {
-                stage: StageId::KICKOFF,
-                check: "cutover-limits".into(),
+                check: crate::plan::kickoff::Check::CutoverLimits.into(),
                 reason: "too short - customer signed off".into()
             }]
         );
@@ -953,20 +714,20 @@ mod tests {
     fn override_needs_a_failed_check_under_the_cursor() {
         let mut app = app();
         act(&mut app, &[Action::Override]);
-        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.dialog, None);
         assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some(strings::SELECT_FAILED_CHECK));
     }
 
     #[test]
     fn runner_events_update_the_state_and_the_notice() {
         let mut app = app();
-        let mut next = app.state.clone();
+        let mut next = ProjectState::clone(&app.state);
         next.kickoff.customer = "Acme".into();
-        app.update(Msg::Event(Event::StateChanged(Box::new(next))));
+        app.update(Msg::Event(Event::StateChanged { state: Arc::new(next), note: None }));
         assert_eq!(app.state.kickoff.customer, "Acme");
         app.update(Msg::Event(Event::Failed { what: "Customer".into(), error: "disk full".into() }));
         assert_eq!(app.notice.as_ref().map(|n| n.kind), Some(NoticeKind::Error));
-        app.update(Msg::Event(Event::NotAvailable { stage: StageId::MIGRATE }));
+        app.update(Msg::Event(Event::NotAvailable { stage: crate::plan::migrate::STAGE }));
         assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("not built yet")));
     }
 
@@ -976,18 +737,19 @@ mod tests {
             Amy,amy@c.com,300,False\nBob,bob@c.com,200,False\nGhost,ghost@c.com,100,True\n";
         let mailboxes = crate::inventory::csv::parse(csv.as_bytes()).expect("parse").mailboxes;
         let imported_at = DateTime::from_timestamp(1_790_000_000, 0).expect("valid");
-        app.state.inventory = Some(crate::inventory::Inventory { imported_at, file_name: "i.csv".into(), mailboxes });
-        app.stage = StageId::SOURCE;
+        app.state_mut().inventory =
+            Some(Arc::new(crate::inventory::Inventory { imported_at, file_name: "i.csv".into(), mailboxes }));
+        app.stage = crate::plan::source::STAGE;
         app
     }
 
     #[test]
     fn import_asks_for_a_path_and_sends_it() {
         let mut app = app();
-        app.stage = StageId::SOURCE;
+        app.stage = crate::plan::source::STAGE;
         act(&mut app, &[Action::Import]);
-        assert!(matches!(app.mode, Mode::Normal), "stage 2 is locked until stage 1 is done");
-        app.state.stage_mut(StageId::KICKOFF).checks = crate::plan::kickoff::run_checks(
+        assert!(app.dialog.is_none(), "stage 2 is locked until stage 1 is done");
+        app.state_mut().stage_mut(crate::plan::kickoff::STAGE).checks = crate::plan::kickoff::run_checks(
             &{
                 let mut k = app.state.kickoff.clone();
                 k.mailboxes = Some(10);
@@ -998,23 +760,26 @@ mod tests {
         .into_iter()
         .map(|(id, mut r)| {
             r.outcome = Outcome::Pass;
-            (id.to_owned(), r)
+            (id.as_str().to_owned(), r)
         })
         .collect();
         act(&mut app, &[Action::Import, Action::Activate]);
-        assert!(matches!(app.mode, Mode::Importing { error: Some(_), .. }), "an empty path is refused");
+        assert!(matches!(&app.dialog, Some(Dialog::Import(d)) if d.error.is_some()), "an empty path is refused");
         let mut keys = typing(" \"/tmp/inv.csv\" ");
         keys.push(Action::Activate);
-        assert_eq!(act(&mut app, &keys), vec![Command::ImportInventory { path: PathBuf::from("/tmp/inv.csv") }]);
+        assert_eq!(
+            act(&mut app, &keys),
+            vec![Command::ImportInventory { path: std::path::PathBuf::from("/tmp/inv.csv"), allow_removals: false }]
+        );
     }
 
     #[test]
     fn the_mailbox_view_moves_filters_searches_and_marks_vips() {
         let mut app = with_inventory();
         act(&mut app, &[Action::OpenMailboxes]);
-        assert_eq!(app.view, View::Mailboxes);
+        assert_eq!(app.view, View::Table);
         act(&mut app, &[Action::MoveDown, Action::MoveDown, Action::MoveDown]);
-        assert_eq!(app.mailboxes.cursor, 2, "the cursor stops at the last row");
+        assert_eq!(app.mailboxes.selected.as_deref(), Some("ghost@c.com"), "the cursor stops at the last row");
         assert_eq!(act(&mut app, &[Action::ToggleVip]), vec![Command::SetVip { key: "ghost@c.com".into(), vip: true }]);
         act(&mut app, &[Action::NextFilter]);
         assert_eq!(app.mailbox_rows().len(), 1, "high-risk: only the hidden mailbox");
@@ -1024,7 +789,7 @@ mod tests {
         act(&mut app, &keys);
         assert_eq!(app.mailbox_rows().len(), 1);
         act(&mut app, &[Action::Activate]);
-        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.dialog, None);
         assert_eq!(app.mailboxes.query, "bo", "Enter keeps the search");
         act(&mut app, &[Action::Search, Action::Cancel]);
         assert_eq!(app.mailbox_rows().len(), 3, "Esc clears it");
@@ -1035,7 +800,7 @@ mod tests {
     #[test]
     fn the_mailbox_view_needs_an_inventory() {
         let mut app = app();
-        app.stage = StageId::SOURCE;
+        app.stage = crate::plan::source::STAGE;
         act(&mut app, &[Action::OpenMailboxes]);
         assert_eq!(app.view, View::Stage);
         assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some(strings::NO_INVENTORY));
@@ -1060,15 +825,15 @@ mod tests {
     #[test]
     fn a_needed_sign_in_shows_the_code_and_retries_the_work_once_signed_in() {
         let mut app = app();
-        let retry = Command::RunChecks { stage: StageId::USERS };
+        let retry = Command::RunChecks { stage: crate::plan::users::STAGE };
         let asked = event(
             &mut app,
             Event::SignInNeeded { retry: Some(Box::new(retry.clone())), reason: "not signed in".into() },
         );
         assert_eq!(asked, vec![Command::SignIn]);
-        assert_eq!(app.mode, Mode::SignIn { job: None, code: None });
+        assert_eq!(app.dialog, Some(Dialog::SignIn(SignIn { job: None, code: None })));
         assert_eq!(act(&mut app, &[Action::Copy]), vec![], "nothing to copy before the code comes");
-        let second = Command::RunChecks { stage: StageId::PREPARE };
+        let second = Command::RunChecks { stage: crate::plan::prepare::STAGE };
         let again = event(&mut app, Event::SignInNeeded { retry: Some(Box::new(second.clone())), reason: "x".into() });
         assert_eq!(again, vec![], "one sign-in serves both");
         event(&mut app, Event::SignInStarted { job: 4 });
@@ -1086,14 +851,15 @@ mod tests {
                 expires_in_secs: 900,
             },
         );
-        assert_eq!(app.mode, Mode::SignIn { job: Some(4), code: Some(code) });
-        assert_eq!(act(&mut app, &[Action::Copy]), vec![Command::CopyToClipboard("GHJK-7Q2M".into())]);
+        assert_eq!(app.dialog, Some(Dialog::SignIn(SignIn { job: Some(4), code: Some(code) })));
+        assert_eq!(act(&mut app, &[Action::Copy]), vec![]);
+        assert_eq!(app.take_effects(), vec![Effect::Copy("GHJK-7Q2M".into())]);
         assert_eq!(act(&mut app, &[Action::MoveDown, Action::Import]), vec![], "other keys do nothing in the dialog");
         event(&mut app, Event::JobEnded { id: 4 });
-        assert_eq!(app.mode, Mode::Normal, "the dialog closes with its job");
+        assert_eq!(app.dialog, None, "the dialog closes with its job");
         let resumed = event(&mut app, Event::SignedIn { account: Some("admin@contoso.onmicrosoft.com".into()) });
         assert_eq!(resumed, vec![retry, second]);
-        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.dialog, None);
         assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("admin@contoso.onmicrosoft.com")));
         assert!(app.after_sign_in.is_empty());
     }
@@ -1101,10 +867,10 @@ mod tests {
     #[test]
     fn a_cancelled_sign_in_closes_the_dialog_and_forgets_the_retry() {
         let mut app = app();
-        let retry = Some(Box::new(Command::RunChecks { stage: StageId::PREPARE }));
+        let retry = Some(Box::new(Command::RunChecks { stage: crate::plan::prepare::STAGE }));
         event(&mut app, Event::SignInNeeded { retry: retry.clone(), reason: "not signed in".into() });
         assert_eq!(act(&mut app, &[Action::Cancel]), vec![], "no job to cancel yet");
-        assert_eq!(app.mode, Mode::Normal, "Esc closes the dialog at once");
+        assert_eq!(app.dialog, None, "Esc closes the dialog at once");
         assert!(app.after_sign_in.is_empty());
         assert_eq!(event(&mut app, Event::SignInStarted { job: 8 }), vec![Command::CancelJob { id: 8 }]);
         event(&mut app, Event::SignInNeeded { retry, reason: "not signed in".into() });
@@ -1116,7 +882,7 @@ mod tests {
         };
         event(&mut app, code);
         assert_eq!(act(&mut app, &[Action::Cancel]), vec![Command::CancelJob { id: 9 }]);
-        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.dialog, None);
         assert_eq!(event(&mut app, Event::SignInEnded { error: None }), vec![]);
         assert!(app.after_sign_in.is_empty());
         event(&mut app, Event::SignInEnded { error: Some("the sign-in was declined".into()) });
@@ -1124,17 +890,31 @@ mod tests {
     }
 
     #[test]
-    fn running_jobs_are_tracked_and_the_newest_can_be_cancelled() {
+    fn running_jobs_are_tracked_and_x_stops_the_newest_of_the_stage_on_screen() {
         let mut app = app();
         assert_eq!(act(&mut app, &[Action::CancelJob]), vec![]);
-        event(&mut app, Event::JobStarted { id: 1, label: "Checking stage 2".into() });
-        event(&mut app, Event::JobStarted { id: 2, label: "Verifying domains".into() });
+        event(
+            &mut app,
+            Event::JobStarted { id: 1, label: "Checking stage 2".into(), stage: Some(StageId::first()), at: at() },
+        );
+        event(
+            &mut app,
+            Event::JobStarted { id: 2, label: "Verifying domains".into(), stage: Some(StageId::first()), at: at() },
+        );
+        event(&mut app, Event::JobStarted { id: 3, label: "Signing in".into(), stage: None, at: at() });
         event(&mut app, Event::JobProgress { id: 2, label: "Verifying domains".into(), done: 1, total: Some(3) });
         assert_eq!(app.jobs[&2].ratio(), Some(1.0 / 3.0));
         assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some("Verifying domains: 1 of 3…"));
-        assert_eq!(act(&mut app, &[Action::CancelJob]), vec![Command::CancelJob { id: 2 }]);
+        assert_eq!(
+            act(&mut app, &[Action::CancelJob]),
+            vec![Command::CancelJob { id: 2 }],
+            "the newest job of the stage on screen, not the sign-in"
+        );
         event(&mut app, Event::JobEnded { id: 2 });
-        assert_eq!(app.jobs.keys().copied().collect::<Vec<_>>(), vec![1]);
+        assert_eq!(app.jobs.keys().copied().collect::<Vec<_>>(), vec![1, 3]);
+        app.stage = StageId::first().next().expect("stage 2");
+        assert_eq!(act(&mut app, &[Action::CancelJob]), vec![], "nothing runs for stage 2");
+        assert!(app.needs_tick(), "a running job shows its time");
     }
 
     /// Marks every check of the stages before `stage` as passed, so `stage` is open.
@@ -1143,7 +923,7 @@ mod tests {
         for n in 1..stage.number() {
             let id = StageId::new(n).expect("stage");
             for check in id.def().checks {
-                app.state.stage_mut(id).checks.insert(check.id.to_owned(), CheckResult::new(Outcome::Pass, "ok", at));
+                app.state_mut().stage_mut(id).record_check(check.id, CheckResult::new(Outcome::Pass, "ok", at));
             }
         }
         app.stage = stage;
@@ -1152,63 +932,70 @@ mod tests {
     }
 
     fn select_task(app: &mut App, id: &str) {
-        let index = app.stage.def().tasks.iter().position(|t| t.id == id).expect("task");
+        let index = app.stage.def().tasks.iter().position(|t| t.id.as_str() == id).expect("task");
         app.cursor = selectable_rows(app.stage).iter().position(|r| *r == Row::Task(index)).expect("row");
     }
 
     #[test]
     fn stage_3_pre_creates_accounts_only_when_chosen() {
         let mut app = app();
-        app.stage = StageId::USERS;
+        app.stage = crate::plan::users::STAGE;
         select_task(&mut app, "create-users");
         assert_eq!(act(&mut app, &[Action::Activate]), vec![], "locked");
-        open_up_to(&mut app, StageId::USERS);
+        open_up_to(&mut app, crate::plan::users::STAGE);
         select_task(&mut app, "create-users");
         assert_eq!(act(&mut app, &[Action::Activate]), vec![]);
         assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some(strings::BATCH_PROVISIONS));
-        app.state.users.provisioning = Provisioning::PreCreate;
-        assert_eq!(act(&mut app, &[Action::Activate]), vec![Command::RunTask { task: Task::PrecreateUsers }]);
+        app.state_mut().users.provisioning = Provisioning::PreCreate;
+        assert_eq!(
+            act(&mut app, &[Action::Activate]),
+            vec![Command::RunTask { task: crate::plan::users::Task::CreateUsers.into() }]
+        );
         select_task(&mut app, "choose-provisioning");
         act(&mut app, &[Action::Activate]);
-        assert!(matches!(app.mode, Mode::Editing { target: EditTarget::Setting(Setting::Provisioning), .. }));
+        assert!(matches!(&app.dialog, Some(Dialog::Edit(e)) if e.target == EditTarget::Setting(Setting::Provisioning)));
     }
 
     #[test]
     fn stage_4_tasks_start_jobs_and_the_records_can_be_copied() {
         let mut app = app();
-        open_up_to(&mut app, StageId::PREPARE);
+        open_up_to(&mut app, crate::plan::prepare::STAGE);
         for (id, task) in [
-            ("add-domains", Task::AddDomains),
-            ("verify-domains", Task::VerifyDomains),
-            ("create-endpoint", Task::CreateEndpoint),
+            ("add-domains", crate::plan::prepare::Task::AddDomains),
+            ("verify-domains", crate::plan::prepare::Task::VerifyDomains),
+            ("create-endpoint", crate::plan::prepare::Task::CreateEndpoint),
         ] {
             select_task(&mut app, id);
-            assert_eq!(act(&mut app, &[Action::Activate]), vec![Command::RunTask { task }], "{id}");
+            assert_eq!(act(&mut app, &[Action::Activate]), vec![Command::RunTask { task: task.into() }], "{id}");
         }
         assert_eq!(act(&mut app, &[Action::Copy]), vec![], "no records known yet");
-        app.state.verification.insert("contoso.com".into(), "MS=ms12345678".into());
-        let copied = act(&mut app, &[Action::Copy]);
+        app.state_mut().verification.insert("contoso.com".into(), "MS=ms12345678".into());
+        assert_eq!(act(&mut app, &[Action::Copy]), vec![]);
+        let copied = app.take_effects();
         assert!(
-            matches!(&copied[..], [Command::CopyToClipboard(text)] if text.contains("contoso.com  TXT  \"MS=ms12345678\"")),
+            matches!(&copied[..], [Effect::Copy(text)] if text.contains("contoso.com  TXT  \"MS=ms12345678\"")),
             "{copied:?}"
         );
         assert_eq!(act(&mut app, &[Action::Publish]), vec![], "a real project publishes nothing");
         assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some(strings::PUBLISH_DEMO_ONLY));
-        app.state.demo = true;
-        app.state.simulator =
+        app.state_mut().demo = true;
+        app.state_mut().simulator =
             Some(crate::project::SimulatorLink { control_url: "http://127.0.0.1:1".into(), inventory: None });
-        assert_eq!(act(&mut app, &[Action::Publish]), vec![Command::RunTask { task: Task::PublishVerification }]);
+        assert_eq!(
+            act(&mut app, &[Action::Publish]),
+            vec![Command::RunTask { task: crate::plan::prepare::Task::PublishVerification.into() }]
+        );
     }
 
     #[test]
     fn a_needed_password_is_typed_masked_then_stored_before_the_retry() {
         let mut app = app();
-        let retry = Command::RunTask { task: Task::CreateEndpoint };
-        app.mode = Mode::Help;
+        let retry = Command::RunTask { task: crate::plan::prepare::Task::CreateEndpoint.into() };
+        app.dialog = Some(Dialog::Help);
         event(&mut app, Event::PasswordNeeded { retry: Box::new(retry.clone()) });
-        assert_eq!(app.mode, Mode::Help, "an open dialog is not overwritten");
+        assert_eq!(app.dialog, Some(Dialog::Help), "an open dialog is not overwritten");
         act(&mut app, &[Action::Cancel]);
-        assert!(matches!(app.mode, Mode::Password { .. }), "the prompt follows once the help is closed");
+        assert!(matches!(app.dialog, Some(Dialog::Password(_))), "the prompt follows once the help is closed");
         let mut keys = typing("Tr0ub4dor&3");
         assert_eq!(act(&mut app, &[Action::Activate]), vec![], "empty is refused");
         keys.push(Action::Activate);
@@ -1222,16 +1009,16 @@ mod tests {
         assert!(matches!(&sent[0], Command::StoreSourcePassword(secret) if secret.expose() == "Tr0ub4dor&3"));
         assert_eq!(sent[1], retry);
         assert!(!format!("{sent:?}").contains("Tr0ub4dor"), "commands print the secret as ***");
-        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.dialog, None);
     }
 
     #[test]
     fn the_password_row_opens_the_masked_prompt_and_esc_stores_nothing() {
         let mut app = app();
-        open_up_to(&mut app, StageId::SOURCE);
-        app.cursor = selectable_rows(StageId::SOURCE).iter().position(|r| *r == Row::Password).expect("row");
+        open_up_to(&mut app, crate::plan::source::STAGE);
+        app.cursor = selectable_rows(crate::plan::source::STAGE).iter().position(|r| *r == Row::Password).expect("row");
         act(&mut app, &[Action::Activate]);
-        assert!(matches!(app.mode, Mode::Password { retry: None, .. }));
+        assert!(matches!(&app.dialog, Some(Dialog::Password(p)) if p.retry.is_none()));
         assert_eq!(act(&mut app, &[Action::Edit(EditKey::Char('x')), Action::Cancel]), vec![]);
         assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some(strings::PASSWORD_NOT_STORED));
     }

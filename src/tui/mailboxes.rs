@@ -70,16 +70,35 @@ pub struct MailboxView {
     pub sort: Sort,
     /// Case-insensitive text that name, address or UPN must contain.
     pub query: String,
-    pub cursor: usize,
+    /// The search being typed, while it is.
+    pub search: Option<crate::tui::widgets::input::TextInput>,
+    /// The selected mailbox by its address, so the selection stays on it when the rows re-sort or filter.
+    pub selected: Option<String>,
 }
 
 impl Default for MailboxView {
     fn default() -> Self {
-        MailboxView { filter: Filter::All, sort: Sort::SizeDesc, query: String::new(), cursor: 0 }
+        MailboxView { filter: Filter::All, sort: Sort::SizeDesc, query: String::new(), search: None, selected: None }
     }
 }
 
 impl MailboxView {
+    /// The position of the selected mailbox among `rows` (the first row when it is not among them).
+    pub fn cursor(&self, rows: &[usize], mailboxes: &[Mailbox]) -> usize {
+        self.selected.as_ref().and_then(|key| rows.iter().position(|&i| mailboxes[i].key() == *key)).unwrap_or(0)
+    }
+
+    /// Moves the selection `delta` rows, stopping at either end.
+    pub fn step(&mut self, rows: &[usize], mailboxes: &[Mailbox], delta: isize) {
+        let at = self.cursor(rows, mailboxes).saturating_add_signed(delta).min(rows.len().saturating_sub(1));
+        self.selected = rows.get(at).map(|&i| mailboxes[i].key());
+    }
+
+    /// The address of the mailbox under the cursor.
+    pub fn selected_key(&self, rows: &[usize], mailboxes: &[Mailbox]) -> Option<String> {
+        rows.get(self.cursor(rows, mailboxes)).map(|&i| mailboxes[i].key())
+    }
+
     /// Indices into `mailboxes` of the rows to show, in order.
     pub fn rows(&self, mailboxes: &[Mailbox], vips: &BTreeSet<String>, t: &Thresholds) -> Vec<usize> {
         let query = self.query.to_lowercase();
@@ -152,6 +171,21 @@ mod tests {
         view.query.clear();
         view.sort = Sort::RecoverableDesc;
         assert_eq!(names(&view, &vips)[0], "Info");
+    }
+
+    #[test]
+    fn the_selection_follows_the_mailbox_when_the_rows_re_sort() {
+        let m = mailboxes();
+        let vips = BTreeSet::new();
+        let mut view = MailboxView::default();
+        let rows = view.rows(&m, &vips, &Thresholds::default());
+        view.step(&rows, &m, 1);
+        assert_eq!(view.selected.as_deref(), Some("zed@c.com"), "second by size");
+        view.sort = Sort::Name;
+        let rows = view.rows(&m, &vips, &Thresholds::default());
+        assert_eq!(view.cursor(&rows, &m), 3, "Zed is last by name, and still selected");
+        view.step(&rows, &m, 5);
+        assert_eq!(view.selected.as_deref(), Some("zed@c.com"), "the cursor stops at the last row");
     }
 
     #[test]

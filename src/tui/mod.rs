@@ -1,27 +1,30 @@
-//! The full-screen wizard. Keys become [`Action`]s, the pure [`App::update`] turns them into
-//! [`Command`](crate::runner::Command)s for the runner, and the runner's events come back through `update`.
-//! Nothing here touches the network or the project files: that is the runner's work.
+//! The full-screen wizard. Keys become [`Action`]s through the key tables, the pure [`App::update`] turns them
+//! into [`Command`](crate::protocol::Command)s, and the runner's [`Event`](crate::protocol::Event)s come back
+//! through `update`. This module knows only the protocol: the loop takes the two channel ends, so a test can
+//! drive it with a fake runner on ratatui's `TestBackend`.
 
 pub mod app;
+pub mod dialogs;
 pub mod keys;
 pub mod mailboxes;
 pub mod screens;
+pub mod stages;
 pub mod strings;
 pub mod theme;
 pub mod widgets;
 
-pub use app::{Action, App, Msg};
+pub use app::{Action, App, Effect, Msg};
 pub use screens::draw;
 pub use theme::Theme;
 
-use crate::project::Project;
-use crate::runner::{self, RunnerHandle};
+use crate::protocol::{Command, Event, LOG_HINT};
 use color_eyre::eyre::{WrapErr, eyre};
 use crossterm::event::{Event as TermEvent, EventStream};
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::path::{Path, PathBuf};
+use tokio::sync::mpsc;
 
 /// What the wizard shows on opening besides the project.
 #[derive(Debug, Clone, Default)]
@@ -32,96 +35,158 @@ pub struct Startup {
     pub notice: Option<String>,
 }
 
+/// What the terminal does besides drawing: the wizard's effects, and the frame's edges.
+pub trait Outside {
+    /// Carries out an effect (a clipboard copy).
+    fn effect(&mut self, effect: &Effect);
+    /// Before and after each frame: a real terminal wraps the frame in a synchronized update, so it shows
+    /// whole frames only.
+    fn frame(&mut self, _begin: bool) {}
+}
+
+/// The real terminal's side: OSC 52 for the clipboard, synchronized updates around each frame.
+struct Stdout;
+
+impl Outside for Stdout {
+    fn effect(&mut self, effect: &Effect) {
+        use base64::Engine;
+        use std::io::Write;
+        let Effect::Copy(text) = effect;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+        let mut out = std::io::stdout();
+        // A failed write only means no copy; the text stays on the screen. Over SSH the sequence reaches the
+        // engineer's own terminal, which is where the text is needed.
+        let _ = write!(out, "\x1b]52;c;{encoded}\x07").and_then(|()| out.flush());
+    }
+
+    fn frame(&mut self, begin: bool) {
+        use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+        let mut out = std::io::stdout();
+        // Terminals that do not know the sequence ignore it; a failed write only loses the tearing guard.
+        let _ = if begin {
+            crossterm::execute!(out, BeginSynchronizedUpdate)
+        } else {
+            crossterm::execute!(out, EndSynchronizedUpdate)
+        };
+    }
+}
+
 /// Runs the wizard on `project` in the terminal until the engineer quits.
-pub fn run(project: Project, startup: Startup) -> color_eyre::Result<()> {
+pub fn run(project: crate::project::Project, startup: Startup) -> color_eyre::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(run_async(project, startup))
 }
 
 /// The wizard on a runtime the caller owns (`cutover demo` runs the simulator beside it). The runtime must be
 /// multi-threaded: the runner writes the project from a blocking section.
-pub async fn run_async(project: Project, startup: Startup) -> color_eyre::Result<()> {
+pub async fn run_async(project: crate::project::Project, startup: Startup) -> color_eyre::Result<()> {
     let log_path = project.log_path();
     crate::logging::init(&log_path).wrap_err_with(|| format!("opening the log {}", log_path.display()))?;
     install_panic_hook(log_path.clone());
     tracing::info!(project = %project.state().name, "wizard opened");
-    let mut app = App::new(project.state().clone(), startup.banner);
+    let mut app = App::new(project.snapshot(), startup.banner);
     if let Some(text) = startup.notice {
-        app.notice = Some(app::Notice { kind: app::NoticeKind::Info, text });
+        app.info(text);
     }
-    let mut runner = runner::spawn(project);
+    let mut runner = crate::runner::spawn(project);
     let mut terminal = ratatui::try_init().wrap_err("cutover needs an interactive terminal")?;
-    let mut copy = copy_with_osc52;
-    let result =
-        event_loop(&mut terminal, &mut app, &Theme::from_env(), EventStream::new(), &mut runner, &mut copy).await;
+    let result = event_loop(
+        &mut terminal,
+        &mut app,
+        &Theme::from_env(),
+        EventStream::new(),
+        (&runner.commands, &mut runner.events),
+        &mut Stdout,
+    )
+    .await;
     ratatui::restore();
     runner.shutdown().await;
     tracing::info!("wizard closed");
     result
 }
 
-/// The main loop, generic over the backend so tests can run it on ratatui's `TestBackend`. It redraws only
-/// after something changed: a key, a resize or an event from the runner.
+/// How often the screen is redrawn while something on it shows the time.
+const TICK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The main loop, generic over the backend and the runner's channel ends. It redraws only after something
+/// changed (a key, a resize, an event, a tick while the time is on screen), and draws once for all that was
+/// queued meanwhile.
 pub async fn event_loop<B, S>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     theme: &Theme,
     mut input: S,
-    runner: &mut RunnerHandle,
-    copy: &mut dyn FnMut(&str),
+    (commands, events): (&mpsc::UnboundedSender<Command>, &mut mpsc::UnboundedReceiver<Event>),
+    outside: &mut dyn Outside,
 ) -> color_eyre::Result<()>
 where
     B: Backend,
     B::Error: Send + Sync + 'static,
     S: Stream<Item = std::io::Result<TermEvent>> + Unpin,
 {
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty = true;
     loop {
         if dirty {
-            terminal.draw(|frame| draw(frame, app, theme))?;
+            outside.frame(true);
+            let drawn = terminal.draw(|frame| draw(frame, app, theme));
+            outside.frame(false);
+            drawn?;
             dirty = false;
         }
         if app.should_quit {
             return Ok(());
         }
-        let msg = tokio::select! {
-            term = input.next() => match term {
-                Some(Ok(TermEvent::Key(key))) => keys::action_for(&app.mode, key).map(Msg::Action),
-                Some(Ok(TermEvent::Resize(..))) => {
+        let ticking = app.needs_tick();
+        let first = tokio::select! {
+            term = input.next() => Input::Term(term),
+            event = events.recv() => Input::Event(event),
+            _ = ticker.tick(), if ticking => Input::Tick,
+        };
+        let mut next = Some(first);
+        // Everything already queued is handled before the next frame: a burst of events draws once.
+        while let Some(item) = next.take() {
+            let msg = match item {
+                Input::Term(Some(Ok(TermEvent::Key(key)))) => {
+                    keys::action_for(&app.key_tables(), app.takes_text(), key).map(Msg::Action)
+                }
+                Input::Term(Some(Ok(TermEvent::Resize(..)))) => {
                     dirty = true;
                     None
                 }
-                Some(Ok(_)) => None,
-                Some(Err(e)) => return Err(e).wrap_err("reading the terminal"),
-                None => return Ok(()),
-            },
-            event = runner.events.recv() => match event {
-                Some(event) => Some(Msg::Event(event)),
-                None => return Err(eyre!("the runner stopped; see {}", runner::LOG_HINT)),
-            },
-        };
-        if let Some(msg) = msg {
-            for command in app.update(msg) {
-                if let runner::Command::CopyToClipboard(text) = &command {
-                    copy(text);
-                    continue;
+                Input::Term(Some(Ok(_))) => None,
+                Input::Term(Some(Err(e))) => return Err(e).wrap_err("reading the terminal"),
+                Input::Term(None) => return Ok(()),
+                Input::Event(Some(event)) => Some(Msg::Event(event)),
+                Input::Event(None) => return Err(eyre!("the runner stopped; see {LOG_HINT}")),
+                Input::Tick => Some(Msg::Tick(chrono::Utc::now())),
+            };
+            if let Some(msg) = msg {
+                for command in app.update(msg) {
+                    commands.send(command).map_err(|_| eyre!("the runner stopped; see {LOG_HINT}"))?;
                 }
-                runner.commands.send(command).map_err(|_| eyre!("the runner stopped; see {}", runner::LOG_HINT))?;
+                for effect in app.take_effects() {
+                    outside.effect(&effect);
+                }
+                dirty = true;
             }
-            dirty = true;
+            if app.should_quit {
+                break;
+            }
+            next = match events.try_recv() {
+                Ok(event) => Some(Input::Event(Some(event))),
+                Err(_) => input.next().now_or_never().map(Input::Term),
+            };
         }
     }
 }
 
-/// Asks the terminal to put `text` on the clipboard (OSC 52). Terminals that do not support it ignore it; over
-/// SSH it reaches the engineer's own terminal, which is where the code is needed.
-fn copy_with_osc52(text: &str) {
-    use base64::Engine;
-    use std::io::Write;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
-    let mut out = std::io::stdout();
-    // A failed write only means no copy; the code stays on the screen.
-    let _ = write!(out, "\x1b]52;c;{encoded}\x07").and_then(|()| out.flush());
+/// One thing the loop waits for.
+enum Input {
+    Term(Option<std::io::Result<TermEvent>>),
+    Event(Option<Event>),
+    Tick,
 }
 
 /// A panic restores the terminal and writes its report to the project's log, not over the screen.

@@ -24,34 +24,9 @@ pub fn demo_banner(scenario: &str, speed: f64) -> String {
     format!("DEMO on the simulator ({scenario}, clock {speed}x): no real tenant or server is touched.")
 }
 
-pub const FOOTER_STAGES: &str = "↑↓ stage  Enter/Tab open  c checks  ? help  q quit";
-pub const FOOTER_MAIN: &str = "↑↓ move  Enter edit/run  c checks  o override  x stop  Tab stages  ? help  q quit";
-pub const FOOTER_PREPARE: &str = "↑↓ move  Enter run  c checks  o override  y copy TXT  x stop  ? help  q quit";
-pub const FOOTER_PREPARE_DEMO: &str = "↑↓ Enter run  c checks  y copy TXT  p DEMO publish  x stop  ? help  q quit";
-pub const FOOTER_SOURCE: &str = "↑↓ move  Enter edit  i import  m mailboxes  c checks  ? help  q quit";
-pub const FOOTER_MAILBOXES: &str = "↑↓ PgUp PgDn move  v VIP  / search  f filter  s sort  Esc back  ? help";
-pub const FOOTER_REPORT: &str = "↑↓ PgUp PgDn scroll  Esc close";
-pub const FOOTER_SEARCH: &str = "type to search  Enter keep  Esc clear";
-pub const FOOTER_EDIT: &str = "Enter save  Esc cancel  ←→ Home End move  Ctrl-U clear";
-pub const FOOTER_DIALOG: &str = "y quit  n stay";
-pub const FOOTER_HELP: &str = "Esc or ? close help";
-
 pub const HELP_TITLE: &str = " Help ";
-pub const HELP_LINES: &[(&str, &str)] = &[
-    ("↑ ↓  k j", "move within the focused pane"),
-    ("Tab  ← →  h l", "switch between the stages and the stage"),
-    ("Enter", "open a stage; edit the selected field"),
-    ("c", "run the checks of the stage"),
-    ("o", "override the selected failed check, with a written reason"),
-    ("i", "stage 2: import the mailbox inventory CSV"),
-    ("m", "stage 2: the mailbox table"),
-    ("v  /  f  s", "mailboxes: mark VIP, search, filter, sort"),
-    ("Esc", "cancel an edit or a dialog"),
-    ("x", "stop the running work (a sign-in, a watch, a check run)"),
-    ("y", "stage 4: copy the TXT records to publish (OSC 52)"),
-    ("p", "stage 4, demo only: publish them at the simulated registrar"),
-    ("?", "this help"),
-    ("q  Ctrl-C", "quit (asks first; everything is already saved)"),
+/// What the help says besides the keys.
+pub const HELP_LEGEND: &[(&str, &str)] = &[
     ("", ""),
     ("○ ◐ ✓ ! ✗", "not started, in progress, done, done by override, failed"),
     ("locked", "a stage opens once the stage before it is done"),
@@ -126,7 +101,6 @@ pub const SIGN_IN_ENTER: &str = "and enter the code";
 pub const SIGN_IN_ACCOUNT: &str =
     "Sign in with a Global Administrator (or Exchange + User Administrator) account of the customer's tenant.";
 pub const SIGN_IN_CONTINUES: &str = "cutover continues by itself once you are signed in.";
-pub const FOOTER_SIGN_IN: &str = "c copy the code  Esc cancel the sign-in";
 pub const SIGN_IN_CANCELLED: &str = "Sign-in cancelled; nothing was sent to the tenant.";
 pub const CODE_COPIED: &str = "Code sent to the clipboard (OSC 52; tmux needs set-clipboard on).";
 pub const NOTHING_RUNNING: &str = "No work is running.";

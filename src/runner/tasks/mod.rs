@@ -1,12 +1,7 @@
-//! The write tasks of stages 3 and 4 (pre-create the cloud accounts; add and verify the email domains, create the
-//! migration endpoint, and in a demo publish the verification record at the simulated registrar). Each reads the
-//! live state first and writes only the difference, through [`JobContext::audited`], so a resume after a crash
-//! never repeats a write blindly and a second run says there was nothing to do.
-
-pub mod domains;
-pub mod endpoint;
-pub mod registrar;
-pub mod users;
+//! What every write task shares, whatever its stage: its outcome, its errors, and the one audited write path.
+//! Each task reads the live state first and writes only the difference, through [`JobContext::audited`], so a
+//! resume after a crash never repeats a write blindly and a second run says there was nothing to do. The tasks
+//! themselves live in their stage's file under `runner/stages/`.
 
 use super::jobs::{AuditedError, JobContext};
 use crate::m365::M365Error;
@@ -14,7 +9,7 @@ use crate::plan::StageId;
 use crate::project::ProjectError;
 use std::future::Future;
 
-pub use registrar::RegistrarError;
+pub use crate::runner::stages::prepare::registrar::RegistrarError;
 
 /// What a task did, for the screen and the record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,7 +61,7 @@ impl<E: Into<TaskError>> From<AuditedError<E>> for TaskError {
 }
 
 /// A write through the audit path whose failure ends the task with a [`TaskError`].
-async fn write<T, E>(
+pub(crate) async fn write<T, E>(
     ctx: &JobContext,
     stage: StageId,
     action: &str,
@@ -80,6 +75,6 @@ where
 }
 
 /// `n thing` or `n things`.
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }

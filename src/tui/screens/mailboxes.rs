@@ -11,7 +11,7 @@ use crate::inventory::Mailbox;
 use crate::inventory::risk::{self, RiskFlag};
 use crate::inventory::size::format_size;
 use crate::plan::kickoff::group_thousands;
-use crate::tui::app::{App, Focus, Mode};
+use crate::tui::app::{App, Focus};
 use crate::tui::strings;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::DataTable;
@@ -21,7 +21,7 @@ const DETAIL_HEIGHT: u16 = 6;
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let view = &app.mailboxes;
     let rows = app.mailbox_rows();
-    let Some(inventory) = app.state.inventory.as_ref() else { return };
+    let Some(inventory) = app.state.inventory.as_deref() else { return };
     let title = format!(
         " {} · {} of {} · filter {} · sort {} ",
         strings::MAILBOXES_TITLE,
@@ -39,12 +39,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let searching = matches!(app.mode, Mode::Searching { .. });
+    let searching = view.search.is_some();
     let search_height = u16::from(searching || !view.query.is_empty());
     let [search_area, table_area, detail_area] =
         Layout::vertical([Constraint::Length(search_height), Constraint::Min(1), Constraint::Length(DETAIL_HEIGHT)])
             .areas(inner);
-    if let Mode::Searching { input } = &app.mode {
+    if let Some(input) = &view.search {
         let mut spans = vec![Span::styled("/ ", theme.key)];
         spans.extend(input.line(usize::from(search_area.width.saturating_sub(2)), theme).spans);
         frame.render_widget(Paragraph::new(Line::from(spans)), search_area);
@@ -82,7 +82,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     DataTable {
         header: Some(header),
         len: rows.len(),
-        selected: Some(view.cursor.min(rows.len() - 1)),
+        selected: Some(view.cursor(&rows, &inventory.mailboxes)),
         focused,
         widths: &widths,
         row: |i| {
@@ -111,7 +111,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let detail_block = Block::default().borders(Borders::TOP).border_style(theme.border);
     let detail_inner = detail_block.inner(detail_area);
     frame.render_widget(detail_block, detail_area);
-    let selected = rows.get(view.cursor).map(|&i| &inventory.mailboxes[i]);
+    let selected = rows.get(view.cursor(&rows, &inventory.mailboxes)).map(|&i| &inventory.mailboxes[i]);
     if let Some(m) = selected {
         let vip = app.state.vips.contains(&m.key());
         let lines = detail(m, &risk::flags(m, vip, thresholds), thresholds, detail_inner.width, theme);

@@ -11,7 +11,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::app::{App, Focus, Mode, NoticeKind, View};
+use super::app::{App, NoticeKind, View};
+use super::keys;
 use super::strings;
 use super::theme::Theme;
 use crate::plan::{Outcome, StageStatus};
@@ -37,7 +38,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     sidebar::draw(frame, side, app, theme);
     match app.view {
         View::Stage => stage::draw(frame, main, app, theme),
-        View::Mailboxes => mailboxes::draw(frame, main, app, theme),
+        View::Table => mailboxes::draw(frame, main, app, theme),
     }
     draw_notice(frame, notice, app, theme);
     draw_footer(frame, footer, app, theme);
@@ -80,28 +81,9 @@ fn draw_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let keys = match (&app.mode, app.focus) {
-        (Mode::Editing { .. } | Mode::Overriding { .. } | Mode::Importing { .. } | Mode::Password { .. }, _) => {
-            strings::FOOTER_EDIT
-        }
-        (Mode::Searching { .. }, _) => strings::FOOTER_SEARCH,
-        (Mode::Report { .. }, _) => strings::FOOTER_REPORT,
-        (Mode::ConfirmQuit, _) => strings::FOOTER_DIALOG,
-        (Mode::SignIn { .. }, _) => strings::FOOTER_SIGN_IN,
-        (Mode::Help, _) => strings::FOOTER_HELP,
-        (Mode::Normal, Focus::Stages) => strings::FOOTER_STAGES,
-        (Mode::Normal, Focus::Main) if app.view == View::Mailboxes => strings::FOOTER_MAILBOXES,
-        (Mode::Normal, Focus::Main) if app.stage == crate::plan::StageId::SOURCE => strings::FOOTER_SOURCE,
-        (Mode::Normal, Focus::Main) if app.stage == crate::plan::StageId::PREPARE && app.state.demo => {
-            strings::FOOTER_PREPARE_DEMO
-        }
-        (Mode::Normal, Focus::Main) if app.stage == crate::plan::StageId::PREPARE => strings::FOOTER_PREPARE,
-        (Mode::Normal, Focus::Main) => strings::FOOTER_MAIN,
-    };
-    frame.render_widget(
-        Paragraph::new(Span::styled(format!(" {}", fit(keys, area.width.saturating_sub(1))), theme.key)),
-        area,
-    );
+    let width = area.width.saturating_sub(1);
+    let keys = keys::footer(&app.key_tables(), usize::from(width));
+    frame.render_widget(Paragraph::new(Span::styled(format!(" {}", fit(&keys, width)), theme.key)), area);
 }
 
 /// How many lines `text` takes when wrapped at `width`.

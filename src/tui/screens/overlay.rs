@@ -1,21 +1,31 @@
-//! Boxes drawn over the screen: help, the quit question, and the override reason.
+//! The dialogs drawn over the screen: help, the quit question, the override reason, the sign-in code, the
+//! password, the import path and its report. What each dialog does with keys is its own file's (`dialogs/`).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::tui::app::{App, Mode};
+use crate::tui::app::App;
+use crate::tui::dialogs::{Dialog, boxed};
+use crate::tui::keys;
 use crate::tui::strings;
 use crate::tui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    match &app.mode {
-        Mode::Help => {
-            let lines: Vec<Line> = strings::HELP_LINES
-                .iter()
-                .map(|(keys, what)| Line::from(vec![Span::styled(format!(" {keys:<14}"), theme.key), Span::raw(*what)]))
+    let Some(dialog) = &app.dialog else { return };
+    match dialog {
+        Dialog::Help => {
+            let tables = app.screen_key_tables();
+            let mut lines: Vec<Line> = keys::help(&tables)
+                .into_iter()
+                .chain(strings::HELP_LEGEND.iter().copied())
+                .map(|(keys, what)| Line::from(vec![Span::styled(format!(" {keys:<14}"), theme.key), Span::raw(what)]))
                 .collect();
+            lines.push(Line::from(Span::styled(
+                format!(" {}", keys::footer(&[crate::tui::dialogs::help::KEYS], 60)),
+                theme.key,
+            )));
             let height = u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2;
             boxed(
                 frame,
@@ -27,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme,
             );
         }
-        Mode::SignIn { code, .. } => {
+        Dialog::SignIn(crate::tui::dialogs::sign_in::SignIn { code, .. }) => {
             let width = area.width.saturating_sub(4).min(76);
             let mut text = Vec::new();
             match code {
@@ -44,7 +54,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
             text.push(Line::from(strings::SIGN_IN_ACCOUNT));
             text.push(Line::from(strings::SIGN_IN_CONTINUES));
-            text.push(Line::from(Span::styled(strings::FOOTER_SIGN_IN, theme.key)));
+            let footer = keys::footer(&[crate::tui::dialogs::sign_in::KEYS], usize::from(width));
+            text.push(Line::from(Span::styled(footer, theme.key)));
             boxed(
                 frame,
                 area,
@@ -55,21 +66,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme,
             );
         }
-        Mode::ConfirmQuit => {
+        Dialog::Quit => {
             let text = vec![
                 Line::from(strings::QUIT_QUESTION),
                 Line::from(""),
-                Line::from(Span::styled(strings::FOOTER_DIALOG, theme.key)),
+                Line::from(Span::styled(keys::footer(&[crate::tui::dialogs::quit::KEYS], 40), theme.key)),
             ];
             boxed(frame, area, strings::QUIT_TITLE, 44, 5, Paragraph::new(text).centered(), theme);
         }
-        Mode::Overriding { stage, check, input, error } => {
-            let def = stage.def().check(check);
-            let evidence = app.state.stage(*stage).and_then(|r| r.checks.get(*check)).map(|r| r.evidence.clone());
+        Dialog::Override(crate::tui::dialogs::override_check::OverrideCheck { check, evidence, input, error }) => {
             let width = area.width.saturating_sub(4).min(76);
             let mut text = vec![
-                Line::from(Span::styled(def.map_or(*check, |d| d.title), theme.header)),
-                Line::from(Span::styled(evidence.unwrap_or_default(), theme.fail)),
+                Line::from(Span::styled(check.def().title, theme.header)),
+                Line::from(Span::styled(evidence.clone(), theme.fail)),
                 Line::from(strings::OVERRIDE_PROMPT),
                 input.line(usize::from(width.saturating_sub(4)), theme),
             ];
@@ -86,7 +95,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme,
             );
         }
-        Mode::Password { input, error, .. } => {
+        Dialog::Password(crate::tui::dialogs::password::Password { input, error, .. }) => {
             let width = area.width.saturating_sub(4).min(76);
             let mut text =
                 vec![Line::from(strings::PASSWORD_PROMPT), input.line(usize::from(width.saturating_sub(2)), theme)];
@@ -104,7 +113,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme,
             );
         }
-        Mode::Importing { input, error } => {
+        Dialog::Import(crate::tui::dialogs::import::Import { input, error }) => {
             let width = area.width.saturating_sub(4).min(76);
             let mut text =
                 vec![Line::from(strings::IMPORT_PROMPT), input.line(usize::from(width.saturating_sub(2)), theme)];
@@ -113,7 +122,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
             boxed(frame, area, strings::IMPORT_TITLE, width, 8, Paragraph::new(text).wrap(Wrap { trim: false }), theme);
         }
-        Mode::Report { report, scroll } => {
+        Dialog::Report(crate::tui::dialogs::report::Report { report, scroll }) => {
             let lines: Vec<Line> = report.lines().into_iter().skip(*scroll).map(Line::from).collect();
             let width = area.width.saturating_sub(4).min(100);
             let height = area.height.saturating_sub(4);
@@ -127,18 +136,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme,
             );
         }
-        Mode::Normal | Mode::Editing { .. } | Mode::Searching { .. } => {}
+        // Drawn in place, in the stage's detail panel.
+        Dialog::Edit(_) => {}
     }
-}
-
-fn boxed(frame: &mut Frame, area: Rect, title: &str, width: u16, height: u16, body: Paragraph, theme: &Theme) {
-    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
-    let [rect] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(row);
-    frame.render_widget(Clear, rect);
-    let block = Block::bordered().title(Span::styled(title.to_owned(), theme.title)).border_style(theme.border_focused);
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    frame.render_widget(body, inner);
 }
 
 /// The code with a space between its characters, so it reads large and is easy to type from the screen.

@@ -28,7 +28,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let value = |v: Option<String>| {
         let text = v.filter(|s| !s.is_empty());
         let style = if text.is_some() { theme.base } else { theme.dim };
-        Line::from(Span::styled(format!(" {}", fit(text.as_deref().unwrap_or(strings::NOT_SET), width - 1)), style))
+        Line::from(Span::styled(
+            format!(" {}", fit(text.as_deref().unwrap_or(strings::NOT_SET), width.saturating_sub(1))),
+            style,
+        ))
     };
     let budget = match (k.mailboxes, k.budget_usd()) {
         (Some(n), Some(total)) => Some(strings::budget_summary(n, &format_usd(total))),

@@ -9,21 +9,23 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row as TableRow, Wrap};
 use super::{fit, outcome_glyph, wrapped_height};
 use crate::plan::kickoff::{Field, format_usd};
 use crate::plan::{Outcome, StageId, StageRecord, TaskStatus};
-use crate::tui::app::{App, Focus, Mode, Row, rows};
+use crate::tui::app::{App, Focus, Row, rows};
+use crate::tui::dialogs::Dialog;
+use crate::tui::dialogs::edit::Edit;
+use crate::tui::stages::{self, DetailLine};
 use crate::tui::strings;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::DataTable;
 
 /// The width of the labels of a stage's form or settings: the longest, plus a space.
 fn label_width(stage: StageId) -> usize {
-    let longest = if stage == StageId::KICKOFF {
-        Field::ALL.iter().map(|f| f.label().chars().count()).max()
-    } else {
-        let settings = crate::plan::settings::Setting::of_stage(stage).iter().map(|s| s.label().chars().count());
-        let password = (stage == StageId::SOURCE).then(|| strings::PASSWORD_LABEL.chars().count());
-        settings.chain(password).max()
+    let label = |row: &Row| match row {
+        Row::Field(f) => Some(f.label()),
+        Row::Setting(s) => Some(s.label()),
+        Row::Password => Some(strings::PASSWORD_LABEL),
+        _ => None,
     };
-    longest.unwrap_or(0) + 1
+    rows(stage).iter().filter_map(label).map(|l| l.chars().count()).max().unwrap_or(0) + 1
 }
 
 /// The detail panel's height: enough for a check's evidence at 80x24, more when the selected row has more to
@@ -42,15 +44,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut help = vec![Line::from(Span::styled(def.help, theme.dim))];
     if !app.state.is_open(app.stage) {
         help.push(Line::from(Span::styled(strings::locked(app.stage), theme.warn)));
-    } else if app.stage > StageId::PREPARE {
+    }
+    if !stages::of(app.stage).built() {
         help.push(Line::from(Span::styled(strings::not_available(app.stage), theme.warn)));
     }
     let help_height: u16 = help.iter().map(|l| wrapped_height(&line_text(l), inner.width)).sum();
     let all = rows(app.stage);
     let selected_row = app.selected_row();
     let record = app.state.stage(app.stage);
-    let detail = match &app.mode {
-        Mode::Editing { target, input, error } => {
+    let detail = match &app.dialog {
+        Some(Dialog::Edit(Edit { target, input, error })) => {
             let label = format!("{}: ", target.label());
             let input_width = usize::from(inner.width).saturating_sub(label.chars().count() + 1);
             let mut spans = vec![Span::styled(label, theme.header)];
@@ -139,11 +142,10 @@ fn row_line<'a>(row: Row, app: &App, record: Option<&StageRecord>, width: u16, t
         }
         Row::Task(i) => {
             let task = &app.stage.def().tasks[i];
-            let status = if app.stage == StageId::KICKOFF {
-                if k.task_done(task.id) { TaskStatus::Done } else { TaskStatus::NotStarted }
-            } else {
-                record.and_then(|r| r.tasks.get(task.id)).map_or(TaskStatus::NotStarted, |t| t.status)
-            };
+            let status = stages::of(app.stage)
+                .task_status(&app.state, task.id)
+                .or_else(|| record.and_then(|r| r.task(task.id)).map(|t| t.status))
+                .unwrap_or(TaskStatus::NotStarted);
             let (glyph, style) = match status {
                 TaskStatus::Done => ("✓", theme.pass),
                 TaskStatus::Running => ("◐", theme.warn),
@@ -167,7 +169,7 @@ fn row_line<'a>(row: Row, app: &App, record: Option<&StageRecord>, width: u16, t
                 Span::raw(check.title),
             ];
             let room = width.saturating_sub(u16::try_from(head.chars().count() + 2).unwrap_or(u16::MAX));
-            if let Some(result) = record.and_then(|r| r.checks.get(check.id)).filter(|_| room > 20) {
+            if let Some(result) = record.and_then(|r| r.result(check.id)).filter(|_| room > 20) {
                 spans.push(Span::styled(format!("  {}", fit(&result.evidence, room)), theme.dim));
             }
             Line::from(spans)
@@ -198,19 +200,17 @@ fn detail_lines(app: &App, row: Option<Row>, record: Option<&StageRecord>, theme
         Some(Row::Task(i)) => {
             let task = &app.stage.def().tasks[i];
             let mut lines = vec![Line::from(Span::styled(task.title, theme.header))];
-            if let Some(done) = record.and_then(|r| r.tasks.get(task.id)) {
+            if let Some(done) = record.and_then(|r| r.task(task.id)) {
                 lines.push(Line::from(vec![
                     Span::raw(done.detail.clone()),
                     Span::styled(format!(" ({})", done.at.format("%Y-%m-%d %H:%M UTC")), theme.dim),
                 ]));
             }
-            if task.id == "add-domains" || task.id == "verify-domains" {
-                for (domain, txt) in &app.state.verification {
-                    lines.push(Line::from(Span::styled(strings::txt_record(domain, txt), theme.title)));
-                }
-                if !app.state.verification.is_empty() {
-                    lines.push(Line::from(Span::styled(strings::copy_records_hint(app.state.demo), theme.key)));
-                }
+            for line in stages::of(app.stage).task_detail(&app.state, task.id) {
+                lines.push(match line {
+                    DetailLine::Strong(text) => Line::from(Span::styled(text, theme.title)),
+                    DetailLine::Key(text) => Line::from(Span::styled(text, theme.key)),
+                });
             }
             lines.push(Line::from(Span::styled(task.help, theme.dim)));
             lines
@@ -218,7 +218,7 @@ fn detail_lines(app: &App, row: Option<Row>, record: Option<&StageRecord>, theme
         Some(Row::Check(i)) => {
             let check = &app.stage.def().checks[i];
             // Evidence first: at 80x24 the panel has four lines and the evidence is what the engineer acts on.
-            let result = record.and_then(|r| r.checks.get(check.id));
+            let result = record.and_then(|r| r.result(check.id));
             let mut title = vec![Span::styled(check.title, theme.header)];
             if let Some(result) = result {
                 title.push(Span::styled(format!(" ({})", strings::checked_at(&result.at)), theme.dim));

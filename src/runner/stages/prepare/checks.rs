@@ -2,29 +2,30 @@
 //! not yet verified), the migration endpoint (Get-MigrationEndpoint, then Test-MigrationServerAvailability
 //! against it), and the MX TTL from the domain's authoritative servers.
 
-use super::{CheckError, Results};
 use crate::dns::mx_ttl;
 use crate::m365::M365;
 use crate::m365::exo::{MigrationEndpoint, OutlookAnywhere};
 use crate::m365::graph::DnsRecordData;
+use crate::plan::prepare::Check;
 use crate::plan::prepare::{self, DomainState, MxTtlAnswer, MxTtlFound};
-use crate::plan::{CheckResult, Outcome};
+use crate::plan::{CheckId, CheckResult, Outcome};
 use crate::project::ProjectState;
+use crate::runner::checks::{self, CheckError, Results};
 use crate::runner::connect::Connections;
 use chrono::Utc;
 
-const IDS: [&str; 2] = ["domains-verified", "endpoint-test"];
+const IDS: [CheckId; 2] = [CheckId::Prepare(Check::DomainsVerified), CheckId::Prepare(Check::EndpointTest)];
 
 pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Result<Results, CheckError> {
     let mx = mx_check(state, conn).await;
-    let mut results = match super::m365(conn, &IDS)? {
+    let mut results = match checks::m365(conn, &IDS)? {
         Ok(m) => {
             let (domains, endpoint) = tokio::join!(domains_check(state, m), endpoint_check(state, conn, m));
-            vec![("domains-verified", domains?), ("endpoint-test", endpoint?)]
+            vec![(IDS[0], domains?), (IDS[1], endpoint?)]
         }
         Err(failed) => failed,
     };
-    results.push(("mx-ttl", mx));
+    results.push((Check::MxTtl.into(), mx));
     Ok(results)
 }
 
@@ -33,7 +34,7 @@ async fn domains_check(state: &ProjectState, m: &M365) -> Result<CheckResult, Ch
     for name in &state.kickoff.domains {
         let domain = match m.graph.domain(name).await {
             Ok(d) => d,
-            Err(e) => return super::m365_failure(&format!("GET /domains/{name}"), e),
+            Err(e) => return checks::m365_failure(&format!("GET /domains/{name}"), e),
         };
         let Some(domain) = domain else {
             found.push(DomainState { name: name.clone(), in_tenant: false, verified: false, txt: None });
@@ -47,7 +48,7 @@ async fn domains_check(state: &ProjectState, m: &M365) -> Result<CheckResult, Ch
                     DnsRecordData::Txt { text } => Some(text),
                     _ => None,
                 }),
-                Err(e) => return super::m365_failure(&format!("GET /domains/{name}/verificationDnsRecords"), e),
+                Err(e) => return checks::m365_failure(&format!("GET /domains/{name}/verificationDnsRecords"), e),
             }
         };
         found.push(DomainState { name: name.clone(), in_tenant: true, verified: domain.is_verified, txt });
@@ -66,7 +67,7 @@ fn is_outlook_anywhere(e: &MigrationEndpoint) -> bool {
 async fn endpoint_check(state: &ProjectState, conn: &Connections, m: &M365) -> Result<CheckResult, CheckError> {
     let endpoints = match m.exo.get_migration_endpoints().await {
         Ok(out) => out.items,
-        Err(e) => return super::m365_failure("Get-MigrationEndpoint", e),
+        Err(e) => return checks::m365_failure("Get-MigrationEndpoint", e),
     };
     let access = &state.source_access;
     let Some(endpoint) = endpoints.iter().find(|e| is_outlook_anywhere(e)) else {
@@ -126,7 +127,7 @@ async fn availability(
     let now = Utc::now;
     let access = &state.source_access;
     let password = conn.source_password().await;
-    let email = access.autodiscover_address(state.inventory.as_ref());
+    let email = access.autodiscover_address(state.inventory.as_deref());
     let (Some(user), Ok(Some(password)), Some(email)) = (access.admin_user.clone(), password, email) else {
         return Ok(Err(CheckResult::new(
             Outcome::Fail,
@@ -149,7 +150,7 @@ async fn availability(
     let asked = format!("Test-MigrationServerAvailability against {proxy} as {user} for {email}");
     let test = match m.exo.test_migration_server(&source).await {
         Ok(out) => out,
-        Err(e) => return super::m365_failure(&asked, e).map(Ok),
+        Err(e) => return checks::m365_failure(&asked, e).map(Ok),
     };
     let Some(answer) = test.items.first() else {
         return Ok(Ok(CheckResult::new(Outcome::Fail, format!("{asked}: no result came back."), now())));

@@ -3,12 +3,11 @@
 //! `MaxConcurrentMigrations` corrected. Otherwise `Test-MigrationServerAvailability` with Autodiscover, then with
 //! the manual settings if Autodiscover fails, and `New-MigrationEndpoint` with the settings that tested OK.
 
-use super::{TaskError, TaskOutcome, write};
 use crate::inventory::estimate::MAX_CONCURRENCY;
 use crate::m365::exo::{AutodiscoverSource, AvailabilityTest, ExoClient, MigrationEndpoint, OutlookAnywhere};
-use crate::plan::StageId;
 use crate::plan::source::{SourceAuth, SourcePermission};
 use crate::runner::jobs::JobContext;
+use crate::runner::tasks::{TaskError, TaskOutcome, write};
 use crate::secrets::Secret;
 use serde_json::json;
 
@@ -136,7 +135,7 @@ pub async fn create_endpoint(
             let source = outlook_anywhere(&request, m, password);
             write(
                 ctx,
-                StageId::PREPARE,
+                crate::plan::prepare::STAGE,
                 "new-migration-endpoint",
                 detail,
                 exo.new_migration_endpoint(&request.name, &source, Some(max)),
@@ -146,7 +145,7 @@ pub async fn create_endpoint(
         _ => {
             write(
                 ctx,
-                StageId::PREPARE,
+                crate::plan::prepare::STAGE,
                 "new-migration-endpoint",
                 detail,
                 exo.new_migration_endpoint_autodiscover(&request.name, &auto, Some(max)),
@@ -190,7 +189,7 @@ async fn keep_existing(
             "was": endpoint.max_concurrent_migrations });
         write(
             ctx,
-            StageId::PREPARE,
+            crate::plan::prepare::STAGE,
             "set-migration-endpoint",
             detail,
             exo.set_max_concurrent_migrations(&endpoint.identity, max),

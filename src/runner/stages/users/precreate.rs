@@ -4,12 +4,11 @@
 //! a new account is random, generated here, sent once to Graph and forgotten: it is never stored, logged or
 //! audited; the admin resets it (with a forced change) when handing the account over.
 
-use super::{TaskError, TaskOutcome, plural, write};
 use crate::inventory::Mailbox;
 use crate::m365::M365Error;
 use crate::m365::graph::{GraphClient, NewUser, User};
-use crate::plan::StageId;
 use crate::runner::jobs::JobContext;
+use crate::runner::tasks::{TaskError, TaskOutcome, plural, write};
 use crate::secrets::Secret;
 use rand::RngExt;
 use serde_json::json;
@@ -91,7 +90,8 @@ pub async fn precreate_users(
                 };
                 let detail = json!({ "userPrincipalName": new.user_principal_name, "displayName": new.display_name,
                     "mailNickname": new.mail_nickname, "usageLocation": location });
-                let created = write(ctx, StageId::USERS, "create-user", detail, graph.create_user(&new)).await?;
+                let created =
+                    write(ctx, crate::plan::users::STAGE, "create-user", detail, graph.create_user(&new)).await?;
                 // POST's answer may leave out usageLocation and licences: read them back. A directory that has not
                 // caught up yet answers nothing, and the usage location is then set again, which is harmless.
                 let created = graph.user_by_upn(&upn).await?.unwrap_or(created);
@@ -103,8 +103,14 @@ pub async fn precreate_users(
         if !user.usage_location.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(&location)) {
             let detail = json!({ "user": user.user_principal_name, "usageLocation": location,
                 "was": user.usage_location });
-            write(ctx, StageId::USERS, "set-usage-location", detail, graph.set_usage_location(&user.id, &location))
-                .await?;
+            write(
+                ctx,
+                crate::plan::users::STAGE,
+                "set-usage-location",
+                detail,
+                graph.set_usage_location(&user.id, &location),
+            )
+            .await?;
             user.usage_location = Some(location.clone());
             out.usage_location_set.push(upn.clone());
             out.outcome.done.push(format!("{upn}: usage location set to {location}"));
@@ -116,7 +122,8 @@ pub async fn precreate_users(
                 out.outcome.skipped.push(format!("{upn}: licence assigned already"));
             } else {
                 let detail = json!({ "user": user.user_principal_name, "skuId": sku });
-                write(ctx, StageId::USERS, "assign-license", detail, graph.assign_license(&user.id, sku)).await?;
+                write(ctx, crate::plan::users::STAGE, "assign-license", detail, graph.assign_license(&user.id, sku))
+                    .await?;
                 out.licensed.push(upn.clone());
                 out.outcome.done.push(format!("{upn}: licence assigned"));
             }

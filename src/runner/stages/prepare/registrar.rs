@@ -3,10 +3,9 @@
 //! only place the wizard talks to the control API, and it refuses unless the project is a demo project and the
 //! URL is on loopback. The domain's other TXT values (SPF) are kept: a record set is replaced as a whole.
 
-use super::{TaskError, TaskOutcome, write};
 use crate::m365::endpoints::is_loopback;
-use crate::plan::StageId;
 use crate::runner::jobs::JobContext;
+use crate::runner::tasks::{TaskError, TaskOutcome, write};
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
@@ -114,7 +113,7 @@ pub async fn publish_verification_txt(
     };
     write(
         ctx,
-        StageId::PREPARE,
+        crate::plan::prepare::STAGE,
         "publish-verification-txt-demo",
         json!({ "domain": name, "txt": txt, "ttl": ttl }),
         post,

@@ -2,17 +2,27 @@
 //! Outlook Anywhere, EWS), with the migration account from the project and its password from the keyring, and
 //! the inventory checks of `plan::source`.
 
-use super::Results;
+use crate::plan::CheckId;
+use crate::plan::source::{Check, STAGE};
 use crate::plan::{CheckResult, Outcome};
 use crate::project::ProjectState;
+use crate::runner::checks::{self, Results};
 use crate::runner::connect::Connections;
-use crate::source::{CHECK_IDS, Credentials, health_checks};
+use crate::source::{Credentials, health_checks};
+
+/// The checks that ask the server, in the order `health_checks` answers them.
+const SERVER_CHECKS: [CheckId; 4] = [
+    CheckId::Source(Check::Autodiscover),
+    CheckId::Source(Check::Certificate),
+    CheckId::Source(Check::OutlookAnywhere),
+    CheckId::Source(Check::Ews),
+];
 use chrono::Utc;
 
 pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Results {
     let mut results = server_checks(state, conn).await;
     results.extend(crate::plan::source::run_inventory_checks(
-        state.inventory.as_ref(),
+        state.inventory.as_deref(),
         &state.vips,
         &state.source,
         state.kickoff.mailboxes,
@@ -24,12 +34,12 @@ pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Results {
 async fn server_checks(state: &ProjectState, conn: &Connections) -> Results {
     let target = match &conn.source {
         Ok(t) => t,
-        Err(e) => return super::all(&CHECK_IDS, Outcome::Fail, &format!("Not run: {e}.")),
+        Err(e) => return checks::all(&SERVER_CHECKS, Outcome::Fail, &format!("Not run: {e}.")),
     };
     let access = &state.source_access;
-    let Some(mailbox) = access.autodiscover_address(state.inventory.as_ref()) else {
-        return super::all(
-            &CHECK_IDS,
+    let Some(mailbox) = access.autodiscover_address(state.inventory.as_deref()) else {
+        return checks::all(
+            &SERVER_CHECKS,
             Outcome::Fail,
             "Not run: no mailbox to ask Autodiscover for. Import the inventory (its first mailbox is used), or give \
              the migration account as a UPN, or set the Autodiscover address in the source settings.",
@@ -55,17 +65,20 @@ async fn server_checks(state: &ProjectState, conn: &Connections) -> Results {
     };
     let manual = access.rpc_proxy_server.as_deref();
     match health_checks(target, &mailbox, credentials, manual).await {
-        Ok(mut results) => {
+        Ok(results) => {
+            let mut results: Results =
+                results.into_iter().filter_map(|(id, r)| CheckId::parse(STAGE, id).map(|id| (id, r))).collect();
             if let Some(missing) = missing {
+                let needs_credentials = [CheckId::Source(Check::Autodiscover), CheckId::Source(Check::Ews)];
                 for (id, result) in &mut results {
-                    if matches!(*id, "autodiscover" | "ews") && result.outcome != Outcome::Pass {
+                    if needs_credentials.contains(id) && result.outcome != Outcome::Pass {
                         result.evidence.push_str(&format!("\nCredentials: {missing}."));
                     }
                 }
             }
             results
         }
-        Err(e) => CHECK_IDS
+        Err(e) => SERVER_CHECKS
             .iter()
             .map(|id| (*id, CheckResult::new(Outcome::Fail, format!("Not run: {e}."), Utc::now())))
             .collect(),

@@ -1,18 +1,20 @@
 //! Importing the mailbox inventory: read the file, parse it, merge it with the previous import, store it with
 //! the stage-2 checks re-run, and report every rejected row. One audited change.
 
-use super::{Event, record_inventory_checks};
+use super::{StageWork, Work};
 use crate::inventory::Inventory;
 use crate::inventory::csv;
 use crate::inventory::merge;
 use crate::inventory::report::{ImportReport, MAX_INVENTORY_BYTES};
-use crate::plan::{StageId, TaskRecord, TaskStatus};
+use crate::plan::source::{STAGE, Task};
+use crate::plan::{TaskRecord, TaskStatus};
 use crate::project::Project;
+use crate::protocol::Event;
 use chrono::Utc;
 use std::io::Read;
 use std::path::Path;
 
-pub(super) fn run(project: &mut Project, path: &Path) -> Event {
+pub(super) fn run(project: &mut Project, path: &Path, _allow_removals: bool) -> Event {
     let what = "inventory import".to_owned();
     let bytes = match read_limited(path) {
         Ok(bytes) => bytes,
@@ -23,7 +25,7 @@ pub(super) fn run(project: &mut Project, path: &Path) -> Event {
         Err(e) => return Event::Refused { what, reason: format!("{}: {e}", path.display()) },
     };
     let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let (mailboxes, diff) = merge::merge(project.state().inventory.as_ref(), &parsed);
+    let (mailboxes, diff) = merge::merge(project.state().inventory.as_deref(), &parsed);
     if mailboxes.is_empty() {
         return Event::Refused {
             what,
@@ -45,20 +47,20 @@ pub(super) fn run(project: &mut Project, path: &Path) -> Event {
     };
     let detail = report.to_json();
     let count = mailboxes.len();
-    let result = project.change(Some(StageId::SOURCE), "import-inventory", detail, |state| {
+    let result = project.change(Some(STAGE), "import-inventory", detail, |state| {
         let now = Utc::now();
-        state.inventory = Some(Inventory { imported_at: now, file_name, mailboxes });
+        state.inventory = Some(std::sync::Arc::new(Inventory { imported_at: now, file_name, mailboxes }));
         let task = TaskRecord {
             status: TaskStatus::Done,
             detail: format!("{count} mailboxes; {}", report.diff.summary()),
             at: now,
         };
-        state.stage_mut(StageId::SOURCE).tasks.insert("import-inventory".to_owned(), task);
-        record_inventory_checks(state);
+        state.stage_mut(STAGE).record_task(Task::ImportInventory, task);
+        Work.refresh(state);
         Ok::<(), std::convert::Infallible>(())
     });
     match result {
-        Ok(Ok(())) => Event::InventoryImported { state: Box::new(project.state().clone()), report: Box::new(report) },
+        Ok(Ok(())) => Event::InventoryImported { state: project.snapshot(), report: Box::new(report) },
         Ok(Err(never)) => match never {},
         Err(e) => Event::Failed { what, error: e.to_string() },
     }

@@ -3,12 +3,12 @@
 //! until all verify or the engineer stops it. Graph answers 400 while the TXT record is not visible to it: that
 //! is "not yet", not a failure.
 
-use super::{TaskError, TaskOutcome, plural, write};
 use crate::m365::graph::{DnsRecordData, GraphClient};
 use crate::m365::{M365Error, Service};
-use crate::plan::StageId;
+use crate::plan::prepare::STAGE;
 use crate::plan::prepare::{DomainState, txt_instruction};
 use crate::runner::jobs::JobContext;
+use crate::runner::tasks::{TaskError, TaskOutcome, plural, write};
 use serde_json::json;
 use std::time::Duration;
 
@@ -65,8 +65,7 @@ pub async fn add_domains(
                 (d, false)
             }
             None => {
-                let d = write(ctx, StageId::PREPARE, "add-domain", json!({ "domain": name }), graph.add_domain(name))
-                    .await?;
+                let d = write(ctx, STAGE, "add-domain", json!({ "domain": name }), graph.add_domain(name)).await?;
                 outcome.done.push(format!("{name}: added to the tenant"));
                 (d, true)
             }
@@ -126,6 +125,7 @@ pub async fn verify_domains_watch(
     graph: &GraphClient,
     domains: &[String],
     interval: Duration,
+    on_round: impl Fn(&std::collections::BTreeMap<String, String>),
 ) -> Result<WatchOutcome, TaskError> {
     let names = clean(domains)?;
     let total = names.len() as u64;
@@ -147,7 +147,7 @@ pub async fn verify_domains_watch(
         let detail = json!({ "domains": pending.iter().map(|(n, _)| n).collect::<Vec<_>>(), "interval_seconds": interval.as_secs() });
         // One record for the whole watch: "about to" before the first attempt, the outcome after the last, rather
         // than a pair for every round of a watch that may last hours.
-        write(ctx, StageId::PREPARE, "verify-domains", detail, async {
+        write(ctx, STAGE, "verify-domains", detail, async {
             loop {
                 rounds += 1;
                 let mut still = Vec::new();
@@ -165,6 +165,12 @@ pub async fn verify_domains_watch(
                     }
                 }
                 pending = still;
+                let seen = verified
+                    .iter()
+                    .map(|n| (n.clone(), "verified".to_owned()))
+                    .chain(pending.iter().cloned())
+                    .collect();
+                on_round(&seen);
                 ctx.progress(
                     format!("verifying domains: {} of {total} verified (round {rounds})", verified.len()),
                     verified.len() as u64,

@@ -2,19 +2,21 @@
 //! (`GET /users`, `GET /groups` and `GET /contacts`, every page with `$select`): whole listings, read at once,
 //! whatever the number of mailboxes, rather than one filter per address.
 
-use super::{CheckError, Results};
 use crate::m365::graph::{Group, OrgContact, SubscribedSku, User};
 use crate::plan::source::migrating;
+use crate::plan::users::Check;
 use crate::plan::users::{self, DirectoryObject, GroupKind, ObjectKind, SkuCount};
-use crate::plan::{CheckResult, Outcome};
+use crate::plan::{CheckId, CheckResult, Outcome};
 use crate::project::ProjectState;
+use crate::runner::checks::{self, CheckError, Results};
 use crate::runner::connect::Connections;
 use chrono::Utc;
 
-const IDS: [&str; 3] = ["dirsync-off", "licences-available", "no-collisions"];
+const IDS: [CheckId; 3] =
+    [CheckId::Users(Check::DirsyncOff), CheckId::Users(Check::LicencesAvailable), CheckId::Users(Check::NoCollisions)];
 
 pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Result<Results, CheckError> {
-    let m = match super::m365(conn, &IDS)? {
+    let m = match checks::m365(conn, &IDS)? {
         Ok(m) => m,
         Err(failed) => return Ok(failed),
     };
@@ -32,10 +34,10 @@ pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Result<Resu
             r.evidence = format!("GET /organization ({name}): {}", r.evidence);
             r
         }
-        Err(e) => super::m365_failure("GET /organization", e)?,
+        Err(e) => checks::m365_failure("GET /organization", e)?,
     };
     let mailboxes: Vec<crate::inventory::Mailbox> =
-        state.inventory.as_ref().map(|i| migrating(i).cloned().collect()).unwrap_or_default();
+        state.inventory.as_deref().map(|i| migrating(i).cloned().collect()).unwrap_or_default();
     let no_inventory = || {
         CheckResult::new(
             Outcome::Fail,
@@ -52,7 +54,7 @@ pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Result<Resu
             r.evidence = format!("GET /subscribedSkus ({} SKUs): {}", skus.len(), r.evidence);
             r
         }
-        Err(e) => super::m365_failure("GET /subscribedSkus", e)?,
+        Err(e) => checks::m365_failure("GET /subscribedSkus", e)?,
     };
     let collisions = match (users, groups, contacts) {
         (Ok(_), Ok(_), Ok(_)) if state.inventory.is_none() => no_inventory(),
@@ -73,9 +75,9 @@ pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Result<Resu
             ));
             r
         }
-        (Err(e), _, _) => super::m365_failure("GET /users", e)?,
-        (_, Err(e), _) => super::m365_failure("GET /groups", e)?,
-        (_, _, Err(e)) => super::m365_failure("GET /contacts", e)?,
+        (Err(e), _, _) => checks::m365_failure("GET /users", e)?,
+        (_, Err(e), _) => checks::m365_failure("GET /groups", e)?,
+        (_, _, Err(e)) => checks::m365_failure("GET /contacts", e)?,
     };
     Ok(IDS.into_iter().zip([dirsync, licences, collisions]).collect())
 }

@@ -1,0 +1,83 @@
+//! Stage 9, Post-migration: transport rules, Exchange Online Protection, licences, health and the closeout
+//! report. Defined here; not built yet, and the wizard says so.
+
+use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
+
+/// This stage's place in the plan.
+pub const STAGE: StageId = StageId::at(9);
+
+plan_ids! {
+    /// The tasks of stage 9; their ids are the keys of `state.json` and the audit log.
+    pub enum Task {
+        TransportRules = "transport-rules",
+        EopSettings = "eop-settings",
+        LicencesFinal = "licences-final",
+        CloseoutReport = "closeout-report",
+    }
+}
+
+plan_ids! {
+    /// The checks of stage 9; their ids are the keys of `state.json` and the audit log.
+    pub enum Check {
+        TransportRulesEnabled = "transport-rules-enabled",
+        EopPolicies = "eop-policies",
+        ServiceHealth = "service-health",
+        MailFlow = "mail-flow",
+    }
+}
+
+/// Stage 9 as data: its tasks and checks, in the order the wizard shows them.
+pub static DEF: StageDef = StageDef {
+    id: STAGE,
+    title: "Post-migration",
+    help: "Transport rules, Exchange Online Protection, licences, health, and the closeout report.",
+    tasks: &[
+        TaskDef {
+            id: TaskId::Post(Task::TransportRules),
+            title: "Create transport rules",
+            help: "Recreate the source's transport rules in Exchange Online.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Post(Task::EopSettings),
+            title: "Apply Exchange Online Protection settings",
+            help: "Anti-spam, anti-malware and DKIM signing.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Post(Task::LicencesFinal),
+            title: "Assign remaining licences",
+            help: "Every migrated mailbox holds an Exchange Online licence.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Post(Task::CloseoutReport),
+            title: "Write the closeout report",
+            help: "Status, acceptance-criteria evidence, outstanding issues, final budget.",
+            demo_only: false,
+        },
+    ],
+    checks: &[
+        CheckDef {
+            id: CheckId::Post(Check::TransportRulesEnabled),
+            title: "Transport rules enabled",
+            help: "Every rule that moved is enabled.",
+        },
+        CheckDef {
+            id: CheckId::Post(Check::EopPolicies),
+            title: "EOP policies in place",
+            help: "Anti-spam, anti-malware, DKIM, SPF and DMARC.",
+        },
+        CheckDef {
+            id: CheckId::Post(Check::ServiceHealth),
+            title: "Exchange Online healthy",
+            help: "The service health of Exchange Online shows no incident.",
+        },
+        CheckDef {
+            id: CheckId::Post(Check::MailFlow),
+            title: "Mail flows",
+            help: "A test message is sent and received through Exchange Online.",
+        },
+    ],
+    settings: &[],
+};

@@ -1,0 +1,121 @@
+//! The runner's side of each stage, one file per stage: its checks, tasks and watches. Shared code reaches a
+//! stage only through [`of`], by its number; adding a stage means its file and one line in [`of`].
+
+pub mod final_sync;
+pub mod kickoff;
+pub mod migrate;
+pub mod mx;
+pub mod post;
+pub mod prepare;
+pub mod source;
+pub mod users;
+pub mod verify;
+
+use super::checks::{CheckError, Results};
+use super::connect::Connections;
+use super::jobs::Job;
+use crate::plan::settings::Setting;
+use crate::plan::{StageId, TaskId};
+use crate::project::ProjectState;
+use crate::protocol::{Command, Event};
+use futures::future::BoxFuture;
+use std::sync::Arc;
+
+/// What a task needs besides the project snapshot.
+pub struct TaskInputs {
+    pub state: ProjectState,
+    pub conn: Arc<Connections>,
+}
+
+/// Why a task did not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotStarted {
+    /// A value is missing or wrong; the text names the fix.
+    Refused(String),
+    /// The stage's work is not built in this version.
+    NotBuilt,
+}
+
+impl NotStarted {
+    pub fn event(self, task: TaskId) -> Event {
+        match self {
+            NotStarted::Refused(reason) => Event::Refused { what: task.def().title.to_owned(), reason },
+            NotStarted::NotBuilt => Event::NotAvailable { stage: task.stage() },
+        }
+    }
+}
+
+/// One stage's work. Every method has the answer of a stage that has no such work, so a stage file says only
+/// what it does.
+pub trait StageWork: Sync {
+    /// Whether the stage's checks go on the network (they run as a job rather than in place).
+    fn live_checks(&self) -> bool {
+        false
+    }
+
+    /// The stage's checks when they read only the project (run in place, at once).
+    fn pure_checks(&self, _state: &ProjectState) -> Option<Results> {
+        None
+    }
+
+    /// The stage's live checks; read-only.
+    fn run_checks<'a>(
+        &'a self,
+        _state: &'a ProjectState,
+        _conn: &'a Connections,
+    ) -> BoxFuture<'a, Result<Results, CheckError>> {
+        Box::pin(async { Err(CheckError::NotBuilt) })
+    }
+
+    /// Re-takes the checks that read only the project, after any change to it that may touch them.
+    fn refresh(&self, _state: &mut ProjectState) {}
+
+    /// Records what follows from a setting of this stage, besides the setting itself.
+    fn after_setting(&self, _setting: Setting, _state: &mut ProjectState) {}
+
+    /// A task of this stage as a job.
+    fn task(&self, _task: TaskId, _inputs: TaskInputs) -> Result<Job, NotStarted> {
+        Err(NotStarted::NotBuilt)
+    }
+}
+
+/// The work of `stage`.
+pub fn of(stage: StageId) -> &'static dyn StageWork {
+    use crate::plan;
+    match stage {
+        plan::kickoff::STAGE => &kickoff::Work,
+        plan::source::STAGE => &source::Work,
+        plan::users::STAGE => &users::Work,
+        plan::prepare::STAGE => &prepare::Work,
+        plan::migrate::STAGE => &migrate::Work,
+        plan::verify::STAGE => &verify::Work,
+        plan::mx::STAGE => &mx::Work,
+        plan::final_sync::STAGE => &final_sync::Work,
+        _ => &post::Work,
+    }
+}
+
+/// Runs the checks of `stage`, live or in place; nothing is written anywhere.
+pub async fn run_checks(
+    stage: StageId,
+    state: &ProjectState,
+    conn: &Connections,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<Results, CheckError> {
+    let work = async {
+        match of(stage).pure_checks(state) {
+            Some(results) => Ok(results),
+            None => of(stage).run_checks(state, conn).await,
+        }
+    };
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => Err(CheckError::Cancelled),
+        result = work => result,
+    }
+}
+
+/// The command that runs `task` again, as a sign-in or a password prompt hands it back.
+pub fn retry(task: TaskId) -> Box<Command> {
+    Box::new(Command::RunTask { task })
+}

@@ -1,0 +1,89 @@
+//! Stage 2, Source health check: the source server's checks (Autodiscover, certificate, Outlook Anywhere, EWS)
+//! as a job, the inventory checks (in place, with every import, VIP or setting change), the inventory import,
+//! the VIP marks and the migration account's password in the keyring.
+
+mod checks;
+mod import;
+
+use super::super::checks::{CheckError, Results};
+use super::super::connect::Connections;
+use super::super::{outcome, record_checks};
+use super::StageWork;
+use crate::plan::source::{self, Task};
+use crate::plan::{TaskRecord, TaskStatus};
+use crate::project::{Project, ProjectState};
+use crate::protocol::Event;
+use crate::secrets::Secrets;
+use chrono::Utc;
+use futures::future::BoxFuture;
+use std::path::Path;
+
+pub struct Work;
+
+impl StageWork for Work {
+    fn live_checks(&self) -> bool {
+        true
+    }
+
+    fn run_checks<'a>(
+        &'a self,
+        state: &'a ProjectState,
+        conn: &'a Connections,
+    ) -> BoxFuture<'a, Result<Results, CheckError>> {
+        Box::pin(async move { Ok(checks::run(state, conn).await) })
+    }
+
+    fn refresh(&self, state: &mut ProjectState) {
+        let results = source::run_inventory_checks(
+            state.inventory.as_deref(),
+            &state.vips,
+            &state.source,
+            state.kickoff.mailboxes,
+            Utc::now(),
+        );
+        record_checks(state, results);
+    }
+}
+
+/// Imports the inventory CSV at `path`: see [`import::run`].
+pub fn import(project: &mut Project, path: &Path, allow_removals: bool) -> Event {
+    import::run(project, path, allow_removals)
+}
+
+/// Marks or unmarks a mailbox of the inventory as a VIP, and re-takes the inventory checks.
+pub fn set_vip(project: &mut Project, key: String, vip: bool) -> Event {
+    let key = key.to_ascii_lowercase();
+    let known = project.state().inventory.as_deref().is_some_and(|i| i.mailboxes.iter().any(|m| m.key() == key));
+    if !known {
+        return Event::Refused { what: "VIP".to_owned(), reason: format!("{key} is not in the inventory") };
+    }
+    let detail = serde_json::json!({ "mailbox": key, "vip": vip });
+    let result = project.change(Some(source::STAGE), "mark-vip", detail, |state| {
+        if vip {
+            state.vips.insert(key);
+        } else {
+            state.vips.remove(&key);
+        }
+        let count = state.vips.len();
+        let task =
+            TaskRecord { status: TaskStatus::Done, detail: format!("{count} VIP mailbox(es) marked"), at: Utc::now() };
+        state.stage_mut(source::STAGE).record_task(Task::MarkVips, task);
+        Work.refresh(state);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    outcome(project, "VIP", result)
+}
+
+/// Keeps the source migration account's password in the OS keyring, audited: the record names the keyring
+/// account, never the password.
+pub fn store_password(
+    project: &mut Project,
+    secrets: &Secrets,
+    password: &crate::secrets::Secret,
+) -> Result<Result<(), crate::secrets::SecretsError>, crate::project::ProjectError> {
+    let name = project.state().name.clone();
+    let detail = serde_json::json!({ "keyring_account": format!("{name}/source-password") });
+    project.change(Some(source::STAGE), "store-source-password", detail, |_| {
+        secrets.save(&name, &crate::secrets::SecretKind::SourcePassword, password)
+    })
+}
