@@ -16,4 +16,5 @@ pub mod runner;
 pub mod secrets;
 pub mod sim;
 pub mod source;
+pub mod text;
 pub mod tui;
