@@ -10,6 +10,7 @@ pub mod dns;
 pub mod inventory;
 pub mod logging;
 pub mod m365;
+pub mod model;
 pub mod plan;
 pub mod project;
 pub mod runner;
