@@ -5,7 +5,7 @@
 use super::{CheckError, Results};
 use crate::dns::mx_ttl;
 use crate::m365::M365;
-use crate::m365::exo::{MigrationEndpoint, OutlookAnywhere};
+use crate::m365::exo::OutlookAnywhere;
 use crate::m365::graph::DnsRecordData;
 use crate::plan::prepare::{self, DomainState, MxTtlAnswer, MxTtlFound};
 use crate::plan::{CheckResult, Outcome};
@@ -59,17 +59,13 @@ async fn domains_check(state: &ProjectState, m: &M365) -> Result<CheckResult, Ch
     Ok(r)
 }
 
-fn is_outlook_anywhere(e: &MigrationEndpoint) -> bool {
-    e.endpoint_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("ExchangeOutlookAnywhere"))
-}
-
 async fn endpoint_check(state: &ProjectState, conn: &Connections, m: &M365) -> Result<CheckResult, CheckError> {
     let endpoints = match m.exo.get_migration_endpoints().await {
         Ok(out) => out.items,
         Err(e) => return super::m365_failure("Get-MigrationEndpoint", e),
     };
     let access = &state.source_access;
-    let Some(endpoint) = endpoints.iter().find(|e| is_outlook_anywhere(e)) else {
+    let Some(endpoint) = endpoints.iter().find(|e| e.is_outlook_anywhere()) else {
         let others: Vec<String> = endpoints
             .iter()
             .map(|e| format!("{} ({})", e.identity, e.endpoint_type.as_deref().unwrap_or("type not given")))
