@@ -6,7 +6,7 @@ use super::{CheckError, Results};
 use crate::dns::mx_ttl;
 use crate::m365::M365;
 use crate::m365::exo::OutlookAnywhere;
-use crate::m365::graph::DnsRecordData;
+use crate::m365::graph::verification_txt;
 use crate::plan::prepare::{self, DomainState, MxTtlAnswer, MxTtlFound};
 use crate::plan::{CheckResult, Outcome};
 use crate::project::ProjectState;
@@ -43,10 +43,7 @@ async fn domains_check(state: &ProjectState, m: &M365) -> Result<CheckResult, Ch
             None
         } else {
             match m.graph.verification_records(name).await {
-                Ok(records) => records.into_iter().find_map(|r| match r.data {
-                    DnsRecordData::Txt { text } => Some(text),
-                    _ => None,
-                }),
+                Ok(records) => verification_txt(&records).map(|t| t.text),
                 Err(e) => return super::m365_failure(&format!("GET /domains/{name}/verificationDnsRecords"), e),
             }
         };

@@ -4,7 +4,7 @@
 //! is "not yet", not a failure.
 
 use super::{TaskError, TaskOutcome, plural, write};
-use crate::m365::graph::{DnsRecordData, GraphClient};
+use crate::m365::graph::GraphClient;
 use crate::m365::{M365Error, Service};
 use crate::plan::StageId;
 use crate::plan::prepare::{DomainState, txt_instruction};
@@ -99,13 +99,7 @@ pub async fn add_domains(
 /// The `MS=ms…` text of the domain's TXT verification record and its TTL.
 async fn verification_txt(graph: &GraphClient, name: &str) -> Result<(Option<String>, Option<u32>), M365Error> {
     let records = graph.verification_records(name).await?;
-    Ok(records
-        .into_iter()
-        .find_map(|r| match r.data {
-            DnsRecordData::Txt { text } => Some((Some(text), r.ttl)),
-            _ => None,
-        })
-        .unwrap_or((None, None)))
+    Ok(crate::m365::graph::verification_txt(&records).map_or((None, None), |t| (Some(t.text), t.ttl)))
 }
 
 /// What [`verify_domains_watch`] ended with.
