@@ -2,6 +2,12 @@
 //! imported inventory (mailbox count, high-risk users, totals and time). The checks that reach the server
 //! (Autodiscover, certificate, Outlook Anywhere, EWS) live with the source client.
 
+pub mod autodiscover;
+pub mod certificate;
+pub mod ews;
+pub mod outlook_anywhere;
+pub mod server;
+
 use super::check::{CheckResult, Outcome};
 use super::kickoff::{
     CUTOVER_ADVISED_MAILBOXES, CUTOVER_MAX_MAILBOXES, ValidationError, budget_usd, format_usd, group_thousands,

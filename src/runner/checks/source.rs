@@ -1,12 +1,13 @@
 //! Stage 2: the source server's four checks through `source::health_checks` (Autodiscover, certificate,
-//! Outlook Anywhere, EWS), with the migration account from the project and its password from the keyring, and
-//! the inventory checks of `plan::source`.
+//! Outlook Anywhere, EWS), judged by `plan::source::server`, with the migration account from the project and its
+//! password from the keyring, and the inventory checks of `plan::source`.
 
 use super::Results;
+use crate::plan::source::server::{self, CHECK_IDS};
 use crate::plan::{CheckResult, Outcome};
 use crate::project::ProjectState;
 use crate::runner::connect::Connections;
-use crate::source::{CHECK_IDS, Credentials, health_checks};
+use crate::source::{Credentials, health_checks};
 use chrono::Utc;
 
 pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Results {
@@ -55,7 +56,8 @@ async fn server_checks(state: &ProjectState, conn: &Connections) -> Results {
     };
     let manual = access.rpc_proxy_server.as_deref();
     match health_checks(target, &mailbox, credentials, manual).await {
-        Ok(mut results) => {
+        Ok(reports) => {
+            let mut results = server::checks(&reports, Utc::now());
             if let Some(missing) = missing {
                 for (id, result) in &mut results {
                     if matches!(*id, "autodiscover" | "ews") && result.outcome != Outcome::Pass {
