@@ -4,6 +4,7 @@
 pub mod check;
 pub mod gating;
 pub mod kickoff;
+pub mod mx;
 pub mod prepare;
 pub mod settings;
 pub mod source;
