@@ -1,23 +1,20 @@
 //! DNS as the engineer sees it from outside: queries to chosen resolvers (the system's, well-known public ones,
 //! the domain's authoritative servers, or given socket addresses such as the simulator's), records with their
-//! TTLs, the MX TTLs that stage 4's check (in `plan::prepare`) judges, and the propagation watch of stage 7 that reports resolver by resolver
-//! when each returns the expected records.
+//! TTLs, the MX TTLs that stage 4's check judges, and for stage 7's propagation watch one round of asking every
+//! resolver ([`ask_once`]) plus [`Propagation`], which merges successive rounds into when each resolver first
+//! returned the expected records. Facts only: the verdicts are the plan's; the polling (interval, cancellation)
+//! is the runner's job.
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use chrono::Utc;
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::NetError;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{RData, RecordType};
-use tokio::sync::{mpsc, watch};
-use tokio::time::Instant;
-
-use crate::plan::{CheckResult, Outcome};
 
 /// A resolver failed, or the question itself was wrong.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -486,7 +483,7 @@ impl WatchSpec {
     }
 }
 
-/// Where one resolver stands.
+/// Where one resolver stands in a propagation watch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResolverStatus {
     /// It answered, but not (yet) the expected records; `seen` is what it answered.
@@ -505,15 +502,17 @@ pub enum ResolverStatus {
     Cancelled,
 }
 
-/// One report of the watch: a resolver's new status (sent whenever its status or answer changes), then one
-/// final `Finished`.
+/// What one resolver answered when asked once.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WatchEvent {
-    Progress { resolver: String, attempt: u32, status: ResolverStatus },
-    Finished(WatchSummary),
+pub enum Answer {
+    /// The expected records (see [`matches`]).
+    Expected(Vec<DnsRecord>),
+    /// Something else: the old records, or none (a name that does not exist yet counts as none).
+    Other(Vec<DnsRecord>),
+    Failed(DnsError),
 }
 
-/// The end of a watch: every resolver's final status, in the order they were given.
+/// The end of a watch: every resolver's status, in the order they were given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchSummary {
     pub name: String,
@@ -526,79 +525,6 @@ pub struct WatchSummary {
 impl WatchSummary {
     pub fn all_propagated(&self) -> bool {
         !self.resolvers.is_empty() && self.resolvers.iter().all(|(_, s)| matches!(s, ResolverStatus::Propagated { .. }))
-    }
-
-    /// Stage 7's check: Pass when every resolver returns the new records.
-    pub fn to_check(&self) -> CheckResult {
-        let expected = self.expected.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-        let mut lines = vec![format!(
-            "{} {} expected: {} (watched for {})",
-            self.name,
-            self.kind,
-            expected,
-            human_duration(self.elapsed)
-        )];
-        for (label, status) in &self.resolvers {
-            lines.push(format!("  {label}: {}", describe_status(status)));
-        }
-        let done = self.resolvers.iter().filter(|(_, s)| matches!(s, ResolverStatus::Propagated { .. })).count();
-        let outcome = if self.all_propagated() {
-            lines.push(format!("All {done} resolvers return the new records."));
-            Outcome::Pass
-        } else {
-            lines.push(format!(
-                "{done} of {} resolvers return the new records. Check the records at the DNS host; resolvers \
-                 still showing the old answer will follow once its TTL runs out. Run the watch again later.",
-                self.resolvers.len()
-            ));
-            Outcome::Fail
-        };
-        CheckResult::new(outcome, lines.join("\n"), Utc::now())
-    }
-}
-
-fn describe_status(status: &ResolverStatus) -> String {
-    let list = |records: &[DnsRecord]| {
-        if records.is_empty() {
-            "no records".to_owned()
-        } else {
-            records.iter().map(|r| format!("{} (TTL {})", r.value, r.ttl)).collect::<Vec<_>>().join(", ")
-        }
-    };
-    match status {
-        ResolverStatus::Pending { seen } => format!("not yet; answers {}", list(seen)),
-        ResolverStatus::Error(e) => format!("error: {e}"),
-        ResolverStatus::Propagated { after, records } => {
-            format!("propagated after {}: {}", human_duration(*after), list(records))
-        }
-        ResolverStatus::TimedOut => "timed out before returning the expected records".to_owned(),
-        ResolverStatus::Cancelled => "cancelled".to_owned(),
-    }
-}
-
-/// A running propagation watch: read `events` until `Finished`; `cancel()` (or dropping the receiver) stops it.
-pub struct PropagationWatch {
-    pub events: mpsc::Receiver<WatchEvent>,
-    cancel: watch::Sender<bool>,
-}
-
-impl PropagationWatch {
-    pub fn cancel(&self) {
-        let _ = self.cancel.send(true);
-    }
-
-    /// A handle that can cancel the watch from elsewhere (another task, a key press).
-    pub fn canceller(&self) -> WatchCanceller {
-        WatchCanceller(self.cancel.clone())
-    }
-}
-
-#[derive(Clone)]
-pub struct WatchCanceller(watch::Sender<bool>);
-
-impl WatchCanceller {
-    pub fn cancel(&self) {
-        let _ = self.0.send(true);
     }
 }
 
@@ -615,119 +541,110 @@ pub fn matches(answer: &[DnsRecord], expected: &[RecordValue], mode: MatchMode) 
     }
 }
 
-/// Starts watching `spec` on every resolver at once. Each resolver is polled every `spec.interval` until it
-/// returns the expected records; the watch ends when all have, when `spec.timeout` has passed, or when cancelled.
-/// Must be called within a Tokio runtime.
-pub fn watch_propagation(resolvers: Vec<Resolver>, spec: WatchSpec) -> PropagationWatch {
-    let (tx, rx) = mpsc::channel(64);
-    let (cancel_tx, cancel_rx) = watch::channel(false);
-    tokio::spawn(run_watch(resolvers, spec, tx, cancel_rx));
-    PropagationWatch { events: rx, cancel: cancel_tx }
+/// Asks every resolver once, all at the same time, for `spec`'s records; the answers come in the resolvers'
+/// order. One round of stage 7's watch: the caller repeats it every `spec.interval` until [`Propagation`] says
+/// all are done, `spec.timeout` has passed, or the engineer cancels.
+pub async fn ask_once(resolvers: &[Resolver], spec: &WatchSpec) -> Vec<Answer> {
+    let asks = resolvers.iter().map(|resolver| async move {
+        match resolver.query(&spec.name, spec.kind).await {
+            Ok(records) if matches(&records, &spec.expected, spec.mode) => Answer::Expected(records),
+            Ok(records) => Answer::Other(records),
+            Err(DnsError::NxDomain { .. }) => Answer::Other(Vec::new()),
+            Err(e) => Answer::Failed(e),
+        }
+    });
+    futures::future::join_all(asks).await
 }
 
-async fn run_watch(
-    resolvers: Vec<Resolver>,
-    spec: WatchSpec,
-    tx: mpsc::Sender<WatchEvent>,
-    cancel: watch::Receiver<bool>,
-) {
-    let start = Instant::now();
-    let deadline = start + spec.timeout;
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, resolver) in resolvers.iter().cloned().enumerate() {
-        let spec = spec.clone();
-        let tx = tx.clone();
-        let mut cancel = cancel.clone();
-        tasks.spawn(async move {
-            let label = resolver.label().to_owned();
-            let mut attempt = 0u32;
-            let mut last: Option<ResolverStatus> = None;
-            loop {
-                attempt += 1;
-                let status = tokio::select! {
-                    biased;
-                    _ = cancelled(&mut cancel) => ResolverStatus::Cancelled,
-                    _ = tokio::time::sleep_until(deadline) => ResolverStatus::TimedOut,
-                    answer = resolver.query(&spec.name, spec.kind) => match answer {
-                        Ok(records) if matches(&records, &spec.expected, spec.mode) => {
-                            ResolverStatus::Propagated { after: start.elapsed(), records }
-                        }
-                        Ok(records) => ResolverStatus::Pending { seen: records },
-                        Err(DnsError::NxDomain { .. }) => ResolverStatus::Pending { seen: Vec::new() },
-                        Err(e) => ResolverStatus::Error(e),
-                    },
-                };
-                let terminal = matches!(
-                    status,
-                    ResolverStatus::Propagated { .. } | ResolverStatus::TimedOut | ResolverStatus::Cancelled
-                );
-                // Report changes only, so that a slow resolver does not flood the channel with the same answer.
-                if last.as_ref() != Some(&status) {
-                    let event = WatchEvent::Progress { resolver: label.clone(), attempt, status: status.clone() };
-                    if tx.send(event).await.is_err() {
-                        return (index, ResolverStatus::Cancelled);
-                    }
-                }
-                if terminal {
-                    return (index, status);
-                }
-                // Nobody listens any more: stop querying.
-                if tx.is_closed() {
-                    return (index, ResolverStatus::Cancelled);
-                }
-                last = Some(status);
-                let next = Instant::now() + spec.interval;
-                tokio::select! {
-                    biased;
-                    _ = cancelled(&mut cancel) => {}
-                    _ = tokio::time::sleep_until(next.min(deadline)) => {}
-                }
-            }
-        });
-    }
-    let mut finals: Vec<Option<ResolverStatus>> = vec![None; resolvers.len()];
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((index, status)) = joined
-            && let Some(slot) = finals.get_mut(index)
-        {
-            *slot = Some(status);
+/// A propagation watch's state across rounds: each resolver's status, and when it first returned the expected
+/// records. Pure: the caller does the asking ([`ask_once`]) and the waiting, and tells it the time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Propagation {
+    name: String,
+    kind: RecordKind,
+    expected: Vec<RecordValue>,
+    resolvers: Vec<(String, ResolverStatus)>,
+}
+
+impl Propagation {
+    /// The start of a watch of `spec` on `resolvers`: nothing seen yet.
+    pub fn new(resolvers: &[Resolver], spec: &WatchSpec) -> Self {
+        Self {
+            name: normalize_host(&spec.name),
+            kind: spec.kind,
+            expected: spec.expected.clone(),
+            resolvers: resolvers
+                .iter()
+                .map(|r| (r.label().to_owned(), ResolverStatus::Pending { seen: Vec::new() }))
+                .collect(),
         }
     }
-    let summary = WatchSummary {
-        name: normalize_host(&spec.name),
-        kind: spec.kind,
-        expected: spec.expected.clone(),
-        resolvers: resolvers
-            .iter()
-            .zip(finals)
-            .map(|(r, s)| (r.label().to_owned(), s.unwrap_or(ResolverStatus::Cancelled)))
-            .collect(),
-        elapsed: start.elapsed(),
-    };
-    let _ = tx.send(WatchEvent::Finished(summary)).await;
-}
 
-/// Resolves once the watch is cancelled. A dropped canceller is not a cancellation (the caller may keep only
-/// the events): then this never resolves, and the watch ends by its timeout or when the events are dropped.
-async fn cancelled(rx: &mut watch::Receiver<bool>) {
-    if rx.wait_for(|c| *c).await.is_err() {
-        std::future::pending::<()>().await;
+    /// Merges one round's answers (in the resolvers' order), taken `elapsed` after the watch began, and returns
+    /// the resolvers whose status changed, so that a slow resolver repeating the same answer reports nothing new.
+    /// A resolver that has propagated stays so, with the time it first did; the end states stay too.
+    pub fn merge(&mut self, answers: Vec<Answer>, elapsed: Duration) -> Vec<(String, ResolverStatus)> {
+        let mut changed = Vec::new();
+        for ((label, status), answer) in self.resolvers.iter_mut().zip(answers) {
+            if status.is_final() {
+                continue;
+            }
+            let next = match answer {
+                Answer::Expected(records) => ResolverStatus::Propagated { after: elapsed, records },
+                Answer::Other(seen) => ResolverStatus::Pending { seen },
+                Answer::Failed(e) => ResolverStatus::Error(e),
+            };
+            if *status != next {
+                *status = next;
+                changed.push((label.clone(), status.clone()));
+            }
+        }
+        changed
+    }
+
+    /// Whether every resolver has returned the expected records: the watch is done.
+    pub fn all_propagated(&self) -> bool {
+        !self.resolvers.is_empty() && self.resolvers.iter().all(|(_, s)| matches!(s, ResolverStatus::Propagated { .. }))
+    }
+
+    /// The watch ran out of time: the resolvers not yet propagated end as timed out.
+    pub fn time_out(&mut self) {
+        self.end(ResolverStatus::TimedOut);
+    }
+
+    /// The engineer stopped the watch: the resolvers not yet propagated end as cancelled.
+    pub fn cancel(&mut self) {
+        self.end(ResolverStatus::Cancelled);
+    }
+
+    fn end(&mut self, with: ResolverStatus) {
+        for (_, status) in &mut self.resolvers {
+            if !status.is_final() {
+                *status = with.clone();
+            }
+        }
+    }
+
+    pub fn resolvers(&self) -> &[(String, ResolverStatus)] {
+        &self.resolvers
+    }
+
+    /// Where the watch stands `elapsed` after it began.
+    pub fn summary(&self, elapsed: Duration) -> WatchSummary {
+        WatchSummary {
+            name: self.name.clone(),
+            kind: self.kind,
+            expected: self.expected.clone(),
+            resolvers: self.resolvers.clone(),
+            elapsed,
+        }
     }
 }
 
-/// "2 h 5 min", "45 s": durations the way the evidence shows them.
-pub(crate) fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs >= 86_400 {
-        format!("{} d {} h", secs / 86_400, (secs % 86_400) / 3_600)
-    } else if secs >= 3_600 {
-        format!("{} h {} min", secs / 3_600, (secs % 3_600) / 60)
-    } else if secs >= 60 {
-        format!("{} min {} s", secs / 60, secs % 60)
-    } else if secs >= 1 {
-        format!("{secs} s")
-    } else {
-        format!("{} ms", d.as_millis())
+impl ResolverStatus {
+    /// Propagated, timed out or cancelled: no later round changes it.
+    fn is_final(&self) -> bool {
+        matches!(self, ResolverStatus::Propagated { .. } | ResolverStatus::TimedOut | ResolverStatus::Cancelled)
     }
 }
 
@@ -794,28 +711,49 @@ mod tests {
         assert_eq!(MxTtl { records: vec![], ..found }.max_ttl(), None);
     }
 
-    #[test]
-    fn summary_check_names_each_resolver() {
-        let summary = WatchSummary {
-            name: "contoso.com".into(),
-            kind: RecordKind::Mx,
-            expected: vec![RecordValue::mx(0, "contoso-com.mail.protection.outlook.com")],
-            resolvers: vec![
-                (
-                    "fast".into(),
-                    ResolverStatus::Propagated {
-                        after: Duration::from_secs(2),
-                        records: vec![rec(RecordValue::mx(0, "contoso-com.mail.protection.outlook.com"))],
-                    },
-                ),
-                ("slow".into(), ResolverStatus::TimedOut),
-            ],
-            elapsed: Duration::from_secs(30),
-        };
-        let check = summary.to_check();
-        assert_eq!(check.outcome, Outcome::Fail);
-        assert!(check.evidence.contains("fast: propagated after 2 s"), "{}", check.evidence);
-        assert!(check.evidence.contains("slow: timed out"), "{}", check.evidence);
-        assert!(check.evidence.contains("1 of 2 resolvers"), "{}", check.evidence);
+    fn status_names(p: &Propagation) -> Vec<&'static str> {
+        p.resolvers()
+            .iter()
+            .map(|(_, s)| match s {
+                ResolverStatus::Pending { .. } => "pending",
+                ResolverStatus::Error(_) => "error",
+                ResolverStatus::Propagated { .. } => "propagated",
+                ResolverStatus::TimedOut => "timed out",
+                ResolverStatus::Cancelled => "cancelled",
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn rounds_merge_into_when_each_resolver_first_propagated() {
+        let new_mx = RecordValue::mx(0, "contoso-com.mail.protection.outlook.com");
+        let old = rec(RecordValue::mx(10, "mail.contoso.com"));
+        let resolvers: Vec<Resolver> =
+            ["a", "b", "c"].iter().map(|l| Resolver::at(*l, &["127.0.0.1:53".parse().unwrap()]).unwrap()).collect();
+        let mut p = Propagation::new(&resolvers, &WatchSpec::new("Contoso.com.", RecordKind::Mx, vec![new_mx.clone()]));
+        assert_eq!(p.summary(Duration::ZERO).name, "contoso.com");
+        let new = || Answer::Expected(vec![rec(new_mx.clone())]);
+        let stale = || Answer::Other(vec![old.clone()]);
+        let changed = p.merge(vec![new(), stale(), stale()], Duration::from_secs(1));
+        assert_eq!(changed.len(), 3, "{changed:?}");
+        // The same answers again change nothing; a propagated resolver keeps its first time.
+        assert!(p.merge(vec![new(), stale(), stale()], Duration::from_secs(2)).is_empty());
+        let failed = Answer::Failed(DnsError::NoResolvers);
+        let changed = p.merge(vec![stale(), new(), failed], Duration::from_secs(3));
+        assert_eq!(changed.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(), ["b", "c"]);
+        assert!(
+            matches!(p.resolvers()[0].1, ResolverStatus::Propagated { after, .. } if after == Duration::from_secs(1))
+        );
+        assert_eq!(status_names(&p), ["propagated", "propagated", "error"]);
+        assert!(!p.all_propagated());
+        let mut cancelled = p.clone();
+        cancelled.cancel();
+        assert_eq!(status_names(&cancelled), ["propagated", "propagated", "cancelled"]);
+        p.time_out();
+        assert_eq!(status_names(&p), ["propagated", "propagated", "timed out"]);
+        assert!(p.merge(vec![new(), new(), new()], Duration::from_secs(9)).is_empty(), "an ended watch stays ended");
+        let summary = p.summary(Duration::from_secs(9));
+        assert!(!summary.all_propagated());
+        assert_eq!(summary.elapsed, Duration::from_secs(9));
     }
 }

@@ -1,15 +1,19 @@
 //! DNS queries and the propagation watch against the simulator's resolvers over real UDP/TCP on 127.0.0.1:
-//! records with TTLs, the MX TTL, and an MX change seen resolver by resolver, each after its own delay.
+//! records with TTLs, the MX TTL, and an MX change seen resolver by resolver, each after its own delay, with
+//! the rounds driven here the way stage 7's job drives them.
 
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
 use cutover::dns::{
-    DnsError, MatchMode, PropagationWatch, RecordKind, RecordValue, Resolver, ResolverStatus, WatchEvent, WatchSpec,
-    mx_ttl, watch_propagation,
+    DnsError, MatchMode, Propagation, RecordKind, RecordValue, Resolver, ResolverStatus, WatchSpec, WatchSummary,
+    ask_once, mx_ttl,
 };
 use cutover::plan::Outcome;
+use cutover::plan::mx::propagation_check;
 use cutover::sim::{SimInfo, SimOptions, Simulator};
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 async fn start(scenario: &str, speed: f64) -> Simulator {
     Simulator::start(SimOptions { scenario: scenario.into(), speed, ..Default::default() })
@@ -25,6 +29,44 @@ fn resolvers(i: &SimInfo) -> Vec<Resolver> {
 }
 
 const NEW_MX: &str = "contoso-com.mail.protection.outlook.com";
+
+/// Runs a watch as stage 7's job will: a round every `spec.interval` until every resolver returns the records,
+/// `spec.timeout` passes or `cancel` fires. Returns every change of status, in order, and the end.
+async fn drive(
+    resolvers: &[Resolver],
+    spec: &WatchSpec,
+    cancel: &CancellationToken,
+) -> (Vec<(String, ResolverStatus)>, WatchSummary) {
+    let start = Instant::now();
+    let deadline = tokio::time::Instant::from_std(start + spec.timeout);
+    let mut watch = Propagation::new(resolvers, spec);
+    let mut changes = Vec::new();
+    // Bounded: the timeout ends the loop long before this many rounds.
+    for _ in 0..10_000 {
+        let answers = tokio::select! {
+            biased;
+            () = cancel.cancelled() => {
+                watch.cancel();
+                break;
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                watch.time_out();
+                break;
+            }
+            answers = ask_once(resolvers, spec) => answers,
+        };
+        changes.extend(watch.merge(answers, start.elapsed()));
+        if watch.all_propagated() {
+            break;
+        }
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => {}
+            () = tokio::time::sleep(spec.interval) => {}
+        }
+    }
+    (changes, watch.summary(start.elapsed()))
+}
 
 async fn set_mx(i: &SimInfo, domain: &str) {
     let r = reqwest::Client::new()
@@ -102,28 +144,20 @@ async fn propagation_is_reported_resolver_by_resolver_in_delay_order() {
         interval: Duration::from_millis(100),
         timeout: Duration::from_secs(30),
     };
-    // Only the events are kept: dropping the canceller must not cancel the watch.
-    let PropagationWatch { mut events, .. } = watch_propagation(resolvers(&i), spec);
+    let (changes, summary) = drive(&resolvers(&i), &spec, &CancellationToken::new()).await;
     let mut propagated: Vec<(String, Duration)> = Vec::new();
     let mut saw_pending = false;
-    let summary = loop {
-        let event = tokio::time::timeout(Duration::from_secs(40), events.recv())
-            .await
-            .expect("the watch reports within its timeout")
-            .expect("the watch ends with Finished");
-        match event {
-            WatchEvent::Progress { resolver, status: ResolverStatus::Propagated { after, .. }, .. } => {
-                propagated.push((resolver, after))
-            }
-            WatchEvent::Progress { status: ResolverStatus::Pending { seen }, .. } => {
+    for (resolver, status) in changes {
+        match status {
+            ResolverStatus::Propagated { after, .. } => propagated.push((resolver, after)),
+            ResolverStatus::Pending { seen } => {
                 // Still the old MX record.
                 assert!(seen.iter().all(|r| r.value == RecordValue::mx(10, &i.source.host)), "{seen:?}");
                 saw_pending = true;
             }
-            WatchEvent::Progress { status, resolver, .. } => panic!("{resolver}: {status:?}"),
-            WatchEvent::Finished(summary) => break summary,
+            status => panic!("{resolver}: {status:?}"),
         }
-    };
+    }
     assert!(saw_pending, "the slower resolvers first answer the old record");
     assert!(summary.all_propagated(), "{summary:?}");
     assert_eq!(propagated.len(), i.dns.len());
@@ -136,7 +170,7 @@ async fn propagation_is_reported_resolver_by_resolver_in_delay_order() {
         assert!(*after + Duration::from_millis(150) >= due, "propagated after {after:?}, delay {due:?}");
     }
     assert!(started.elapsed() < Duration::from_secs(20));
-    let check = summary.to_check();
+    let check = propagation_check(&summary, Utc::now());
     assert_eq!(check.outcome, Outcome::Pass, "{}", check.evidence);
     assert!(
         check.evidence.contains(&format!("All {} resolvers return the new records", i.dns.len())),
@@ -161,34 +195,24 @@ async fn a_watch_times_out_on_slow_resolvers_and_can_be_cancelled() {
         interval: Duration::from_millis(200),
         timeout: Duration::from_secs(2),
     };
-    let mut watch = watch_propagation(resolvers(&i), spec.clone());
-    let summary = loop {
-        match tokio::time::timeout(Duration::from_secs(10), watch.events.recv()).await.unwrap().unwrap() {
-            WatchEvent::Finished(s) => break s,
-            WatchEvent::Progress { .. } => {}
-        }
-    };
+    let (_, summary) = drive(&resolvers(&i), &spec, &CancellationToken::new()).await;
     let timed_out = summary.resolvers.iter().filter(|(_, s)| *s == ResolverStatus::TimedOut).count();
     assert_eq!(timed_out, 2, "{summary:?}");
-    let check = summary.to_check();
+    let check = propagation_check(&summary, Utc::now());
     assert_eq!(check.outcome, Outcome::Fail, "{}", check.evidence);
     assert!(check.evidence.contains("1 of 3 resolvers"), "{}", check.evidence);
     assert!(check.evidence.contains("timed out"), "{}", check.evidence);
 
     // Cancelled a moment after the start: every resolver not yet done ends as cancelled, promptly.
-    let watch = watch_propagation(resolvers(&i), WatchSpec { timeout: Duration::from_secs(60), ..spec });
-    let canceller = watch.canceller();
-    let mut events = watch.events;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let cancelled_at = Instant::now();
-    canceller.cancel();
-    let summary = loop {
-        match tokio::time::timeout(Duration::from_secs(5), events.recv()).await.unwrap().unwrap() {
-            WatchEvent::Finished(s) => break s,
-            WatchEvent::Progress { .. } => {}
-        }
-    };
-    assert!(cancelled_at.elapsed() < Duration::from_secs(2));
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        trigger.cancel();
+    });
+    let started = Instant::now();
+    let (_, summary) = drive(&resolvers(&i), &WatchSpec { timeout: Duration::from_secs(60), ..spec }, &cancel).await;
+    assert!(started.elapsed() < Duration::from_millis(300) + Duration::from_secs(2));
     assert!(summary.resolvers.iter().filter(|(_, s)| *s == ResolverStatus::Cancelled).count() >= 2, "{summary:?}");
     sim.shutdown().await;
 }

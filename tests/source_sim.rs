@@ -1,12 +1,57 @@
 //! The source-server checks against the simulator over real TLS and DNS on 127.0.0.1: Autodiscover and its
 //! fallbacks, each certificate scenario, an untrusted certificate, Outlook Anywhere's auth methods, EWS and the
-//! server version, asserting the evidence an engineer reads.
+//! server version, asserting the evidence an engineer reads: the client's reports as the plan judges them.
 
-use cutover::plan::Outcome;
+use chrono::Utc;
+use cutover::plan::source::server;
+use cutover::plan::{CheckResult, Outcome};
 use cutover::sim::{SimInfo, SimOptions, Simulator};
 use cutover::source::autodiscover::{AttemptResult, Step};
-use cutover::source::{Credentials, SourceTarget, autodiscover, certificate, ews, outlook_anywhere};
+use cutover::source::{
+    AutodiscoverReport, CertificateReport, Credentials, EwsReport, OutlookAnywhereReport, SourceTarget, autodiscover,
+    certificate, ews, outlook_anywhere,
+};
 use serde_json::json;
+
+/// A report and the plan's verdict on it, so that each test reads: ask the server, then judge the answer.
+trait Judged {
+    fn judged(&self) -> CheckResult;
+}
+
+impl Judged for AutodiscoverReport {
+    fn judged(&self) -> CheckResult {
+        cutover::plan::source::autodiscover::check(self, Utc::now())
+    }
+}
+
+impl Judged for CertificateReport {
+    fn judged(&self) -> CheckResult {
+        cutover::plan::source::certificate::check(self, Utc::now())
+    }
+}
+
+impl Judged for OutlookAnywhereReport {
+    fn judged(&self) -> CheckResult {
+        cutover::plan::source::outlook_anywhere::check(self, Utc::now())
+    }
+}
+
+impl Judged for EwsReport {
+    fn judged(&self) -> CheckResult {
+        cutover::plan::source::ews::check(self, Utc::now())
+    }
+}
+
+/// Stage 2's four server checks, judged, with the plan's ids.
+async fn health_checks(
+    t: &SourceTarget,
+    mailbox: &str,
+    credentials: Option<Credentials<'_>>,
+    manual: Option<&str>,
+) -> Vec<(&'static str, CheckResult)> {
+    let reports = cutover::source::health_checks(t, mailbox, credentials, manual).await.unwrap();
+    server::checks(&reports, Utc::now()).into_iter().map(|(id, r)| (id.as_str(), r)).collect()
+}
 
 async fn start(scenario: &str) -> Simulator {
     Simulator::start(SimOptions { scenario: scenario.into(), ..Default::default() }).await.expect("simulator starts")
@@ -55,7 +100,7 @@ async fn typical_source_passes_every_check_with_evidence() {
     let t = target(&i, true);
 
     let ad = autodiscover(&t, &mailbox_email(&i), Some(creds(&i))).await.unwrap();
-    let check = ad.to_check();
+    let check = ad.judged();
     assert_eq!(check.outcome, Outcome::Pass, "{}", check.evidence);
     // The domain itself has no address in the simulator's zone: step 1 fails, step 2 answers.
     assert_eq!(ad.answer.as_ref().unwrap().step, Step::AutodiscoverHost);
@@ -67,18 +112,18 @@ async fn typical_source_passes_every_check_with_evidence() {
     assert_eq!(oa_host, i.source.host);
     assert!(!check.evidence.contains(&i.source.admin_password));
 
-    let cert = certificate(&t, &[&t.autodiscover_host(), &oa_host]).await.unwrap().to_check();
+    let cert = certificate(&t, &[&t.autodiscover_host(), &oa_host]).await.unwrap().judged();
     assert_eq!(cert.outcome, Outcome::Pass, "{}", cert.evidence);
     assert!(cert.evidence.contains("Cutover Simulator Root CA"), "{}", cert.evidence);
 
-    let oa = outlook_anywhere(&t, &oa_host).await.unwrap().to_check();
+    let oa = outlook_anywhere(&t, &oa_host).await.unwrap().judged();
     assert_eq!(oa.outcome, Outcome::Pass, "{}", oa.evidence);
     assert!(oa.evidence.contains("Basic, NTLM"), "{}", oa.evidence);
     assert!(oa.evidence.contains("RPC_IN_DATA"), "{}", oa.evidence);
 
     let url = ad.settings().unwrap().ews_url().unwrap().to_owned();
     let report = ews(&t, &url, Some(creds(&i))).await.unwrap();
-    let e = report.to_check();
+    let e = report.judged();
     assert_eq!(e.outcome, Outcome::Pass, "{}", e.evidence);
     assert!(e.evidence.contains("Exchange Server 2016 (15.1.2507.6"), "{}", e.evidence);
     assert!(!e.evidence.contains(&i.source.admin_password));
@@ -90,18 +135,18 @@ async fn without_credentials_autodiscover_warns_and_wrong_ones_fail() {
     let sim = start("small").await;
     let i = sim.info().clone();
     let t = target(&i, true);
-    let none = autodiscover(&t, &mailbox_email(&i), None).await.unwrap().to_check();
+    let none = autodiscover(&t, &mailbox_email(&i), None).await.unwrap().judged();
     assert_eq!(none.outcome, Outcome::Warn, "{}", none.evidence);
     assert!(none.evidence.contains("needs credentials"), "{}", none.evidence);
 
     let wrong = Credentials::new(&i.source.admin_user, "not-the-password");
-    let refused = autodiscover(&t, &mailbox_email(&i), Some(wrong)).await.unwrap().to_check();
+    let refused = autodiscover(&t, &mailbox_email(&i), Some(wrong)).await.unwrap().judged();
     assert_eq!(refused.outcome, Outcome::Fail, "{}", refused.evidence);
     assert!(refused.evidence.contains("refused the credentials"), "{}", refused.evidence);
     assert!(!refused.evidence.contains("not-the-password"));
 
     let url = cutover::source::ews::ews_url(&t, &i.source.host).unwrap();
-    let e = ews(&t, &url, Some(wrong)).await.unwrap().to_check();
+    let e = ews(&t, &url, Some(wrong)).await.unwrap().judged();
     assert_eq!(e.outcome, Outcome::Fail, "{}", e.evidence);
     assert!(e.evidence.contains("refused the migration account's credentials"), "{}", e.evidence);
     sim.shutdown().await;
@@ -113,7 +158,7 @@ async fn unknown_mailbox_gets_the_autodiscover_error_and_its_fix() {
     let i = sim.info().clone();
     let t = target(&i, true);
     let email = format!("nobody-here@{}", i.email_domains[0]);
-    let check = autodiscover(&t, &email, Some(creds(&i))).await.unwrap().to_check();
+    let check = autodiscover(&t, &email, Some(creds(&i))).await.unwrap().judged();
     assert_eq!(check.outcome, Outcome::Fail, "{}", check.evidence);
     assert!(check.evidence.contains("error 500"), "{}", check.evidence);
     assert!(check.evidence.contains("primary SMTP address"), "{}", check.evidence);
@@ -145,7 +190,7 @@ async fn autodiscover_falls_back_to_the_srv_record() {
     }
     let t = target(&i, true);
     let ad = autodiscover(&t, &mailbox_email(&i), Some(creds(&i))).await.unwrap();
-    let check = ad.to_check();
+    let check = ad.judged();
     assert_eq!(check.outcome, Outcome::Pass, "{}", check.evidence);
     assert_eq!(ad.answer.as_ref().unwrap().step, Step::SrvRecord);
     let steps: Vec<Step> = ad.attempts.iter().map(|a| a.step).collect();
@@ -161,20 +206,20 @@ async fn trouble_source_fails_with_the_fixes() {
     let i = sim.info().clone();
     let t = target(&i, true);
 
-    let ad = autodiscover(&t, &mailbox_email(&i), Some(creds(&i))).await.unwrap().to_check();
+    let ad = autodiscover(&t, &mailbox_email(&i), Some(creds(&i))).await.unwrap().judged();
     assert_eq!(ad.outcome, Outcome::Fail, "{}", ad.evidence);
     assert!(ad.evidence.contains("did not answer on any of Exchange's lookups"), "{}", ad.evidence);
     assert!(ad.evidence.contains("4. "), "every step is listed: {}", ad.evidence);
     assert!(ad.evidence.contains("Fix the certificate first"), "{}", ad.evidence);
 
-    let cert = certificate(&t, &[&t.autodiscover_host(), &i.source.host]).await.unwrap().to_check();
+    let cert = certificate(&t, &[&t.autodiscover_host(), &i.source.host]).await.unwrap().judged();
     assert_eq!(cert.outcome, Outcome::Fail, "{}", cert.evidence);
     assert!(cert.evidence.contains("expired 12 days ago"), "{}", cert.evidence);
     assert!(cert.evidence.contains("trusted: yes"), "expired, not untrusted: {}", cert.evidence);
     assert!(cert.evidence.contains("Fix: renew the certificate"), "{}", cert.evidence);
 
     // Outlook Anywhere behind an expired certificate cannot be reached at all.
-    let oa = outlook_anywhere(&t, &i.source.host).await.unwrap().to_check();
+    let oa = outlook_anywhere(&t, &i.source.host).await.unwrap().judged();
     assert_eq!(oa.outcome, Outcome::Fail, "{}", oa.evidence);
     assert!(oa.evidence.contains("expired"), "{}", oa.evidence);
     sim.shutdown().await;
@@ -185,7 +230,7 @@ async fn negotiate_only_outlook_anywhere_fails_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let sim = start_with_source("small", json!({ "rpc_auth": ["Negotiate"] }), &dir).await;
     let i = sim.info().clone();
-    let oa = outlook_anywhere(&target(&i, true), &i.source.host).await.unwrap().to_check();
+    let oa = outlook_anywhere(&target(&i, true), &i.source.host).await.unwrap().judged();
     assert_eq!(oa.outcome, Outcome::Fail, "{}", oa.evidence);
     assert!(oa.evidence.contains("offers only Negotiate"), "{}", oa.evidence);
     assert!(oa.evidence.contains("-ExternalClientAuthenticationMethod Ntlm"), "{}", oa.evidence);
@@ -204,7 +249,7 @@ async fn each_certificate_scenario_gives_its_verdict() {
         let sim = start_with_source("small", json!({ "certificate": spoilt }), &dir).await;
         let i = sim.info().clone();
         let t = target(&i, true);
-        let check = certificate(&t, &[&t.autodiscover_host(), &i.source.host]).await.unwrap().to_check();
+        let check = certificate(&t, &[&t.autodiscover_host(), &i.source.host]).await.unwrap().judged();
         assert_eq!(check.outcome, outcome, "{spoilt}: {}", check.evidence);
         assert!(check.evidence.contains(needle), "{spoilt}: {}", check.evidence);
         if spoilt == "self_signed" {
@@ -226,11 +271,11 @@ async fn an_untrusted_certificate_fails_every_https_check() {
     let i = sim.info().clone();
     // The simulator's CA is not given: to this client it is a private CA, as an internal CA is to the service.
     let t = target(&i, false);
-    let cert = certificate(&t, &[&i.source.host]).await.unwrap().to_check();
+    let cert = certificate(&t, &[&i.source.host]).await.unwrap().judged();
     assert_eq!(cert.outcome, Outcome::Fail, "{}", cert.evidence);
     assert!(cert.evidence.contains("trusted: no"), "{}", cert.evidence);
     assert!(cert.evidence.contains("trusted public CA"), "{}", cert.evidence);
-    let ad = autodiscover(&t, &mailbox_email(&i), Some(creds(&i))).await.unwrap().to_check();
+    let ad = autodiscover(&t, &mailbox_email(&i), Some(creds(&i))).await.unwrap().judged();
     assert_eq!(ad.outcome, Outcome::Fail, "{}", ad.evidence);
     assert!(ad.evidence.contains("not issued by a trusted CA"), "{}", ad.evidence);
     sim.shutdown().await;
@@ -250,14 +295,14 @@ async fn a_dropped_connection_and_a_slow_server_are_findings_not_crashes() {
     let t = target(&i, true).with_timeout(std::time::Duration::from_secs(1));
 
     add_fault(&i, json!({ "service": "source", "path_contains": "/autodiscover", "kind": { "type": "drop" } })).await;
-    let check = autodiscover(&t, &mailbox_email(&i), Some(creds(&i))).await.unwrap().to_check();
+    let check = autodiscover(&t, &mailbox_email(&i), Some(creds(&i))).await.unwrap().judged();
     assert_eq!(check.outcome, Outcome::Fail, "{}", check.evidence);
     assert!(check.evidence.contains("connection was cut"), "{}", check.evidence);
 
     add_fault(&i, json!({ "service": "source", "path_contains": "/EWS", "kind": { "type": "slow", "millis": 3000 } }))
         .await;
     let url = cutover::source::ews::ews_url(&t, &i.source.host).unwrap();
-    let check = ews(&t, &url, Some(creds(&i))).await.unwrap().to_check();
+    let check = ews(&t, &url, Some(creds(&i))).await.unwrap().judged();
     assert_eq!(check.outcome, Outcome::Fail, "{}", check.evidence);
     assert!(check.evidence.contains("no answer in time"), "{}", check.evidence);
     sim.shutdown().await;
@@ -268,7 +313,7 @@ async fn stage_two_health_checks_run_in_order_with_the_plan_ids() {
     let sim = start("small").await;
     let i = sim.info().clone();
     let t = target(&i, true);
-    let checks = cutover::source::health_checks(&t, &mailbox_email(&i), Some(creds(&i)), None).await.unwrap();
+    let checks = health_checks(&t, &mailbox_email(&i), Some(creds(&i)), None).await;
     let ids: Vec<&str> = checks.iter().map(|(id, _)| *id).collect();
     assert_eq!(ids, ["autodiscover", "certificate", "outlook-anywhere", "ews"]);
     for (id, check) in &checks {
@@ -281,11 +326,10 @@ async fn stage_two_health_checks_run_in_order_with_the_plan_ids() {
     let sim = start("trouble").await;
     let i = sim.info().clone();
     let t = target(&i, true);
-    let blind = cutover::source::health_checks(&t, &mailbox_email(&i), Some(creds(&i)), None).await.unwrap();
+    let blind = health_checks(&t, &mailbox_email(&i), Some(creds(&i)), None).await;
     assert_eq!(blind[2].1.outcome, Outcome::NotRun, "{}", blind[2].1.evidence);
     assert!(blind[2].1.evidence.contains("manual settings"), "{}", blind[2].1.evidence);
-    let manual =
-        cutover::source::health_checks(&t, &mailbox_email(&i), Some(creds(&i)), Some(&i.source.host)).await.unwrap();
+    let manual = health_checks(&t, &mailbox_email(&i), Some(creds(&i)), Some(&i.source.host)).await;
     for (id, check) in &manual {
         assert_eq!(check.outcome, Outcome::Fail, "{id}: {}", check.evidence);
     }
@@ -324,7 +368,7 @@ async fn autodiscover_falls_back_to_the_http_redirect_method_and_refuses_plain_h
     let port = redirector(format!("https://{}/autodiscover/autodiscover.xml", i.source.host), 1).await;
     let t = target(&i, true).with_http_port(port);
     let ad = autodiscover(&t, &mailbox_email(&i), Some(creds(&i))).await.unwrap();
-    let check = ad.to_check();
+    let check = ad.judged();
     assert_eq!(check.outcome, Outcome::Pass, "{}", check.evidence);
     assert_eq!(ad.answer.as_ref().unwrap().step, Step::HttpRedirect);
     assert!(check.evidence.contains("2. POST https://autodiscover."), "{}", check.evidence);

@@ -6,7 +6,7 @@
 
 use super::size::{Precision, parse_grouped, parse_size};
 use super::{Archive, Mailbox, RecipientType};
-use crate::plan::kickoff::validate_email;
+use crate::text::validate_email;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use std::collections::HashMap;
 

@@ -4,7 +4,7 @@
 
 use super::size::format_size;
 use super::{Mailbox, RecipientType};
-use crate::plan::kickoff::group_thousands;
+use crate::text::group_thousands;
 use serde::{Deserialize, Serialize};
 
 pub const GIB: u64 = 1 << 30;

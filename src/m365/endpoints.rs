@@ -1,29 +1,12 @@
 //! Where the Microsoft 365 services of each cloud live: the sign-in (identity platform), Microsoft Graph and
-//! Exchange Online hosts, as data. The simulator and any test double are a `Cloud::Custom`.
+//! Exchange Online hosts, as data, and the checks of the connection flags of `cutover new`. The simulator and
+//! any test double are a `Cloud::Custom`. The types themselves are plain data in [`crate::model`].
 
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 use url::Url;
 
-/// A Microsoft 365 cloud. The national clouds have their own hosts and their own token scopes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-// Made once per project and cloned rarely: boxing the custom URLs would buy nothing.
-#[allow(clippy::large_enum_variant)]
-pub enum Cloud {
-    /// The worldwide service.
-    #[default]
-    Global,
-    /// Microsoft 365 US Government GCC High.
-    UsGovGccHigh,
-    /// Microsoft 365 US Government DoD.
-    UsGovDod,
-    /// Microsoft 365 operated by 21Vianet in China.
-    China,
-    /// Any other set of hosts, such as the simulator. It stands in for the worldwide service, so its token scopes
-    /// are the worldwide ones.
-    Custom { login: Url, graph: Url, exo: Url },
-}
+// The plain data lives in `model`, where the project stores it; the hosts and the flag checks are added here.
+pub use crate::model::{Cloud, ConnectionSettings};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
@@ -120,16 +103,6 @@ impl Cloud {
         }
     }
 
-    pub fn name(&self) -> &'static str {
-        match self {
-            Cloud::Global => "global",
-            Cloud::UsGovGccHigh => "gcc-high",
-            Cloud::UsGovDod => "dod",
-            Cloud::China => "china",
-            Cloud::Custom { .. } => "custom",
-        }
-    }
-
     fn fixed(&self) -> Option<[&'static str; 3]> {
         match self {
             Cloud::Global => Some(GLOBAL),
@@ -181,19 +154,6 @@ impl Cloud {
         let root = self.fixed().unwrap_or(GLOBAL)[index];
         format!("{root}/.default")
     }
-}
-
-/// Everything a project remembers about how to reach its tenant; nothing here is secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct ConnectionSettings {
-    #[serde(default)]
-    pub cloud: Cloud,
-    /// The application (client) id registered in the tenant, used for every sign-in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// A PEM file of extra certificate authorities to trust (a custom cloud's, such as the simulator's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca_cert: Option<PathBuf>,
 }
 
 impl ConnectionSettings {
@@ -342,17 +302,5 @@ mod tests {
         assert!(matches!(bad_ca, Err(EndpointError::CaCert { .. })));
         let missing = ConnectionSettings::from_flags(None, None, None, None, Some(&dir.path().join("nope.pem")), None);
         assert!(missing.expect_err("missing").to_string().contains("nope.pem"));
-    }
-
-    #[test]
-    fn settings_round_trip_through_json() {
-        let settings = ConnectionSettings {
-            cloud: Cloud::custom("http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3").expect("ok"),
-            client_id: Some("0f7a1b7e-1111-2222-3333-444455556666".into()),
-            ca_cert: Some("/tmp/ca.pem".into()),
-        };
-        let json = serde_json::to_string(&settings).expect("json");
-        assert_eq!(serde_json::from_str::<ConnectionSettings>(&json).expect("back"), settings);
-        assert_eq!(serde_json::from_str::<ConnectionSettings>("{}").expect("default").cloud, Cloud::Global);
     }
 }

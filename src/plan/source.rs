@@ -1,6 +1,13 @@
 //! Stage 2, Source health check: the engineer's settings for the estimate, and the checks that read the
-//! imported inventory (mailbox count, high-risk users, totals and time). The checks that reach the server
-//! (Autodiscover, certificate, Outlook Anywhere, EWS) live with the source client.
+//! imported inventory (mailbox count, high-risk users, totals and time). The verdicts of the checks that reach the
+//! server (Autodiscover, certificate, Outlook Anywhere, EWS) are in the submodules; the source client only
+//! returns what the server said.
+
+pub mod autodiscover;
+pub mod certificate;
+pub mod ews;
+pub mod outlook_anywhere;
+pub mod server;
 
 use super::check::{CheckResult, Outcome};
 use super::kickoff::{

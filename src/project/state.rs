@@ -46,7 +46,7 @@ pub struct ProjectState {
     #[serde(default)]
     pub verification: BTreeMap<String, String>,
     /// How to reach the tenant: cloud, client id, extra CA (no secrets).
-    pub m365: crate::m365::ConnectionSettings,
+    pub m365: crate::model::ConnectionSettings,
     /// A demo project's link to the embedded simulator, for the demo-only shortcuts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simulator: Option<SimulatorLink>,

@@ -16,10 +16,6 @@ use x509_parser::public_key::PublicKey;
 
 use super::net;
 use super::{SourceError, SourceTarget, valid_host};
-use crate::plan::{CheckResult, Outcome};
-
-/// Fewer days than this before expiry gives a warning: a migration runs for days or weeks.
-pub const EXPIRY_WARN_DAYS: i64 = 30;
 
 /// What one certificate says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,153 +368,6 @@ async fn inspect_at(
     Ok(Presented { chain, trust, tls_version })
 }
 
-impl CertificateReport {
-    /// The check of stage 2 ("TLS certificate valid, trusted, not near expiry, SANs cover the names").
-    pub fn to_check(&self) -> CheckResult {
-        let mut worst = Outcome::Pass;
-        let mut lines = Vec::new();
-        let mut fixes: Vec<String> = Vec::new();
-        let names = self.required_names.join(", ");
-        let raise = |o: Outcome, worst: &mut Outcome| {
-            if rank(o) > rank(*worst) {
-                *worst = o;
-            }
-        };
-        for h in &self.hosts {
-            match &h.result {
-                Err(e) => {
-                    raise(Outcome::Fail, &mut worst);
-                    lines.push(format!("{}:{}: {e}", h.host, h.port));
-                    if e.contains("handshake") {
-                        fixes.push(
-                            "offer TLS 1.2 on the Exchange server (Microsoft 365 refuses TLS 1.0 and 1.1); see \
-                             Microsoft's TLS 1.2 guidance for Exchange Server"
-                                .to_owned(),
-                        );
-                    } else {
-                        fixes.push(format!("make {} reachable from the internet on port 443", h.host));
-                    }
-                }
-                Ok(p) => {
-                    let Some(leaf) = p.chain.first() else { continue };
-                    lines.push(format!(
-                        "{}:{} ({}): {} issued by {}, valid {} to {}, key {} {} bits, signed {}",
-                        h.host,
-                        h.port,
-                        if p.tls_version.is_empty() { "TLS" } else { p.tls_version.as_str() },
-                        leaf.subject,
-                        leaf.issuer,
-                        leaf.not_before.format("%Y-%m-%d"),
-                        leaf.not_after.format("%Y-%m-%d"),
-                        leaf.key_algorithm,
-                        leaf.key_bits,
-                        leaf.signature.name()
-                    ));
-                    lines.push(format!(
-                        "  SANs: {}",
-                        if leaf.dns_names.is_empty() { "none".to_owned() } else { leaf.dns_names.join(", ") }
-                    ));
-                    for c in p.chain.iter().skip(1) {
-                        lines.push(format!("  chain: {} issued by {}", c.subject, c.issuer));
-                    }
-                    match &p.trust {
-                        Trust::Trusted => lines.push("  trusted: yes".to_owned()),
-                        Trust::Untrusted(why) => {
-                            raise(Outcome::Fail, &mut worst);
-                            let what = if leaf.self_signed { "self-signed" } else { "not trusted" };
-                            lines.push(format!("  trusted: no, {what}: {why}"));
-                            fixes.push(format!(
-                                "the migration service needs a certificate from a trusted public CA whose SANs \
-                                 include {names}; install one on the Exchange server (Import-ExchangeCertificate, \
-                                 then Enable-ExchangeCertificate -Services IIS)"
-                            ));
-                        }
-                    }
-                    let days = leaf.days_left(self.at);
-                    if leaf.not_after < self.at {
-                        raise(Outcome::Fail, &mut worst);
-                        lines.push(format!("  expired {} days ago", -days));
-                        fixes.push(format!(
-                            "renew the certificate (expired on {}) with SANs {names}",
-                            leaf.not_after.format("%Y-%m-%d")
-                        ));
-                    } else if leaf.not_before > self.at {
-                        raise(Outcome::Fail, &mut worst);
-                        lines.push(format!("  not valid before {}", leaf.not_before.format("%Y-%m-%d %H:%M UTC")));
-                        fixes.push("check the server's clock and the certificate's start date".to_owned());
-                    } else if days < EXPIRY_WARN_DAYS {
-                        raise(Outcome::Warn, &mut worst);
-                        lines.push(format!("  expires in {days} days"));
-                        fixes.push(format!(
-                            "renew the certificate before {} so that it cannot expire during the migration",
-                            leaf.not_after.format("%Y-%m-%d")
-                        ));
-                    } else {
-                        lines.push(format!("  expires in {days} days"));
-                    }
-                    let missing: Vec<&str> =
-                        self.required_names.iter().filter(|n| !leaf.covers(n)).map(String::as_str).collect();
-                    if !missing.is_empty() {
-                        raise(Outcome::Fail, &mut worst);
-                        lines.push(format!("  SANs do not cover: {}", missing.join(", ")));
-                        fixes.push(format!(
-                            "the migration service needs a certificate from a trusted public CA whose SANs include \
-                             {names} (a UCC/SAN certificate); {} is missing",
-                            missing.join(", ")
-                        ));
-                    }
-                    let weak_key = match leaf.key_algorithm.as_str() {
-                        "RSA" => leaf.key_bits < 2048,
-                        "EC" => leaf.key_bits < 256,
-                        _ => false,
-                    };
-                    if weak_key {
-                        raise(Outcome::Warn, &mut worst);
-                        fixes.push(format!(
-                            "the {} key has {} bits: request the renewed certificate with RSA 2048 bits or more",
-                            leaf.key_algorithm, leaf.key_bits
-                        ));
-                    }
-                    // The root's own signature does not matter (it is trusted by presence); the others do.
-                    for c in p.chain.iter().filter(|c| !c.self_signed || std::ptr::eq(*c, leaf)) {
-                        if c.signature == SignatureAlgorithm::Md5Rsa {
-                            raise(Outcome::Fail, &mut worst);
-                            fixes.push(format!("{} is signed with MD5: replace it", c.subject));
-                        } else if c.signature.is_sha1() {
-                            raise(Outcome::Warn, &mut worst);
-                            fixes.push(format!(
-                                "{} is signed with SHA-1, which clients are dropping: reissue it with SHA-256",
-                                c.subject
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        // Several names usually present the same certificate: say each fix once.
-        let mut seen = std::collections::HashSet::new();
-        fixes.retain(|f| seen.insert(f.clone()));
-        let headline = match worst {
-            Outcome::Pass => format!("The certificate is trusted, in date and covers {names}."),
-            Outcome::Warn => format!("The certificate works for {names} but needs attention."),
-            _ => format!("The certificate is not usable by the migration service for {names}."),
-        };
-        let mut text = vec![headline];
-        text.extend(lines);
-        text.extend(fixes.into_iter().map(|f| format!("Fix: {f}.")));
-        CheckResult::new(worst, text.join("\n"), Utc::now())
-    }
-}
-
-fn rank(o: Outcome) -> u8 {
-    match o {
-        Outcome::Pass => 0,
-        Outcome::NotRun => 1,
-        Outcome::Warn => 2,
-        Outcome::Fail => 3,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,73 +389,6 @@ mod tests {
         assert!(SignatureAlgorithm::from_oid("1.2.840.113549.1.1.5").is_sha1());
         assert!(!SignatureAlgorithm::from_oid("1.2.840.113549.1.1.11").is_sha1());
         assert_eq!(SignatureAlgorithm::from_oid("1.2.3"), SignatureAlgorithm::Unknown("1.2.3".into()));
-    }
-
-    fn info(days_from_now: i64, names: &[&str], self_signed: bool, signature: SignatureAlgorithm) -> CertInfo {
-        let now = Utc::now();
-        CertInfo {
-            subject: "CN=mail.contoso.com".into(),
-            issuer: if self_signed { "CN=mail.contoso.com".into() } else { "CN=Public CA".into() },
-            not_before: now - chrono::Duration::days(300),
-            not_after: now + chrono::Duration::days(days_from_now),
-            dns_names: names.iter().map(|s| s.to_string()).collect(),
-            key_algorithm: "RSA".into(),
-            key_bits: 2048,
-            signature,
-            self_signed,
-        }
-    }
-
-    fn report(leaf: CertInfo, trust: Trust) -> CertificateReport {
-        CertificateReport {
-            required_names: vec!["autodiscover.contoso.com".into(), "mail.contoso.com".into()],
-            hosts: vec![HostCertificate {
-                host: "mail.contoso.com".into(),
-                port: 443,
-                result: Ok(Presented { chain: vec![leaf], trust, tls_version: "TLSv1_3".into() }),
-            }],
-            at: Utc::now(),
-        }
-    }
-
-    #[test]
-    fn verdicts() {
-        let both = ["autodiscover.contoso.com", "mail.contoso.com"];
-        let good = report(info(200, &both, false, SignatureAlgorithm::Sha256Rsa), Trust::Trusted).to_check();
-        assert_eq!(good.outcome, Outcome::Pass, "{}", good.evidence);
-        let soon = report(info(12, &both, false, SignatureAlgorithm::Sha256Rsa), Trust::Trusted).to_check();
-        assert_eq!(soon.outcome, Outcome::Warn, "{}", soon.evidence);
-        assert!(soon.evidence.contains("expires in 1"), "{}", soon.evidence);
-        let expired = report(info(-3, &both, false, SignatureAlgorithm::Sha256Rsa), Trust::Trusted).to_check();
-        assert_eq!(expired.outcome, Outcome::Fail);
-        assert!(expired.evidence.contains("expired"), "{}", expired.evidence);
-        let wildcard = report(info(200, &["*.contoso.com"], false, SignatureAlgorithm::Sha256Rsa), Trust::Trusted);
-        assert_eq!(wildcard.to_check().outcome, Outcome::Pass);
-        let missing =
-            report(info(200, &["mail.contoso.com"], false, SignatureAlgorithm::Sha256Rsa), Trust::Trusted).to_check();
-        assert_eq!(missing.outcome, Outcome::Fail);
-        assert!(missing.evidence.contains("do not cover: autodiscover.contoso.com"), "{}", missing.evidence);
-        let mut weak = info(200, &both, false, SignatureAlgorithm::Sha256Rsa);
-        weak.key_bits = 1024;
-        let weak = report(weak, Trust::Trusted).to_check();
-        assert_eq!(weak.outcome, Outcome::Warn, "{}", weak.evidence);
-        assert!(weak.evidence.contains("RSA 2048 bits or more"), "{}", weak.evidence);
-        let sha1 = report(info(200, &both, false, SignatureAlgorithm::Sha1Rsa), Trust::Trusted).to_check();
-        assert_eq!(sha1.outcome, Outcome::Warn);
-        assert!(sha1.evidence.contains("SHA-1"), "{}", sha1.evidence);
-        let selfsigned =
-            report(info(200, &both, true, SignatureAlgorithm::Sha256Rsa), Trust::Untrusted("unknown issuer".into()))
-                .to_check();
-        assert_eq!(selfsigned.outcome, Outcome::Fail);
-        assert!(selfsigned.evidence.contains("self-signed"), "{}", selfsigned.evidence);
-        assert!(
-            selfsigned.evidence.contains(
-                "the migration service needs a certificate from a trusted public CA whose SANs include \
-                 autodiscover.contoso.com, mail.contoso.com"
-            ),
-            "{}",
-            selfsigned.evidence
-        );
     }
 
     /// Real TLS on 127.0.0.1: a server presenting a certificate made here, inspected by the real client code.
@@ -667,7 +449,8 @@ mod tests {
             (vec![cert.der().clone(), ca.der.clone()], key)
         }
 
-        async fn check(ca: &Ca, trust_ca: bool, chain: Vec<CertificateDer<'static>>, key: &KeyPair) -> CheckResult {
+        /// What the client saw at mail.contoso.com, served `chain`; the verdicts on such reports are `plan`'s.
+        async fn inspect(ca: &Ca, trust_ca: bool, chain: Vec<CertificateDer<'static>>, key: &KeyPair) -> Presented {
             let port = serve(chain, key).await;
             let mut target = SourceTarget::new("contoso.com").unwrap();
             if trust_ca {
@@ -676,65 +459,55 @@ mod tests {
             let verifier = base_verifier(&target).unwrap();
             let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
             let timeout = std::time::Duration::from_secs(5);
-            let result = inspect_at(&verifier, "mail.contoso.com", ip, port, timeout).await;
-            CertificateReport {
-                required_names: vec!["mail.contoso.com".into(), "autodiscover.contoso.com".into()],
-                hosts: vec![HostCertificate { host: "mail.contoso.com".into(), port, result }],
-                at: Utc::now(),
-            }
-            .to_check()
+            inspect_at(&verifier, "mail.contoso.com", ip, port, timeout).await.expect("a certificate is presented")
         }
 
         const BOTH: [&str; 2] = ["mail.contoso.com", "autodiscover.contoso.com"];
 
         #[tokio::test]
-        async fn a_good_certificate_passes() {
+        async fn a_good_certificate_is_trusted_in_date_and_covers_the_names() {
             let ca = ca();
             let (chain, key) = leaf(&ca, &BOTH, (-10, 365));
-            let c = check(&ca, true, chain, &key).await;
-            assert_eq!(c.outcome, Outcome::Pass, "{}", c.evidence);
-            assert!(c.evidence.contains("trusted: yes"), "{}", c.evidence);
-            assert!(c.evidence.contains("chain: CN=Contoso Test Root CA"), "{}", c.evidence);
+            let p = inspect(&ca, true, chain, &key).await;
+            assert_eq!(p.trust, Trust::Trusted, "{p:?}");
+            assert!(BOTH.iter().all(|n| p.chain[0].covers(n)), "{p:?}");
+            assert!(p.chain[0].days_left(Utc::now()) > 300, "{p:?}");
+            assert_eq!(p.chain[1].subject, "CN=Contoso Test Root CA");
+            assert!(!p.chain[0].self_signed);
         }
 
         #[tokio::test]
-        async fn an_untrusted_ca_fails_with_the_fix() {
+        async fn an_unknown_ca_is_not_trusted() {
             let ca = ca();
             let (chain, key) = leaf(&ca, &BOTH, (-10, 365));
-            let c = check(&ca, false, chain, &key).await;
-            assert_eq!(c.outcome, Outcome::Fail, "{}", c.evidence);
-            assert!(c.evidence.contains("trusted: no"), "{}", c.evidence);
-            assert!(c.evidence.contains("trusted public CA whose SANs include"), "{}", c.evidence);
+            let p = inspect(&ca, false, chain, &key).await;
+            assert!(matches!(&p.trust, Trust::Untrusted(why) if why.contains("trusted CA")), "{p:?}");
         }
 
         #[tokio::test]
         async fn an_expired_certificate_from_a_trusted_ca_is_expired_not_untrusted() {
             let ca = ca();
             let (chain, key) = leaf(&ca, &BOTH, (-400, -5));
-            let c = check(&ca, true, chain, &key).await;
-            assert_eq!(c.outcome, Outcome::Fail, "{}", c.evidence);
-            assert!(c.evidence.contains("trusted: yes"), "{}", c.evidence);
-            assert!(
-                c.evidence.contains("expired 5 days ago") || c.evidence.contains("expired 4 days ago"),
-                "{}",
-                c.evidence
-            );
+            let p = inspect(&ca, true, chain, &key).await;
+            assert_eq!(p.trust, Trust::Trusted, "{p:?}");
+            let days = p.chain[0].days_left(Utc::now());
+            assert!((-5..=-4).contains(&days), "{days}");
         }
 
         #[tokio::test]
-        async fn a_missing_san_fails_and_near_expiry_warns() {
+        async fn a_missing_san_and_a_near_expiry_are_seen() {
             let ca = ca();
             let (chain, key) = leaf(&ca, &["mail.contoso.com"], (-10, 365));
-            let c = check(&ca, true, chain, &key).await;
-            assert_eq!(c.outcome, Outcome::Fail, "{}", c.evidence);
-            assert!(c.evidence.contains("do not cover: autodiscover.contoso.com"), "{}", c.evidence);
+            let p = inspect(&ca, true, chain, &key).await;
+            assert!(p.chain[0].covers("mail.contoso.com"));
+            assert!(!p.chain[0].covers("autodiscover.contoso.com"), "{p:?}");
             let (chain, key) = leaf(&ca, &BOTH, (-300, 10));
-            let c = check(&ca, true, chain, &key).await;
-            assert_eq!(c.outcome, Outcome::Warn, "{}", c.evidence);
+            let p = inspect(&ca, true, chain, &key).await;
+            assert!((9..=10).contains(&p.chain[0].days_left(Utc::now())), "{p:?}");
         }
 
         #[tokio::test]
-        async fn a_server_that_drops_the_handshake_is_reported_with_the_tls_advice() {
+        async fn a_server_that_drops_the_handshake_is_reported_as_a_handshake_failure() {
             let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
             let port = listener.local_addr().unwrap().port();
             tokio::spawn(async move {
@@ -747,27 +520,20 @@ mod tests {
             let verifier = base_verifier(&target).unwrap();
             let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
             let result = inspect_at(&verifier, "mail.contoso.com", ip, port, std::time::Duration::from_secs(5)).await;
+            // The plan gives the TLS 1.2 advice on the word "handshake" (plan::source::certificate's tests).
             assert!(result.as_ref().is_err_and(|e| e.contains("handshake")), "{result:?}");
-            let check = CertificateReport {
-                required_names: vec!["mail.contoso.com".into()],
-                hosts: vec![HostCertificate { host: "mail.contoso.com".into(), port, result }],
-                at: Utc::now(),
-            }
-            .to_check();
-            assert_eq!(check.outcome, Outcome::Fail);
-            assert!(check.evidence.contains("TLS 1.2"), "{}", check.evidence);
         }
 
         #[tokio::test]
-        async fn a_self_signed_certificate_is_named() {
+        async fn a_self_signed_certificate_is_seen_as_such() {
             let mut params = CertificateParams::new(BOTH.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
             params.distinguished_name.push(DnType::CommonName, "mail.contoso.com");
             let key = KeyPair::generate().unwrap();
             let cert = params.self_signed(&key).unwrap();
             let ca = ca();
-            let c = check(&ca, true, vec![cert.der().clone()], &key).await;
-            assert_eq!(c.outcome, Outcome::Fail, "{}", c.evidence);
-            assert!(c.evidence.contains("self-signed"), "{}", c.evidence);
+            let p = inspect(&ca, true, vec![cert.der().clone()], &key).await;
+            assert!(p.chain[0].self_signed, "{p:?}");
+            assert!(matches!(p.trust, Trust::Untrusted(_)), "{p:?}");
         }
     }
 }

@@ -2,14 +2,12 @@
 //! then, with the migration account's credentials (Basic), a SOAP `GetFolder` whose `ServerVersionInfo` header
 //! gives the Exchange build.
 
-use chrono::Utc;
 use reqwest::{StatusCode, Url};
 use roxmltree::Document;
 
-use super::net::{self, AuthScheme, list_schemes};
+use super::net::{self, AuthScheme};
 use super::version::ExchangeBuild;
 use super::{Credentials, SourceError, SourceTarget, valid_host};
-use crate::plan::{CheckResult, Outcome};
 
 const PATH: &str = "/EWS/Exchange.asmx";
 
@@ -193,102 +191,6 @@ impl EwsReport {
             _ => None,
         }
     }
-
-    /// The check of stage 2 ("EWS reachable", with the server version).
-    pub fn to_check(&self) -> CheckResult {
-        let mut lines = Vec::new();
-        let anonymous_ok = match &self.anonymous {
-            EwsProbe::Transport(e) => {
-                lines.push(format!("POST {} without credentials: {e}", self.url));
-                false
-            }
-            EwsProbe::Status { status, schemes } => {
-                lines.push(format!(
-                    "POST {} without credentials: HTTP {status}{}",
-                    self.url,
-                    if schemes.is_empty() { String::new() } else { format!(", offers {}", list_schemes(schemes)) }
-                ));
-                *status == 401
-            }
-        };
-        let (outcome, verdict) = match (&self.anonymous, &self.signed_in) {
-            (EwsProbe::Transport(e), _) => {
-                (Outcome::Fail, format!("EWS cannot be reached: {e}. {}", net::transport_fix(e, "/EWS")))
-            }
-            (EwsProbe::Status { status: 404, .. }, _) => (
-                Outcome::Fail,
-                "EWS is not published at this URL (404). Fix: check Get-WebServicesVirtualDirectory | fl \
-                 ExternalUrl and set it (Set-WebServicesVirtualDirectory -ExternalUrl)."
-                    .to_owned(),
-            ),
-            (_, SignedIn::NotTried) if anonymous_ok => (
-                Outcome::Pass,
-                "EWS answers and asks for credentials; give the migration account's credentials to read the server \
-                 version."
-                    .to_owned(),
-            ),
-            (_, SignedIn::NotTried) => (
-                Outcome::Warn,
-                "EWS answered without asking for credentials, which Exchange does not do: check that this URL is \
-                 Exchange's EWS and not another web application."
-                    .to_owned(),
-            ),
-            (_, SignedIn::Transport(e)) => (Outcome::Fail, format!("EWS failed during sign-in: {e}.")),
-            (_, SignedIn::Refused { .. }) => (
-                Outcome::Fail,
-                "EWS refused the migration account's credentials. Fix: check the user name (DOMAIN\\user or UPN) \
-                 and the password, and that the account is not locked out."
-                    .to_owned(),
-            ),
-            (_, SignedIn::NoBasic { schemes }) => (
-                Outcome::Fail,
-                format!(
-                    "EWS offers {} but not Basic, which this check signs in with, so the server version was not \
-                     read. Fix: Set-WebServicesVirtualDirectory -BasicAuthentication $true, or rely on \
-                     Test-MigrationServerAvailability (NTLM) in stage 4.",
-                    list_schemes(schemes)
-                ),
-            ),
-            (_, SignedIn::Answered { status, answer: Err(e) }) => (
-                Outcome::Warn,
-                format!("EWS signed the account in but its answer (HTTP {status}) is not an EWS answer: {e}."),
-            ),
-            (_, SignedIn::Answered { status, answer: Ok(a) }) => match a.build {
-                Some(build) => {
-                    let code = a
-                        .response_code
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .or(a.fault.clone())
-                        .map(|c| format!("; GetFolder answered {c}"))
-                        .unwrap_or_default();
-                    let note = if a.response_code == Some(ResponseCode::ErrorNonExistentMailbox) {
-                        " (the migration account has no mailbox; the migration uses its FullAccess rights, so this \
-                         is fine)"
-                    } else {
-                        ""
-                    };
-                    (
-                        Outcome::Pass,
-                        format!(
-                            "EWS answers and the migration account signed in (HTTP {status}). Server: {} ({build}{}){code}{note}.",
-                            build.product(),
-                            a.schema_version.as_deref().map(|v| format!(", schema {v}")).unwrap_or_default()
-                        ),
-                    )
-                }
-                None => (
-                    Outcome::Warn,
-                    format!(
-                        "EWS signed the account in (HTTP {status}) but gave no ServerVersionInfo{}.",
-                        a.fault.as_deref().map(|f| format!("; fault: {f}")).unwrap_or_default()
-                    ),
-                ),
-            },
-        };
-        lines.insert(0, verdict);
-        CheckResult::new(outcome, lines.join("\n"), Utc::now())
-    }
 }
 
 #[cfg(test)]
@@ -344,6 +246,7 @@ mod tests {
         let a = parse_soap(ANSWER_2010).unwrap();
         assert_eq!(a.build.unwrap().product(), "Exchange Server 2010 SP3");
         assert_eq!(a.schema_version.as_deref(), Some("Exchange2010_SP2"));
+        assert_eq!(a.response_code, Some(ResponseCode::ErrorNonExistentMailbox));
         assert!(parse_soap("<html/>").is_err());
         assert!(parse_soap("not xml").is_err());
     }
@@ -356,30 +259,5 @@ mod tests {
         assert!(err.to_string().contains("https"), "{err}");
         assert!(matches!(ews(&t, "mail.contoso.com/EWS", None).await, Err(SourceError::InvalidUrl { .. })));
         assert!(matches!(ews_url(&t, "mail contoso"), Err(SourceError::InvalidHost { .. })));
-    }
-
-    fn report(signed_in: SignedIn) -> EwsReport {
-        EwsReport {
-            url: "https://mail.contoso.com/EWS/Exchange.asmx".into(),
-            anonymous: EwsProbe::Status { status: 401, schemes: vec![AuthScheme::Ntlm, AuthScheme::Basic] },
-            signed_in,
-        }
-    }
-
-    #[test]
-    fn verdicts() {
-        let ok = report(SignedIn::Answered { status: 200, answer: parse_soap(ANSWER_2016) }).to_check();
-        assert_eq!(ok.outcome, Outcome::Pass, "{}", ok.evidence);
-        assert!(ok.evidence.contains("Exchange Server 2016 (15.1.2507.6"), "{}", ok.evidence);
-        let no_mailbox = report(SignedIn::Answered { status: 200, answer: parse_soap(ANSWER_2010) }).to_check();
-        assert_eq!(no_mailbox.outcome, Outcome::Pass);
-        assert!(no_mailbox.evidence.contains("has no mailbox"), "{}", no_mailbox.evidence);
-        let refused = report(SignedIn::Refused { schemes: vec![AuthScheme::Basic] }).to_check();
-        assert_eq!(refused.outcome, Outcome::Fail);
-        assert!(refused.evidence.contains("refused"), "{}", refused.evidence);
-        let no_basic = report(SignedIn::NoBasic { schemes: vec![AuthScheme::Negotiate] }).to_check();
-        assert_eq!(no_basic.outcome, Outcome::Fail);
-        assert!(no_basic.evidence.contains("BasicAuthentication"), "{}", no_basic.evidence);
-        assert_eq!(report(SignedIn::NotTried).to_check().outcome, Outcome::Pass);
     }
 }

@@ -1,6 +1,6 @@
 //! The on-premises side, checked the way the Microsoft 365 migration service will reach it: Autodiscover, the
-//! TLS certificate, Outlook Anywhere (RPC over HTTP) and EWS. Each check gives a typed report and a
-//! [`crate::plan::CheckResult`] whose evidence says what was asked, what answered, and what to fix on the server.
+//! TLS certificate, Outlook Anywhere (RPC over HTTP) and EWS. Each gives a typed report of what was asked and
+//! what answered: facts only; the verdicts and the fixes are stage 2's, in `plan::source`.
 //!
 //! [`SourceTarget`] holds how to reach the server: the email domain, the DNS servers to resolve its names with
 //! (none: the system's), an HTTPS port override (the simulator cannot bind 443), extra trusted CA certificates
@@ -24,6 +24,7 @@ use rustls::pki_types::pem::PemObject;
 pub use autodiscover::{AutodiscoverReport, autodiscover};
 pub use certificate::{CertificateReport, certificate};
 pub use ews::{EwsReport, ews};
+pub use net::{AuthScheme, TLS_FAILED};
 pub use outlook_anywhere::{OutlookAnywhereReport, outlook_anywhere};
 
 /// Bad settings for reaching the source server. Failures of the server itself are not errors: they are the
@@ -198,20 +199,37 @@ impl fmt::Debug for Credentials<'_> {
     }
 }
 
-/// The plan's ids of stage 2's source checks, in the order [`health_checks`] returns them.
-pub const CHECK_IDS: [&str; 4] = ["autodiscover", "certificate", "outlook-anywhere", "ews"];
+/// Why one of the later server checks had nothing to run against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRun {
+    /// No Outlook Anywhere host is known: Autodiscover gave no EXPR settings and none was given by hand.
+    NoOutlookAnywhereHost,
+    /// Autodiscover gave an EWS URL that cannot be used; the reason.
+    UnusableEwsUrl(String),
+}
 
-/// Stage 2's four source checks in one go, each fed by the previous: Autodiscover for `mailbox` (a mailbox on
+/// The four server reports of stage 2, each fed by the previous.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthReports {
+    /// The email domain the target was made for.
+    pub domain: String,
+    pub autodiscover: AutodiscoverReport,
+    /// The certificates of the Autodiscover name and, when known, the Outlook Anywhere host.
+    pub certificate: CertificateReport,
+    pub outlook_anywhere: Result<OutlookAnywhereReport, NotRun>,
+    pub ews: Result<EwsReport, NotRun>,
+}
+
+/// Stage 2's four server checks in one go, each fed by the previous: Autodiscover for `mailbox` (a mailbox on
 /// the source), then the certificate of the Autodiscover and Outlook Anywhere names, Outlook Anywhere and EWS.
-/// `manual_host` is the Outlook Anywhere host the engineer gave (stage 4's manual settings); without it the host
-/// comes from Autodiscover's EXPR settings. A check that has nothing to run against is `NotRun`, saying why.
+/// `manual_host` is the Outlook Anywhere host the engineer gave (stage 2's manual settings); without it the host
+/// comes from Autodiscover's EXPR settings. A check that has nothing to run against says why, as [`NotRun`].
 pub async fn health_checks(
     target: &SourceTarget,
     mailbox: &str,
     credentials: Option<Credentials<'_>>,
     manual_host: Option<&str>,
-) -> Result<Vec<(&'static str, crate::plan::CheckResult)>, SourceError> {
-    use crate::plan::{CheckResult, Outcome};
+) -> Result<HealthReports, SourceError> {
     let manual_host = manual_host.map(valid_host).transpose()?;
     let ad = autodiscover(target, mailbox, credentials).await?;
     let oa_host = manual_host.or_else(|| ad.outlook_anywhere_host().map(str::to_owned));
@@ -220,21 +238,10 @@ pub async fn health_checks(
     if let Some(host) = &oa_host {
         names.push(host);
     }
-    let cert = certificate(target, &names).await?.to_check();
-    let not_run = |what: &str| {
-        CheckResult::new(
-            Outcome::NotRun,
-            format!(
-                "Not run: {what} is not known, because Autodiscover gave no Outlook Anywhere settings and none \
-                 were given by hand. Enter the RPC proxy server (e.g. mail.{}) in stage 4's manual settings.",
-                target.domain()
-            ),
-            chrono::Utc::now(),
-        )
-    };
+    let cert = certificate(target, &names).await?;
     let oa = match &oa_host {
-        Some(host) => outlook_anywhere(target, host).await?.to_check(),
-        None => not_run("the Outlook Anywhere host"),
+        Some(host) => Ok(outlook_anywhere(target, host).await?),
+        None => Err(NotRun::NoOutlookAnywhereHost),
     };
     let ews_url = match (ad.settings().and_then(|s| s.ews_url()), &oa_host) {
         (Some(url), _) => Some(url.to_owned()),
@@ -242,18 +249,17 @@ pub async fn health_checks(
         (None, None) => None,
     };
     let ews = match ews_url {
-        Some(url) => match ews(target, &url, credentials).await {
-            Ok(report) => report.to_check(),
-            // An EWS URL from the server that is not usable is a finding about the server, not bad input.
-            Err(e) => CheckResult::new(
-                Outcome::Fail,
-                format!("Autodiscover gave an unusable EWS URL: {e}"),
-                chrono::Utc::now(),
-            ),
-        },
-        None => not_run("the EWS URL"),
+        // A URL from the server that is not usable is a finding about the server, not bad input.
+        Some(url) => ews(target, &url, credentials).await.map_err(|e| NotRun::UnusableEwsUrl(e.to_string())),
+        None => Err(NotRun::NoOutlookAnywhereHost),
     };
-    Ok(CHECK_IDS.into_iter().zip([ad.to_check(), cert, oa, ews]).collect())
+    Ok(HealthReports {
+        domain: target.domain().to_owned(),
+        autodiscover: ad,
+        certificate: cert,
+        outlook_anywhere: oa,
+        ews,
+    })
 }
 
 /// The bare reason of a DNS name error, for embedding in another message.

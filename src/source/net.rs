@@ -162,20 +162,7 @@ fn find_rustls<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error>
 }
 
 /// The prefix of a transport failure caused by the certificate, so that advice can point at the certificate.
-pub(crate) const TLS_FAILED: &str = "TLS handshake failed";
-
-/// The fix for a transport failure: the certificate when TLS refused it, else reachability of `what`.
-pub(crate) fn transport_fix(error: &str, what: &str) -> String {
-    if error.starts_with(TLS_FAILED) {
-        "Fix the certificate first (see the certificate check): the migration service refuses it the same way."
-            .to_owned()
-    } else {
-        format!(
-            "Fix: publish {what} on port 443 from the internet (DNS, firewall, reverse proxy), with a certificate \
-             from a public CA."
-        )
-    }
-}
+pub const TLS_FAILED: &str = "TLS handshake failed";
 
 pub(crate) fn describe_tls_error(e: &rustls::Error) -> String {
     use rustls::CertificateError as C;
@@ -217,11 +204,6 @@ impl AuthScheme {
             "bearer" => AuthScheme::Bearer,
             _ => AuthScheme::Unknown(token.to_owned()),
         }
-    }
-
-    /// Whether the Microsoft 365 migration service can authenticate with it (Basic or NTLM).
-    pub fn accepted_by_migration_service(&self) -> bool {
-        matches!(self, AuthScheme::Basic | AuthScheme::Ntlm)
     }
 }
 
@@ -287,14 +269,6 @@ pub(crate) fn parse_challenges(text: &str) -> Vec<AuthScheme> {
         }
     }
     out
-}
-
-pub(crate) fn list_schemes(schemes: &[AuthScheme]) -> String {
-    if schemes.is_empty() {
-        "none".to_owned()
-    } else {
-        schemes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-    }
 }
 
 #[cfg(test)]

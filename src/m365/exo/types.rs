@@ -57,6 +57,13 @@ impl MigrationEndpoint {
             authentication: text(o.get("Authentication")),
         })
     }
+
+    /// Whether this is an Outlook Anywhere endpoint, the kind a cutover migration needs. An endpoint whose type
+    /// Exchange did not give is not taken for one: a cutover batch made on it could fail, and a check that says
+    /// yes must not rest on a guess.
+    pub fn is_outlook_anywhere(&self) -> bool {
+        self.endpoint_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("ExchangeOutlookAnywhere"))
+    }
 }
 
 /// `Get-MigrationBatch`.
@@ -239,6 +246,21 @@ mod tests {
 
     fn obj(v: Value) -> Map<String, Value> {
         v.as_object().cloned().expect("object")
+    }
+
+    #[test]
+    fn only_an_endpoint_typed_outlook_anywhere_is_one() {
+        let endpoint = |kind: Option<&str>| {
+            let mut o = json!({"Identity": "cutover"});
+            if let Some(kind) = kind {
+                o["EndpointType"] = json!(kind);
+            }
+            MigrationEndpoint::read(&obj(o)).expect("endpoint")
+        };
+        assert!(endpoint(Some("ExchangeOutlookAnywhere")).is_outlook_anywhere());
+        assert!(endpoint(Some("exchangeoutlookanywhere")).is_outlook_anywhere(), "Exchange's values are case-blind");
+        assert!(!endpoint(Some("IMAP")).is_outlook_anywhere());
+        assert!(!endpoint(None).is_outlook_anywhere(), "an endpoint of unknown type is not taken for one");
     }
 
     #[test]

@@ -9,7 +9,8 @@ use reqwest::Method;
 use serde_json::json;
 pub use types::{
     AssignedLicense, DnsRecord, DnsRecordData, Domain, Group, GroupType, HealthStatus, NewUser, OrgContact,
-    Organization, PrepaidUnits, ServiceHealth, ServicePlan, SubscribedSku, User, VerifiedDomain,
+    Organization, PrepaidUnits, ServiceHealth, ServicePlan, SubscribedSku, User, VerificationTxt, VerifiedDomain,
+    verification_txt,
 };
 use url::Url;
 

@@ -99,6 +99,23 @@ pub enum DnsRecordData {
     },
 }
 
+/// The TXT record among a domain's `verificationDnsRecords`: the `MS=ms…` text the customer publishes to prove
+/// they own the domain, and the TTL Graph suggests for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerificationTxt {
+    pub text: String,
+    pub ttl: Option<u32>,
+}
+
+/// Picks the TXT record out of `verificationDnsRecords` (Graph lists an MX alternative beside it, which no one
+/// publishes: an MX record would route mail); None when Graph gave no TXT record.
+pub fn verification_txt(records: &[DnsRecord]) -> Option<VerificationTxt> {
+    records.iter().find_map(|r| match &r.data {
+        DnsRecordData::Txt { text } => Some(VerificationTxt { text: text.clone(), ttl: r.ttl }),
+        _ => None,
+    })
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawDnsRecord {
@@ -466,6 +483,29 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn the_verification_text_is_the_txt_record_whichever_comes_first() {
+        let record = |data: DnsRecordData, ttl| DnsRecord {
+            id: None,
+            label: "contoso.com".into(),
+            ttl,
+            is_optional: false,
+            supported_service: None,
+            data,
+        };
+        let mx = record(
+            DnsRecordData::Mx { mail_exchange: "ms12345678.msv1.invalid".into(), preference: Some(32767) },
+            Some(3600),
+        );
+        let txt = record(DnsRecordData::Txt { text: "MS=ms12345678".into() }, Some(3600));
+        assert_eq!(
+            verification_txt(&[mx.clone(), txt]),
+            Some(VerificationTxt { text: "MS=ms12345678".into(), ttl: Some(3600) })
+        );
+        assert_eq!(verification_txt(&[mx]), None);
+        assert_eq!(verification_txt(&[]), None);
     }
 
     #[test]

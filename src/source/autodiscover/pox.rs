@@ -146,11 +146,6 @@ impl AuthPackage {
             _ => AuthPackage::Unknown(text.trim().to_owned()),
         }
     }
-
-    /// Whether the migration service can use it for Outlook Anywhere (Basic or NTLM).
-    pub fn accepted_by_migration_service(&self) -> bool {
-        matches!(self, AuthPackage::Basic | AuthPackage::Ntlm | AuthPackage::KerbNtlm)
-    }
 }
 
 impl std::fmt::Display for AuthPackage {
@@ -221,27 +216,6 @@ impl PoxErrorCode {
             "602" => PoxErrorCode::ConfigurationError,
             "603" => PoxErrorCode::InternalError,
             other => PoxErrorCode::Unknown(other.to_owned()),
-        }
-    }
-
-    /// What to do about it on the source.
-    pub fn advice(&self) -> &'static str {
-        match self {
-            PoxErrorCode::AddressNotFound => {
-                "the address has no mailbox on this server: use the primary SMTP address of a mailbox on the source"
-            }
-            PoxErrorCode::NoConfiguration | PoxErrorCode::ConfigurationError => {
-                "the mailbox's settings are incomplete on the server: check the Outlook Anywhere and virtual \
-                 directory settings (Get-OutlookAnywhere, Get-WebServicesVirtualDirectory)"
-            }
-            PoxErrorCode::InvalidRequest | PoxErrorCode::SchemaNotAvailable => {
-                "the server did not accept Outlook's request format: check that the Autodiscover virtual directory \
-                 is Exchange's and not another web application"
-            }
-            PoxErrorCode::InternalError => {
-                "the server failed: check the Exchange event log and the MSExchangeAutodiscoverAppPool"
-            }
-            PoxErrorCode::Unknown(_) => "check the Exchange event log on the server",
         }
     }
 }
@@ -481,7 +455,6 @@ mod tests {
         let expr = s.outlook_anywhere().unwrap();
         assert_eq!(expr.ssl, Some(true));
         assert_eq!(expr.auth_package, Some(AuthPackage::Ntlm));
-        assert!(expr.auth_package.as_ref().unwrap().accepted_by_migration_service());
         assert_eq!(s.ews_url(), Some("https://mail.contoso.com/EWS/Exchange.asmx"));
         assert_eq!(expr.cert_principal_name.as_deref(), Some("msstd:mail.contoso.com"));
     }
@@ -505,7 +478,6 @@ mod tests {
         let body = r#"<Autodiscover><Response><Account><Error Time="1" Id="2"><ErrorCode>500</ErrorCode><Message>The email address can't be found.</Message><DebugData/></Error></Account></Response></Autodiscover>"#;
         let PoxResponse::Error(e) = parse(body).unwrap() else { panic!("not an error") };
         assert_eq!(e.code, PoxErrorCode::AddressNotFound);
-        assert!(e.code.advice().contains("primary SMTP"));
         let body =
             r#"<Autodiscover><Response><Account><Action>redirectUrl</Action></Account></Response></Autodiscover>"#;
         assert!(matches!(parse(body), Err(PoxParseError::MissingRedirectTarget { .. })));

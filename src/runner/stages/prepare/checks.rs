@@ -4,8 +4,8 @@
 
 use crate::dns::mx_ttl;
 use crate::m365::M365;
-use crate::m365::exo::{MigrationEndpoint, OutlookAnywhere};
-use crate::m365::graph::DnsRecordData;
+use crate::m365::exo::OutlookAnywhere;
+use crate::m365::graph::verification_txt;
 use crate::plan::prepare::Check;
 use crate::plan::prepare::{self, DomainState, MxTtlAnswer, MxTtlFound};
 use crate::plan::{CheckId, CheckResult, Outcome};
@@ -44,10 +44,7 @@ async fn domains_check(state: &ProjectState, m: &M365) -> Result<CheckResult, Ch
             None
         } else {
             match m.graph.verification_records(name).await {
-                Ok(records) => records.into_iter().find_map(|r| match r.data {
-                    DnsRecordData::Txt { text } => Some(text),
-                    _ => None,
-                }),
+                Ok(records) => verification_txt(&records).map(|t| t.text),
                 Err(e) => return checks::m365_failure(&format!("GET /domains/{name}/verificationDnsRecords"), e),
             }
         };
@@ -60,17 +57,13 @@ async fn domains_check(state: &ProjectState, m: &M365) -> Result<CheckResult, Ch
     Ok(r)
 }
 
-fn is_outlook_anywhere(e: &MigrationEndpoint) -> bool {
-    e.endpoint_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("ExchangeOutlookAnywhere"))
-}
-
 async fn endpoint_check(state: &ProjectState, conn: &Connections, m: &M365) -> Result<CheckResult, CheckError> {
     let endpoints = match m.exo.get_migration_endpoints().await {
         Ok(out) => out.items,
         Err(e) => return checks::m365_failure("Get-MigrationEndpoint", e),
     };
     let access = &state.source_access;
-    let Some(endpoint) = endpoints.iter().find(|e| is_outlook_anywhere(e)) else {
+    let Some(endpoint) = endpoints.iter().find(|e| e.is_outlook_anywhere()) else {
         let others: Vec<String> = endpoints
             .iter()
             .map(|e| format!("{} ({})", e.identity, e.endpoint_type.as_deref().unwrap_or("type not given")))

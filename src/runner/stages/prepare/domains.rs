@@ -3,7 +3,7 @@
 //! until all verify or the engineer stops it. Graph answers 400 while the TXT record is not visible to it: that
 //! is "not yet", not a failure.
 
-use crate::m365::graph::{DnsRecordData, GraphClient};
+use crate::m365::graph::GraphClient;
 use crate::m365::{M365Error, Service};
 use crate::plan::prepare::STAGE;
 use crate::plan::prepare::{DomainState, txt_instruction};
@@ -98,13 +98,7 @@ pub async fn add_domains(
 /// The `MS=ms…` text of the domain's TXT verification record and its TTL.
 async fn verification_txt(graph: &GraphClient, name: &str) -> Result<(Option<String>, Option<u32>), M365Error> {
     let records = graph.verification_records(name).await?;
-    Ok(records
-        .into_iter()
-        .find_map(|r| match r.data {
-            DnsRecordData::Txt { text } => Some((Some(text), r.ttl)),
-            _ => None,
-        })
-        .unwrap_or((None, None)))
+    Ok(crate::m365::graph::verification_txt(&records).map_or((None, None), |t| (Some(t.text), t.ttl)))
 }
 
 /// What [`verify_domains_watch`] ended with.

@@ -69,7 +69,7 @@ pub async fn create_endpoint(
     let max = request.max_concurrent_migrations;
     let existing = exo.get_migration_endpoints().await?.items;
     if let Some(e) = existing.iter().find(|e| e.identity.eq_ignore_ascii_case(&request.name))
-        && !is_outlook_anywhere(e)
+        && !e.is_outlook_anywhere()
     {
         return Err(TaskError::EndpointNameTaken {
             name: request.name.clone(),
@@ -85,7 +85,7 @@ pub async fn create_endpoint(
     let found = existing
         .iter()
         .find(|e| e.identity.eq_ignore_ascii_case(&request.name))
-        .or_else(|| existing.iter().find(|e| is_outlook_anywhere(e) && same_proxy(e)));
+        .or_else(|| existing.iter().find(|e| e.is_outlook_anywhere() && same_proxy(e)));
     if let Some(e) = found {
         return keep_existing(ctx, exo, e.clone(), max).await;
     }
@@ -237,10 +237,6 @@ fn not_created(auto: Option<AvailabilityTest>, manual: Option<AvailabilityTest>,
 /// `Success`, or `Warning` (the test passed with a remark Exchange Online still accepts).
 fn tested_ok(t: &AvailabilityTest) -> bool {
     t.succeeded() || t.warned()
-}
-
-fn is_outlook_anywhere(e: &MigrationEndpoint) -> bool {
-    e.endpoint_type.as_deref().is_none_or(|t| t.eq_ignore_ascii_case("ExchangeOutlookAnywhere"))
 }
 
 fn first<T>(items: Vec<T>) -> Option<T> {

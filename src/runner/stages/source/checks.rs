@@ -1,22 +1,15 @@
 //! Stage 2: the source server's four checks through `source::health_checks` (Autodiscover, certificate,
-//! Outlook Anywhere, EWS), with the migration account from the project and its password from the keyring, and
-//! the inventory checks of `plan::source`.
+//! Outlook Anywhere, EWS), judged by `plan::source::server`, with the migration account from the project and its
+//! password from the keyring, and the inventory checks of `plan::source`.
 
 use crate::plan::CheckId;
-use crate::plan::source::{Check, STAGE};
+use crate::plan::source::Check;
+use crate::plan::source::server::{self, CHECK_IDS};
 use crate::plan::{CheckResult, Outcome};
 use crate::project::ProjectState;
 use crate::runner::checks::{self, Results};
 use crate::runner::connect::Connections;
 use crate::source::{Credentials, health_checks};
-
-/// The checks that ask the server, in the order `health_checks` answers them.
-const SERVER_CHECKS: [CheckId; 4] = [
-    CheckId::Source(Check::Autodiscover),
-    CheckId::Source(Check::Certificate),
-    CheckId::Source(Check::OutlookAnywhere),
-    CheckId::Source(Check::Ews),
-];
 use chrono::Utc;
 
 pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Results {
@@ -34,12 +27,12 @@ pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Results {
 async fn server_checks(state: &ProjectState, conn: &Connections) -> Results {
     let target = match &conn.source {
         Ok(t) => t,
-        Err(e) => return checks::all(&SERVER_CHECKS, Outcome::Fail, &format!("Not run: {e}.")),
+        Err(e) => return checks::all(&CHECK_IDS, Outcome::Fail, &format!("Not run: {e}.")),
     };
     let access = &state.source_access;
     let Some(mailbox) = access.autodiscover_address(state.inventory.as_deref()) else {
         return checks::all(
-            &SERVER_CHECKS,
+            &CHECK_IDS,
             Outcome::Fail,
             "Not run: no mailbox to ask Autodiscover for. Import the inventory (its first mailbox is used), or give \
              the migration account as a UPN, or set the Autodiscover address in the source settings.",
@@ -65,9 +58,8 @@ async fn server_checks(state: &ProjectState, conn: &Connections) -> Results {
     };
     let manual = access.rpc_proxy_server.as_deref();
     match health_checks(target, &mailbox, credentials, manual).await {
-        Ok(results) => {
-            let mut results: Results =
-                results.into_iter().filter_map(|(id, r)| CheckId::parse(STAGE, id).map(|id| (id, r))).collect();
+        Ok(reports) => {
+            let mut results = server::checks(&reports, Utc::now());
             if let Some(missing) = missing {
                 let needs_credentials = [CheckId::Source(Check::Autodiscover), CheckId::Source(Check::Ews)];
                 for (id, result) in &mut results {
@@ -78,7 +70,7 @@ async fn server_checks(state: &ProjectState, conn: &Connections) -> Results {
             }
             results
         }
-        Err(e) => SERVER_CHECKS
+        Err(e) => CHECK_IDS
             .iter()
             .map(|id| (*id, CheckResult::new(Outcome::Fail, format!("Not run: {e}."), Utc::now())))
             .collect(),
