@@ -102,8 +102,22 @@ fn import_inventory_reports_rejected_rows_and_keeps_good_ones() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("1 changed"), "{stdout}");
-    assert!(stdout.contains("119 removed"), "{stdout}");
+    // Line 3 could be any mailbox: none is removed on its account.
+    assert!(stdout.contains("0 removed") && stdout.contains("119 kept because rows could not be read"), "{stdout}");
     assert!(text(&out.stderr).contains("semicolons.csv: line 3: PrimarySmtpAddress"), "{}", text(&out.stderr));
+
+    let fewer = home.path().join("fewer.csv");
+    std::fs::write(&fewer, "PrimarySmtpAddress,TotalItemSize\nceo@contoso.example,10\n").expect("write");
+    let fewer = fewer.to_str().expect("utf-8 path");
+    let out = cutover(home.path(), &["import", "inventory", fewer]);
+    assert!(!out.status.success(), "removing 119 mailboxes needs the allowance");
+    let err = text(&out.stderr);
+    assert!(err.contains("remove 119 of 120") && err.contains("icline@contoso.example"), "{err}");
+    assert!(err.contains("--allow-removals"), "{err}");
+    let out = cutover(home.path(), &["import", "inventory", fewer, "--allow-removals", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!((json["mailboxes"].as_u64(), json["removed"].as_array().map(Vec::len)), (Some(1), Some(119)));
 
     let out = cutover(home.path(), &["import", "inventory", "/nonexistent/inventory.csv", "--project", "acme"]);
     assert!(!out.status.success());

@@ -1,5 +1,6 @@
 //! Importing the mailbox inventory: read the file, parse it, merge it with the previous import, store it with
-//! the stage-2 checks re-run, and report every rejected row. One audited change.
+//! the stage-2 checks re-run, and report every rejected row. One audited change. A re-import that would
+//! remove more than a few mailboxes is refused unless `allow_removals` is given (`--allow-removals`).
 
 use super::{Event, record_inventory_checks};
 use crate::inventory::Inventory;
@@ -12,7 +13,8 @@ use chrono::Utc;
 use std::io::Read;
 use std::path::Path;
 
-pub(super) fn run(project: &mut Project, path: &Path) -> Event {
+/// Imports the inventory at `path`; `allow_removals` lets it remove more than a few mailboxes.
+pub fn run(project: &mut Project, path: &Path, allow_removals: bool) -> Event {
     let what = "inventory import".to_owned();
     let bytes = match read_limited(path) {
         Ok(bytes) => bytes,
@@ -23,7 +25,12 @@ pub(super) fn run(project: &mut Project, path: &Path) -> Event {
         Err(e) => return Event::Refused { what, reason: format!("{}: {e}", path.display()) },
     };
     let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let (mailboxes, diff) = merge::merge(project.state().inventory.as_ref(), &parsed);
+    let previous = project.state().inventory.as_ref();
+    let (mailboxes, diff) = merge::merge(previous, &parsed);
+    let previous_count = previous.map_or(0, |p| p.mailboxes.len());
+    if let Err(refused) = merge::check_removals(&diff, previous_count, allow_removals) {
+        return Event::Refused { what, reason: format!("{file_name}: {refused}") };
+    }
     if mailboxes.is_empty() {
         return Event::Refused {
             what,

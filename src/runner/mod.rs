@@ -3,7 +3,7 @@
 
 pub mod checks;
 pub mod connect;
-mod import;
+pub mod import;
 pub mod jobs;
 mod signin;
 pub mod tasks;
@@ -376,7 +376,7 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
             });
             outcome(project, &what, result)
         }
-        Command::ImportInventory { path } => import::run(project, &path),
+        Command::ImportInventory { path } => import::run(project, &path, false),
         Command::SetVip { key, vip } => {
             let key = key.to_ascii_lowercase();
             let known = project.state().inventory.as_ref().is_some_and(|i| i.mailboxes.iter().any(|m| m.key() == key));
@@ -586,7 +586,12 @@ mod tests {
         let bad = dir.path().join("bad.csv");
         std::fs::write(&bad, "PrimarySmtpAddress,TotalItemSize\nceo@contoso.example,huge\nnew@contoso.example,10\n")
             .expect("write");
-        let event = execute(&mut p, Command::ImportInventory { path: bad });
+        // 119 mailboxes gone from the file: refused until removals are allowed, naming them and the fix.
+        let event = execute(&mut p, Command::ImportInventory { path: bad.clone() });
+        let Event::Refused { reason, .. } = &event else { panic!("expected a refusal, got {event:?}") };
+        assert!(reason.contains("remove 119 of 120") && reason.contains("--allow-removals"), "{reason}");
+        assert_eq!(p.state().inventory.as_ref().map(|i| i.mailboxes.len()), Some(120), "nothing changed");
+        let event = import::run(&mut p, &bad, true);
         let Event::InventoryImported { state, report } = event else { panic!("expected an import, got {event:?}") };
         assert_eq!(report.rejected.len(), 1);
         assert_eq!(report.rejected[0].line, 2);
