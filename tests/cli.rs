@@ -150,3 +150,60 @@ fn projects_live_under_xdg_data_home_and_a_bad_tenant_creates_nothing() {
     assert_eq!(json["projects"], serde_json::json!(["acme"]));
     assert_eq!(json["folder"], serde_json::json!(xdg.path().join("cutover/projects")));
 }
+
+/// Runs cutover with stdout sent to `stdout`.
+fn cutover_to(home: &Path, args: &[&str], stdout: std::process::Stdio) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .env("CUTOVER_HOME", home)
+        .stdout(stdout)
+        .output()
+        .expect("run cutover")
+}
+
+/// What every data-printing command is run with; `sim --json` last, it starts the simulator.
+fn printing_commands(sample: &str) -> Vec<Vec<&str>> {
+    vec![
+        vec!["list"],
+        vec!["list", "--json"],
+        vec!["status", "--json"],
+        vec!["status"],
+        vec!["check", "--stage", "1"],
+        vec!["check", "--stage", "1", "--json"],
+        vec!["source"],
+        vec!["import", "inventory", sample, "--json"],
+        vec!["sim", "--json", "--scenario", "small"],
+    ]
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_stdout_is_a_clear_error_naming_stdout() {
+    let home = tempfile::tempdir().expect("temp dir");
+    seed_project(home.path());
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/inventory-typical.csv");
+    for args in printing_commands(sample.to_str().expect("utf-8 path")) {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+        let out = cutover_to(home.path(), &args, full.into());
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.contains("stdout"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let home = tempfile::tempdir().expect("temp dir");
+    seed_project(home.path());
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/inventory-typical.csv");
+    for args in printing_commands(sample.to_str().expect("utf-8 path")) {
+        // The reading end is closed before cutover starts, as `| head -c 10` does once it has its bytes.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = cutover_to(home.path(), &args, writer.into());
+        let err = text(&out.stderr);
+        assert!(!err.contains("panicked") && !err.contains("error"), "{args:?}: {err}");
+        assert!(matches!(out.status.code(), Some(0 | 141)), "{args:?}: {:?} {err}", out.status);
+    }
+}

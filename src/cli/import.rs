@@ -1,6 +1,7 @@
 //! `cutover import inventory FILE`: the same import as `i` in stage 2, through the same runner, without the
 //! screen. Exit code 0 when mailboxes were imported (rejected rows are listed on stderr), 1 when nothing was.
 
+use super::out::outln;
 use crate::project::{DataHome, Project};
 use crate::runner::{self, Event};
 use std::path::Path;
@@ -13,11 +14,11 @@ pub fn inventory(file: &Path, project: Option<&str>, json: bool, allow_removals:
     match runner::import::run(&mut project, file, allow_removals) {
         Event::InventoryImported { report, .. } => {
             if json {
-                println!("{}", report.to_json());
+                outln!("{}", report.to_json())?;
             } else {
-                println!("{}", report.summary());
+                outln!("{}", report.summary())?;
                 for line in report.lines().iter().skip(2) {
-                    println!("{line}");
+                    outln!("{line}")?;
                 }
             }
             for row in &report.rejected {

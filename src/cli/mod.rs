@@ -5,6 +5,7 @@ mod auth;
 mod check;
 mod import;
 pub mod new_flags;
+mod out;
 mod projects;
 mod sim;
 mod source;
@@ -160,6 +161,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        Err(e) if out::is_closed(&e) => ExitCode::from(out::CLOSED_EXIT_CODE),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
