@@ -207,3 +207,18 @@ fn a_closed_stdout_ends_quietly() {
         assert!(matches!(out.status.code(), Some(0 | 141)), "{args:?}: {:?} {err}", out.status);
     }
 }
+
+#[test]
+fn a_deleted_state_is_a_damaged_project_not_a_missing_one() {
+    let home = tempfile::tempdir().expect("temp dir");
+    seed_project(home.path());
+    let dir = home.path().join("projects/acme");
+    std::fs::remove_file(dir.join("state.json")).expect("delete state.json");
+    for args in [&["open", "acme"][..], &["new", "acme"][..], &["status", "--project", "acme"][..]] {
+        let out = cutover(home.path(), args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("is damaged") && err.contains("set-kickoff-field done"), "{args:?}: {err}");
+    }
+    assert!(!dir.join("state.json").exists(), "the name is not reused");
+}

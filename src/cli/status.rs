@@ -2,7 +2,7 @@
 
 use super::out::outln;
 use crate::plan::{StageId, StageStatus};
-use crate::project::{AUDIT_FILE, AuditLog, DataHome, ProjectError, STATE_FILE, state};
+use crate::project::{AUDIT_FILE, AuditLog, DataHome, STATE_FILE, state};
 use std::process::ExitCode;
 
 pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
@@ -10,7 +10,7 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
     let name = super::project_name(&home, project)?;
     let dir = home.project(&name);
     if !dir.join(STATE_FILE).exists() {
-        return Err(ProjectError::NotFound { name: name.to_string(), path: home.projects() }.into());
+        return Err(crate::project::missing(&home, &name).into());
     }
     let state = state::load(&dir.join(STATE_FILE), &AuditLog::new(dir.join(AUDIT_FILE)))?;
     if json {
