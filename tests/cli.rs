@@ -222,3 +222,51 @@ fn a_deleted_state_is_a_damaged_project_not_a_missing_one() {
     }
     assert!(!dir.join("state.json").exists(), "the name is not reused");
 }
+
+/// Runs cutover, killing it after `secs`: a command that blocks on its input fails the test instead of hanging it.
+fn cutover_within(home: &Path, args: &[&str], secs: u64) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .env("CUTOVER_HOME", home)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run cutover");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(secs) {
+            child.kill().expect("kill");
+            panic!("cutover {args:?} did not finish within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[cfg(unix)]
+#[test]
+fn a_ca_cert_that_is_a_fifo_a_device_or_huge_is_refused_at_once() {
+    let home = tempfile::tempdir().expect("temp dir");
+    seed_project(home.path());
+    let fifo = home.path().join("ca.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    let huge = home.path().join("huge.pem");
+    std::fs::write(&huge, vec![b'A'; 2 * 1024 * 1024]).expect("write");
+    let fifo = fifo.to_str().expect("utf-8 path");
+    let huge = huge.to_str().expect("utf-8 path");
+    for (args, says) in [
+        (vec!["new", "beta", "--ca-cert", fifo], "not a regular file"),
+        (vec!["new", "beta", "--ca-cert", "/dev/zero"], "not a regular file"),
+        (vec!["new", "beta", "--ca-cert", huge], "larger than 1 MiB"),
+        (vec!["source", "--project", "acme", "--ca-cert", fifo], "not a regular file"),
+        (vec!["source", "--project", "acme", "--ca-cert", huge], "larger than 1 MiB"),
+    ] {
+        let out = cutover_within(home.path(), &args, 10);
+        assert!(!out.status.success(), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains(says) && err.contains(args[args.len() - 1]), "{args:?}: {err}");
+        assert!(err.contains("PEM"), "{args:?} names the fix: {err}");
+    }
+    assert!(!home.path().join("projects/beta").exists());
+}

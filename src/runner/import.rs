@@ -10,7 +10,6 @@ use crate::inventory::report::{ImportReport, MAX_INVENTORY_BYTES};
 use crate::plan::{StageId, TaskRecord, TaskStatus};
 use crate::project::Project;
 use chrono::Utc;
-use std::io::Read;
 use std::path::Path;
 
 /// Imports the inventory at `path`; `allow_removals` lets it remove more than a few mailboxes.
@@ -72,17 +71,5 @@ pub fn run(project: &mut Project, path: &Path, allow_removals: bool) -> Event {
 }
 
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_INVENTORY_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if bytes.len() as u64 > MAX_INVENTORY_BYTES {
-        return Err(format!(
-            "{} is larger than {} MiB; that is not a mailbox inventory",
-            path.display(),
-            MAX_INVENTORY_BYTES / 1024 / 1024
-        ));
-    }
-    Ok(bytes)
+    crate::input_file::read_limited(path, MAX_INVENTORY_BYTES, "a mailbox inventory").map_err(|e| e.to_string())
 }
