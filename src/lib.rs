@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod dns;
+pub mod input_file;
 pub mod inventory;
 pub mod logging;
 pub mod m365;

@@ -102,8 +102,22 @@ fn import_inventory_reports_rejected_rows_and_keeps_good_ones() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("1 changed"), "{stdout}");
-    assert!(stdout.contains("119 removed"), "{stdout}");
+    // Line 3 could be any mailbox: none is removed on its account.
+    assert!(stdout.contains("0 removed") && stdout.contains("119 kept because rows could not be read"), "{stdout}");
     assert!(text(&out.stderr).contains("semicolons.csv: line 3: PrimarySmtpAddress"), "{}", text(&out.stderr));
+
+    let fewer = home.path().join("fewer.csv");
+    std::fs::write(&fewer, "PrimarySmtpAddress,TotalItemSize\nceo@contoso.example,10\n").expect("write");
+    let fewer = fewer.to_str().expect("utf-8 path");
+    let out = cutover(home.path(), &["import", "inventory", fewer]);
+    assert!(!out.status.success(), "removing 119 mailboxes needs the allowance");
+    let err = text(&out.stderr);
+    assert!(err.contains("remove 119 of 120") && err.contains("icline@contoso.example"), "{err}");
+    assert!(err.contains("--allow-removals"), "{err}");
+    let out = cutover(home.path(), &["import", "inventory", fewer, "--allow-removals", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!((json["mailboxes"].as_u64(), json["removed"].as_array().map(Vec::len)), (Some(1), Some(119)));
 
     let out = cutover(home.path(), &["import", "inventory", "/nonexistent/inventory.csv", "--project", "acme"]);
     assert!(!out.status.success());
@@ -135,4 +149,124 @@ fn projects_live_under_xdg_data_home_and_a_bad_tenant_creates_nothing() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["projects"], serde_json::json!(["acme"]));
     assert_eq!(json["folder"], serde_json::json!(xdg.path().join("cutover/projects")));
+}
+
+/// Runs cutover with stdout sent to `stdout`.
+fn cutover_to(home: &Path, args: &[&str], stdout: std::process::Stdio) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .env("CUTOVER_HOME", home)
+        .stdout(stdout)
+        .output()
+        .expect("run cutover")
+}
+
+/// What every data-printing command is run with; `sim --json` last, it starts the simulator.
+fn printing_commands(sample: &str) -> Vec<Vec<&str>> {
+    vec![
+        vec!["list"],
+        vec!["list", "--json"],
+        vec!["status", "--json"],
+        vec!["status"],
+        vec!["check", "--stage", "1"],
+        vec!["check", "--stage", "1", "--json"],
+        vec!["source"],
+        vec!["import", "inventory", sample, "--json"],
+        vec!["sim", "--json", "--scenario", "small"],
+    ]
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_stdout_is_a_clear_error_naming_stdout() {
+    let home = tempfile::tempdir().expect("temp dir");
+    seed_project(home.path());
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/inventory-typical.csv");
+    for args in printing_commands(sample.to_str().expect("utf-8 path")) {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+        let out = cutover_to(home.path(), &args, full.into());
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.contains("stdout"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let home = tempfile::tempdir().expect("temp dir");
+    seed_project(home.path());
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/inventory-typical.csv");
+    for args in printing_commands(sample.to_str().expect("utf-8 path")) {
+        // The reading end is closed before cutover starts, as `| head -c 10` does once it has its bytes.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = cutover_to(home.path(), &args, writer.into());
+        let err = text(&out.stderr);
+        assert!(!err.contains("panicked") && !err.contains("error"), "{args:?}: {err}");
+        assert!(matches!(out.status.code(), Some(0 | 141)), "{args:?}: {:?} {err}", out.status);
+    }
+}
+
+#[test]
+fn a_deleted_state_is_a_damaged_project_not_a_missing_one() {
+    let home = tempfile::tempdir().expect("temp dir");
+    seed_project(home.path());
+    let dir = home.path().join("projects/acme");
+    std::fs::remove_file(dir.join("state.json")).expect("delete state.json");
+    for args in [&["open", "acme"][..], &["new", "acme"][..], &["status", "--project", "acme"][..]] {
+        let out = cutover(home.path(), args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("is damaged") && err.contains("set-kickoff-field done"), "{args:?}: {err}");
+    }
+    assert!(!dir.join("state.json").exists(), "the name is not reused");
+}
+
+/// Runs cutover, killing it after `secs`: a command that blocks on its input fails the test instead of hanging it.
+fn cutover_within(home: &Path, args: &[&str], secs: u64) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .env("CUTOVER_HOME", home)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run cutover");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(secs) {
+            child.kill().expect("kill");
+            panic!("cutover {args:?} did not finish within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[cfg(unix)]
+#[test]
+fn a_ca_cert_that_is_a_fifo_a_device_or_huge_is_refused_at_once() {
+    let home = tempfile::tempdir().expect("temp dir");
+    seed_project(home.path());
+    let fifo = home.path().join("ca.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    let huge = home.path().join("huge.pem");
+    std::fs::write(&huge, vec![b'A'; 2 * 1024 * 1024]).expect("write");
+    let fifo = fifo.to_str().expect("utf-8 path");
+    let huge = huge.to_str().expect("utf-8 path");
+    for (args, says) in [
+        (vec!["new", "beta", "--ca-cert", fifo], "not a regular file"),
+        (vec!["new", "beta", "--ca-cert", "/dev/zero"], "not a regular file"),
+        (vec!["new", "beta", "--ca-cert", huge], "larger than 1 MiB"),
+        (vec!["source", "--project", "acme", "--ca-cert", fifo], "not a regular file"),
+        (vec!["source", "--project", "acme", "--ca-cert", huge], "larger than 1 MiB"),
+    ] {
+        let out = cutover_within(home.path(), &args, 10);
+        assert!(!out.status.success(), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains(says) && err.contains(args[args.len() - 1]), "{args:?}: {err}");
+        assert!(err.contains("PEM"), "{args:?} names the fix: {err}");
+    }
+    assert!(!home.path().join("projects/beta").exists());
 }

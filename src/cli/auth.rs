@@ -1,6 +1,7 @@
 //! `cutover auth login|status|logout`: sign a project in to its tenant (device code, or an app's client secret
 //! read from stdin), show whether the stored sign-in still gives tokens, or forget it.
 
+use super::out::outln;
 use crate::m365::{Authenticator, HttpClient, M365Error, Poll, Resource, RetryPolicy, SignInConfig, SignInKind};
 use crate::project::{AUDIT_FILE, AuditLog, DataHome, Project, STATE_FILE, state};
 use crate::secrets::{Secret, Secrets};
@@ -64,14 +65,14 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
             AuthAction::Logout => {
                 let had = auth.sign_out().await?;
                 if args.json {
-                    println!("{}", serde_json::json!({ "project": auth.config().project, "signed_out": had }));
+                    outln!("{}", serde_json::json!({ "project": auth.config().project, "signed_out": had }))?;
                 } else if had {
-                    println!(
+                    outln!(
                         "Signed out of project {}: the stored sign-in was deleted from {store}.",
                         auth.config().project
-                    );
+                    )?;
                 } else {
-                    println!("Project {} had no stored sign-in.", auth.config().project);
+                    outln!("Project {} had no stored sign-in.", auth.config().project)?;
                 }
                 Ok(ExitCode::SUCCESS)
             }
@@ -133,13 +134,13 @@ async fn status(auth: &Authenticator, json: bool, store: &str) -> color_eyre::Re
     let kind = auth.stored_kind().await?;
     if kind.is_none() {
         if json {
-            println!("{}", serde_json::json!({ "project": auth.config().project, "signed_in": false, "store": store }));
+            outln!("{}", serde_json::json!({ "project": auth.config().project, "signed_in": false, "store": store }))?;
         } else {
-            println!(
+            outln!(
                 "Project {} is not signed in. Run `cutover auth login --project {}`.",
                 auth.config().project,
                 auth.config().project
-            );
+            )?;
         }
         return Ok(ExitCode::from(1));
     }
@@ -177,7 +178,7 @@ fn report(
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::json!({
                 "project": config.project,
@@ -189,23 +190,23 @@ fn report(
                 "store": store,
                 "services": services,
             })
-        );
+        )?;
     } else {
         let how = match signed_in.map(|s| s.kind) {
             Some(SignInKind::ClientSecret) => "as an app (client secret)",
             _ => "with a device code sign-in",
         };
         let who = signed_in.and_then(|s| s.account.clone()).map(|a| format!(" as {a}")).unwrap_or_default();
-        println!(
+        outln!(
             "Project {} is signed in {how}{who} to tenant {} ({} cloud); kept in {store}.",
             config.project,
             config.tenant,
             config.cloud.name()
-        );
+        )?;
         for (resource, result) in tokens {
             match result {
-                Ok(()) => println!("  {}: token OK", resource.label()),
-                Err(e) => println!("  {}: {e}", resource.label()),
+                Ok(()) => outln!("  {}: token OK", resource.label())?,
+                Err(e) => outln!("  {}: {e}", resource.label())?,
             }
         }
     }

@@ -3,6 +3,7 @@
 //! project through its audited path, and prints Pass/Warn/Fail with the evidence. The exit code is 0 only when
 //! every check ran and none failed.
 
+use super::out::{OutputError, outln};
 use crate::plan::{CheckResult, Outcome, StageId};
 use crate::project::{DataHome, Project};
 use crate::runner::checks::{CheckError, Results};
@@ -84,9 +85,9 @@ pub fn run(project: Option<&str>, stage: Option<u8>, json: bool) -> color_eyre::
         StageRun::NotYet(_) => true,
     });
     if json {
-        print_json(name.as_str(), &runs, all_good);
+        print_json(name.as_str(), &runs, all_good)?;
     } else {
-        print_text(name.as_str(), &runs);
+        print_text(name.as_str(), &runs)?;
     }
     Ok(if all_good { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
@@ -100,7 +101,7 @@ fn title(id: crate::plan::CheckId) -> &'static str {
     id.def().title
 }
 
-fn print_json(project: &str, runs: &[(StageId, StageRun)], all_good: bool) {
+fn print_json(project: &str, runs: &[(StageId, StageRun)], all_good: bool) -> Result<(), OutputError> {
     let stages: Vec<serde_json::Value> = runs
         .iter()
         .map(|(stage, run)| match run {
@@ -119,7 +120,7 @@ fn print_json(project: &str, runs: &[(StageId, StageRun)], all_good: bool) {
             }),
         })
         .collect();
-    println!("{}", serde_json::json!({ "project": project, "ok": all_good, "stages": stages }));
+    outln!("{}", serde_json::json!({ "project": project, "ok": all_good, "stages": stages }))
 }
 
 fn check_json(id: crate::plan::CheckId, r: &CheckResult) -> serde_json::Value {
@@ -132,25 +133,26 @@ fn check_json(id: crate::plan::CheckId, r: &CheckResult) -> serde_json::Value {
     })
 }
 
-fn print_text(project: &str, runs: &[(StageId, StageRun)]) {
-    println!("Project {project}");
+fn print_text(project: &str, runs: &[(StageId, StageRun)]) -> Result<(), OutputError> {
+    outln!("Project {project}")?;
     for (stage, run) in runs {
-        println!();
-        println!("Stage {stage}. {}", stage.def().title);
+        outln!()?;
+        outln!("Stage {stage}. {}", stage.def().title)?;
         match run {
-            StageRun::NotYet(why) => println!("  {why}"),
+            StageRun::NotYet(why) => outln!("  {why}")?,
             StageRun::Ran(results) => {
                 for (id, r) in results {
                     let label = match r.outcome {
                         Outcome::NotRun => "NOT RUN",
                         other => other.label(),
                     };
-                    println!("  {label:<7} {id}: {}", title(*id));
+                    outln!("  {label:<7} {id}: {}", title(*id))?;
                     for line in r.evidence.lines() {
-                        println!("          {line}");
+                        outln!("          {line}")?;
                     }
                 }
             }
         }
     }
+    Ok(())
 }

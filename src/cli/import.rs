@@ -1,23 +1,24 @@
 //! `cutover import inventory FILE`: the same import as `i` in stage 2, through the same runner, without the
 //! screen. Exit code 0 when mailboxes were imported (rejected rows are listed on stderr), 1 when nothing was.
 
+use super::out::outln;
 use crate::project::{DataHome, Project};
-use crate::runner::{self, Command, Event};
+use crate::runner::{self, Event};
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn inventory(file: &Path, project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
+pub fn inventory(file: &Path, project: Option<&str>, json: bool, allow_removals: bool) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, project)?;
     let (mut project, _) = Project::open(&home, &name)?;
-    match runner::execute(&mut project, Command::ImportInventory { path: file.to_owned(), allow_removals: false }) {
+    match runner::execute(&mut project, runner::Command::ImportInventory { path: file.to_owned(), allow_removals }) {
         Event::InventoryImported { report, .. } => {
             if json {
-                println!("{}", report.to_json());
+                outln!("{}", report.to_json())?;
             } else {
-                println!("{}", report.summary());
+                outln!("{}", report.summary())?;
                 for line in report.lines().iter().skip(2) {
-                    println!("{line}");
+                    outln!("{line}")?;
                 }
             }
             for row in &report.rejected {

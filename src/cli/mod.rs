@@ -5,6 +5,7 @@ mod auth;
 mod check;
 mod import;
 pub mod new_flags;
+mod out;
 mod projects;
 mod sim;
 mod source;
@@ -129,6 +130,9 @@ pub enum ImportWhat {
         project: Option<String>,
         #[arg(long)]
         json: bool,
+        /// Let this import remove more than a few mailboxes that are no longer in the file
+        #[arg(long)]
+        allow_removals: bool,
     },
 }
 
@@ -157,6 +161,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        Err(e) if out::is_closed(&e) => ExitCode::from(out::CLOSED_EXIT_CODE),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -178,8 +183,8 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Sim { scenario, speed, port, json, auto_approve, token_lifetime }) => {
             sim::run(scenario, speed, port, json, auto_approve, Duration::from_secs(token_lifetime))
         }
-        Some(Command::Import { what: ImportWhat::Inventory { file, project, json } }) => {
-            import::inventory(&file, project.as_deref(), json)
+        Some(Command::Import { what: ImportWhat::Inventory { file, project, json, allow_removals } }) => {
+            import::inventory(&file, project.as_deref(), json, allow_removals)
         }
         Some(Command::Auth { action, project, client_id, client_secret_stdin, json }) => auth::run(auth::AuthArgs {
             action,

@@ -1,5 +1,6 @@
 //! `cutover new`, `open`, `list`, `demo`, and bare `cutover`: find or make the project, then hand it to the wizard.
 
+use super::out::{OutputError, outln};
 use crate::m365::{Cloud, ConnectionSettings};
 use crate::plan::kickoff::Field;
 use crate::plan::source::SourceAccess;
@@ -42,7 +43,7 @@ pub fn open_last() -> color_eyre::Result<ExitCode> {
     match home.last_project() {
         Some(name) => open(name.as_str()),
         None => {
-            print_list(&home.list()?);
+            print_list(&home.list()?)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -53,23 +54,22 @@ pub fn list(json: bool) -> color_eyre::Result<ExitCode> {
     let names = home.list()?;
     if json {
         let names: Vec<&str> = names.iter().map(ProjectName::as_str).collect();
-        println!("{}", serde_json::json!({ "projects": names, "folder": home.projects() }));
+        outln!("{}", serde_json::json!({ "projects": names, "folder": home.projects() }))?;
     } else {
-        print_list(&names);
+        print_list(&names)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_list(names: &[ProjectName]) {
+fn print_list(names: &[ProjectName]) -> Result<(), OutputError> {
     if names.is_empty() {
-        println!("No projects yet. Start one with `cutover new NAME`, or try `cutover demo`.");
-        return;
+        return outln!("No projects yet. Start one with `cutover new NAME`, or try `cutover demo`.");
     }
-    println!("Projects:");
+    outln!("Projects:")?;
     for name in names {
-        println!("  {name}");
+        outln!("  {name}")?;
     }
-    println!("Open one with `cutover open NAME`.");
+    outln!("Open one with `cutover open NAME`.")
 }
 
 /// The name of the demo project; `cutover demo` recreates it each time.

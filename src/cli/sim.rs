@@ -1,6 +1,7 @@
 //! `cutover sim`: runs the simulator standalone and prints its endpoints, tenant, test credentials and the CA
 //! certificate to trust (one JSON document with `--json`), until Ctrl-C.
 
+use super::out::outln;
 use std::process::ExitCode;
 
 use crate::sim::{SimInfo, SimOptions, Simulator};
@@ -18,13 +19,17 @@ pub fn run(
         let options = SimOptions { scenario, speed, port, auto_approve, token_lifetime, ..SimOptions::default() };
         let stop = stop_signal()?;
         let sim = Simulator::start(options).await?;
-        if json {
-            println!("{}", serde_json::to_string_pretty(sim.info())?);
+        let printed = if json {
+            outln!("{}", serde_json::to_string_pretty(sim.info())?)
         } else {
-            print!("{}", describe(sim.info()));
+            outln!("{}", describe(sim.info()).trim_end_matches('\n'))
+        };
+        // Nobody can use a simulator whose endpoints could not be told: stop it (removing its CA file) at once.
+        if printed.is_ok() {
+            stop.await;
         }
-        stop.await;
         sim.shutdown().await;
+        printed?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -2,6 +2,7 @@
 //! migration account, the Autodiscover address, the manual Outlook Anywhere settings, and for a server on
 //! loopback its DNS servers, ports and CA). The account's password is read from stdin into the OS keyring only.
 
+use super::out::outln;
 use crate::plan::settings::Setting;
 use crate::project::ProjectState;
 use crate::project::{DataHome, Project};
@@ -122,31 +123,31 @@ pub fn run(args: SourceArgs) -> color_eyre::Result<ExitCode> {
     let state = project.state();
     let access = &state.source_access;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({ "project": name.as_str(), "source_access": access, "password_stored": stored })
-        );
+        )?;
     } else {
-        println!("Source access of project {name}");
+        outln!("Source access of project {name}")?;
         for setting in Setting::ACCESS {
             let value = setting.current(state.settings());
-            println!("  {:<22} {}", setting.label(), if value.is_empty() { "(not set)" } else { &value });
+            outln!("  {:<22} {}", setting.label(), if value.is_empty() { "(not set)" } else { &value })?;
         }
         let password = if stored {
             format!("stored in {} as {name}/source-password", secrets.kind())
         } else {
             "not stored: run `cutover source --password-stdin` and type it".to_owned()
         };
-        println!("  {:<22} {password}", "Password");
+        outln!("  {:<22} {password}", "Password")?;
         if !access.dns_servers.is_empty() || access.https_port.is_some() || access.ca_cert.is_some() {
             let dns: Vec<String> = access.dns_servers.iter().map(ToString::to_string).collect();
-            println!(
+            outln!(
                 "  Loopback overrides     DNS {}; HTTPS port {}; HTTP port {}; CA {}",
                 if dns.is_empty() { "system".to_owned() } else { dns.join(", ") },
                 access.https_port.map_or("443".to_owned(), |p| p.to_string()),
                 access.http_port.map_or("80".to_owned(), |p| p.to_string()),
                 access.ca_cert.as_ref().map_or("none".to_owned(), |p| p.display().to_string()),
-            );
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

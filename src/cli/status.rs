@@ -1,7 +1,8 @@
 //! `cutover status`: where every stage of a project stands, read from `state.json` without taking the lock.
 
+use super::out::outln;
 use crate::plan::{StageId, StageStatus};
-use crate::project::{AUDIT_FILE, AuditLog, DataHome, ProjectError, STATE_FILE, state};
+use crate::project::{AUDIT_FILE, AuditLog, DataHome, STATE_FILE, state};
 use std::process::ExitCode;
 
 pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
@@ -9,7 +10,7 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
     let name = super::project_name(&home, project)?;
     let dir = home.project(&name);
     if !dir.join(STATE_FILE).exists() {
-        return Err(ProjectError::NotFound { name: name.to_string(), path: home.projects() }.into());
+        return Err(crate::project::missing(&home, &name).into());
     }
     let state = state::load(&dir.join(STATE_FILE), &AuditLog::new(dir.join(AUDIT_FILE)))?;
     if json {
@@ -41,12 +42,12 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
                 })
             })
             .collect();
-        println!("{}", serde_json::json!({ "project": state.name, "demo": state.demo, "stages": stages }));
+        outln!("{}", serde_json::json!({ "project": state.name, "demo": state.demo, "stages": stages }))?;
     } else {
-        println!("Project {}{}", state.name, if state.demo { " (demo)" } else { "" });
+        outln!("Project {}{}", state.name, if state.demo { " (demo)" } else { "" })?;
         for id in StageId::all() {
             let open = if state.is_open(id) { "" } else { "  (locked: finish the stage before)" };
-            println!("  {id}. {:<24} {}{open}", id.def().title, status_word(state.status(id)));
+            outln!("  {id}. {:<24} {}{open}", id.def().title, status_word(state.status(id)))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -201,7 +201,13 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, InventoryError> {
     let mut seen: HashMap<String, u64> = HashMap::new();
     // Line numbers come from byte offsets: the csv crate's own line count lags behind on CRLF files.
     let mut lines = LineCounter::new(body.as_bytes(), skipped_lines);
-    for record in reader.records() {
+    // A file cut short (a copy or a disk that stopped) ends inside its last row: without a final line break and
+    // with fewer fields than the header, or inside a quoted field. Taking that row would zero what was cut off.
+    let open_quote = body.bytes().filter(|&b| b == b'"').count() % 2 == 1;
+    let ends_cleanly = body.ends_with('\n') || body.ends_with('\r');
+    let records: Vec<_> = reader.records().collect();
+    let last = records.len().saturating_sub(1);
+    for (n, record) in records.into_iter().enumerate() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -215,6 +221,26 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, InventoryError> {
             continue;
         }
         let get = |c: Column| index.get(&c).and_then(|&i| record.get(i)).unwrap_or("");
+        if n == last && (open_quote || (!ends_cleanly && record.len() < headers.len())) {
+            // The address is whole only when a later field follows it.
+            let whole = index.get(&Column::PrimarySmtp).is_some_and(|&i| i + 1 < record.len());
+            let key = whole.then(|| validate_email(get(Column::PrimarySmtp)).ok()).flatten();
+            parsed.rejected.push(RowProblem {
+                line,
+                key: key.map(|k| k.to_ascii_lowercase()),
+                reason: if open_quote {
+                    "the file is cut short in its last row (it ends inside a quoted field); copy or export it again"
+                        .to_owned()
+                } else {
+                    format!(
+                        "the file is cut short in its last row ({} of {} fields, no final line break); copy or export it again",
+                        record.len(),
+                        headers.len()
+                    )
+                },
+            });
+            continue;
+        }
         let mut row = Row { warnings: Vec::new() };
         match row.mailbox(&get) {
             Ok(mailbox) => {
@@ -222,7 +248,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, InventoryError> {
                 if let Some(first) = seen.get(&key) {
                     parsed.rejected.push(RowProblem {
                         line,
-                        key: None,
+                        key: Some(key),
                         reason: format!(
                             "{} appears again (first on line {first}); only the first row is kept",
                             mailbox.primary_smtp
@@ -460,6 +486,26 @@ mod tests {
         assert_eq!(parsed.rejected[1].key.as_deref(), Some("size@contoso.com"), "a rejected row keeps its key");
         assert_eq!(parsed.warnings.len(), 1, "1.5 GB is rounded: {:?}", parsed.warnings);
         assert_eq!(parsed.warnings[0].line, 12);
+    }
+
+    #[test]
+    fn a_file_cut_in_its_last_row_rejects_that_row() {
+        let header = "PrimarySmtpAddress,TotalItemSize,ItemCount";
+        let parsed = parse(format!("{header}\na@c.com,100,1\nb@c.com,2000").as_bytes()).expect("parse");
+        assert_eq!(parsed.mailboxes.len(), 1, "{:?}", parsed.mailboxes);
+        assert_eq!(parsed.rejected.len(), 1);
+        assert_eq!(parsed.rejected[0].line, 3);
+        assert!(parsed.rejected[0].reason.contains("cut short"), "{:?}", parsed.rejected);
+        assert_eq!(parsed.rejected[0].key.as_deref(), Some("b@c.com"), "the address was whole: a later field follows");
+        // Cut inside the address itself: the address read may not be the mailbox's.
+        let parsed = parse(format!("{header}\na@c.com,100,1\nbob@c.co").as_bytes()).expect("parse");
+        assert_eq!((parsed.mailboxes.len(), parsed.rejected[0].key.as_deref()), (1, None));
+        // Cut inside a quoted field.
+        let parsed = parse(format!("{header}\na@c.com,100,1\nb@c.com,\"1,00").as_bytes()).expect("parse");
+        assert_eq!(parsed.mailboxes.len(), 1, "{:?}", parsed.mailboxes);
+        // A whole last row without a final line break, and a short row followed by a line break, are fine.
+        let parsed = parse(format!("{header}\na@c.com,100\nb@c.com,100,1").as_bytes()).expect("parse");
+        assert_eq!((parsed.mailboxes.len(), parsed.rejected.len()), (2, 0));
     }
 
     #[test]

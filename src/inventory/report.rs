@@ -45,6 +45,11 @@ impl ImportReport {
         };
         list(&mut lines, "Rejected rows, left out", &rows(&self.rejected));
         list(&mut lines, "Kept from the previous import", &self.diff.kept_from_previous);
+        list(
+            &mut lines,
+            "Kept, row unreadable (not in the file while some rows could not be read)",
+            &self.diff.kept_unreadable,
+        );
         list(&mut lines, "Warnings", &rows(&self.warnings));
         if !self.diff.first_import {
             list(&mut lines, "Added", &self.diff.added);
@@ -71,6 +76,7 @@ impl ImportReport {
             "removed": self.diff.removed,
             "changed": self.diff.changed.iter().map(|(k, f)| serde_json::json!({ "mailbox": k, "fields": f })).collect::<Vec<_>>(),
             "kept_from_previous": self.diff.kept_from_previous,
+            "kept_unreadable": self.diff.kept_unreadable,
             "rejected": rows(&self.rejected),
             "warnings": rows(&self.warnings),
             "missing_columns": self.missing_columns,

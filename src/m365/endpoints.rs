@@ -173,7 +173,8 @@ impl ConnectionSettings {
             Some(path) => {
                 let shown = path.display().to_string();
                 let fail = |reason: String| EndpointError::CaCert { path: shown.clone(), reason };
-                let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+                let bytes = crate::input_file::read_ca_file(path).map_err(|e| fail(e.reason()))?;
+                let text = String::from_utf8_lossy(&bytes);
                 if !text.contains("-----BEGIN CERTIFICATE-----") {
                     return Err(fail("it holds no PEM certificate".into()));
                 }

@@ -199,8 +199,8 @@ impl HttpClient {
             None => HttpClient::new(policy, None),
             Some(path) => {
                 let shown = path.display().to_string();
-                let pem = std::fs::read(path)
-                    .map_err(|e| M365Error::CaCert { path: shown.clone(), detail: e.to_string() })?;
+                let pem = crate::input_file::read_ca_file(path)
+                    .map_err(|e| M365Error::CaCert { path: shown.clone(), detail: e.reason() })?;
                 HttpClient::new(policy, Some((&shown, &pem)))
             }
         }

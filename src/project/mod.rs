@@ -37,6 +37,11 @@ pub enum ProjectError {
     )]
     NotFound { name: String, path: PathBuf },
     #[error(
+        "project '{name}' is damaged: its folder {path} holds an audit log but no state.json (last audit record: {}). Nothing was changed or reset, and the name is not reused. Restore state.json from a backup into that folder; or, to start over, move the folder aside and run `cutover new {name}` again",
+        last_audit.as_deref().unwrap_or("none readable")
+    )]
+    Damaged { name: String, path: PathBuf, last_audit: Option<String> },
+    #[error(
         "this project is open in another cutover ({holder}); close it there first. If that process is gone, delete {path}"
     )]
     Locked { path: PathBuf, holder: LockInfo },
@@ -70,6 +75,9 @@ impl Project {
         if dir.join(STATE_FILE).exists() {
             return Err(ProjectError::Exists { name: name.to_string(), path: dir });
         }
+        if let Some(damaged) = damaged(name, &dir) {
+            return Err(damaged);
+        }
         create_private_dir(&dir)?;
         let (lock, _) = ProjectLock::acquire(&dir.join(LOCK_FILE))?;
         let state = ProjectState::new(name.as_str(), Utc::now(), demo);
@@ -88,7 +96,7 @@ impl Project {
         let dir = home.project(name);
         let state_path = dir.join(STATE_FILE);
         if !state_path.exists() {
-            return Err(ProjectError::NotFound { name: name.to_string(), path: home.projects() });
+            return Err(missing(home, name));
         }
         let (lock, acquired) = ProjectLock::acquire(&dir.join(LOCK_FILE))?;
         remove_torn_temporaries(&dir);
@@ -162,6 +170,23 @@ impl Project {
         self.audit.append(&record(Phase::Done, detail))?;
         Ok(Ok(()))
     }
+}
+
+/// Why a project without a `state.json` cannot be opened: damaged when its audit log is there, else not found.
+pub fn missing(home: &DataHome, name: &ProjectName) -> ProjectError {
+    damaged(name, &home.project(name))
+        .unwrap_or_else(|| ProjectError::NotFound { name: name.to_string(), path: home.projects() })
+}
+
+/// An audit log without a state means the state was lost, not that the project never was: treating it as new
+/// would write an empty state beside the old history (and a second project under the same name).
+fn damaged(name: &ProjectName, dir: &Path) -> Option<ProjectError> {
+    let audit = AuditLog::new(dir.join(AUDIT_FILE));
+    (!dir.join(STATE_FILE).exists() && audit.path().exists()).then(|| ProjectError::Damaged {
+        name: name.to_string(),
+        path: dir.to_owned(),
+        last_audit: audit.last_good().map(|r| r.summary()),
+    })
 }
 
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), ProjectError> {
@@ -239,6 +264,28 @@ mod tests {
             ]
         );
         assert_eq!(home.last_project(), Some(name));
+    }
+
+    #[test]
+    fn a_folder_with_an_audit_log_but_no_state_is_damaged_not_new() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = DataHome::at(tmp.path());
+        let name = ProjectName::parse("acme").expect("name");
+        let project = Project::create(&home, &name, false).expect("create");
+        let dir = project.dir().to_owned();
+        drop(project);
+        std::fs::remove_file(dir.join(STATE_FILE)).expect("delete state.json");
+        let audit_before = std::fs::read(dir.join(AUDIT_FILE)).expect("audit");
+        for err in
+            [Project::open(&home, &name).expect_err("open"), Project::create(&home, &name, false).expect_err("create")]
+        {
+            assert!(matches!(err, ProjectError::Damaged { .. }), "{err:?}");
+            let msg = err.to_string();
+            assert!(msg.contains("damaged") && msg.contains("create-project done"), "{msg}");
+            assert!(msg.contains("Restore state.json") && msg.contains("move the folder"), "{msg}");
+        }
+        assert!(!dir.join(STATE_FILE).exists(), "no empty state is written beside the old audit log");
+        assert_eq!(std::fs::read(dir.join(AUDIT_FILE)).expect("audit"), audit_before);
     }
 
     #[test]

@@ -460,7 +460,12 @@ mod tests {
         let bad = dir.path().join("bad.csv");
         std::fs::write(&bad, "PrimarySmtpAddress,TotalItemSize\nceo@contoso.example,huge\nnew@contoso.example,10\n")
             .expect("write");
-        let event = execute(&mut p, Command::ImportInventory { path: bad, allow_removals: false });
+        // 119 mailboxes gone from the file: refused until removals are allowed, naming them and the fix.
+        let event = execute(&mut p, Command::ImportInventory { path: bad.clone(), allow_removals: false });
+        let Event::Refused { reason, .. } = &event else { panic!("expected a refusal, got {event:?}") };
+        assert!(reason.contains("remove 119 of 120") && reason.contains("--allow-removals"), "{reason}");
+        assert_eq!(p.state().inventory.as_deref().map(|i| i.mailboxes.len()), Some(120), "nothing changed");
+        let event = execute(&mut p, Command::ImportInventory { path: bad, allow_removals: true });
         let Event::InventoryImported { state, report } = event else { panic!("expected an import, got {event:?}") };
         assert_eq!(report.rejected.len(), 1);
         assert_eq!(report.rejected[0].line, 2);

@@ -128,9 +128,9 @@ impl SourceTarget {
     /// Also trust the CA certificates in this PEM file.
     pub fn with_extra_ca_file(self, path: &Path) -> Result<Self, SourceError> {
         let origin = path.display().to_string();
-        let pem = std::fs::read_to_string(path)
-            .map_err(|e| SourceError::InvalidCaCertificate { origin: origin.clone(), reason: e.to_string() })?;
-        self.with_extra_ca_pem(&pem, &origin)
+        let pem = crate::input_file::read_ca_file(path)
+            .map_err(|e| SourceError::InvalidCaCertificate { origin: origin.clone(), reason: e.reason() })?;
+        self.with_extra_ca_pem(&String::from_utf8_lossy(&pem), &origin)
     }
 
     pub fn domain(&self) -> &str {

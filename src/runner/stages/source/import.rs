@@ -1,5 +1,6 @@
 //! Importing the mailbox inventory: read the file, parse it, merge it with the previous import, store it with
-//! the stage-2 checks re-run, and report every rejected row. One audited change.
+//! the stage-2 checks re-run, and report every rejected row. One audited change. A re-import that would
+//! remove more than a few mailboxes is refused unless `allow_removals` is given (`--allow-removals`).
 
 use super::{StageWork, Work};
 use crate::inventory::Inventory;
@@ -11,10 +12,10 @@ use crate::plan::{TaskRecord, TaskStatus};
 use crate::project::Project;
 use crate::protocol::Event;
 use chrono::Utc;
-use std::io::Read;
 use std::path::Path;
 
-pub(super) fn run(project: &mut Project, path: &Path, _allow_removals: bool) -> Event {
+/// Imports the inventory at `path`; `allow_removals` lets it remove more than a few mailboxes.
+pub(super) fn run(project: &mut Project, path: &Path, allow_removals: bool) -> Event {
     let what = "inventory import".to_owned();
     let bytes = match read_limited(path) {
         Ok(bytes) => bytes,
@@ -25,7 +26,12 @@ pub(super) fn run(project: &mut Project, path: &Path, _allow_removals: bool) -> 
         Err(e) => return Event::Refused { what, reason: format!("{}: {e}", path.display()) },
     };
     let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let (mailboxes, diff) = merge::merge(project.state().inventory.as_deref(), &parsed);
+    let previous = project.state().inventory.as_deref();
+    let (mailboxes, diff) = merge::merge(previous, &parsed);
+    let previous_count = previous.map_or(0, |p| p.mailboxes.len());
+    if let Err(refused) = merge::check_removals(&diff, previous_count, allow_removals) {
+        return Event::Refused { what, reason: format!("{file_name}: {refused}") };
+    }
     if mailboxes.is_empty() {
         return Event::Refused {
             what,
@@ -67,17 +73,5 @@ pub(super) fn run(project: &mut Project, path: &Path, _allow_removals: bool) -> 
 }
 
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_INVENTORY_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if bytes.len() as u64 > MAX_INVENTORY_BYTES {
-        return Err(format!(
-            "{} is larger than {} MiB; that is not a mailbox inventory",
-            path.display(),
-            MAX_INVENTORY_BYTES / 1024 / 1024
-        ));
-    }
-    Ok(bytes)
+    crate::input_file::read_limited(path, MAX_INVENTORY_BYTES, "a mailbox inventory").map_err(|e| e.to_string())
 }
