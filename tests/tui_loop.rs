@@ -65,8 +65,9 @@ async fn a_key_becomes_a_command_and_the_runners_answer_changes_the_screen() {
         key_tx.unbounded_send(key('q')).expect("key");
         key_tx.unbounded_send(key('y')).expect("key");
     };
+    let theme = Theme::new(false);
     let (result, ()) = tokio::join!(
-        event_loop(&mut terminal, &mut app, &Theme::new(false), key_rx, (&command_tx, &mut event_rx), &mut outside),
+        event_loop(&mut terminal, &mut app, &theme, key_rx, (&command_tx, &mut event_rx), &mut outside),
         runner
     );
     result.expect("the loop ends when the engineer quits");

@@ -20,7 +20,7 @@ pub use theme::Theme;
 use crate::protocol::{Command, Event, LOG_HINT};
 use color_eyre::eyre::{WrapErr, eyre};
 use crossterm::event::{Event as TermEvent, EventStream};
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::path::{Path, PathBuf};
@@ -174,10 +174,9 @@ where
             if app.should_quit {
                 break;
             }
-            next = match events.try_recv() {
-                Ok(event) => Some(Input::Event(Some(event))),
-                Err(_) => input.next().now_or_never().map(Input::Term),
-            };
+            // Only the runner's queue is drained here: polling the terminal stream outside the select would
+            // leave it holding a waker that nobody waits on, and the next key would never wake the loop.
+            next = events.try_recv().ok().map(|event| Input::Event(Some(event)));
         }
     }
 }
