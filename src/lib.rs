@@ -21,3 +21,4 @@ pub mod sim;
 pub mod source;
 pub mod text;
 pub mod tui;
+pub mod wizard;

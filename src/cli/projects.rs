@@ -25,7 +25,7 @@ pub fn new(name: &str, tenant: Option<&str>, connection: Option<ConnectionSettin
     if let Some(connection) = connection {
         super::new_flags::store(&mut project, connection)?;
     }
-    crate::tui::run(project, crate::tui::Startup::default())?;
+    crate::wizard::run(project, crate::tui::Startup::default())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -33,7 +33,7 @@ pub fn open(name: &str) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = ProjectName::parse(name)?;
     let (project, acquired) = Project::open(&home, &name)?;
-    crate::tui::run(project, crate::tui::Startup { banner: None, notice: lock_notice(&acquired) })?;
+    crate::wizard::run(project, crate::tui::Startup { banner: None, notice: lock_notice(&acquired) })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -112,7 +112,7 @@ pub fn demo(scenario: String, speed: f64, token_lifetime: std::time::Duration) -
         let result = match prepared {
             Ok(notice) => {
                 let banner = crate::tui::strings::demo_banner(&scenario, speed);
-                crate::tui::run_async(project, crate::tui::Startup { banner: Some(banner), notice }).await
+                crate::wizard::run_async(project, crate::tui::Startup { banner: Some(banner), notice }).await
             }
             Err(e) => Err(e),
         };

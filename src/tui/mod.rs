@@ -19,7 +19,7 @@ pub use theme::Theme;
 
 use crate::protocol::{Command, Event, LOG_HINT};
 use color_eyre::eyre::{WrapErr, eyre};
-use crossterm::event::{Event as TermEvent, EventStream};
+use crossterm::event::Event as TermEvent;
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -45,7 +45,7 @@ pub trait Outside {
 }
 
 /// The real terminal's side: OSC 52 for the clipboard, synchronized updates around each frame.
-struct Stdout;
+pub struct Stdout;
 
 impl Outside for Stdout {
     fn effect(&mut self, effect: &Effect) {
@@ -69,40 +69,6 @@ impl Outside for Stdout {
             crossterm::execute!(out, EndSynchronizedUpdate)
         };
     }
-}
-
-/// Runs the wizard on `project` in the terminal until the engineer quits.
-pub fn run(project: crate::project::Project, startup: Startup) -> color_eyre::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(run_async(project, startup))
-}
-
-/// The wizard on a runtime the caller owns (`cutover demo` runs the simulator beside it). The runtime must be
-/// multi-threaded: the runner writes the project from a blocking section.
-pub async fn run_async(project: crate::project::Project, startup: Startup) -> color_eyre::Result<()> {
-    let log_path = project.log_path();
-    crate::logging::init(&log_path).wrap_err_with(|| format!("opening the log {}", log_path.display()))?;
-    install_panic_hook(log_path.clone());
-    tracing::info!(project = %project.state().name, "wizard opened");
-    let mut app = App::new(project.snapshot(), startup.banner);
-    if let Some(text) = startup.notice {
-        app.info(text);
-    }
-    let mut runner = crate::runner::spawn(project);
-    let mut terminal = ratatui::try_init().wrap_err("cutover needs an interactive terminal")?;
-    let result = event_loop(
-        &mut terminal,
-        &mut app,
-        &Theme::from_env(),
-        EventStream::new(),
-        (&runner.commands, &mut runner.events),
-        &mut Stdout,
-    )
-    .await;
-    ratatui::restore();
-    runner.shutdown().await;
-    tracing::info!("wizard closed");
-    result
 }
 
 /// How often the screen is redrawn while something on it shows the time.
@@ -189,7 +155,7 @@ enum Input {
 }
 
 /// A panic restores the terminal and writes its report to the project's log, not over the screen.
-fn install_panic_hook(log_path: PathBuf) {
+pub fn install_panic_hook(log_path: PathBuf) {
     let (panic_hook, eyre_hook) = color_eyre::config::HookBuilder::default()
         .theme(color_eyre::config::Theme::new())
         .display_env_section(false)

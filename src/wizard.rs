@@ -1,0 +1,40 @@
+//! Wires the wizard together: the project, the runner on its own task, the terminal and the TUI's event loop.
+//! It lives outside `tui/` so that the TUI knows only the protocol and never the runner.
+
+use crate::project::Project;
+use color_eyre::eyre::WrapErr;
+use crossterm::event::EventStream;
+
+/// Runs the wizard on `project` in the terminal until the engineer quits.
+pub fn run(project: Project, startup: crate::tui::Startup) -> color_eyre::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(run_async(project, startup))
+}
+
+/// The wizard on a runtime the caller owns (`cutover demo` runs the simulator beside it). The runtime must be
+/// multi-threaded: the runner writes the project from a blocking section.
+pub async fn run_async(project: Project, startup: crate::tui::Startup) -> color_eyre::Result<()> {
+    let log_path = project.log_path();
+    crate::logging::init(&log_path).wrap_err_with(|| format!("opening the log {}", log_path.display()))?;
+    crate::tui::install_panic_hook(log_path.clone());
+    tracing::info!(project = %project.state().name, "wizard opened");
+    let mut app = crate::tui::App::new(project.snapshot(), startup.banner);
+    if let Some(text) = startup.notice {
+        app.info(text);
+    }
+    let mut runner = crate::runner::spawn(project);
+    let mut terminal = ratatui::try_init().wrap_err("cutover needs an interactive terminal")?;
+    let result = crate::tui::event_loop(
+        &mut terminal,
+        &mut app,
+        &crate::tui::Theme::from_env(),
+        EventStream::new(),
+        (&runner.commands, &mut runner.events),
+        &mut crate::tui::Stdout,
+    )
+    .await;
+    ratatui::restore();
+    runner.shutdown().await;
+    tracing::info!("wizard closed");
+    result
+}
