@@ -1,5 +1,5 @@
 //! Secrets: the only module that reads or writes them. They live in the OS credential store under the service
-//! `cutover` and the account `<project>/<what>`: on Linux the Secret Service when the session bus offers a usable
+//! `cutover` and the account `<project id>/<what>` (the caller passes the project's id, so secrets follow the project, not its name): on Linux the Secret Service when the session bus offers a usable
 //! one (probed: it answers and has a default keyring that can be unlocked), else the kernel keyring (what an SSH
 //! session on a jump host has); the Keychain on macOS; the Credential Manager on Windows. There is no plaintext
 //! fallback: without a store, saving a secret fails with what to install or run.
@@ -48,7 +48,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// What a secret is; it names the keyring account `<project>/<what>`.
+/// What a secret is; it names the keyring account `<project id>/<what>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SecretKind {
     /// The identity platform refresh token of the engineer's sign-in.

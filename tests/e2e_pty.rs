@@ -286,9 +286,14 @@ fn the_demo_runs_stages_1_to_4_against_the_simulator() {
         serde_json::from_str(include_str!("../assets/scenarios/typical.json")).expect("scenario");
     let password = scenario["source"]["admin_password"].as_str().expect("password").to_owned();
     let secrets = cutover::secrets::Secrets::open().expect("the OS keyring the wizard used");
+    // The keyring accounts are named by the project's id, kept in its state.json.
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.path().join("projects/demo/state.json")).expect("state"))
+            .expect("json");
+    let scope = state["id"].as_str().expect("the project's id").to_owned();
     let refresh =
-        secrets.load("demo", &cutover::secrets::SecretKind::RefreshToken).expect("keyring").expect("signed in");
-    let kept = secrets.load("demo", &cutover::secrets::SecretKind::SourcePassword).expect("keyring").expect("kept");
+        secrets.load(&scope, &cutover::secrets::SecretKind::RefreshToken).expect("keyring").expect("signed in");
+    let kept = secrets.load(&scope, &cutover::secrets::SecretKind::SourcePassword).expect("keyring").expect("kept");
     assert_eq!(kept.expose(), password);
     let dir = home.path().join("projects/demo");
     for file in ["state.json", "audit.jsonl", "cutover.log"] {

@@ -82,7 +82,11 @@ async fn project(info: &SimInfo, scenario: &str, home: &Path) -> (Project, Secre
     let m = conn.m365.as_ref().unwrap_or_else(|e| panic!("clients: {e}"));
     m.auth.sign_in_with_client_secret(Secret::new(info.app_secret.clone())).await.expect("client credentials");
     secrets
-        .save(name.as_str(), &SecretKind::SourcePassword, &Secret::new(info.source.admin_password.clone()))
+        .save(
+            &project.state().keyring_scope(),
+            &SecretKind::SourcePassword,
+            &Secret::new(info.source.admin_password.clone()),
+        )
         .expect("store the source password");
     (project, secrets)
 }
@@ -112,7 +116,7 @@ fn expect(results: &BTreeMap<&str, CheckResult>, id: &str, outcome: Outcome, tex
 
 fn forget(secrets: &Secrets, project: &Project) {
     for kind in [SecretKind::ClientSecret, SecretKind::SourcePassword] {
-        let _ = secrets.delete(&project.state().name, &kind);
+        let _ = secrets.delete(&project.state().keyring_scope(), &kind);
     }
 }
 
@@ -203,13 +207,13 @@ async fn typical_scenario_stages_2_to_4() {
     );
     // A wrong password in the keyring: the availability test fails and says what to fix.
     secrets
-        .save(&project.state().name, &SecretKind::SourcePassword, &Secret::new("wrong-password".to_owned()))
+        .save(&project.state().keyring_scope(), &SecretKind::SourcePassword, &Secret::new("wrong-password".to_owned()))
         .expect("store");
     let s4 = run(&project, &secrets, cutover::plan::prepare::STAGE).await;
     expect(&s4, "endpoint-test", Outcome::Fail, &["Failed", "the migration account's password"]);
     assert!(!s4["endpoint-test"].evidence.contains("wrong-password"), "no secret in evidence");
     // No password at all: Autodiscover and EWS meet 401s, and their evidence says how to store it.
-    secrets.delete(&project.state().name, &SecretKind::SourcePassword).expect("delete");
+    secrets.delete(&project.state().keyring_scope(), &SecretKind::SourcePassword).expect("delete");
     let s2 = run(&project, &secrets, cutover::plan::source::STAGE).await;
     for id in ["autodiscover", "ews"] {
         let r = &s2[id];
@@ -429,7 +433,10 @@ fn cutover_source_sets_the_access_and_keeps_the_password_in_the_keyring_only() {
     let home = tempfile::tempdir().expect("temp dir");
     let name = unique("it-source");
     let data = DataHome::at(home.path());
-    drop(Project::create(&data, &ProjectName::parse(&name).expect("name"), false).expect("create"));
+    let created = Project::create(&data, &ProjectName::parse(&name).expect("name"), false).expect("create");
+    // The keyring accounts are named by the project's id.
+    let scope = created.state().keyring_scope();
+    drop(created);
     let ca = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/no-such-ca.pem");
     let source = |args: &[&str], stdin: Option<&str>| {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
@@ -472,7 +479,7 @@ fn cutover_source_sets_the_access_and_keeps_the_password_in_the_keyring_only() {
     assert_eq!(doc["source_access"]["auth"], "Ntlm");
     assert_eq!(doc["source_access"]["dns_servers"][0], "127.0.0.1:5353");
     let secrets = Secrets::open().expect("OS keyring");
-    let stored = secrets.load(&name, &SecretKind::SourcePassword).expect("keyring").expect("stored");
+    let stored = secrets.load(&scope, &SecretKind::SourcePassword).expect("keyring").expect("stored");
     assert_eq!(stored.expose(), password);
     for file in ["state.json", "audit.jsonl"] {
         let text =
@@ -494,5 +501,5 @@ fn cutover_source_sets_the_access_and_keeps_the_password_in_the_keyring_only() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(doc["source_access"]["admin_user"], "FABRIKAM\\svc-migration");
     assert_eq!(doc["source_access"]["auth"], "Ntlm");
-    let _ = secrets.delete(&name, &SecretKind::SourcePassword);
+    let _ = secrets.delete(&scope, &SecretKind::SourcePassword);
 }

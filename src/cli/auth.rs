@@ -33,9 +33,13 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
     let name = super::project_name(&home, args.project)?;
     let dir = home.project(&name);
     if !dir.join(STATE_FILE).exists() {
-        return Err(crate::project::ProjectError::NotFound { name: name.to_string(), path: home.projects() }.into());
+        return Err(crate::project::missing(&home, &name).into());
     }
     let mut st = state::load(&dir.join(STATE_FILE), &AuditLog::new(dir.join(AUDIT_FILE)))?;
+    if st.id.is_none() {
+        // The keyring accounts are named by the project's id, which an older project gets on its first open.
+        st = Project::open(&home, &name)?.0.state().clone();
+    }
     if let Some(id) = args.client_id.map(str::trim).filter(|id| st.m365.client_id.as_deref() != Some(*id)) {
         // Remembering the client id is a change to the project: it goes through the audited path, under the lock.
         let (mut project, _) = Project::open(&home, &name)?;
@@ -54,7 +58,13 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
     let http = HttpClient::with_ca_file(RetryPolicy::default(), st.m365.ca_cert.as_deref())?;
     let secrets = Secrets::open()?;
     let store = secrets.kind();
-    let config = SignInConfig { project: name.to_string(), cloud: st.m365.cloud.clone(), tenant, client_id };
+    let config = SignInConfig {
+        project: name.to_string(),
+        keyring_scope: st.keyring_scope(),
+        cloud: st.m365.cloud.clone(),
+        tenant,
+        client_id,
+    };
     let auth = Authenticator::new(config, http, secrets)?;
     let secret = if args.client_secret_stdin { Some(read_secret_from_stdin()?) } else { None };
     let runtime = super::runtime()?;

@@ -119,7 +119,8 @@ pub fn run(args: SourceArgs) -> color_eyre::Result<ExitCode> {
     if let Some(password) = password {
         crate::runner::stages::source::store_password(&mut project, &secrets, &password)?.map_err(|e| eyre!("{e}"))?;
     }
-    let stored = secrets.load(name.as_str(), &SecretKind::SourcePassword)?.is_some();
+    let scope = project.state().keyring_scope();
+    let stored = secrets.load(&scope, &SecretKind::SourcePassword)?.is_some();
     let state = project.state();
     let access = &state.source_access;
     if args.json {
@@ -134,7 +135,7 @@ pub fn run(args: SourceArgs) -> color_eyre::Result<ExitCode> {
             outln!("  {:<22} {}", setting.label(), if value.is_empty() { "(not set)" } else { &value })?;
         }
         let password = if stored {
-            format!("stored in {} as {name}/source-password", secrets.kind())
+            format!("stored in {} as {scope}/source-password", secrets.kind())
         } else {
             "not stored: run `cutover source --password-stdin` and type it".to_owned()
         };

@@ -30,8 +30,10 @@ const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 /// Who signs in where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInConfig {
-    /// The project name: the keyring accounts are `<project>/...`.
+    /// The project name, for messages.
     pub project: String,
+    /// What the keyring accounts start with (`<keyring_scope>/refresh-token` …): the project's id.
+    pub keyring_scope: String,
     pub cloud: Cloud,
     /// Tenant id (GUID) or a verified domain such as contoso.onmicrosoft.com.
     pub tenant: String,
@@ -208,7 +210,7 @@ impl Authenticator {
                 let account = answer.id_token.as_deref().and_then(|t| claim(t, &["preferred_username", "upn"]));
                 let tenant_id = answer.id_token.as_deref().and_then(|t| claim(t, &["tid"]));
                 let refresh = self.remember(Resource::Graph, answer)?;
-                let project = self.config.project.clone();
+                let project = self.config.keyring_scope.clone();
                 let secrets = self.secrets.clone();
                 blocking(move || {
                     secrets.delete(&project, &SecretKind::ClientSecret)?;
@@ -261,7 +263,7 @@ impl Authenticator {
     pub async fn sign_in_with_client_secret(&self, secret: Secret) -> Result<SignedIn, M365Error> {
         let answer = self.client_credentials(&secret, Resource::Graph).await?;
         self.remember(Resource::Graph, answer)?;
-        let project = self.config.project.clone();
+        let project = self.config.keyring_scope.clone();
         let secrets = self.secrets.clone();
         blocking(move || {
             secrets.save(&project, &SecretKind::ClientSecret, &secret)?;
@@ -275,7 +277,7 @@ impl Authenticator {
     pub async fn sign_out(&self) -> Result<bool, M365Error> {
         self.lock_cache().clear();
         *self.account.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-        let project = self.config.project.clone();
+        let project = self.config.keyring_scope.clone();
         let secrets = self.secrets.clone();
         blocking(move || {
             let a = secrets.delete(&project, &SecretKind::RefreshToken)?;
@@ -287,7 +289,7 @@ impl Authenticator {
 
     /// How the project is signed in, from the keyring alone (no network).
     pub async fn stored_kind(&self) -> Result<Option<SignInKind>, M365Error> {
-        let project = self.config.project.clone();
+        let project = self.config.keyring_scope.clone();
         let secrets = self.secrets.clone();
         blocking(move || {
             if secrets.load(&project, &SecretKind::ClientSecret)?.is_some() {
@@ -311,7 +313,7 @@ impl Authenticator {
         if let Some(token) = self.cached(resource) {
             return Ok(token);
         }
-        let project = self.config.project.clone();
+        let project = self.config.keyring_scope.clone();
         let secrets = self.secrets.clone();
         let (client_secret, refresh) = blocking(move || {
             Ok((secrets.load(&project, &SecretKind::ClientSecret)?, secrets.load(&project, &SecretKind::RefreshToken)?))
@@ -324,7 +326,7 @@ impl Authenticator {
         };
         let token = answer.access_token.clone().ok_or(AuthError::NoAccessToken)?;
         if let Some(rotated) = self.remember(resource, answer)?.filter(|_| delegated) {
-            let project = self.config.project.clone();
+            let project = self.config.keyring_scope.clone();
             let secrets = self.secrets.clone();
             blocking(move || secrets.save(&project, &SecretKind::RefreshToken, &rotated)).await?;
         }
@@ -493,6 +495,7 @@ mod tests {
         Authenticator::new(
             SignInConfig {
                 project: "acme".into(),
+                keyring_scope: "acme".into(),
                 cloud: Cloud::Global,
                 tenant: tenant.into(),
                 client_id: client_id.into(),

@@ -26,9 +26,22 @@ pub struct M365 {
 }
 
 impl M365 {
-    /// Builds the clients from what the project remembers; no network call is made here.
+    /// Builds the clients from what the project remembers; no network call is made here. The keyring
+    /// accounts are named by `project` itself: [`M365::connect_scoped`] names them by the project's id.
     pub fn connect(
         project: &str,
+        tenant: &str,
+        settings: &ConnectionSettings,
+        secrets: Secrets,
+        http: HttpClient,
+    ) -> Result<M365, M365Error> {
+        M365::connect_scoped(project, project, tenant, settings, secrets, http)
+    }
+
+    /// [`M365::connect`] with the keyring accounts under `keyring_scope` (the project's id).
+    pub fn connect_scoped(
+        project: &str,
+        keyring_scope: &str,
         tenant: &str,
         settings: &ConnectionSettings,
         secrets: Secrets,
@@ -37,6 +50,7 @@ impl M365 {
         let client_id = settings.client_id.clone().ok_or(AuthError::NoClientId)?;
         let config = SignInConfig {
             project: project.to_owned(),
+            keyring_scope: keyring_scope.to_owned(),
             cloud: settings.cloud.clone(),
             tenant: tenant.to_owned(),
             client_id,

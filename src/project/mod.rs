@@ -102,8 +102,17 @@ impl Project {
         remove_torn_temporaries(&dir);
         let audit = AuditLog::new(dir.join(AUDIT_FILE));
         let state = state::load(&state_path, &audit)?;
+        let mut project = Project { dir, state: std::sync::Arc::new(state), audit, lock };
+        if project.state.id.is_none() {
+            // A project from before ids: it gets its own now, once.
+            let id = uuid::Uuid::new_v4();
+            project.change(None, "assign-project-id", serde_json::json!({ "id": id }), |s| {
+                s.id = Some(id);
+                Ok::<(), std::convert::Infallible>(())
+            })?;
+        }
         home.remember_last(name)?;
-        Ok((Project { dir, state: std::sync::Arc::new(state), audit, lock }, acquired))
+        Ok((project, acquired))
     }
 
     pub fn dir(&self) -> &Path {
@@ -286,6 +295,41 @@ mod tests {
         }
         assert!(!dir.join(STATE_FILE).exists(), "no empty state is written beside the old audit log");
         assert_eq!(std::fs::read(dir.join(AUDIT_FILE)).expect("audit"), audit_before);
+    }
+
+    #[test]
+    fn a_project_has_one_id_for_life_and_a_new_one_under_the_same_name_another() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = DataHome::at(tmp.path());
+        let name = ProjectName::parse("acme").expect("name");
+        let project = Project::create(&home, &name, false).expect("create");
+        let first = project.state().keyring_scope();
+        let dir = project.dir().to_owned();
+        drop(project);
+        assert_eq!(Project::open(&home, &name).expect("open").0.state().keyring_scope(), first);
+        std::fs::remove_dir_all(&dir).expect("delete the project");
+        let again = Project::create(&home, &name, false).expect("create again");
+        assert_ne!(again.state().keyring_scope(), first, "a new project does not inherit the old one's secrets");
+        assert!(!again.state().keyring_scope().contains("acme"));
+    }
+
+    #[test]
+    fn a_project_without_an_id_gets_one_on_first_open_audited_and_keeps_it() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = DataHome::at(tmp.path());
+        let name = ProjectName::parse("acme").expect("name");
+        let dir = Project::create(&home, &name, false).expect("create").dir().to_owned();
+        // As an earlier cutover wrote it: no id.
+        let path = dir.join(STATE_FILE);
+        let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        json.as_object_mut().expect("object").remove("id");
+        std::fs::write(&path, serde_json::to_vec(&json).expect("json")).expect("write");
+        let (project, _) = Project::open(&home, &name).expect("open");
+        let id = project.state().id.expect("an id on first open");
+        let (records, _) = project.audit().read().expect("audit");
+        assert!(records.iter().any(|r| r.action == "assign-project-id" && r.phase == Phase::Done));
+        drop(project);
+        assert_eq!(Project::open(&home, &name).expect("reopen").0.state().id, Some(id));
     }
 
     #[test]

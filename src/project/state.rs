@@ -20,6 +20,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct ProjectState {
     pub schema: u32,
     pub name: String,
+    /// Made once when the project is created (or first opened, for an older project) and never changed: the
+    /// keyring accounts are named by it, so a project made again under the same name, or a same-named project
+    /// in another data folder, does not inherit another's sign-in or source password.
+    #[serde(default)]
+    pub id: Option<uuid::Uuid>,
     pub created_at: DateTime<Utc>,
     /// A demo project, made by `cutover demo`; it may be recreated without asking.
     #[serde(default)]
@@ -81,6 +86,7 @@ impl ProjectState {
         ProjectState {
             schema: SCHEMA_VERSION,
             name: name.to_owned(),
+            id: Some(uuid::Uuid::new_v4()),
             created_at,
             demo,
             kickoff: Kickoff::default(),
@@ -94,6 +100,12 @@ impl ProjectState {
             m365: Default::default(),
             simulator: None,
         }
+    }
+
+    /// What the project's keyring accounts start with (`<scope>/refresh-token` …): its id. A state without
+    /// one (only before its first open) falls back to the name, as earlier versions did.
+    pub fn keyring_scope(&self) -> String {
+        self.id.map_or_else(|| self.name.clone(), |id| id.to_string())
     }
 
     pub fn stage(&self, id: StageId) -> Option<&StageRecord> {
@@ -184,6 +196,7 @@ mod tests {
 
     fn state() -> ProjectState {
         let mut s = ProjectState::new("acme", DateTime::from_timestamp(1_790_000_000, 0).expect("valid"), false);
+        s.id = Some(uuid::Uuid::from_u128(1));
         Field::Customer.apply(&mut s.kickoff, "Acme Corp").expect("valid");
         Field::Mailboxes.apply(&mut s.kickoff, "42").expect("valid");
         s

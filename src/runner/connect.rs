@@ -33,6 +33,8 @@ pub enum ConnectError {
 /// What a project's checks talk to, built once per run.
 pub struct Connections {
     project: String,
+    /// What the project's keyring accounts start with: its id.
+    keyring_scope: String,
     secrets: Secrets,
     /// The tenant's clients (Graph, Exchange Online), sharing one sign-in.
     pub m365: Result<M365, ConnectError>,
@@ -46,6 +48,7 @@ impl Connections {
     pub fn new(project: &str, state: &ProjectState, secrets: Secrets) -> Connections {
         Connections {
             project: project.to_owned(),
+            keyring_scope: state.keyring_scope(),
             m365: m365(project, state, secrets.clone()),
             source: source(state),
             dns_servers: state.source_access.dns_servers.clone(),
@@ -57,15 +60,19 @@ impl Connections {
         &self.project
     }
 
-    /// The source migration account's password from the keyring (`<project>/source-password`), if stored.
+    pub fn keyring_scope(&self) -> &str {
+        &self.keyring_scope
+    }
+
+    /// The source migration account's password from the keyring (`<project id>/source-password`), if stored.
     pub async fn source_password(&self) -> Result<Option<Secret>, ConnectError> {
         let secrets = self.secrets.clone();
-        let project = self.project.clone();
+        let project = self.keyring_scope.clone();
         let loaded = tokio::task::spawn_blocking(move || secrets.load(&project, &SecretKind::SourcePassword)).await;
         match loaded {
             Ok(result) => Ok(result?),
             Err(e) => Err(ConnectError::Secrets(crate::secrets::SecretsError::Platform {
-                account: format!("{}/{}", self.project, SecretKind::SourcePassword.account_suffix()),
+                account: format!("{}/{}", self.keyring_scope, SecretKind::SourcePassword.account_suffix()),
                 detail: e.to_string(),
             })),
         }
@@ -103,10 +110,12 @@ fn m365(project: &str, state: &ProjectState, secrets: Secrets) -> Result<M365, C
     }
     let http =
         HttpClient::with_ca_file(RetryPolicy::default(), state.m365.ca_cert.as_deref()).map_err(ConnectError::M365)?;
-    M365::connect(project, &tenant.to_string(), &state.m365, secrets, http).map_err(|e| match e {
-        M365Error::Auth(AuthError::NoClientId) => ConnectError::NoClientId { project: project.to_owned() },
-        other => ConnectError::M365(other),
-    })
+    M365::connect_scoped(project, &state.keyring_scope(), &tenant.to_string(), &state.m365, secrets, http).map_err(
+        |e| match e {
+            M365Error::Auth(AuthError::NoClientId) => ConnectError::NoClientId { project: project.to_owned() },
+            other => ConnectError::M365(other),
+        },
+    )
 }
 
 fn source(state: &ProjectState) -> Result<SourceTarget, ConnectError> {
@@ -155,5 +164,20 @@ mod tests {
         assert!(c.m365.is_ok());
         assert_eq!(c.resolver().expect("resolver").label(), "DNS server 127.0.0.1:5353");
         assert!(c.source.expect_err("bad CA").to_string().contains("/nonexistent/ca.pem"));
+    }
+
+    #[tokio::test]
+    async fn a_same_named_project_does_not_see_anothers_secrets() {
+        let secrets = Secrets::mock();
+        let (old, new) = (state(), state());
+        let password = crate::secrets::Secret::new("Passw0rd!");
+        secrets.save(&old.keyring_scope(), &SecretKind::SourcePassword, &password).expect("save");
+        let c = Connections::new("acme", &old, secrets.clone());
+        assert_eq!(
+            c.source_password().await.expect("keyring").map(|p| p.expose().to_owned()),
+            Some("Passw0rd!".into())
+        );
+        let c = Connections::new("acme", &new, secrets);
+        assert_eq!(c.source_password().await.expect("keyring"), None, "a new project named acme starts clean");
     }
 }

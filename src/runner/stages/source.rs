@@ -81,9 +81,9 @@ pub fn store_password(
     secrets: &Secrets,
     password: &crate::secrets::Secret,
 ) -> Result<Result<(), crate::secrets::SecretsError>, crate::project::ProjectError> {
-    let name = project.state().name.clone();
-    let detail = serde_json::json!({ "keyring_account": format!("{name}/source-password") });
+    let scope = project.state().keyring_scope();
+    let detail = serde_json::json!({ "keyring_account": format!("{scope}/source-password") });
     project.change(Some(source::STAGE), "store-source-password", detail, |_| {
-        secrets.save(&name, &crate::secrets::SecretKind::SourcePassword, password)
+        secrets.save(&scope, &crate::secrets::SecretKind::SourcePassword, password)
     })
 }

@@ -126,7 +126,7 @@ async fn availability(
             Outcome::Fail,
             format!(
                 "Test-MigrationServerAvailability not run: it needs the migration account, its password (kept in the OS keyring as {}/source-password) and a source mailbox address; enter the missing ones in the source settings (or `cutover source`).",
-                conn.project()
+                conn.keyring_scope()
             ),
             now(),
         )));

@@ -47,7 +47,7 @@ async fn server_checks(state: &ProjectState, conn: &Connections) -> Results {
         }
         (Some(_), Ok(None)) => Some(format!(
             "the migration account's password is not in the OS keyring: enter it in the source settings, or pipe it to `cutover source --password-stdin` (it is kept as {}/source-password)",
-            conn.project()
+            conn.keyring_scope()
         )),
         (Some(_), Err(e)) => Some(format!("the migration account's password could not be read: {e}")),
         (Some(_), Ok(Some(_))) => None,
