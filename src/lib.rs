@@ -16,6 +16,7 @@ pub mod plan;
 pub mod project;
 pub mod protocol;
 pub mod runner;
+pub mod safe_text;
 pub mod secrets;
 pub mod sim;
 pub mod source;

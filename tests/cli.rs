@@ -270,3 +270,22 @@ fn a_ca_cert_that_is_a_fifo_a_device_or_huge_is_refused_at_once() {
     }
     assert!(!home.path().join("projects/beta").exists());
 }
+
+#[test]
+fn terminal_escapes_from_an_input_file_are_not_echoed() {
+    let home = tempfile::tempdir().expect("temp dir");
+    seed_project(home.path());
+    let csv = home.path().join("escapes.csv");
+    std::fs::write(&csv, "PrimarySmtpAddress,TotalItemSize\n\x1b]0;pwned\x07a@c.com,1\nb@c.com,1\n").expect("write");
+    let out = cutover(home.path(), &["import", "inventory", csv.to_str().expect("utf-8 path")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains('\x1b') && !all.contains('\x07'), "{all:?}");
+    assert!(all.contains("\\u{1b}"), "shown escaped: {all:?}");
+    // An error built from a file name the user gave.
+    let named = home.path().join("evil\x1b[2J.csv");
+    let out = cutover(home.path(), &["import", "inventory", named.to_str().expect("utf-8 path")]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(!err.contains('\x1b') && err.contains("evil\\u{1b}[2J.csv"), "{err:?}");
+}

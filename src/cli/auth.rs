@@ -107,9 +107,13 @@ async fn login(auth: &Authenticator, secret: Option<Secret>, json: bool, store: 
             let mut prompt = auth.start_device_code().await?;
             // The prompt goes to stderr even with --json, whose stdout holds one document: the outcome.
             if prompt.message.is_empty() {
-                eprintln!("To sign in, open {} and enter the code {}", prompt.verification_uri, prompt.user_code);
+                super::out::warn(&format!(
+                    "To sign in, open {} and enter the code {}",
+                    prompt.verification_uri, prompt.user_code
+                ));
             } else {
-                eprintln!("{}", prompt.message);
+                // The identity platform's own words: text from the network, escaped like any input.
+                super::out::warn(&prompt.message);
             }
             let cancel = CancellationToken::new();
             let on_ctrl_c = cancel.clone();

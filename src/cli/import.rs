@@ -22,12 +22,12 @@ pub fn inventory(file: &Path, project: Option<&str>, json: bool, allow_removals:
                 }
             }
             for row in &report.rejected {
-                eprintln!("{}: line {}: {}", report.file_name, row.line, row.reason);
+                super::out::warn(&format!("{}: line {}: {}", report.file_name, row.line, row.reason));
             }
             Ok(ExitCode::SUCCESS)
         }
         Event::Refused { reason, .. } | Event::Failed { error: reason, .. } => {
-            eprintln!("error: {reason}");
+            super::out::error(&reason);
             Ok(ExitCode::FAILURE)
         }
         other => Err(color_eyre::eyre::eyre!("unexpected answer from the runner: {other:?}")),

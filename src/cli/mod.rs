@@ -163,7 +163,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if out::is_closed(&e) => ExitCode::from(out::CLOSED_EXIT_CODE),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            out::error(&format!("{e:#}"));
             ExitCode::FAILURE
         }
     }

@@ -36,6 +36,19 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
+/// Prints `error: MESSAGE` to stderr with the control characters of what came from input escaped (a file name,
+/// a CSV field), so none reaches the terminal raw. A stderr that cannot be written to has nowhere to complain.
+pub fn error(message: &str) {
+    let message = crate::safe_text::escape_controls(message, true);
+    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+}
+
+/// Prints a warning line to stderr, escaped like [`error`].
+pub fn warn(message: &str) {
+    let message = crate::safe_text::escape_controls(message, true);
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}
+
 /// True when `error` (or what it wraps) is stdout closed by its reader.
 pub fn is_closed(error: &color_eyre::Report) -> bool {
     error.chain().any(|e| matches!(e.downcast_ref::<OutputError>(), Some(OutputError::Closed)))

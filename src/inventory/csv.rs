@@ -19,6 +19,13 @@ pub struct RowProblem {
     pub reason: String,
 }
 
+impl RowProblem {
+    /// A problem whose reason quotes the file: its control characters are escaped, so none reaches a terminal.
+    fn new(line: u64, key: Option<String>, reason: &str) -> RowProblem {
+        RowProblem { line, key, reason: crate::safe_text::escape_controls(reason, false).into_owned() }
+    }
+}
+
 /// What an import found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {
@@ -212,7 +219,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, InventoryError> {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
-                parsed.rejected.push(RowProblem { line, key: None, reason: format!("not a CSV row ({e})") });
+                parsed.rejected.push(RowProblem::new(line, None, &format!("not a CSV row ({e})")));
                 continue;
             }
         };
@@ -225,10 +232,10 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, InventoryError> {
             // The address is whole only when a later field follows it.
             let whole = index.get(&Column::PrimarySmtp).is_some_and(|&i| i + 1 < record.len());
             let key = whole.then(|| validate_email(get(Column::PrimarySmtp)).ok()).flatten();
-            parsed.rejected.push(RowProblem {
+            parsed.rejected.push(RowProblem::new(
                 line,
-                key: key.map(|k| k.to_ascii_lowercase()),
-                reason: if open_quote {
+                key.map(|k| k.to_ascii_lowercase()),
+                &if open_quote {
                     "the file is cut short in its last row (it ends inside a quoted field); copy or export it again"
                         .to_owned()
                 } else {
@@ -238,7 +245,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, InventoryError> {
                         headers.len()
                     )
                 },
-            });
+            ));
             continue;
         }
         let mut row = Row { warnings: Vec::new() };
@@ -246,27 +253,25 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, InventoryError> {
             Ok(mailbox) => {
                 let key = mailbox.key();
                 if let Some(first) = seen.get(&key) {
-                    parsed.rejected.push(RowProblem {
+                    parsed.rejected.push(RowProblem::new(
                         line,
-                        key: Some(key),
-                        reason: format!(
+                        Some(key),
+                        &format!(
                             "{} appears again (first on line {first}); only the first row is kept",
                             mailbox.primary_smtp
                         ),
-                    });
+                    ));
                     continue;
                 }
                 seen.insert(key.clone(), line);
-                parsed.warnings.extend(row.warnings.into_iter().map(|reason| RowProblem {
-                    line,
-                    key: Some(key.clone()),
-                    reason,
-                }));
+                parsed
+                    .warnings
+                    .extend(row.warnings.iter().map(|reason| RowProblem::new(line, Some(key.clone()), reason)));
                 parsed.mailboxes.push(mailbox);
             }
             Err(reason) => {
                 let key = validate_email(get(Column::PrimarySmtp)).ok().map(|s| s.to_ascii_lowercase());
-                parsed.rejected.push(RowProblem { line, key, reason });
+                parsed.rejected.push(RowProblem::new(line, key, &reason));
             }
         }
     }
@@ -299,6 +304,12 @@ impl<'a> LineCounter<'a> {
     }
 }
 
+/// Sizes past this are an export error, not a mailbox: Exchange Online caps a mailbox with its auto-expanding
+/// archive at 1.5 TB, and no on-premises mailbox comes near 100 TB. It also keeps totals far from overflowing.
+pub const MAX_MAILBOX_BYTES: u64 = 100 << 40;
+/// Item counts past this are an export error too (Exchange's folder limits put real mailboxes in the millions).
+pub const MAX_MAILBOX_ITEMS: u64 = 100_000_000;
+
 /// Reads one row, collecting what is worth a warning.
 struct Row {
     warnings: Vec<String>,
@@ -320,6 +331,11 @@ impl Row {
             parse_grouped(item_count_text)
                 .ok_or_else(|| format!("ItemCount '{item_count_text}' is not a whole number"))?
         };
+        if item_count > MAX_MAILBOX_ITEMS {
+            return Err(format!(
+                "ItemCount '{item_count_text}' is more than {MAX_MAILBOX_ITEMS} items, which no mailbox holds; export the inventory again"
+            ));
+        }
         let hidden = parse_bool(get(Column::Hidden)).ok_or_else(|| {
             format!("HiddenFromAddressListsEnabled '{}' is neither True nor False", get(Column::Hidden))
         })?;
@@ -366,6 +382,12 @@ impl Row {
 
     fn size(&mut self, text: &str, column: &str) -> Result<u64, String> {
         let (bytes, precision) = parse_size(text).map_err(|e| format!("{column}: {e}"))?;
+        if bytes > MAX_MAILBOX_BYTES {
+            return Err(format!(
+                "{column} '{text}' is more than {}, which no mailbox holds; export the inventory again",
+                super::size::format_size(MAX_MAILBOX_BYTES)
+            ));
+        }
         if precision == Precision::Rounded {
             self.warnings.push(format!("{column} '{text}' is rounded; the exact byte count was not in the file"));
         }
@@ -524,6 +546,32 @@ mod tests {
         let stats_only = b"DisplayName,TotalItemSize,ItemCount\nMegan,1 GB,3\n";
         let err = parse(stats_only).expect_err("no smtp column");
         assert!(err.to_string().contains("Get-CutoverInventory.ps1"));
+    }
+
+    #[test]
+    fn terminal_escapes_in_a_field_do_not_reach_the_reason() {
+        let parsed =
+            parse(b"PrimarySmtpAddress,TotalItemSize\n\x1b]0;owned\x07x@c.com,1\ny@c.com,\x1b[2J\n").expect("parse");
+        assert_eq!(parsed.rejected.len(), 2);
+        for row in &parsed.rejected {
+            assert!(!row.reason.chars().any(char::is_control), "{:?}", row.reason);
+            assert!(row.reason.contains("\\u{1b}"), "escaped, not dropped: {:?}", row.reason);
+        }
+    }
+
+    #[test]
+    fn sizes_and_counts_past_any_mailbox_are_rejected_rows() {
+        let csv = "PrimarySmtpAddress,TotalItemSize,ItemCount,TotalDeletedItemSize\n\
+            big@c.com,18446744073709551615,1,0\n\
+            items@c.com,1,18446744073709551615,0\n\
+            deleted@c.com,1,1,200 TB\n\
+            ok@c.com,99 TB,99000000,0\n";
+        let parsed = parse(csv.as_bytes()).expect("parse");
+        let kept: Vec<&str> = parsed.mailboxes.iter().map(|m| m.primary_smtp.as_str()).collect();
+        assert_eq!(kept, vec!["ok@c.com"]);
+        assert_eq!(parsed.rejected.len(), 3);
+        assert!(parsed.rejected.iter().all(|r| r.reason.contains("more than")), "{:?}", parsed.rejected);
+        assert_eq!(parsed.rejected[0].key.as_deref(), Some("big@c.com"), "the mailbox is kept from before");
     }
 
     #[test]

@@ -32,9 +32,10 @@ pub fn totals(mailboxes: &[Mailbox]) -> Totals {
         mailboxes.iter().max_by_key(|m| m.total_item_size).map(|m| (m.primary_smtp.clone(), m.total_item_size));
     Totals {
         mailboxes: mailboxes.len(),
-        total_bytes: mailboxes.iter().map(|m| m.total_item_size).sum(),
-        total_items: mailboxes.iter().map(|m| m.item_count).sum(),
-        recoverable_bytes: mailboxes.iter().map(|m| m.deleted_item_size).sum(),
+        // Saturating: a total that cannot be told is shown at its ceiling, never wrapped below the largest mailbox.
+        total_bytes: mailboxes.iter().fold(0, |sum, m| sum.saturating_add(m.total_item_size)),
+        total_items: mailboxes.iter().fold(0, |sum, m| sum.saturating_add(m.item_count)),
+        recoverable_bytes: mailboxes.iter().fold(0, |sum, m| sum.saturating_add(m.deleted_item_size)),
         largest,
     }
 }
@@ -132,6 +133,29 @@ mod tests {
         let e = initial_sync(&totals_of(60.0, 60.0), 10_000.0, 100).expect("estimate");
         assert_eq!(e.fastest, Duration::from_secs(40 * 3600));
         assert_eq!(e.slowest, Duration::from_secs(120 * 3600));
+    }
+
+    #[test]
+    fn totals_never_overflow() {
+        let huge = crate::inventory::Mailbox {
+            display_name: String::new(),
+            primary_smtp: "a@c.com".into(),
+            upn: String::new(),
+            proxy_addresses: Vec::new(),
+            recipient_type: crate::inventory::RecipientType::UserMailbox,
+            total_item_size: u64::MAX / 2 + 1,
+            item_count: u64::MAX,
+            deleted_item_size: u64::MAX,
+            archive: crate::inventory::Archive::None,
+            hidden: false,
+            forwarding: None,
+            last_logon: None,
+            database: String::new(),
+            legacy_exchange_dn: String::new(),
+        };
+        let t = totals(&[huge.clone(), huge]);
+        assert_eq!((t.total_bytes, t.total_items, t.recoverable_bytes), (u64::MAX, u64::MAX, u64::MAX));
+        assert!(t.total_bytes >= t.largest.map_or(0, |(_, b)| b), "the total is never below the largest mailbox");
     }
 
     #[test]
