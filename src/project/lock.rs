@@ -111,16 +111,33 @@ fn hostname() -> String {
 fn pid_alive(pid: u32) -> bool {
     #[cfg(unix)]
     {
-        let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+        let Ok(raw) = libc::pid_t::try_from(pid) else { return false };
         // SAFETY: signal 0 only checks that the process exists and may be signalled.
-        let rc = unsafe { libc::kill(pid, 0) };
-        rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+        let rc = unsafe { libc::kill(raw, 0) };
+        let exists = rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        // A process that just died stays a zombie until its parent reaps it: signal 0 still finds it.
+        exists && !zombie(pid)
     }
     #[cfg(not(unix))]
     {
         let _ = pid;
         true
     }
+}
+
+/// Whether the process has exited and waits to be reaped (state `Z` in `/proc/PID/stat`, after the command name
+/// in parentheses, which may itself hold spaces or parentheses).
+#[cfg(target_os = "linux")]
+fn zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn zombie(_pid: u32) -> bool {
+    false
 }
 
 #[cfg(test)]
@@ -156,6 +173,21 @@ mod tests {
         write_lock(&path, &stale);
         let (_lock, how) = ProjectLock::acquire(&path).expect("stale lock is taken over");
         assert_eq!(how, Acquired::TookOverStale(stale));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_process_that_died_but_was_not_reaped_is_not_alive() {
+        let mut child = std::process::Command::new("true").spawn().expect("spawn");
+        let pid = child.id();
+        // Not waited for: once it exits it stays a zombie, which signal 0 still finds.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !zombie(pid) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(!pid_alive(pid), "a zombie holds no lock");
+        child.wait().expect("reap");
+        assert!(pid_alive(std::process::id()));
     }
 
     #[test]
