@@ -193,6 +193,19 @@ fn map_error(account: &str, e: keyring_core::Error) -> SecretsError {
     }
 }
 
+/// Gives the process a kernel session keyring of its own, to be called before any thread starts (threads
+/// inherit it). Without one (a container, tmux, an SSH login without pam_keyinit) the kernel falls back to the
+/// user-session keyring, and the first keyring call that may create a session keyring makes one for the calling
+/// thread only: a password saved by one thread was then invisible to the worker threads that read it (the demo's
+/// source checks said the password was missing). Keys stay visible to other processes through the persistent
+/// keyring the store links them to. A kernel without keyutils is not an error here: opening the store says so.
+pub fn prepare_process() {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = linux_keyutils::KeyRing::from_special_id(linux_keyutils::KeyRingIdentifier::Session, true);
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn platform_store() -> Result<(Arc<CredentialStore>, StoreKind), SecretsError> {
     let choice = std::env::var(STORE_ENV).unwrap_or_default();

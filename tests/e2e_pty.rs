@@ -26,6 +26,10 @@ impl Session {
     }
 
     fn start_sized(home: &Path, args: &[&str], rows: u16, cols: u16) -> Session {
+        Session::start_with(home, args, rows, cols, &[])
+    }
+
+    fn start_with(home: &Path, args: &[&str], rows: u16, cols: u16, env: &[(&str, &str)]) -> Session {
         let pty =
             native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("open a pty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_cutover"));
@@ -33,6 +37,9 @@ impl Session {
         cmd.env("CUTOVER_HOME", home);
         cmd.env("TERM", "xterm-256color");
         cmd.env("NO_COLOR", "1");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
         let child = pty.slave.spawn_command(cmd).expect("spawn cutover");
         drop(pty.slave);
         let rows = NonZeroU16::new(rows).expect("rows");
@@ -309,4 +316,32 @@ fn the_demo_runs_stages_1_to_4_against_the_simulator() {
     for action in ["sign-in", "add-domain", "new-migration-endpoint", "run-checks"] {
         assert!(audit.contains(&format!("\"action\":\"{action}")), "no {action} in the audit log");
     }
+}
+
+/// The kernel keyring, as on a jump host reached over SSH: the password the demo stored before the wizard's
+/// threads started is read by the checks on those threads (it was not: each thread saw its own session keyring,
+/// and Autodiscover said it needed credentials).
+#[test]
+fn the_demo_passes_stage_2_with_the_kernel_keyring_and_no_setting_touched() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let env = [("CUTOVER_KEYRING", "kernel-keyring")];
+    let mut s = Session::start_with(home.path(), &["demo", "--speed", "60"], 50, 160, &env);
+    s.wait_for("Kickoff form");
+    s.keys(&"j".repeat(10));
+    s.fill("120", "$3,300");
+    s.keys("\tj\t");
+    s.wait_for("2 · Source health check");
+    s.keys("i");
+    s.wait_for("demo-inventory.csv");
+    s.keys("\r");
+    s.wait_for("first import");
+    s.keys("\x1b");
+    s.wait_for("i import  m mailboxes");
+    s.keys("c");
+    s.wait_for("PASS       EWS reachable");
+    let screen = s.text();
+    for check in ["Autodiscover answers", "TLS certificate valid", "Outlook Anywhere reachable"] {
+        assert!(screen.contains(&format!("PASS       {check}")), "{check}: {screen}");
+    }
+    s.quit();
 }
