@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod runner;
 pub mod safe_text;
 pub mod secrets;
+pub mod signals;
 pub mod sim;
 pub mod source;
 pub mod text;

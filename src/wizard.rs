@@ -4,16 +4,17 @@
 use crate::project::Project;
 use color_eyre::eyre::WrapErr;
 use crossterm::event::EventStream;
+use std::process::ExitCode;
 
-/// Runs the wizard on `project` in the terminal until the engineer quits.
-pub fn run(project: Project, startup: crate::tui::Startup) -> color_eyre::Result<()> {
+/// Runs the wizard on `project` in the terminal until the engineer quits or a signal ends it.
+pub fn run(project: Project, startup: crate::tui::Startup) -> color_eyre::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(run_async(project, startup))
 }
 
 /// The wizard on a runtime the caller owns (`cutover demo` runs the simulator beside it). The runtime must be
 /// multi-threaded: the runner writes the project from a blocking section.
-pub async fn run_async(project: Project, startup: crate::tui::Startup) -> color_eyre::Result<()> {
+pub async fn run_async(project: Project, startup: crate::tui::Startup) -> color_eyre::Result<ExitCode> {
     let log_path = project.log_path();
     crate::logging::init(&log_path).wrap_err_with(|| format!("opening the log {}", log_path.display()))?;
     crate::tui::install_panic_hook(log_path.clone());
@@ -22,18 +23,28 @@ pub async fn run_async(project: Project, startup: crate::tui::Startup) -> color_
     if let Some(text) = startup.notice {
         app.info(text);
     }
+    // Caught from before the terminal turns raw, so no signal can leave it raw.
+    let mut signals = crate::signals::Terminating::listen().wrap_err("listening for signals")?;
     let mut runner = crate::runner::spawn(project);
     let mut terminal = ratatui::try_init().wrap_err("cutover needs an interactive terminal")?;
-    let result = crate::tui::event_loop(
-        &mut terminal,
-        &mut app,
-        &crate::tui::Theme::from_env(),
-        EventStream::new(),
-        (&runner.commands, &mut runner.events),
-        &mut crate::tui::Stdout,
-    )
-    .await;
+    let theme = crate::tui::Theme::from_env();
+    let mut outside = crate::tui::Stdout;
+    let result = tokio::select! {
+        ended = crate::tui::event_loop(
+            &mut terminal,
+            &mut app,
+            &theme,
+            EventStream::new(),
+            (&runner.commands, &mut runner.events),
+            &mut outside,
+        ) => ended.map(|()| ExitCode::SUCCESS),
+        signal = signals.next() => {
+            tracing::warn!(%signal, "ending on a signal");
+            Ok(signal.exit_code())
+        }
+    };
     ratatui::restore();
+    // Stops the jobs at a safe point, writes what they finished and releases the project's lock.
     runner.shutdown().await;
     tracing::info!("wizard closed");
     result

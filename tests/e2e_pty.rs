@@ -95,21 +95,24 @@ impl Session {
         self.wait_for(shown_as);
     }
 
+    /// Waits for the process to end by itself.
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.child.try_wait().expect("child status") {
+                Some(status) => return status,
+                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+                None => panic!("cutover did not exit; screen:\n{}", self.text()),
+            }
+        }
+    }
+
     fn quit(mut self) {
         self.keys("q");
         self.wait_for("Quit cutover?");
         self.keys("y");
-        let deadline = Instant::now() + WAIT;
-        loop {
-            match self.child.try_wait().expect("child status") {
-                Some(status) => {
-                    assert!(status.success(), "cutover exited with {status:?}");
-                    return;
-                }
-                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-                None => panic!("cutover did not exit after quitting; screen:\n{}", self.text()),
-            }
-        }
+        let status = self.wait_exit();
+        assert!(status.success(), "cutover exited with {status:?}");
     }
 }
 
@@ -154,6 +157,28 @@ fn a_kickoff_filled_with_keys_is_kept_across_a_restart() {
     s.wait_for("$3,300");
     s.wait_for("✓ 1 Kickoff");
     s.quit();
+}
+
+/// A signal from outside (a service manager's SIGTERM, the SIGHUP of a dropped SSH session, `kill -INT`) ends
+/// the wizard as a quit does: the terminal is restored, the lock released, and the exit code says which signal.
+#[test]
+fn a_signal_restores_the_terminal_and_releases_the_lock() {
+    for (signal, code) in [("TERM", 143), ("HUP", 129), ("INT", 130)] {
+        let home = tempfile::tempdir().expect("temp dir");
+        let mut s = Session::start(home.path(), &["new", "acme"]);
+        s.wait_for("Kickoff form");
+        let lock = home.path().join("projects/acme/cutover.lock");
+        assert!(lock.exists(), "the wizard holds the lock");
+        let pid = s.child.process_id().expect("pid").to_string();
+        let sent = std::process::Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("kill");
+        assert!(sent.success());
+        let status = s.wait_exit();
+        assert_eq!(status.exit_code(), code, "SIG{signal}");
+        let screen = s.screen.lock().expect("screen lock");
+        assert!(!screen.screen().alternate_screen(), "SIG{signal}: left the alternate screen");
+        assert!(!screen.screen().hide_cursor(), "SIG{signal}: the cursor is shown again");
+        assert!(!lock.exists(), "SIG{signal}: the lock is released");
+    }
 }
 
 #[test]

@@ -25,16 +25,14 @@ pub fn new(name: &str, tenant: Option<&str>, connection: Option<ConnectionSettin
     if let Some(connection) = connection {
         super::new_flags::store(&mut project, connection)?;
     }
-    crate::wizard::run(project, crate::tui::Startup::default())?;
-    Ok(ExitCode::SUCCESS)
+    crate::wizard::run(project, crate::tui::Startup::default())
 }
 
 pub fn open(name: &str) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = ProjectName::parse(name)?;
     let (project, acquired) = Project::open(&home, &name)?;
-    crate::wizard::run(project, crate::tui::Startup { banner: None, notice: lock_notice(&acquired) })?;
-    Ok(ExitCode::SUCCESS)
+    crate::wizard::run(project, crate::tui::Startup { banner: None, notice: lock_notice(&acquired) })
 }
 
 /// Bare `cutover`: the project opened last, else the list of projects and how to start.
@@ -117,7 +115,7 @@ pub fn demo(scenario: String, speed: f64, token_lifetime: std::time::Duration) -
             Err(e) => Err(e),
         };
         sim.shutdown().await;
-        result.map(|()| ExitCode::SUCCESS)
+        result
     })
 }
 
