@@ -26,7 +26,7 @@ pub async fn run_async(project: Project, startup: crate::tui::Startup) -> color_
     // Caught from before the terminal turns raw, so no signal can leave it raw.
     let mut signals = crate::signals::Terminating::listen().wrap_err("listening for signals")?;
     let mut runner = crate::runner::spawn(project);
-    let mut terminal = ratatui::try_init().wrap_err("cutover needs an interactive terminal")?;
+    let mut terminal = crate::tui::init_terminal().wrap_err("cutover needs an interactive terminal")?;
     let theme = crate::tui::Theme::from_env();
     let mut outside = crate::tui::Stdout;
     let result = tokio::select! {
@@ -43,7 +43,7 @@ pub async fn run_async(project: Project, startup: crate::tui::Startup) -> color_
             Ok(signal.exit_code())
         }
     };
-    ratatui::restore();
+    crate::tui::restore_terminal();
     // Stops the jobs at a safe point, writes what they finished and releases the project's lock.
     runner.shutdown().await;
     tracing::info!("wizard closed");

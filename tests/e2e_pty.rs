@@ -159,6 +159,22 @@ fn a_kickoff_filled_with_keys_is_kept_across_a_restart() {
     s.quit();
 }
 
+/// A paste of several lines into a field (bracketed paste) keeps its first line and runs none as keys.
+#[test]
+fn a_pasted_text_goes_into_the_field_not_into_the_keys() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut s = Session::start(home.path(), &["new", "acme"]);
+    s.wait_for("Kickoff form");
+    s.keys("\r");
+    s.wait_for("Customer");
+    s.keys("\x1b[200~Acme Corp\nq\ny\n\x1b[201~");
+    s.wait_for("first of 3 lines");
+    s.keys("\r");
+    s.wait_for("* Acme Corp");
+    assert!(s.child.try_wait().expect("child status").is_none(), "still running: q and y were not keys");
+    s.quit();
+}
+
 /// A signal from outside (a service manager's SIGTERM, the SIGHUP of a dropped SSH session, `kill -INT`) ends
 /// the wizard as a quit does: the terminal is restored, the lock released, and the exit code says which signal.
 #[test]

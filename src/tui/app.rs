@@ -74,6 +74,8 @@ pub enum Msg {
     Event(Event),
     /// A second passed while something on screen shows the time.
     Tick(DateTime<Utc>),
+    /// Text pasted into the terminal (bracketed paste), whole.
+    Paste(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,16 +172,26 @@ pub enum NoticeKind {
 pub struct Notice {
     pub kind: NoticeKind,
     pub text: String,
+    /// Where it was made; the app sets it when the notice is shown.
+    pub place: Option<Place>,
 }
 
 impl Notice {
     pub fn info(text: impl Into<String>) -> Notice {
-        Notice { kind: NoticeKind::Info, text: text.into() }
+        Notice { kind: NoticeKind::Info, text: text.into(), place: None }
     }
 
     pub fn error(text: impl Into<String>) -> Notice {
-        Notice { kind: NoticeKind::Error, text: text.into() }
+        Notice { kind: NoticeKind::Error, text: text.into(), place: None }
     }
+}
+
+/// Where the engineer is: the stage and its view. A notice belongs to the place it was made in, so "Saved." of a
+/// kickoff field or "Locked: …" of stage 5 does not stay up on another stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub stage: StageId,
+    pub view: View,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,11 +262,24 @@ impl App {
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice::info(text));
+        self.set_notice(Notice::info(text));
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice::error(text));
+        self.set_notice(Notice::error(text));
+    }
+
+    fn set_notice(&mut self, notice: Notice) {
+        self.notice = Some(Notice { place: Some(self.place()), ..notice });
+    }
+
+    pub fn place(&self) -> Place {
+        Place { stage: self.stage, view: self.view }
+    }
+
+    /// The notice of the place on screen, if any.
+    pub fn visible_notice(&self) -> Option<&Notice> {
+        self.notice.as_ref().filter(|n| n.place.is_none_or(|p| p == self.place()))
     }
 
     /// Whether something on screen shows the time, so the loop must tick.
@@ -300,8 +325,29 @@ impl App {
                 self.now = Some(now);
                 Vec::new()
             }
+            Msg::Paste(text) => self.paste(&text),
         };
         commands.extend(self.open_pending());
+        commands
+    }
+
+    /// A paste goes into the field being typed in, and nowhere else: pasted lines must never run as keys. A field
+    /// holds one line, so of several the first that is not blank is kept, and the notice says so.
+    fn paste(&mut self, text: &str) -> Vec<Command> {
+        if !self.takes_text() {
+            self.info(strings::PASTE_NOWHERE);
+            return Vec::new();
+        }
+        let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
+        let Some(first) = lines.first() else { return Vec::new() };
+        let mut commands = Vec::new();
+        for c in first.chars() {
+            let c = if c == '\t' { ' ' } else { c };
+            commands.extend(self.on_action(Action::Edit(EditKey::Char(c))));
+        }
+        if lines.len() > 1 {
+            self.info(strings::pasted_first_line(lines.len()));
+        }
         commands
     }
 
@@ -422,7 +468,7 @@ impl App {
             self.dialog = None;
         }
         if let Some(notice) = notice {
-            self.notice = Some(notice);
+            self.set_notice(notice);
         } else if next_row {
             self.notice = None;
         }
@@ -631,6 +677,39 @@ mod tests {
         assert!(error.contains("onmicrosoft.com"), "{error}");
         act(&mut app, &[Action::Cancel]);
         assert_eq!(app.dialog, None);
+    }
+
+    #[test]
+    fn a_paste_of_several_lines_goes_into_the_field_as_its_first_line_and_runs_no_key() {
+        let mut app = app();
+        act(&mut app, &[Action::Activate]);
+        let commands = app.update(Msg::Paste("Acme Corp\r\nq\ny\n".into()));
+        assert!(commands.is_empty(), "no line ran as keys: {commands:?}");
+        assert!(!app.should_quit);
+        let Some(Dialog::Edit(Edit { input, .. })) = &app.dialog else { panic!("still editing: {:?}", app.dialog) };
+        assert_eq!(input.value(), "Acme Corp");
+        assert!(app.visible_notice().is_some_and(|n| n.text.contains("first of 3 lines")));
+        let saved = act(&mut app, &[Action::Activate]);
+        assert_eq!(saved, vec![Command::SetKickoffField { field: Field::Customer, value: "Acme Corp".into() }]);
+    }
+
+    #[test]
+    fn a_paste_outside_a_field_types_nothing() {
+        let mut app = app();
+        assert!(app.update(Msg::Paste("qy".into())).is_empty());
+        assert!(!app.should_quit && app.dialog.is_none());
+        assert_eq!(app.visible_notice().map(|n| n.text.as_str()), Some(strings::PASTE_NOWHERE));
+    }
+
+    #[test]
+    fn a_notice_stays_where_it_was_made() {
+        let mut app = app();
+        app.info("Saved.");
+        assert!(app.visible_notice().is_some());
+        act(&mut app, &[Action::FocusStages, Action::MoveDown]);
+        assert_eq!(app.visible_notice(), None, "the kickoff's notice is not shown on stage 2");
+        act(&mut app, &[Action::MoveUp]);
+        assert!(app.visible_notice().is_some(), "and is still there back on stage 1");
     }
 
     #[test]

@@ -117,6 +117,7 @@ where
                 Input::Term(Some(Ok(TermEvent::Key(key)))) => {
                     keys::action_for(&app.key_tables(), app.takes_text(), key).map(Msg::Action)
                 }
+                Input::Term(Some(Ok(TermEvent::Paste(text)))) => Some(Msg::Paste(text)),
                 Input::Term(Some(Ok(TermEvent::Resize(..)))) => {
                     dirty = true;
                     None
@@ -154,6 +155,23 @@ enum Input {
     Tick,
 }
 
+/// Takes the terminal over: raw mode and the alternate screen (ratatui), and bracketed paste, so a pasted text
+/// arrives whole instead of as keys.
+pub fn init_terminal() -> std::io::Result<ratatui::DefaultTerminal> {
+    let terminal = ratatui::try_init()?;
+    if let Err(e) = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste) {
+        ratatui::restore();
+        return Err(e);
+    }
+    Ok(terminal)
+}
+
+/// Gives the terminal back as it was; safe to call twice, and on a terminal that is gone (SIGHUP).
+pub fn restore_terminal() {
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+    ratatui::restore();
+}
+
 /// A panic restores the terminal and writes its report to the project's log, not over the screen.
 pub fn install_panic_hook(log_path: PathBuf) {
     let (panic_hook, eyre_hook) = color_eyre::config::HookBuilder::default()
@@ -163,7 +181,7 @@ pub fn install_panic_hook(log_path: PathBuf) {
     // Installing twice in one process (tests) only means the first hook stays; that is fine.
     let _ = eyre_hook.install();
     std::panic::set_hook(Box::new(move |info| {
-        ratatui::restore();
+        restore_terminal();
         let report = panic_hook.panic_report(info).to_string();
         let saved = append_to_log(&log_path, &report);
         match saved {

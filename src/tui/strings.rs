@@ -40,6 +40,11 @@ pub const OVERRIDE_PROMPT: &str =
     "Write why the project goes on despite this failure. It is kept in the audit log and the closeout report.";
 
 pub const SAVED: &str = "Saved.";
+pub const PASTE_NOWHERE: &str = "Nothing takes a paste here: press Enter on a field first, then paste.";
+
+pub fn pasted_first_line(lines: usize) -> String {
+    format!("Pasted the first of {lines} lines: a field holds one line.")
+}
 pub const EDIT_CANCELLED: &str = "Edit cancelled; nothing changed.";
 pub const SELECT_FAILED_CHECK: &str = "Select a failed check to override it.";
 pub const ALREADY_OVERRIDDEN: &str = "This check is already overridden.";

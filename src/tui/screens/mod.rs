@@ -57,7 +57,7 @@ fn draw_title(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Work with a known total shows as a bar, the newest job's; an error notice goes over it.
-    let error = app.notice.as_ref().is_some_and(|n| n.kind == NoticeKind::Error);
+    let error = app.visible_notice().is_some_and(|n| n.kind == NoticeKind::Error);
     let bar = app.jobs.values().next_back().and_then(|j| j.ratio().map(|r| (j, r))).filter(|_| !error);
     if let Some((job, ratio)) = bar {
         let text = job.progress.as_ref().map_or(job.label.as_str(), |p| p.label.as_str());
@@ -72,7 +72,7 @@ fn draw_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(gauge, area);
         return;
     }
-    let Some(notice) = &app.notice else { return };
+    let Some(notice) = app.visible_notice() else { return };
     let style = if notice.kind == NoticeKind::Error { theme.error } else { theme.base };
     frame.render_widget(
         Paragraph::new(Span::styled(format!(" {}", fit(&notice.text, area.width.saturating_sub(1))), style)),
