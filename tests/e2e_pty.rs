@@ -273,9 +273,8 @@ fn the_demo_runs_stages_1_to_4_against_the_simulator() {
     let mut s = Session::start_sized(home.path(), &["demo", "--speed", "60"], 50, 160);
     s.wait_for("DEMO on the simulator");
     s.wait_for("Kickoff form");
-    // Stage 1: the demo fills everything but the mailbox count.
-    s.keys(&"j".repeat(10));
-    s.fill("120", "$3,300");
+    // Stage 1: the demo fills the whole form, so the kickoff opens done.
+    s.wait_for("$3,300");
     s.wait_for("✓ 1 Kickoff");
 
     // Stage 2: import the simulated server's inventory, offered at the prompt, and run the checks.
@@ -367,9 +366,7 @@ fn the_demo_passes_stage_2_with_the_kernel_keyring_and_no_setting_touched() {
     let home = tempfile::tempdir().expect("temp dir");
     let env = [("CUTOVER_KEYRING", "kernel-keyring")];
     let mut s = Session::start_with(home.path(), &["demo", "--speed", "60"], 50, 160, &env);
-    s.wait_for("Kickoff form");
-    s.keys(&"j".repeat(10));
-    s.fill("120", "$3,300");
+    s.wait_for("✓ 1 Kickoff");
     s.keys("\tj\t");
     s.wait_for("2 · Source health check");
     s.keys("i");

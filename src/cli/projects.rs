@@ -136,6 +136,8 @@ async fn connect_demo(project: &mut Project, info: &SimInfo) -> color_eyre::Resu
         (Field::Tenant, info.tenant_domain.as_str()),
         (Field::Domains, domains.as_str()),
         (Field::Cutover, cutover.as_str()),
+        // The customer's estimate at kickoff; stage 2 compares it with the inventory.
+        (Field::Mailboxes, "120"),
     ];
     seed(project, &seed_values)?;
     let cloud = Cloud::custom(&info.login_url, &info.graph_url, &info.exo_url)
