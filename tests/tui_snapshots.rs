@@ -245,3 +245,34 @@ fn stage_4_with_records_to_publish_and_a_running_watch_at_80x24_and_200x50() {
     insta::assert_snapshot!("stage4_80x24", render(&app, 80, 24));
     insta::assert_snapshot!("stage4_200x50", render(&app, 200, 50));
 }
+
+/// Evidence of several lines keeps its breaks in the details, and the details scroll (J, K) when longer than
+/// their room; the list shows only the evidence's first line.
+#[test]
+fn long_evidence_scrolls_in_the_details_at_80x24() {
+    let mut state = filled_state();
+    let evidence =
+        (1..=12).map(|n| format!("  {n}. POST https://autodiscover.acme.example: answer {n}")).collect::<Vec<_>>();
+    let evidence = format!("Autodiscover did not answer.\n{}", evidence.join("\n"));
+    let source = cutover::plan::source::STAGE;
+    let first = source.def().checks[0].id;
+    state.stage_mut(source).record_check(first, CheckResult::new(Outcome::Fail, evidence, at()));
+    let mut app = open_at(state, source);
+    let row = cutover::tui::app::selectable_rows(source)
+        .iter()
+        .position(|r| *r == cutover::tui::app::Row::Check(0))
+        .expect("check row");
+    app.cursor = row;
+    let top = render(&app, 80, 24);
+    assert!(top.contains("↓") && top.contains("more · J"), "{top}");
+    let wide = render(&app, 200, 50);
+    let row = wide.lines().find(|l| l.contains("FAIL       Autodiscover answers")).expect("check row");
+    assert!(row.contains("Autodiscover did not answer.") && !row.contains("1. POST"), "first line only: {row}");
+    insta::assert_snapshot!("long_evidence_80x24", top);
+    for _ in 0..10 {
+        app.update(Msg::Action(Action::DetailDown));
+    }
+    let scrolled = render(&app, 80, 24);
+    assert!(scrolled.contains("12. POST"), "{scrolled}");
+    insta::assert_snapshot!("long_evidence_scrolled_80x24", scrolled);
+}

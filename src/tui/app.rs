@@ -55,6 +55,9 @@ pub enum Action {
     CancelJob,
     /// Demo only: publish the verification records at the simulated registrar.
     Publish,
+    /// Scroll the detail panel below the list.
+    DetailDown,
+    DetailUp,
 }
 
 /// Something the terminal does for the wizard, outside the screen.
@@ -66,6 +69,9 @@ pub enum Effect {
 
 /// Rows a page key moves.
 const PAGE: isize = 10;
+
+/// Lines the detail panel scrolls per key.
+const DETAIL_STEP: u16 = 3;
 
 /// Everything `update` reacts to: the engineer's actions, the runner's events and the clock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,6 +226,8 @@ pub struct App {
     pub effects: Vec<Effect>,
     /// The time of the last tick, for "12 s" beside running work; none before the first.
     pub now: Option<DateTime<Utc>>,
+    /// Lines of the detail panel scrolled past; back to 0 when the selection moves. Drawing keeps it in range.
+    pub detail_scroll: u16,
 }
 
 /// A dialog the runner asks the engineer for.
@@ -248,6 +256,7 @@ impl App {
             pending: std::collections::VecDeque::new(),
             effects: Vec::new(),
             now: None,
+            detail_scroll: 0,
         }
     }
 
@@ -502,6 +511,8 @@ impl App {
                     Focus::Main => self.move_cursor(delta),
                 }
             }
+            Action::DetailDown => self.detail_scroll = self.detail_scroll.saturating_add(DETAIL_STEP),
+            Action::DetailUp => self.detail_scroll = self.detail_scroll.saturating_sub(DETAIL_STEP),
             Action::FocusNext => {
                 self.focus = if self.focus == Focus::Stages { Focus::Main } else { Focus::Stages };
             }
@@ -557,10 +568,12 @@ impl App {
             self.stage = stage;
             self.cursor = 0;
             self.view = View::Stage;
+            self.detail_scroll = 0;
         }
     }
 
     fn move_cursor(&mut self, delta: isize) {
+        self.detail_scroll = 0;
         let len = selectable_rows(self.stage).len();
         self.cursor = self.cursor.saturating_add_signed(delta).min(len.saturating_sub(1));
     }

@@ -81,6 +81,8 @@ pub static MAIN_LEAD: &[Binding] = &[
     bind(&[Key::PageUp], Action::PageUp, "PgUp PgDn", "", 0, "move a page"),
     bind(&[Key::PageDown], Action::PageDown, "", "", 0, ""),
     bind(&[Key::Enter], Action::Activate, "Enter", "edit/run", 1, "edit the selected field, run the selected task"),
+    bind(&[Key::Char('J')], Action::DetailDown, "J K", "", 0, "scroll the details below the list"),
+    bind(&[Key::Char('K')], Action::DetailUp, "", "", 0, ""),
 ];
 
 /// The main pane's keys that come after a stage's own.

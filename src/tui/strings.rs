@@ -40,6 +40,15 @@ pub const OVERRIDE_PROMPT: &str =
     "Write why the project goes on despite this failure. It is kept in the audit log and the closeout report.";
 
 pub const SAVED: &str = "Saved.";
+/// The detail panel's note when it holds more than it shows.
+pub fn detail_scroll(above: u16, below: u16) -> String {
+    match (above, below) {
+        (0, below) => format!(" ↓ {below} more · J "),
+        (above, 0) => format!(" ↑ {above} above · K "),
+        (above, below) => format!(" ↑ {above} · ↓ {below} more · J K "),
+    }
+}
+
 pub const PASTE_NOWHERE: &str = "Nothing takes a paste here: press Enter on a field first, then paste.";
 
 pub fn pasted_first_line(lines: usize) -> String {

@@ -28,8 +28,8 @@ fn label_width(stage: StageId) -> usize {
     rows(stage).iter().filter_map(label).map(|l| l.chars().count()).max().unwrap_or(0) + 1
 }
 
-/// The detail panel's height: enough for a check's evidence at 80x24, more when the selected row has more to
-/// say (the TXT records to publish), up to half the pane.
+/// The detail panel's least height: enough for the start of a check's evidence at 80x24. It gets all the room
+/// the list leaves.
 const DETAIL_HEIGHT: u16 = 5;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -66,14 +66,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         _ => detail_lines(app, selected_row, record, theme),
     };
-    let detail_needs: u16 = detail.iter().map(|l| wrapped_height(&line_text(l), inner.width)).sum::<u16>() + 1;
-    let detail_height = detail_needs.clamp(DETAIL_HEIGHT, DETAIL_HEIGHT.max(inner.height / 2));
-    let [help_area, list_area, detail_area] = Layout::vertical([
-        Constraint::Length(help_height.min(5)),
-        Constraint::Min(1),
-        Constraint::Length(detail_height),
-    ])
-    .areas(inner);
+    let help_height = help_height.min(5);
+    let avail = inner.height.saturating_sub(help_height);
+    let detail = Paragraph::new(detail).wrap(Wrap { trim: false });
+    // One more for the panel's top border.
+    let detail_needs = u16::try_from(detail.line_count(inner.width)).unwrap_or(u16::MAX).saturating_add(1);
+    let list_needs = u16::try_from(all.len()).unwrap_or(u16::MAX);
+    // The list takes the rows it has while they fit beside the details, else at least half the pane; the details
+    // get the rest, never less than DETAIL_HEIGHT, and scroll when that is not enough.
+    let list_height =
+        list_needs.min(avail.saturating_sub(detail_needs).max(avail / 2)).min(avail.saturating_sub(DETAIL_HEIGHT));
+    let [help_area, list_area, detail_area] =
+        Layout::vertical([Constraint::Length(help_height), Constraint::Length(list_height), Constraint::Min(0)])
+            .areas(inner);
     frame.render_widget(Paragraph::new(help).wrap(Wrap { trim: true }), help_area);
 
     let selected = selected_row.and_then(|s| all.iter().position(|r| *r == s));
@@ -88,10 +93,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     .render(frame, list_area, theme);
 
-    let detail_block = Block::default().borders(Borders::TOP).border_style(theme.border);
+    let mut detail_block = Block::default().borders(Borders::TOP).border_style(theme.border);
+    let room = detail_area.height.saturating_sub(1);
+    let total = detail_needs.saturating_sub(1);
+    let scroll = app.detail_scroll.min(total.saturating_sub(room));
+    let below = total.saturating_sub(room + scroll);
+    if scroll > 0 || below > 0 {
+        detail_block = detail_block
+            .title_top(Line::from(Span::styled(strings::detail_scroll(scroll, below), theme.dim)).right_aligned());
+    }
     let detail_inner = detail_block.inner(detail_area);
     frame.render_widget(detail_block, detail_area);
-    frame.render_widget(Paragraph::new(detail).wrap(Wrap { trim: true }), detail_inner);
+    frame.render_widget(detail.scroll((scroll, 0)), detail_inner);
+}
+
+/// A text of several lines (evidence, a task's detail) as lines, so its line breaks are kept.
+fn text_lines(text: &str, style: ratatui::style::Style) -> impl Iterator<Item = Line<'static>> + '_ {
+    text.lines().map(move |line| Line::from(Span::styled(line.to_owned(), style)))
 }
 
 fn line_text(line: &Line) -> String {
@@ -170,7 +188,9 @@ fn row_line<'a>(row: Row, app: &App, record: Option<&StageRecord>, width: u16, t
             ];
             let room = width.saturating_sub(u16::try_from(head.chars().count() + 2).unwrap_or(u16::MAX));
             if let Some(result) = record.and_then(|r| r.result(check.id)).filter(|_| room > 20) {
-                spans.push(Span::styled(format!("  {}", fit(&result.evidence, room)), theme.dim));
+                // The first line only: the details below show the whole evidence.
+                let first = result.evidence.lines().next().unwrap_or_default();
+                spans.push(Span::styled(format!("  {}", fit(first, room)), theme.dim));
             }
             Line::from(spans)
         }
@@ -201,10 +221,8 @@ fn detail_lines(app: &App, row: Option<Row>, record: Option<&StageRecord>, theme
             let task = &app.stage.def().tasks[i];
             let mut lines = vec![Line::from(Span::styled(task.title, theme.header))];
             if let Some(done) = record.and_then(|r| r.task(task.id)) {
-                lines.push(Line::from(vec![
-                    Span::raw(done.detail.clone()),
-                    Span::styled(format!(" ({})", done.at.format("%Y-%m-%d %H:%M UTC")), theme.dim),
-                ]));
+                lines.push(Line::from(Span::styled(done.at.format("%Y-%m-%d %H:%M UTC").to_string(), theme.dim)));
+                lines.extend(text_lines(&done.detail, theme.base));
             }
             for line in stages::of(app.stage).task_detail(&app.state, task.id) {
                 lines.push(match line {
@@ -225,10 +243,10 @@ fn detail_lines(app: &App, row: Option<Row>, record: Option<&StageRecord>, theme
             }
             let mut lines = vec![Line::from(title)];
             if let Some(result) = result {
-                lines.push(Line::from(Span::raw(result.evidence.clone())));
+                lines.extend(text_lines(&result.evidence, theme.base));
             }
             if let Some(o) = record.and_then(|r| r.active_override(check.id)) {
-                lines.push(Line::from(Span::styled(strings::overridden_by(&o.by, &o.reason), theme.warn)));
+                lines.extend(text_lines(&strings::overridden_by(&o.by, &o.reason), theme.warn));
             }
             lines.push(Line::from(Span::styled(check.help, theme.dim)));
             lines
