@@ -478,3 +478,37 @@ fn cutover_sim_token_lifetime_sets_expires_in() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--token-lifetime"));
 }
+
+/// The inventory the simulated server gives looks like a real server's: shared mailboxes typed as such, the
+/// people logged on lately and only the scanner never, plain names.
+#[tokio::test]
+async fn the_inventory_looks_like_a_real_servers() {
+    use cutover::inventory::RecipientType;
+    let sim = start("typical").await;
+    let csv = reqwest::get(format!("{}/inventory.csv", sim.info().control_url))
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .expect("inventory")
+        .bytes()
+        .await
+        .expect("body");
+    let parsed = cutover::inventory::csv::parse(&csv).expect("the script's format");
+    let by = |address: &str| {
+        parsed.mailboxes.iter().find(|m| m.primary_smtp == address).unwrap_or_else(|| panic!("{address} in the CSV"))
+    };
+    for shared in ["support@fabrikam-eng.com", "sales@fabrikam-eng.com"] {
+        assert_eq!(by(shared).recipient_type, RecipientType::SharedMailbox, "{shared}");
+    }
+    assert_eq!(by("ceo@fabrikam-eng.com").recipient_type, RecipientType::UserMailbox);
+    let now = chrono::Utc::now();
+    let ceo = by("ceo@fabrikam-eng.com").last_logon.expect("the CEO logged on");
+    assert!(ceo <= now && now - ceo < chrono::Duration::days(15), "{ceo}");
+    assert_eq!(by("scanner@fabrikam-eng.com").last_logon, None, "no one opens the scanner's mailbox");
+    let never = parsed.mailboxes.iter().filter(|m| m.last_logon.is_none()).count();
+    assert!(never < parsed.mailboxes.len() / 10, "{never} of {} never logged on", parsed.mailboxes.len());
+    assert!(
+        parsed.mailboxes.iter().all(|m| !m.display_name.chars().any(|c| c.is_ascii_digit())),
+        "names without numbers"
+    );
+    sim.shutdown().await;
+}

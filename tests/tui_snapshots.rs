@@ -157,6 +157,13 @@ fn the_120_mailbox_table_with_flags_at_80x24_and_200x50() {
     insta::assert_snapshot!("mailboxes_200x50", render(&app, 200, 50));
     app.update(Msg::Action(Action::NextFilter));
     insta::assert_snapshot!("mailboxes_high_risk_200x50", render(&app, 200, 50));
+    // Sorted by Recoverable Items, the narrow table shows them.
+    for _ in 0..3 {
+        app.update(Msg::Action(Action::NextSort));
+    }
+    let narrow = render(&app, 80, 24);
+    assert!(narrow.contains("Rec. Items"), "{narrow}");
+    insta::assert_snapshot!("mailboxes_by_recoverable_80x24", narrow);
 }
 
 #[test]

@@ -379,6 +379,8 @@ mod tests {
                 recoverable_items_gb: 0.0,
                 vip: false,
                 hidden: i == 4,
+                kind: Default::default(),
+                never_logged_on: false,
                 failure: None,
             })
             .collect();
@@ -404,6 +406,8 @@ mod tests {
             recoverable_items_gb: 0.0,
             vip: false,
             hidden: false,
+            kind: Default::default(),
+            never_logged_on: false,
             failure: Some(Failure::Stall { at: 0.5 }),
         }];
         let mut moves: Vec<Move> = specs.iter().map(Move::new).collect();

@@ -270,8 +270,37 @@ pub struct MailboxSpec {
     pub vip: bool,
     #[serde(default)]
     pub hidden: bool,
+    /// What Exchange calls it (`RecipientTypeDetails`); a user mailbox unless said.
+    #[serde(default)]
+    pub kind: MailboxKind,
+    /// No one ever opened it (a scanner's mailbox, a new hire's); the others last logged on within the fortnight.
+    #[serde(default)]
+    pub never_logged_on: bool,
     #[serde(default)]
     pub failure: Option<Failure>,
+}
+
+/// The kinds of mailbox a cutover moves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailboxKind {
+    #[default]
+    User,
+    Shared,
+    Room,
+    Equipment,
+}
+
+impl MailboxKind {
+    /// As `RecipientTypeDetails` says it.
+    pub fn recipient_type_details(self) -> &'static str {
+        match self {
+            MailboxKind::User => "UserMailbox",
+            MailboxKind::Shared => "SharedMailbox",
+            MailboxKind::Room => "RoomMailbox",
+            MailboxKind::Equipment => "EquipmentMailbox",
+        }
+    }
 }
 
 /// How a mailbox fails, the way real moves fail.
@@ -338,11 +367,30 @@ impl Scenario {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             ((state >> 33) as f64) / ((1u64 << 31) as f64)
         };
-        const FIRST: &[&str] = &["alex", "blair", "casey", "dana", "eli", "fran", "gale", "harper", "indy", "jules"];
-        const LAST: &[&str] = &["adams", "baker", "clark", "davis", "evans", "fisher", "garcia", "hughes"];
+        const FIRST: &[&str] = &[
+            "alex", "blair", "casey", "dana", "eli", "fran", "gale", "harper", "indy", "jules", "kim", "lee", "morgan",
+            "noor", "oskar", "priya", "quinn", "rosa", "sam", "tariq",
+        ];
+        const LAST: &[&str] = &[
+            "adams", "baker", "clark", "davis", "evans", "fisher", "garcia", "hughes", "ito", "jensen", "khan",
+            "lopez", "murphy", "nowak", "okoro", "patel", "quist", "rossi", "silva", "tanaka",
+        ];
+        let names = FIRST.len() * LAST.len();
         for i in 0..g.count {
-            let first = FIRST[i as usize % FIRST.len()];
-            let last = LAST[(i as usize / FIRST.len()) % LAST.len()];
+            let n = i as usize;
+            let first = FIRST[n % FIRST.len()];
+            let last = LAST[(n / FIRST.len() + n) % LAST.len()];
+            // Past every pair of names, a middle initial tells namesakes apart, as in a real directory.
+            let round = n / names;
+            let (alias, display_name) = if round == 0 {
+                (format!("{first}.{last}"), format!("{} {}", capitalise(first), capitalise(last)))
+            } else {
+                let initial = char::from(b'a' + u8::try_from(round % 26).unwrap_or(0));
+                (
+                    format!("{first}.{initial}.{last}{round}"),
+                    format!("{} {}. {}", capitalise(first), initial.to_ascii_uppercase(), capitalise(last)),
+                )
+            };
             // Sizes spread from a tenth of the mean to about three times it.
             let size_gb = (g.mean_size_gb * (0.1 + 2.9 * next() * next())).max(0.05);
             let items = (size_gb * 9_000.0) as u64 + 50;
@@ -350,13 +398,17 @@ impl Scenario {
                 if (i / g.failure_every) % 2 == 0 { Failure::LargeItems { count: 2 } } else { Failure::Poison }
             });
             self.mailboxes.push(MailboxSpec {
-                alias: format!("{first}.{last}{i}"),
-                display_name: format!("{} {} {i}", capitalise(first), capitalise(last)),
+                alias,
+                display_name,
                 size_gb: (size_gb * 100.0).round() / 100.0,
                 items,
                 recoverable_items_gb: (size_gb * 0.05 * 100.0).round() / 100.0,
                 vip: g.vip_every > 0 && i % g.vip_every == 0,
                 hidden: false,
+                kind: MailboxKind::User,
+                // About one in forty was never opened (a new hire not started yet); from the index, so the sizes'
+                // sequence stays as it was.
+                never_logged_on: (i.wrapping_mul(2_654_435_761) >> 7) % 40 == 0,
                 failure,
             });
         }

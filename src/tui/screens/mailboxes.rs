@@ -12,6 +12,7 @@ use crate::inventory::risk::{self, RiskFlag};
 use crate::inventory::size::format_size;
 use crate::plan::kickoff::group_thousands;
 use crate::tui::app::{App, Focus};
+use crate::tui::mailboxes::Sort;
 use crate::tui::strings;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::DataTable;
@@ -57,6 +58,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     let wide = table_area.width >= 120;
+    let thresholds = &app.state.source.thresholds;
+    // Narrow, a third number shows only when the table is sorted by it (items, Recoverable Items): the room goes
+    // to the names and the flags.
+    let metric = match view.sort {
+        _ if wide => None,
+        Sort::ItemsDesc => Some(Metric::Items),
+        Sort::RecoverableDesc => Some(Metric::Recoverable),
+        Sort::SizeDesc | Sort::Name => None,
+    };
+    let flags_width = if metric.is_some() { FLAGS_WIDTH_BESIDE_METRIC } else { FLAGS_WIDTH };
     let widths: Vec<Constraint> = if wide {
         vec![
             Constraint::Length(2),
@@ -69,16 +80,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Constraint::Min(10),
         ]
     } else {
-        vec![
-            Constraint::Length(2),
-            Constraint::Min(12),
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(14),
-        ]
+        let mut widths = vec![Constraint::Length(2), Constraint::Min(12), Constraint::Length(9)];
+        widths.extend(metric.map(|_| Constraint::Length(10)));
+        widths.push(Constraint::Length(flags_width));
+        widths
     };
-    let header = if wide { Row::new(strings::MAILBOX_COLUMNS_WIDE) } else { Row::new(strings::MAILBOX_COLUMNS) };
-    let thresholds = &app.state.source.thresholds;
+    let header = match metric {
+        _ if wide => Row::new(strings::MAILBOX_COLUMNS_WIDE.to_vec()),
+        None => Row::new(strings::MAILBOX_COLUMNS.to_vec()),
+        Some(Metric::Items) => Row::new(strings::MAILBOX_COLUMNS_ITEMS.to_vec()),
+        Some(Metric::Recoverable) => Row::new(strings::MAILBOX_COLUMNS_RECOVERABLE.to_vec()),
+    };
     DataTable {
         header: Some(header),
         len: rows.len(),
@@ -97,12 +109,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 cells.push(Cell::from(m.primary_smtp.clone()));
             }
             cells.push(right(format_size(m.total_item_size)));
-            cells.push(right(group_thousands(m.item_count)));
+            if wide {
+                cells.push(right(group_thousands(m.item_count)));
+            }
+            match metric {
+                Some(Metric::Items) => cells.push(right(group_thousands(m.item_count))),
+                Some(Metric::Recoverable) => cells.push(right(format_size(m.deleted_item_size))),
+                None => {}
+            }
             if wide {
                 cells.push(right(format_size(m.deleted_item_size)));
                 cells.push(Cell::from(m.recipient_type.label().to_owned()));
             }
-            cells.push(Cell::from(Span::styled(labels.join(", "), style)));
+            let labels = labels.join(", ");
+            let labels = if wide { labels } else { fit(&labels, flags_width) };
+            cells.push(Cell::from(Span::styled(labels, style)));
             Row::new(cells)
         },
     }
@@ -117,6 +138,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let lines = detail(m, &risk::flags(m, vip, thresholds), thresholds, detail_inner.width, theme);
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail_inner);
     }
+}
+
+/// The narrow table's flags column: most lists whole ("over limit, needs licence"); longer ones end in "…" and
+/// the details below name them all. Beside a third number it is narrower.
+const FLAGS_WIDTH: u16 = 22;
+const FLAGS_WIDTH_BESIDE_METRIC: u16 = 15;
+
+/// The number the narrow table adds when sorted by it.
+#[derive(Clone, Copy)]
+enum Metric {
+    Items,
+    Recoverable,
 }
 
 /// Two marks: a star for a VIP, then the most serious risk (✗ blocks the migration, ! needs care).
