@@ -1,6 +1,7 @@
 //! Stages 1 to 4 run headless against `cutover sim`, with nothing but the command line: a project made with
 //! `new --no-open`, the source reached with `source --password-stdin`, the simulated server's inventory imported,
-//! a device code sign-in the simulator approves, the checks, the overrides, the stage 4 tasks, and `status`
+//! a device code sign-in the simulator approves, the checks, the overrides, the settings and tasks of stages 3
+//! and 4, and `status`
 //! showing stage 4 done. The test plays the customer's DNS host only. Uses the real OS keyring (run through
 //! scripts/with-keyring.sh).
 
@@ -308,6 +309,17 @@ fn stages_one_to_four_run_headless_against_the_simulator() {
     assert!(out.contains("(create-endpoint): done."), "{out}");
     assert!(!out.contains(&password), "the password is never printed: {out}");
 
+    // Stage 3's pre-creation, chosen now: Graph takes accounts on verified domains only.
+    let err = refused(home, &["set", "cloud-accounts", "later", "--project", "acme"]);
+    assert!(err.contains("cloud-accounts") && err.contains("pre-create"), "{err}");
+    ok(home, &["set", "cloud-accounts", "pre-create", "--project", "acme"], None);
+    let out = ok(home, &["set", "usage-location", "us", "--project", "acme"], None);
+    assert!(out.contains("Usage location (usage-location) of stage 3: US"), "{out}");
+    let out = cutover(home, &["task", "create-users", "--project", "acme", "--yes", "--json"], None);
+    let v = json(&text(&out.stdout));
+    assert!(out.status.success() && v["ok"] == true, "{v}\n{}", text(&out.stderr));
+    assert_eq!(v["record"]["status"], "Done", "{v}");
+
     assert_eq!(check_and_override(home, 4), Vec::<String>::new(), "stage 4 passes on its own after its tasks");
     assert_eq!(stage_status(home, 4), "done");
     let status = ok(home, &["status", "--project", "acme"], None);
@@ -317,7 +329,7 @@ fn stages_one_to_four_run_headless_against_the_simulator() {
 
     // Every write went through the audit path, and no secret reached it.
     let audit = audit();
-    for action in ["\"add-domain\"", "\"verify-domains\"", "\"record-task\""] {
+    for action in ["\"add-domain\"", "\"verify-domains\"", "\"create-user\"", "\"set-setting\"", "\"record-task\""] {
         assert!(audit.contains(action), "{action} in the audit log");
     }
     assert!(!audit.contains(&password), "the source password is not in the audit log");

@@ -9,6 +9,7 @@ pub mod new_flags;
 mod out;
 mod overrides;
 mod projects;
+mod set;
 mod sim;
 mod source;
 mod status;
@@ -157,6 +158,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Store a setting of a stage screen (cloud-accounts, usage-location, concurrency, …), as the wizard's
+    /// editor does; an unknown name lists them
+    Set {
+        setting: String,
+        value: String,
+        /// Defaults to the project opened last
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a shell completion script: `cutover completions bash > /etc/bash_completion.d/cutover`
     Completions { shell: clap_complete::Shell },
 }
@@ -251,6 +263,7 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             project: project.as_deref(),
             json,
         }),
+        Some(Command::Set { setting, value, project, json }) => set::run(&setting, &value, project.as_deref(), json),
         Some(Command::Completions { shell }) => completions(shell),
     }
 }
