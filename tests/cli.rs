@@ -289,3 +289,42 @@ fn terminal_escapes_from_an_input_file_are_not_echoed() {
     let err = text(&out.stderr);
     assert!(!err.contains('\x1b') && err.contains("evil\\u{1b}[2J.csv"), "{err:?}");
 }
+
+#[test]
+fn new_no_open_fills_the_kickoff_and_exits_without_a_terminal() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let base =
+        ["new", "acme", "--no-open", "--customer", "Contoso", "--domain", "contoso.com", "--domain", "contoso.co.uk"];
+    let bad = [&base[..], &["--partner-email", "nobody"]].concat();
+    let out = cutover(home.path(), &bad);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("--partner-email") && err.contains("name@example.com"), "names the flag and the fix: {err}");
+    assert!(!home.path().join("projects/acme").exists(), "nothing is made for a bad value");
+
+    let good = [&base[..], &["--mailboxes", "1,200", "--cutover", "2030-12-05 18:00 Europe/Berlin"]].concat();
+    let out = cutover(home.path(), &good);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Email domains    contoso.com, contoso.co.uk"), "{stdout}");
+    assert!(stdout.contains("Not set yet: Partner contact"), "{stdout}");
+    let out = cutover(home.path(), &["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(json["stages"][0]["checks"][1]["outcome"], "Warn", "1,200 mailboxes: above 150, a warning");
+    let (records, _) =
+        cutover::project::AuditLog::new(home.path().join("projects/acme/audit.jsonl")).read().expect("audit");
+    let set = records.iter().filter(|r| r.action == "set-kickoff-field").count();
+    assert_eq!(set, 8, "each field through the runner, audited before and after");
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let home = tempfile::tempdir().expect("temp dir");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = cutover(home.path(), &["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        assert!(script.contains("override") && script.contains("no-open"), "{shell}: {script}");
+    }
+    assert!(!cutover(home.path(), &["completions", "tcsh"]).status.success());
+}

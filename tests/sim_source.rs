@@ -443,8 +443,14 @@ fn cutover_sim_json_prints_one_document_and_stops_on_sigterm() {
     assert!(v["dns"][0]["addr"].as_str().unwrap().starts_with("127.0.0.1:"));
     let ca = std::path::PathBuf::from(v["source"]["ca_cert_path"].as_str().unwrap());
     assert!(ca.exists());
+    // The inventory as the script would write it on the server, ready for `cutover import inventory`.
+    let inventory = std::path::PathBuf::from(v["inventory_csv"].as_str().unwrap());
+    let csv = std::fs::read_to_string(&inventory).unwrap();
+    assert!(csv.starts_with("\"DisplayName\",\"PrimarySmtpAddress\""), "{csv}");
+    assert_eq!(csv.lines().count(), 11, "a header and the small scenario's ten mailboxes: {csv}");
     stop_sim(child);
     assert!(!ca.exists(), "the temporary CA file is removed on exit");
+    assert!(!inventory.exists(), "so is the inventory");
 }
 
 #[test]

@@ -4,12 +4,16 @@
 mod auth;
 mod check;
 mod import;
+mod kickoff_flags;
 pub mod new_flags;
 mod out;
+mod overrides;
 mod projects;
+mod set;
 mod sim;
 mod source;
 mod status;
+mod task;
 
 use crate::project::{DataHome, ProjectName};
 use clap::{Parser, Subcommand};
@@ -26,7 +30,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a project and open it in the wizard
+    /// Create a project and open it in the wizard (or, with --no-open, only create and fill it)
     New {
         /// Project name: letters, digits, '-', '_' or '.'
         name: String,
@@ -35,6 +39,11 @@ pub enum Command {
         tenant: Option<String>,
         #[command(flatten)]
         connection: new_flags::NewFlags,
+        #[command(flatten)]
+        kickoff: Box<kickoff_flags::KickoffFlags>,
+        /// Create the project, set the fields given, print what was done and exit, without the wizard
+        #[arg(long)]
+        no_open: bool,
     },
     /// Open a project in the wizard
     Open { name: String },
@@ -118,6 +127,50 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a task of the plan by its id (add-domains, create-endpoint, …), as the wizard does; exit code 0 only
+    /// if it succeeded
+    Task {
+        /// The task's id; an unknown one lists them all
+        task: String,
+        /// Defaults to the project opened last
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Run a task that writes to the tenant without asking first
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Go on despite a failed check, for a written reason kept in the project and the closeout report
+    Override {
+        /// The check's stage, 1 to 9
+        #[arg(long)]
+        stage: u8,
+        /// The check's id, such as cutover-limits; an unknown one lists the stage's checks
+        #[arg(long)]
+        check: String,
+        /// Why going on is right: a few words at least
+        #[arg(long)]
+        reason: String,
+        /// Defaults to the project opened last
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store a setting of a stage screen (cloud-accounts, usage-location, concurrency, …), as the wizard's
+    /// editor does; an unknown name lists them
+    Set {
+        setting: String,
+        value: String,
+        /// Defaults to the project opened last
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script: `cutover completions bash > /etc/bash_completion.d/cutover`
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,9 +225,15 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         None => projects::open_last(),
-        Some(Command::New { name, tenant, connection }) => {
-            projects::new(&name, tenant.as_deref(), connection.settings()?)
-        }
+        Some(Command::New { name, tenant, connection, kickoff, no_open }) => projects::new(
+            &name,
+            projects::NewArgs {
+                tenant: tenant.as_deref(),
+                connection: connection.settings()?,
+                kickoff: &kickoff,
+                no_open,
+            },
+        ),
         Some(Command::Open { name }) => projects::open(&name),
         Some(Command::List { json }) => projects::list(json),
         Some(Command::Demo { scenario, speed, token_lifetime }) => {
@@ -196,7 +255,25 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Status { project, json }) => status::run(project.as_deref(), json),
         Some(Command::Check { project, stage, json }) => check::run(project.as_deref(), stage, json),
         Some(Command::Source(args)) => source::run(args),
+        Some(Command::Task { task, project, json, yes }) => task::run(&task, project.as_deref(), json, yes),
+        Some(Command::Override { stage, check, reason, project, json }) => overrides::run(overrides::OverrideArgs {
+            stage,
+            check: &check,
+            reason: &reason,
+            project: project.as_deref(),
+            json,
+        }),
+        Some(Command::Set { setting, value, project, json }) => set::run(&setting, &value, project.as_deref(), json),
+        Some(Command::Completions { shell }) => completions(shell),
     }
+}
+
+/// The completion script of `shell`, made from the same definition that parses the command line.
+fn completions(shell: clap_complete::Shell) -> color_eyre::Result<ExitCode> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "cutover", &mut script);
+    out::outln!("{}", String::from_utf8_lossy(&script).trim_end())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The async runtime of a headless command: two workers are plenty for a few concurrent requests.

@@ -1,5 +1,6 @@
 //! `cutover new`, `open`, `list`, `demo`, and bare `cutover`: find or make the project, then hand it to the wizard.
 
+use super::kickoff_flags::KickoffFlags;
 use super::out::{OutputError, outln};
 use crate::m365::{Cloud, ConnectionSettings};
 use crate::plan::kickoff::Field;
@@ -11,21 +12,57 @@ use crate::sim::{SimInfo, SimOptions, Simulator};
 use color_eyre::eyre::WrapErr;
 use std::process::ExitCode;
 
-pub fn new(name: &str, tenant: Option<&str>, connection: Option<ConnectionSettings>) -> color_eyre::Result<ExitCode> {
+/// What `cutover new` is given besides the name.
+pub struct NewArgs<'a> {
+    pub tenant: Option<&'a str>,
+    pub connection: Option<ConnectionSettings>,
+    pub kickoff: &'a KickoffFlags,
+    /// Create and fill the project, then stop: for scripts, which have no terminal for the wizard.
+    pub no_open: bool,
+}
+
+pub fn new(name: &str, args: NewArgs<'_>) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = ProjectName::parse(name)?;
-    // Refuse a bad tenant before anything is created.
-    if let Some(tenant) = tenant {
+    // Refuse a bad value before anything is created.
+    if let Some(tenant) = args.tenant {
         crate::plan::kickoff::validate_tenant(tenant).wrap_err("--tenant")?;
     }
+    args.kickoff.validate()?;
     let mut project = Project::create(&home, &name, false)?;
-    if let Some(tenant) = tenant {
-        seed(&mut project, &[(Field::Tenant, tenant)])?;
+    let given = args.kickoff.given();
+    let mut values: Vec<(Field, &str)> = args.tenant.map(|t| (Field::Tenant, t)).into_iter().collect();
+    values.extend(given.iter().map(|g| (g.field, g.value.as_str())));
+    seed(&mut project, &values)
+        .wrap_err_with(|| format!("project {name} was created at {}", project.dir().display()))?;
+    if let Some(connection) = args.connection {
+        super::new_flags::store(&mut project, connection)
+            .wrap_err_with(|| format!("project {name} was created with its kickoff fields, without the connection"))?;
     }
-    if let Some(connection) = connection {
-        super::new_flags::store(&mut project, connection)?;
+    if args.no_open {
+        print_created(&project, &values)?;
+        return Ok(ExitCode::SUCCESS);
     }
     crate::wizard::run(project, crate::tui::Startup::default())
+}
+
+/// What `cutover new --no-open` did, and what the kickoff checks now say.
+fn print_created(project: &Project, values: &[(Field, &str)]) -> Result<(), OutputError> {
+    let state = project.state();
+    outln!("Created project {} at {}.", state.name, project.dir().display())?;
+    for (field, _) in values {
+        outln!("  {:<16} {}", field.label(), field.current(&state.kickoff))?;
+    }
+    if state.m365.client_id.is_some() || state.m365.cloud != Cloud::default() {
+        outln!("  {:<16} {} cloud", "Microsoft 365", state.m365.cloud.name())?;
+    }
+    let stage = crate::plan::kickoff::STAGE;
+    outln!("{}", crate::plan::gating::check_summary(stage.def(), state.stage(stage)))?;
+    let missing = state.kickoff.missing();
+    if !missing.is_empty() {
+        outln!("Not set yet: {}. `cutover open {}` sets them in the wizard.", missing.join(", "), state.name)?;
+    }
+    Ok(())
 }
 
 pub fn open(name: &str) -> color_eyre::Result<ExitCode> {
@@ -183,14 +220,20 @@ async fn connect_demo(project: &mut Project, info: &SimInfo) -> color_eyre::Resu
     Ok(stored.err().map(|e| crate::tui::strings::demo_without_keyring(&e)))
 }
 
-/// Stores kickoff values through the runner, like keys in the form: each is audited and the checks run.
+/// Stores kickoff values through the runner, like keys in the form: each is audited and the checks run. On a
+/// refusal the error says which values were kept.
 fn seed(project: &mut Project, values: &[(Field, &str)]) -> color_eyre::Result<()> {
-    for (field, value) in values {
+    for (i, (field, value)) in values.iter().enumerate() {
         let command = runner::Command::SetKickoffField { field: *field, value: (*value).to_owned() };
         if let runner::Event::Refused { reason, .. } | runner::Event::Failed { error: reason, .. } =
             runner::execute(project, command)
         {
-            color_eyre::eyre::bail!("{}: {reason}", field.label());
+            let kept: Vec<&str> = values[..i].iter().map(|(f, _)| f.label()).collect();
+            let kept = if kept.is_empty() { "none".to_owned() } else { kept.join(", ") };
+            color_eyre::eyre::bail!(
+                "{}: {reason} (fields kept: {kept}; the ones after it were not set)",
+                field.label()
+            );
         }
     }
     Ok(())

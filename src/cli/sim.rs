@@ -69,7 +69,8 @@ fn describe(i: &SimInfo) -> String {
          App           id {}  secret {}\n\n\
          Source server https://{}:{}/ and https://{}:{}/ (resolve them through the DNS below)\n\
          Source admin  {}  password {}\n\
-         Trust this CA {}\n\n\
+         Trust this CA {}\n\
+         Inventory     {}\n\n\
          DNS resolvers (UDP and TCP)\n",
         i.scenario,
         i.speed,
@@ -90,6 +91,7 @@ fn describe(i: &SimInfo) -> String {
         i.source.admin_user,
         i.source.admin_password,
         i.source.ca_cert_path.display(),
+        i.inventory_csv.display(),
     );
     for r in &i.dns {
         s.push_str(&format!("  {}  changes seen after {} simulated seconds\n", r.addr, r.delay_seconds));

@@ -53,7 +53,7 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn status_word(status: StageStatus) -> &'static str {
+pub(super) fn status_word(status: StageStatus) -> &'static str {
     match status {
         StageStatus::NotStarted => "not started",
         StageStatus::InProgress => "in progress",

@@ -142,6 +142,12 @@ pub fn check_summary(def: &StageDef, record: Option<&StageRecord>) -> String {
     format!("Stage {} checks: {run} run: {}.", def.id, parts.join(", "))
 }
 
+/// Why `stage` is locked, as the wizard, the runner and `cutover task` all say it: "Locked: opens when stage 3
+/// (Users / directory sync) is done." The first stage is never locked, so it has none.
+pub fn locked_reason(stage: StageId) -> Option<String> {
+    stage.previous().map(|prev| format!("Locked: opens when stage {prev} ({}) is done.", prev.def().title))
+}
+
 /// Whether a stage is open for work: the first always is, every other once the stage before it is done.
 pub fn is_open(stage: StageId, status_of: impl Fn(StageId) -> StageStatus) -> bool {
     stage.previous().is_none_or(|prev| status_of(prev).is_done())
@@ -216,5 +222,12 @@ mod tests {
         assert!(is_open(crate::plan::prepare::STAGE, statuses(3)));
         assert!(is_open(crate::plan::source::STAGE, |_| StageStatus::Overridden));
         assert!(!is_open(crate::plan::source::STAGE, |_| StageStatus::Failed));
+    }
+
+    #[test]
+    fn a_locked_stage_names_the_stage_that_opens_it() {
+        assert_eq!(locked_reason(crate::plan::kickoff::STAGE), None);
+        let reason = locked_reason(crate::plan::source::STAGE).expect("stage 2 can be locked");
+        assert_eq!(reason, "Locked: opens when stage 1 (Kickoff) is done.");
     }
 }

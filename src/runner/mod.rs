@@ -128,7 +128,7 @@ impl Runner {
                 let what = task.def().title.to_owned();
                 // Checked here too: a task sent again after a sign-in may meet a stage locked meanwhile.
                 if !self.project.state().is_open(stage) {
-                    let reason = format!("stage {stage} is locked until the stage before it is done");
+                    let reason = crate::plan::gating::locked_reason(stage).unwrap_or_default();
                     self.send(Event::Refused { what, reason });
                 } else if self.tasks.values().any(|t| *t == task) {
                     self.send(Event::Refused { what, reason: "it is running already".to_owned() });
@@ -522,7 +522,10 @@ mod tests {
         let mut runner = spawn(project(dir.path()));
         runner.commands.send(Command::RunTask { task: crate::plan::prepare::Task::AddDomains.into() }).expect("send");
         let event = runner.events.recv().await.expect("an answer");
-        assert!(matches!(&event, Event::Refused { reason, .. } if reason.contains("stage 4 is locked")), "{event:?}");
+        assert!(
+            matches!(&event, Event::Refused { reason, .. } if reason.contains("opens when stage 3 (Users / directory sync)")),
+            "{event:?}"
+        );
         runner.shutdown().await;
     }
 

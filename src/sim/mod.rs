@@ -72,6 +72,8 @@ pub enum SimError {
     Certificate(String),
     #[error("cannot write the CA certificate to {path}: {source}")]
     WriteCa { path: PathBuf, source: std::io::Error },
+    #[error("cannot write the inventory CSV to {path}: {reason}")]
+    WriteInventory { path: PathBuf, reason: String },
 }
 
 /// Everything a client needs to reach the simulator. Fake credentials only: fine to print.
@@ -95,6 +97,9 @@ pub struct SimInfo {
     pub app_secret: String,
     pub source: SourceInfo,
     pub dns: Vec<ResolverInfo>,
+    /// The mailbox inventory as `assets/Get-CutoverInventory.ps1` would write it on the simulated server, so a
+    /// script can import it; removed with the CA file when the simulator stops.
+    pub inventory_csv: PathBuf,
 }
 
 /// The simulated on-premises Exchange server.
@@ -224,6 +229,7 @@ impl Simulator {
                 ca_cert_path,
             },
             dns: dns_info.clone(),
+            inventory_csv: temp_dir.join("inventory.csv"),
         };
         let clock = clock::Clock::new(options.speed);
         let world = World {
@@ -240,6 +246,10 @@ impl Simulator {
             faults: faults::Faults::new(&scenario.faults),
             scenario,
         };
+        let written = inventory::csv(&world)
+            .map_err(|e| e.to_string())
+            .and_then(|text| std::fs::write(&info.inventory_csv, text).map_err(|e| e.to_string()));
+        written.map_err(|reason| SimError::WriteInventory { path: info.inventory_csv.clone(), reason })?;
         let shared = Shared(Arc::new(Inner { info: info.clone(), world: Mutex::new(world) }));
         let (stop, stop_rx) = watch::channel(false);
         let app = axum::Router::new()

@@ -98,10 +98,7 @@ pub fn forwards_to(address: &str) -> String {
 }
 
 pub fn locked(stage: StageId) -> String {
-    match stage.previous() {
-        Some(prev) => format!("Locked: opens when stage {prev} ({}) is done.", prev.def().title),
-        None => String::new(),
-    }
+    crate::plan::gating::locked_reason(stage).unwrap_or_default()
 }
 
 pub fn not_available(stage: StageId) -> String {

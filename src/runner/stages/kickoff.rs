@@ -2,8 +2,10 @@
 //! form and so run in place with every change.
 
 use super::super::checks::Results;
+use super::super::jobs::Job;
 use super::super::{outcome, record_checks};
-use super::StageWork;
+use super::{NotStarted, StageWork, TaskInputs};
+use crate::plan::TaskId;
 use crate::plan::kickoff::{self, Field};
 use crate::project::{Project, ProjectState};
 use crate::protocol::Event;
@@ -18,6 +20,15 @@ impl StageWork for Work {
 
     fn refresh(&self, state: &mut ProjectState) {
         record_checks(state, kickoff::run_checks(&state.kickoff, Utc::now()));
+    }
+
+    fn task(&self, _task: TaskId, _inputs: TaskInputs) -> Result<Job, NotStarted> {
+        // The wizard never asks: its Enter on a kickoff task opens the form. `cutover task` may.
+        Err(NotStarted::Refused(
+            "kickoff tasks are done by filling in the kickoff form: in the wizard, or for a new project with \
+             `cutover new NAME --no-open --customer … --mailboxes N`"
+                .to_owned(),
+        ))
     }
 }
 

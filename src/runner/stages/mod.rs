@@ -77,6 +77,12 @@ pub trait StageWork: Sync {
     fn task(&self, _task: TaskId, _inputs: TaskInputs) -> Result<Job, NotStarted> {
         Err(NotStarted::NotBuilt)
     }
+
+    /// Whether `task` writes to the tenant, so a headless run asks before it starts (in the wizard, choosing
+    /// the task is the ask).
+    fn writes_tenant(&self, _task: TaskId) -> bool {
+        false
+    }
 }
 
 /// The work of `stage`.

@@ -131,6 +131,11 @@ impl StageWork for Work {
         };
         Ok(job)
     }
+
+    fn writes_tenant(&self, task: TaskId) -> bool {
+        // Publishing writes only to the simulated registrar, and only in a demo.
+        matches!(task, TaskId::Prepare(Task::AddDomains | Task::VerifyDomains | Task::CreateEndpoint))
+    }
 }
 
 fn domain_names(state: &ProjectState) -> Vec<String> {

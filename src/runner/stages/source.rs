@@ -7,8 +7,10 @@ mod import;
 
 use super::super::checks::{CheckError, Results};
 use super::super::connect::Connections;
+use super::super::jobs::Job;
 use super::super::{outcome, record_checks};
-use super::StageWork;
+use super::{NotStarted, StageWork, TaskInputs};
+use crate::plan::TaskId;
 use crate::plan::source::{self, Task};
 use crate::plan::{TaskRecord, TaskStatus};
 use crate::project::{Project, ProjectState};
@@ -42,6 +44,18 @@ impl StageWork for Work {
             Utc::now(),
         );
         record_checks(state, results);
+    }
+
+    fn task(&self, task: TaskId, _inputs: TaskInputs) -> Result<Job, NotStarted> {
+        // The wizard never asks: its Enter opens the import dialog or the mailbox table. `cutover task` may.
+        let TaskId::Source(task) = task else { return Err(NotStarted::NotBuilt) };
+        Err(NotStarted::Refused(
+            match task {
+                Task::ImportInventory => "import the inventory with `cutover import inventory FILE`, or in the wizard",
+                Task::MarkVips => "mark the VIPs in the wizard's mailbox table (stage 2)",
+            }
+            .to_owned(),
+        ))
     }
 }
 

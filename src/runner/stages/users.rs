@@ -76,6 +76,10 @@ impl StageWork for Work {
             Ok(Done::ran(done.outcome))
         }))
     }
+
+    fn writes_tenant(&self, task: TaskId) -> bool {
+        PRECREATE.contains(&task)
+    }
 }
 
 /// Graph refuses a user whose UPN is on a domain the tenant has not verified: say so before the first write.
