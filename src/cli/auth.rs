@@ -55,7 +55,7 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
         eyre!("project '{name}' has no tenant yet: set it in the kickoff stage, or create the project with --tenant")
     })?;
     let client_id = st.m365.client_id.clone().ok_or(crate::m365::AuthError::NoClientId)?;
-    let http = HttpClient::with_ca_file(RetryPolicy::default(), st.m365.ca_cert.as_deref())?;
+    let http = HttpClient::with_ca_file(RetryPolicy::from_env()?, st.m365.ca_cert.as_deref())?;
     let secrets = Secrets::open()?;
     let store = secrets.kind();
     let config = SignInConfig {
@@ -68,7 +68,7 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
     let auth = Authenticator::new(config, http, secrets)?;
     let secret = if args.client_secret_stdin { Some(read_secret_from_stdin()?) } else { None };
     let runtime = super::runtime()?;
-    runtime.block_on(async move {
+    runtime.block_on(crate::m365::observed(super::out::waits(), async move {
         match args.action {
             AuthAction::Login => login(&auth, secret, args.json, &store.to_string()).await,
             AuthAction::Status => status(&auth, args.json, &store.to_string()).await,
@@ -87,7 +87,7 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         }
-    })
+    }))
 }
 
 fn read_secret_from_stdin() -> color_eyre::Result<Secret> {

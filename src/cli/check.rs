@@ -56,12 +56,12 @@ pub fn run(project: Option<&str>, stage: Option<u8>, json: bool) -> color_eyre::
     for stage in stage_list {
         let state = project.state().clone();
         let conn = secrets.as_ref().map(|s| Connections::new(name.as_str(), &state, s.clone()));
-        let result = runtime.block_on(async {
+        let result = runtime.block_on(crate::m365::observed(super::out::waits(), async {
             match &conn {
                 Some(conn) => stages::run_checks(stage, &state, conn, &cancel).await,
                 None => stages::of(stage).pure_checks(&state).ok_or(CheckError::NotBuilt),
             }
-        });
+        }));
         match result {
             Ok(results) => {
                 record(&mut project, stage, &results)?;

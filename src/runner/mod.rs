@@ -184,7 +184,8 @@ impl Runner {
         self.send(Event::JobStarted { id, label: job.label.clone(), stage: job.stage, at: Utc::now() });
         let done = self.done.clone();
         let label = job.label;
-        let work = (job.work)(ctx);
+        let observer = ctx.clone();
+        let work = observer.observed((job.work)(ctx));
         tokio::spawn(async move {
             let apply = match tokio::spawn(work).await {
                 Ok(apply) => apply,
