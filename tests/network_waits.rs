@@ -143,3 +143,41 @@ fn the_wait_setting_takes_seconds_and_refuses_anything_else() {
         assert!(err.to_string().contains("CUTOVER_NETWORK_WAIT"), "{err}");
     }
 }
+
+/// Reads each request's head and drops the connection without a word, as a proxy or a reset would.
+async fn dropping_listener() -> String {
+    use tokio::io::AsyncReadExt;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 8192];
+                let _ = socket.read(&mut buf).await;
+                drop(socket);
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_write_whose_connection_dropped_may_have_reached_the_service_like_a_503() {
+    let base = dropping_listener().await;
+    let http = HttpClient::new(short(), None).expect("client");
+    for method in [reqwest::Method::POST, reqwest::Method::PATCH, reqwest::Method::DELETE] {
+        let url = url::Url::parse(&format!("{base}/v1.0/domains")).expect("url");
+        let req = Request::new(Service::Graph, method.clone(), url).json(serde_json::json!({"id": "contoso.com"}));
+        let err = http.send(&req, None).await.expect_err("dropped");
+        let text = err.to_string();
+        assert!(matches!(err, M365Error::Network { .. }), "{method}: {err:?}");
+        assert!(
+            text.contains("may or may not have acted on this change") && text.contains("check the current state"),
+            "{method}: {text}"
+        );
+        assert!(!text.contains("nothing was half-written"), "{method}: {text}");
+    }
+    // A read that dropped changes nothing: it is retried, and gives up without the write's warning.
+    let err = http.send(&get(&base, "/v1.0/domains"), None).await.expect_err("dropped");
+    assert!(!err.to_string().contains("may or may not have acted"), "{err}");
+}

@@ -394,7 +394,7 @@ impl HttpClient {
                 }
                 Err(e) => {
                     let safe = e.is_connect() || req.idempotent;
-                    let error = network_error(&host, &e);
+                    let error = network_error(req, &host, &e);
                     tracing::info!(parent: &span, error = %error, "no answer");
                     if safe && is_transient(&e) {
                         (Some(self.backoff(attempt)), Failure::Other(error))
@@ -578,16 +578,21 @@ fn may_have_acted(service: Service, how: &str) -> String {
     )
 }
 
-fn network_error(host: &str, e: &reqwest::Error) -> M365Error {
+/// A request that got no answer. A write whose connection was made may have reached the service before it broke
+/// or timed out, so it gets the advice of a 503: check the current state first.
+fn network_error(req: &Request, host: &str, e: &reqwest::Error) -> M365Error {
     let detail = error_chain(e);
     let advice = if is_tls(e) {
         "The server's TLS certificate is not trusted: for a custom cloud give its CA with --ca-cert; otherwise check for a proxy that intercepts TLS".to_owned()
+    } else if is_write(&req.method) && !e.is_connect() {
+        let how = if e.is_timeout() { "the answer timed out" } else { "the connection broke" };
+        may_have_acted(req.service, how)
     } else if e.is_timeout() {
         "The service did not answer in time: check the network and try again".to_owned()
     } else if e.is_connect() {
         "Check the network, the proxy and the host name (and that the cloud chosen is the tenant's)".to_owned()
     } else {
-        "The connection broke: try again; nothing was half-written by cutover".to_owned()
+        "The connection broke: try again; a read changes nothing".to_owned()
     };
     M365Error::Network { host: host.to_owned(), detail, advice }
 }
