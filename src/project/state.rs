@@ -167,7 +167,7 @@ pub fn load(path: &Path, audit: &super::audit::AuditLog) -> Result<ProjectState,
     let corrupt = |reason: String| ProjectError::CorruptState {
         path: path.to_owned(),
         reason,
-        last_audit: audit.last_good().map(|r| r.summary()),
+        last_audit: audit.last_good_summary(),
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(corrupt("the file is empty".to_owned()));
@@ -259,6 +259,17 @@ mod tests {
         assert!(msg.contains("set-kickoff-field done"), "{msg}");
         assert!(msg.contains("Nothing was changed"), "{msg}");
         assert_eq!(std::fs::read(&path).expect("read").len(), full.len() / 2, "the file is left as it was");
+
+        // A full disk tore the audit's last line too: the last good record is still named, the torn line skipped.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(audit.path())
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"time\":\"2026-"))
+            .expect("tear");
+        let msg = load(&path, &audit).expect_err("still truncated").to_string();
+        assert!(msg.contains("set-kickoff-field done") && msg.contains("line 2 torn"), "{msg}");
+        save(&path, &state()).expect("save");
+        assert_eq!(load(&path, &audit).expect("a torn audit never stops a load"), state());
     }
 
     #[test]
