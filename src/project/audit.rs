@@ -42,12 +42,28 @@ impl AuditRecord {
     }
 }
 
-/// The person at the keyboard, as the audit log names them.
+/// The person at the keyboard, as the audit log names them: the OS user from the environment, else the user id.
 pub fn current_actor() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
+    actor_from(|v| std::env::var(v).ok())
+}
+
+fn actor_from(var: impl Fn(&str) -> Option<String>) -> String {
+    ["USER", "LOGNAME", "USERNAME"]
         .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
+        .find_map(|v| var(v).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
+        .unwrap_or_else(os_user_id)
+}
+
+/// The OS user when the environment names none (a service, `env -i`, some containers).
+#[cfg(unix)]
+fn os_user_id() -> String {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    format!("uid {}", unsafe { libc::getuid() })
+}
+
+#[cfg(not(unix))]
+fn os_user_id() -> String {
+    "an unnamed OS user".to_owned()
 }
 
 #[derive(Debug, Clone)]
@@ -201,6 +217,16 @@ mod tests {
         assert_eq!(log.last_good().map(|r| r.action), Some("second".into()));
         let summary = log.last_good_summary().expect("a good record");
         assert!(summary.contains("second done") && summary.contains("lines 2, 4 torn"), "{summary}");
+    }
+
+    #[test]
+    fn the_actor_is_the_os_user_or_else_the_uid_never_unknown() {
+        assert_eq!(actor_from(|v| (v == "LOGNAME").then(|| "eng".to_owned())), "eng");
+        assert_eq!(actor_from(|v| (v == "USER").then(|| "  ".to_owned())), os_user_id());
+        let nobody = actor_from(|_| None);
+        assert_ne!(nobody, "unknown");
+        #[cfg(unix)]
+        assert!(nobody.starts_with("uid "), "{nobody}");
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub struct ProjectState {
     pub verification: BTreeMap<String, String>,
     /// How to reach the tenant: cloud, client id, extra CA (no secrets).
     pub m365: crate::model::ConnectionSettings,
+    /// The user account (UPN) of the project's last Microsoft 365 device code sign-in, while it is kept: who an
+    /// override is recorded as. Not a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in_as: Option<String>,
     /// A demo project's link to the embedded simulator, for the demo-only shortcuts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simulator: Option<SimulatorLink>,
@@ -98,12 +102,19 @@ impl ProjectState {
             users: Default::default(),
             verification: BTreeMap::new(),
             m365: Default::default(),
+            signed_in_as: None,
             simulator: None,
         }
     }
 
     /// What the project's keyring accounts start with (`<scope>/refresh-token` …): its id. A state without
     /// one (only before its first open) falls back to the name, as earlier versions did.
+    /// Who a decision of the engineer's (an override) is recorded as: the signed-in account when known, else the
+    /// user of this machine.
+    pub fn decided_by(&self) -> String {
+        self.signed_in_as.clone().unwrap_or_else(super::audit::current_actor)
+    }
+
     pub fn keyring_scope(&self) -> String {
         self.id.map_or_else(|| self.name.clone(), |id| id.to_string())
     }

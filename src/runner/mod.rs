@@ -16,7 +16,7 @@ pub use crate::protocol::{Command, Event, JobId, LOG_HINT, Snapshot};
 
 use crate::plan::gating::MIN_OVERRIDE_REASON;
 use crate::plan::{CheckId, CheckResult, Outcome, Override, StageId, TaskId};
-use crate::project::{Project, ProjectState, audit};
+use crate::project::{Project, ProjectState};
 use crate::secrets::Secrets;
 use chrono::Utc;
 use connect::Connections;
@@ -322,11 +322,40 @@ pub fn override_check(project: &mut Project, check: CheckId, reason: String) -> 
     }
     let detail = serde_json::json!({ "check": check, "reason": reason });
     let result = project.change(Some(stage), "override-check", detail, |state| {
-        let entry = Override { reason, by: audit::current_actor(), at: Utc::now() };
+        let entry = Override { reason, by: state.decided_by(), at: Utc::now() };
         state.stage_mut(stage).overrides.insert(check.as_str().to_owned(), entry);
         Ok::<(), std::convert::Infallible>(())
     });
     outcome(project, &what, result)
+}
+
+/// Keeps who the project is signed in as (a user's account; none for an app), so an override names them.
+pub fn remember_sign_in(
+    project: &mut Project,
+    signed_in: &crate::m365::SignedIn,
+) -> Result<(), crate::project::ProjectError> {
+    let account = match signed_in.kind {
+        crate::m365::SignInKind::DeviceCode => signed_in.account.clone(),
+        crate::m365::SignInKind::ClientSecret => None,
+    };
+    forget_or_keep_account(project, account)
+}
+
+/// Records the account the project is signed in as, or that it is signed out (`None`); nothing if unchanged.
+pub fn forget_or_keep_account(
+    project: &mut Project,
+    account: Option<String>,
+) -> Result<(), crate::project::ProjectError> {
+    if project.state().signed_in_as == account {
+        return Ok(());
+    }
+    let detail = serde_json::json!({ "account": account });
+    project
+        .change(None, "record-signed-in-account", detail, |s| {
+            s.signed_in_as = account;
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .map(|_| ())
 }
 
 /// Records a run of a stage's checks, audited; the checks that read only the project are taken afresh from the
@@ -418,6 +447,37 @@ mod tests {
             record.active_override(crate::plan::kickoff::Check::CutoverLimits).map(|o| o.reason.as_str()),
             Some("two batches agreed with the customer")
         );
+    }
+
+    #[test]
+    fn an_override_names_the_signed_in_account_else_the_os_user() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = project(dir.path());
+        execute(&mut p, Command::SetKickoffField { field: Field::Mailboxes, value: "2500".into() });
+        let check: CheckId = crate::plan::kickoff::Check::CutoverLimits.into();
+        let by =
+            |p: &Project| p.state().stage(check.stage()).and_then(|r| r.active_override(check)).map(|o| o.by.clone());
+        execute(&mut p, Command::Override { check, reason: "two batches agreed with the customer".into() });
+        assert_eq!(by(&p), Some(audit_actor()), "no sign-in: the OS user");
+        assert_ne!(by(&p).as_deref(), Some("unknown"));
+
+        let signed_in = crate::m365::SignedIn {
+            kind: crate::m365::SignInKind::DeviceCode,
+            account: Some("alice@contoso.com".into()),
+            tenant_id: None,
+        };
+        remember_sign_in(&mut p, &signed_in).expect("kept");
+        execute(&mut p, Command::Override { check, reason: "two batches agreed with the customer".into() });
+        assert_eq!(by(&p).as_deref(), Some("alice@contoso.com"));
+
+        // An app's sign-in names no person, and a sign-out forgets the account.
+        let app = crate::m365::SignedIn { kind: crate::m365::SignInKind::ClientSecret, ..signed_in };
+        remember_sign_in(&mut p, &app).expect("kept");
+        assert_eq!(p.state().signed_in_as, None);
+    }
+
+    fn audit_actor() -> String {
+        crate::project::audit::current_actor()
     }
 
     #[test]
