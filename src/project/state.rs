@@ -132,7 +132,12 @@ impl ProjectState {
     }
 
     pub fn is_open(&self, id: StageId) -> bool {
-        gating::is_open(id, |s| self.status(s))
+        gating::is_open(id, &|s| self.status(s))
+    }
+
+    /// The status a stage is shown with: [`StageStatus::Locked`] while the stage before is not done.
+    pub fn shown_status(&self, id: StageId) -> StageStatus {
+        gating::shown_status(id, |s| self.status(s))
     }
 }
 

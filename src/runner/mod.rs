@@ -358,20 +358,41 @@ pub fn forget_or_keep_account(
         .map(|_| ())
 }
 
+/// A check of a run that could not run, whose earlier verdict stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotReRun {
+    pub check: CheckId,
+    /// Why it could not run ("Not run: …").
+    pub why: String,
+    /// The verdict recorded before, kept.
+    pub kept: CheckResult,
+}
+
 /// Records a run of a stage's checks, audited; the checks that read only the project are taken afresh from the
-/// project as it is now, since an import or a setting may have changed while the network checks ran.
+/// project as it is now, since an import or a setting may have changed while the network checks ran. A check
+/// that could not run (a missing CA file, no connection) keeps the verdict it had: those are returned.
 pub fn record_check_run(
     project: &mut Project,
     stage: StageId,
     results: Vec<(CheckId, CheckResult)>,
     from: &str,
-) -> Result<Result<(), std::convert::Infallible>, crate::project::ProjectError> {
+) -> Result<Vec<NotReRun>, crate::project::ProjectError> {
     let detail = serde_json::json!({ "stage": stage.number(), "from": from });
-    project.change(Some(stage), "run-checks", detail, |state| {
-        record_checks(state, results);
+    let mut kept = Vec::new();
+    let changed = project.change(Some(stage), "run-checks", detail, |state| {
+        for (check, result) in results {
+            let why = result.evidence.clone();
+            if let Some(before) = state.stage_mut(check.stage()).record_run(check, result) {
+                kept.push(NotReRun { check, why, kept: before.clone() });
+            }
+        }
         stages::of(stage).refresh(state);
-        Ok(())
-    })
+        Ok::<(), std::convert::Infallible>(())
+    })?;
+    match changed {
+        Ok(()) => Ok(kept),
+        Err(never) => match never {},
+    }
 }
 
 pub(crate) fn record_checks(state: &mut ProjectState, results: Vec<(CheckId, CheckResult)>) {
@@ -478,6 +499,40 @@ mod tests {
 
     fn audit_actor() -> String {
         crate::project::audit::current_actor()
+    }
+
+    #[tokio::test]
+    async fn a_check_that_cannot_run_keeps_the_result_recorded_before_and_says_why() {
+        use crate::plan::source::server::CHECK_IDS;
+        let stage = crate::plan::source::STAGE;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = project(dir.path());
+        let before: Vec<(CheckId, CheckResult)> =
+            CHECK_IDS.iter().map(|id| (*id, CheckResult::new(Outcome::Pass, "answered", Utc::now()))).collect();
+        assert_eq!(record_check_run(&mut p, stage, before, "wizard").expect("recorded"), vec![]);
+        // The demo's simulator CA file is gone once the demo exits.
+        let gone = dir.path().join("sim-ca.pem");
+        p.change(Some(stage), "set-source-access", serde_json::Value::Null, |s| {
+            s.source_access.ca_cert = Some(gone.clone());
+            Field::Domains.apply(&mut s.kickoff, "contoso.com")
+        })
+        .expect("io")
+        .expect("valid");
+        let conn = Connections::new("acme", p.state(), Secrets::mock());
+        let results =
+            stages::run_checks(stage, &p.state().clone(), &conn, &CancellationToken::new()).await.expect("ran");
+        for id in CHECK_IDS {
+            let r = &results.iter().find(|(c, _)| *c == id).expect("a result").1;
+            assert_eq!(r.outcome, Outcome::NotRun, "{id}: {}", r.evidence);
+            assert!(r.evidence.starts_with("Not run:") && r.evidence.contains("sim-ca.pem"), "{}", r.evidence);
+        }
+        let kept = record_check_run(&mut p, stage, results, "cutover check").expect("recorded");
+        assert_eq!(kept.iter().map(|k| k.check).collect::<Vec<_>>(), CHECK_IDS.to_vec());
+        assert!(kept[0].why.contains("sim-ca.pem") && kept[0].kept.outcome == Outcome::Pass, "{:?}", kept[0]);
+        let record = p.state().stage(stage).expect("record");
+        for id in CHECK_IDS {
+            assert_eq!(record.outcome(id), Outcome::Pass, "{id} keeps its verdict");
+        }
     }
 
     #[test]
