@@ -61,6 +61,8 @@ pub enum Event {
     JobStarted { id: JobId, label: String, stage: Option<StageId>, at: DateTime<Utc> },
     /// How far a running job is.
     JobProgress { id: JobId, label: String, done: u64, total: Option<u64> },
+    /// A word from a running job on what it waits for ("waiting for Microsoft Graph …: no answer for 5 s").
+    JobNote { id: JobId, note: String },
     /// A job is over; what it found follows as its own event.
     JobEnded { id: JobId },
     /// Work needs a Microsoft 365 sign-in that the project does not hold; `retry` is sent again once signed in.

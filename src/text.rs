@@ -17,8 +17,41 @@ fn invalid(msg: impl Into<String>) -> ValidationError {
     ValidationError::new(msg)
 }
 
+/// Where the `user:password@` part of `input` is: the user information of a URL (`https://user:pass@host/`),
+/// or of a host typed with one (`user:pass@host`). A plain `name@domain` has none.
+fn credentials_span(input: &str) -> Option<std::ops::Range<usize>> {
+    let (start, url) = input.find("://").map_or((0, false), |i| (i + 3, true));
+    let rest = &input[start..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let at = authority.rfind('@')?;
+    (url || authority[..at].contains(':')).then_some(start..start + at + 1)
+}
+
+/// Refuses a URL or host that carries a user name or password (`https://user:pass@host/`): whatever is typed in
+/// a setting is stored in `state.json`, and secrets belong in the OS keyring. The error names `what` and shows
+/// the input without that part, so the password is never echoed.
+pub fn refuse_url_credentials(what: &str, input: &str) -> Result<(), ValidationError> {
+    match credentials_span(input) {
+        None => Ok(()),
+        Some(span) => Err(invalid(format!(
+            "{what} has a user name and password in it (user:password@): drop that part and give {}{}; secrets go to the OS keyring (the password prompt, `cutover source --password-stdin`, `cutover auth login`), never into a setting",
+            &input[..span.start],
+            &input[span.end..]
+        ))),
+    }
+}
+
+/// `input` with anything that may be a URL's user information cut out, for an error that must show it.
+pub fn without_credentials(input: &str) -> String {
+    match credentials_span(input) {
+        Some(span) => format!("{}{}", &input[..span.start], &input[span.end..]),
+        None => input.to_owned(),
+    }
+}
+
 /// An email address: `local@domain`, with a dot-atom local part.
 pub fn validate_email(input: &str) -> Result<String, ValidationError> {
+    refuse_url_credentials("email", input.trim())?;
     let s = input.trim();
     let Some((local, domain)) = s.rsplit_once('@') else {
         return Err(invalid(format!("email '{input}' has no @; type it as name@example.com")));
@@ -65,6 +98,27 @@ pub fn group_thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_a_url_or_host_are_refused_without_echoing_them() {
+        for (input, shown) in [
+            ("https://admin:s3cret@graph.example/v1.0", "https://graph.example/v1.0"),
+            ("https://s3cret@graph.example", "https://graph.example"),
+            ("admin:s3cret@mail.contoso.com", "mail.contoso.com"),
+            ("https://a:b@c:s3cret@host/x@y", "https://host/x@y"),
+        ] {
+            let err = refuse_url_credentials("--graph-url", input).expect_err(input).to_string();
+            assert!(err.starts_with("--graph-url has a user name and password"), "{err}");
+            assert!(err.contains(&format!("give {shown};")), "{err}");
+            assert!(!err.contains("s3cret"), "{err}");
+            assert_eq!(without_credentials(input), shown);
+        }
+        for fine in ["https://graph.example/v1.0/users/a@b.com", "migadmin@contoso.com", "mail.contoso.com", ""] {
+            assert_eq!(refuse_url_credentials("x", fine), Ok(()), "{fine}");
+        }
+        let err = validate_email("https://ceo:s3cret@contoso.com").expect_err("a URL").to_string();
+        assert!(err.starts_with("email has a user name and password") && !err.contains("s3cret"), "{err}");
+    }
 
     #[test]
     fn emails_need_a_local_part_and_a_domain() {

@@ -328,3 +328,43 @@ fn completions_are_printed_for_each_shell() {
     }
     assert!(!cutover(home.path(), &["completions", "tcsh"]).status.success());
 }
+
+#[test]
+fn a_url_or_host_with_a_password_in_it_is_refused_and_never_echoed() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = cutover(
+        home.path(),
+        &[
+            "new",
+            "acme",
+            "--login-url",
+            "https://admin:Hunter2-secret@login.example.com/",
+            "--graph-url",
+            "https://graph.example.com",
+            "--exo-url",
+            "https://exo.example.com",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("--login-url") && stderr.contains("user:password@"), "{stderr}");
+    assert!(stderr.contains("https://login.example.com/"), "shows the URL without the credentials: {stderr}");
+    assert!(!stderr.contains("Hunter2") && !stderr.contains("admin:"), "{stderr}");
+    assert!(!home.path().join("projects/acme").exists(), "nothing is created");
+
+    seed_project(home.path());
+    for (flag, value) in [
+        ("--exchange-server", "https://migadmin:Hunter2-secret@exch01.contoso.local"),
+        ("--rpc-proxy-server", "migadmin:Hunter2-secret@mail.contoso.com"),
+        ("--autodiscover-email", "https://migadmin:Hunter2-secret@mail.contoso.com/"),
+        ("--admin-user", "migadmin:Hunter2-secret@contoso.com"),
+    ] {
+        let out = cutover(home.path(), &["source", "--project", "acme", flag, value]);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{flag}: {stderr}");
+        assert!(stderr.contains("user:password@") && stderr.contains("keyring"), "{flag}: {stderr}");
+        assert!(!stderr.contains("Hunter2"), "{flag}: {stderr}");
+    }
+    let state = std::fs::read_to_string(home.path().join("projects/acme/state.json")).expect("state");
+    assert!(!state.contains("Hunter2"), "{state}");
+}

@@ -146,6 +146,7 @@ fn policy() -> RetryPolicy {
         max_delay: Duration::from_millis(400),
         timeout: Duration::from_secs(10),
         connect_timeout: Duration::from_secs(5),
+        ..RetryPolicy::default()
     }
 }
 
@@ -752,8 +753,9 @@ async fn a_malformed_body_is_a_typed_error_and_retries_are_announced() {
     assert!(!domains[0].is_verified);
     let notices = notices.lock().expect("notices").clone();
     assert_eq!(notices.len(), 1);
-    assert_eq!(notices[0].delay, Duration::from_secs(1));
-    assert!(notices[0].reason.contains("429"), "{:?}", notices[0]);
+    let cutover::m365::Waiting::Retrying { delay, reason } = &notices[0].waiting else { panic!("{:?}", notices[0]) };
+    assert_eq!(*delay, Duration::from_secs(1));
+    assert!(reason.contains("429"), "{:?}", notices[0]);
     m.auth.sign_out().await.expect("sign out");
 }
 

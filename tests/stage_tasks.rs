@@ -28,6 +28,7 @@ fn policy() -> RetryPolicy {
         max_delay: Duration::from_millis(500),
         timeout: Duration::from_secs(10),
         connect_timeout: Duration::from_secs(5),
+        ..RetryPolicy::default()
     }
 }
 

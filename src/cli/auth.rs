@@ -55,7 +55,7 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
         eyre!("project '{name}' has no tenant yet: set it in the kickoff stage, or create the project with --tenant")
     })?;
     let client_id = st.m365.client_id.clone().ok_or(crate::m365::AuthError::NoClientId)?;
-    let http = HttpClient::with_ca_file(RetryPolicy::default(), st.m365.ca_cert.as_deref())?;
+    let http = HttpClient::with_ca_file(RetryPolicy::from_env()?, st.m365.ca_cert.as_deref())?;
     let secrets = Secrets::open()?;
     let store = secrets.kind();
     let config = SignInConfig {
@@ -68,12 +68,17 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
     let auth = Authenticator::new(config, http, secrets)?;
     let secret = if args.client_secret_stdin { Some(read_secret_from_stdin()?) } else { None };
     let runtime = super::runtime()?;
-    runtime.block_on(async move {
+    runtime.block_on(crate::m365::observed(super::out::waits(), async move {
         match args.action {
-            AuthAction::Login => login(&auth, secret, args.json, &store.to_string()).await,
+            AuthAction::Login => {
+                let (code, signed_in) = login(&auth, secret, args.json, &store.to_string()).await?;
+                keep_account(&home, &name, crate::runner::remember_sign_in, &signed_in);
+                Ok(code)
+            }
             AuthAction::Status => status(&auth, args.json, &store.to_string()).await,
             AuthAction::Logout => {
                 let had = auth.sign_out().await?;
+                keep_account(&home, &name, |p, ()| crate::runner::forget_or_keep_account(p, None), &());
                 if args.json {
                     outln!("{}", serde_json::json!({ "project": auth.config().project, "signed_out": had }))?;
                 } else if had {
@@ -87,7 +92,7 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         }
-    })
+    }))
 }
 
 fn read_secret_from_stdin() -> color_eyre::Result<Secret> {
@@ -100,7 +105,27 @@ fn read_secret_from_stdin() -> color_eyre::Result<Secret> {
     Ok(secret)
 }
 
-async fn login(auth: &Authenticator, secret: Option<Secret>, json: bool, store: &str) -> color_eyre::Result<ExitCode> {
+/// Records in the project who it is signed in as, so an override names them; the sign-in stands either way.
+fn keep_account<T>(
+    home: &DataHome,
+    name: &crate::project::ProjectName,
+    record: impl FnOnce(&mut Project, &T) -> Result<(), crate::project::ProjectError>,
+    what: &T,
+) {
+    let kept = Project::open(home, name)
+        .map_err(|e| e.to_string())
+        .and_then(|(mut p, _)| record(&mut p, what).map_err(|e| e.to_string()));
+    if let Err(e) = kept {
+        super::out::warn(&format!("warning: project {name} could not record who is signed in ({e})"));
+    }
+}
+
+async fn login(
+    auth: &Authenticator,
+    secret: Option<Secret>,
+    json: bool,
+    store: &str,
+) -> color_eyre::Result<(ExitCode, crate::m365::SignedIn)> {
     let signed_in = match secret {
         Some(secret) => auth.sign_in_with_client_secret(secret).await?,
         None => {
@@ -141,7 +166,8 @@ async fn login(auth: &Authenticator, secret: Option<Secret>, json: bool, store: 
     for resource in Resource::ALL {
         tokens.push((resource, auth.access_token(resource).await.map(|_| ())));
     }
-    report(auth, Some(&signed_in), &tokens, json, store)
+    let code = report(auth, Some(&signed_in), &tokens, json, store)?;
+    Ok((code, signed_in))
 }
 
 async fn status(auth: &Authenticator, json: bool, store: &str) -> color_eyre::Result<ExitCode> {

@@ -22,7 +22,8 @@ fn has_checks(stage: StageId, state: &crate::project::ProjectState) -> bool {
 
 /// What one stage gave.
 enum StageRun {
-    Ran(Results),
+    /// The results of the run, and the checks among them that could not run and kept their earlier verdict.
+    Ran(Results, Vec<crate::runner::NotReRun>),
     NotYet(String),
 }
 
@@ -56,16 +57,16 @@ pub fn run(project: Option<&str>, stage: Option<u8>, json: bool) -> color_eyre::
     for stage in stage_list {
         let state = project.state().clone();
         let conn = secrets.as_ref().map(|s| Connections::new(name.as_str(), &state, s.clone()));
-        let result = runtime.block_on(async {
+        let result = runtime.block_on(crate::m365::observed(super::out::waits(), async {
             match &conn {
                 Some(conn) => stages::run_checks(stage, &state, conn, &cancel).await,
                 None => stages::of(stage).pure_checks(&state).ok_or(CheckError::NotBuilt),
             }
-        });
+        }));
         match result {
             Ok(results) => {
-                record(&mut project, stage, &results)?;
-                runs.push((stage, StageRun::Ran(results)));
+                let kept = record(&mut project, stage, &results)?;
+                runs.push((stage, StageRun::Ran(results, kept)));
             }
             Err(CheckError::NotBuilt) => runs.push((
                 stage,
@@ -81,7 +82,7 @@ pub fn run(project: Option<&str>, stage: Option<u8>, json: bool) -> color_eyre::
         }
     }
     let all_good = runs.iter().all(|(_, run)| match run {
-        StageRun::Ran(results) => results.iter().all(|(_, r)| r.outcome.is_acceptable()),
+        StageRun::Ran(results, _) => results.iter().all(|(_, r)| r.outcome.is_acceptable()),
         StageRun::NotYet(_) => true,
     });
     if json {
@@ -92,9 +93,18 @@ pub fn run(project: Option<&str>, stage: Option<u8>, json: bool) -> color_eyre::
     Ok(if all_good { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// Keeps the results in the project, audited, as the wizard's own runs are.
-fn record(project: &mut Project, stage: StageId, results: &Results) -> color_eyre::Result<()> {
-    crate::runner::record_check_run(project, stage, results.clone(), "cutover check")?.map_err(|e| eyre!("{e}"))
+/// Keeps the results in the project, audited, as the wizard's own runs are; returns the checks that could not
+/// run and kept their earlier verdict.
+fn record(
+    project: &mut Project,
+    stage: StageId,
+    results: &Results,
+) -> color_eyre::Result<Vec<crate::runner::NotReRun>> {
+    Ok(crate::runner::record_check_run(project, stage, results.clone(), "cutover check")?)
+}
+
+fn kept_of(kept: &[crate::runner::NotReRun], id: crate::plan::CheckId) -> Option<&CheckResult> {
+    kept.iter().find(|k| k.check == id).map(|k| &k.kept)
 }
 
 fn title(id: crate::plan::CheckId) -> &'static str {
@@ -105,11 +115,11 @@ fn print_json(project: &str, runs: &[(StageId, StageRun)], all_good: bool) -> Re
     let stages: Vec<serde_json::Value> = runs
         .iter()
         .map(|(stage, run)| match run {
-            StageRun::Ran(results) => serde_json::json!({
+            StageRun::Ran(results, kept) => serde_json::json!({
                 "stage": stage.number(),
                 "title": stage.def().title,
                 "available": true,
-                "checks": results.iter().map(|(id, r)| check_json(*id, r)).collect::<Vec<_>>(),
+                "checks": results.iter().map(|(id, r)| check_json(*id, r, kept_of(kept, *id))).collect::<Vec<_>>(),
             }),
             StageRun::NotYet(why) => serde_json::json!({
                 "stage": stage.number(),
@@ -123,13 +133,14 @@ fn print_json(project: &str, runs: &[(StageId, StageRun)], all_good: bool) -> Re
     outln!("{}", serde_json::json!({ "project": project, "ok": all_good, "stages": stages }))
 }
 
-fn check_json(id: crate::plan::CheckId, r: &CheckResult) -> serde_json::Value {
+fn check_json(id: crate::plan::CheckId, r: &CheckResult, kept: Option<&CheckResult>) -> serde_json::Value {
     serde_json::json!({
         "id": id,
         "title": title(id),
         "outcome": r.outcome,
         "evidence": r.evidence,
         "at": r.at,
+        "kept": kept.map(|k| serde_json::json!({ "outcome": k.outcome, "evidence": k.evidence, "at": k.at })),
     })
 }
 
@@ -140,7 +151,7 @@ fn print_text(project: &str, runs: &[(StageId, StageRun)]) -> Result<(), OutputE
         outln!("Stage {stage}. {}", stage.def().title)?;
         match run {
             StageRun::NotYet(why) => outln!("  {why}")?,
-            StageRun::Ran(results) => {
+            StageRun::Ran(results, kept) => {
                 for (id, r) in results {
                     let label = match r.outcome {
                         Outcome::NotRun => "NOT RUN",
@@ -149,6 +160,13 @@ fn print_text(project: &str, runs: &[(StageId, StageRun)]) -> Result<(), OutputE
                     outln!("  {label:<7} {id}: {}", title(*id))?;
                     for line in r.evidence.lines() {
                         outln!("          {line}")?;
+                    }
+                    if let Some(before) = kept_of(kept, *id) {
+                        outln!(
+                            "          Not re-run, so the result of {} stands: {}.",
+                            before.at.format("%Y-%m-%d %H:%M UTC"),
+                            before.outcome.label()
+                        )?;
                     }
                 }
             }

@@ -49,6 +49,11 @@ pub fn warn(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{message}");
 }
 
+/// Tells stderr what a request waits for, as it waits: a headless command is never silent for long.
+pub fn waits() -> crate::m365::RetryObserver {
+    std::sync::Arc::new(|notice: &crate::m365::RetryNotice| warn(&notice.to_string()))
+}
+
 /// True when `error` (or what it wraps) is stdout closed by its reader.
 pub fn is_closed(error: &color_eyre::Report) -> bool {
     error.chain().any(|e| matches!(e.downcast_ref::<OutputError>(), Some(OutputError::Closed)))

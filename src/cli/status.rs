@@ -36,7 +36,7 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
                 serde_json::json!({
                     "stage": id.number(),
                     "title": id.def().title,
-                    "status": status_word(state.status(id)),
+                    "status": status_word(state.shown_status(id)),
                     "open": state.is_open(id),
                     "checks": checks,
                 })
@@ -46,8 +46,7 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
     } else {
         outln!("Project {}{}", state.name, if state.demo { " (demo)" } else { "" })?;
         for id in StageId::all() {
-            let open = if state.is_open(id) { "" } else { "  (locked: finish the stage before)" };
-            outln!("  {id}. {:<24} {}{open}", id.def().title, status_word(state.status(id)))?;
+            outln!("  {id}. {:<24} {}", id.def().title, status_word(state.shown_status(id)))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -60,5 +59,6 @@ pub(super) fn status_word(status: StageStatus) -> &'static str {
         StageStatus::Done => "done",
         StageStatus::Overridden => "done (overridden)",
         StageStatus::Failed => "failed",
+        StageStatus::Locked => "locked (finish the stage before)",
     }
 }

@@ -158,6 +158,10 @@ fn on_event(event: Event, task: TaskId, job: &mut Option<JobId>, ended: &mut boo
             super::out::warn(&format!("  {label}"));
             None
         }
+        Event::JobNote { note, .. } => {
+            super::out::warn(&format!("  {note}"));
+            None
+        }
         Event::JobEnded { .. } => {
             *ended = true;
             None

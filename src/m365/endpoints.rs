@@ -20,6 +20,11 @@ pub enum EndpointError {
     PlainHttp { flag: &'static str, value: String },
     #[error("{flag} '{value}' must use https")]
     BadScheme { flag: &'static str, value: String },
+    /// The URL carried a user name or password; `shown` is the URL without it.
+    #[error(
+        "{flag} has a user name and password in it (user:password@): drop that part and give {shown}; secrets go to the OS keyring (`cutover auth login`), never into the project's settings"
+    )]
+    Credentials { flag: &'static str, shown: String },
     #[error("a custom cloud needs all three of --login-url, --graph-url and --exo-url; missing: {0}")]
     IncompleteCustom(String),
     #[error(
@@ -207,23 +212,36 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// Refuses anything but https, except plain http to loopback.
+/// A URL with user information is refused too (reqwest would send it as a Basic sign-in), and never echoed.
 pub fn check_scheme(flag: &'static str, url: &Url) -> Result<(), EndpointError> {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(EndpointError::Credentials { flag, shown: shown.to_string() });
+    }
     match url.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(url) => Ok(()),
-        "http" => Err(EndpointError::PlainHttp { flag, value: url.to_string() }),
-        _ => Err(EndpointError::BadScheme { flag, value: url.to_string() }),
+        "http" => Err(EndpointError::PlainHttp { flag, value: shown.to_string() }),
+        _ => Err(EndpointError::BadScheme { flag, value: shown.to_string() }),
     }
 }
 
 fn checked_url(flag: &'static str, value: &str) -> Result<Url, EndpointError> {
-    let url = Url::parse(value.trim()).map_err(|e| EndpointError::NotAUrl {
-        flag,
-        value: value.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let value = value.trim();
+    let credentials = || EndpointError::Credentials { flag, shown: crate::text::without_credentials(value) };
+    if crate::text::refuse_url_credentials(flag, value).is_err() {
+        return Err(credentials());
+    }
+    // What does not parse is shown without anything that may be a password.
+    let shown = || crate::text::without_credentials(value);
+    let url = Url::parse(value).map_err(|e| EndpointError::NotAUrl { flag, value: shown(), reason: e.to_string() })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(credentials());
+    }
     if url.host().is_none() {
-        return Err(EndpointError::NotAUrl { flag, value: value.to_owned(), reason: "it has no host".into() });
+        return Err(EndpointError::NotAUrl { flag, value: shown(), reason: "it has no host".into() });
     }
     check_scheme(flag, &url)?;
     Ok(url)
@@ -269,6 +287,18 @@ mod tests {
             Err(EndpointError::BadScheme { .. })
         ));
         assert!(matches!(Cloud::custom("nope", "https://g", "https://e"), Err(EndpointError::NotAUrl { .. })));
+        let err = Cloud::custom("https://l.example", "https://g.example", "https://sa:s3cret@e.example/x")
+            .expect_err("credentials");
+        assert!(
+            matches!(&err, EndpointError::Credentials { flag: "--exo-url", shown } if shown == "https://e.example/x")
+        );
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        // Nor does a URL that does not parse echo what may be a password, nor one stored before this check.
+        let err = Cloud::custom("https://l.example", "https://us er:s3cret@g", "https://e").expect_err("bad");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let stored = Url::parse("http://sa:s3cret@graph.example/").expect("url");
+        let err = check_scheme("URL", &stored).expect_err("credentials");
+        assert!(matches!(err, EndpointError::Credentials { .. }) && !err.to_string().contains("s3cret"), "{err}");
     }
 
     #[test]

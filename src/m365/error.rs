@@ -114,7 +114,7 @@ pub enum M365Error {
     /// Still throttled (429) when the retry policy ran out: `attempts` reached `max_attempts`, or waiting
     /// `retry_after` more would pass `cap`.
     #[error(
-        "{service} kept throttling cutover (HTTP 429): {attempts} attempts and {waited:?} of waiting, and it asked for {retry_after:?} more; cutover stops after {max_attempts} attempts or {cap:?} of waiting. Nothing more was sent: wait a few minutes for the throttle to lift and try again later, outside busy hours if it repeats"
+        "{service} kept throttling cutover (HTTP 429): {attempts} attempts and {waited:?} of waiting, and it asked for {retry_after:?} more; cutover stops after {max_attempts} attempts or {cap:?} of waiting. Nothing more was sent: wait a few minutes for the throttle to lift and try again later, outside busy hours if it repeats, or allow a longer wait with CUTOVER_NETWORK_WAIT=SECONDS"
     )]
     Throttled {
         service: Service,

@@ -3,6 +3,11 @@
 //! wait is capped), `client-request-id`, error mapping, the bearer token (refreshed once on a 401) and
 //! `@odata.nextLink` paging. Tracing spans carry method, host, path, status and duration, never headers or bodies.
 //!
+//! A wait is never silent: while an attempt has no answer, every few seconds, and before each pause between
+//! attempts, a [`RetryNotice`] goes to the observer of the work under way ([`observed`]: the wizard's job, the
+//! headless command's stderr) and to the client's own. One request's whole wait, attempts included, is bounded by
+//! [`RetryPolicy::max_total_wait`] (`CUTOVER_NETWORK_WAIT`), and the error that gives up names the fixes.
+//!
 //! Which answers resend which requests: a 429 resends any request, because Microsoft's throttling guidance says
 //! a throttled request fails and is to be sent again after `Retry-After`. A 503 (with or without `Retry-After`) and a 500/502/504
 //! resend only idempotent requests: Microsoft's Graph error list says of a 503 only that the service is
@@ -21,46 +26,135 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use url::Url;
 
+/// The environment variable that sets how long one request may wait in all, in seconds.
+pub const WAIT_ENV: &str = "CUTOVER_NETWORK_WAIT";
+
+/// The default bound of one request's whole wait: about a minute, what a check may take.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
+
 /// How hard to try before giving up.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts per request, the first included.
     pub max_attempts: u32,
-    /// The most time spent waiting between attempts of one request.
+    /// The most time one request may take in all: its attempts and the pauses between them.
     pub max_total_wait: Duration,
     /// First back-off for transient faults without `Retry-After`; doubles each attempt.
     pub base_delay: Duration,
     pub max_delay: Duration,
-    /// Time allowed for one attempt, answer body included.
+    /// Time allowed for one attempt, answer body included (never more than what is left of the whole wait).
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// How often a wait for an answer is told to the observer.
+    pub notice_every: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 8,
-            // Exchange Online asks for more than 5 minutes at times; wait that, not forever.
-            max_total_wait: Duration::from_secs(6 * 60),
+            max_attempts: 4,
+            max_total_wait: DEFAULT_WAIT,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
-            timeout: Duration::from_secs(100),
-            connect_timeout: Duration::from_secs(15),
+            timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(10),
+            notice_every: Duration::from_secs(5),
         }
     }
 }
 
-/// Told to the caller before each wait, so a screen can say "throttled, retrying in 30 s".
+/// `CUTOVER_NETWORK_WAIT` does not hold a usable number of seconds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{WAIT_ENV}={value}: give the most seconds one request may wait in all, a whole number from 1 to 3600 (60 by default)"
+)]
+pub struct WaitSettingError {
+    pub value: String,
+}
+
+impl RetryPolicy {
+    /// The default policy with its whole wait taken from `CUTOVER_NETWORK_WAIT` when set.
+    pub fn from_env() -> Result<RetryPolicy, WaitSettingError> {
+        RetryPolicy::with_wait_setting(std::env::var(WAIT_ENV).ok().as_deref())
+    }
+
+    /// The default policy with its whole wait from `value` (seconds); `None` or blank keeps the default. A short
+    /// wait shortens the attempts and the notices with it, so the engineer still hears within its first quarter.
+    pub fn with_wait_setting(value: Option<&str>) -> Result<RetryPolicy, WaitSettingError> {
+        let mut policy = RetryPolicy::default();
+        let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(policy) };
+        let secs =
+            value.parse::<u64>().ok().filter(|s| (1..=3600).contains(s)).ok_or_else(|| WaitSettingError {
+                value: crate::safe_text::escape_controls(value, true).into_owned(),
+            })?;
+        let wait = Duration::from_secs(secs);
+        policy.max_total_wait = wait;
+        policy.timeout = policy.timeout.min(wait);
+        policy.connect_timeout = policy.connect_timeout.min(wait);
+        policy.notice_every = policy.notice_every.min(wait / 4).max(Duration::from_millis(100));
+        Ok(policy)
+    }
+}
+
+/// What a request is waiting for, told to the observer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Waiting {
+    /// The attempt under way has had no answer for this long.
+    NoAnswer { silent: Duration },
+    /// The attempt failed (`reason`); the next one follows after `delay`.
+    Retrying { delay: Duration, reason: String },
+}
+
+/// Told to the observer while a request waits, so a screen or stderr can say "no answer for 5 s, attempt 2 of 4".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryNotice {
     pub service: Service,
-    pub path: String,
+    /// Method and path, without the query: `GET /v1.0/domains`.
+    pub what: String,
     pub attempt: u32,
-    pub delay: Duration,
-    pub reason: String,
+    pub max_attempts: u32,
+    /// Time since the request began.
+    pub elapsed: Duration,
+    /// When, from the request's start, cutover gives up.
+    pub give_up_at: Duration,
+    pub waiting: Waiting,
+}
+
+impl std::fmt::Display for RetryNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "waiting for {} ({}): ", self.service, self.what)?;
+        match &self.waiting {
+            Waiting::NoAnswer { silent } => {
+                write!(f, "no answer for {}, attempt {} of {}", secs(*silent), self.attempt, self.max_attempts)?;
+            }
+            Waiting::Retrying { delay, reason } => {
+                write!(f, "{reason}; attempt {} of {} in {}", self.attempt + 1, self.max_attempts, secs(*delay))?
+            }
+        }
+        write!(f, ", giving up at {}", secs(self.give_up_at))
+    }
+}
+
+/// A duration as people read it in a notice: whole seconds, or tenths below ten seconds.
+pub fn secs(d: Duration) -> String {
+    if d >= Duration::from_secs(10) || d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs_f64().round() as u64)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
 }
 
 pub type RetryObserver = Arc<dyn Fn(&RetryNotice) + Send + Sync>;
+
+tokio::task_local! {
+    /// The observer of the work under way: the wizard's job or the headless command.
+    static WORK_OBSERVER: RetryObserver;
+}
+
+/// Runs `work` with `observer` told of every wait of the requests it sends, whichever client sends them.
+pub async fn observed<F: std::future::Future>(observer: RetryObserver, work: F) -> F::Output {
+    WORK_OBSERVER.scope(observer, work).await
+}
 
 /// A request body. A form is kept encoded as a [`Secret`] because sign-in forms carry secrets.
 #[derive(Debug, Clone)]
@@ -221,7 +315,17 @@ impl HttpClient {
         let host = req.url.host_str().unwrap_or_default().to_owned();
         let path = req.url.path().to_owned();
         let request_id = uuid::Uuid::new_v4().to_string();
-        let mut waited = Duration::ZERO;
+        let started = Instant::now();
+        let limit = self.policy.max_total_wait;
+        let notice = |attempt, waiting| RetryNotice {
+            service: req.service,
+            what: req.what(),
+            attempt,
+            max_attempts: self.policy.max_attempts,
+            elapsed: started.elapsed(),
+            give_up_at: limit,
+            waiting,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -234,9 +338,13 @@ impl HttpClient {
                 status = tracing::field::Empty,
                 duration_ms = tracing::field::Empty,
             );
-            let started = Instant::now();
-            let outcome = tracing::Instrument::instrument(self.attempt(req, bearer, &request_id), span.clone()).await;
-            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            let attempt_started = Instant::now();
+            // No attempt outlasts the whole wait.
+            let timeout =
+                self.policy.timeout.min(limit.saturating_sub(started.elapsed())).max(Duration::from_millis(1));
+            let sent = tracing::Instrument::instrument(self.attempt(req, bearer, &request_id, timeout), span.clone());
+            let outcome = self.watch(sent, |silent| self.notify(&notice(attempt, Waiting::NoAnswer { silent }))).await;
+            span.record("duration_ms", attempt_started.elapsed().as_millis() as u64);
             let (delay, failure) = match outcome {
                 Ok((status, headers, body)) => {
                     span.record("status", status);
@@ -264,10 +372,7 @@ impl HttpClient {
                             req.permission,
                         );
                         if status >= 500 && !req.idempotent {
-                            e.advice = format!(
-                                "{} may or may not have acted on this change before failing: check the current state (run the stage's checks again) before repeating it",
-                                req.service
-                            );
+                            e.advice = may_have_acted(req.service, "failing");
                         }
                         M365Error::from(e)
                     };
@@ -289,7 +394,7 @@ impl HttpClient {
                 }
                 Err(e) => {
                     let safe = e.is_connect() || req.idempotent;
-                    let error = network_error(&host, &e);
+                    let error = network_error(req, &host, &e);
                     tracing::info!(parent: &span, error = %error, "no answer");
                     if safe && is_transient(&e) {
                         (Some(self.backoff(attempt)), Failure::Other(error))
@@ -299,7 +404,8 @@ impl HttpClient {
                 }
             };
             let Some(delay) = delay else { return Err(failure.into_error()) };
-            if attempt >= self.policy.max_attempts || waited + delay > self.policy.max_total_wait {
+            let waited = started.elapsed();
+            if attempt >= self.policy.max_attempts || waited + delay >= limit {
                 return Err(match failure {
                     Failure::Throttled(_, _) => M365Error::Throttled {
                         service: req.service,
@@ -307,17 +413,58 @@ impl HttpClient {
                         max_attempts: self.policy.max_attempts,
                         waited,
                         retry_after: delay,
-                        cap: self.policy.max_total_wait,
+                        cap: limit,
                     },
-                    Failure::Other(e) => e,
+                    Failure::Other(e) => self.gave_up(req, e, attempt, waited),
                 });
             }
-            let reason = failure.reason();
-            if let Some(observer) = &self.observer {
-                observer(&RetryNotice { service: req.service, path: path.clone(), attempt, delay, reason });
-            }
+            self.notify(&notice(attempt, Waiting::Retrying { delay, reason: failure.reason() }));
             tokio::time::sleep(delay).await;
-            waited += delay;
+        }
+    }
+
+    /// Awaits `attempt`, telling `silent` how long it has gone unanswered every `notice_every`.
+    async fn watch<T>(&self, attempt: impl std::future::Future<Output = T>, silent: impl Fn(Duration)) -> T {
+        let every = self.policy.notice_every.max(Duration::from_millis(10));
+        let began = tokio::time::Instant::now();
+        let mut ticks = tokio::time::interval_at(began + every, every);
+        tokio::pin!(attempt);
+        loop {
+            tokio::select! {
+                biased;
+                outcome = &mut attempt => return outcome,
+                _ = ticks.tick() => silent(began.elapsed()),
+            }
+        }
+    }
+
+    fn notify(&self, notice: &RetryNotice) {
+        tracing::info!(notice = %notice, "waiting");
+        let _ = WORK_OBSERVER.try_with(|observer| observer(notice));
+        if let Some(observer) = &self.observer {
+            observer(notice);
+        }
+    }
+
+    /// The last failure of a request retried until the policy ran out, with what to do about it.
+    fn gave_up(&self, req: &Request, error: M365Error, attempts: u32, waited: Duration) -> M365Error {
+        let mut advice = format!(
+            "cutover gave up after {attempts} attempts in {} (it tries at most {} times within {}). Check the network and the proxy, and {}'s health (Service health in the Microsoft 365 admin center, or https://status.cloud.microsoft); try again later, or allow a longer wait with {WAIT_ENV}=SECONDS",
+            secs(waited),
+            self.policy.max_attempts,
+            secs(self.policy.max_total_wait),
+            req.service,
+        );
+        if is_write(&req.method) {
+            advice = format!("{advice}. {}", may_have_acted(req.service, "the connection failed"));
+        }
+        match error {
+            M365Error::Api(mut e) => {
+                e.advice = advice;
+                M365Error::Api(e)
+            }
+            M365Error::Network { host, detail, .. } => M365Error::Network { host, detail, advice },
+            other => other,
         }
     }
 
@@ -326,10 +473,12 @@ impl HttpClient {
         req: &Request,
         bearer: Option<&Secret>,
         request_id: &str,
+        timeout: Duration,
     ) -> Result<(u16, HeaderMap, Vec<u8>), reqwest::Error> {
         let mut builder = self
             .client
             .request(req.method.clone(), req.url.clone())
+            .timeout(timeout)
             .header("client-request-id", request_id)
             .header("return-client-request-id", "true");
         for (name, value) in &req.headers {
@@ -417,16 +566,33 @@ fn is_tls(e: &reqwest::Error) -> bool {
     chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake")
 }
 
-fn network_error(host: &str, e: &reqwest::Error) -> M365Error {
+/// Whether a request asks the service to change something.
+fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The advice for a write whose outcome is unknown: it may have reached the service.
+fn may_have_acted(service: Service, how: &str) -> String {
+    format!(
+        "{service} may or may not have acted on this change before {how}: check the current state (run the stage's checks again) before repeating it"
+    )
+}
+
+/// A request that got no answer. A write whose connection was made may have reached the service before it broke
+/// or timed out, so it gets the advice of a 503: check the current state first.
+fn network_error(req: &Request, host: &str, e: &reqwest::Error) -> M365Error {
     let detail = error_chain(e);
     let advice = if is_tls(e) {
         "The server's TLS certificate is not trusted: for a custom cloud give its CA with --ca-cert; otherwise check for a proxy that intercepts TLS".to_owned()
+    } else if is_write(&req.method) && !e.is_connect() {
+        let how = if e.is_timeout() { "the answer timed out" } else { "the connection broke" };
+        may_have_acted(req.service, how)
     } else if e.is_timeout() {
         "The service did not answer in time: check the network and try again".to_owned()
     } else if e.is_connect() {
         "Check the network, the proxy and the host name (and that the cloud chosen is the tenant's)".to_owned()
     } else {
-        "The connection broke: try again; nothing was half-written by cutover".to_owned()
+        "The connection broke: try again; a read changes nothing".to_owned()
     };
     M365Error::Network { host: host.to_owned(), detail, advice }
 }

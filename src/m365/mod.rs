@@ -12,7 +12,7 @@ pub mod http;
 pub use auth::{Authenticator, DeviceCodePrompt, Poll, SignInConfig, SignInKind, SignedIn};
 pub use endpoints::{Cloud, ConnectionSettings, Resource};
 pub use error::{ApiError, AuthError, M365Error, Service};
-pub use http::{HttpClient, RetryNotice, RetryPolicy, Session};
+pub use http::{HttpClient, RetryNotice, RetryObserver, RetryPolicy, Session, WAIT_ENV, Waiting, observed};
 
 use crate::secrets::Secrets;
 use std::sync::Arc;

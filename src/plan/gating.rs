@@ -59,6 +59,19 @@ impl StageRecord {
         self.checks.insert(check.into().as_str().to_owned(), result);
     }
 
+    /// Records the result of a run of a check, unless the check could not run (`NotRun`: a missing CA file, no
+    /// sign-in, no connection) and a verdict is recorded already: that verdict stands, since nothing new was
+    /// learnt. Returns the verdict kept, if one was.
+    pub fn record_run(&mut self, check: impl Into<CheckId>, result: CheckResult) -> Option<&CheckResult> {
+        let check = check.into();
+        let has_verdict = self.outcome(check) != Outcome::NotRun;
+        if result.outcome == Outcome::NotRun && has_verdict {
+            return self.result(check);
+        }
+        self.record_check(check, result);
+        None
+    }
+
     /// Records a task's outcome under its id.
     pub fn record_task(&mut self, task: impl Into<TaskId>, record: TaskRecord) {
         self.tasks.insert(task.into().as_str().to_owned(), record);
@@ -78,6 +91,9 @@ pub enum StageStatus {
     /// Done, but only because the engineer overrode at least one failed check.
     Overridden,
     Failed,
+    /// Shown for a stage whose predecessor is not done, whatever it recorded: it cannot be worked on, and a
+    /// "done" there would contradict the gating. Only [`shown_status`] gives it.
+    Locked,
 }
 
 impl StageStatus {
@@ -116,6 +132,11 @@ pub fn stage_status(def: &StageDef, record: Option<&StageRecord>) -> StageStatus
     }
 }
 
+/// The status a stage is shown with: locked while the stage before is not done, else its own.
+pub fn shown_status(stage: StageId, status_of: impl Fn(StageId) -> StageStatus) -> StageStatus {
+    if is_open(stage, &status_of) { status_of(stage) } else { StageStatus::Locked }
+}
+
 /// What a run of a stage's checks found, in one line: "Stage 2 checks: 7 run: 5 pass, 1 warn, 1 fail."
 pub fn check_summary(def: &StageDef, record: Option<&StageRecord>) -> String {
     let mut counts = [0usize; 4];
@@ -149,7 +170,7 @@ pub fn locked_reason(stage: StageId) -> Option<String> {
 }
 
 /// Whether a stage is open for work: the first always is, every other once the stage before it is done.
-pub fn is_open(stage: StageId, status_of: impl Fn(StageId) -> StageStatus) -> bool {
+pub fn is_open(stage: StageId, status_of: &impl Fn(StageId) -> StageStatus) -> bool {
     stage.previous().is_none_or(|prev| status_of(prev).is_done())
 }
 
@@ -209,19 +230,45 @@ mod tests {
     }
 
     #[test]
+    fn a_run_that_could_not_run_keeps_the_verdict_recorded_before() {
+        let mut r = record(&[("kickoff-fields", Outcome::Fail)]);
+        let check = crate::plan::kickoff::Check::KickoffFields;
+        let not_run = CheckResult::new(Outcome::NotRun, "Not run: the CA file is gone.", at());
+        assert_eq!(r.record_run(check, not_run.clone()).map(|k| k.outcome), Some(Outcome::Fail));
+        assert_eq!(r.outcome(check), Outcome::Fail, "the verdict stands");
+        assert_eq!(r.record_run(check, CheckResult::new(Outcome::Pass, "ok", at())), None);
+        assert_eq!(r.outcome(check), Outcome::Pass, "a verdict replaces a verdict");
+        let mut fresh = StageRecord::default();
+        assert_eq!(fresh.record_run(check, not_run), None);
+        assert_eq!(fresh.outcome(check), Outcome::NotRun, "with nothing before, the not-run is recorded");
+    }
+
+    #[test]
+    fn a_stage_after_one_not_done_is_shown_locked_whatever_it_recorded() {
+        let status = |s: StageId| match s.number() {
+            1 => StageStatus::Done,
+            2 => StageStatus::Failed,
+            _ => StageStatus::Done,
+        };
+        assert_eq!(shown_status(crate::plan::kickoff::STAGE, status), StageStatus::Done);
+        assert_eq!(shown_status(crate::plan::source::STAGE, status), StageStatus::Failed);
+        assert_eq!(shown_status(crate::plan::users::STAGE, status), StageStatus::Locked, "never done (locked)");
+    }
+
+    #[test]
     fn a_stage_opens_only_after_the_one_before_is_done() {
         let statuses = |done_through: u8| {
             move |s: StageId| {
                 if s.number() <= done_through { StageStatus::Done } else { StageStatus::NotStarted }
             }
         };
-        assert!(is_open(crate::plan::kickoff::STAGE, statuses(0)));
-        assert!(!is_open(crate::plan::source::STAGE, statuses(0)));
-        assert!(is_open(crate::plan::source::STAGE, statuses(1)));
-        assert!(!is_open(crate::plan::prepare::STAGE, statuses(2)));
-        assert!(is_open(crate::plan::prepare::STAGE, statuses(3)));
-        assert!(is_open(crate::plan::source::STAGE, |_| StageStatus::Overridden));
-        assert!(!is_open(crate::plan::source::STAGE, |_| StageStatus::Failed));
+        assert!(is_open(crate::plan::kickoff::STAGE, &statuses(0)));
+        assert!(!is_open(crate::plan::source::STAGE, &statuses(0)));
+        assert!(is_open(crate::plan::source::STAGE, &statuses(1)));
+        assert!(!is_open(crate::plan::prepare::STAGE, &statuses(2)));
+        assert!(is_open(crate::plan::prepare::STAGE, &statuses(3)));
+        assert!(is_open(crate::plan::source::STAGE, &|_| StageStatus::Overridden));
+        assert!(!is_open(crate::plan::source::STAGE, &|_| StageStatus::Failed));
     }
 
     #[test]

@@ -318,6 +318,7 @@ fn validate_name(input: &str, what: &str) -> Result<String, ValidationError> {
 /// A tenant id (a GUID) or an initial domain (`contoso.onmicrosoft.com`, or the US government and China
 /// clouds' `.onmicrosoft.us` and `.partner.onmschina.cn`).
 pub fn validate_tenant(input: &str) -> Result<Tenant, ValidationError> {
+    crate::text::refuse_url_credentials("tenant", input.trim())?;
     let s = input.trim().to_ascii_lowercase();
     if is_guid(&s) {
         if s == "00000000-0000-0000-0000-000000000000" {
@@ -352,6 +353,7 @@ fn is_guid(s: &str) -> bool {
 
 /// An internet domain name the customer owns and receives mail for.
 pub fn validate_domain(input: &str) -> Result<String, ValidationError> {
+    crate::text::refuse_url_credentials("email domain", input.trim())?;
     let d = input.trim().trim_end_matches('.').to_ascii_lowercase();
     let bad = |why: &str| invalid(format!("email domain '{input}' {why}"));
     if d.is_empty() {

@@ -217,6 +217,7 @@ impl SourceAccess {
 
 /// The migration account: `DOMAIN\user` (a NetBIOS domain name and a logon name) or a UPN.
 pub fn validate_account(input: &str) -> Result<String, ValidationError> {
+    crate::text::refuse_url_credentials("migration account", input.trim())?;
     const FORBIDDEN: &[char] = &['"', '/', '\\', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>', '@'];
     let bad = |why: &str| {
         ValidationError::new(format!(
@@ -245,6 +246,7 @@ pub fn validate_account(input: &str) -> Result<String, ValidationError> {
 
 /// A server's fully qualified host name, internal names (`.local`) included.
 pub fn validate_host(what: &str, input: &str) -> Result<String, ValidationError> {
+    crate::text::refuse_url_credentials(what, input.trim())?;
     let h = input.trim().trim_end_matches('.').to_ascii_lowercase();
     let labels: Vec<&str> = h.split('.').collect();
     let ok = h.len() <= 253

@@ -42,12 +42,28 @@ impl AuditRecord {
     }
 }
 
-/// The person at the keyboard, as the audit log names them.
+/// The person at the keyboard, as the audit log names them: the OS user from the environment, else the user id.
 pub fn current_actor() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
+    actor_from(|v| std::env::var(v).ok())
+}
+
+fn actor_from(var: impl Fn(&str) -> Option<String>) -> String {
+    ["USER", "LOGNAME", "USERNAME"]
         .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
+        .find_map(|v| var(v).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
+        .unwrap_or_else(os_user_id)
+}
+
+/// The OS user when the environment names none (a service, `env -i`, some containers).
+#[cfg(unix)]
+fn os_user_id() -> String {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    format!("uid {}", unsafe { libc::getuid() })
+}
+
+#[cfg(not(unix))]
+fn os_user_id() -> String {
+    "an unnamed OS user".to_owned()
 }
 
 #[derive(Debug, Clone)]
@@ -87,7 +103,9 @@ impl AuditLog {
         file.sync_data().map_err(io)
     }
 
-    /// Every record that parses, and the line numbers (1-based) of those that do not.
+    /// Every record that parses, and the line numbers (1-based) of those that do not: a line torn by a full disk
+    /// or a crash (cut short, without its newline, or garbled in the middle) is skipped with a warning in the
+    /// log, never fatal.
     pub fn read(&self) -> Result<(Vec<AuditRecord>, Vec<usize>), ProjectError> {
         let file = match std::fs::File::open(&self.path) {
             Ok(f) => f,
@@ -106,12 +124,34 @@ impl AuditLog {
                 Err(_) => bad.push(i + 1),
             }
         }
+        if !bad.is_empty() {
+            tracing::warn!(path = %self.path.display(), lines = ?bad, "audit lines that cannot be read were skipped");
+        }
         Ok((records, bad))
     }
 
     /// The newest record that parses.
     pub fn last_good(&self) -> Option<AuditRecord> {
         self.read().ok().and_then(|(records, _)| records.into_iter().last())
+    }
+
+    /// The newest record that parses, in one line for people, with the lines skipped to find it named: what a
+    /// message about a damaged project quotes.
+    pub fn last_good_summary(&self) -> Option<String> {
+        let (records, bad) = self.read().ok()?;
+        let last = records.last()?.summary();
+        Some(match bad.as_slice() {
+            [] => last,
+            bad => {
+                let lines: Vec<String> = bad.iter().map(ToString::to_string).collect();
+                let noun = if bad.len() == 1 { "line" } else { "lines" };
+                format!(
+                    "{last} ({} {noun} {} torn, by a full disk or a crash, and skipped)",
+                    self.path.display(),
+                    lines.join(", ")
+                )
+            }
+        })
     }
 }
 
@@ -158,6 +198,35 @@ mod tests {
         assert_eq!(records.len(), 2);
         assert_eq!(bad, vec![2]);
         assert_eq!(log.last_good().map(|r| r.action), Some("after-crash".into()));
+    }
+
+    #[test]
+    fn lines_torn_by_a_full_disk_are_skipped_with_a_warning_never_fatal() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = AuditLog::new(dir.path().join("audit.jsonl"));
+        log.append(&record("first", Phase::Done)).expect("append");
+        let mut f = OpenOptions::new().append(true).open(log.path()).expect("open");
+        // Garbage in the middle (a block of a full disk), then a good line, then a last line without its newline.
+        f.write_all(b"\0\0\0\0{\"time\": tru\n").expect("write");
+        f.write_all(&serde_json::to_vec(&record("second", Phase::Done)).expect("json")).expect("write");
+        f.write_all(b"\n{\"time\":\"2026-09-21T14:1").expect("write");
+        drop(f);
+        let (records, bad) = log.read().expect("a torn log still reads");
+        assert_eq!(records.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["first", "second"]);
+        assert_eq!(bad, vec![2, 4]);
+        assert_eq!(log.last_good().map(|r| r.action), Some("second".into()));
+        let summary = log.last_good_summary().expect("a good record");
+        assert!(summary.contains("second done") && summary.contains("lines 2, 4 torn"), "{summary}");
+    }
+
+    #[test]
+    fn the_actor_is_the_os_user_or_else_the_uid_never_unknown() {
+        assert_eq!(actor_from(|v| (v == "LOGNAME").then(|| "eng".to_owned())), "eng");
+        assert_eq!(actor_from(|v| (v == "USER").then(|| "  ".to_owned())), os_user_id());
+        let nobody = actor_from(|_| None);
+        assert_ne!(nobody, "unknown");
+        #[cfg(unix)]
+        assert!(nobody.starts_with("uid "), "{nobody}");
     }
 
     #[test]

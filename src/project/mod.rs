@@ -194,7 +194,7 @@ fn damaged(name: &ProjectName, dir: &Path) -> Option<ProjectError> {
     (!dir.join(STATE_FILE).exists() && audit.path().exists()).then(|| ProjectError::Damaged {
         name: name.to_string(),
         path: dir.to_owned(),
-        last_audit: audit.last_good().map(|r| r.summary()),
+        last_audit: audit.last_good_summary(),
     })
 }
 

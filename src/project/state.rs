@@ -52,6 +52,10 @@ pub struct ProjectState {
     pub verification: BTreeMap<String, String>,
     /// How to reach the tenant: cloud, client id, extra CA (no secrets).
     pub m365: crate::model::ConnectionSettings,
+    /// The user account (UPN) of the project's last Microsoft 365 device code sign-in, while it is kept: who an
+    /// override is recorded as. Not a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in_as: Option<String>,
     /// A demo project's link to the embedded simulator, for the demo-only shortcuts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simulator: Option<SimulatorLink>,
@@ -98,12 +102,19 @@ impl ProjectState {
             users: Default::default(),
             verification: BTreeMap::new(),
             m365: Default::default(),
+            signed_in_as: None,
             simulator: None,
         }
     }
 
     /// What the project's keyring accounts start with (`<scope>/refresh-token` …): its id. A state without
     /// one (only before its first open) falls back to the name, as earlier versions did.
+    /// Who a decision of the engineer's (an override) is recorded as: the signed-in account when known, else the
+    /// user of this machine.
+    pub fn decided_by(&self) -> String {
+        self.signed_in_as.clone().unwrap_or_else(super::audit::current_actor)
+    }
+
     pub fn keyring_scope(&self) -> String {
         self.id.map_or_else(|| self.name.clone(), |id| id.to_string())
     }
@@ -121,7 +132,12 @@ impl ProjectState {
     }
 
     pub fn is_open(&self, id: StageId) -> bool {
-        gating::is_open(id, |s| self.status(s))
+        gating::is_open(id, &|s| self.status(s))
+    }
+
+    /// The status a stage is shown with: [`StageStatus::Locked`] while the stage before is not done.
+    pub fn shown_status(&self, id: StageId) -> StageStatus {
+        gating::shown_status(id, |s| self.status(s))
     }
 }
 
@@ -167,7 +183,7 @@ pub fn load(path: &Path, audit: &super::audit::AuditLog) -> Result<ProjectState,
     let corrupt = |reason: String| ProjectError::CorruptState {
         path: path.to_owned(),
         reason,
-        last_audit: audit.last_good().map(|r| r.summary()),
+        last_audit: audit.last_good_summary(),
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(corrupt("the file is empty".to_owned()));
@@ -259,6 +275,17 @@ mod tests {
         assert!(msg.contains("set-kickoff-field done"), "{msg}");
         assert!(msg.contains("Nothing was changed"), "{msg}");
         assert_eq!(std::fs::read(&path).expect("read").len(), full.len() / 2, "the file is left as it was");
+
+        // A full disk tore the audit's last line too: the last good record is still named, the torn line skipped.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(audit.path())
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"time\":\"2026-"))
+            .expect("tear");
+        let msg = load(&path, &audit).expect_err("still truncated").to_string();
+        assert!(msg.contains("set-kickoff-field done") && msg.contains("line 2 torn"), "{msg}");
+        save(&path, &state()).expect("save");
+        assert_eq!(load(&path, &audit).expect("a torn audit never stops a load"), state());
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub enum ConnectError {
     Source(#[from] crate::source::SourceError),
     #[error("the DNS resolvers cannot be used: {0}")]
     Dns(#[from] DnsError),
+    #[error("{0}")]
+    Wait(#[from] crate::m365::http::WaitSettingError),
     #[error("the OS keyring cannot be read: {0}")]
     Secrets(#[from] crate::secrets::SecretsError),
 }
@@ -108,8 +110,8 @@ fn m365(project: &str, state: &ProjectState, secrets: Secrets) -> Result<M365, C
     if state.m365.client_id.is_none() {
         return Err(ConnectError::NoClientId { project: project.to_owned() });
     }
-    let http =
-        HttpClient::with_ca_file(RetryPolicy::default(), state.m365.ca_cert.as_deref()).map_err(ConnectError::M365)?;
+    let http = HttpClient::with_ca_file(RetryPolicy::from_env()?, state.m365.ca_cert.as_deref())
+        .map_err(ConnectError::M365)?;
     M365::connect_scoped(project, &state.keyring_scope(), &tenant.to_string(), &state.m365, secrets, http).map_err(
         |e| match e {
             M365Error::Auth(AuthError::NoClientId) => ConnectError::NoClientId { project: project.to_owned() },

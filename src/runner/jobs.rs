@@ -105,6 +105,17 @@ impl JobContext {
         let _ = self.events.send(Event::JobProgress { id: self.id, label: label.into(), done, total });
     }
 
+    /// Tells the screen what the job waits for, in words.
+    pub fn note(&self, note: impl Into<String>) {
+        let _ = self.events.send(Event::JobNote { id: self.id, note: note.into() });
+    }
+
+    /// Runs `work` with every wait of its requests told to the screen as a note of this job.
+    pub fn observed<F: Future>(&self, work: F) -> impl Future<Output = F::Output> + use<F> {
+        let ctx = self.clone();
+        crate::m365::observed(std::sync::Arc::new(move |n: &crate::m365::RetryNotice| ctx.note(n.to_string())), work)
+    }
+
     /// The one path for a write to the tenant or the source: "about to" is recorded before `write` runs and the
     /// outcome after. If "about to" cannot be recorded the write does not happen, so that a resume never meets
     /// a change it has no record of.
@@ -192,6 +203,30 @@ mod tests {
             .await;
         assert!(matches!(result, Err(AuditedError::NotRecorded(_))));
         assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn a_wait_of_the_jobs_requests_reaches_the_screen_as_a_note() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (ctx, mut rx) = context(dir.path());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url =
+            url::Url::parse(&format!("http://{}/v1.0/domains", listener.local_addr().expect("addr"))).expect("url");
+        // Accepts and never answers.
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let mut policy = crate::m365::RetryPolicy::with_wait_setting(Some("1")).expect("policy");
+        policy.notice_every = std::time::Duration::from_millis(200);
+        let http = crate::m365::HttpClient::new(policy, None).expect("client");
+        let req = crate::m365::http::Request::new(crate::m365::Service::Graph, reqwest::Method::GET, url);
+        assert!(ctx.observed(http.send(&req, None)).await.is_err());
+        let Some(Event::JobNote { id, note }) = rx.recv().await else { panic!("a note first") };
+        assert_eq!(id, 7);
+        assert!(note.starts_with("waiting for Microsoft Graph (GET /v1.0/domains): no answer for"), "{note}");
     }
 
     #[tokio::test]

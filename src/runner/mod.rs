@@ -16,7 +16,7 @@ pub use crate::protocol::{Command, Event, JobId, LOG_HINT, Snapshot};
 
 use crate::plan::gating::MIN_OVERRIDE_REASON;
 use crate::plan::{CheckId, CheckResult, Outcome, Override, StageId, TaskId};
-use crate::project::{Project, ProjectState, audit};
+use crate::project::{Project, ProjectState};
 use crate::secrets::Secrets;
 use chrono::Utc;
 use connect::Connections;
@@ -184,7 +184,8 @@ impl Runner {
         self.send(Event::JobStarted { id, label: job.label.clone(), stage: job.stage, at: Utc::now() });
         let done = self.done.clone();
         let label = job.label;
-        let work = (job.work)(ctx);
+        let observer = ctx.clone();
+        let work = observer.observed((job.work)(ctx));
         tokio::spawn(async move {
             let apply = match tokio::spawn(work).await {
                 Ok(apply) => apply,
@@ -321,27 +322,77 @@ pub fn override_check(project: &mut Project, check: CheckId, reason: String) -> 
     }
     let detail = serde_json::json!({ "check": check, "reason": reason });
     let result = project.change(Some(stage), "override-check", detail, |state| {
-        let entry = Override { reason, by: audit::current_actor(), at: Utc::now() };
+        let entry = Override { reason, by: state.decided_by(), at: Utc::now() };
         state.stage_mut(stage).overrides.insert(check.as_str().to_owned(), entry);
         Ok::<(), std::convert::Infallible>(())
     });
     outcome(project, &what, result)
 }
 
+/// Keeps who the project is signed in as (a user's account; none for an app), so an override names them.
+pub fn remember_sign_in(
+    project: &mut Project,
+    signed_in: &crate::m365::SignedIn,
+) -> Result<(), crate::project::ProjectError> {
+    let account = match signed_in.kind {
+        crate::m365::SignInKind::DeviceCode => signed_in.account.clone(),
+        crate::m365::SignInKind::ClientSecret => None,
+    };
+    forget_or_keep_account(project, account)
+}
+
+/// Records the account the project is signed in as, or that it is signed out (`None`); nothing if unchanged.
+pub fn forget_or_keep_account(
+    project: &mut Project,
+    account: Option<String>,
+) -> Result<(), crate::project::ProjectError> {
+    if project.state().signed_in_as == account {
+        return Ok(());
+    }
+    let detail = serde_json::json!({ "account": account });
+    project
+        .change(None, "record-signed-in-account", detail, |s| {
+            s.signed_in_as = account;
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .map(|_| ())
+}
+
+/// A check of a run that could not run, whose earlier verdict stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotReRun {
+    pub check: CheckId,
+    /// Why it could not run ("Not run: …").
+    pub why: String,
+    /// The verdict recorded before, kept.
+    pub kept: CheckResult,
+}
+
 /// Records a run of a stage's checks, audited; the checks that read only the project are taken afresh from the
-/// project as it is now, since an import or a setting may have changed while the network checks ran.
+/// project as it is now, since an import or a setting may have changed while the network checks ran. A check
+/// that could not run (a missing CA file, no connection) keeps the verdict it had: those are returned.
 pub fn record_check_run(
     project: &mut Project,
     stage: StageId,
     results: Vec<(CheckId, CheckResult)>,
     from: &str,
-) -> Result<Result<(), std::convert::Infallible>, crate::project::ProjectError> {
+) -> Result<Vec<NotReRun>, crate::project::ProjectError> {
     let detail = serde_json::json!({ "stage": stage.number(), "from": from });
-    project.change(Some(stage), "run-checks", detail, |state| {
-        record_checks(state, results);
+    let mut kept = Vec::new();
+    let changed = project.change(Some(stage), "run-checks", detail, |state| {
+        for (check, result) in results {
+            let why = result.evidence.clone();
+            if let Some(before) = state.stage_mut(check.stage()).record_run(check, result) {
+                kept.push(NotReRun { check, why, kept: before.clone() });
+            }
+        }
         stages::of(stage).refresh(state);
-        Ok(())
-    })
+        Ok::<(), std::convert::Infallible>(())
+    })?;
+    match changed {
+        Ok(()) => Ok(kept),
+        Err(never) => match never {},
+    }
 }
 
 pub(crate) fn record_checks(state: &mut ProjectState, results: Vec<(CheckId, CheckResult)>) {
@@ -417,6 +468,71 @@ mod tests {
             record.active_override(crate::plan::kickoff::Check::CutoverLimits).map(|o| o.reason.as_str()),
             Some("two batches agreed with the customer")
         );
+    }
+
+    #[test]
+    fn an_override_names_the_signed_in_account_else_the_os_user() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = project(dir.path());
+        execute(&mut p, Command::SetKickoffField { field: Field::Mailboxes, value: "2500".into() });
+        let check: CheckId = crate::plan::kickoff::Check::CutoverLimits.into();
+        let by =
+            |p: &Project| p.state().stage(check.stage()).and_then(|r| r.active_override(check)).map(|o| o.by.clone());
+        execute(&mut p, Command::Override { check, reason: "two batches agreed with the customer".into() });
+        assert_eq!(by(&p), Some(audit_actor()), "no sign-in: the OS user");
+        assert_ne!(by(&p).as_deref(), Some("unknown"));
+
+        let signed_in = crate::m365::SignedIn {
+            kind: crate::m365::SignInKind::DeviceCode,
+            account: Some("alice@contoso.com".into()),
+            tenant_id: None,
+        };
+        remember_sign_in(&mut p, &signed_in).expect("kept");
+        execute(&mut p, Command::Override { check, reason: "two batches agreed with the customer".into() });
+        assert_eq!(by(&p).as_deref(), Some("alice@contoso.com"));
+
+        // An app's sign-in names no person, and a sign-out forgets the account.
+        let app = crate::m365::SignedIn { kind: crate::m365::SignInKind::ClientSecret, ..signed_in };
+        remember_sign_in(&mut p, &app).expect("kept");
+        assert_eq!(p.state().signed_in_as, None);
+    }
+
+    fn audit_actor() -> String {
+        crate::project::audit::current_actor()
+    }
+
+    #[tokio::test]
+    async fn a_check_that_cannot_run_keeps_the_result_recorded_before_and_says_why() {
+        use crate::plan::source::server::CHECK_IDS;
+        let stage = crate::plan::source::STAGE;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut p = project(dir.path());
+        let before: Vec<(CheckId, CheckResult)> =
+            CHECK_IDS.iter().map(|id| (*id, CheckResult::new(Outcome::Pass, "answered", Utc::now()))).collect();
+        assert_eq!(record_check_run(&mut p, stage, before, "wizard").expect("recorded"), vec![]);
+        // The demo's simulator CA file is gone once the demo exits.
+        let gone = dir.path().join("sim-ca.pem");
+        p.change(Some(stage), "set-source-access", serde_json::Value::Null, |s| {
+            s.source_access.ca_cert = Some(gone.clone());
+            Field::Domains.apply(&mut s.kickoff, "contoso.com")
+        })
+        .expect("io")
+        .expect("valid");
+        let conn = Connections::new("acme", p.state(), Secrets::mock());
+        let results =
+            stages::run_checks(stage, &p.state().clone(), &conn, &CancellationToken::new()).await.expect("ran");
+        for id in CHECK_IDS {
+            let r = &results.iter().find(|(c, _)| *c == id).expect("a result").1;
+            assert_eq!(r.outcome, Outcome::NotRun, "{id}: {}", r.evidence);
+            assert!(r.evidence.starts_with("Not run:") && r.evidence.contains("sim-ca.pem"), "{}", r.evidence);
+        }
+        let kept = record_check_run(&mut p, stage, results, "cutover check").expect("recorded");
+        assert_eq!(kept.iter().map(|k| k.check).collect::<Vec<_>>(), CHECK_IDS.to_vec());
+        assert!(kept[0].why.contains("sim-ca.pem") && kept[0].kept.outcome == Outcome::Pass, "{:?}", kept[0]);
+        let record = p.state().stage(stage).expect("record");
+        for id in CHECK_IDS {
+            assert_eq!(record.outcome(id), Outcome::Pass, "{id} keeps its verdict");
+        }
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub fn job(m365: M365) -> Job {
                 if let Err(e) = project.audit().append(&record) {
                     tracing::error!(error = %e, "could not record the sign-in");
                 }
+                if let Err(e) = super::remember_sign_in(project, &signed_in) {
+                    tracing::error!(error = %e, "could not keep who signed in");
+                }
                 Event::SignedIn { account: signed_in.account }
             }
             Err(M365Error::Cancelled) => Event::SignInEnded { error: None },

@@ -22,11 +22,19 @@ pub fn checks(stage: StageId, state: ProjectState, conn: Arc<Connections>) -> Jo
             Ok(results) => {
                 let changed = record_check_run(project, stage, results, "wizard");
                 match changed {
-                    Ok(Ok(())) => {
-                        let note = Some(crate::plan::gating::check_summary(stage.def(), project.state().stage(stage)));
-                        Event::StateChanged { state: project.snapshot(), note }
+                    Ok(kept) => {
+                        let mut note = crate::plan::gating::check_summary(stage.def(), project.state().stage(stage));
+                        if !kept.is_empty() {
+                            let ids: Vec<&str> = kept.iter().map(|k| k.check.as_str()).collect();
+                            note.push_str(&format!(
+                                " Not re-run, their last results stand: {} ({}).",
+                                ids.join(", "),
+                                kept[0].why.trim_end_matches('.')
+                            ));
+                        }
+                        Event::StateChanged { state: project.snapshot(), note: Some(note) }
                     }
-                    other => outcome(project, "checks", other),
+                    Err(e) => outcome::<std::convert::Infallible>(project, "checks", Err(e)),
                 }
             }
             Err(CheckError::NotSignedIn(reason)) => {

@@ -397,6 +397,12 @@ impl App {
                     job.progress = Some(Progress { label, done, total });
                 }
             }
+            // A late word from a job already over is not news.
+            Event::JobNote { id, note } => {
+                if self.jobs.contains_key(&id) {
+                    self.info(note);
+                }
+            }
             Event::JobEnded { id } => {
                 self.jobs.remove(&id);
                 // A sign-in job that ended without its own word (it failed) must not leave the dialog up.

@@ -33,7 +33,7 @@ pub(crate) fn m365<'a>(
     match &conn.m365 {
         Ok(m) => Ok(Ok(m)),
         Err(e @ ConnectError::NoClientId { .. }) => Err(CheckError::NotSignedIn(e.to_string())),
-        Err(e) => Ok(Err(all(ids, Outcome::Fail, &format!("Not run: {e}.")))),
+        Err(e) => Ok(Err(all(ids, Outcome::NotRun, &format!("Not run: {e}.")))),
     }
 }
 
@@ -44,8 +44,15 @@ pub(crate) fn m365_failure(what: &str, e: M365Error) -> Result<CheckResult, Chec
             a @ (AuthError::NotSignedIn { .. } | AuthError::SignInExpired { .. } | AuthError::NoClientId),
         ) => Err(CheckError::NotSignedIn(a.to_string())),
         M365Error::Cancelled => Err(CheckError::Cancelled),
+        // No answer, or none that says anything of the tenant: the check could not run, and says why.
+        e @ (M365Error::Network { .. } | M365Error::Throttled { .. }) => not_run(what, &e),
+        M365Error::Api(a) if a.status >= 500 => not_run(what, &M365Error::Api(a)),
         other => Ok(CheckResult::new(Outcome::Fail, format!("{what} failed: {other}"), Utc::now())),
     }
+}
+
+fn not_run(what: &str, e: &M365Error) -> Result<CheckResult, CheckError> {
+    Ok(CheckResult::new(Outcome::NotRun, format!("Not run: {what} failed: {e}"), Utc::now()))
 }
 
 pub(crate) fn all(ids: &[CheckId], outcome: Outcome, evidence: &str) -> Results {
@@ -64,9 +71,9 @@ mod tests {
             advice: "Check the proxy.".into(),
         };
         let r = m365_failure("GET /subscribedSkus", network).expect("a result");
-        assert_eq!(r.outcome, Outcome::Fail);
+        assert_eq!(r.outcome, Outcome::NotRun, "no connection says nothing of the tenant");
         assert!(
-            r.evidence.starts_with("GET /subscribedSkus failed: could not reach graph.microsoft.com"),
+            r.evidence.starts_with("Not run: GET /subscribedSkus failed: could not reach graph.microsoft.com"),
             "{}",
             r.evidence
         );

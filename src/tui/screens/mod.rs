@@ -110,6 +110,8 @@ fn stage_glyph(status: StageStatus, theme: &Theme) -> (&'static str, Style) {
         StageStatus::Done => ("✓", theme.pass),
         StageStatus::Overridden => ("!", theme.warn),
         StageStatus::Failed => ("✗", theme.fail),
+        // Dimmed like a stage not started, whatever it recorded: it cannot be worked on yet.
+        StageStatus::Locked => ("○", theme.dim),
     }
 }
 

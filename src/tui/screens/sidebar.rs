@@ -60,7 +60,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         widths: &[Constraint::Min(0)],
         row: |i| {
             let id = stages[i];
-            let (glyph, style) = stage_glyph(app.state.status(id), theme);
+            let (glyph, style) = stage_glyph(app.state.shown_status(id), theme);
             let title_style = if app.state.is_open(id) { theme.base } else { theme.dim };
             let title = fit(&format!("{id} {}", id.def().title), width.saturating_sub(2));
             Row::new([Line::from(vec![Span::styled(glyph, style), Span::raw(" "), Span::styled(title, title_style)])])

@@ -27,13 +27,13 @@ pub(super) async fn run(state: &ProjectState, conn: &Connections) -> Results {
 async fn server_checks(state: &ProjectState, conn: &Connections) -> Results {
     let target = match &conn.source {
         Ok(t) => t,
-        Err(e) => return checks::all(&CHECK_IDS, Outcome::Fail, &format!("Not run: {e}.")),
+        Err(e) => return checks::all(&CHECK_IDS, Outcome::NotRun, &format!("Not run: {e}.")),
     };
     let access = &state.source_access;
     let Some(mailbox) = access.autodiscover_address(state.inventory.as_deref()) else {
         return checks::all(
             &CHECK_IDS,
-            Outcome::Fail,
+            Outcome::NotRun,
             "Not run: no mailbox to ask Autodiscover for. Import the inventory (its first mailbox is used), or give \
              the migration account as a UPN, or set the Autodiscover address in the source settings.",
         );
@@ -72,7 +72,7 @@ async fn server_checks(state: &ProjectState, conn: &Connections) -> Results {
         }
         Err(e) => CHECK_IDS
             .iter()
-            .map(|id| (*id, CheckResult::new(Outcome::Fail, format!("Not run: {e}."), Utc::now())))
+            .map(|id| (*id, CheckResult::new(Outcome::NotRun, format!("Not run: {e}."), Utc::now())))
             .collect(),
     }
 }
