@@ -51,6 +51,8 @@ pub enum Event {
     StateChanged { state: Snapshot, note: Option<String> },
     /// A value or request was refused; nothing changed.
     Refused { what: String, reason: String },
+    /// A re-import would remove more than a few mailboxes; nothing changed until it is allowed.
+    ImportRemoves { path: std::path::PathBuf, file_name: String, refused: crate::inventory::merge::TooManyRemovals },
     /// Something could not be done (disk, I/O); nothing changed.
     Failed { what: String, error: String },
     /// The work asked for is not built in this version.

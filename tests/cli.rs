@@ -368,3 +368,18 @@ fn a_url_or_host_with_a_password_in_it_is_refused_and_never_echoed() {
     let state = std::fs::read_to_string(home.path().join("projects/acme/state.json")).expect("state");
     assert!(!state.contains("Hunter2"), "{state}");
 }
+
+#[test]
+fn an_inventory_of_another_domain_is_imported_with_a_warning() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = cutover(home.path(), &["new", "acme", "--no-open", "--domain", "fabrikam.example"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/inventory-typical.csv");
+    let out = cutover(home.path(), &["import", "inventory", sample.to_str().expect("utf-8"), "--project", "acme"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("120 of 120 mailboxes are in domains the kickoff does not name (contoso.example)"),
+        "{stderr}"
+    );
+}

@@ -21,10 +21,17 @@ pub fn inventory(file: &Path, project: Option<&str>, json: bool, allow_removals:
                     outln!("{line}")?;
                 }
             }
+            if let Some(warning) = report.foreign_warning() {
+                super::out::warn(&warning);
+            }
             for row in &report.rejected {
                 super::out::warn(&format!("{}: line {}: {}", report.file_name, row.line, row.reason));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Event::ImportRemoves { file_name, refused, .. } => {
+            super::out::error(&format!("{file_name}: {refused}"));
+            Ok(ExitCode::FAILURE)
         }
         Event::Refused { reason, .. } | Event::Failed { error: reason, .. } => {
             super::out::error(&reason);

@@ -185,6 +185,7 @@ fn on_event(event: Event, task: TaskId, job: &mut Option<JobId>, ended: &mut boo
         }
         Event::TaskFailed { state, error } => Some(End::Recorded { state, ok: false, text: error }),
         Event::Refused { reason, .. } => Some(End::NotRun(reason)),
+        Event::ImportRemoves { file_name, refused, .. } => Some(End::NotRun(format!("{file_name}: {refused}"))),
         Event::Failed { error, .. } => Some(End::NotRun(error)),
         Event::NotAvailable { stage } => {
             Some(End::NotRun(format!("stage {stage} ({}) runs no tasks in this version", stage.def().title)))

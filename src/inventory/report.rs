@@ -19,12 +19,63 @@ pub struct ImportReport {
     pub rejected: Vec<RowProblem>,
     pub warnings: Vec<RowProblem>,
     pub missing_columns: Vec<&'static str>,
+    /// Mailboxes whose primary address is in a domain the kickoff does not name, by domain: the file may be
+    /// another customer's, or the kickoff lacks a domain.
+    pub foreign_domains: Vec<DomainCount>,
+}
+
+/// How many of the imported mailboxes have their primary address in one domain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DomainCount {
+    pub domain: String,
+    pub mailboxes: usize,
+}
+
+/// The primary SMTP domains of `mailboxes` that are not among the kickoff's `domains`, most mailboxes first.
+/// Without kickoff domains there is nothing to compare with.
+pub fn foreign_domains(mailboxes: &[super::Mailbox], domains: &[String]) -> Vec<DomainCount> {
+    if domains.is_empty() {
+        return Vec::new();
+    }
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for m in mailboxes {
+        let Some((_, domain)) = m.primary_smtp.rsplit_once('@') else { continue };
+        let domain = domain.to_ascii_lowercase();
+        if !domains.iter().any(|d| d.eq_ignore_ascii_case(&domain)) {
+            *counts.entry(domain).or_default() += 1;
+        }
+    }
+    let mut out: Vec<DomainCount> =
+        counts.into_iter().map(|(domain, mailboxes)| DomainCount { domain, mailboxes }).collect();
+    out.sort_by(|a, b| b.mailboxes.cmp(&a.mailboxes).then_with(|| a.domain.cmp(&b.domain)));
+    out
 }
 
 impl ImportReport {
-    /// One line: what was imported and what changed.
+    /// One line: what was imported and what changed, and a warning when the addresses are not the kickoff's.
     pub fn summary(&self) -> String {
-        format!("Imported {}: {} mailboxes; {}.", self.file_name, self.mailboxes, self.diff.summary())
+        let mut line = format!("Imported {}: {} mailboxes; {}.", self.file_name, self.mailboxes, self.diff.summary());
+        if let Some(warning) = self.foreign_warning() {
+            line.push(' ');
+            line.push_str(&warning);
+        }
+        line
+    }
+
+    /// "Warning: 120 mailboxes are in domains the kickoff does not name (contoso.example): …", if any are.
+    pub fn foreign_warning(&self) -> Option<String> {
+        let count: usize = self.foreign_domains.iter().map(|d| d.mailboxes).sum();
+        if count == 0 {
+            return None;
+        }
+        let names: Vec<&str> = self.foreign_domains.iter().take(3).map(|d| d.domain.as_str()).collect();
+        let more = if self.foreign_domains.len() > 3 { ", …" } else { "" };
+        Some(format!(
+            "Warning: {count} of {} mailboxes are in domains the kickoff does not name ({}{more}): check that the file \
+             is this customer's, or add the domain to the kickoff.",
+            self.mailboxes,
+            names.join(", ")
+        ))
     }
 
     /// The whole report, line by line: rejected rows first, since they need acting on.
@@ -33,6 +84,9 @@ impl ImportReport {
             format!("{} ({}, separated by '{}')", self.file_name, self.encoding, self.delimiter.escape_default()),
             format!("{} mailboxes in the project: {}.", self.mailboxes, self.diff.summary()),
         ];
+        if let Some(warning) = self.foreign_warning() {
+            lines.push(warning);
+        }
         let list = |lines: &mut Vec<String>, title: &str, items: &[String]| {
             if !items.is_empty() {
                 lines.push(String::new());
@@ -80,6 +134,38 @@ impl ImportReport {
             "rejected": rows(&self.rejected),
             "warnings": rows(&self.warnings),
             "missing_columns": self.missing_columns,
+            "foreign_domains": self.foreign_domains,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mailboxes_outside_the_kickoffs_domains_are_counted_by_domain() {
+        let csv = "PrimarySmtpAddress,TotalItemSize\na@contoso.example,1\nb@Contoso.Example,1\nc@fabrikam.example,1\nd@fabrikam.example,1\ne@fabrikam.example,1\n";
+        let parsed = crate::inventory::csv::parse(csv.as_bytes()).expect("parses");
+        let domains = vec!["contoso.example".to_owned()];
+        let foreign = foreign_domains(&parsed.mailboxes, &domains);
+        assert_eq!(foreign, vec![DomainCount { domain: "fabrikam.example".into(), mailboxes: 3 }]);
+        assert!(foreign_domains(&parsed.mailboxes, &[]).is_empty(), "no kickoff domains: nothing to compare");
+        let report = ImportReport {
+            file_name: "inv.csv".into(),
+            encoding: "UTF-8",
+            delimiter: ',',
+            mailboxes: 5,
+            diff: ImportDiff::default(),
+            rejected: Vec::new(),
+            warnings: Vec::new(),
+            missing_columns: Vec::new(),
+            foreign_domains: foreign,
+        };
+        let summary = report.summary();
+        assert!(
+            summary.contains("3 of 5 mailboxes are in domains the kickoff does not name (fabrikam.example)"),
+            "{summary}"
+        );
     }
 }

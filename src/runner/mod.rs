@@ -576,9 +576,11 @@ mod tests {
         let bad = dir.path().join("bad.csv");
         std::fs::write(&bad, "PrimarySmtpAddress,TotalItemSize\nceo@contoso.example,huge\nnew@contoso.example,10\n")
             .expect("write");
-        // 119 mailboxes gone from the file: refused until removals are allowed, naming them and the fix.
+        // 119 mailboxes gone from the file: nothing changes until removals are allowed; they are named, with the fix.
         let event = execute(&mut p, Command::ImportInventory { path: bad.clone(), allow_removals: false });
-        let Event::Refused { reason, .. } = &event else { panic!("expected a refusal, got {event:?}") };
+        let Event::ImportRemoves { refused, .. } = &event else { panic!("expected a question, got {event:?}") };
+        assert_eq!((refused.removed.len(), refused.previous), (119, 120));
+        let reason = refused.to_string();
         assert!(reason.contains("remove 119 of 120") && reason.contains("--allow-removals"), "{reason}");
         assert_eq!(p.state().inventory.as_deref().map(|i| i.mailboxes.len()), Some(120), "nothing changed");
         let event = execute(&mut p, Command::ImportInventory { path: bad, allow_removals: true });

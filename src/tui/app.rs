@@ -15,6 +15,7 @@ use std::sync::Arc;
 use super::dialogs::edit::{Edit, EditTarget};
 use super::dialogs::override_check::OverrideCheck;
 use super::dialogs::password::Password;
+use super::dialogs::removals::Removals;
 use super::dialogs::report::Report;
 use super::dialogs::sign_in::{DeviceCode, SignIn};
 use super::dialogs::{Dialog, Reply};
@@ -410,6 +411,9 @@ impl App {
                     self.dialog = None;
                 }
             }
+            Event::ImportRemoves { path, file_name, refused } => {
+                self.dialog = Some(Dialog::Removals(Removals { path, file_name, refused, scroll: 0 }));
+            }
             Event::InventoryImported { state, report } => {
                 self.state = state;
                 self.info(report.summary());
@@ -729,6 +733,20 @@ mod tests {
         assert_eq!(app.visible_notice(), None, "the kickoff's notice is not shown on stage 2");
         act(&mut app, &[Action::MoveUp]);
         assert!(app.visible_notice().is_some(), "and is still there back on stage 1");
+    }
+
+    #[test]
+    fn a_reimport_that_removes_mailboxes_asks_before_it_is_done_again_with_removals_allowed() {
+        let mut app = app();
+        let path = std::path::PathBuf::from("/tmp/inv.csv");
+        let refused =
+            crate::inventory::merge::TooManyRemovals { removed: vec!["a@contoso.example".into()], previous: 3 };
+        app.update(Msg::Event(Event::ImportRemoves { path: path.clone(), file_name: "inv.csv".into(), refused }));
+        assert!(matches!(app.dialog, Some(Dialog::Removals(_))), "{:?}", app.dialog);
+        assert!(act(&mut app, &[Action::RequestQuit]).is_empty(), "q does nothing here");
+        let commands = act(&mut app, &[Action::ConfirmYes]);
+        assert_eq!(commands, vec![Command::ImportInventory { path, allow_removals: true }]);
+        assert_eq!(app.dialog, None);
     }
 
     #[test]

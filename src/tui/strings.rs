@@ -49,6 +49,20 @@ pub fn detail_scroll(above: u16, below: u16) -> String {
     }
 }
 
+pub const REMOVALS_TITLE: &str = "Remove mailboxes from the project?";
+
+pub fn removals_question(file: &str, removed: usize, previous: usize) -> String {
+    format!(
+        "{file} lacks {removed} of the project's {previous} mailboxes. Nothing has changed yet. Remove them only if \
+         they are really gone from the source server; if the export was filtered, export it again without a filter \
+         (assets/Get-CutoverInventory.ps1)."
+    )
+}
+
+pub fn removals_kept(file: &str) -> String {
+    format!("{file} was not imported: the project keeps its mailboxes.")
+}
+
 pub const PASTE_NOWHERE: &str = "Nothing takes a paste here: press Enter on a field first, then paste.";
 
 pub fn pasted_first_line(lines: usize) -> String {

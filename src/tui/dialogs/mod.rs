@@ -7,6 +7,7 @@ pub mod import;
 pub mod override_check;
 pub mod password;
 pub mod quit;
+pub mod removals;
 pub mod report;
 pub mod sign_in;
 
@@ -22,6 +23,7 @@ pub enum Dialog {
     Override(override_check::OverrideCheck),
     Import(import::Import),
     Report(report::Report),
+    Removals(removals::Removals),
     Password(password::Password),
     SignIn(sign_in::SignIn),
     Help,
@@ -70,6 +72,7 @@ impl Dialog {
             Dialog::Override(d) => d.on_action(action),
             Dialog::Import(d) => d.on_action(action),
             Dialog::Report(d) => d.on_action(action),
+            Dialog::Removals(d) => d.on_action(action),
             Dialog::Password(d) => d.on_action(action),
             Dialog::SignIn(d) => d.on_action(action),
             Dialog::Help => help::on_action(action),
@@ -82,6 +85,7 @@ impl Dialog {
         match self {
             Dialog::Edit(_) | Dialog::Override(_) | Dialog::Import(_) | Dialog::Password(_) => super::keys::TEXT,
             Dialog::Report(_) => report::KEYS,
+            Dialog::Removals(_) => removals::KEYS,
             Dialog::SignIn(_) => sign_in::KEYS,
             Dialog::Help => help::KEYS,
             Dialog::Quit => quit::KEYS,

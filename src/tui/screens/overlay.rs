@@ -136,6 +136,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme,
             );
         }
+        Dialog::Removals(dialog) => {
+            // Its keys are in the footer: the list may be longer than the box.
+            let lines: Vec<Line> = dialog.lines().into_iter().map(Line::from).collect();
+            let width = area.width.saturating_sub(4).min(90);
+            let height = area.height.saturating_sub(4).min(24);
+            boxed(
+                frame,
+                area,
+                strings::REMOVALS_TITLE,
+                width,
+                height,
+                Paragraph::new(lines).wrap(Wrap { trim: false }),
+                theme,
+            );
+        }
         // Drawn in place, in the stage's detail panel.
         Dialog::Edit(_) => {}
     }

@@ -1,12 +1,13 @@
 //! Importing the mailbox inventory: read the file, parse it, merge it with the previous import, store it with
 //! the stage-2 checks re-run, and report every rejected row. One audited change. A re-import that would
-//! remove more than a few mailboxes is refused unless `allow_removals` is given (`--allow-removals`).
+//! remove more than a few mailboxes changes nothing unless `allow_removals` is given: the wizard asks, the
+//! command line wants `--allow-removals`. Mailboxes outside the kickoff's domains are warned of.
 
 use super::{StageWork, Work};
 use crate::inventory::Inventory;
 use crate::inventory::csv;
 use crate::inventory::merge;
-use crate::inventory::report::{ImportReport, MAX_INVENTORY_BYTES};
+use crate::inventory::report::{self, ImportReport, MAX_INVENTORY_BYTES};
 use crate::plan::source::{STAGE, Task};
 use crate::plan::{TaskRecord, TaskStatus};
 use crate::project::Project;
@@ -30,7 +31,8 @@ pub(super) fn run(project: &mut Project, path: &Path, allow_removals: bool) -> E
     let (mailboxes, diff) = merge::merge(previous, &parsed);
     let previous_count = previous.map_or(0, |p| p.mailboxes.len());
     if let Err(refused) = merge::check_removals(&diff, previous_count, allow_removals) {
-        return Event::Refused { what, reason: format!("{file_name}: {refused}") };
+        // Nothing changed; the wizard asks, the command line says to allow them.
+        return Event::ImportRemoves { path: path.to_owned(), file_name, refused };
     }
     if mailboxes.is_empty() {
         return Event::Refused {
@@ -41,7 +43,9 @@ pub(super) fn run(project: &mut Project, path: &Path, allow_removals: bool) -> E
             ),
         };
     }
+    let foreign_domains = report::foreign_domains(&mailboxes, &project.state().kickoff.domains);
     let report = ImportReport {
+        foreign_domains,
         file_name: file_name.clone(),
         encoding: parsed.encoding,
         delimiter: parsed.delimiter,
