@@ -383,3 +383,16 @@ fn an_inventory_of_another_domain_is_imported_with_a_warning() {
         "{stderr}"
     );
 }
+
+#[test]
+fn only_a_simulators_project_publishes_dns_records() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = cutover(home.path(), &["new", "real", "--no-open", "--simulator", "https://dns.registrar.example/"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("not a simulator on this machine"), "{}", text(&out.stderr));
+    assert!(!home.path().join("projects/real").exists());
+    assert!(cutover(home.path(), &["new", "real", "--no-open"]).status.success());
+    let out = cutover(home.path(), &["task", "publish-verification", "--project", "real", "--yes"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("runs only in a demo project"), "{}", text(&out.stderr));
+}

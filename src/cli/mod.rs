@@ -44,6 +44,10 @@ pub enum Command {
         /// Create the project, set the fields given, print what was done and exit, without the wizard
         #[arg(long)]
         no_open: bool,
+        /// Make it a demo project of a running `cutover sim` (its control URL, on this machine): its demo-only
+        /// tasks, such as publish-verification, act on that simulator
+        #[arg(long, value_name = "CONTROL_URL")]
+        simulator: Option<String>,
     },
     /// Open a project in the wizard
     Open { name: String },
@@ -225,13 +229,14 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         None => projects::open_last(),
-        Some(Command::New { name, tenant, connection, kickoff, no_open }) => projects::new(
+        Some(Command::New { name, tenant, connection, kickoff, no_open, simulator }) => projects::new(
             &name,
             projects::NewArgs {
                 tenant: tenant.as_deref(),
                 connection: connection.settings()?,
                 kickoff: &kickoff,
                 no_open,
+                simulator: simulator.as_deref(),
             },
         ),
         Some(Command::Open { name }) => projects::open(&name),

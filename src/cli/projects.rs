@@ -9,7 +9,7 @@ use crate::project::{Acquired, DataHome, Project, ProjectError, ProjectName, Sim
 use crate::runner;
 use crate::secrets::{Secret, Secrets};
 use crate::sim::{SimInfo, SimOptions, Simulator};
-use color_eyre::eyre::WrapErr;
+use color_eyre::eyre::{WrapErr, bail, eyre};
 use std::process::ExitCode;
 
 /// What `cutover new` is given besides the name.
@@ -19,6 +19,27 @@ pub struct NewArgs<'a> {
     pub kickoff: &'a KickoffFlags,
     /// Create and fill the project, then stop: for scripts, which have no terminal for the wizard.
     pub no_open: bool,
+    /// The control URL of a running `cutover sim` the project is a demo of.
+    pub simulator: Option<&'a str>,
+}
+
+/// A simulator runs on this machine: a control URL elsewhere is refused, so no real DNS host is ever written to.
+fn simulator_url(url: &str) -> color_eyre::Result<String> {
+    let parsed = url::Url::parse(url).map_err(|e| {
+        eyre!("--simulator {url:?} is not a URL ({e}); give the control_url that `cutover sim --json` prints")
+    })?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if !loopback || !matches!(parsed.scheme(), "http" | "https") || !parsed.username().is_empty() {
+        bail!(
+            "--simulator {url:?} is not a simulator on this machine: give the http://127.0.0.1:PORT control_url that `cutover sim --json` prints"
+        );
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 pub fn new(name: &str, args: NewArgs<'_>) -> color_eyre::Result<ExitCode> {
@@ -29,7 +50,17 @@ pub fn new(name: &str, args: NewArgs<'_>) -> color_eyre::Result<ExitCode> {
         crate::plan::kickoff::validate_tenant(tenant).wrap_err("--tenant")?;
     }
     args.kickoff.validate()?;
-    let mut project = Project::create(&home, &name, false)?;
+    let simulator = args.simulator.map(simulator_url).transpose()?;
+    let mut project = Project::create(&home, &name, simulator.is_some())?;
+    if let Some(control_url) = simulator {
+        let detail = serde_json::json!({ "control_url": control_url });
+        project
+            .change(None, "connect-simulator", detail, |state| {
+                state.simulator = Some(SimulatorLink { control_url, inventory: None });
+                Ok::<(), std::convert::Infallible>(())
+            })?
+            .map_err(|never| match never {})?;
+    }
     let given = args.kickoff.given();
     let mut values: Vec<(Field, &str)> = args.tenant.map(|t| (Field::Tenant, t)).into_iter().collect();
     values.extend(given.iter().map(|g| (g.field, g.value.as_str())));

@@ -32,7 +32,8 @@ pub fn run(id: &str, project: Option<&str>, json: bool, yes: bool) -> color_eyre
     // The wizard shows a demo task in a demo project only; run elsewhere it would record a failure.
     if def.demo_only && !state.demo {
         bail!(
-            "{task} ({}) is a task of `cutover demo` only, which acts on the simulator; project {name} is not a demo",
+            "{task} ({}) acts on the simulator, so it runs only in a demo project (`cutover demo`, or `cutover new \
+             --simulator CONTROL_URL`); project {name} is not one",
             def.title
         );
     }
