@@ -307,9 +307,28 @@ fn stages_one_to_four_run_headless_against_the_simulator() {
     assert!(status.contains("5. Start migration"), "{status}");
     assert!(!status.lines().any(|l| l.contains("5. Start migration") && l.contains("locked")), "{status}");
 
+    // Stage 5: the batch is made once and started once, however often the tasks run.
+    let out = ok(home, &["task", "create-batch", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Created the cutover batch cutover-acme"), "{out}");
+    let out = ok(home, &["task", "create-batch", "--project", "acme", "--yes"], None);
+    assert!(out.contains("exists already"), "a second run adopts the batch: {out}");
+    let out = ok(home, &["task", "start-batch", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Started the batch cutover-acme"), "{out}");
+    let out = ok(home, &["task", "start-batch", "--project", "acme", "--yes"], None);
+    assert!(out.contains("nothing to start"), "a batch under way is left alone: {out}");
+
     // Every write went through the audit path, and no secret reached it.
     let audit = audit();
-    for action in ["\"add-domain\"", "\"verify-domains\"", "\"create-user\"", "\"set-setting\"", "\"record-task\""] {
+    let actions = [
+        "\"add-domain\"",
+        "\"verify-domains\"",
+        "\"create-user\"",
+        "\"set-setting\"",
+        "\"record-task\"",
+        "\"new-migration-batch\"",
+        "\"start-migration-batch\"",
+    ];
+    for action in actions {
         assert!(audit.contains(action), "{action} in the audit log");
     }
     assert!(!audit.contains(&password), "the source password is not in the audit log");

@@ -387,7 +387,10 @@ impl App {
             }
             Event::Refused { what, reason } => self.error(strings::refused(&what, &reason)),
             Event::Failed { what, error } => self.error(strings::failed(&what, &error)),
-            Event::NotAvailable { stage } => self.info(strings::not_available(stage)),
+            Event::NotAvailable { stage } => {
+                let text = stages::of(stage).unfinished().map_or_else(|| strings::not_available(stage), str::to_owned);
+                self.info(text);
+            }
             Event::JobStarted { id, label, stage, at } => {
                 self.info(strings::progress(&label, 0, None));
                 self.jobs.insert(id, RunningJob { label, stage, started: at, progress: None });

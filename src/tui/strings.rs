@@ -115,6 +115,9 @@ pub fn locked(stage: StageId) -> String {
     crate::plan::gating::locked_reason(stage).unwrap_or_default()
 }
 
+pub const MIGRATE_UNFINISHED: &str =
+    "The batch's tasks run; the live view of every mailbox and this stage's checks are not built yet in this version.";
+
 pub fn not_available(stage: StageId) -> String {
     format!(
         "Stage {stage} ({}) is not built yet in this version: its tasks and checks do nothing so far.",

@@ -29,7 +29,7 @@ const VERIFY_INTERVAL: Duration = Duration::from_secs(30);
 const DEMO_VERIFY_INTERVAL: Duration = Duration::from_secs(3);
 
 /// The endpoint's name in Exchange Online.
-const ENDPOINT_NAME: &str = "Cutover endpoint";
+pub const ENDPOINT_NAME: &str = "Cutover endpoint";
 
 /// Where the verification watch keeps what Graph last said of each domain.
 pub const DOMAINS_LIVE: LiveName = LiveName::new("domains");

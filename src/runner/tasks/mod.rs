@@ -49,6 +49,10 @@ pub enum TaskError {
         "a migration endpoint named {name} exists already, of type {kind}: remove it in Exchange Online or choose another endpoint name"
     )]
     EndpointNameTaken { name: String, kind: String },
+    #[error(
+        "the tenant has a cutover batch already, {name} ({status}), and Exchange Online runs one at a time: finish it, or remove it in the Exchange admin center (Remove-MigrationBatch) if it is a leftover, then create this project's batch"
+    )]
+    OtherCutoverBatch { name: String, status: String },
 }
 
 impl<E: Into<TaskError>> From<AuditedError<E>> for TaskError {
