@@ -2,6 +2,8 @@
 //! return the new records, and since when). The watch's facts come from `dns`; the stage's work is not built
 //! yet, and the wizard says so.
 
+pub mod spf;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
