@@ -45,12 +45,20 @@ impl NotStarted {
     }
 }
 
+/// A stage's checks that go on the network; read-only.
+pub type LiveChecks = for<'a> fn(&'a ProjectState, &'a Connections) -> BoxFuture<'a, Result<Results, CheckError>>;
+
 /// One stage's work. Every method has the answer of a stage that has no such work, so a stage file says only
 /// what it does.
 pub trait StageWork: Sync {
-    /// Whether the stage's checks go on the network (they run as a job rather than in place).
+    /// The stage's checks when they go on the network (they run as a job rather than in place).
+    fn live(&self) -> Option<LiveChecks> {
+        None
+    }
+
+    /// Whether the stage's checks go on the network.
     fn live_checks(&self) -> bool {
-        false
+        self.live().is_some()
     }
 
     /// The stage's checks when they read only the project (run in place, at once).
@@ -61,10 +69,13 @@ pub trait StageWork: Sync {
     /// The stage's live checks; read-only.
     fn run_checks<'a>(
         &'a self,
-        _state: &'a ProjectState,
-        _conn: &'a Connections,
+        state: &'a ProjectState,
+        conn: &'a Connections,
     ) -> BoxFuture<'a, Result<Results, CheckError>> {
-        Box::pin(async { Err(CheckError::NotBuilt) })
+        match self.live() {
+            Some(checks) => checks(state, conn),
+            None => Box::pin(async { Err(CheckError::NotBuilt) }),
+        }
     }
 
     /// Re-takes the checks that read only the project, after any change to it that may touch them.

@@ -7,18 +7,15 @@ pub mod domains;
 pub mod endpoint;
 pub mod registrar;
 
-use super::super::checks::{CheckError, Results};
-use super::super::connect::Connections;
 use super::super::jobs::Job;
 use super::super::tasks::{TaskError, TaskOutcome};
 use super::super::work::{Done, Stop, m365, task_job};
-use super::{NotStarted, StageWork, TaskInputs};
+use super::{LiveChecks, NotStarted, StageWork, TaskInputs};
 use crate::plan::prepare::Task;
 use crate::plan::{TaskId, TaskStatus};
 use crate::project::ProjectState;
 use crate::project::live::LiveName;
 use crate::protocol::Event;
-use futures::future::BoxFuture;
 use std::time::Duration;
 
 pub struct Work;
@@ -35,16 +32,8 @@ pub const ENDPOINT_NAME: &str = "Cutover endpoint";
 pub const DOMAINS_LIVE: LiveName = LiveName::new("domains");
 
 impl StageWork for Work {
-    fn live_checks(&self) -> bool {
-        true
-    }
-
-    fn run_checks<'a>(
-        &'a self,
-        state: &'a ProjectState,
-        conn: &'a Connections,
-    ) -> BoxFuture<'a, Result<Results, CheckError>> {
-        Box::pin(checks::run(state, conn))
+    fn live(&self) -> Option<LiveChecks> {
+        Some(|state, conn| Box::pin(checks::run(state, conn)))
     }
 
     fn task(&self, task: TaskId, inputs: TaskInputs) -> Result<Job, NotStarted> {

@@ -5,11 +5,9 @@
 mod checks;
 mod import;
 
-use super::super::checks::{CheckError, Results};
-use super::super::connect::Connections;
 use super::super::jobs::Job;
 use super::super::{outcome, record_checks};
-use super::{NotStarted, StageWork, TaskInputs};
+use super::{LiveChecks, NotStarted, StageWork, TaskInputs};
 use crate::plan::TaskId;
 use crate::plan::source::{self, Task};
 use crate::plan::{TaskRecord, TaskStatus};
@@ -17,22 +15,13 @@ use crate::project::{Project, ProjectState};
 use crate::protocol::Event;
 use crate::secrets::Secrets;
 use chrono::Utc;
-use futures::future::BoxFuture;
 use std::path::Path;
 
 pub struct Work;
 
 impl StageWork for Work {
-    fn live_checks(&self) -> bool {
-        true
-    }
-
-    fn run_checks<'a>(
-        &'a self,
-        state: &'a ProjectState,
-        conn: &'a Connections,
-    ) -> BoxFuture<'a, Result<Results, CheckError>> {
-        Box::pin(async move { Ok(checks::run(state, conn).await) })
+    fn live(&self) -> Option<LiveChecks> {
+        Some(|state, conn| Box::pin(async move { Ok(checks::run(state, conn).await) }))
     }
 
     fn refresh(&self, state: &mut ProjectState) {

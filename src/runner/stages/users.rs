@@ -4,18 +4,15 @@
 mod checks;
 pub mod precreate;
 
-use super::super::checks::{CheckError, Results};
-use super::super::connect::Connections;
 use super::super::jobs::Job;
 use super::super::work::{Done, Stop, m365, task_job};
-use super::{NotStarted, StageWork, TaskInputs};
+use super::{LiveChecks, NotStarted, StageWork, TaskInputs};
 use crate::m365::M365;
 use crate::plan::settings::Setting;
 use crate::plan::users::{self, Provisioning, Task};
 use crate::plan::{TaskId, TaskRecord, TaskStatus};
 use crate::project::ProjectState;
 use chrono::Utc;
-use futures::future::BoxFuture;
 
 pub struct Work;
 
@@ -24,16 +21,8 @@ const PRECREATE: [TaskId; 3] =
     [TaskId::Users(Task::CreateUsers), TaskId::Users(Task::SetUsageLocation), TaskId::Users(Task::AssignLicences)];
 
 impl StageWork for Work {
-    fn live_checks(&self) -> bool {
-        true
-    }
-
-    fn run_checks<'a>(
-        &'a self,
-        state: &'a ProjectState,
-        conn: &'a Connections,
-    ) -> BoxFuture<'a, Result<Results, CheckError>> {
-        Box::pin(checks::run(state, conn))
+    fn live(&self) -> Option<LiveChecks> {
+        Some(|state, conn| Box::pin(checks::run(state, conn)))
     }
 
     fn after_setting(&self, setting: Setting, state: &mut ProjectState) {
