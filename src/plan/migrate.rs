@@ -1,7 +1,16 @@
-//! Stage 5, Start migration: the cutover batch. Its tasks and checks are defined here; their work is not built
-//! yet, and the wizard says so.
+//! Stage 5, Start migration: the cutover batch. Its ids, definition and settings are here; the live model of the
+//! batch watch is in [`view`], what to poll next in [`poll`], each mailbox's health and the stall rule in
+//! [`health`], throughput and ETA in [`progress`], and the verdicts of the two checks in [`checks`]. Pure.
 
+pub mod checks;
+pub mod health;
+pub mod poll;
+pub mod progress;
+pub mod view;
+
+use super::settings::Setting;
 use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
+use serde::{Deserialize, Serialize};
 
 /// This stage's place in the plan.
 pub const STAGE: StageId = StageId::at(5);
@@ -53,5 +62,37 @@ pub static DEF: StageDef = StageDef {
             help: "Every mailbox moves; none is stalled or failed without a reason.",
         },
     ],
-    settings: &[],
+    settings: &[Setting::PollWhileSyncing, Setting::PollOnceSynced, Setting::StallAfter],
 };
+
+/// How often the batch watch polls while a mailbox syncs, by default (seconds).
+pub const DEFAULT_POLL_ACTIVE_SECS: u32 = 30;
+/// How often once every mailbox is synced: incremental syncs come only every 24 hours (seconds).
+pub const DEFAULT_POLL_IDLE_SECS: u32 = 300;
+/// A syncing mailbox whose counters have not moved for this long is stalled (minutes).
+pub const DEFAULT_STALL_MINUTES: u32 = 60;
+
+/// What the engineer sets for stage 5: the watch's pace and the stall rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MigrateSettings {
+    pub poll_active_secs: u32,
+    pub poll_idle_secs: u32,
+    pub stall_minutes: u32,
+}
+
+impl Default for MigrateSettings {
+    fn default() -> Self {
+        MigrateSettings {
+            poll_active_secs: DEFAULT_POLL_ACTIVE_SECS,
+            poll_idle_secs: DEFAULT_POLL_IDLE_SECS,
+            stall_minutes: DEFAULT_STALL_MINUTES,
+        }
+    }
+}
+
+impl MigrateSettings {
+    pub fn stall_after(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.stall_minutes.max(1)))
+    }
+}

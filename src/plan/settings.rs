@@ -1,11 +1,14 @@
 //! The settings the engineer edits in the stage screens: the estimate's inputs and how to reach the source
-//! (stage 2), and who creates the cloud accounts (stage 3). Each is a typed field over the part of the project
+//! (stage 2), who creates the cloud accounts (stage 3), the batch watch's pace and stall rule (stage 5) and the
+//! item-count tolerance (stage 6). Each is a typed field over the part of the project
 //! it changes, validated here so a typo is refused with the reason before anything is saved.
 
 use super::StageId;
 use super::kickoff::ValidationError;
+use super::migrate::{DEFAULT_POLL_ACTIVE_SECS, DEFAULT_POLL_IDLE_SECS, DEFAULT_STALL_MINUTES, MigrateSettings};
 use super::source::{SourceAccess, SourceAuth, SourcePermission, SourceSettings, validate_account, validate_host};
 use super::users::{Provisioning, UsersSettings};
+use super::verify::{DEFAULT_ITEM_TOLERANCE_PERCENT, VerifySettings};
 use crate::inventory::estimate::{DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
 use crate::inventory::risk::{GIB, Thresholds};
 use serde::{Deserialize, Serialize};
@@ -28,6 +31,10 @@ pub enum Setting {
     Provisioning,
     UsageLocation,
     Licence,
+    PollWhileSyncing,
+    PollOnceSynced,
+    StallAfter,
+    ItemTolerance,
 }
 
 /// The parts of the project the settings read.
@@ -36,6 +43,8 @@ pub struct Values<'a> {
     pub source: &'a SourceSettings,
     pub access: &'a SourceAccess,
     pub users: &'a UsersSettings,
+    pub migrate: &'a MigrateSettings,
+    pub verify: &'a VerifySettings,
 }
 
 /// The parts of the project the settings change.
@@ -44,6 +53,8 @@ pub struct ValuesMut<'a> {
     pub source: &'a mut SourceSettings,
     pub access: &'a mut SourceAccess,
     pub users: &'a mut UsersSettings,
+    pub migrate: &'a mut MigrateSettings,
+    pub verify: &'a mut VerifySettings,
 }
 
 impl Setting {
@@ -84,6 +95,10 @@ impl Setting {
             Setting::Provisioning => "Cloud accounts",
             Setting::UsageLocation => "Usage location",
             Setting::Licence => "Licence",
+            Setting::PollWhileSyncing => "Poll while syncing s",
+            Setting::PollOnceSynced => "Poll once synced s",
+            Setting::StallAfter => "Stalled after min",
+            Setting::ItemTolerance => "Item count tolerance %",
         }
     }
 
@@ -104,6 +119,16 @@ impl Setting {
             Setting::Provisioning => "batch (the batch creates them, the default) or pre-create",
             Setting::UsageLocation => "two-letter country code, e.g. US; needed to assign licences",
             Setting::Licence => "skuPartNumber, e.g. EXCHANGESTANDARD; empty: the first that gives a mailbox",
+            Setting::PollWhileSyncing => {
+                "seconds between polls of the batch while a mailbox syncs, 10 to 3600; 30 by default"
+            }
+            Setting::PollOnceSynced => "seconds between polls once every mailbox is synced, 10 to 3600; 300 by default",
+            Setting::StallAfter => {
+                "a syncing mailbox whose counters do not move this many minutes is stalled; 60 by default"
+            }
+            Setting::ItemTolerance => {
+                "how far (%) items synced may fall short of the source's count, 0 to 100; 1 by default"
+            }
         }
     }
 
@@ -128,6 +153,10 @@ impl Setting {
             },
             Setting::UsageLocation => text(&v.users.usage_location),
             Setting::Licence => text(&v.users.licence),
+            Setting::PollWhileSyncing => v.migrate.poll_active_secs.to_string(),
+            Setting::PollOnceSynced => v.migrate.poll_idle_secs.to_string(),
+            Setting::StallAfter => v.migrate.stall_minutes.to_string(),
+            Setting::ItemTolerance => v.verify.item_tolerance_percent.to_string(),
         }
     }
 
@@ -248,6 +277,30 @@ impl Setting {
                 }
                 v.users.licence = optional().map(|c| c.to_ascii_uppercase());
             }
+            Setting::PollWhileSyncing | Setting::PollOnceSynced | Setting::StallAfter | Setting::ItemTolerance => {
+                let m = &mut *v.migrate;
+                let (slot, default, range) = match self {
+                    Setting::PollWhileSyncing => (&mut m.poll_active_secs, DEFAULT_POLL_ACTIVE_SECS, 10..=3600),
+                    Setting::PollOnceSynced => (&mut m.poll_idle_secs, DEFAULT_POLL_IDLE_SECS, 10..=3600),
+                    // A day at most: a mailbox still for longer is stalled whatever the engineer hopes.
+                    Setting::StallAfter => (&mut m.stall_minutes, DEFAULT_STALL_MINUTES, 5..=1440),
+                    _ => (&mut v.verify.item_tolerance_percent, DEFAULT_ITEM_TOLERANCE_PERCENT, 0..=100),
+                };
+                *slot = match input {
+                    "" => default,
+                    _ => match number(&self.label().to_lowercase())? {
+                        n if range.contains(&n) => n,
+                        n => {
+                            return Err(ValidationError::new(format!(
+                                "{} {n}: type {} to {}",
+                                self.label().to_lowercase(),
+                                range.start(),
+                                range.end()
+                            )));
+                        }
+                    },
+                };
+            }
         }
         Ok(())
     }
@@ -257,12 +310,19 @@ impl Setting {
 mod tests {
     use super::*;
 
-    fn apply(setting: Setting, input: &str) -> Result<(SourceSettings, SourceAccess, UsersSettings), String> {
-        let (mut source, mut access, mut users) = Default::default();
-        setting
-            .apply(ValuesMut { source: &mut source, access: &mut access, users: &mut users }, input)
-            .map_err(|e| e.to_string())?;
-        Ok((source, access, users))
+    type All = (SourceSettings, SourceAccess, UsersSettings, MigrateSettings, VerifySettings);
+
+    fn apply(setting: Setting, input: &str) -> Result<All, String> {
+        let (mut source, mut access, mut users, mut migrate, mut verify): All = Default::default();
+        let v = ValuesMut {
+            source: &mut source,
+            access: &mut access,
+            users: &mut users,
+            migrate: &mut migrate,
+            verify: &mut verify,
+        };
+        setting.apply(v, input).map_err(|e| e.to_string())?;
+        Ok((source, access, users, migrate, verify))
     }
 
     #[test]
@@ -283,10 +343,14 @@ mod tests {
             (Setting::Provisioning, "pre-create", "pre-create"),
             (Setting::UsageLocation, "gb", "GB"),
             (Setting::Licence, "exchangestandard", "EXCHANGESTANDARD"),
+            (Setting::PollWhileSyncing, "60", "60"),
+            (Setting::PollOnceSynced, "", "300"),
+            (Setting::StallAfter, "90", "90"),
+            (Setting::ItemTolerance, "0", "0"),
         ];
         for (setting, input, shown) in cases {
-            let (source, access, users) = apply(setting, input).expect(input);
-            let values = Values { source: &source, access: &access, users: &users };
+            let (source, access, users, migrate, verify) = apply(setting, input).expect(input);
+            let values = Values { source: &source, access: &access, users: &users, migrate: &migrate, verify: &verify };
             assert_eq!(setting.current(values), shown, "{setting:?}");
             assert!(Setting::of_stage(setting.stage()).contains(&setting));
         }
@@ -307,6 +371,9 @@ mod tests {
             (Setting::Provisioning, "later", "batch or pre-create"),
             (Setting::UsageLocation, "USA", "two-letter"),
             (Setting::Licence, "E3 plan", "skuPartNumber"),
+            (Setting::PollWhileSyncing, "1", "10 to 3600"),
+            (Setting::StallAfter, "soon", "not a whole number"),
+            (Setting::ItemTolerance, "150", "0 to 100"),
         ];
         for (setting, input, fix) in cases {
             let error = apply(setting, input).expect_err(input);
@@ -316,9 +383,9 @@ mod tests {
 
     #[test]
     fn an_empty_value_clears_an_optional_setting() {
-        let (_, access, users) = apply(Setting::UsageLocation, "").expect("empty");
+        let (_, access, users, ..) = apply(Setting::UsageLocation, "").expect("empty");
         assert_eq!((access.admin_user, users.usage_location), (None, None));
-        let (source, _, _) = apply(Setting::Concurrency, "").expect("empty");
+        let (source, ..) = apply(Setting::Concurrency, "").expect("empty");
         assert_eq!(source.concurrency, DEFAULT_CONCURRENCY);
     }
 }

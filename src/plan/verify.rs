@@ -1,7 +1,13 @@
-//! Stage 6, Verify: item counts, failures explained, retries and the migration report. Defined here; not built
-//! yet, and the wizard says so.
+//! Stage 6, Verify: its ids, definition and settings. The failure catalogue (every failed or stalled mailbox to
+//! a known cause and its fix) is in [`catalogue`]; the `item-counts` and `failures-explained` verdicts are in
+//! [`checks`]. Pure: they judge stage 5's live view of the batch.
 
+pub mod catalogue;
+pub mod checks;
+
+use super::settings::Setting;
 use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
+use serde::{Deserialize, Serialize};
 
 /// This stage's place in the plan.
 pub const STAGE: StageId = StageId::at(6);
@@ -53,5 +59,21 @@ pub static DEF: StageDef = StageDef {
             help: "Every failed mailbox has a named cause and fix.",
         },
     ],
-    settings: &[],
+    settings: &[Setting::ItemTolerance],
 };
+
+/// How far, in percent, the items that arrived may fall short of the source's count before the check says so.
+pub const DEFAULT_ITEM_TOLERANCE_PERCENT: u32 = 1;
+
+/// What the engineer sets for stage 6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VerifySettings {
+    pub item_tolerance_percent: u32,
+}
+
+impl Default for VerifySettings {
+    fn default() -> Self {
+        VerifySettings { item_tolerance_percent: DEFAULT_ITEM_TOLERANCE_PERCENT }
+    }
+}

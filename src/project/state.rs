@@ -47,6 +47,12 @@ pub struct ProjectState {
     /// Stage 3: who creates the cloud accounts, their usage location and licence.
     #[serde(default)]
     pub users: crate::plan::users::UsersSettings,
+    /// Stage 5: the batch watch's pace and the stall rule.
+    #[serde(default)]
+    pub migrate: crate::plan::migrate::MigrateSettings,
+    /// Stage 6: the item-count tolerance.
+    #[serde(default)]
+    pub verify: crate::plan::verify::VerifySettings,
     /// Each email domain's `MS=…` verification text, as the tenant gave it when the domain was added.
     #[serde(default)]
     pub verification: BTreeMap<String, String>,
@@ -74,7 +80,13 @@ pub struct SimulatorLink {
 impl ProjectState {
     /// What the settings rows show.
     pub fn settings(&self) -> crate::plan::settings::Values<'_> {
-        crate::plan::settings::Values { source: &self.source, access: &self.source_access, users: &self.users }
+        crate::plan::settings::Values {
+            source: &self.source,
+            access: &self.source_access,
+            users: &self.users,
+            migrate: &self.migrate,
+            verify: &self.verify,
+        }
     }
 
     /// What the settings rows change.
@@ -83,6 +95,8 @@ impl ProjectState {
             source: &mut self.source,
             access: &mut self.source_access,
             users: &mut self.users,
+            migrate: &mut self.migrate,
+            verify: &mut self.verify,
         }
     }
 
@@ -100,6 +114,8 @@ impl ProjectState {
             source: SourceSettings::default(),
             source_access: SourceAccess::default(),
             users: Default::default(),
+            migrate: Default::default(),
+            verify: Default::default(),
             verification: BTreeMap::new(),
             m365: Default::default(),
             signed_in_as: None,

@@ -4,7 +4,7 @@
 
 use super::values::{BatchStatus, ExSize, UserStatus, count, date, flag, text};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// `Test-MigrationServerAvailability`'s answer (a `TestMigrationServerAvailabilityOutcome`).
@@ -67,7 +67,9 @@ impl MigrationEndpoint {
 }
 
 /// `Get-MigrationBatch`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+// Deserialize: a watch keeps these facts in live/batch.json and reads them back; Exchange's JSON is read by
+// `read`, never by serde.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MigrationBatch {
     pub identity: String,
     pub status: BatchStatus,
@@ -112,7 +114,7 @@ impl MigrationBatch {
 }
 
 /// `Get-MigrationUser`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MigrationUser {
     pub identity: String,
     pub email: Option<String>,
@@ -140,7 +142,7 @@ impl MigrationUser {
 }
 
 /// `Get-MigrationUserStatistics`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MigrationUserStatistics {
     pub identity: String,
     pub status: UserStatus,

@@ -2,11 +2,12 @@
 //! dates as ISO 8601 or `/Date(ms)/`, identities as text or objects, and migration states by name.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// An Exchange `ByteQuantifiedSize` or `Unlimited<ByteQuantifiedSize>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// Deserialize reads back what Serialize wrote (live files); Exchange's text is read by [`ExSize::parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ExSize {
     Bytes(u64),
     Unlimited,
@@ -102,7 +103,7 @@ pub fn date(v: Option<&Value>) -> Option<DateTime<Utc>> {
 macro_rules! exchange_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name {
             $($variant,)+
             /// A state this build does not know; shown as Exchange named it.
