@@ -53,6 +53,8 @@ pub enum Event {
     Refused { what: String, reason: String },
     /// A re-import would remove more than a few mailboxes; nothing changed until it is allowed.
     ImportRemoves { path: std::path::PathBuf, file_name: String, refused: crate::inventory::merge::TooManyRemovals },
+    /// A cycle of the batch's watch: the project with the checks it recorded, and what it saw.
+    BatchWatched { state: Snapshot, view: std::sync::Arc<crate::plan::migrate::view::BatchView> },
     /// Something could not be done (disk, I/O); nothing changed.
     Failed { what: String, error: String },
     /// The work asked for is not built in this version.

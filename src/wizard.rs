@@ -20,6 +20,11 @@ pub async fn run_async(project: Project, startup: crate::tui::Startup) -> color_
     crate::tui::install_panic_hook(log_path.clone());
     tracing::info!(project = %project.state().name, "wizard opened");
     let mut app = crate::tui::App::new(project.snapshot(), startup.banner);
+    // The batch's last view, so a restart shows it at once; a damaged file is only polled again.
+    match project.live().read(crate::runner::stages::migrate::BATCH_LIVE) {
+        Ok(view) => app.batch = view.map(std::sync::Arc::new),
+        Err(e) => tracing::warn!(error = %e, "the batch's live view could not be read; the watch reads it again"),
+    }
     if let Some(text) = startup.notice {
         app.info(text);
     }

@@ -159,6 +159,7 @@ fn on_event(event: Event, task: TaskId, job: &mut Option<JobId>, ended: &mut boo
             super::out::warn(&format!("  {label}"));
             None
         }
+        Event::BatchWatched { .. } => None,
         Event::JobNote { note, .. } => {
             super::out::warn(&format!("  {note}"));
             None

@@ -227,6 +227,8 @@ pub struct App {
     pub effects: Vec<Effect>,
     /// The time of the last tick, for "12 s" beside running work; none before the first.
     pub now: Option<DateTime<Utc>>,
+    /// What the batch's watch last saw, shared with the runner.
+    pub batch: Option<Arc<crate::plan::migrate::view::BatchView>>,
     /// Lines of the detail panel scrolled past; back to 0 when the selection moves. Drawing keeps it in range.
     pub detail_scroll: u16,
 }
@@ -257,6 +259,7 @@ impl App {
             pending: std::collections::VecDeque::new(),
             effects: Vec::new(),
             now: None,
+            batch: None,
             detail_scroll: 0,
         }
     }
@@ -413,6 +416,10 @@ impl App {
                 if matches!(&self.dialog, Some(Dialog::SignIn(SignIn { job: Some(j), .. })) if *j == id) {
                     self.dialog = None;
                 }
+            }
+            Event::BatchWatched { state, view } => {
+                self.state = state;
+                self.batch = Some(view);
             }
             Event::ImportRemoves { path, file_name, refused } => {
                 self.dialog = Some(Dialog::Removals(Removals { path, file_name, refused, scroll: 0 }));

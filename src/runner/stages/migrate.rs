@@ -1,18 +1,46 @@
-//! Stage 5, Start migration: the tasks that make and start the cutover batch (`migrate/batch.rs`). The watch of
-//! the batch and the stage's checks are not built yet, and the wizard says so.
+//! Stage 5, Start migration: the tasks that make and start the cutover batch (`migrate/batch.rs`); starting it
+//! goes on as the batch's watch (`migrate/watch.rs`), which keeps its view in `live/batch.json` and records the
+//! stage's checks every cycle. The checks on their own read one cycle.
 
 pub mod batch;
+pub mod watch;
 
+use super::super::checks::CheckError;
 use super::super::jobs::Job;
+use super::super::tasks::TaskOutcome;
 use super::super::work::{Done, m365, task_job};
-use super::{NotStarted, StageWork, TaskInputs};
-use crate::plan::TaskId;
+use super::{LiveChecks, NotStarted, StageWork, TaskInputs};
 use crate::plan::migrate::Task;
+use crate::plan::migrate::view::BatchView;
+use crate::plan::{TaskId, TaskRecord, TaskStatus};
 use crate::project::ProjectState;
+use crate::project::live::LiveName;
+use crate::protocol::Event;
+use chrono::Utc;
+use std::sync::Arc;
+
+/// What the end of the watch says: the batch does not need it.
+const WATCH_STOPPED: &str = "Stopped watching the batch; it goes on in Exchange Online.";
+
+/// Where the watch keeps what it last saw of the batch.
+pub const BATCH_LIVE: LiveName = LiveName::new("batch");
 
 pub struct Work;
 
 impl StageWork for Work {
+    fn live(&self) -> Option<LiveChecks> {
+        Some(|state, conn| {
+            Box::pin(async move {
+                let m365 = conn.m365.as_ref().map_err(|e| CheckError::NotSignedIn(e.to_string()))?;
+                let mut view = BatchView::default();
+                watch::cycle(&m365.exo, &batch::batch_name(&state.name), &mut view)
+                    .await
+                    .map_err(|_| CheckError::Cancelled)?;
+                Ok(crate::plan::migrate::checks::run_checks(&view, &state.migrate, Utc::now()))
+            })
+        })
+    }
+
     fn task(&self, task: TaskId, inputs: TaskInputs) -> Result<Job, NotStarted> {
         let TaskId::Migrate(which) = task else { return Err(NotStarted::NotBuilt) };
         let label = task.def().title;
@@ -32,7 +60,27 @@ impl StageWork for Work {
             }
             Task::StartBatch => task_job(task, &[TaskId::Migrate(Task::StartBatch)], label, move |ctx| async move {
                 let m365 = m365(&inputs.conn)?;
-                Ok(Done::ran(batch::start_batch(&ctx, &m365.exo, &name).await?))
+                let started = batch::start_batch(&ctx, &m365.exo, &name).await?;
+                // The start is done now: recorded at once, since the watch that follows runs all night.
+                let summary = started.summary;
+                ctx.record(Box::new(move |project| {
+                    let detail = serde_json::json!({ "task": task, "summary": summary });
+                    let result = project.change(Some(crate::plan::migrate::STAGE), "record-task", detail, |state| {
+                        let record = TaskRecord { status: TaskStatus::Done, detail: summary.clone(), at: Utc::now() };
+                        state.stage_mut(crate::plan::migrate::STAGE).record_task(task, record);
+                        Ok::<(), std::convert::Infallible>(())
+                    });
+                    Some(match result {
+                        Ok(_) => Event::TaskDone { state: project.snapshot(), summary },
+                        Err(e) => Event::Failed { what: "the batch's start".to_owned(), error: e.to_string() },
+                    })
+                }));
+                let settings = inputs.state.migrate;
+                let seen = |view: &BatchView| record_view(&ctx, view, settings);
+                watch::watch(&ctx, &m365.exo, &name, settings, BatchView::default(), seen).await;
+                // The start was recorded above; the watch's end records nothing more.
+                let outcome = TaskOutcome { summary: WATCH_STOPPED.to_owned(), ..TaskOutcome::default() };
+                Ok(Done { outcome, verification: None, status: None })
             }),
         };
         Ok(job)
@@ -41,6 +89,27 @@ impl StageWork for Work {
     fn writes_tenant(&self, task: TaskId) -> bool {
         matches!(task, TaskId::Migrate(Task::CreateBatch | Task::StartBatch))
     }
+}
+
+/// Keeps a cycle's view: in `live/batch.json` (written only when it changed), the stage's checks from it in
+/// `state.json`, and the view to the screen.
+fn record_view(ctx: &super::super::jobs::JobContext, view: &BatchView, settings: crate::plan::migrate::MigrateSettings) {
+    let view = Arc::new(view.clone());
+    ctx.record(Box::new(move |project| {
+        if let Err(e) = project.live().write_if_changed(BATCH_LIVE, view.as_ref()) {
+            return Some(Event::Failed { what: "the batch's live view".to_owned(), error: e.to_string() });
+        }
+        let results = crate::plan::migrate::checks::run_checks(&view, &settings, Utc::now());
+        let detail = serde_json::json!({ "checks": results.iter().map(|(id, r)| (id.as_str(), r.outcome)).collect::<std::collections::BTreeMap<_, _>>() });
+        let recorded = project.change(Some(crate::plan::migrate::STAGE), "record-checks", detail, |state| {
+            super::super::record_checks(state, results);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        match recorded {
+            Ok(_) => Some(Event::BatchWatched { state: project.snapshot(), view }),
+            Err(e) => Some(Event::Failed { what: "the batch's checks".to_owned(), error: e.to_string() }),
+        }
+    }));
 }
 
 /// Who Exchange mails when the batch finishes or fails: the partner's and the client's contacts.

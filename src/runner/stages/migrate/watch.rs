@@ -1,0 +1,67 @@
+//! Stage 5's watch of the cutover batch, and its one-cycle read for the checks. A cycle costs at most 2 + the
+//! paged `Get-MigrationUser` + one `Get-MigrationUserStatistics` per mailbox the plan asks for (the active ones
+//! and those whose counters changed), never one per mailbox per cycle. A failed cycle keeps the last view with
+//! its error; the watch goes on by itself at the next interval.
+
+use crate::m365::M365Error;
+use crate::m365::exo::ExoClient;
+use crate::plan::migrate::poll::{next_interval, which_statistics};
+use crate::plan::migrate::view::{BatchView, PollFacts, PollResult, apply_poll};
+use crate::plan::migrate::{MigrateSettings, health};
+use crate::runner::jobs::JobContext;
+use chrono::Utc;
+
+/// Reads one cycle into `view`.
+pub async fn cycle(exo: &ExoClient, batch: &str, view: &mut BatchView) -> Result<(), M365Error> {
+    let poll = match read(exo, batch, view).await {
+        Ok(facts) => PollResult::Read(facts),
+        Err(M365Error::Cancelled) => return Err(M365Error::Cancelled),
+        Err(e) => PollResult::Failed(e.to_string()),
+    };
+    apply_poll(view, poll, Utc::now());
+    Ok(())
+}
+
+async fn read(exo: &ExoClient, batch: &str, view: &BatchView) -> Result<PollFacts, M365Error> {
+    let found = exo.get_migration_batch(batch).await?;
+    if found.is_none() {
+        return Ok(PollFacts::default());
+    }
+    let users = exo.get_migration_users(Some(batch)).await?.items;
+    let mut statistics = Vec::new();
+    for identity in which_statistics(view, &users) {
+        if let Some(s) = exo.get_migration_user_statistics(&identity).await? {
+            statistics.push(s);
+        }
+    }
+    Ok(PollFacts { batch: found, users, statistics })
+}
+
+/// Polls until the engineer stops it, handing each cycle's view to `seen` (which records it). The interval
+/// follows the plan: short while anything moves, long once all is synced.
+pub async fn watch(
+    ctx: &JobContext,
+    exo: &ExoClient,
+    batch: &str,
+    settings: MigrateSettings,
+    mut view: BatchView,
+    seen: impl Fn(&BatchView),
+) -> BatchView {
+    loop {
+        match cycle(exo, batch, &mut view).await {
+            Ok(()) => seen(&view),
+            Err(_) => return view,
+        }
+        let counts = health::counts(&view, &settings, Utc::now());
+        let wait = next_interval(&view, &settings);
+        let line = match &view.last_error {
+            Some(e) => format!("{batch}: the last poll failed ({}); trying again in {} s", e.message, wait.as_secs()),
+            None => format!("{batch}: {}; next poll in {} s", health::counts_line(&counts), wait.as_secs()),
+        };
+        ctx.note(line);
+        tokio::select! {
+            () = ctx.cancel.cancelled() => return view,
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
