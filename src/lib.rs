@@ -15,6 +15,7 @@ pub mod model;
 pub mod plan;
 pub mod project;
 pub mod protocol;
+pub mod report;
 pub mod runner;
 pub mod safe_text;
 pub mod secrets;

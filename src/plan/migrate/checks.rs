@@ -118,7 +118,7 @@ mod tests {
             (BatchStatus::Unknown("Paused".into()), Outcome::Warn),
         ] {
             let facts = PollFacts { batch: Some(batch(status.clone())), users: vec![], statistics: vec![] };
-            apply_poll(&mut view, PollResult::Read(facts), t0());
+            apply_poll(&mut view, PollResult::Read(Box::new(facts)), t0());
             let r = batch_state(&view, t0());
             assert_eq!(r.outcome, want, "{status}: {}", r.evidence);
             assert!(r.evidence.contains(status.name()), "{}", r.evidence);

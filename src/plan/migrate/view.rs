@@ -76,7 +76,8 @@ pub struct PollFacts {
 /// The outcome of one poll cycle, as the runner hands it over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PollResult {
-    Read(PollFacts),
+    /// Boxed: the facts are large and a failed cycle's text is small.
+    Read(Box<PollFacts>),
     /// The cycle could not read the batch: the client's error text.
     Failed(String),
 }
@@ -145,7 +146,7 @@ pub fn apply_poll(view: &mut BatchView, poll: PollResult, now: DateTime<Utc>) {
             view.last_error = Some(PollError { at: now, message });
             return;
         }
-        PollResult::Read(facts) => facts,
+        PollResult::Read(facts) => *facts,
     };
     // The counters each mailbox had before this cycle: what the stall clock compares against.
     let previous: HashMap<String, _> = view.mailboxes.iter().map(|(k, m)| (k.clone(), m.counters())).collect();
@@ -276,7 +277,7 @@ pub(crate) mod tests {
     }
 
     pub fn read(users: Vec<MigrationUser>, statistics: Vec<MigrationUserStatistics>) -> PollResult {
-        PollResult::Read(PollFacts { batch: None, users, statistics })
+        PollResult::Read(Box::new(PollFacts { batch: None, users, statistics }))
     }
 
     #[test]

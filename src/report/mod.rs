@@ -1,0 +1,6 @@
+//! The service's deliverable reports, built from the project and the live views and rendered as text. Pure: the
+//! caller reads the project and writes the file. The migration report is in [`migration`], its renderers
+//! (Markdown, HTML, CSV, JSON) in [`render`].
+
+pub mod migration;
+pub mod render;
