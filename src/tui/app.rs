@@ -229,6 +229,8 @@ pub struct App {
     pub now: Option<DateTime<Utc>>,
     /// What the batch's watch last saw, shared with the runner.
     pub batch: Option<Arc<crate::plan::migrate::view::BatchView>>,
+    /// Stage 5's live table: its filter and selected mailbox.
+    pub batch_table: super::batch::BatchTable,
     /// Lines of the detail panel scrolled past; back to 0 when the selection moves. Drawing keeps it in range.
     pub detail_scroll: u16,
 }
@@ -260,6 +262,7 @@ impl App {
             effects: Vec::new(),
             now: None,
             batch: None,
+            batch_table: super::batch::BatchTable::default(),
             detail_scroll: 0,
         }
     }

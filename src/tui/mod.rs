@@ -4,6 +4,7 @@
 //! drive it with a fake runner on ratatui's `TestBackend`.
 
 pub mod app;
+pub mod batch;
 pub mod dialogs;
 pub mod keys;
 pub mod mailboxes;

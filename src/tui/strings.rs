@@ -115,8 +115,15 @@ pub fn locked(stage: StageId) -> String {
     crate::plan::gating::locked_reason(stage).unwrap_or_default()
 }
 
-pub const MIGRATE_UNFINISHED: &str =
-    "The batch's tasks run; the live view of every mailbox and this stage's checks are not built yet in this version.";
+pub const MIGRATE_UNFINISHED: &str = "Start the batch to watch it (m: the live table). Not built yet in this version: \
+     search and sort in the live table, the throughput sparkline, and the bell on a failure.";
+pub const NO_BATCH_VIEW: &str =
+    "No view of the batch yet: start the batch (Enter on Start the batch) or run the checks (c) to read it.";
+pub const BATCH_TITLE: &str = "Batch";
+pub const NO_BATCH_YET: &str = "No cutover batch in Exchange Online yet: create and start it.";
+pub const BATCH_COLUMNS_WIDE: [&str; 9] =
+    ["", "Mailbox", "Status", "Items", "Skipped", "Moved / estimated", "%", "Last sync", "Error"];
+pub const BATCH_COLUMNS: [&str; 5] = ["", "Mailbox", "Status", "Moved", "%"];
 
 pub fn not_available(stage: StageId) -> String {
     format!(

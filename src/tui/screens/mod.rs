@@ -1,6 +1,7 @@
 //! Drawing: a pure function of the [`App`] onto a frame. One file per part of the screen.
 
-mod mailboxes;
+pub mod batch;
+pub mod mailboxes;
 mod overlay;
 mod sidebar;
 mod stage;
@@ -38,7 +39,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     sidebar::draw(frame, side, app, theme);
     match app.view {
         View::Stage => stage::draw(frame, main, app, theme),
-        View::Table => mailboxes::draw(frame, main, app, theme),
+        View::Table => match crate::tui::stages::of(app.stage).table() {
+            Some(table) => table(frame, main, app, theme),
+            None => stage::draw(frame, main, app, theme),
+        },
     }
     draw_notice(frame, notice, app, theme);
     draw_footer(frame, footer, app, theme);
@@ -54,6 +58,9 @@ fn draw_title(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ]);
     frame.render_widget(Paragraph::new(line), area);
 }
+
+/// A stage's table, drawn in the main pane.
+pub type TableDraw = fn(&mut Frame, Rect, &App, &Theme);
 
 fn draw_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Work with a known total shows as a bar, the newest job's; an error notice goes over it.

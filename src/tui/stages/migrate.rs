@@ -1,17 +1,86 @@
-//! Stage 5, Start migration: the batch's tasks run (create, start); the live view of the batch and the stage's
-//! checks are not built yet, and the screen says so.
+//! Stage 5, Start migration: the batch's tasks (create; start, which goes on as the watch) and the live table of
+//! the batch (`m`): every mailbox with its status, items, data moved, last sync and error, failed and stalled
+//! first, a filter (`f`), and the selected mailbox's statistics, error and its cause and fix below.
 
 use super::Screen;
 use crate::plan::TaskId;
 use crate::protocol::Command;
-use crate::tui::app::App;
+use crate::tui::app::{Action, App, Focus, View};
+use crate::tui::keys::{Binding, Key, bind};
 use crate::tui::strings;
 
 pub struct Migrate;
 
+/// Rows a page key moves in the table.
+const PAGE: isize = 10;
+
+static KEYS: &[Binding] =
+    &[bind(&[Key::Char('m')], Action::OpenMailboxes, "m", "live table", 2, "the batch's mailboxes, live")];
+
+static TABLE_KEYS: &[Binding] = &[
+    bind(&[Key::Up, Key::Char('k')], Action::MoveUp, "↑↓ PgUp PgDn", "move", 1, "move in the table"),
+    bind(&[Key::Down, Key::Char('j')], Action::MoveDown, "", "", 0, ""),
+    bind(&[Key::PageUp], Action::PageUp, "", "", 0, ""),
+    bind(&[Key::PageDown], Action::PageDown, "", "", 0, ""),
+    bind(
+        &[Key::Char('f')],
+        Action::NextFilter,
+        "f",
+        "filter",
+        2,
+        "next filter: all, failed or stalled, in progress, synced, VIP",
+    ),
+    bind(&[Key::Esc], Action::Cancel, "Esc", "back", 1, "back to the stage"),
+];
+
 impl Screen for Migrate {
     fn unfinished(&self) -> Option<&'static str> {
         Some(strings::MIGRATE_UNFINISHED)
+    }
+
+    fn keys(&self, app: &App) -> &'static [Binding] {
+        if app.view == View::Table { TABLE_KEYS } else { KEYS }
+    }
+
+    fn table(&self) -> Option<crate::tui::screens::TableDraw> {
+        Some(crate::tui::screens::batch::draw)
+    }
+
+    fn on_action(&self, app: &mut App, action: Action) -> Option<Vec<Command>> {
+        if app.view == View::Table && app.focus == Focus::Main {
+            let delta = match action {
+                Action::MoveUp => -1,
+                Action::MoveDown => 1,
+                Action::PageUp => -PAGE,
+                Action::PageDown => PAGE,
+                Action::NextFilter => {
+                    app.batch_table.filter = app.batch_table.filter.next();
+                    return Some(Vec::new());
+                }
+                Action::Cancel => {
+                    app.view = View::Stage;
+                    return Some(Vec::new());
+                }
+                _ => return None,
+            };
+            let Some(view) = app.batch.clone() else { return Some(Vec::new()) };
+            let now = app.now.unwrap_or_else(chrono::Utc::now);
+            let rows = app.batch_table.rows(&view, &app.state.vips, &app.state.migrate, now);
+            app.batch_table.step(&rows, delta);
+            return Some(Vec::new());
+        }
+        match action {
+            Action::OpenMailboxes => {
+                if app.batch.is_none() {
+                    app.info(strings::NO_BATCH_VIEW);
+                } else {
+                    app.view = View::Table;
+                    app.focus = Focus::Main;
+                }
+                Some(Vec::new())
+            }
+            _ => None,
+        }
     }
 
     fn on_task(&self, app: &mut App, task: TaskId) -> Vec<Command> {

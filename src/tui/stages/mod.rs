@@ -34,6 +34,11 @@ pub trait Screen: Sync {
         true
     }
 
+    /// How the stage's table (View::Table) is drawn, if it has one.
+    fn table(&self) -> Option<crate::tui::screens::TableDraw> {
+        None
+    }
+
     /// What of a stage that works is not built yet, said on its screen.
     fn unfinished(&self) -> Option<&'static str> {
         None

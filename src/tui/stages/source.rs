@@ -47,6 +47,10 @@ static SEARCH_KEYS: &[Binding] = &[
 ];
 
 impl Screen for Source {
+    fn table(&self) -> Option<crate::tui::screens::TableDraw> {
+        Some(crate::tui::screens::mailboxes::draw)
+    }
+
     fn after_settings(&self) -> Vec<Row> {
         vec![Row::Password]
     }

@@ -14,7 +14,7 @@ use chrono::Utc;
 /// Reads one cycle into `view`.
 pub async fn cycle(exo: &ExoClient, batch: &str, view: &mut BatchView) -> Result<(), M365Error> {
     let poll = match read(exo, batch, view).await {
-        Ok(facts) => PollResult::Read(facts),
+        Ok(facts) => PollResult::Read(Box::new(facts)),
         Err(M365Error::Cancelled) => return Err(M365Error::Cancelled),
         Err(e) => PollResult::Failed(e.to_string()),
     };
