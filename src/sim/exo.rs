@@ -862,7 +862,7 @@ fn find_move(world: &World, id: &str) -> Result<usize, CmdletError> {
         .iter()
         .position(|s| id.eq_ignore_ascii_case(&format!("{}@{primary}", s.alias)) || id.eq_ignore_ascii_case(&s.alias))
         .filter(|i| *i < world.exchange.moves.len())
-        .ok_or_else(|| not_found(&id))
+        .ok_or_else(|| not_found(id))
 }
 
 fn users(world: &World, p: &Map<String, Value>, statistics: bool) -> Result<Vec<Value>, CmdletError> {
