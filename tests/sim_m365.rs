@@ -860,14 +860,15 @@ async fn typical_batch_fails_skips_and_retries_like_exchange() {
     assert_eq!(s, 400);
     assert!(e["error"]["details"][0]["message"].as_str().unwrap().contains("skipped items"));
 
-    // Retry: the poisoned move succeeds the second time; the hidden mailbox fails again.
+    // Retry: the poisoned job fails again (its corrupt data is still there), and so does the hidden mailbox.
     cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
     advance(&i, 24.0 * 3600.0).await;
     let (_, users) = cmdlet(&i, &x, "Get-MigrationUser", json!({"ResultSize": "Unlimited"})).await;
     assert_eq!(users["value"].as_array().unwrap().len(), 4, "a page of 4 (Prefer: odata.maxpagesize=4)");
     let (_, fischer) =
         cmdlet(&i, &x, "Get-MigrationUser", json!({"Identity": format!("a.fischer@{}", i.email_domains[0])})).await;
-    assert_ne!(fischer["value"][0]["Status"], "Failed");
+    assert_eq!(fischer["value"][0]["Status"], "Failed");
+    assert!(fischer["value"][0]["ErrorSummary"].as_str().unwrap().contains("MigrationPermanentException"));
     let (_, scanner) =
         cmdlet(&i, &x, "Get-MigrationUser", json!({"Identity": format!("scanner@{}", i.email_domains[0])})).await;
     assert_eq!(scanner["value"][0]["Status"], "Failed");

@@ -522,7 +522,7 @@ enum Failure {
 impl Failure {
     fn reason(&self) -> String {
         match self {
-            Failure::Throttled(_, Some(d)) => format!("throttled (429), Retry-After {} s", d.as_secs()),
+            Failure::Throttled(_, Some(d)) => format!("throttled (429), Retry-After {}", secs(*d)),
             Failure::Throttled(_, None) => "throttled (429)".into(),
             Failure::Other(M365Error::Api(e)) => format!("HTTP {}", e.status),
             Failure::Other(e) => e.to_string(),
@@ -536,14 +536,49 @@ impl Failure {
     }
 }
 
-/// `Retry-After` as seconds or as an HTTP-date.
+/// How long the service asked to wait, from every form Microsoft's services send: `Retry-After` as
+/// delta-seconds (Graph, Exchange Online, the identity platform) or as an HTTP-date in any of the three forms HTTP
+/// allows (IMF-fixdate, RFC 850, asctime), and the milliseconds of `retry-after-ms` / `x-ms-retry-after-ms`
+/// (Azure's front ends). Given several, the longest wins: retrying before any of them has passed is too early.
+///
+/// An HTTP-date is measured against the answer's own `Date` header when it has one: the date was written by the
+/// server's clock, so a laptop whose clock runs ahead would otherwise retry before the server meant. Without a
+/// `Date`, it is measured against `now`, rounded up to the next whole second since HTTP-dates have no fractions.
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+    let mut waits = Vec::new();
+    if let Some(v) = value("retry-after") {
+        if let Some(d) = delta_seconds(v) {
+            waits.push(d);
+        } else if let Ok(at) = httpdate::parse_http_date(v) {
+            let server_now = value("date").and_then(|d| httpdate::parse_http_date(d).ok());
+            let wait = match server_now {
+                Some(server_now) => at.duration_since(server_now).unwrap_or(Duration::ZERO),
+                None => at.duration_since(now).map_or(Duration::ZERO, round_up_to_second),
+            };
+            waits.push(wait);
+        }
+    }
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(ms) = value(name).and_then(|v| v.parse::<f64>().ok()).filter(|ms| ms.is_finite() && *ms >= 0.0) {
+            waits.push(Duration::from_secs_f64(ms.min(86_400_000.0) / 1000.0));
+        }
+    }
+    waits.into_iter().max()
+}
+
+/// Delta-seconds: a whole number by the standard; a decimal one is read too (rounded up) rather than ignored,
+/// since ignoring it would fall back to a back-off shorter than asked.
+fn delta_seconds(v: &str) -> Option<Duration> {
+    if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    let secs: f64 = v.parse().ok().filter(|s: &f64| s.is_finite() && *s >= 0.0)?;
+    Some(Duration::from_secs(secs.min(86_400.0).ceil() as u64))
+}
+
+fn round_up_to_second(d: Duration) -> Duration {
+    if d.subsec_nanos() == 0 { d } else { Duration::from_secs(d.as_secs() + 1) }
 }
 
 fn is_transient(e: &reqwest::Error) -> bool {
@@ -730,6 +765,32 @@ mod tests {
         assert_eq!(retry_after(&headers(&[("retry-after", &past)]), now), Some(Duration::ZERO));
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn retry_after_reads_every_form_and_the_servers_clock() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        // The obsolete HTTP-date forms are still HTTP-dates.
+        let rfc850 = "Tuesday, 14-Nov-23 22:13:50 GMT";
+        let asctime = "Tue Nov 14 22:13:50 2023";
+        assert_eq!(retry_after(&headers(&[("retry-after", rfc850)]), now), Some(Duration::from_secs(30)));
+        assert_eq!(retry_after(&headers(&[("retry-after", asctime)]), now), Some(Duration::from_secs(30)));
+        // A server whose clock is a minute behind ours: its date is read against its own Date header.
+        let server_now = now - Duration::from_secs(60);
+        let at = httpdate::fmt_http_date(server_now + Duration::from_secs(20));
+        let date = httpdate::fmt_http_date(server_now);
+        assert_eq!(retry_after(&headers(&[("retry-after", &at), ("date", &date)]), now), Some(Duration::from_secs(20)));
+        // Sub-second clocks: never shorter than the whole seconds asked.
+        let late = now + Duration::from_millis(300);
+        let at = httpdate::fmt_http_date(now + Duration::from_secs(5));
+        assert_eq!(retry_after(&headers(&[("retry-after", &at)]), late), Some(Duration::from_secs(5)));
+        assert_eq!(retry_after(&headers(&[("retry-after", "1.5")]), now), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after(&headers(&[("retry-after-ms", "2500")]), now), Some(Duration::from_millis(2500)));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "1"), ("x-ms-retry-after-ms", "4000")]), now),
+            Some(Duration::from_secs(4)),
+            "the longest wait wins"
+        );
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub fn router() -> Router<Shared> {
         .route("/tokens/revoke", post(revoke))
         .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/clock/advance", post(advance))
+        .route("/requests", get(requests).delete(reset_requests))
+        .route("/fix", post(fix))
         .route("/dns/records", get(dns_records).post(dns_change))
         .route("/inventory.csv", get(inventory_csv))
 }
@@ -114,6 +116,59 @@ async fn add_fault(State(shared): State<Shared>, body: Result<Json<FaultSpec>, J
 async fn clear_faults(State(shared): State<Shared>) -> Response {
     shared.lock().faults.clear();
     StatusCode::NO_CONTENT.into_response()
+}
+
+async fn requests(State(shared): State<Shared>) -> Response {
+    axum::Json(json!(shared.lock().requests)).into_response()
+}
+
+async fn reset_requests(State(shared): State<Shared>) -> Response {
+    shared.lock().requests = Default::default();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// What the engineer fixed outside the tool: on the source server, or in the tenant's directory sync settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fix {
+    directory_sync: Option<bool>,
+    certificate: Option<super::scenario::CertProblem>,
+    rpc_auth: Option<Vec<String>>,
+    autodiscover: Option<bool>,
+}
+
+/// Plays the fixes a real engineer makes by hand (turn directory sync off, renew the certificate, enable Basic
+/// or NTLM on the RPC proxy, bring Autodiscover back), so a scenario such as `trouble` can go on to migrate.
+async fn fix(State(shared): State<Shared>, body: Result<Json<Fix>, JsonRejection>) -> Response {
+    let f = match body {
+        Ok(Json(f)) => f,
+        Err(e) => {
+            return bad_request(format!(
+                "body must be {{\"directory_sync\": false, \"certificate\": \"none\", \"rpc_auth\": [\"Basic\"], \"autodiscover\": true}} (any of them): {e}"
+            ));
+        }
+    };
+    let mut world = shared.lock();
+    if let Some(d) = f.directory_sync {
+        world.scenario.tenant.directory_sync = d;
+    }
+    if let Some(c) = f.certificate {
+        world.scenario.source.certificate = c;
+    }
+    if let Some(a) = f.rpc_auth {
+        world.scenario.source.rpc_auth = a;
+    }
+    if let Some(a) = f.autodiscover {
+        world.scenario.source.autodiscover = a;
+    }
+    let s = &world.scenario;
+    axum::Json(json!({
+        "directory_sync": s.tenant.directory_sync,
+        "certificate": s.source.certificate,
+        "rpc_auth": s.source.rpc_auth,
+        "autodiscover": s.source.autodiscover,
+    }))
+    .into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -64,7 +64,8 @@ pub struct Move {
     pub next_incremental: Option<DateTime<Utc>>,
     /// End of provisioning, or when a stall turns into a failure.
     pub until: Option<DateTime<Utc>>,
-    /// Whether the move was already retried (poison and stall do not come back).
+    /// Whether the move was already retried: a stall does not come back; a poisoned job fails again, as the
+    /// corrupt data that poisoned it is still there.
     pub retried: bool,
     /// Queued to complete once its current sync ends.
     pub completing: bool,
@@ -189,7 +190,7 @@ pub fn advance(
                 UserStatus::Syncing => {
                     let stop_at = match (&s.failure, m.retried) {
                         (Some(Failure::Stall { at }), false) => m.bytes_total * at,
-                        (Some(Failure::Poison), false) => m.bytes_total * 0.3,
+                        (Some(Failure::Poison), _) => m.bytes_total * 0.3,
                         _ => m.bytes_total,
                     };
                     if m.stalled_since.is_some() {
@@ -269,7 +270,7 @@ fn step(i: usize, m: &mut Move, s: &MailboxSpec, p: &Params, t: DateTime<Utc>, r
             }
             let stop = match (&s.failure, m.retried) {
                 (Some(Failure::Stall { at }), false) => Some(("stall", *at)),
-                (Some(Failure::Poison), false) => Some(("poison", 0.3)),
+                (Some(Failure::Poison), _) => Some(("poison", 0.3)),
                 _ => None,
             };
             if let Some((kind, at)) = stop
@@ -425,5 +426,33 @@ mod tests {
         advance(&mut moves, &specs, &p, 20, t0 + Duration::hours(4), t0 + Duration::hours(8), true, &[]);
         assert_eq!(moves[0].status, UserStatus::Synced);
         assert!(moves[0].last_sync.is_some());
+    }
+
+    #[test]
+    fn a_poisoned_job_fails_again_when_retried() {
+        let specs = vec![MailboxSpec {
+            alias: "k.brown".into(),
+            display_name: "Kim Brown".into(),
+            size_gb: 1.0,
+            items: 8_000,
+            recoverable_items_gb: 0.0,
+            vip: false,
+            hidden: false,
+            kind: Default::default(),
+            never_logged_on: false,
+            failure: Some(Failure::Poison),
+        }];
+        let mut moves: Vec<Move> = specs.iter().map(Move::new).collect();
+        let p = Params::new(&MigrationSpec::default());
+        let t0 = Utc::now();
+        advance(&mut moves, &specs, &p, 20, t0, t0 + Duration::hours(4), true, &[]);
+        assert_eq!(moves[0].status, UserStatus::Failed);
+        assert_eq!(moves[0].percent(), 30);
+        moves[0].status = UserStatus::Queued;
+        moves[0].error = None;
+        moves[0].retried = true;
+        advance(&mut moves, &specs, &p, 20, t0 + Duration::hours(4), t0 + Duration::hours(8), true, &[]);
+        assert_eq!(moves[0].status, UserStatus::Failed);
+        assert!(moves[0].error.as_deref().unwrap_or("").contains("MigrationPermanentException"));
     }
 }

@@ -15,12 +15,14 @@ use std::collections::HashMap;
 use super::engine::{self, Move, Params, UserStatus, format_size};
 use super::identity::{EXO_AUDIENCE, TokenProblem};
 use super::scenario::CertProblem;
+use super::scenario::MailboxSpec;
 use super::{Shared, World};
 
-/// Exchange Online's state: the migration endpoint, the batch and its moves, and the policies.
+/// Exchange Online's state: the migration endpoints, the batch and its moves, and the policies.
 #[derive(Debug, Default)]
 pub struct Exchange {
-    pub endpoint: Option<Endpoint>,
+    /// In creation order; a tenant may hold several (one per source, or a spare one).
+    pub endpoints: Vec<Endpoint>,
     pub batch: Option<Batch>,
     pub moves: Vec<Move>,
     pub last_tick: Option<DateTime<Utc>>,
@@ -43,6 +45,8 @@ pub struct Endpoint {
 pub struct Batch {
     pub name: String,
     pub guid: String,
+    /// The endpoint it was made on: its MaxConcurrentMigrations paces the moves.
+    pub endpoint: String,
     pub created: DateTime<Utc>,
     pub started: Option<DateTime<Utc>>,
     pub stopped: bool,
@@ -83,6 +87,20 @@ impl CmdletError {
 }
 
 const NOT_FOUND: &str = "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException";
+
+/// The domain controller Exchange names in a not-found error (a made-up one of the simulated forest).
+const DOMAIN_CONTROLLER: &str = "SIMPR01A001DC01.SIMPR01A001.PROD.OUTLOOK.COM";
+
+/// Exchange's answer for an `-Identity` that names nothing: ManagementObjectNotFoundException, worded as the
+/// service words it.
+fn not_found(id: &str) -> CmdletError {
+    fail(
+        NOT_FOUND,
+        format!(
+            "The operation couldn't be performed because object '{id}' couldn't be found on '{DOMAIN_CONTROLLER}'."
+        ),
+    )
+}
 const MIGRATION_PERMANENT: &str = "Microsoft.Exchange.Migration.MigrationPermanentException";
 const PARAMETER: &str = "System.Management.Automation.ParameterBindingException";
 
@@ -215,7 +233,8 @@ pub fn tick(world: &mut World) {
     if batch.started.is_none() || batch.stopped {
         return;
     }
-    let max = world.exchange.endpoint.as_ref().map_or(20, |e| e.max_concurrent) as usize;
+    let endpoint = world.exchange.endpoints.iter().find(|e| e.name.eq_ignore_ascii_case(&batch.endpoint));
+    let max = endpoint.map_or(20, |e| e.max_concurrent) as usize;
     let params = Params::new(&world.scenario.migration);
     let refused = refusals(world, &primary);
     let ev = engine::advance(
@@ -294,7 +313,8 @@ pub fn summary(world: &World) -> Value {
     json!({
         "batch_status": world.exchange.batch.as_ref().map(|b| batch_status(world, b)),
         "mx_changed_at": iso(world.exchange.mx_changed_at),
-        "endpoint": world.exchange.endpoint.as_ref().map(|e| e.name.clone()),
+        "endpoint": world.exchange.endpoints.first().map(|e| e.name.clone()),
+        "endpoints": world.exchange.endpoints.iter().map(|e| e.name.clone()).collect::<Vec<_>>(),
     })
 }
 
@@ -327,9 +347,18 @@ fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -
     let rows = match name.to_ascii_lowercase().as_str() {
         "test-migrationserveravailability" => vec![test_server(world, p)],
         "new-migrationendpoint" => new_endpoint(world, p)?,
-        "get-migrationendpoint" => world.exchange.endpoint.iter().map(endpoint_json).collect(),
+        "get-migrationendpoint" => match text(p, "Identity") {
+            Some(id) => vec![endpoint_json(&world.exchange.endpoints[find_endpoint(world, &id)?])],
+            None => world.exchange.endpoints.iter().map(endpoint_json).collect(),
+        },
         "set-migrationendpoint" => {
-            let e = world.exchange.endpoint.as_mut().ok_or_else(|| fail(NOT_FOUND, "The migration endpoint couldn't be found."))?;
+            let i = match text(p, "Identity") {
+                Some(id) => find_endpoint(world, &id)?,
+                // Without -Identity PowerShell would prompt; with one endpoint there is nothing to ask.
+                None if world.exchange.endpoints.len() == 1 => 0,
+                None => return Err(fail(PARAMETER, "Identity is required.")),
+            };
+            let e = &mut world.exchange.endpoints[i];
             let mut changed = false;
             if let Some(n) = text(p, "MaxConcurrentMigrations") {
                 let n = parse_concurrency(&n)?;
@@ -342,17 +371,29 @@ fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -
             vec![]
         }
         "remove-migrationendpoint" => {
-            if world.exchange.batch.is_some() {
+            let id = text(p, "Identity").ok_or_else(|| fail(PARAMETER, "Identity is required."))?;
+            let i = find_endpoint(world, &id)?;
+            let name = world.exchange.endpoints[i].name.clone();
+            if world.exchange.batch.as_ref().is_some_and(|b| b.endpoint.eq_ignore_ascii_case(&name)) {
                 return Err(fail(MIGRATION_PERMANENT, "The endpoint is in use by a migration batch. Remove the batch first."));
             }
-            world.exchange.endpoint = None;
+            world.exchange.endpoints.remove(i);
             vec![]
         }
         "new-migrationbatch" => new_batch(world, p)?,
-        "get-migrationbatch" => world.exchange.batch.iter().map(|b| batch_json(world, b)).collect(),
-        "start-migrationbatch" => start_batch(world)?,
+        "get-migrationbatch" => match text(p, "Identity") {
+            Some(id) => {
+                let b = find_batch(world, &id)?.clone();
+                vec![batch_json(world, &b)]
+            }
+            None => world.exchange.batch.iter().map(|b| batch_json(world, b)).collect(),
+        },
+        "start-migrationbatch" => {
+            batch_mut(world, p)?;
+            start_batch(world)?
+        }
         "stop-migrationbatch" => {
-            let b = batch_mut(world)?;
+            let b = batch_mut(world, p)?;
             b.stopped = true;
             for m in &mut world.exchange.moves {
                 if !matches!(m.status, UserStatus::Completed | UserStatus::CompletedWithWarnings | UserStatus::Failed) {
@@ -362,20 +403,29 @@ fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -
             }
             vec![]
         }
-        "complete-migrationbatch" => complete_batch(world)?,
+        "complete-migrationbatch" => {
+            batch_mut(world, p)?;
+            complete_batch(world)?
+        }
         "remove-migrationbatch" => {
             let now = world.clock.now();
-            let b = world.exchange.batch.as_mut().ok_or_else(|| fail(NOT_FOUND, "The migration batch couldn't be found."))?;
-            b.removing.get_or_insert(now);
+            let b = match text(p, "Identity") {
+                Some(id) => find_batch(world, &id)?.name.clone(),
+                None => world.exchange.batch.as_ref().map(|b| b.name.clone()).ok_or_else(|| not_found("Identity"))?,
+            };
+            if let Some(batch) = world.exchange.batch.as_mut().filter(|x| x.name == b) {
+                batch.removing.get_or_insert(now);
+            }
             vec![]
         }
         "set-migrationbatch" => {
-            batch_mut(world)?;
+            batch_mut(world, p)?;
             if flag(p, "ApproveSkippedItems") {
                 world.exchange.moves.iter_mut().for_each(|m| m.skipped_approved = true);
             }
             vec![]
         }
+        "start-migrationuser" => start_user(world, p)?,
         "get-migrationuser" => users(world, p, false)?,
         "get-migrationuserstatistics" => users(world, p, true)?,
         "set-migrationuser" => {
@@ -416,7 +466,7 @@ fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -
                 .transport_rules
                 .iter_mut()
                 .find(|r| r.get("Name") == Some(&json!(id)))
-                .ok_or_else(|| fail(NOT_FOUND, format!("The operation couldn't be performed because object '{id}' couldn't be found.")))?;
+                .ok_or_else(|| not_found(&id))?;
             if !merge(r, p) {
                 warnings.push(unchanged(&id));
             }
@@ -569,7 +619,7 @@ fn endpoint_json(e: &Endpoint) -> Value {
 
 fn new_endpoint(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, CmdletError> {
     let name = text(p, "Name").ok_or_else(|| fail(PARAMETER, "Name is required."))?;
-    if world.exchange.endpoint.as_ref().is_some_and(|e| e.name.eq_ignore_ascii_case(&name)) {
+    if world.exchange.endpoints.iter().any(|e| e.name.eq_ignore_ascii_case(&name)) {
         return Err(fail(
             "Microsoft.Exchange.Migration.MigrationEndpointDuplicateException",
             format!("A migration endpoint named '{name}' already exists."),
@@ -590,7 +640,7 @@ fn new_endpoint(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>,
         authentication: text(p, "Authentication").unwrap_or_else(|| "Basic".into()),
     };
     let out = endpoint_json(&e);
-    world.exchange.endpoint = Some(e);
+    world.exchange.endpoints.push(e);
     Ok(vec![out])
 }
 
@@ -610,14 +660,13 @@ fn new_batch(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, Cm
     }
     let endpoint =
         text(p, "SourceEndpoint").ok_or_else(|| fail(PARAMETER, "SourceEndpoint is required for a cutover batch."))?;
-    if !world.exchange.endpoint.as_ref().is_some_and(|e| e.name.eq_ignore_ascii_case(&endpoint)) {
-        return Err(fail(NOT_FOUND, format!("The migration endpoint '{endpoint}' couldn't be found.")));
-    }
+    let endpoint = world.exchange.endpoints[find_endpoint(world, &endpoint)?].name.clone();
     let now = world.clock.now();
     world.exchange.moves = world.scenario.mailboxes.iter().map(Move::new).collect();
     world.exchange.batch = Some(Batch {
         name,
         guid: uuid::Uuid::new_v4().to_string(),
+        endpoint,
         created: now,
         started: None,
         stopped: false,
@@ -632,9 +681,36 @@ fn new_batch(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, Cm
     Ok(vec![batch_json(world, &b)])
 }
 
-/// The batch, for a cmdlet that changes it: refused once it is being removed.
-fn batch_mut(world: &mut World) -> Result<&mut Batch, CmdletError> {
-    let b = world.exchange.batch.as_mut().ok_or_else(|| fail(NOT_FOUND, "The migration batch couldn't be found."))?;
+/// The endpoint an identity names (its name or GUID).
+fn find_endpoint(world: &World, id: &str) -> Result<usize, CmdletError> {
+    world
+        .exchange
+        .endpoints
+        .iter()
+        .position(|e| e.name.eq_ignore_ascii_case(id) || e.guid.eq_ignore_ascii_case(id))
+        .ok_or_else(|| not_found(id))
+}
+
+/// The batch an identity names (its name or GUID).
+fn find_batch<'w>(world: &'w World, id: &str) -> Result<&'w Batch, CmdletError> {
+    world
+        .exchange
+        .batch
+        .as_ref()
+        .filter(|b| b.name.eq_ignore_ascii_case(id) || b.guid.eq_ignore_ascii_case(id))
+        .ok_or_else(|| not_found(id))
+}
+
+/// The batch, for a cmdlet that changes it: the one `-Identity` names (the only one when it names none), refused
+/// once it is being removed.
+fn batch_mut<'w>(world: &'w mut World, p: &Map<String, Value>) -> Result<&'w mut Batch, CmdletError> {
+    let id = text(p, "Identity");
+    let b = world
+        .exchange
+        .batch
+        .as_mut()
+        .filter(|b| id.as_ref().is_none_or(|id| b.name.eq_ignore_ascii_case(id) || b.guid.eq_ignore_ascii_case(id)))
+        .ok_or_else(|| not_found(id.as_deref().unwrap_or("Identity")))?;
     if b.removing.is_some() {
         return Err(fail(MIGRATION_PERMANENT, format!("The migration batch '{}' is being removed.", b.name)));
     }
@@ -643,7 +719,7 @@ fn batch_mut(world: &mut World) -> Result<&mut Batch, CmdletError> {
 
 fn start_batch(world: &mut World) -> Result<Vec<Value>, CmdletError> {
     let now = world.clock.now();
-    let b = batch_mut(world)?;
+    let b = batch_mut(world, &Map::new())?;
     if b.complete_requested.is_some() {
         return Err(fail(MIGRATION_PERMANENT, "The batch is completing or completed and can't be started."));
     }
@@ -652,7 +728,7 @@ fn start_batch(world: &mut World) -> Result<Vec<Value>, CmdletError> {
     world.exchange.last_tick = Some(now);
     for m in &mut world.exchange.moves {
         match m.status {
-            // A retry: failed moves start over; poison and stall do not come back.
+            // A retry: failed moves start over; a stall does not come back, a poisoned job fails again.
             UserStatus::Failed => {
                 m.status = UserStatus::Queued;
                 m.error = None;
@@ -674,7 +750,7 @@ fn start_batch(world: &mut World) -> Result<Vec<Value>, CmdletError> {
 
 fn complete_batch(world: &mut World) -> Result<Vec<Value>, CmdletError> {
     let now = world.clock.now();
-    let b = batch_mut(world)?.clone();
+    let b = batch_mut(world, &Map::new())?.clone();
     let status = batch_status(world, &b);
     if !matches!(status, "Synced" | "SyncedWithErrors") {
         return Err(fail(
@@ -696,7 +772,7 @@ fn complete_batch(world: &mut World) -> Result<Vec<Value>, CmdletError> {
             ),
         ));
     }
-    batch_mut(world)?.complete_requested = Some(now);
+    batch_mut(world, &Map::new())?.complete_requested = Some(now);
     for m in &mut world.exchange.moves {
         match m.status {
             UserStatus::Synced => {
@@ -769,7 +845,7 @@ fn batch_json(world: &World, b: &Batch) -> Value {
         "FailedIncrementalSyncCount": count(&|m| m.status == UserStatus::Failed && m.last_sync.is_some()),
         "PendingCount": count(&|m| m.status == UserStatus::Queued),
         "ProvisionedCount": count(&|m| m.provisioned),
-        "SourceEndpoint": world.exchange.endpoint.as_ref().map(|e| e.name.clone()),
+        "SourceEndpoint": b.endpoint,
         "CreationDateTime": iso(Some(b.created)), "CreationDateTimeUTC": iso(Some(b.created)),
         "StartDateTime": iso(b.started), "StartDateTimeUTC": iso(b.started),
         "LastSyncedDateTime": iso(last), "LastSyncedDateTimeUTC": iso(last),
@@ -786,22 +862,13 @@ fn find_move(world: &World, id: &str) -> Result<usize, CmdletError> {
         .iter()
         .position(|s| id.eq_ignore_ascii_case(&format!("{}@{primary}", s.alias)) || id.eq_ignore_ascii_case(&s.alias))
         .filter(|i| *i < world.exchange.moves.len())
-        .ok_or_else(|| {
-            fail(NOT_FOUND, format!("The operation couldn't be performed because object '{id}' couldn't be found."))
-        })
+        .ok_or_else(|| not_found(id))
 }
 
 fn users(world: &World, p: &Map<String, Value>, statistics: bool) -> Result<Vec<Value>, CmdletError> {
     let primary = world.scenario.primary_domain();
     let Some(batch) = &world.exchange.batch else {
-        return if let Some(id) = text(p, "Identity") {
-            Err(fail(
-                NOT_FOUND,
-                format!("The operation couldn't be performed because object '{id}' couldn't be found."),
-            ))
-        } else {
-            Ok(vec![])
-        };
+        return if let Some(id) = text(p, "Identity") { Err(not_found(&id)) } else { Ok(vec![]) };
     };
     let only = match text(p, "Identity") {
         Some(id) => Some(find_move(world, &id)?),
@@ -832,10 +899,65 @@ fn users(world: &World, p: &Map<String, Value>, statistics: bool) -> Result<Vec<
             o.insert("PercentageComplete".into(), json!(m.percent()));
             o.insert("Error".into(), json!(m.error));
             o.insert("SkippedItemsApproved".into(), json!(m.skipped_approved));
+            if flag(p, "IncludeSkippedItems") {
+                let limit = text(p, "LimitSkippedItemsTo").and_then(|n| n.parse::<usize>().ok()).unwrap_or(usize::MAX);
+                o.insert("SkippedItems".into(), Value::Array(skipped_items(s, m, &email, limit)));
+            }
         }
         out.push(v);
     }
     Ok(out)
+}
+
+/// The items a move skipped, one object each as `-IncludeSkippedItems` lists them. The same mailbox gives the
+/// same items every time: they stand for real messages in its folders.
+fn skipped_items(spec: &MailboxSpec, m: &Move, email: &str, limit: usize) -> Vec<Value> {
+    const FOLDERS: [&str; 4] = ["Inbox", "Sent Items", "Inbox/Projects", "Archive"];
+    const SUBJECTS: [&str; 4] =
+        ["Site survey photos", "Quarterly scans", "Drawings for review", "Video of the walkthrough"];
+    let received = m.last_sync.unwrap_or_else(Utc::now) - chrono::Duration::days(400);
+    (0..m.skipped as usize)
+        .take(limit)
+        .map(|k| {
+            // Above Exchange Online's 150 MB message limit, which is why the move skipped it.
+            let bytes = 157_286_400 + (k as u64 + 1) * 9_437_184 + spec.alias.len() as u64 * 4_096;
+            let at = received + chrono::Duration::days(k as i64 * 17) + chrono::Duration::minutes(k as i64 * 53);
+            json!({
+                "Kind": "LargeItem",
+                "FolderName": FOLDERS[k % FOLDERS.len()],
+                "Subject": format!("{} ({})", SUBJECTS[k % SUBJECTS.len()], k + 1),
+                "Sender": if k % 2 == 0 { format!("partner{k}@fabrikam.com") } else { email.to_owned() },
+                "Recipient": if k % 2 == 0 { email.to_owned() } else { format!("client{k}@contoso.com") },
+                "MessageClass": "IPM.Note",
+                "MessageSize": format_size(bytes),
+                "DateSent": iso(Some(at - chrono::Duration::minutes(2))),
+                "DateReceived": iso(Some(at)),
+                "Failure": format!("MigrationPermanentException: The item is {} and exceeds the maximum message size of 150 MB.", format_size(bytes)),
+            })
+        })
+        .collect()
+}
+
+/// `Start-MigrationUser -Identity`: a failed user starts over (a stall does not come back, a poisoned job fails
+/// again), a stopped one resumes. A user in any other state is left as it is, as Start-MigrationBatch leaves it.
+fn start_user(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, CmdletError> {
+    let id = text(p, "Identity").ok_or_else(|| fail(PARAMETER, "Identity is required."))?;
+    let i = find_move(world, &id)?;
+    let b = batch_mut(world, &Map::new())?;
+    if b.complete_requested.is_some() {
+        return Err(fail(MIGRATION_PERMANENT, "The batch is completing or completed; its users can't be started."));
+    }
+    let m = &mut world.exchange.moves[i];
+    match m.status {
+        UserStatus::Failed => {
+            m.status = UserStatus::Queued;
+            m.error = None;
+            m.retried = true;
+        }
+        UserStatus::Stopped => m.status = if m.last_sync.is_some() { UserStatus::Synced } else { UserStatus::Queued },
+        _ => {}
+    }
+    Ok(vec![])
 }
 
 fn state_of(s: UserStatus) -> &'static str {
@@ -868,10 +990,7 @@ fn mailboxes(world: &World, p: &Map<String, Value>) -> Result<Vec<Value>, Cmdlet
     if let Some(id) = only
         && rows.is_empty()
     {
-        return Err(fail(
-            NOT_FOUND,
-            format!("The operation couldn't be performed because object '{id}' couldn't be found."),
-        ));
+        return Err(not_found(&id));
     }
     Ok(rows)
 }
@@ -917,10 +1036,7 @@ fn set_dkim(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, Cmd
         .or_else(|| text(p, "DomainName"))
         .ok_or_else(|| fail(PARAMETER, "Identity or DomainName is required."))?;
     if !world.directory.is_verified(&domain) {
-        return Err(fail(
-            NOT_FOUND,
-            format!("The operation couldn't be performed because object '{domain}' couldn't be found."),
-        ));
+        return Err(not_found(&domain));
     }
     let enable = flag(p, "Enabled");
     if enable {

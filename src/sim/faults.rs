@@ -13,6 +13,31 @@ use serde_json::json;
 use super::Shared;
 use super::scenario::{FaultKind, FaultSpec};
 
+/// Requests received, per service and per cmdlet (Exchange), path (Graph) or endpoint (sign-in): what a test
+/// or a benchmark reads to prove how many requests a poll costs. Faulted requests count too: they reached the
+/// service.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct RequestCounts {
+    pub total: u64,
+    pub login: std::collections::BTreeMap<String, u64>,
+    pub graph: std::collections::BTreeMap<String, u64>,
+    pub exo: std::collections::BTreeMap<String, u64>,
+}
+
+impl RequestCounts {
+    fn count(&mut self, service: &str, path: &str, cmdlet: Option<&str>) {
+        let (map, key) = match service {
+            // The tenant segment varies; the endpoint (`token`, `devicecode`) is what matters.
+            "login" => (&mut self.login, path.rsplit('/').next().unwrap_or(path).to_owned()),
+            "graph" => (&mut self.graph, path.strip_prefix("/graph").unwrap_or(path).to_owned()),
+            "exo" => (&mut self.exo, cmdlet.unwrap_or("(no X-CmdletName)").to_owned()),
+            _ => return,
+        };
+        *map.entry(key).or_default() += 1;
+        self.total += 1;
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Faults {
     rules: Vec<Rule>,
@@ -94,7 +119,11 @@ fn service_of(path: &str) -> Option<&'static str> {
 pub async fn layer(State(shared): State<Shared>, req: Request, next: Next) -> Response {
     let Some(service) = service_of(req.uri().path()) else { return next.run(req).await };
     let cmdlet = req.headers().get("x-cmdletname").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let fault = shared.lock().faults.pick(service, req.uri().path(), cmdlet.as_deref());
+    let fault = {
+        let mut world = shared.lock();
+        world.requests.count(service, req.uri().path(), cmdlet.as_deref());
+        world.faults.pick(service, req.uri().path(), cmdlet.as_deref())
+    };
     apply(service, fault, req, next).await
 }
 

@@ -135,6 +135,7 @@ pub struct World {
     pub dns: dns::Zone,
     pub directory: graph::Directory,
     pub exchange: exo::Exchange,
+    pub requests: faults::RequestCounts,
 }
 
 /// What every route shares: the fixed facts and the world behind a lock.
@@ -236,6 +237,7 @@ impl Simulator {
             dns: dns::initial_zone(&info, &scenario, clock.now()),
             directory: graph::Directory::new(&info.tenant_domain, &scenario.tenant),
             exchange: exo::Exchange::default(),
+            requests: faults::RequestCounts::default(),
             clock,
             auth: identity::AuthState::new(
                 options.token_lifetime,

@@ -154,7 +154,7 @@ fn yes() -> bool {
 }
 
 /// What is wrong with the source server's certificate, if anything.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CertProblem {
     #[default]

@@ -13,10 +13,10 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 pub use types::{
     AcceptedDomain, AvailabilityTest, Mailbox, MigrationBatch, MigrationEndpoint, MigrationUser,
-    MigrationUserStatistics, NamedSetting,
+    MigrationUserStatistics, NamedSetting, SkippedItem,
 };
 use url::Url;
-pub use values::{BatchStatus, ExSize, UserStatus};
+pub use values::{BatchStatus, ExSize, SkippedItemKind, UserStatus};
 
 /// The anchor Exchange routes app-only admin calls by.
 const SYSTEM_MAILBOX: &str = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}";
@@ -240,6 +240,28 @@ impl ExoClient {
         let p = json!({ "Identity": identity });
         let out = self.typed("Get-MigrationUserStatistics", p, true, MigrationUserStatistics::read).await?;
         Ok(out.items.into_iter().next())
+    }
+
+    /// `Get-MigrationUserStatistics -Identity -IncludeSkippedItems`: the statistics with each skipped item
+    /// (`skipped_item_details`), at most `limit` of them (`-LimitSkippedItemsTo`) when given.
+    pub async fn get_migration_user_statistics_with_skipped(
+        &self,
+        identity: &str,
+        limit: Option<u32>,
+    ) -> Result<Option<MigrationUserStatistics>, M365Error> {
+        let mut p = json!({ "Identity": identity, "IncludeSkippedItems": true });
+        if let Some(n) = limit {
+            p["LimitSkippedItemsTo"] = json!(n);
+        }
+        let out = self.typed("Get-MigrationUserStatistics", p, true, MigrationUserStatistics::read).await?;
+        Ok(out.items.into_iter().next())
+    }
+
+    /// `Start-MigrationUser -Identity`: restarts one user of the batch (a failed one starts over, a stopped one
+    /// resumes). Starting a user twice asks for the same thing, so it is retried like a read.
+    pub async fn start_migration_user(&self, identity: &str) -> Result<Vec<String>, M365Error> {
+        let p = json!({ "Identity": identity, "Confirm": false });
+        Ok(self.invoke("Start-MigrationUser", p, true).await?.warnings)
     }
 
     /// `Get-Mailbox -ResultSize Unlimited`.

@@ -2,7 +2,7 @@
 //! accepted domains and named settings. Each is read leniently from Exchange's JSON (see [`super::values`]);
 //! an item without the fields Microsoft documents as always present is refused.
 
-use super::values::{BatchStatus, ExSize, UserStatus, count, date, flag, text};
+use super::values::{BatchStatus, ExSize, SkippedItemKind, UserStatus, count, date, flag, text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -154,6 +154,44 @@ pub struct MigrationUserStatistics {
     pub percentage_complete: Option<u64>,
     pub last_successful_sync: Option<DateTime<Utc>>,
     pub error: Option<String>,
+    /// The skipped items one by one: `Some` only when asked for with `-IncludeSkippedItems` and Exchange sent
+    /// the list (then possibly empty).
+    pub skipped_item_details: Option<Vec<SkippedItem>>,
+}
+
+/// One item a move skipped (`-IncludeSkippedItems`), as Exchange describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedItem {
+    pub kind: SkippedItemKind,
+    pub subject: Option<String>,
+    pub folder_name: Option<String>,
+    pub sender: Option<String>,
+    pub recipient: Option<String>,
+    pub message_class: Option<String>,
+    pub message_size: Option<ExSize>,
+    pub date_sent: Option<DateTime<Utc>>,
+    pub date_received: Option<DateTime<Utc>>,
+    /// Exchange's reason for skipping it.
+    pub failure: Option<String>,
+}
+
+impl SkippedItem {
+    /// An item without a `Kind` is still listed: Exchange skipped it, and that is the fact the engineer needs.
+    pub(super) fn read(o: &Map<String, Value>) -> SkippedItem {
+        let opt = |k: &str| text(o.get(k)).filter(|s| !s.is_empty());
+        SkippedItem {
+            kind: SkippedItemKind::from_json(o.get("Kind")).unwrap_or_else(|| SkippedItemKind::Unknown(String::new())),
+            subject: opt("Subject"),
+            folder_name: opt("FolderName"),
+            sender: opt("Sender"),
+            recipient: opt("Recipient"),
+            message_class: opt("MessageClass"),
+            message_size: o.get("MessageSize").and_then(ExSize::from_json),
+            date_sent: date(o.get("DateSent")),
+            date_received: date(o.get("DateReceived")),
+            failure: opt("Failure"),
+        }
+    }
 }
 
 impl MigrationUserStatistics {
@@ -169,6 +207,12 @@ impl MigrationUserStatistics {
             percentage_complete: count(o.get("PercentageComplete")),
             last_successful_sync: date(o.get("LastSuccessfulSyncTime")),
             error: text(o.get("Error")).or_else(|| text(o.get("ErrorSummary"))).filter(|s| !s.is_empty()),
+            skipped_item_details: match o.get("SkippedItems") {
+                Some(Value::Array(items)) => {
+                    Some(items.iter().filter_map(Value::as_object).map(SkippedItem::read).collect())
+                }
+                _ => None,
+            },
         })
     }
 }
@@ -299,6 +343,29 @@ mod tests {
         assert_eq!(s.estimated_total, Some(ExSize::Bytes(30_551_458_399)));
         assert_eq!(s.error, None);
         assert_eq!(s.status, UserStatus::Syncing);
+        assert_eq!(s.skipped_item_details, None, "not asked for, not there");
+    }
+
+    #[test]
+    fn skipped_items_one_by_one() {
+        let s = MigrationUserStatistics::read(&obj(json!({
+            "Identity": "owner@litware.com", "Status": "Synced", "SkippedItemCount": 3,
+            "SkippedItems": [
+                {"Kind": "LargeItem", "FolderName": "Inbox", "Subject": "Scans", "MessageSize": "160 MB (167,772,160 bytes)",
+                 "DateReceived": "2023-04-01T10:00:00Z", "Failure": "too large"},
+                {"Kind": "CorruptItem", "FolderName": "Sent Items", "Subject": ""},
+                {"Kind": "SomethingNew"}
+            ]
+        })))
+        .expect("stats");
+        let items = s.skipped_item_details.expect("asked for");
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0].kind, SkippedItemKind::LargeItem);
+        assert_eq!(items[0].message_size, Some(ExSize::Bytes(167_772_160)));
+        assert!(items[0].date_received.is_some());
+        assert_eq!(items[1].kind, SkippedItemKind::CorruptItem);
+        assert_eq!(items[1].subject, None);
+        assert_eq!(items[2].kind, SkippedItemKind::Unknown("SomethingNew".into()));
     }
 
     #[test]

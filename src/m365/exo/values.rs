@@ -155,6 +155,14 @@ exchange_enum!(
     }
 );
 
+exchange_enum!(
+    /// The `Kind` of an item a move skipped: too big for Exchange Online, unreadable at the source, gone from the
+    /// source before it was copied, or a folder whose properties could not be copied.
+    SkippedItemKind {
+        LargeItem, CorruptItem, MissingItem, FolderPropertyMismatch,
+    }
+);
+
 impl BatchStatus {
     pub fn is_failed(&self) -> bool {
         matches!(self, BatchStatus::Failed | BatchStatus::Corrupted)
