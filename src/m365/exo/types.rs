@@ -160,7 +160,7 @@ pub struct MigrationUserStatistics {
 }
 
 /// One item a move skipped (`-IncludeSkippedItems`), as Exchange describes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkippedItem {
     pub kind: SkippedItemKind,
     pub subject: Option<String>,
