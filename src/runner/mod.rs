@@ -540,8 +540,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut p = project(dir.path());
         assert_eq!(
-            execute(&mut p, Command::RunChecks { stage: crate::plan::migrate::STAGE }),
-            Event::NotAvailable { stage: crate::plan::migrate::STAGE }
+            execute(&mut p, Command::RunChecks { stage: crate::plan::post::STAGE }),
+            Event::NotAvailable { stage: crate::plan::post::STAGE }
         );
         let live = execute(&mut p, Command::RunChecks { stage: crate::plan::users::STAGE });
         assert!(matches!(&live, Event::Refused { reason, .. } if reason.contains("cutover check")), "{live:?}");

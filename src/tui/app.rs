@@ -856,7 +856,7 @@ mod tests {
         assert_eq!(app.state.kickoff.customer, "Acme");
         app.update(Msg::Event(Event::Failed { what: "Customer".into(), error: "disk full".into() }));
         assert_eq!(app.notice.as_ref().map(|n| n.kind), Some(NoticeKind::Error));
-        app.update(Msg::Event(Event::NotAvailable { stage: crate::plan::migrate::STAGE }));
+        app.update(Msg::Event(Event::NotAvailable { stage: crate::plan::post::STAGE }));
         assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("not built yet")));
     }
 

@@ -252,6 +252,7 @@ pub(crate) mod tests {
             percentage_complete: None,
             last_successful_sync: None,
             error: None,
+            skipped_item_details: None,
         }
     }
 
