@@ -326,6 +326,22 @@ fn the_demo_runs_stages_1_to_4_against_the_simulator() {
     s.wait_for("PASS       Domains verified");
     s.wait_for("PASS       Migration server available");
     s.wait_for("✓ 4 Prepare");
+
+    // Stage 5: create and start the batch; the start goes on as the watch, and the live table moves.
+    s.keys("\tj\t");
+    s.wait_for("5 · Start migration");
+    s.keys("\r");
+    s.wait_for("Created the cutover batch cutover-demo");
+    s.keys("j\r");
+    s.wait_for("Started the batch cutover-demo");
+    s.wait_for("PASS       Batch syncing");
+    s.keys("m");
+    s.wait_for("Batch cutover-demo · 120 of 120");
+    s.wait_for("syncing");
+    s.wait_for("scanner@fabrikam-eng.com · failed");
+    s.wait_for("hidden from address lists. Fix:");
+    s.keys("\x1b");
+    s.wait_for("5 · Start migration");
     s.quit();
 
     // The simulated server's password and the sign-in went to the keyring, never to a file of the project.

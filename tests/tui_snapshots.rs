@@ -283,3 +283,85 @@ fn long_evidence_scrolls_in_the_details_at_80x24() {
     assert!(scrolled.contains("12. POST"), "{scrolled}");
     insta::assert_snapshot!("long_evidence_scrolled_80x24", scrolled);
 }
+
+/// A batch of three mailboxes after two polls: one failed with a known cause, one syncing, one synced.
+fn with_batch_view() -> App {
+    use cutover::m365::exo::{BatchStatus, ExSize, MigrationBatch, MigrationUser, MigrationUserStatistics, UserStatus};
+    use cutover::plan::migrate::view::{BatchView, PollFacts, PollResult, apply_poll};
+    let user = |address: &str, status: UserStatus, synced: u64, error: Option<&str>| MigrationUser {
+        identity: address.into(),
+        email: Some(address.into()),
+        batch: Some("cutover-acme".into()),
+        status,
+        synced_items: Some(synced),
+        skipped_items: Some(0),
+        last_successful_sync: None,
+        error: error.map(str::to_owned),
+    };
+    let stats =
+        |address: &str, status: UserStatus, synced: u64, total: u64, bytes: u64, of: u64| MigrationUserStatistics {
+            identity: address.into(),
+            status,
+            synced_items: synced,
+            skipped_items: 0,
+            total_items_in_source: Some(total),
+            bytes_transferred: Some(ExSize::Bytes(bytes)),
+            estimated_total: Some(ExSize::Bytes(of)),
+            percentage_complete: Some(bytes * 100 / of.max(1)),
+            last_successful_sync: None,
+            error: None,
+            skipped_item_details: None,
+        };
+    let batch = MigrationBatch {
+        identity: "cutover-acme".into(),
+        status: BatchStatus::Syncing,
+        migration_type: Some("ExchangeOutlookAnywhere".into()),
+        total_count: 3,
+        active_count: 1,
+        stopped_count: 0,
+        synced_count: 1,
+        finalized_count: 0,
+        failed_count: 1,
+        failed_initial_sync_count: 1,
+        failed_incremental_sync_count: 0,
+        pending_count: 0,
+        provisioned_count: 3,
+        creation: Some(at()),
+        start: Some(at()),
+        last_synced: None,
+    };
+    let hidden = "MigrationPermanentException: The mailbox is hidden from address lists.";
+    let mut view = BatchView::default();
+    for (minutes, synced) in [(0, 1_000), (10, 4_000)] {
+        let users = vec![
+            user("ceo@contoso.example", UserStatus::Syncing, synced, None),
+            user("scanner@contoso.example", UserStatus::Failed, 0, Some(hidden)),
+            user("sales@contoso.example", UserStatus::Synced, 9_000, None),
+        ];
+        let statistics = vec![
+            stats("ceo@contoso.example", UserStatus::Syncing, synced, 20_000, synced * 100_000, 2_000_000_000),
+            stats("sales@contoso.example", UserStatus::Synced, 9_000, 9_000, 900_000_000, 900_000_000),
+        ];
+        let facts = PollFacts { batch: Some(batch.clone()), users, statistics };
+        apply_poll(&mut view, PollResult::Read(Box::new(facts)), at() + chrono::Duration::minutes(minutes));
+    }
+    let mut app = open_at(filled_state(), cutover::plan::migrate::STAGE);
+    app.now = Some(at() + chrono::Duration::minutes(11));
+    app.batch = Some(std::sync::Arc::new(view));
+    app.update(Msg::Action(Action::OpenMailboxes));
+    app
+}
+
+#[test]
+fn the_live_table_of_the_batch_at_80x24_and_200x50() {
+    let app = with_batch_view();
+    let wide = render(&app, 200, 50);
+    assert!(wide.contains("Batch cutover-acme · 3 of 3"), "{wide}");
+    assert!(wide.contains("3 mailboxes: 1 syncing, 1 synced, 1 failed"), "{wide}");
+    let first = wide.lines().position(|l| l.contains("scanner@contoso.example")).expect("failed row");
+    let syncing = wide.lines().position(|l| l.contains("ceo@contoso.example")).expect("syncing row");
+    assert!(first < syncing, "the failed mailbox comes first");
+    assert!(wide.contains("hidden from address lists. Fix:"), "its cause and fix: {wide}");
+    insta::assert_snapshot!("batch_200x50", wide);
+    insta::assert_snapshot!("batch_80x24", render(&app, 80, 24));
+}

@@ -1,9 +1,9 @@
 //! The live table of stage 5: which mailboxes of the batch's view it lists (by filter), in which order (those
 //! needing attention first), and which is selected, kept by address so the selection survives every poll.
 
+use crate::plan::migrate::MigrateSettings;
 use crate::plan::migrate::health::{Health, health};
 use crate::plan::migrate::view::BatchView;
-use crate::plan::migrate::MigrateSettings;
 use chrono::{DateTime, Utc};
 
 /// Which mailboxes the table lists.
@@ -107,8 +107,8 @@ fn rank(h: &Health) -> u8 {
 mod tests {
     use super::*;
     use crate::m365::exo::values::UserStatus;
-    use crate::plan::migrate::view::tests::{read, t0, user};
     use crate::plan::migrate::view::apply_poll;
+    use crate::plan::migrate::view::tests::{read, t0, user};
 
     fn view() -> BatchView {
         let mut v = BatchView::default();

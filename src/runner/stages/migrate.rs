@@ -93,7 +93,11 @@ impl StageWork for Work {
 
 /// Keeps a cycle's view: in `live/batch.json` (written only when it changed), the stage's checks from it in
 /// `state.json`, and the view to the screen.
-fn record_view(ctx: &super::super::jobs::JobContext, view: &BatchView, settings: crate::plan::migrate::MigrateSettings) {
+fn record_view(
+    ctx: &super::super::jobs::JobContext,
+    view: &BatchView,
+    settings: crate::plan::migrate::MigrateSettings,
+) {
     let view = Arc::new(view.clone());
     ctx.record(Box::new(move |project| {
         if let Err(e) = project.live().write_if_changed(BATCH_LIVE, view.as_ref()) {

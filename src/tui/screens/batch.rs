@@ -37,24 +37,35 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         view.mailboxes.len(),
         app.batch_table.filter.label()
     );
-    let block = Block::bordered()
-        .title(Span::styled(title, theme.title))
-        .border_style(if focused { theme.border_focused } else { theme.border });
+    let block = Block::bordered().title(Span::styled(title, theme.title)).border_style(if focused {
+        theme.border_focused
+    } else {
+        theme.border
+    });
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [header_area, table_area, detail_area] = Layout::vertical([
-        Constraint::Length(HEADER_HEIGHT),
-        Constraint::Min(1),
-        Constraint::Length(DETAIL_HEIGHT),
-    ])
-    .areas(inner);
-    frame.render_widget(Paragraph::new(header(app, view, now, theme)).wrap(Wrap { trim: true }), header_area);
+    let [header_area, table_area, detail_area] =
+        Layout::vertical([Constraint::Length(HEADER_HEIGHT), Constraint::Min(1), Constraint::Length(DETAIL_HEIGHT)])
+            .areas(inner);
+    // One line each, cut to the width: the header keeps its four lines at 80 columns.
+    let width = header_area.width;
+    let head_lines: Vec<Line> = header(app, view, now, theme)
+        .into_iter()
+        .map(|l| {
+            let style = l.spans.first().map(|s| s.style).unwrap_or_default();
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            Line::from(Span::styled(fit(&text, width), style))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(head_lines), header_area);
 
     let wide = table_area.width >= 120;
+    // The address gets what the numbers leave (a quarter of a wide table), so it can end in "…" when cut.
+    let name_width = if wide { table_area.width / 4 } else { table_area.width.saturating_sub(2 + 9 + 10 + 4 + 4) };
     let widths: Vec<Constraint> = if wide {
         vec![
             Constraint::Length(2),
-            Constraint::Percentage(26),
+            Constraint::Length(name_width),
             Constraint::Length(10),
             Constraint::Length(19),
             Constraint::Length(8),
@@ -66,14 +77,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         vec![
             Constraint::Length(2),
-            Constraint::Min(12),
+            Constraint::Length(name_width),
             Constraint::Length(9),
             Constraint::Length(10),
             Constraint::Length(4),
         ]
     };
-    let head: Vec<&str> =
-        if wide { strings::BATCH_COLUMNS_WIDE.to_vec() } else { strings::BATCH_COLUMNS.to_vec() };
+    let head: Vec<&str> = if wide { strings::BATCH_COLUMNS_WIDE.to_vec() } else { strings::BATCH_COLUMNS.to_vec() };
     let cursor = app.batch_table.cursor(&rows);
     DataTable {
         header: Some(Row::new(head)),
@@ -87,7 +97,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let style = health_style(health, theme);
             let mark = if app.state.vips.contains(key) { "★" } else { " " };
             let right = |s: String| Cell::from(Line::from(s).right_aligned());
-            let mut cells = vec![Cell::from(mark), Cell::from(key.to_string())];
+            let mut cells = vec![Cell::from(mark), Cell::from(fit(key, name_width))];
             cells.push(Cell::from(Span::styled(health.label().to_owned(), style)));
             if wide {
                 cells.push(right(items(m)));
@@ -135,7 +145,12 @@ fn header<'a>(app: &App, view: &BatchView, now: DateTime<Utc>, theme: &Theme) ->
         progress.push_str(&format!(" · {rate:.1} MB/min"));
     }
     if let Some(e) = eta(view, inventory, app.state.source.upload_mbit_s, now) {
-        progress.push_str(&format!(" · initial sync ends in {}–{} ({})", ago_std(e.low), ago_std(e.high), e.assumption));
+        progress.push_str(&format!(
+            " · initial sync ends in {}–{} ({})",
+            ago_std(e.low),
+            ago_std(e.high),
+            e.assumption
+        ));
     }
     lines.push(Line::from(progress));
     let polled = view.age(now).map_or_else(|| "not read yet".to_owned(), |a| format!("read {} ago", ago(a)));
@@ -149,14 +164,24 @@ fn header<'a>(app: &App, view: &BatchView, now: DateTime<Utc>, theme: &Theme) ->
     lines
 }
 
-fn detail<'a>(key: &str, health: &Health, m: &MailboxView, app: &App, now: DateTime<Utc>, theme: &Theme) -> Vec<Line<'a>> {
+fn detail<'a>(
+    key: &str,
+    health: &Health,
+    m: &MailboxView,
+    app: &App,
+    now: DateTime<Utc>,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let mut lines = vec![Line::from(vec![
         Span::styled(key.to_owned(), theme.header),
         Span::styled(format!(" · {}", health.label()), health_style(health, theme)),
     ])];
     let total = m.statistics.as_ref().and_then(|s| s.total_items_in_source);
-    let mut facts = format!("{} items", items(m));
-    facts.push_str(&format!(" · {} skipped · {} moved", group_thousands(m.skipped_items()), moved(m)));
+    let mut facts = format!("{} items · {} skipped", items(m), group_thousands(m.skipped_items()));
+    let moved = moved(m);
+    if !moved.is_empty() {
+        facts.push_str(&format!(" · {moved} moved"));
+    }
     if let Some(t) = total {
         facts.push_str(&format!(" · {} in the source", group_thousands(t)));
     }

@@ -53,6 +53,10 @@ pub async fn watch(
             Err(_) => return view,
         }
         let counts = health::counts(&view, &settings, Utc::now());
+        let migrated = counts.iter().filter(|(h, _)| h.is_migrated()).map(|(_, n)| *n).sum::<usize>();
+        let total = view.mailboxes.len();
+        let to_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        ctx.progress(format!("{batch}: initial sync"), to_u64(migrated), Some(to_u64(total)));
         let wait = next_interval(&view, &settings);
         let line = match &view.last_error {
             Some(e) => format!("{batch}: the last poll failed ({}); trying again in {} s", e.message, wait.as_secs()),
