@@ -139,7 +139,7 @@ fn stage_status(home: &Path, stage: usize) -> String {
 }
 
 #[test]
-fn stages_one_to_four_run_headless_against_the_simulator() {
+fn stages_one_to_six_run_headless_against_the_simulator() {
     let sim = Sim::start(&["sim", "--json", "--scenario", "small", "--auto-approve", "--speed", "60"]);
     let home = tempfile::tempdir().expect("temp dir");
     let home = home.path();
@@ -316,6 +316,32 @@ fn stages_one_to_four_run_headless_against_the_simulator() {
     assert!(out.contains("Started the batch cutover-acme"), "{out}");
     let out = ok(home, &["task", "start-batch", "--project", "acme", "--yes"], None);
     assert!(out.contains("nothing to start"), "a batch under way is left alone: {out}");
+    // A day later in the simulator, every mailbox has had its initial sync.
+    let advanced = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        let url = format!("{control}/clock/advance");
+        reqwest::Client::new().post(url).json(&serde_json::json!({ "seconds": 86_400 })).send().await
+    });
+    assert!(advanced.expect("the simulator's clock").status().is_success());
+    assert_eq!(check_and_override(home, 5), Vec::<String>::new(), "the batch synced");
+    assert_eq!(stage_status(home, 5), "done");
+
+    // Stage 6: the counts and failures judged, nothing failed to restart, the report written in four formats.
+    let overridden = check_and_override(home, 6);
+    let evidence = text(&cutover(home, &["check", "--project", "acme", "--stage", "6"], None).stdout);
+    assert!(overridden.is_empty(), "small syncs cleanly: {overridden:?}\n{evidence}");
+    let out = ok(home, &["task", "retry-failed", "--project", "acme", "--yes"], None);
+    assert!(out.contains("nothing to restart"), "{out}");
+    let out = ok(home, &["task", "export-report", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Wrote the migration report"), "{out}");
+    for ext in ["md", "html", "csv", "json"] {
+        let path = home.join(format!("projects/acme/reports/migration-report.{ext}"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(!text.contains(&password), "no secret in the report");
+        if ext == "json" {
+            let v: Value = serde_json::from_str(&text).expect("the JSON report");
+            assert!(v.to_string().contains("mark.chen"), "a row per mailbox: {v}");
+        }
+    }
 
     // Every write went through the audit path, and no secret reached it.
     let audit = audit();

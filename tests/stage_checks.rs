@@ -349,7 +349,7 @@ async fn cutover_check_prints_one_json_document_records_the_results_and_fails_on
     assert_eq!(doc["project"], name.as_str());
     assert_eq!(doc["ok"], false);
     let stages = doc["stages"].as_array().expect("stages");
-    assert_eq!(stages.iter().map(|s| s["stage"].as_u64().expect("number")).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(stages.iter().map(|s| s["stage"].as_u64().expect("number")).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
     let check = |stage: usize, id: &str| -> (String, String) {
         let c = stages[stage - 1]["checks"]
             .as_array()

@@ -1,5 +1,5 @@
-//! `cutover check [--project NAME] [--stage N] [--json]`: runs the read-only checks of stages 1 to 4 (stage 1
-//! from the kickoff form, 2 to 4 against the source server, the tenant and DNS), records the results in the
+//! `cutover check [--project NAME] [--stage N] [--json]`: runs the read-only checks of every stage that has them
+//! (stage 1 from the kickoff form, the others against the source server, the tenant and DNS), records them in the
 //! project through its audited path, and prints Pass/Warn/Fail with the evidence. The exit code is 0 only when
 //! every check ran and none failed.
 

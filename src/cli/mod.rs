@@ -110,7 +110,7 @@ pub enum Command {
         #[arg(long, global = true)]
         json: bool,
     },
-    /// Run the read-only checks of stages 1 to 4 and record them; exit code 0 only if none failed
+    /// Run the read-only checks of the stages that have them and record them; exit code 0 only if none failed
     Check {
         /// Defaults to the project opened last
         #[arg(long)]

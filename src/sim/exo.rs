@@ -893,7 +893,9 @@ fn users(world: &World, p: &Map<String, Value>, statistics: bool) -> Result<Vec<
         });
         if statistics {
             let o = v.as_object_mut().ok_or_else(|| fail(MIGRATION_PERMANENT, "internal"))?;
-            o.insert("TotalItemsInSourceMailboxCount".into(), json!((m.items_total + m.pending_items.floor()) as u64));
+            // As Exchange reports it: what the last sync enumerated at the source; mail that arrived since is
+            // counted by the next incremental sync.
+            o.insert("TotalItemsInSourceMailboxCount".into(), json!(m.items_total as u64));
             o.insert("BytesTransferred".into(), json!(format_size(m.bytes_done as u64)));
             o.insert("EstimatedTotalTransferSize".into(), json!(format_size((m.bytes_total + m.pending_bytes) as u64)));
             o.insert("PercentageComplete".into(), json!(m.percent()));
