@@ -77,7 +77,8 @@ impl StageWork for Work {
                 }));
                 let settings = inputs.state.migrate;
                 let seen = |view: &BatchView| record_view(&ctx, view, settings);
-                watch::watch(&ctx, &m365.exo, &name, settings, BatchView::default(), seen).await;
+                let pace = watch::Pace { settings, demo: inputs.state.demo };
+                watch::watch(&ctx, &m365.exo, &name, pace, BatchView::default(), seen).await;
                 // The start was recorded above; the watch's end records nothing more.
                 let outcome = TaskOutcome { summary: WATCH_STOPPED.to_owned(), ..TaskOutcome::default() };
                 Ok(Done { outcome, verification: None, status: None })

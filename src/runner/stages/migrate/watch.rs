@@ -11,6 +11,16 @@ use crate::plan::migrate::{MigrateSettings, health};
 use crate::runner::jobs::JobContext;
 use chrono::Utc;
 
+/// How often the demo's watch polls at most.
+const DEMO_POLL: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The watch's pace: the stage's settings, and whether this is the demo.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    pub settings: MigrateSettings,
+    pub demo: bool,
+}
+
 /// Reads one cycle into `view`.
 pub async fn cycle(exo: &ExoClient, batch: &str, view: &mut BatchView) -> Result<(), M365Error> {
     let poll = match read(exo, batch, view).await {
@@ -43,10 +53,11 @@ pub async fn watch(
     ctx: &JobContext,
     exo: &ExoClient,
     batch: &str,
-    settings: MigrateSettings,
+    pace: Pace,
     mut view: BatchView,
     seen: impl Fn(&BatchView),
 ) -> BatchView {
+    let Pace { settings, demo } = pace;
     loop {
         match cycle(exo, batch, &mut view).await {
             Ok(()) => seen(&view),
@@ -58,6 +69,8 @@ pub async fn watch(
         let to_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         ctx.progress(format!("{batch}: initial sync"), to_u64(migrated), Some(to_u64(total)));
         let wait = next_interval(&view, &settings);
+        // The demo's simulated clock runs fast: a real half-minute would skip most of what there is to see.
+        let wait = if demo { wait.min(DEMO_POLL) } else { wait };
         let line = match &view.last_error {
             Some(e) => format!("{batch}: the last poll failed ({}); trying again in {} s", e.message, wait.as_secs()),
             None => format!("{batch}: {}; next poll in {} s", health::counts_line(&counts), wait.as_secs()),
