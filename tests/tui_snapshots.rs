@@ -364,4 +364,23 @@ fn the_live_table_of_the_batch_at_80x24_and_200x50() {
     assert!(wide.contains("hidden from address lists. Fix:"), "its cause and fix: {wide}");
     insta::assert_snapshot!("batch_200x50", wide);
     insta::assert_snapshot!("batch_80x24", render(&app, 80, 24));
+
+    // `/` searches the addresses; `s` sorts by what is least done.
+    let mut app = app;
+    app.update(Msg::Action(Action::Search));
+    for c in "sales".chars() {
+        app.update(Msg::Action(Action::Edit(cutover::tui::widgets::input::EditKey::Char(c))));
+    }
+    app.update(Msg::Action(Action::Activate));
+    let found = render(&app, 200, 50);
+    assert!(found.contains("1 of 3") && found.contains("sales@contoso.example"), "{found}");
+    assert!(!found.contains("ceo@contoso.example"), "{found}");
+    app.update(Msg::Action(Action::Search));
+    app.update(Msg::Action(Action::Cancel));
+    app.update(Msg::Action(Action::NextSort));
+    app.update(Msg::Action(Action::NextSort));
+    let sorted = render(&app, 200, 50);
+    let line = |who: &str| sorted.lines().position(|l| l.contains(who)).unwrap_or(usize::MAX);
+    assert!(sorted.contains("sort least done"), "{sorted}");
+    assert!(line("ceo@contoso.example") < line("sales@contoso.example"), "the least done first:\n{sorted}");
 }

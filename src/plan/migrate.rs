@@ -62,7 +62,7 @@ pub static DEF: StageDef = StageDef {
             help: "Every mailbox moves; none is stalled or failed without a reason.",
         },
     ],
-    settings: &[Setting::PollWhileSyncing, Setting::PollOnceSynced, Setting::StallAfter],
+    settings: &[Setting::PollWhileSyncing, Setting::PollOnceSynced, Setting::StallAfter, Setting::Notify],
 };
 
 /// How often the batch watch polls while a mailbox syncs, by default (seconds).
@@ -79,6 +79,8 @@ pub struct MigrateSettings {
     pub poll_active_secs: u32,
     pub poll_idle_secs: u32,
     pub stall_minutes: u32,
+    /// Ring the bell and send a desktop notification when a mailbox fails or stalls and when the batch syncs.
+    pub notify: bool,
 }
 
 impl Default for MigrateSettings {
@@ -87,6 +89,7 @@ impl Default for MigrateSettings {
             poll_active_secs: DEFAULT_POLL_ACTIVE_SECS,
             poll_idle_secs: DEFAULT_POLL_IDLE_SECS,
             stall_minutes: DEFAULT_STALL_MINUTES,
+            notify: true,
         }
     }
 }

@@ -34,6 +34,7 @@ pub enum Setting {
     PollWhileSyncing,
     PollOnceSynced,
     StallAfter,
+    Notify,
     ItemTolerance,
 }
 
@@ -98,6 +99,7 @@ impl Setting {
             Setting::PollWhileSyncing => "Poll while syncing s",
             Setting::PollOnceSynced => "Poll once synced s",
             Setting::StallAfter => "Stalled after min",
+            Setting::Notify => "Notify",
             Setting::ItemTolerance => "Item count tolerance %",
         }
     }
@@ -126,6 +128,7 @@ impl Setting {
             Setting::StallAfter => {
                 "a syncing mailbox whose counters do not move this many minutes is stalled; 60 by default"
             }
+            Setting::Notify => "on: the bell and a desktop notification when a mailbox fails or the batch syncs; off",
             Setting::ItemTolerance => {
                 "how far (%) items synced may fall short of the source's count, 0 to 100; 1 by default"
             }
@@ -156,6 +159,7 @@ impl Setting {
             Setting::PollWhileSyncing => v.migrate.poll_active_secs.to_string(),
             Setting::PollOnceSynced => v.migrate.poll_idle_secs.to_string(),
             Setting::StallAfter => v.migrate.stall_minutes.to_string(),
+            Setting::Notify => if v.migrate.notify { "on" } else { "off" }.to_owned(),
             Setting::ItemTolerance => v.verify.item_tolerance_percent.to_string(),
         }
     }
@@ -276,6 +280,13 @@ impl Setting {
                     )));
                 }
                 v.users.licence = optional().map(|c| c.to_ascii_uppercase());
+            }
+            Setting::Notify => {
+                v.migrate.notify = match word.as_str() {
+                    "" | "on" | "yes" | "true" => true,
+                    "off" | "no" | "false" => false,
+                    _ => return Err(ValidationError::new(format!("notify '{input}': type on or off"))),
+                }
             }
             Setting::PollWhileSyncing | Setting::PollOnceSynced | Setting::StallAfter | Setting::ItemTolerance => {
                 let m = &mut *v.migrate;

@@ -66,6 +66,8 @@ pub enum Action {
 pub enum Effect {
     /// Put a text on the engineer's clipboard (OSC 52).
     Copy(String),
+    /// Ring the bell and ask the terminal for a desktop notification (OSC 9, OSC 777).
+    Notify(String),
 }
 
 /// Rows a page key moves.
@@ -325,7 +327,9 @@ impl App {
 
     /// Whether printable keys type text now (a dialog's field, or the table's search).
     pub fn takes_text(&self) -> bool {
-        self.dialog.as_ref().is_some_and(Dialog::takes_text) || self.mailboxes.search.is_some()
+        self.dialog.as_ref().is_some_and(Dialog::takes_text)
+            || self.mailboxes.search.is_some()
+            || self.batch_table.search.is_some()
     }
 
     /// Takes what the terminal must do.
@@ -422,6 +426,17 @@ impl App {
             }
             Event::BatchWatched { state, view } => {
                 self.state = state;
+                let settings = self.state.migrate;
+                // Only what changed while watching: a reopened wizard does not ring for the night before.
+                if settings.notify
+                    && let Some(before) = &self.batch
+                {
+                    let now = view.polled_at.unwrap_or_else(Utc::now);
+                    let lines = crate::plan::migrate::health::worth_waking(before, &view, &settings, now);
+                    if !lines.is_empty() {
+                        self.effects.push(Effect::Notify(format!("cutover: {}", lines.join("; "))));
+                    }
+                }
                 self.batch = Some(view);
             }
             Event::ImportRemoves { path, file_name, refused } => {

@@ -51,10 +51,48 @@ impl BatchFilter {
     }
 }
 
+/// The order of the rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BatchSort {
+    /// Failed and stalled first, then the moving ones, then the rest.
+    #[default]
+    Attention,
+    Address,
+    /// The least done first: who holds the batch back.
+    Progress,
+    /// The largest estimated transfer first.
+    Size,
+}
+
+impl BatchSort {
+    pub fn next(self) -> BatchSort {
+        match self {
+            BatchSort::Attention => BatchSort::Address,
+            BatchSort::Address => BatchSort::Progress,
+            BatchSort::Progress => BatchSort::Size,
+            BatchSort::Size => BatchSort::Attention,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BatchSort::Attention => "attention",
+            BatchSort::Address => "address",
+            BatchSort::Progress => "least done",
+            BatchSort::Size => "size",
+        }
+    }
+}
+
 /// The table's state; the rows are computed from the view each time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchTable {
     pub filter: BatchFilter,
+    pub sort: BatchSort,
+    /// Rows whose address contains this (any case).
+    pub query: String,
+    /// The search being typed, when `/` was pressed.
+    pub search: Option<crate::tui::widgets::input::TextInput>,
     /// The selected mailbox's key; none: the first row.
     pub selected: Option<String>,
 }
@@ -68,13 +106,23 @@ impl BatchTable {
         settings: &MigrateSettings,
         now: DateTime<Utc>,
     ) -> Vec<(&'v str, Health)> {
+        let query = self.query.trim().to_lowercase();
         let mut rows: Vec<(&str, Health)> = view
             .mailboxes
             .iter()
+            .filter(|(k, _)| query.is_empty() || k.contains(&query))
             .map(|(k, m)| (k.as_str(), health(m, settings, now)))
             .filter(|(k, h)| self.filter.keeps(h, vips.contains(*k)))
             .collect();
-        rows.sort_by_key(|(k, h)| (rank(h), *k));
+        // The map is ordered by address already: a stable sort keeps that order within equal keys.
+        match self.sort {
+            BatchSort::Attention => rows.sort_by_key(|(_, h)| rank(h)),
+            BatchSort::Address => {}
+            BatchSort::Progress => rows.sort_by_key(|(k, _)| view.mailboxes.get(*k).map_or(0, percent_done)),
+            BatchSort::Size => rows.sort_by_key(|(k, _)| {
+                std::cmp::Reverse(view.mailboxes.get(*k).and_then(|m| m.estimated_total()).unwrap_or(0))
+            }),
+        }
         rows
     }
 
@@ -90,6 +138,14 @@ impl BatchTable {
         }
         let at = self.cursor(rows).saturating_add_signed(delta).min(rows.len() - 1);
         self.selected = Some(rows[at].0.to_owned());
+    }
+}
+
+/// Per mille of the estimated transfer moved, Exchange's percentage when it gives no sizes.
+fn percent_done(m: &crate::plan::migrate::view::MailboxView) -> u64 {
+    match (m.bytes_transferred(), m.estimated_total()) {
+        (Some(done), Some(total)) if total > 0 => done.saturating_mul(1000) / total,
+        _ => m.statistics.as_ref().and_then(|s| s.percentage_complete).unwrap_or(0).saturating_mul(10),
     }
 }
 

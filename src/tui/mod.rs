@@ -52,12 +52,21 @@ impl Outside for Stdout {
     fn effect(&mut self, effect: &Effect) {
         use base64::Engine;
         use std::io::Write;
-        let Effect::Copy(text) = effect;
-        let encoded = base64::engine::general_purpose::STANDARD.encode(text);
         let mut out = std::io::stdout();
-        // A failed write only means no copy; the text stays on the screen. Over SSH the sequence reaches the
-        // engineer's own terminal, which is where the text is needed.
-        let _ = write!(out, "\x1b]52;c;{encoded}\x07").and_then(|()| out.flush());
+        // A failed write only loses the copy or the ring; the text stays on the screen. Over SSH the sequences
+        // reach the engineer's own terminal, which is where they are needed.
+        let _ = match effect {
+            Effect::Copy(text) => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+                write!(out, "\x1b]52;c;{encoded}\x07")
+            }
+            Effect::Notify(text) => {
+                // Terminals that know neither OSC 9 nor OSC 777 ignore them; every terminal rings the bell.
+                let text: String = text.chars().filter(|c| !c.is_control() && *c != ';').collect();
+                write!(out, "\x07\x1b]9;{text}\x07\x1b]777;notify;cutover;{text}\x07")
+            }
+        }
+        .and_then(|()| out.flush());
     }
 
     fn frame(&mut self, begin: bool) {

@@ -115,8 +115,6 @@ pub fn locked(stage: StageId) -> String {
     crate::plan::gating::locked_reason(stage).unwrap_or_default()
 }
 
-pub const MIGRATE_UNFINISHED: &str = "Start the batch to watch it (m: the live table). Not built yet in this version: \
-     search and sort in the live table, the throughput sparkline, and the bell on a failure.";
 pub const VERIFY_UNFINISHED: &str = "Not built yet in this version: choosing which failed mailboxes to restart \
      (the task restarts every one failed now), and the list and approval of skipped items.";
 pub const NO_BATCH_VIEW: &str =

@@ -115,12 +115,75 @@ pub fn counts_line(counts: &BTreeMap<Health, usize>) -> String {
     if parts.is_empty() { format!("0 {noun}") } else { format!("{total} {noun}: {}", parts.join(", ")) }
 }
 
+/// What is worth waking the engineer for between two views of the batch: a mailbox that failed or stalled since,
+/// and the batch reaching synced, completed or failed. One line each.
+pub fn worth_waking(
+    before: &BatchView,
+    after: &BatchView,
+    settings: &MigrateSettings,
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    use crate::m365::exo::values::BatchStatus;
+    let mut lines = Vec::new();
+    let troubled = |v: &BatchView, key: &str| {
+        v.mailboxes.get(key).is_some_and(|m| matches!(health(m, settings, now), Health::Failed | Health::Stalled))
+    };
+    for (key, m) in &after.mailboxes {
+        if troubled(after, key) && !troubled(before, key) {
+            lines.push(format!("{key} {}", health(m, settings, now).label()));
+        }
+    }
+    let status = |v: &BatchView| v.batch.as_ref().map(|b| b.status.clone());
+    let (was, is) = (status(before), status(after));
+    if was != is
+        && let Some(is) = is
+        && matches!(
+            is,
+            BatchStatus::Synced | BatchStatus::Completed | BatchStatus::CompletedWithErrors | BatchStatus::Failed
+        )
+    {
+        let name = after.batch.as_ref().map_or("the batch", |b| b.identity.as_str());
+        lines.push(format!("{name} is {is}"));
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::view::tests::{read, t0, user};
     use super::super::view::{BatchView, apply_poll};
     use super::*;
     use chrono::Duration;
+
+    #[test]
+    fn a_new_failure_and_the_batch_syncing_are_worth_waking_for_and_nothing_else() {
+        let settings = MigrateSettings::default();
+        let mut before = BatchView::default();
+        apply_poll(
+            &mut before,
+            read(
+                vec![user("a@x.example", UserStatus::Syncing, 5), user("b@x.example", UserStatus::Failed, 0)],
+                Vec::new(),
+            ),
+            t0(),
+        );
+        let mut after = before.clone();
+        let later = t0() + Duration::minutes(1);
+        apply_poll(
+            &mut after,
+            read(
+                vec![user("a@x.example", UserStatus::Failed, 5), user("b@x.example", UserStatus::Failed, 0)],
+                Vec::new(),
+            ),
+            later,
+        );
+        assert_eq!(worth_waking(&before, &after, &settings, later), vec!["a@x.example failed".to_owned()]);
+        assert!(worth_waking(&after, &after, &settings, later).is_empty(), "nothing new, no ring");
+        let mut synced = after.clone();
+        synced.batch = Some(super::super::view::tests::batch(crate::m365::exo::values::BatchStatus::Synced));
+        let lines = worth_waking(&after, &synced, &settings, later);
+        assert!(lines.iter().any(|l| l.ends_with("is Synced")), "{lines:?}");
+    }
 
     #[test]
     fn every_exchange_status_decodes_and_an_unknown_one_keeps_its_name() {

@@ -9,10 +9,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
 use super::fit;
+use crate::inventory::risk;
 use crate::inventory::size::format_size;
 use crate::plan::kickoff::group_thousands;
 use crate::plan::migrate::health::{Health, counts, counts_line};
-use crate::plan::migrate::progress::{eta, throughput_mb_per_min, volume};
+use crate::plan::migrate::progress::{eta, sparkline, throughput_mb_per_min, volume};
 use crate::plan::migrate::view::{BatchView, MailboxView};
 use crate::plan::verify::catalogue::explain;
 use crate::tui::app::{App, Focus};
@@ -30,12 +31,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let settings = &app.state.migrate;
     let rows = app.batch_table.rows(view, &app.state.vips, settings, now);
     let name = view.batch.as_ref().map_or("—", |b| b.identity.as_str());
+    let table = &app.batch_table;
     let title = format!(
-        " {} {name} · {} of {} · filter {} ",
+        " {} {name} · {} of {} · filter {} · sort {} ",
         strings::BATCH_TITLE,
         rows.len(),
         view.mailboxes.len(),
-        app.batch_table.filter.label()
+        table.filter.label(),
+        table.sort.label()
     );
     let block = Block::bordered().title(Span::styled(title, theme.title)).border_style(if focused {
         theme.border_focused
@@ -85,6 +88,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let head: Vec<&str> = if wide { strings::BATCH_COLUMNS_WIDE.to_vec() } else { strings::BATCH_COLUMNS.to_vec() };
     let cursor = app.batch_table.cursor(&rows);
+    let inventory = app.state.inventory.as_deref().map_or(&[][..], |i| &i.mailboxes[..]);
     DataTable {
         header: Some(Row::new(head)),
         len: rows.len(),
@@ -95,7 +99,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let (key, health) = (rows[i].0, &rows[i].1);
             let Some(m) = view.mailboxes.get(key) else { return Row::new(Vec::<Cell>::new()) };
             let style = health_style(health, theme);
-            let mark = if app.state.vips.contains(key) { "★" } else { " " };
+            // The marks of stage 2: a VIP, a high-risk mailbox (large, many items, Recoverable Items, hidden).
+            let vip = app.state.vips.contains(key);
+            let risky = inventory.iter().find(|i| i.primary_smtp.eq_ignore_ascii_case(key)).is_some_and(|i| {
+                risk::flags(i, vip, &app.state.source.thresholds).iter().any(|f| *f != risk::RiskFlag::Vip)
+            });
+            let mark = match (vip, risky) {
+                (true, true) => "★!",
+                (true, false) => "★",
+                (false, true) => "!",
+                (false, false) => "",
+            };
             let right = |s: String| Cell::from(Line::from(s).right_aligned());
             let mut cells = vec![Cell::from(mark), Cell::from(fit(key, name_width))];
             cells.push(Cell::from(Span::styled(health.label().to_owned(), style)));
@@ -142,7 +156,7 @@ fn header<'a>(app: &App, view: &BatchView, now: DateTime<Utc>, theme: &Theme) ->
     let (_, done, total) = volume(view, inventory);
     let mut progress = format!("moved {} of {}", format_size(done), format_size(total));
     if let Some(rate) = throughput_mb_per_min(view, now) {
-        progress.push_str(&format!(" · {rate:.1} MB/min"));
+        progress.push_str(&format!(" · {rate:.1} MB/min {}", spark(&sparkline(view, now, SPARK_BUCKETS))));
     }
     if let Some(e) = eta(view, inventory, app.state.source.upload_mbit_s, now) {
         progress.push_str(&format!(
@@ -196,6 +210,16 @@ fn detail<'a>(
         }
     }
     lines
+}
+
+/// The last hour in this many bars.
+const SPARK_BUCKETS: usize = 12;
+
+/// Bars of eight heights, scaled to the largest bucket.
+fn spark(values: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().copied().max().unwrap_or(0).max(1);
+    values.iter().map(|v| BARS[usize::try_from(v.saturating_mul(7) / max).unwrap_or(7).min(7)]).collect()
 }
 
 fn health_style(h: &Health, theme: &Theme) -> ratatui::style::Style {

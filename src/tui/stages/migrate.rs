@@ -1,6 +1,7 @@
 //! Stage 5, Start migration: the batch's tasks (create; start, which goes on as the watch) and the live table of
 //! the batch (`m`): every mailbox with its status, items, data moved, last sync and error, failed and stalled
-//! first, a filter (`f`), and the selected mailbox's statistics, error and its cause and fix below.
+//! first, a filter (`f`), a sort (`s`), a search (`/`), and the selected mailbox's statistics, error and its cause
+//! and fix below.
 
 use super::Screen;
 use crate::plan::TaskId;
@@ -30,16 +31,23 @@ static TABLE_KEYS: &[Binding] = &[
         2,
         "next filter: all, failed or stalled, in progress, synced, VIP",
     ),
+    bind(&[Key::Char('/')], Action::Search, "/", "search", 2, "search the addresses"),
+    bind(&[Key::Char('s')], Action::NextSort, "s", "sort", 2, "next sort: attention, address, least done, size"),
     bind(&[Key::Esc], Action::Cancel, "Esc", "back", 1, "back to the stage"),
 ];
 
-impl Screen for Migrate {
-    fn unfinished(&self) -> Option<&'static str> {
-        Some(strings::MIGRATE_UNFINISHED)
-    }
+static SEARCH_KEYS: &[Binding] = &[
+    bind(&[Key::Enter], Action::Activate, "Enter", "keep", 1, ""),
+    bind(&[Key::Esc, Key::Ctrl('c')], Action::Cancel, "Esc", "clear", 1, ""),
+];
 
+impl Screen for Migrate {
     fn keys(&self, app: &App) -> &'static [Binding] {
-        if app.view == View::Table { TABLE_KEYS } else { KEYS }
+        match (app.view, app.batch_table.search.is_some()) {
+            (View::Table, true) => SEARCH_KEYS,
+            (View::Table, false) => TABLE_KEYS,
+            (View::Stage, _) => KEYS,
+        }
     }
 
     fn table(&self) -> Option<crate::tui::screens::TableDraw> {
@@ -48,6 +56,21 @@ impl Screen for Migrate {
 
     fn on_action(&self, app: &mut App, action: Action) -> Option<Vec<Command>> {
         if app.view == View::Table && app.focus == Focus::Main {
+            if let Some(input) = app.batch_table.search.as_mut() {
+                match action {
+                    Action::Edit(key) => {
+                        input.apply(key);
+                        app.batch_table.query = input.value().to_owned();
+                    }
+                    Action::Cancel => {
+                        app.batch_table.query.clear();
+                        app.batch_table.search = None;
+                    }
+                    Action::Activate => app.batch_table.search = None,
+                    _ => {}
+                }
+                return Some(Vec::new());
+            }
             let delta = match action {
                 Action::MoveUp => -1,
                 Action::MoveDown => 1,
@@ -55,6 +78,15 @@ impl Screen for Migrate {
                 Action::PageDown => PAGE,
                 Action::NextFilter => {
                     app.batch_table.filter = app.batch_table.filter.next();
+                    return Some(Vec::new());
+                }
+                Action::NextSort => {
+                    app.batch_table.sort = app.batch_table.sort.next();
+                    return Some(Vec::new());
+                }
+                Action::Search => {
+                    let typed = crate::tui::widgets::input::TextInput::new(&app.batch_table.query);
+                    app.batch_table.search = Some(typed);
                     return Some(Vec::new());
                 }
                 Action::Cancel => {
