@@ -268,7 +268,7 @@ fn the_screen_is_redrawn_at_the_new_size_after_a_resize() {
 /// admin approves it), import the inventory, see the high-risk mailboxes, verify the domains, create the
 /// endpoint, and see stage 4 done. Runs with a real OS keyring (scripts/with-keyring.sh).
 #[test]
-fn the_demo_runs_stages_1_to_4_against_the_simulator() {
+fn the_demo_runs_stages_1_to_6_against_the_simulator() {
     let home = tempfile::tempdir().expect("temp dir");
     let mut s = Session::start_sized(home.path(), &["demo", "--speed", "60"], 50, 160);
     s.wait_for("DEMO on the simulator");
@@ -342,7 +342,19 @@ fn the_demo_runs_stages_1_to_4_against_the_simulator() {
     s.wait_for("hidden from address lists. Fix:");
     s.keys("\x1b");
     s.wait_for("5 · Start migration");
+
+    // Stage 6: the failure is explained, restarted, and the migration report written.
+    s.keys("\tj\t");
+    s.wait_for("6 · Verify");
+    s.keys("c");
+    s.wait_for("WARN       Failures explained");
+    s.keys("\r");
+    s.wait_for("Restarted 1 failed mailbox(es): scanner@fabrikam-eng.com");
+    s.keys("j\r");
+    s.wait_for("Wrote the migration report");
     s.quit();
+    let report = std::fs::read_to_string(home.path().join("projects/demo/reports/migration-report.csv")).expect("csv");
+    assert_eq!(report.lines().filter(|l| l.contains("@fabrikam-eng.com")).count(), 120, "a row per mailbox");
 
     // The simulated server's password and the sign-in went to the keyring, never to a file of the project.
     let scenario: serde_json::Value =

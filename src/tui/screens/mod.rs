@@ -65,7 +65,14 @@ pub type TableDraw = fn(&mut Frame, Rect, &App, &Theme);
 fn draw_notice(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Work with a known total shows as a bar, the newest job's; an error notice goes over it.
     let error = app.visible_notice().is_some_and(|n| n.kind == NoticeKind::Error);
-    let bar = app.jobs.values().next_back().and_then(|j| j.ratio().map(|r| (j, r))).filter(|_| !error);
+    // Only the stage on screen's work: the batch's watch must not hide what stage 6's checks said.
+    let bar = app
+        .jobs
+        .values()
+        .rev()
+        .find(|j| j.stage.is_none_or(|s| s == app.stage))
+        .and_then(|j| j.ratio().map(|r| (j, r)))
+        .filter(|_| !error);
     if let Some((job, ratio)) = bar {
         let text = job.progress.as_ref().map_or(job.label.as_str(), |p| p.label.as_str());
         let done = job.progress.as_ref().map_or(0, |p| p.done);
