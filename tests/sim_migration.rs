@@ -357,3 +357,44 @@ async fn two_thousand_mailboxes_sync_to_the_end_and_a_poll_costs_three_plus_acti
     assert_eq!(batch.pending_count, 0);
     sim.shutdown().await;
 }
+
+/// The batch's watch through a storm of 429s, a 503 and a dropped connection: a cycle that cannot read keeps the
+/// last good view with its error, and the next one after the storm reads everything again; nothing is lost.
+#[tokio::test]
+async fn a_watch_cycle_keeps_the_last_view_through_throttling_and_a_dropped_connection() {
+    use cutover::plan::migrate::view::BatchView;
+    use cutover::runner::stages::migrate::watch::cycle;
+    let (sim, c) = start("small").await;
+    verify_primary_domain(&c).await;
+    c.exo.new_migration_endpoint("CutoverEndpoint", &source(&c.info), Some(20)).await.expect("endpoint");
+    c.exo.new_cutover_batch("CutoverBatch", "CutoverEndpoint", &[], true).await.expect("batch");
+    advance(&c.info, 600.0).await;
+    let mut view = BatchView::default();
+    cycle(&c.exo, "CutoverBatch", &mut view).await.expect("a cycle");
+    assert!(view.last_error.is_none(), "{:?}", view.last_error);
+    let seen = view.mailboxes.len();
+    assert!(seen > 0, "the batch's users were read");
+    let polled = view.polled_at;
+
+    // Every Get-MigrationUser throttled: the client waits as told, then gives up within its bound.
+    let storm = json!({ "service": "exo", "path_contains": "Get-MigrationUser", "kind": { "type": "throttle", "retry_after": 1 } });
+    let (s, _) = control(&c.info, reqwest::Method::POST, "/faults", Some(storm)).await;
+    assert!(s < 300, "fault added");
+    cycle(&c.exo, "CutoverBatch", &mut view).await.expect("a failed cycle is not an error of the watch");
+    let error = view.last_error.clone().expect("the throttled cycle is recorded");
+    assert!(error.message.contains("429") || error.message.to_lowercase().contains("throttl"), "{}", error.message);
+    assert_eq!(view.mailboxes.len(), seen, "the last good view stays");
+    assert_eq!(view.polled_at, polled, "its age is the last good poll's");
+
+    // A dropped connection, then recovery: the next cycle reads it all again.
+    let (s, _) = control(&c.info, reqwest::Method::DELETE, "/faults", None).await;
+    assert!(s < 300);
+    let drop =
+        json!({ "service": "exo", "path_contains": "Get-MigrationBatch", "kind": { "type": "drop" }, "times": 1 });
+    control(&c.info, reqwest::Method::POST, "/faults", Some(drop)).await;
+    cycle(&c.exo, "CutoverBatch", &mut view).await.expect("cycle");
+    assert!(view.last_error.is_none(), "a read retried after a dropped connection: {:?}", view.last_error);
+    assert_eq!(view.mailboxes.len(), seen);
+    assert!(view.polled_at > polled);
+    sim.shutdown().await;
+}
