@@ -62,7 +62,13 @@ pub static DEF: StageDef = StageDef {
             help: "Every mailbox moves; none is stalled or failed without a reason.",
         },
     ],
-    settings: &[Setting::PollWhileSyncing, Setting::PollOnceSynced, Setting::StallAfter, Setting::Notify],
+    settings: &[
+        Setting::StartAtOnce,
+        Setting::PollWhileSyncing,
+        Setting::PollOnceSynced,
+        Setting::StallAfter,
+        Setting::Notify,
+    ],
 };
 
 /// How often the batch watch polls while a mailbox syncs, by default (seconds).
@@ -81,6 +87,8 @@ pub struct MigrateSettings {
     pub stall_minutes: u32,
     /// Ring the bell and send a desktop notification when a mailbox fails or stalls and when the batch syncs.
     pub notify: bool,
+    /// Create the batch with `-AutoStart`: its initial sync begins as soon as it exists.
+    pub start_at_once: bool,
 }
 
 impl Default for MigrateSettings {
@@ -90,6 +98,7 @@ impl Default for MigrateSettings {
             poll_idle_secs: DEFAULT_POLL_IDLE_SECS,
             stall_minutes: DEFAULT_STALL_MINUTES,
             notify: true,
+            start_at_once: false,
         }
     }
 }

@@ -35,6 +35,7 @@ pub enum Setting {
     PollOnceSynced,
     StallAfter,
     Notify,
+    StartAtOnce,
     ItemTolerance,
 }
 
@@ -100,6 +101,7 @@ impl Setting {
             Setting::PollOnceSynced => "Poll once synced s",
             Setting::StallAfter => "Stalled after min",
             Setting::Notify => "Notify",
+            Setting::StartAtOnce => "Start at once",
             Setting::ItemTolerance => "Item count tolerance %",
         }
     }
@@ -129,6 +131,7 @@ impl Setting {
                 "a syncing mailbox whose counters do not move this many minutes is stalled; 60 by default"
             }
             Setting::Notify => "on: the bell and a desktop notification when a mailbox fails or the batch syncs; off",
+            Setting::StartAtOnce => "on: the batch starts syncing when it is created (-AutoStart); off: start it later",
             Setting::ItemTolerance => {
                 "how far (%) items synced may fall short of the source's count, 0 to 100; 1 by default"
             }
@@ -160,6 +163,7 @@ impl Setting {
             Setting::PollOnceSynced => v.migrate.poll_idle_secs.to_string(),
             Setting::StallAfter => v.migrate.stall_minutes.to_string(),
             Setting::Notify => if v.migrate.notify { "on" } else { "off" }.to_owned(),
+            Setting::StartAtOnce => if v.migrate.start_at_once { "on" } else { "off" }.to_owned(),
             Setting::ItemTolerance => v.verify.item_tolerance_percent.to_string(),
         }
     }
@@ -281,11 +285,21 @@ impl Setting {
                 }
                 v.users.licence = optional().map(|c| c.to_ascii_uppercase());
             }
-            Setting::Notify => {
-                v.migrate.notify = match word.as_str() {
-                    "" | "on" | "yes" | "true" => true,
+            Setting::Notify | Setting::StartAtOnce => {
+                let (slot, default) = match self {
+                    Setting::Notify => (&mut v.migrate.notify, true),
+                    _ => (&mut v.migrate.start_at_once, false),
+                };
+                *slot = match word.as_str() {
+                    "" => default,
+                    "on" | "yes" | "true" => true,
                     "off" | "no" | "false" => false,
-                    _ => return Err(ValidationError::new(format!("notify '{input}': type on or off"))),
+                    _ => {
+                        return Err(ValidationError::new(format!(
+                            "{} '{input}': type on or off",
+                            self.label().to_lowercase()
+                        )));
+                    }
                 }
             }
             Setting::PollWhileSyncing | Setting::PollOnceSynced | Setting::StallAfter | Setting::ItemTolerance => {
@@ -358,6 +372,8 @@ mod tests {
             (Setting::PollOnceSynced, "", "300"),
             (Setting::StallAfter, "90", "90"),
             (Setting::ItemTolerance, "0", "0"),
+            (Setting::StartAtOnce, "Yes", "on"),
+            (Setting::Notify, "off", "off"),
         ];
         for (setting, input, shown) in cases {
             let (source, access, users, migrate, verify) = apply(setting, input).expect(input);
@@ -385,6 +401,7 @@ mod tests {
             (Setting::PollWhileSyncing, "1", "10 to 3600"),
             (Setting::StallAfter, "soon", "not a whole number"),
             (Setting::ItemTolerance, "150", "0 to 100"),
+            (Setting::StartAtOnce, "maybe", "type on or off"),
         ];
         for (setting, input, fix) in cases {
             let error = apply(setting, input).expect_err(input);

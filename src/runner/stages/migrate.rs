@@ -51,7 +51,7 @@ impl StageWork for Work {
                     name,
                     endpoint: super::prepare::ENDPOINT_NAME.to_owned(),
                     notification_emails: notification_emails(&inputs.state),
-                    auto_start: false,
+                    auto_start: inputs.state.migrate.start_at_once,
                 };
                 task_job(task, &[TaskId::Migrate(Task::CreateBatch)], label, move |ctx| async move {
                     let m365 = m365(&inputs.conn)?;
