@@ -136,6 +136,12 @@ pub static STAGES: &[Binding] = &[
     bind(&[Key::Char('q'), Key::Ctrl('c')], Action::RequestQuit, "q", "quit", 1, ""),
 ];
 
+/// The keys of a table's search line (`/`); any other printable key types into it.
+pub static SEARCH: &[Binding] = &[
+    bind(&[Key::Enter], Action::Activate, "Enter", "keep", 1, ""),
+    bind(&[Key::Esc, Key::Ctrl('c')], Action::Cancel, "Esc", "clear", 1, ""),
+];
+
 /// The keys of a one-line text field; any other printable key types itself.
 pub static TEXT: &[Binding] = &[
     bind(&[Key::Enter], Action::Activate, "Enter", "save", 1, ""),

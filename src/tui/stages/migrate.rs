@@ -36,15 +36,10 @@ static TABLE_KEYS: &[Binding] = &[
     bind(&[Key::Esc], Action::Cancel, "Esc", "back", 1, "back to the stage"),
 ];
 
-static SEARCH_KEYS: &[Binding] = &[
-    bind(&[Key::Enter], Action::Activate, "Enter", "keep", 1, ""),
-    bind(&[Key::Esc, Key::Ctrl('c')], Action::Cancel, "Esc", "clear", 1, ""),
-];
-
 impl Screen for Migrate {
     fn keys(&self, app: &App) -> &'static [Binding] {
         match (app.view, app.batch_table.search.is_some()) {
-            (View::Table, true) => SEARCH_KEYS,
+            (View::Table, true) => crate::tui::keys::SEARCH,
             (View::Table, false) => TABLE_KEYS,
             (View::Stage, _) => KEYS,
         }

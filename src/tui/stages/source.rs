@@ -41,11 +41,6 @@ static TABLE_KEYS: &[Binding] = &[
     bind(&[Key::Esc], Action::Cancel, "Esc", "back", 1, "back to the stage"),
 ];
 
-static SEARCH_KEYS: &[Binding] = &[
-    bind(&[Key::Enter], Action::Activate, "Enter", "keep", 1, ""),
-    bind(&[Key::Esc, Key::Ctrl('c')], Action::Cancel, "Esc", "clear", 1, ""),
-];
-
 impl Screen for Source {
     fn table(&self) -> Option<crate::tui::screens::TableDraw> {
         Some(crate::tui::screens::mailboxes::draw)
@@ -57,7 +52,7 @@ impl Screen for Source {
 
     fn keys(&self, app: &App) -> &'static [Binding] {
         match (app.view, app.mailboxes.search.is_some()) {
-            (View::Table, true) => SEARCH_KEYS,
+            (View::Table, true) => crate::tui::keys::SEARCH,
             (View::Table, false) => TABLE_KEYS,
             (View::Stage, _) => KEYS,
         }
