@@ -52,20 +52,27 @@ pub async fn watch(
             Ok(()) => seen(&view),
             Err(_) => return view,
         }
-        let counts = health::counts(&view, &settings, Utc::now());
-        let migrated = counts.iter().filter(|(h, _)| h.is_migrated()).map(|(_, n)| *n).sum::<usize>();
-        let total = view.mailboxes.len();
-        let to_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
-        ctx.progress(format!("{batch}: initial sync"), to_u64(migrated), Some(to_u64(total)));
-        let wait = next_interval(&view, &settings);
-        let line = match &view.last_error {
-            Some(e) => format!("{batch}: the last poll failed ({}); trying again in {} s", e.message, wait.as_secs()),
-            None => format!("{batch}: {}; next poll in {} s", health::counts_line(&counts), wait.as_secs()),
-        };
-        ctx.note(line);
-        tokio::select! {
-            () = ctx.cancel.cancelled() => return view,
-            () = tokio::time::sleep(wait) => {}
+        if !pause(ctx, batch, &view, &settings).await {
+            return view;
         }
+    }
+}
+
+/// Tells the screen how far the batch is and waits for the next cycle; false once the job is stopped.
+pub async fn pause(ctx: &JobContext, batch: &str, view: &BatchView, settings: &MigrateSettings) -> bool {
+    let counts = health::counts(view, settings, Utc::now());
+    let migrated = counts.iter().filter(|(h, _)| h.is_migrated()).map(|(_, n)| *n).sum::<usize>();
+    let total = view.mailboxes.len();
+    let to_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    ctx.progress(format!("{batch}: initial sync"), to_u64(migrated), Some(to_u64(total)));
+    let wait = next_interval(view, settings);
+    let line = match &view.last_error {
+        Some(e) => format!("{batch}: the last poll failed ({}); trying again in {} s", e.message, wait.as_secs()),
+        None => format!("{batch}: {}; next poll in {} s", health::counts_line(&counts), wait.as_secs()),
+    };
+    ctx.note(line);
+    tokio::select! {
+        () = ctx.cancel.cancelled() => false,
+        () = tokio::time::sleep(wait) => true,
     }
 }
