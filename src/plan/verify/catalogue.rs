@@ -154,11 +154,12 @@ const PATTERNS: &[(Cause, &[&str])] = &[
     ),
     (Cause::MissingLicence, &["licence", "license"]),
     (Cause::TargetOverQuota, &["quota", "mailboxisfull", "exceeds the maximum"]),
+    // Before the skipped items: a poisoned job's text may advise checking the mailbox "for corruption".
+    (Cause::PoisonedJob, &["poison"]),
     (
         Cause::SkippedItems,
         &["toomanybaditems", "toomanylargeitems", "bad item", "large item", "corrupt", "skipped item"],
     ),
-    (Cause::PoisonedJob, &["poison"]),
     (Cause::SyncTimeout, &["synctimeoutexception", "timed out", "timeout"]),
     (Cause::PermanentFailure, &["migrationpermanentexception"]),
 ];
@@ -233,6 +234,11 @@ mod tests {
             ("TooManyLargeItemsPermanentException: Large items were encountered and skipped.", Cause::SkippedItems),
             ("Error: TooManyBadItemsPermanentException: corrupt items", Cause::SkippedItems),
             ("The job has been poisoned and will not be retried.", Cause::PoisonedJob),
+            (
+                "Error: MigrationPermanentException: The job was quarantined after it failed repeatedly (poisoned \
+                 job). If it fails again, check the mailbox for corruption.",
+                Cause::PoisonedJob,
+            ),
             ("Error: SyncTimeoutException: The job timed out.", Cause::SyncTimeout),
             ("Error: MigrationPermanentException: The job failed.", Cause::PermanentFailure),
         ];
