@@ -311,6 +311,7 @@ fn with_batch_view() -> App {
             last_successful_sync: None,
             error: None,
             skipped_item_details: None,
+            skipped_items_approved: None,
         };
     let batch = MigrationBatch {
         identity: "cutover-acme".into(),

@@ -1,8 +1,10 @@
 //! Stage 5, Start migration: the cutover batch. Its ids, definition and settings are here; the live model of the
 //! batch watch is in [`view`], what to poll next in [`poll`], each mailbox's health and the stall rule in
-//! [`health`], throughput and ETA in [`progress`], and the verdicts of the two checks in [`checks`]. Pure.
+//! [`health`], throughput and ETA in [`progress`], what a headless follower prints in [`follow`], and the
+//! verdicts of the two checks in [`checks`]. Pure.
 
 pub mod checks;
+pub mod follow;
 pub mod health;
 pub mod poll;
 pub mod progress;

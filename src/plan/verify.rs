@@ -17,6 +17,7 @@ plan_ids! {
     pub enum Task {
         RetryFailed = "retry-failed",
         ExportReport = "export-report",
+        ApproveSkipped = "approve-skipped",
     }
 }
 
@@ -44,6 +45,13 @@ pub static DEF: StageDef = StageDef {
             id: TaskId::Verify(Task::ExportReport),
             title: "Export the migration report",
             help: "Migrated and failed mailboxes, with reasons.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Verify(Task::ApproveSkipped),
+            title: "Approve the skipped items",
+            help: "List each mailbox's skipped items (too large or corrupt), then approve them so the batch can \
+                   complete; a mailbox approved already is left.",
             demo_only: false,
         },
     ],

@@ -59,6 +59,7 @@ pub fn spawn(project: Project) -> RunnerHandle {
             jobs: HashMap::new(),
             next_job: 1,
             tasks: HashMap::new(),
+            watching: HashMap::new(),
             sign_in: None,
             connections: None,
         };
@@ -88,6 +89,8 @@ struct Runner {
     next_job: JobId,
     /// The plan tasks among the running jobs, so one is never started twice at once.
     tasks: HashMap<JobId, TaskId>,
+    /// The stages' own watches among the running jobs, so one is never followed twice at once.
+    watching: HashMap<JobId, StageId>,
     /// The device code sign-in under way, if any.
     sign_in: Option<JobId>,
     /// Built on first use and rebuilt when the settings they come from change.
@@ -142,6 +145,29 @@ impl Runner {
                                     self.tasks.insert(id, task);
                                 }
                                 Err(reason) => self.send(reason.event(task)),
+                            }
+                        }
+                        Err(error) => self.send(Event::Failed { what, error }),
+                    }
+                }
+            }
+            Command::Watch { stage } => {
+                let what = format!("the watch of stage {stage}");
+                if self.watching.values().any(|s| *s == stage) {
+                    self.send(Event::Refused { what, reason: "it is running already".to_owned() });
+                } else if !stages::of(stage).watches() {
+                    self.send(Event::NotAvailable { stage });
+                } else {
+                    match self.connections() {
+                        Ok(conn) => {
+                            let inputs = stages::TaskInputs { state: self.project.state().clone(), conn };
+                            match stages::of(stage).watch(inputs) {
+                                Ok(job) => {
+                                    let id = self.start(job.for_stage(stage));
+                                    self.watching.insert(id, stage);
+                                }
+                                Err(stages::NotStarted::Refused(reason)) => self.send(Event::Refused { what, reason }),
+                                Err(stages::NotStarted::NotBuilt) => self.send(Event::NotAvailable { stage }),
                             }
                         }
                         Err(error) => self.send(Event::Failed { what, error }),
@@ -217,6 +243,7 @@ impl Runner {
     fn finish(&mut self, id: JobId, apply: Apply) {
         self.jobs.remove(&id);
         self.tasks.remove(&id);
+        self.watching.remove(&id);
         if self.sign_in == Some(id) {
             self.sign_in = None;
         }
@@ -281,12 +308,14 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
             },
             None => Event::NotAvailable { stage },
         },
-        Command::SignIn | Command::CancelJob { .. } | Command::RunTask { .. } | Command::StoreSourcePassword(_) => {
-            Event::Refused {
-                what: "request".to_owned(),
-                reason: "only the running wizard or `cutover task` does network work or keeps secrets".to_owned(),
-            }
-        }
+        Command::SignIn
+        | Command::CancelJob { .. }
+        | Command::RunTask { .. }
+        | Command::Watch { .. }
+        | Command::StoreSourcePassword(_) => Event::Refused {
+            what: "request".to_owned(),
+            reason: "only the running wizard or `cutover task` does network work or keeps secrets".to_owned(),
+        },
         Command::Override { check, reason } => override_check(project, check, reason),
         Command::ImportInventory { path, allow_removals } => stages::source::import(project, &path, allow_removals),
         Command::SetVip { key, vip } => stages::source::set_vip(project, key, vip),

@@ -116,7 +116,7 @@ pub fn locked(stage: StageId) -> String {
 }
 
 pub const VERIFY_UNFINISHED: &str = "Not built yet in this version: choosing which failed mailboxes to restart \
-     (the task restarts every one failed now), and the list and approval of skipped items.";
+     (the task restarts every one failed now), and approving the skipped items of some mailboxes only.";
 pub const NO_BATCH_VIEW: &str =
     "No view of the batch yet: start the batch (Enter on Start the batch) or run the checks (c) to read it.";
 pub const BATCH_TITLE: &str = "Batch";

@@ -157,6 +157,10 @@ pub struct MigrationUserStatistics {
     /// The skipped items one by one: `Some` only when asked for with `-IncludeSkippedItems` and Exchange sent
     /// the list (then possibly empty).
     pub skipped_item_details: Option<Vec<SkippedItem>>,
+    /// `SkippedItemsApproved`: whether `-ApproveSkippedItems` covers the items skipped so far; `None` when
+    /// Exchange did not say. Serde's default keeps views saved before this field readable.
+    #[serde(default)]
+    pub skipped_items_approved: Option<bool>,
 }
 
 /// One item a move skipped (`-IncludeSkippedItems`), as Exchange describes it.
@@ -213,6 +217,7 @@ impl MigrationUserStatistics {
                 }
                 _ => None,
             },
+            skipped_items_approved: flag(o.get("SkippedItemsApproved")),
         })
     }
 }
@@ -344,12 +349,13 @@ mod tests {
         assert_eq!(s.error, None);
         assert_eq!(s.status, UserStatus::Syncing);
         assert_eq!(s.skipped_item_details, None, "not asked for, not there");
+        assert_eq!(s.skipped_items_approved, None, "not said, not guessed");
     }
 
     #[test]
     fn skipped_items_one_by_one() {
         let s = MigrationUserStatistics::read(&obj(json!({
-            "Identity": "owner@litware.com", "Status": "Synced", "SkippedItemCount": 3,
+            "Identity": "owner@litware.com", "Status": "Synced", "SkippedItemCount": 3, "SkippedItemsApproved": true,
             "SkippedItems": [
                 {"Kind": "LargeItem", "FolderName": "Inbox", "Subject": "Scans", "MessageSize": "160 MB (167,772,160 bytes)",
                  "DateReceived": "2023-04-01T10:00:00Z", "Failure": "too large"},
@@ -358,6 +364,7 @@ mod tests {
             ]
         })))
         .expect("stats");
+        assert_eq!(s.skipped_items_approved, Some(true));
         let items = s.skipped_item_details.expect("asked for");
         assert_eq!(items.len(), 3);
         assert_eq!(items[0].kind, SkippedItemKind::LargeItem);

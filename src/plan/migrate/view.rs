@@ -253,6 +253,7 @@ pub(crate) mod tests {
             last_successful_sync: None,
             error: None,
             skipped_item_details: None,
+            skipped_items_approved: None,
         }
     }
 

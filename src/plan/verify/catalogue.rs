@@ -154,11 +154,12 @@ const PATTERNS: &[(Cause, &[&str])] = &[
     ),
     (Cause::MissingLicence, &["licence", "license"]),
     (Cause::TargetOverQuota, &["quota", "mailboxisfull", "exceeds the maximum"]),
+    // Before the skipped items: a poisoned job's text may advise checking the mailbox "for corruption".
+    (Cause::PoisonedJob, &["poison"]),
     (
         Cause::SkippedItems,
         &["toomanybaditems", "toomanylargeitems", "bad item", "large item", "corrupt", "skipped item"],
     ),
-    (Cause::PoisonedJob, &["poison"]),
     (Cause::SyncTimeout, &["synctimeoutexception", "timed out", "timeout"]),
     (Cause::PermanentFailure, &["migrationpermanentexception"]),
 ];
@@ -193,6 +194,23 @@ pub fn explain(m: &MailboxView, settings: &MigrateSettings, now: DateTime<Utc>) 
     Some(Explanation { cause, error })
 }
 
+/// One skipped item in a line: its kind, subject, folder and size, as the approve task lists it. The subject and
+/// folder come from the mailbox, so control characters are escaped before they reach a terminal.
+pub fn skipped_item_line(item: &crate::m365::exo::types::SkippedItem) -> String {
+    let clean = |s: &str| crate::safe_text::escape_controls(s, false).into_owned();
+    let subject = item.subject.as_deref().map_or_else(|| "(no subject)".to_owned(), |s| format!("\"{}\"", clean(s)));
+    let folder = item.folder_name.as_deref().map_or_else(|| "an unnamed folder".to_owned(), clean);
+    let kind = match item.kind.name() {
+        "" => "item",
+        name => name,
+    };
+    let size = item
+        .message_size
+        .and_then(crate::m365::exo::ExSize::bytes)
+        .map_or_else(|| "size unknown".to_owned(), crate::inventory::size::format_size);
+    format!("{kind} {subject} in {folder}, {size}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +234,11 @@ mod tests {
             ("TooManyLargeItemsPermanentException: Large items were encountered and skipped.", Cause::SkippedItems),
             ("Error: TooManyBadItemsPermanentException: corrupt items", Cause::SkippedItems),
             ("The job has been poisoned and will not be retried.", Cause::PoisonedJob),
+            (
+                "Error: MigrationPermanentException: The job was quarantined after it failed repeatedly (poisoned \
+                 job). If it fails again, check the mailbox for corruption.",
+                Cause::PoisonedJob,
+            ),
             ("Error: SyncTimeoutException: The job timed out.", Cause::SyncTimeout),
             ("Error: MigrationPermanentException: The job failed.", Cause::PermanentFailure),
         ];
@@ -252,5 +275,29 @@ mod tests {
         let e = explain(m, &settings, t0() + Duration::minutes(61)).expect("stalled");
         assert_eq!(e.cause, Cause::Stalled);
         assert!(e.line().contains("Fix:"), "{}", e.line());
+    }
+
+    #[test]
+    fn a_skipped_item_is_one_line_with_its_subject_escaped() {
+        use crate::m365::exo::{ExSize, SkippedItemKind};
+        let mut item = crate::m365::exo::types::SkippedItem {
+            kind: SkippedItemKind::LargeItem,
+            subject: Some("Scans\x1b[2J".into()),
+            folder_name: Some("Inbox".into()),
+            sender: None,
+            recipient: None,
+            message_class: None,
+            message_size: Some(ExSize::Bytes(167_772_160)),
+            date_sent: None,
+            date_received: None,
+            failure: None,
+        };
+        let line = skipped_item_line(&item);
+        assert!(line.starts_with("LargeItem \"Scans") && line.ends_with("in Inbox, 160.00 MB"), "{line}");
+        assert!(!line.contains('\x1b'), "no escape sequence reaches the terminal: {line}");
+        item.kind = SkippedItemKind::Unknown(String::new());
+        item.subject = None;
+        item.message_size = None;
+        assert_eq!(skipped_item_line(&item), "item (no subject) in Inbox, size unknown");
     }
 }

@@ -1,21 +1,23 @@
 //! Stage 5, Start migration: the tasks that make and start the cutover batch (`migrate/batch.rs`); starting it
 //! goes on as the batch's watch (`migrate/watch.rs`), which keeps its view in `live/batch.json` and records the
-//! stage's checks every cycle. The checks on their own read one cycle.
+//! stage's checks every cycle. The same watch runs on its own, read-only, for `cutover watch` ([`follow`]). The
+//! checks on their own read one cycle.
 
 pub mod batch;
 pub mod watch;
 
 use super::super::checks::CheckError;
-use super::super::jobs::Job;
+use super::super::jobs::{Apply, Job, JobContext};
 use super::super::tasks::TaskOutcome;
 use super::super::work::{Done, m365, task_job};
 use super::{LiveChecks, NotStarted, StageWork, TaskInputs};
-use crate::plan::migrate::Task;
+use crate::m365::exo::{BatchStatus, ExoClient};
 use crate::plan::migrate::view::BatchView;
+use crate::plan::migrate::{MigrateSettings, STAGE, Task};
 use crate::plan::{TaskId, TaskRecord, TaskStatus};
 use crate::project::ProjectState;
 use crate::project::live::LiveName;
-use crate::protocol::Event;
+use crate::protocol::{Command, Event};
 use chrono::Utc;
 use std::sync::Arc;
 
@@ -65,9 +67,9 @@ impl StageWork for Work {
                 let summary = started.summary;
                 ctx.record(Box::new(move |project| {
                     let detail = serde_json::json!({ "task": task, "summary": summary });
-                    let result = project.change(Some(crate::plan::migrate::STAGE), "record-task", detail, |state| {
+                    let result = project.change(Some(STAGE), "record-task", detail, |state| {
                         let record = TaskRecord { status: TaskStatus::Done, detail: summary.clone(), at: Utc::now() };
-                        state.stage_mut(crate::plan::migrate::STAGE).record_task(task, record);
+                        state.stage_mut(STAGE).record_task(task, record);
                         Ok::<(), std::convert::Infallible>(())
                     });
                     Some(match result {
@@ -90,15 +92,84 @@ impl StageWork for Work {
     fn writes_tenant(&self, task: TaskId) -> bool {
         matches!(task, TaskId::Migrate(Task::CreateBatch | Task::StartBatch))
     }
+
+    fn watches(&self) -> bool {
+        true
+    }
+
+    fn watch(&self, inputs: TaskInputs) -> Result<Job, NotStarted> {
+        Ok(follow(inputs))
+    }
+}
+
+/// How a follow of the batch ended.
+enum FollowEnd {
+    Stopped,
+    /// There is nothing to follow yet; the text says which task starts it.
+    NotStarted(String),
+    NotSignedIn(String),
+}
+
+/// The batch's watch on its own, read-only (`cutover watch`): the same cycles and records as the watch that
+/// follows start-batch, but it never starts the batch; a batch missing or not started ends it at once, saying so.
+fn follow(inputs: TaskInputs) -> Job {
+    let name = batch::batch_name(&inputs.state.name);
+    let pace = watch::Pace { settings: inputs.state.migrate, demo: inputs.state.demo };
+    Job::new(format!("Watching the batch {name}"), move |ctx| async move {
+        let end = match &inputs.conn.m365 {
+            Err(e) => FollowEnd::NotSignedIn(e.to_string()),
+            Ok(m365) => follow_batch(&ctx, &m365.exo, &name, pace).await,
+        };
+        let apply: Apply = Box::new(move |project| match end {
+            FollowEnd::Stopped => Event::StateChanged { state: project.snapshot(), note: Some(WATCH_STOPPED.into()) },
+            FollowEnd::NotStarted(reason) => Event::Refused { what: format!("Watching the batch {name}"), reason },
+            FollowEnd::NotSignedIn(reason) => {
+                Event::SignInNeeded { retry: Some(Box::new(Command::Watch { stage: STAGE })), reason }
+            }
+        });
+        apply
+    })
+}
+
+async fn follow_batch(ctx: &JobContext, exo: &ExoClient, name: &str, pace: watch::Pace) -> FollowEnd {
+    let settings = pace.settings;
+    let mut view = BatchView::default();
+    if watch::cycle(exo, name, &mut view).await.is_err() {
+        return FollowEnd::Stopped;
+    }
+    // Only a good read says the batch is missing or idle; a failed one is watched on, like any failed cycle.
+    if view.last_error.is_none() {
+        let start = TaskId::Migrate(Task::StartBatch);
+        match &view.batch {
+            None => {
+                let create = TaskId::Migrate(Task::CreateBatch);
+                return FollowEnd::NotStarted(format!(
+                    "there is no batch {name} in Exchange Online: make it and start it with the tasks {} and {} \
+                     (`cutover task {create}`, then `cutover task {start}`); watching never starts it",
+                    create.def().title,
+                    start.def().title
+                ));
+            }
+            Some(b) if b.status == BatchStatus::Created => {
+                return FollowEnd::NotStarted(format!(
+                    "the batch {name} is made but not started: start it with the task {} (`cutover task {start}`); \
+                     watching never starts it",
+                    start.def().title
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    record_view(ctx, &view, settings);
+    if watch::pause(ctx, name, &view, pace).await {
+        watch::watch(ctx, exo, name, pace, view, |v| record_view(ctx, v, settings)).await;
+    }
+    FollowEnd::Stopped
 }
 
 /// Keeps a cycle's view: in `live/batch.json` (written only when it changed), the stage's checks from it in
-/// `state.json`, and the view to the screen.
-fn record_view(
-    ctx: &super::super::jobs::JobContext,
-    view: &BatchView,
-    settings: crate::plan::migrate::MigrateSettings,
-) {
+/// `state.json`, and the view to the screen. Both watches (after start-batch, and on its own) record through it.
+fn record_view(ctx: &JobContext, view: &BatchView, settings: MigrateSettings) {
     let view = Arc::new(view.clone());
     ctx.record(Box::new(move |project| {
         if let Err(e) = project.live().write_if_changed(BATCH_LIVE, view.as_ref()) {
@@ -106,7 +177,7 @@ fn record_view(
         }
         let results = crate::plan::migrate::checks::run_checks(&view, &settings, Utc::now());
         let detail = serde_json::json!({ "checks": results.iter().map(|(id, r)| (id.as_str(), r.outcome)).collect::<std::collections::BTreeMap<_, _>>() });
-        let recorded = project.change(Some(crate::plan::migrate::STAGE), "record-checks", detail, |state| {
+        let recorded = project.change(Some(STAGE), "record-checks", detail, |state| {
             super::super::record_checks(state, results);
             Ok::<(), std::convert::Infallible>(())
         });

@@ -89,6 +89,16 @@ pub trait StageWork: Sync {
         Err(NotStarted::NotBuilt)
     }
 
+    /// Whether the stage has a watch that runs on its own, read-only ([`StageWork::watch`]).
+    fn watches(&self) -> bool {
+        false
+    }
+
+    /// The stage's watch as a job, read-only: it follows what the stage's tasks started and never starts it.
+    fn watch(&self, _inputs: TaskInputs) -> Result<Job, NotStarted> {
+        Err(NotStarted::NotBuilt)
+    }
+
     /// Whether `task` writes to the tenant, so a headless run asks before it starts (in the wizard, choosing
     /// the task is the ask).
     fn writes_tenant(&self, _task: TaskId) -> bool {

@@ -1,17 +1,23 @@
 //! Stage 6, Verify: its checks read one cycle of the batch (as stage 5's watch does) and judge it with the item
 //! counts and the failure catalogue; its tasks restart the failed mailboxes (`Start-MigrationUser`, only those
-//! failed now, each audited) and write the migration report to the project's `reports/` folder.
+//! failed now, each audited), write the migration report to the project's `reports/` folder (made by
+//! [`migration_report`], which `cutover report migration` calls too) and approve the skipped items of each mailbox
+//! (listed first, each approval audited).
 
 use super::super::checks::CheckError;
-use super::super::jobs::Job;
+use super::super::jobs::{Job, JobContext};
 use super::super::tasks::{TaskError, TaskOutcome, write};
-use super::super::work::{Done, m365, task_job};
+use super::super::work::{Done, Stop, m365, task_job};
 use super::migrate::{batch::batch_name, watch};
 use super::{LiveChecks, NotStarted, StageWork, TaskInputs};
+use crate::m365::M365Error;
+use crate::m365::exo::{ExSize, ExoClient};
 use crate::plan::TaskId;
 use crate::plan::migrate::health::{Health, health};
 use crate::plan::migrate::view::BatchView;
+use crate::plan::verify::catalogue::skipped_item_line;
 use crate::plan::verify::{STAGE, Task};
+use crate::project::ProjectState;
 use crate::protocol::Event;
 use crate::report::migration::MigrationReport;
 use crate::report::render::{Format, render};
@@ -76,15 +82,10 @@ impl StageWork for Work {
             }),
             Task::ExportReport => task_job(task, &[TaskId::Verify(Task::ExportReport)], label, move |ctx| async move {
                 let m365 = m365(&inputs.conn)?;
-                let mut view = BatchView::default();
-                watch::cycle(&m365.exo, &name, &mut view).await.map_err(TaskError::from)?;
-                if let Some(e) = &view.last_error {
-                    return Err(super::super::work::Stop::Refused(format!(
-                        "the batch could not be read, so the report would be stale: {}",
-                        e.message
-                    )));
-                }
-                let report = MigrationReport::build(&inputs.state, &view, Utc::now());
+                let report = migration_report(&m365.exo, &inputs.state).await.map_err(|e| match e {
+                    ReportError::M365(e) => Stop::from(e),
+                    stale @ ReportError::Stale(_) => Stop::Refused(stale.to_string()),
+                })?;
                 let files: Vec<(String, String)> = [Format::Markdown, Format::Html, Format::Csv, Format::Json]
                     .into_iter()
                     .map(|f| (format!("{REPORT_STEM}.{}", f.extension()), render(&report, f)))
@@ -106,21 +107,102 @@ impl StageWork for Work {
                 }));
                 let dir = rx
                     .await
-                    .map_err(|_| {
-                        super::super::work::Stop::Refused("the wizard closed before the report was written".into())
-                    })?
-                    .map_err(|e| super::super::work::Stop::Refused(format!("the report could not be written: {e}")))?;
+                    .map_err(|_| Stop::Refused("the wizard closed before the report was written".into()))?
+                    .map_err(|e| Stop::Refused(format!("the report could not be written: {e}")))?;
                 let summary = format!(
                     "Wrote the migration report to {dir}/{REPORT_STEM}.md, .html, .csv and .json ({} mailboxes).",
                     report.rows.len()
                 );
                 Ok(Done::ran(TaskOutcome { summary, ..TaskOutcome::default() }))
             }),
+            Task::ApproveSkipped => {
+                task_job(task, &[TaskId::Verify(Task::ApproveSkipped)], label, move |ctx| async move {
+                    let m365 = m365(&inputs.conn)?;
+                    Ok(Done::ran(approve_skipped(&ctx, &m365.exo, &name).await?))
+                })
+            }
         };
         Ok(job)
     }
 
     fn writes_tenant(&self, task: TaskId) -> bool {
-        task == TaskId::Verify(Task::RetryFailed)
+        matches!(task, TaskId::Verify(Task::RetryFailed | Task::ApproveSkipped))
     }
+}
+
+/// Why the migration report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    M365(#[from] M365Error),
+    #[error("the batch could not be read, so the report would be stale: {0}")]
+    Stale(String),
+}
+
+/// The migration report on a fresh read of the batch: what the task export-report writes and `cutover report
+/// migration` prints, made here once so the two never differ. Read-only.
+pub async fn migration_report(exo: &ExoClient, state: &ProjectState) -> Result<MigrationReport, ReportError> {
+    let mut view = BatchView::default();
+    watch::cycle(exo, &batch_name(&state.name), &mut view).await?;
+    if let Some(e) = &view.last_error {
+        return Err(ReportError::Stale(e.message.clone()));
+    }
+    Ok(MigrationReport::build(state, &view, Utc::now()))
+}
+
+/// Lists the skipped items of each mailbox of the batch that has some, then approves them
+/// (`Set-MigrationUser -ApproveSkippedItems`, audited). A mailbox Exchange says is approved already is left, so
+/// a second run writes nothing.
+async fn approve_skipped(ctx: &JobContext, exo: &ExoClient, batch: &str) -> Result<TaskOutcome, TaskError> {
+    ctx.progress(format!("reading the batch {batch}"), 0, None);
+    let mut view = BatchView::default();
+    watch::cycle(exo, batch, &mut view).await?;
+    if let Some(e) = &view.last_error {
+        return Err(TaskError::BadInput {
+            what: format!("the batch {batch} could not be read ({})", e.message),
+            fix: "run the task again once Exchange Online answers".to_owned(),
+        });
+    }
+    let with_skipped: Vec<String> =
+        view.mailboxes.values().filter(|m| m.skipped_items() > 0).map(|m| m.user.identity.clone()).collect();
+    let total = u64::try_from(with_skipped.len()).ok();
+    let mut outcome = TaskOutcome::default();
+    let mut listed: Vec<String> = Vec::new();
+    for (i, identity) in with_skipped.iter().enumerate() {
+        if ctx.cancel.is_cancelled() {
+            outcome.cancelled = true;
+            break;
+        }
+        ctx.progress(format!("reading the skipped items of {identity}"), u64::try_from(i).unwrap_or(0), total);
+        // Gone from the batch since the cycle: nothing of it to approve.
+        let Some(stats) = exo.get_migration_user_statistics_with_skipped(identity, None).await? else { continue };
+        if stats.skipped_items_approved == Some(true) {
+            outcome.skipped.push(format!("{identity}: {} skipped item(s) approved already", stats.skipped_items));
+            continue;
+        }
+        let items = stats.skipped_item_details.unwrap_or_default();
+        // The audit keeps what was approved, without the subjects: they are the customer's mail.
+        let kinds: Vec<serde_json::Value> = items
+            .iter()
+            .map(|i| serde_json::json!({ "kind": i.kind.name(), "bytes": i.message_size.and_then(ExSize::bytes) }))
+            .collect();
+        let detail = serde_json::json!({
+            "identity": identity, "batch": batch, "skipped_items": stats.skipped_items, "items": kinds,
+        });
+        write(ctx, STAGE, "approve-skipped-items", detail, exo.approve_user_skipped_items(identity)).await?;
+        outcome.done.push(format!("{identity}: Set-MigrationUser -ApproveSkippedItems"));
+        listed.push(format!("{identity}, {} skipped item(s):", stats.skipped_items));
+        listed.extend(items.iter().map(|i| format!("  {}", skipped_item_line(i))));
+    }
+    let left = if outcome.skipped.is_empty() {
+        String::new()
+    } else {
+        format!(" Left as approved already: {}.", outcome.skipped.join("; "))
+    };
+    outcome.summary = match outcome.done.len() {
+        0 if with_skipped.is_empty() => "No mailbox of the batch has skipped items: nothing to approve.".to_owned(),
+        0 => format!("Nothing to approve.{left}"),
+        n => format!("Approved the skipped items of {n} mailbox(es).{left}\n{}", listed.join("\n")),
+    };
+    Ok(outcome)
 }

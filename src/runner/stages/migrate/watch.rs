@@ -57,28 +57,36 @@ pub async fn watch(
     mut view: BatchView,
     seen: impl Fn(&BatchView),
 ) -> BatchView {
-    let Pace { settings, demo } = pace;
     loop {
         match cycle(exo, batch, &mut view).await {
             Ok(()) => seen(&view),
             Err(_) => return view,
         }
-        let counts = health::counts(&view, &settings, Utc::now());
-        let migrated = counts.iter().filter(|(h, _)| h.is_migrated()).map(|(_, n)| *n).sum::<usize>();
-        let total = view.mailboxes.len();
-        let to_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
-        ctx.progress(format!("{batch}: initial sync"), to_u64(migrated), Some(to_u64(total)));
-        let wait = next_interval(&view, &settings);
-        // The demo's simulated clock runs fast: a real half-minute would skip most of what there is to see.
-        let wait = if demo { wait.min(DEMO_POLL) } else { wait };
-        let line = match &view.last_error {
-            Some(e) => format!("{batch}: the last poll failed ({}); trying again in {} s", e.message, wait.as_secs()),
-            None => format!("{batch}: {}; next poll in {} s", health::counts_line(&counts), wait.as_secs()),
-        };
-        ctx.note(line);
-        tokio::select! {
-            () = ctx.cancel.cancelled() => return view,
-            () = tokio::time::sleep(wait) => {}
+        if !pause(ctx, batch, &view, pace).await {
+            return view;
         }
+    }
+}
+
+/// Tells the screen how far the batch is and waits for the next cycle; false once the job is stopped.
+pub async fn pause(ctx: &JobContext, batch: &str, view: &BatchView, pace: Pace) -> bool {
+    let Pace { settings, demo } = pace;
+    let settings = &settings;
+    let counts = health::counts(view, settings, Utc::now());
+    let migrated = counts.iter().filter(|(h, _)| h.is_migrated()).map(|(_, n)| *n).sum::<usize>();
+    let total = view.mailboxes.len();
+    let to_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    ctx.progress(format!("{batch}: initial sync"), to_u64(migrated), Some(to_u64(total)));
+    let wait = next_interval(view, settings);
+    // The demo's simulated clock runs fast: a real half-minute would skip most of what there is to see.
+    let wait = if demo { wait.min(DEMO_POLL) } else { wait };
+    let line = match &view.last_error {
+        Some(e) => format!("{batch}: the last poll failed ({}); trying again in {} s", e.message, wait.as_secs()),
+        None => format!("{batch}: {}; next poll in {} s", health::counts_line(&counts), wait.as_secs()),
+    };
+    ctx.note(line);
+    tokio::select! {
+        () = ctx.cancel.cancelled() => false,
+        () = tokio::time::sleep(wait) => true,
     }
 }
