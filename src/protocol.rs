@@ -40,6 +40,8 @@ pub enum Command {
     CancelJob { id: JobId },
     /// Start a task of the plan (a write to the tenant, the source or, in a demo, the simulated registrar).
     RunTask { task: TaskId },
+    /// A task for these mailboxes only (their addresses), as the engineer picked them (a failed one to restart).
+    RunTaskFor { task: TaskId, mailboxes: Vec<String> },
     /// Follow a stage's watch on its own, read-only (`cutover watch`); it ends at once if there is nothing to follow.
     Watch { stage: StageId },
     /// Keep the source migration account's password in the OS keyring.

@@ -126,31 +126,8 @@ impl Runner {
                 }
                 Err(error) => self.send(Event::Failed { what: "checks".to_owned(), error }),
             },
-            Command::RunTask { task } => {
-                let stage = task.stage();
-                let what = task.def().title.to_owned();
-                // Checked here too: a task sent again after a sign-in may meet a stage locked meanwhile.
-                if !self.project.state().is_open(stage) {
-                    let reason = crate::plan::gating::locked_reason(stage).unwrap_or_default();
-                    self.send(Event::Refused { what, reason });
-                } else if self.tasks.values().any(|t| *t == task) {
-                    self.send(Event::Refused { what, reason: "it is running already".to_owned() });
-                } else {
-                    match self.connections() {
-                        Ok(conn) => {
-                            let inputs = stages::TaskInputs { state: self.project.state().clone(), conn };
-                            match stages::of(stage).task(task, inputs) {
-                                Ok(job) => {
-                                    let id = self.start(job.for_stage(stage));
-                                    self.tasks.insert(id, task);
-                                }
-                                Err(reason) => self.send(reason.event(task)),
-                            }
-                        }
-                        Err(error) => self.send(Event::Failed { what, error }),
-                    }
-                }
-            }
+            Command::RunTask { task } => self.run_task(task, Vec::new()),
+            Command::RunTaskFor { task, mailboxes } => self.run_task(task, mailboxes),
             Command::Watch { stage } => {
                 let what = format!("the watch of stage {stage}");
                 if self.watching.values().any(|s| *s == stage) {
@@ -160,7 +137,7 @@ impl Runner {
                 } else {
                     match self.connections() {
                         Ok(conn) => {
-                            let inputs = stages::TaskInputs { state: self.project.state().clone(), conn };
+                            let inputs = stages::TaskInputs { state: self.project.state().clone(), conn, mailboxes: Vec::new() };
                             match stages::of(stage).watch(inputs) {
                                 Ok(job) => {
                                     let id = self.start(job.for_stage(stage));
@@ -201,6 +178,33 @@ impl Runner {
     }
 
     /// Runs `job` in its own task; what it hands back is applied here, in order with the commands.
+    /// Starts a task's job, once: refused when its stage is locked or it runs already.
+    fn run_task(&mut self, task: TaskId, mailboxes: Vec<String>) {
+        let stage = task.stage();
+        let what = task.def().title.to_owned();
+        // Checked here too: a task sent again after a sign-in may meet a stage locked meanwhile.
+        if !self.project.state().is_open(stage) {
+            let reason = crate::plan::gating::locked_reason(stage).unwrap_or_default();
+            self.send(Event::Refused { what, reason });
+        } else if self.tasks.values().any(|t| *t == task) {
+            self.send(Event::Refused { what, reason: "it is running already".to_owned() });
+        } else {
+            match self.connections() {
+                Ok(conn) => {
+                    let inputs = stages::TaskInputs { state: self.project.state().clone(), conn, mailboxes };
+                    match stages::of(stage).task(task, inputs) {
+                        Ok(job) => {
+                            let id = self.start(job.for_stage(stage));
+                            self.tasks.insert(id, task);
+                        }
+                        Err(reason) => self.send(reason.event(task)),
+                    }
+                }
+                Err(error) => self.send(Event::Failed { what, error }),
+            }
+        }
+    }
+
     fn start(&mut self, job: Job) -> JobId {
         let id = self.next_job;
         self.next_job += 1;
@@ -311,6 +315,7 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
         Command::SignIn
         | Command::CancelJob { .. }
         | Command::RunTask { .. }
+        | Command::RunTaskFor { .. }
         | Command::Watch { .. }
         | Command::StoreSourcePassword(_) => Event::Refused {
             what: "request".to_owned(),

@@ -117,6 +117,20 @@ pub fn locked(stage: StageId) -> String {
 
 pub const VERIFY_UNFINISHED: &str = "Not built yet in this version: choosing which failed mailboxes to restart \
      (the task restarts every one failed now), and approving the skipped items of some mailboxes only.";
+pub const NOTHING_DONE: &str = "Nothing was done.";
+pub const RESTART_TITLE: &str = "Restart a failed mailbox";
+
+pub fn restart_question(address: &str, cause: &str) -> String {
+    format!(
+        "Restart the sync of {address} (Start-MigrationUser)? Its last failure: {cause}. Restart it once the cause \
+         is fixed at the source, or it fails again."
+    )
+}
+
+pub fn not_failed(address: &str) -> String {
+    format!("{address} is not failed: only a failed mailbox is restarted.")
+}
+
 pub const NO_BATCH_VIEW: &str =
     "No view of the batch yet: start the batch (Enter on Start the batch) or run the checks (c) to read it.";
 pub const BATCH_TITLE: &str = "Batch";

@@ -25,6 +25,8 @@ use std::sync::Arc;
 pub struct TaskInputs {
     pub state: ProjectState,
     pub conn: Arc<Connections>,
+    /// The mailboxes the engineer picked (addresses); empty: every one the task applies to.
+    pub mailboxes: Vec<String>,
 }
 
 /// Why a task did not start.

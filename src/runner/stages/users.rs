@@ -48,7 +48,7 @@ impl StageWork for Work {
             ));
         }
         Ok(task_job(task, &PRECREATE, "Pre-creating the cloud accounts", move |ctx| async move {
-            let TaskInputs { state, conn } = inputs;
+            let TaskInputs { state, conn, .. } = inputs;
             let m365 = m365(&conn)?;
             let Some(inventory) = state.inventory.as_deref() else {
                 return Err(Stop::Refused("import the mailbox inventory first (stage 2)".to_owned()));

@@ -25,6 +25,12 @@ use chrono::Utc;
 
 pub struct Work;
 
+/// Whether `m` is among the picked mailboxes (by address or identity, any case); none picked: every one.
+fn picked(mailboxes: &[String], m: &crate::plan::migrate::view::MailboxView) -> bool {
+    let key = crate::plan::migrate::view::mailbox_key(&m.user);
+    mailboxes.is_empty() || mailboxes.iter().any(|p| p.eq_ignore_ascii_case(&key) || p.eq_ignore_ascii_case(&m.user.identity))
+}
+
 /// The report's file names in `reports/`, one per format.
 const REPORT_STEM: &str = "migration-report";
 
@@ -57,6 +63,8 @@ impl StageWork for Work {
                     .mailboxes
                     .values()
                     .filter(|m| health(m, &inputs.state.migrate, now) == Health::Failed)
+                    // Only the ones the engineer picked, when they picked: read first, so one no longer failed is left.
+                    .filter(|m| picked(&inputs.mailboxes, m))
                     .map(|m| m.user.identity.clone())
                     .collect();
                 let mut outcome = TaskOutcome::default();

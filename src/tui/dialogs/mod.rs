@@ -1,6 +1,7 @@
 //! The dialogs over the stage screens, one file each: each keeps its own state, handles its own keys and says
 //! in a [`Reply`] what it wants next (stay, close, commands for the runner, a notice, a clipboard copy).
 
+pub mod confirm;
 pub mod edit;
 pub mod help;
 pub mod import;
@@ -24,6 +25,7 @@ pub enum Dialog {
     Import(import::Import),
     Report(report::Report),
     Removals(removals::Removals),
+    Confirm(confirm::Confirm),
     Password(password::Password),
     SignIn(sign_in::SignIn),
     Help,
@@ -73,6 +75,7 @@ impl Dialog {
             Dialog::Import(d) => d.on_action(action),
             Dialog::Report(d) => d.on_action(action),
             Dialog::Removals(d) => d.on_action(action),
+            Dialog::Confirm(d) => d.on_action(action),
             Dialog::Password(d) => d.on_action(action),
             Dialog::SignIn(d) => d.on_action(action),
             Dialog::Help => help::on_action(action),
@@ -86,6 +89,7 @@ impl Dialog {
             Dialog::Edit(_) | Dialog::Override(_) | Dialog::Import(_) | Dialog::Password(_) => super::keys::TEXT,
             Dialog::Report(_) => report::KEYS,
             Dialog::Removals(_) => removals::KEYS,
+            Dialog::Confirm(_) => confirm::KEYS,
             Dialog::SignIn(_) => sign_in::KEYS,
             Dialog::Help => help::KEYS,
             Dialog::Quit => quit::KEYS,

@@ -66,6 +66,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme,
             );
         }
+        Dialog::Confirm(crate::tui::dialogs::confirm::Confirm { title, question, .. }) => {
+            let text = vec![
+                Line::from(question.clone()),
+                Line::from(""),
+                Line::from(Span::styled(keys::footer(&[crate::tui::dialogs::confirm::KEYS], 60), theme.key)),
+            ];
+            let width = area.width.saturating_sub(4).min(72);
+            boxed(frame, area, title, width, 9, Paragraph::new(text).wrap(Wrap { trim: false }), theme);
+        }
         Dialog::Quit => {
             let text = vec![
                 Line::from(strings::QUIT_QUESTION),

@@ -18,7 +18,7 @@ const PAGE: isize = 10;
 static KEYS: &[Binding] =
     &[bind(&[Key::Char('m')], Action::OpenMailboxes, "m", "live table", 2, "the batch's mailboxes, live")];
 
-static TABLE_KEYS: &[Binding] = &[
+pub static TABLE_KEYS: &[Binding] = &[
     bind(&[Key::Up, Key::Char('k')], Action::MoveUp, "↑↓ PgUp PgDn", "move", 1, "move in the table"),
     bind(&[Key::Down, Key::Char('j')], Action::MoveDown, "", "", 0, ""),
     bind(&[Key::PageUp], Action::PageUp, "", "", 0, ""),
@@ -51,6 +51,34 @@ impl Screen for Migrate {
 
     fn on_action(&self, app: &mut App, action: Action) -> Option<Vec<Command>> {
         if app.view == View::Table && app.focus == Focus::Main {
+            return table_action(app, action);
+        }
+        match action {
+            Action::OpenMailboxes => Some(open_table(app)),
+            _ => None,
+        }
+    }
+
+    fn on_task(&self, app: &mut App, task: TaskId) -> Vec<Command> {
+        app.start_task(task)
+    }
+}
+
+/// Opens the live table, once there is a view of the batch.
+pub fn open_table(app: &mut App) -> Vec<Command> {
+    if app.batch.is_none() {
+        app.info(strings::NO_BATCH_VIEW);
+    } else {
+        app.view = View::Table;
+        app.focus = Focus::Main;
+    }
+    Vec::new()
+}
+
+/// The live table's keys (moving, filter, sort, search, back); `None` hands the action on to the shared keys.
+pub fn table_action(app: &mut App, action: Action) -> Option<Vec<Command>> {
+    {
+        {
             if let Some(input) = app.batch_table.search.as_mut() {
                 match action {
                     Action::Edit(key) => {
@@ -94,23 +122,7 @@ impl Screen for Migrate {
             let now = app.now.unwrap_or_else(chrono::Utc::now);
             let rows = app.batch_table.rows(&view, &app.state.vips, &app.state.migrate, now);
             app.batch_table.step(&rows, delta);
-            return Some(Vec::new());
+            Some(Vec::new())
         }
-        match action {
-            Action::OpenMailboxes => {
-                if app.batch.is_none() {
-                    app.info(strings::NO_BATCH_VIEW);
-                } else {
-                    app.view = View::Table;
-                    app.focus = Focus::Main;
-                }
-                Some(Vec::new())
-            }
-            _ => None,
-        }
-    }
-
-    fn on_task(&self, app: &mut App, task: TaskId) -> Vec<Command> {
-        app.start_task(task)
     }
 }
