@@ -138,6 +138,84 @@ fn stage_status(home: &Path, stage: usize) -> String {
     v["stages"][stage - 1]["status"].as_str().expect("status").to_owned()
 }
 
+/// `new acme --no-open` with every kickoff field, connected to `sim`; the mailbox estimate is above the cutover
+/// limit on purpose, so stage 1 needs an override.
+fn new_flags(sim: &Sim) -> Vec<String> {
+    let domains: Vec<String> = sim.info["email_domains"]
+        .as_array()
+        .expect("domains")
+        .iter()
+        .map(|d| d.as_str().expect("domain").to_owned())
+        .collect();
+    let cutover_at = (chrono::Utc::now() + chrono::Duration::days(7)).format("%Y-%m-%d 18:00 Etc/UTC").to_string();
+    let mut new: Vec<String> = [
+        "new",
+        "acme",
+        "--no-open",
+        "--simulator",
+        &sim.str("/control_url"),
+        "--tenant",
+        &sim.str("/tenant_domain"),
+        "--login-url",
+        &sim.str("/login_url"),
+        "--graph-url",
+        &sim.str("/graph_url"),
+        "--exo-url",
+        &sim.str("/exo_url"),
+        "--client-id",
+        &sim.str("/client_id"),
+        "--customer",
+        "Contoso Dental",
+        "--partner-contact",
+        "Pat Engineer",
+        "--partner-email",
+        "pat@partner.example",
+        "--client-contact",
+        "Ida Admin",
+        "--client-email",
+        &format!("it.admin@{}", domains[0]),
+        "--cutover",
+        &cutover_at,
+        "--mailboxes",
+        "2500",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for d in &domains {
+        new.extend(["--domain".to_owned(), d.clone()]);
+    }
+    new
+}
+
+/// `source --password-stdin` reaching the simulated server through its fastest resolver, and the password.
+fn source_flags(sim: &Sim) -> (Vec<String>, String) {
+    let resolver = sim.info["dns"]
+        .as_array()
+        .expect("resolvers")
+        .iter()
+        .min_by(|a, b| a["delay_seconds"].as_f64().partial_cmp(&b["delay_seconds"].as_f64()).expect("numbers"))
+        .and_then(|r| r["addr"].as_str())
+        .expect("a resolver")
+        .to_owned();
+    let port = sim.info["source"]["https_port"].as_u64().expect("port").to_string();
+    let flags = [
+        "source",
+        "--project",
+        "acme",
+        "--admin-user",
+        &sim.str("/source/admin_user"),
+        "--dns-server",
+        &resolver,
+        "--https-port",
+        &port,
+        "--ca-cert",
+        &sim.str("/source/ca_cert_path"),
+        "--password-stdin",
+    ];
+    (flags.iter().map(|s| s.to_string()).collect(), sim.str("/source/admin_password"))
+}
+
 #[test]
 fn stages_one_to_six_run_headless_against_the_simulator() {
     let sim = Sim::start(&["sim", "--json", "--scenario", "small", "--auto-approve", "--speed", "60"]);
@@ -149,58 +227,15 @@ fn stages_one_to_six_run_headless_against_the_simulator() {
         .iter()
         .map(|d| d.as_str().expect("domain").to_owned())
         .collect();
-    let primary = domains[0].clone();
 
     // Stage 1: a bad value names its flag and creates nothing.
     let err = refused(home, &["new", "acme", "--no-open", "--customer", "Contoso Dental", "--cutover", "friday"]);
     assert!(err.contains("--cutover") && err.contains("YYYY-MM-DD HH:MM"), "{err}");
     assert!(!home.join("projects/acme").exists(), "nothing is made for a bad value");
 
-    let cutover_at = (chrono::Utc::now() + chrono::Duration::days(7)).format("%Y-%m-%d 18:00 Etc/UTC").to_string();
-    let client_email = format!("it.admin@{primary}");
-    let (login, graph, exo, client_id, tenant) = (
-        sim.str("/login_url"),
-        sim.str("/graph_url"),
-        sim.str("/exo_url"),
-        sim.str("/client_id"),
-        sim.str("/tenant_domain"),
-    );
     let control = sim.str("/control_url");
-    let mut new = vec![
-        "new",
-        "acme",
-        "--no-open",
-        "--simulator",
-        &control,
-        "--tenant",
-        &tenant,
-        "--login-url",
-        &login,
-        "--graph-url",
-        &graph,
-        "--exo-url",
-        &exo,
-        "--client-id",
-        &client_id,
-        "--customer",
-        "Contoso Dental",
-        "--partner-contact",
-        "Pat Engineer",
-        "--partner-email",
-        "pat@partner.example",
-        "--client-contact",
-        "Ida Admin",
-        "--client-email",
-        &client_email,
-        "--cutover",
-        &cutover_at,
-        // Above the cutover limit on purpose: stage 1 then needs an override.
-        "--mailboxes",
-        "2500",
-    ];
-    for d in &domains {
-        new.extend(["--domain", d.as_str()]);
-    }
+    let new = new_flags(&sim);
+    let new: Vec<&str> = new.iter().map(String::as_str).collect();
     let out = ok(home, &new, None);
     assert!(out.contains("Created project acme") && out.contains("Contoso Dental"), "{out}");
     assert!(out.contains("Stage 1 checks: 2 run: 1 pass, 1 fail."), "{out}");
@@ -220,31 +255,8 @@ fn stages_one_to_six_run_headless_against_the_simulator() {
     assert_eq!(stage_status(home, 1), "done (overridden)");
 
     // Stage 2: the source's access and password, the inventory, the checks.
-    let resolver = sim.info["dns"]
-        .as_array()
-        .expect("resolvers")
-        .iter()
-        .min_by(|a, b| a["delay_seconds"].as_f64().partial_cmp(&b["delay_seconds"].as_f64()).expect("numbers"))
-        .and_then(|r| r["addr"].as_str())
-        .expect("a resolver")
-        .to_owned();
-    let port = sim.info["source"]["https_port"].as_u64().expect("port").to_string();
-    let (admin, password, ca) =
-        (sim.str("/source/admin_user"), sim.str("/source/admin_password"), sim.str("/source/ca_cert_path"));
-    let source = [
-        "source",
-        "--project",
-        "acme",
-        "--admin-user",
-        &admin,
-        "--dns-server",
-        &resolver,
-        "--https-port",
-        &port,
-        "--ca-cert",
-        &ca,
-        "--password-stdin",
-    ];
+    let (source, password) = source_flags(&sim);
+    let source: Vec<&str> = source.iter().map(String::as_str).collect();
     let out = ok(home, &source, Some(&format!("{password}\n")));
     assert!(!out.contains(&password), "the password is never printed: {out}");
     let inventory = sim.str("/inventory_csv");
@@ -358,4 +370,144 @@ fn stages_one_to_six_run_headless_against_the_simulator() {
         assert!(audit.contains(action), "{action} in the audit log");
     }
     assert!(!audit.contains(&password), "the source password is not in the audit log");
+}
+
+/// Moves the simulator's clock on by `seconds`.
+fn advance_clock(control: &str, seconds: u64) {
+    let advanced = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        let url = format!("{control}/clock/advance");
+        reqwest::Client::new().post(url).json(&serde_json::json!({ "seconds": seconds })).send().await
+    });
+    assert!(advanced.expect("the simulator's clock").status().is_success());
+}
+
+/// Stages 1 to 4 of project acme on `sim`, every failed check overridden: stage 5 is open.
+fn to_stage_five(sim: &Sim, home: &Path) {
+    let new = new_flags(sim);
+    ok(home, &new.iter().map(String::as_str).collect::<Vec<_>>(), None);
+    check_and_override(home, 1);
+    let (source, password) = source_flags(sim);
+    ok(home, &source.iter().map(String::as_str).collect::<Vec<_>>(), Some(&format!("{password}\n")));
+    ok(home, &["import", "inventory", &sim.str("/inventory_csv"), "--project", "acme"], None);
+    ok(home, &["auth", "login", "--project", "acme"], None);
+    check_and_override(home, 2);
+    check_and_override(home, 3);
+    for task in ["add-domains", "publish-verification", "verify-domains", "create-endpoint"] {
+        ok(home, &["task", task, "--project", "acme", "--yes"], None);
+    }
+    check_and_override(home, 4);
+    assert_eq!(stage_status(home, 5), "not started", "stage 5 is open");
+}
+
+#[test]
+fn the_batch_is_watched_reported_and_its_skipped_items_approved_headless() {
+    let sim = Sim::start(&["sim", "--json", "--scenario", "typical", "--auto-approve", "--speed", "60"]);
+    let home = tempfile::tempdir().expect("temp dir");
+    let home = home.path();
+    let control = sim.str("/control_url");
+    let domain = sim.info["email_domains"][0].as_str().expect("a domain").to_owned();
+    let (morrison, fischer, scanner) =
+        (format!("j.morrison@{domain}"), format!("a.fischer@{domain}"), format!("scanner@{domain}"));
+    to_stage_five(&sim, home);
+
+    // Read-only: with no batch, the watch says which task starts one and starts nothing.
+    let err = refused(home, &["watch", "--project", "acme"]);
+    assert!(err.contains("cutover task start-batch") && err.contains("never starts it"), "{err}");
+    let audit = || std::fs::read_to_string(home.join("projects/acme/audit.jsonl")).expect("audit log");
+    assert!(!audit().contains("\"new-migration-batch\""), "the watch made no batch");
+
+    ok(home, &["task", "create-batch", "--project", "acme", "--yes"], None);
+    let err = refused(home, &["watch", "--project", "acme"]);
+    assert!(err.contains("not started") && err.contains("cutover task start-batch"), "{err}");
+    ok(home, &["task", "start-batch", "--project", "acme", "--yes"], None);
+    ok(home, &["set", "poll-while-syncing-s", "10", "--project", "acme"], None);
+
+    // The watch follows the batch while the simulator's day passes, and stops once every mailbox is through.
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["watch", "--project", "acme", "--json", "--until", "synced"])
+        .env("CUTOVER_HOME", home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cutover watch");
+    let stdout = watch.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(60)).expect("the watch prints the batch as it is first");
+    // A day of the simulator at a time: 120 mailboxes at 20 at once take more than one.
+    let mut days = 0;
+    let code = loop {
+        if let Some(status) = watch.try_wait().expect("wait") {
+            break status;
+        }
+        if days == 7 {
+            let _ = watch.kill();
+            let seen: Vec<String> = rx.try_iter().collect();
+            panic!("cutover watch --until synced did not end within 7 simulated days:\n{}", seen.join("\n"));
+        }
+        advance_clock(&control, 86_400);
+        days += 1;
+        let start = Instant::now();
+        while watch.try_wait().expect("wait").is_none() && start.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let mut lines = vec![first];
+    lines.extend(rx.try_iter());
+    let mut stderr = String::new();
+    watch.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
+    assert!(code.success(), "exit code 0 once synced: {code:?}\n{}\n{stderr}", lines.join("\n"));
+    let events: Vec<Value> = lines.iter().map(|l| json(l)).collect();
+    assert!(events.iter().any(|e| e["event"] == "batch"), "the batch's state is a line: {lines:?}");
+    let synced = events.iter().any(|e| e["address"] == morrison.as_str() && e["status"] == "synced");
+    assert!(synced, "j.morrison's change to synced is a line: {lines:?}");
+    let end = events.last().expect("an end");
+    assert_eq!(end["event"], "reached", "{end}");
+    assert_eq!(end["failed"], serde_json::json!([fischer, scanner]), "the poisoned and the hidden are named: {end}");
+    assert_eq!((end["mailboxes"].as_u64(), end["migrated"].as_u64()), (Some(120), Some(118)), "{end}");
+    assert!(stderr.contains("Watching the batch cutover-acme"), "progress goes to stderr: {stderr}");
+
+    // Status shows the batch and every mailbox of it from the watch's live file.
+    let v = json(&ok(home, &["status", "--project", "acme", "--json"], None));
+    assert_eq!(v["batch"]["identity"], "cutover-acme", "{}", v["batch"]);
+    assert!(v["batch"]["polled_at"].is_string() && v["batch"]["age_secs"].is_number(), "{}", v["batch"]);
+    let mailboxes = v["mailboxes"].as_array().expect("mailboxes");
+    assert_eq!(mailboxes.len(), 120, "every mailbox of the batch");
+    let entry = |address: &str| mailboxes.iter().find(|m| m["address"] == address).cloned();
+    let hidden = entry(&scanner).expect("scanner");
+    assert_eq!(hidden["cause"], "HiddenFromAddressLists", "{hidden}");
+    let m = entry(&morrison).expect("j.morrison");
+    assert_eq!((m["status"].as_str(), m["skipped_items"].as_u64()), (Some("synced"), Some(3)), "{m}");
+    let f = entry(&fischer).expect("a.fischer");
+    assert_eq!((f["status"].as_str(), f["cause"].as_str()), (Some("failed"), Some("PoisonedJob")), "{f}");
+    assert!(f["fix"].as_str().is_some_and(|t| !t.is_empty()) && f["error"].is_string(), "{f}");
+    let text_status = ok(home, &["status", "--project", "acme"], None);
+    assert!(text_status.lines().any(|l| l.starts_with("Batch cutover-acme: ") && l.contains("120 mailboxes")));
+
+    // The report, fresh from the batch: a row per mailbox.
+    let csv = ok(home, &["report", "migration", "--project", "acme", "--format", "csv"], None);
+    let rows: Vec<&str> = csv.lines().skip(1).filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(rows.len(), 120, "{csv}");
+    for address in [&morrison, &fischer, &scanner] {
+        assert_eq!(rows.iter().filter(|r| r.contains(address.as_str())).count(), 1, "{address}: {csv}");
+    }
+    let file = home.join("report.md");
+    ok(home, &["report", "migration", "--project", "acme", "--out", file.to_str().expect("utf-8")], None);
+    assert!(std::fs::read_to_string(&file).expect("the report").contains(&morrison));
+
+    // The skipped items are listed and approved once; a second run leaves the mailbox.
+    let out = ok(home, &["task", "approve-skipped", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Approved the skipped items of 1 mailbox(es)") && out.contains(&morrison), "{out}");
+    assert!(out.contains("LargeItem \"") && out.contains(" MB"), "each item with its kind, subject and size: {out}");
+    let approvals = || audit().lines().filter(|l| l.contains("\"approve-skipped-items\"")).count();
+    assert_eq!(approvals(), 2, "about to and done");
+    let out = ok(home, &["task", "approve-skipped", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Nothing to approve") && out.contains("approved already"), "{out}");
+    assert_eq!(approvals(), 2, "no second write");
 }

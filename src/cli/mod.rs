@@ -9,11 +9,13 @@ pub mod new_flags;
 mod out;
 mod overrides;
 mod projects;
+mod report;
 mod set;
 mod sim;
 mod source;
 mod status;
 mod task;
+mod watch;
 
 use crate::project::{DataHome, ProjectName};
 use clap::{Parser, Subcommand};
@@ -173,6 +175,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Follow the batch without the wizard, read-only: a line per change (one JSON object per line with --json);
+    /// it never starts the batch
+    Watch {
+        /// Defaults to the project opened last
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Exit with code 0 once this state is reached (without it, watch until Ctrl-C)
+        #[arg(long, value_enum)]
+        until: Option<watch::UntilArg>,
+    },
+    /// Write a report of the project on a fresh read of the tenant
+    Report {
+        #[command(subcommand)]
+        what: ReportWhat,
+    },
     /// Print a shell completion script: `cutover completions bash > /etc/bash_completion.d/cutover`
     Completions { shell: clap_complete::Shell },
 }
@@ -190,6 +209,21 @@ pub enum ImportWhat {
         /// Let this import remove more than a few mailboxes that are no longer in the file
         #[arg(long)]
         allow_removals: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportWhat {
+    /// The migration report (as stage 6's task export-report writes it), to stdout or --out FILE
+    Migration {
+        /// Defaults to the project opened last
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long, value_enum, default_value = "md")]
+        format: report::FormatArg,
+        /// Write it to this file instead of stdout
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -269,6 +303,10 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             json,
         }),
         Some(Command::Set { setting, value, project, json }) => set::run(&setting, &value, project.as_deref(), json),
+        Some(Command::Watch { project, json, until }) => watch::run(project.as_deref(), json, until),
+        Some(Command::Report { what: ReportWhat::Migration { project, format, out } }) => {
+            report::migration(project.as_deref(), format, out.as_deref())
+        }
         Some(Command::Completions { shell }) => completions(shell),
     }
 }

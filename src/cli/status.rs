@@ -1,8 +1,14 @@
-//! `cutover status`: where every stage of a project stands, read from `state.json` without taking the lock.
+//! `cutover status`: where every stage of a project stands, read from `state.json` without taking the lock, and
+//! the batch and its mailboxes as the watch last saw them (`live/batch.json`).
 
 use super::out::outln;
+use crate::plan::migrate::view::BatchView;
 use crate::plan::{StageId, StageStatus};
+use crate::project::live::LiveStore;
 use crate::project::{AUDIT_FILE, AuditLog, DataHome, STATE_FILE, state};
+use crate::report::live::{self, LiveBatch};
+use crate::runner::stages::migrate::BATCH_LIVE;
+use chrono::Utc;
 use std::process::ExitCode;
 
 pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
@@ -13,6 +19,8 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
         return Err(crate::project::missing(&home, &name).into());
     }
     let state = state::load(&dir.join(STATE_FILE), &AuditLog::new(dir.join(AUDIT_FILE)))?;
+    let view = batch_view(&dir);
+    let now = Utc::now();
     if json {
         let stages: Vec<serde_json::Value> = StageId::all()
             .map(|id| {
@@ -42,14 +50,38 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
                 })
             })
             .collect();
-        outln!("{}", serde_json::json!({ "project": state.name, "demo": state.demo, "stages": stages }))?;
+        let batch = view.as_ref().map(|v| LiveBatch::build(v, now));
+        let mailboxes = view.as_ref().map_or_else(Vec::new, |v| live::mailboxes(v, &state.migrate, now));
+        outln!(
+            "{}",
+            serde_json::json!({
+                "project": state.name, "demo": state.demo, "stages": stages, "batch": batch, "mailboxes": mailboxes,
+            })
+        )?;
     } else {
         outln!("Project {}{}", state.name, if state.demo { " (demo)" } else { "" })?;
         for id in StageId::all() {
             outln!("  {id}. {:<24} {}", id.def().title, status_word(state.shown_status(id)))?;
         }
+        if let Some(view) = &view {
+            outln!("{}", crate::safe_text::escape_controls(&live::summary_line(view, &state.migrate, now), false))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The watch's last view of the batch, if it ever ran; a damaged file is a warning, since the next poll rewrites it.
+fn batch_view(dir: &std::path::Path) -> Option<BatchView> {
+    match LiveStore::new(dir).read::<BatchView>(BATCH_LIVE) {
+        Ok(view) => view,
+        Err(e) => {
+            super::out::warn(&format!(
+                "warning: the batch's live view cannot be read ({e}); it is left out, and the watch's next poll \
+                 writes it again"
+            ));
+            None
+        }
+    }
 }
 
 pub(super) fn status_word(status: StageStatus) -> &'static str {

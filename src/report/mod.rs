@@ -1,6 +1,7 @@
 //! The service's deliverable reports, built from the project and the live views and rendered as text. Pure: the
 //! caller reads the project and writes the file. The migration report is in [`migration`], its renderers
-//! (Markdown, HTML, CSV, JSON) in [`render`].
+//! (Markdown, HTML, CSV, JSON) in [`render`]; the batch as `cutover status` shows it in [`live`].
 
+pub mod live;
 pub mod migration;
 pub mod render;
