@@ -137,7 +137,8 @@ impl Runner {
                 } else {
                     match self.connections() {
                         Ok(conn) => {
-                            let inputs = stages::TaskInputs { state: self.project.state().clone(), conn, mailboxes: Vec::new() };
+                            let inputs =
+                                stages::TaskInputs { state: self.project.state().clone(), conn, mailboxes: Vec::new() };
                             match stages::of(stage).watch(inputs) {
                                 Ok(job) => {
                                     let id = self.start(job.for_stage(stage));

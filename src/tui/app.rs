@@ -56,6 +56,8 @@ pub enum Action {
     CancelJob,
     /// Demo only: publish the verification records at the simulated registrar.
     Publish,
+    /// Restart the selected failed mailbox (after a question).
+    Retry,
     /// Scroll the detail panel below the list.
     DetailDown,
     DetailUp,
@@ -586,6 +588,7 @@ impl App {
             | Action::Search
             | Action::NextFilter
             | Action::NextSort
+            | Action::Retry
             | Action::ConfirmYes
             | Action::ConfirmNo
             | Action::Edit(_) => {}

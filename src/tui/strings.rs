@@ -115,8 +115,8 @@ pub fn locked(stage: StageId) -> String {
     crate::plan::gating::locked_reason(stage).unwrap_or_default()
 }
 
-pub const VERIFY_UNFINISHED: &str = "Not built yet in this version: choosing which failed mailboxes to restart \
-     (the task restarts every one failed now), and approving the skipped items of some mailboxes only.";
+pub const VERIFY_UNFINISHED: &str = "The task restarts every mailbox failed now; to restart one, press r on it in \
+     the live table (m). Not built yet in this version: approving the skipped items of some mailboxes only.";
 pub const NOTHING_DONE: &str = "Nothing was done.";
 pub const RESTART_TITLE: &str = "Restart a failed mailbox";
 

@@ -28,7 +28,8 @@ pub struct Work;
 /// Whether `m` is among the picked mailboxes (by address or identity, any case); none picked: every one.
 fn picked(mailboxes: &[String], m: &crate::plan::migrate::view::MailboxView) -> bool {
     let key = crate::plan::migrate::view::mailbox_key(&m.user);
-    mailboxes.is_empty() || mailboxes.iter().any(|p| p.eq_ignore_ascii_case(&key) || p.eq_ignore_ascii_case(&m.user.identity))
+    mailboxes.is_empty()
+        || mailboxes.iter().any(|p| p.eq_ignore_ascii_case(&key) || p.eq_ignore_ascii_case(&m.user.identity))
 }
 
 /// The report's file names in `reports/`, one per format.

@@ -1,20 +1,92 @@
-//! Stage 6, Verify: its checks (item counts, failures explained) and tasks (restart the failed mailboxes, write
-//! the migration report) run; what is not built yet, the screen says.
+//! Stage 6, Verify: its checks (item counts, failures explained) and tasks (restart the failed mailboxes,
+//! approve skipped items, write the migration report), and the batch's live table (`m`, as in stage 5) where
+//! `r` restarts the selected failed mailbox after a question.
 
 use super::Screen;
+use super::migrate::{open_table, table_action};
 use crate::plan::TaskId;
+use crate::plan::migrate::health::Health;
+use crate::plan::verify::Task;
 use crate::protocol::Command;
-use crate::tui::app::App;
+use crate::tui::app::{Action, App, Focus, View};
+use crate::tui::dialogs::Dialog;
+use crate::tui::dialogs::confirm::Confirm;
+use crate::tui::keys::{Binding, Key, bind};
 use crate::tui::strings;
 
 pub struct Verify;
+
+static KEYS: &[Binding] =
+    &[bind(&[Key::Char('m')], Action::OpenMailboxes, "m", "live table", 2, "the batch's mailboxes, live")];
+
+/// Stage 5's table keys, and the restart of the selected failed mailbox.
+static TABLE_KEYS: &[Binding] = &[
+    bind(&[Key::Char('r')], Action::Retry, "r", "restart", 1, "restart the selected failed mailbox"),
+    bind(&[Key::Up, Key::Char('k')], Action::MoveUp, "↑↓ PgUp PgDn", "move", 1, "move in the table"),
+    bind(&[Key::Down, Key::Char('j')], Action::MoveDown, "", "", 0, ""),
+    bind(&[Key::PageUp], Action::PageUp, "", "", 0, ""),
+    bind(&[Key::PageDown], Action::PageDown, "", "", 0, ""),
+    bind(&[Key::Char('f')], Action::NextFilter, "f", "filter", 2, "next filter"),
+    bind(&[Key::Char('/')], Action::Search, "/", "search", 2, "search the addresses"),
+    bind(&[Key::Char('s')], Action::NextSort, "s", "sort", 2, "next sort"),
+    bind(&[Key::Esc], Action::Cancel, "Esc", "back", 1, "back to the stage"),
+];
 
 impl Screen for Verify {
     fn unfinished(&self) -> Option<&'static str> {
         Some(strings::VERIFY_UNFINISHED)
     }
 
+    fn keys(&self, app: &App) -> &'static [Binding] {
+        match (app.view, app.batch_table.search.is_some()) {
+            (View::Table, true) => crate::tui::keys::SEARCH,
+            (View::Table, false) => TABLE_KEYS,
+            (View::Stage, _) => KEYS,
+        }
+    }
+
+    fn table(&self) -> Option<crate::tui::screens::TableDraw> {
+        Some(crate::tui::screens::batch::draw)
+    }
+
+    fn on_action(&self, app: &mut App, action: Action) -> Option<Vec<Command>> {
+        if app.view == View::Table && app.focus == Focus::Main {
+            if action == Action::Retry && app.batch_table.search.is_none() {
+                ask_restart(app);
+                return Some(Vec::new());
+            }
+            return table_action(app, action);
+        }
+        match action {
+            Action::OpenMailboxes => Some(open_table(app)),
+            _ => None,
+        }
+    }
+
     fn on_task(&self, app: &mut App, task: TaskId) -> Vec<Command> {
         app.start_task(task)
     }
+}
+
+/// Asks before restarting the selected mailbox; only a failed one.
+fn ask_restart(app: &mut App) {
+    let Some(view) = app.batch.clone() else { return };
+    let now = app.now.unwrap_or_else(chrono::Utc::now);
+    let rows = app.batch_table.rows(&view, &app.state.vips, &app.state.migrate, now);
+    let Some((address, health)) = rows.get(app.batch_table.cursor(&rows)) else { return };
+    if *health != Health::Failed {
+        app.info(strings::not_failed(address));
+        return;
+    }
+    let cause = view
+        .mailbox(address)
+        .and_then(|m| crate::plan::verify::catalogue::explain(m, &app.state.migrate, now))
+        .map_or_else(|| "no error given".to_owned(), |e| e.cause.title().to_owned());
+    let command =
+        Command::RunTaskFor { task: TaskId::Verify(Task::RetryFailed), mailboxes: vec![(*address).to_owned()] };
+    app.dialog = Some(Dialog::Confirm(Confirm {
+        title: strings::RESTART_TITLE.to_owned(),
+        question: strings::restart_question(address, &cause),
+        command,
+    }));
 }
