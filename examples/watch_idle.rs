@@ -252,8 +252,9 @@ mod linux {
             cycles.fetch_add(1, Ordering::SeqCst);
         };
         let began = Instant::now();
+        let mut outside = Headless;
         let watching = watch::watch(&ctx, &exo, "CutoverBatch", settings, BatchView::default(), seen);
-        let screen = event_loop(&mut terminal, &mut app, &theme, key_rx, (&command_tx, &mut event_rx), &mut Headless);
+        let screen = event_loop(&mut terminal, &mut app, &theme, key_rx, (&command_tx, &mut event_rx), &mut outside);
         let report = async {
             let (between, whole, n) =
                 tokio::task::spawn_blocking(move || measured.join().expect("measure")).await.expect("measure");

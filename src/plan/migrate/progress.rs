@@ -227,6 +227,20 @@ mod tests {
     }
 
     #[test]
+    fn the_volume_finds_each_mailbox_in_the_inventory_whatever_the_case_of_its_address() {
+        let csv = "\"DisplayName\",\"PrimarySmtpAddress\",\"UserPrincipalName\",\"TotalItemSizeBytes\"\n\
+                   \"Pilar\",\"Pilar.Ackerman@Contoso.com\",\"pilar@contoso.local\",\"3000\"\n\
+                   \"Other\",\"other@contoso.com\",\"other@contoso.local\",\"5000\"\n";
+        let inventory = crate::inventory::csv::parse(csv.as_bytes()).expect("parses").mailboxes;
+        let mut view = BatchView::default();
+        let users =
+            vec![user("pilar.ackerman@contoso.com", UserStatus::Syncing, 0), user("x@y.com", UserStatus::Queued, 0)];
+        apply_poll(&mut view, read(users, vec![]), t0());
+        // Pilar's 3,000 bytes from the inventory; x@y.com is not in it, so its size is unknown.
+        assert_eq!(volume(&view, &inventory), (3000, 0, 3000));
+    }
+
+    #[test]
     fn before_any_rate_the_eta_rests_on_the_bandwidth_setting() {
         let mut view = BatchView::default();
         let a = "a@contoso.com";
