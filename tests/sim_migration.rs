@@ -398,3 +398,78 @@ async fn a_watch_cycle_keeps_the_last_view_through_throttling_and_a_dropped_conn
     assert!(view.polled_at > polled);
     sim.shutdown().await;
 }
+
+/// A mailbox Exchange has a migration slot for: what `MaxConcurrentMigrations` caps.
+fn is_active(status: &UserStatus) -> bool {
+    matches!(
+        status,
+        UserStatus::Provisioning | UserStatus::Syncing | UserStatus::IncrementalSyncing | UserStatus::Completing
+    )
+}
+
+/// Runs stage 5's own poll cycle (`watch::cycle`) on the 2,000 mailboxes of `large` with `concurrent` moves at a
+/// time: a first cycle as the batch starts, a cold one two hours in (a watch started afresh reads the statistics
+/// of every mailbox past the queue once), then the measured one 30 simulated seconds later, as the watch polls.
+/// Returns (requests of the measured cycle, mailboxes active before or after it, active after it, requests of the
+/// cold cycle).
+async fn poll_cycle_cost(concurrent: u32) -> (u64, usize, usize, u64) {
+    use cutover::plan::migrate::view::BatchView;
+    use cutover::runner::stages::migrate::watch;
+    let (sim, c) = start("large").await;
+    verify_primary_domain(&c).await;
+    c.exo.new_migration_endpoint("CutoverEndpoint", &source(&c.info), Some(concurrent)).await.expect("endpoint");
+    c.exo.new_cutover_batch("CutoverBatch", "CutoverEndpoint", &[], true).await.expect("batch");
+    let exo_total = |counts: &Value| -> u64 {
+        counts["exo"].as_object().expect("exo counts").values().filter_map(Value::as_u64).sum()
+    };
+    let active_in = |view: &BatchView| -> std::collections::BTreeSet<String> {
+        view.mailboxes.iter().filter(|(_, m)| is_active(&m.user.status)).map(|(k, _)| k.clone()).collect()
+    };
+
+    let mut first = BatchView::default();
+    watch::cycle(&c.exo, "CutoverBatch", &mut first).await.expect("first cycle");
+    assert_eq!(first.mailboxes.len(), 2000);
+    advance(&c.info, 2.0 * 3600.0).await;
+    let (s, _) = control(&c.info, reqwest::Method::DELETE, "/requests", None).await;
+    assert_eq!(s, 204);
+    let mut view = BatchView::default();
+    watch::cycle(&c.exo, "CutoverBatch", &mut view).await.expect("cold cycle");
+    let (_, counts) = control(&c.info, reqwest::Method::GET, "/requests", None).await;
+    let cold = exo_total(&counts);
+    assert_eq!(view.last_error, None);
+
+    let before = active_in(&view);
+    advance(&c.info, 30.0).await;
+    let (s, _) = control(&c.info, reqwest::Method::DELETE, "/requests", None).await;
+    assert_eq!(s, 204);
+    watch::cycle(&c.exo, "CutoverBatch", &mut view).await.expect("cycle");
+    let (s, counts) = control(&c.info, reqwest::Method::GET, "/requests", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(view.last_error, None);
+    assert_eq!(view.mailboxes.len(), 2000);
+    let after = active_in(&view);
+    let either = before.union(&after).count();
+    assert_eq!(count(&counts, "exo", "Get-MigrationBatch"), 1, "{counts}");
+    assert_eq!(count(&counts, "exo", "Get-MigrationUser"), 2, "two pages of 1,000: {counts}");
+    let n = exo_total(&counts);
+    assert_eq!(counts["total"].as_u64(), Some(n), "no sign-in or Graph call within a cycle: {counts}");
+    sim.shutdown().await;
+    (n, either, after.len(), cold)
+}
+
+#[tokio::test]
+async fn the_watch_cycle_at_two_thousand_mailboxes_costs_at_most_three_plus_the_active_ones() {
+    for concurrent in [20, 100] {
+        let (n, either, after, cold) = poll_cycle_cost(concurrent).await;
+        eprintln!(
+            "MaxConcurrentMigrations {concurrent}: {n} requests in one cycle; {either} active before or after it, \
+             {after} after; a cold cycle (fresh view) {cold}"
+        );
+        // The active ones: those with a slot at either end of the 30 s (one that finished its sync meanwhile
+        // had its counters change, so it is read once more).
+        let active = either as u64;
+        assert!(after > 0 && after <= concurrent as usize, "{after} active of {concurrent}");
+        assert!(n <= 3 + active, "{n} requests for {active} active at MaxConcurrentMigrations {concurrent}");
+        assert!(n < 2001, "never one request per mailbox");
+    }
+}

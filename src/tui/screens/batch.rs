@@ -13,7 +13,7 @@ use crate::inventory::risk;
 use crate::inventory::size::format_size;
 use crate::plan::kickoff::group_thousands;
 use crate::plan::migrate::health::{Health, counts, counts_line};
-use crate::plan::migrate::progress::{eta, sparkline, throughput_mb_per_min, volume};
+use crate::plan::migrate::progress::{eta_of, sparkline, throughput_mb_per_min, volume};
 use crate::plan::migrate::view::{BatchView, MailboxView};
 use crate::plan::verify::catalogue::explain;
 use crate::tui::app::{App, Focus};
@@ -153,12 +153,12 @@ fn header<'a>(app: &App, view: &BatchView, now: DateTime<Utc>, theme: &Theme) ->
     lines.push(Line::from(Span::styled(state, theme.header)));
     lines.push(Line::from(counts_line(&counts(view, settings, now))));
     let inventory = app.state.inventory.as_deref().map_or(&[][..], |i| &i.mailboxes[..]);
-    let (_, done, total) = volume(view, inventory);
+    let (remaining, done, total) = volume(view, inventory);
     let mut progress = format!("moved {} of {}", format_size(done), format_size(total));
     if let Some(rate) = throughput_mb_per_min(view, now) {
         progress.push_str(&format!(" · {rate:.1} MB/min {}", spark(&sparkline(view, now, SPARK_BUCKETS))));
     }
-    if let Some(e) = eta(view, inventory, app.state.source.upload_mbit_s, now) {
+    if let Some(e) = eta_of(remaining, view, app.state.source.upload_mbit_s, now) {
         progress.push_str(&format!(
             " · initial sync ends in {}–{} ({})",
             ago_std(e.low),
