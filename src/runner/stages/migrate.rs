@@ -80,7 +80,8 @@ impl StageWork for Work {
                 let settings = inputs.state.migrate;
                 let seen = |view: &BatchView| record_view(&ctx, view, settings);
                 let pace = watch::Pace { settings, demo: inputs.state.demo };
-                watch::watch(&ctx, &m365.exo, &name, pace, BatchView::default(), seen).await;
+                let view = stored_view(&ctx).await;
+                watch::watch(&ctx, &m365.exo, &name, pace, view, seen).await;
                 // The start was recorded above; the watch's end records nothing more.
                 let outcome = TaskOutcome { summary: WATCH_STOPPED.to_owned(), ..TaskOutcome::default() };
                 Ok(Done { outcome, verification: None, status: None })
@@ -133,7 +134,7 @@ fn follow(inputs: TaskInputs) -> Job {
 
 async fn follow_batch(ctx: &JobContext, exo: &ExoClient, name: &str, pace: watch::Pace) -> FollowEnd {
     let settings = pace.settings;
-    let mut view = BatchView::default();
+    let mut view = stored_view(ctx).await;
     if watch::cycle(exo, name, &mut view).await.is_err() {
         return FollowEnd::Stopped;
     }
@@ -165,6 +166,18 @@ async fn follow_batch(ctx: &JobContext, exo: &ExoClient, name: &str, pace: watch
         watch::watch(ctx, exo, name, pace, view, |v| record_view(ctx, v, settings)).await;
     }
     FollowEnd::Stopped
+}
+
+/// The view the last watch kept in `live/batch.json`, so a resumed watch reads statistics only for what moved since
+/// (from nothing, its first cycle would read every mailbox past the queue); empty when there is none or it is
+/// damaged (then it is only read again).
+async fn stored_view(ctx: &JobContext) -> BatchView {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    ctx.record(Box::new(move |project| {
+        let _ = tx.send(project.live().read::<BatchView>(BATCH_LIVE).ok().flatten());
+        None
+    }));
+    rx.await.ok().flatten().unwrap_or_default()
 }
 
 /// Keeps a cycle's view: in `live/batch.json` (written only when it changed), the stage's checks from it in
