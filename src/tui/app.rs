@@ -297,6 +297,12 @@ impl App {
         Place { stage: self.stage, view: self.view }
     }
 
+    /// Whether a running job's words belong on the screen: it is of the stage on screen, or of none. The batch's
+    /// watch must not talk over what stage 6's checks and tasks said.
+    fn job_on_screen(&self, id: JobId) -> bool {
+        self.jobs.get(&id).is_some_and(|j| j.stage.is_none_or(|s| s == self.stage))
+    }
+
     /// The notice of the place on screen, if any.
     pub fn visible_notice(&self) -> Option<&Notice> {
         self.notice.as_ref().filter(|n| n.place.is_none_or(|p| p == self.place()))
@@ -408,14 +414,16 @@ impl App {
                 self.jobs.insert(id, RunningJob { label, stage, started: at, progress: None });
             }
             Event::JobProgress { id, label, done, total } => {
-                self.info(strings::progress(&label, done, total));
+                if self.job_on_screen(id) {
+                    self.info(strings::progress(&label, done, total));
+                }
                 if let Some(job) = self.jobs.get_mut(&id) {
                     job.progress = Some(Progress { label, done, total });
                 }
             }
             // A late word from a job already over is not news.
             Event::JobNote { id, note } => {
-                if self.jobs.contains_key(&id) {
+                if self.job_on_screen(id) {
                     self.info(note);
                 }
             }
@@ -778,6 +786,28 @@ mod tests {
         let commands = act(&mut app, &[Action::ConfirmYes]);
         assert_eq!(commands, vec![Command::ImportInventory { path, allow_removals: true }]);
         assert_eq!(app.dialog, None);
+    }
+
+    #[test]
+    fn a_watch_of_another_stage_does_not_talk_over_the_stage_on_screen() {
+        let mut app = app();
+        let at = Utc::now();
+        app.update(Msg::Event(Event::JobStarted {
+            id: 7,
+            label: "watch".into(),
+            stage: Some(crate::plan::migrate::STAGE),
+            at,
+        }));
+        app.info("Restarted 1 failed mailbox.");
+        app.update(Msg::Event(Event::JobNote { id: 7, note: "next poll in 3 s".into() }));
+        assert_eq!(app.visible_notice().map(|n| n.text.as_str()), Some("Restarted 1 failed mailbox."));
+        app.stage = crate::plan::migrate::STAGE;
+        app.update(Msg::Event(Event::JobNote { id: 7, note: "next poll in 3 s".into() }));
+        assert_eq!(
+            app.visible_notice().map(|n| n.text.as_str()),
+            Some("next poll in 3 s"),
+            "on its own stage it speaks"
+        );
     }
 
     #[test]
