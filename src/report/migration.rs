@@ -107,10 +107,12 @@ impl MigrationReport {
     pub fn build(state: &ProjectState, view: &BatchView, now: DateTime<Utc>) -> MigrationReport {
         let inventory: &[Mailbox] = state.inventory.as_deref().map_or(&[], |i| &i.mailboxes);
         let started = view.batch.as_ref().and_then(|b| b.start);
+        // Indexed once: a search per mailbox is 4 million comparisons at 2,000.
+        let by_key: std::collections::HashMap<String, &Mailbox> = inventory.iter().map(|i| (i.key(), i)).collect();
         let mut rows: Vec<Row> = view
             .mailboxes
             .iter()
-            .map(|(key, m)| batch_row(key, m, inventory.iter().find(|i| i.key() == *key), started, state, now))
+            .map(|(key, m)| batch_row(key, m, by_key.get(key).copied(), started, state, now))
             .collect();
         rows.extend(inventory.iter().filter(|i| !view.mailboxes.contains_key(&i.key())).map(absent_row));
         rows.sort_by(|a, b| (a.failure.is_none(), &a.address).cmp(&(b.failure.is_none(), &b.address)));
