@@ -10,6 +10,9 @@ pub mod poll;
 pub mod progress;
 pub mod view;
 
+/// The statuses the stage judges, as Exchange names them: the TUI reads them from here, never from the client.
+pub use crate::m365::exo::values::{BatchStatus, UserStatus};
+
 use super::settings::Setting;
 use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
 use serde::{Deserialize, Serialize};

@@ -326,11 +326,12 @@ impl App {
         if self.focus == Focus::Stages {
             return vec![keys::STAGES];
         }
-        let stage = stages::of(self.stage).keys(self);
+        let screen = stages::of(self.stage);
+        let (stage, more) = (screen.keys(self), screen.more_keys(self));
         if self.view == View::Table {
-            return vec![stage, keys::MAIN_TAIL];
+            return vec![stage, more, keys::MAIN_TAIL];
         }
-        vec![keys::MAIN_LEAD, stage, keys::MAIN_TAIL]
+        vec![keys::MAIN_LEAD, stage, more, keys::MAIN_TAIL]
     }
 
     /// Whether printable keys type text now (a dialog's field, or the table's search).

@@ -162,7 +162,7 @@ fn rank(h: &Health) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::m365::exo::values::UserStatus;
+    use crate::plan::migrate::UserStatus;
     use crate::plan::migrate::view::apply_poll;
     use crate::plan::migrate::view::tests::{read, t0, user};
 

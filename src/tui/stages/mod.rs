@@ -59,6 +59,11 @@ pub trait Screen: Sync {
         &[]
     }
 
+    /// Keys the stage borrows from another table after its own (stage 6's live table is stage 5's, plus `r`).
+    fn more_keys(&self, _app: &App) -> &'static [Binding] {
+        &[]
+    }
+
     /// Handles `action` when the stage has a meaning for it; `None` hands it to the shared keys.
     fn on_action(&self, _app: &mut App, _action: Action) -> Option<Vec<Command>> {
         None

@@ -19,18 +19,9 @@ pub struct Verify;
 static KEYS: &[Binding] =
     &[bind(&[Key::Char('m')], Action::OpenMailboxes, "m", "live table", 2, "the batch's mailboxes, live")];
 
-/// Stage 5's table keys, and the restart of the selected failed mailbox.
-static TABLE_KEYS: &[Binding] = &[
-    bind(&[Key::Char('r')], Action::Retry, "r", "restart", 1, "restart the selected failed mailbox"),
-    bind(&[Key::Up, Key::Char('k')], Action::MoveUp, "↑↓ PgUp PgDn", "move", 1, "move in the table"),
-    bind(&[Key::Down, Key::Char('j')], Action::MoveDown, "", "", 0, ""),
-    bind(&[Key::PageUp], Action::PageUp, "", "", 0, ""),
-    bind(&[Key::PageDown], Action::PageDown, "", "", 0, ""),
-    bind(&[Key::Char('f')], Action::NextFilter, "f", "filter", 2, "next filter"),
-    bind(&[Key::Char('/')], Action::Search, "/", "search", 2, "search the addresses"),
-    bind(&[Key::Char('s')], Action::NextSort, "s", "sort", 2, "next sort"),
-    bind(&[Key::Esc], Action::Cancel, "Esc", "back", 1, "back to the stage"),
-];
+/// The restart of the selected failed mailbox; the rest of the live table's keys are stage 5's.
+static TABLE_KEYS: &[Binding] =
+    &[bind(&[Key::Char('r')], Action::Retry, "r", "restart", 1, "restart the selected failed mailbox")];
 
 impl Screen for Verify {
     fn unfinished(&self) -> Option<&'static str> {
@@ -42,6 +33,13 @@ impl Screen for Verify {
             (View::Table, true) => crate::tui::keys::SEARCH,
             (View::Table, false) => TABLE_KEYS,
             (View::Stage, _) => KEYS,
+        }
+    }
+
+    fn more_keys(&self, app: &App) -> &'static [Binding] {
+        match (app.view, app.batch_table.search.is_some()) {
+            (View::Table, false) => super::migrate::TABLE_KEYS,
+            _ => &[],
         }
     }
 
