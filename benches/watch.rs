@@ -10,62 +10,23 @@ use cutover::m365::exo::{
     BatchStatus, ExSize, ExoClient, MigrationBatch, MigrationUser, MigrationUserStatistics, OutlookAnywhere, UserStatus,
 };
 use cutover::m365::graph::{DnsRecordData, GraphClient};
-use cutover::m365::http::TokenSource;
-use cutover::m365::{Cloud, HttpClient, M365Error, Resource, RetryPolicy, Session};
+use cutover::m365::{Cloud, HttpClient, Resource, RetryPolicy, Session};
 use cutover::plan::migrate::view::{BatchView, PollFacts, PollResult, apply_poll};
 use cutover::project::ProjectState;
 use cutover::runner::stages::migrate::watch;
 use cutover::secrets::Secret;
-use cutover::sim::{SimInfo, SimOptions, Simulator};
+use cutover::sim::{SimOptions, Simulator};
 use cutover::tui::app::{Action, Focus, Msg, View};
 use cutover::tui::{App, Theme, draw};
-use futures::future::BoxFuture;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::fmt::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-/// Client-credentials tokens of the simulator's app, fetched once per resource.
-struct AppTokens {
-    info: SimInfo,
-    cache: Mutex<Vec<(Resource, Secret)>>,
-}
-
-impl TokenSource for AppTokens {
-    fn token(&self, resource: Resource) -> BoxFuture<'_, Result<Secret, M365Error>> {
-        Box::pin(async move {
-            if let Some((_, t)) = self.cache.lock().expect("cache").iter().find(|(r, _)| *r == resource) {
-                return Ok(t.clone());
-            }
-            let scope = match resource {
-                Resource::Graph => "https://graph.microsoft.com/.default",
-                _ => "https://outlook.office365.com/.default",
-            };
-            let body: Value = reqwest::Client::new()
-                .post(format!("{}/{}/oauth2/v2.0/token", self.info.login_url, self.info.tenant_id))
-                .form(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &self.info.app_id),
-                    ("client_secret", &self.info.app_secret),
-                    ("scope", scope),
-                ])
-                .send()
-                .await
-                .expect("token endpoint")
-                .json()
-                .await
-                .expect("token JSON");
-            let token = Secret::new(body["access_token"].as_str().expect("access_token"));
-            self.cache.lock().expect("cache").push((resource, token.clone()));
-            Ok(token)
-        })
-    }
-
-    fn invalidate(&self, resource: Resource, _token: &Secret) {
-        self.cache.lock().expect("cache").retain(|(r, _)| *r != resource);
-    }
-}
+#[path = "../tests/support/app_tokens.rs"]
+mod app_tokens;
+use app_tokens::AppTokens;
 
 /// The `large` scenario with its batch two hours in at `concurrent` moves at a time, and a view that has seen
 /// one cycle: what the watch polls every 30 seconds from then on.
@@ -74,7 +35,7 @@ async fn batch_under_way(concurrent: u32) -> (Simulator, ExoClient, BatchView) {
     let info = sim.info().clone();
     let http = HttpClient::new(RetryPolicy::default(), None).expect("client");
     let cloud = Cloud::custom(&info.login_url, &info.graph_url, &info.exo_url).expect("loopback cloud");
-    let tokens = Arc::new(AppTokens { info: info.clone(), cache: Mutex::new(Vec::new()) });
+    let tokens = Arc::new(AppTokens::new(&info.login_url, &info.tenant_id, &info.app_id, &info.app_secret));
     let session = |resource| Session { http: http.clone(), tokens: tokens.clone(), resource };
     let exo = ExoClient::new(session(Resource::ExchangeOnline), &cloud.exo(), &info.tenant_id).expect("exo");
     let graph = GraphClient::new(session(Resource::Graph), &cloud.graph()).expect("graph");

@@ -27,13 +27,17 @@ fn main() {
 }
 
 #[cfg(target_os = "linux")]
+#[path = "../tests/support/app_tokens.rs"]
+mod app_tokens;
+
+#[cfg(target_os = "linux")]
 mod linux {
+    use super::app_tokens::AppTokens;
     use chrono::Utc;
     use cutover::inventory::{Inventory, csv};
     use cutover::m365::exo::{ExoClient, OutlookAnywhere};
     use cutover::m365::graph::{DnsRecordData, GraphClient};
-    use cutover::m365::http::TokenSource;
-    use cutover::m365::{Cloud, HttpClient, M365Error, Resource, RetryPolicy, Session};
+    use cutover::m365::{Cloud, HttpClient, Resource, RetryPolicy, Session};
     use cutover::plan::migrate::view::BatchView;
     use cutover::project::{AuditLog, ProjectState};
     use cutover::protocol::Event;
@@ -42,58 +46,15 @@ mod linux {
     use cutover::secrets::Secret;
     use cutover::tui::app::{Focus, View};
     use cutover::tui::{App, Effect, Outside, Theme, event_loop};
-    use futures::future::BoxFuture;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     use serde_json::{Value, json};
     use std::io::Read;
     use std::process::{Command, Stdio};
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
     use tokio::sync::mpsc;
-
-    struct AppTokens {
-        info: Value,
-        cache: Mutex<Vec<(Resource, Secret)>>,
-    }
-
-    impl TokenSource for AppTokens {
-        fn token(&self, resource: Resource) -> BoxFuture<'_, Result<Secret, M365Error>> {
-            Box::pin(async move {
-                if let Some((_, t)) = self.cache.lock().expect("cache").iter().find(|(r, _)| *r == resource) {
-                    return Ok(t.clone());
-                }
-                let scope = match resource {
-                    Resource::Graph => "https://graph.microsoft.com/.default",
-                    _ => "https://outlook.office365.com/.default",
-                };
-                let i = &self.info;
-                let url = format!("{}/{}/oauth2/v2.0/token", s(i, "/login_url"), s(i, "/tenant_id"));
-                let body: Value = reqwest::Client::new()
-                    .post(url)
-                    .form(&[
-                        ("grant_type", "client_credentials"),
-                        ("client_id", s(i, "/app_id")),
-                        ("client_secret", s(i, "/app_secret")),
-                        ("scope", scope),
-                    ])
-                    .send()
-                    .await
-                    .expect("token endpoint")
-                    .json()
-                    .await
-                    .expect("token JSON");
-                let token = Secret::new(body["access_token"].as_str().expect("access_token"));
-                self.cache.lock().expect("cache").push((resource, token.clone()));
-                Ok(token)
-            })
-        }
-
-        fn invalidate(&self, resource: Resource, _token: &Secret) {
-            self.cache.lock().expect("cache").retain(|(r, _)| *r != resource);
-        }
-    }
 
     fn s<'a>(info: &'a Value, pointer: &str) -> &'a str {
         info.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("{pointer} in the sim's JSON"))
@@ -184,7 +145,12 @@ mod linux {
     async fn run(info: &Value, cycles: Arc<AtomicU64>, measured: std::thread::JoinHandle<(f64, f64, u64)>) {
         let http = HttpClient::new(RetryPolicy::default(), None).expect("client");
         let cloud = Cloud::custom(s(info, "/login_url"), s(info, "/graph_url"), s(info, "/exo_url")).expect("cloud");
-        let tokens = Arc::new(AppTokens { info: info.clone(), cache: Mutex::new(Vec::new()) });
+        let tokens = Arc::new(AppTokens::new(
+            s(info, "/login_url"),
+            s(info, "/tenant_id"),
+            s(info, "/app_id"),
+            s(info, "/app_secret"),
+        ));
         let session = |resource| Session { http: http.clone(), tokens: tokens.clone(), resource };
         let exo = ExoClient::new(session(Resource::ExchangeOnline), &cloud.exo(), s(info, "/tenant_id")).expect("exo");
         let graph = GraphClient::new(session(Resource::Graph), &cloud.graph()).expect("graph");

@@ -5,56 +5,16 @@
 
 use cutover::m365::exo::{BatchAction, ExoClient, MigrationUser, OutlookAnywhere, SkippedItemKind, UserStatus};
 use cutover::m365::graph::{DnsRecordData, GraphClient};
-use cutover::m365::http::TokenSource;
 use cutover::m365::{Cloud, HttpClient, M365Error, Resource, RetryPolicy, Session};
 use cutover::secrets::Secret;
 use cutover::sim::{SimInfo, SimOptions, Simulator};
-use futures::future::BoxFuture;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Client-credentials tokens of the simulator's app, one per resource, fetched once.
-struct AppTokens {
-    info: SimInfo,
-    cache: Mutex<Vec<(Resource, Secret)>>,
-}
-
-impl TokenSource for AppTokens {
-    fn token(&self, resource: Resource) -> BoxFuture<'_, Result<Secret, M365Error>> {
-        Box::pin(async move {
-            if let Some((_, t)) = self.cache.lock().expect("cache").iter().find(|(r, _)| *r == resource) {
-                return Ok(t.clone());
-            }
-            let scope = match resource {
-                Resource::Graph => "https://graph.microsoft.com/.default",
-                _ => "https://outlook.office365.com/.default",
-            };
-            let url = format!("{}/{}/oauth2/v2.0/token", self.info.login_url, self.info.tenant_id);
-            let body: Value = reqwest::Client::new()
-                .post(url)
-                .form(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &self.info.app_id),
-                    ("client_secret", &self.info.app_secret),
-                    ("scope", scope),
-                ])
-                .send()
-                .await
-                .expect("token endpoint")
-                .json()
-                .await
-                .expect("token JSON");
-            let token = Secret::new(body["access_token"].as_str().expect("access_token"));
-            self.cache.lock().expect("cache").push((resource, token.clone()));
-            Ok(token)
-        })
-    }
-
-    fn invalidate(&self, resource: Resource, _token: &Secret) {
-        self.cache.lock().expect("cache").retain(|(r, _)| *r != resource);
-    }
-}
+#[path = "support/app_tokens.rs"]
+mod app_tokens;
+use app_tokens::AppTokens;
 
 struct Clients {
     info: SimInfo,
@@ -75,7 +35,7 @@ async fn start(scenario: &str) -> (Simulator, Clients) {
     };
     let http = HttpClient::new(policy, None).expect("client");
     let cloud = Cloud::custom(&info.login_url, &info.graph_url, &info.exo_url).expect("loopback cloud");
-    let tokens = Arc::new(AppTokens { info: info.clone(), cache: Mutex::new(Vec::new()) });
+    let tokens = Arc::new(AppTokens::new(&info.login_url, &info.tenant_id, &info.app_id, &info.app_secret));
     let session = |resource| Session { http: http.clone(), tokens: tokens.clone(), resource };
     let exo = ExoClient::new(session(Resource::ExchangeOnline), &cloud.exo(), &info.tenant_id).expect("exo");
     let graph = GraphClient::new(session(Resource::Graph), &cloud.graph()).expect("graph");
