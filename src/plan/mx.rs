@@ -4,9 +4,11 @@
 
 pub mod spf;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
 use crate::dns::{DnsRecord, ResolverStatus, WatchSummary};
@@ -56,6 +58,24 @@ pub static DEF: StageDef = StageDef {
     }],
     settings: &[],
 };
+
+/// What stage 7 records of the MX change, in `state.json`: stage 8's last-sync rule starts from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MxRecord {
+    /// When the customer changed the records at the DNS host (task record-mx-change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<DateTime<Utc>>,
+    /// When each watched resolver was first seen answering the new MX, by the resolver's label.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub switched: BTreeMap<String, DateTime<Utc>>,
+}
+
+impl MxRecord {
+    /// When the slowest watched resolver switched: after it, no sender is sent to the old server any more.
+    pub fn slowest_switch(&self) -> Option<DateTime<Utc>> {
+        self.switched.values().max().copied()
+    }
+}
 
 /// Stage 7's DNS propagation check: Pass when every resolver returns the new records, with each resolver's
 /// status as evidence.

@@ -53,6 +53,9 @@ pub struct ProjectState {
     /// Stage 6: the item-count tolerance.
     #[serde(default)]
     pub verify: crate::plan::verify::VerifySettings,
+    /// Stage 7: when the MX change was made and when each resolver followed it.
+    #[serde(default)]
+    pub mx: crate::plan::mx::MxRecord,
     /// Each email domain's `MS=…` verification text, as the tenant gave it when the domain was added.
     #[serde(default)]
     pub verification: BTreeMap<String, String>,
@@ -116,6 +119,7 @@ impl ProjectState {
             users: Default::default(),
             migrate: Default::default(),
             verify: Default::default(),
+            mx: Default::default(),
             verification: BTreeMap::new(),
             m365: Default::default(),
             signed_in_as: None,
