@@ -228,8 +228,9 @@ pub fn live_table_app() -> App {
     app.stage = cutover::plan::migrate::STAGE;
     app.view = View::Table;
     app.focus = Focus::Main;
-    app.now = Some(at() + Duration::minutes(60));
     app.batch = Some(Arc::new(watched_view()));
+    // As in the wizard, where each update ends by keeping the table's rows.
+    app.update(Msg::Tick(at() + Duration::minutes(60)));
     app
 }
 

@@ -422,6 +422,26 @@ fn the_batch_is_watched_reported_and_its_skipped_items_approved_headless() {
     ok(home, &["task", "start-batch", "--project", "acme", "--yes"], None);
     ok(home, &["set", "poll-while-syncing-s", "10", "--project", "acme"], None);
 
+    // Ctrl-C ends a watch at once with 130, the shell's code for an interrupt, saying nothing was changed.
+    let mut interrupted = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["watch", "--project", "acme"])
+        .env("CUTOVER_HOME", home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cutover watch");
+    // The reader stays open: a closed pipe would end the watch by SIGPIPE instead.
+    let mut out = std::io::BufReader::new(interrupted.stdout.take().expect("stdout"));
+    let mut first_line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut first_line).expect("the watch's first line");
+    assert!(!first_line.trim().is_empty(), "the watch prints the batch before it is interrupted");
+    // SAFETY: kill(2) with our own child's pid and a valid signal number.
+    unsafe { libc::kill(interrupted.id() as i32, libc::SIGINT) };
+    let ended = interrupted.wait_with_output().expect("wait for the watch");
+    drop(out);
+    assert_eq!(ended.status.code(), Some(130), "Ctrl-C: {}", String::from_utf8_lossy(&ended.stderr));
+
     // The watch follows the batch while the simulator's day passes, and stops once every mailbox is through.
     let mut watch = Command::new(env!("CARGO_BIN_EXE_cutover"))
         .args(["watch", "--project", "acme", "--json", "--until", "synced"])
@@ -501,8 +521,15 @@ fn the_batch_is_watched_reported_and_its_skipped_items_approved_headless() {
     ok(home, &["report", "migration", "--project", "acme", "--out", file.to_str().expect("utf-8")], None);
     assert!(std::fs::read_to_string(&file).expect("the report").contains(&morrison));
 
+    // Picked mailboxes only: one without skipped items is left, and a task of the whole batch takes no pick.
+    let out = ok(home, &["task", "approve-skipped", "--project", "acme", "--yes", "--mailbox", &fischer], None);
+    assert!(out.contains("has no skipped items now"), "{out}");
+    assert!(!audit().contains("\"approve-skipped-items\""), "nothing approved for a.fischer");
+    let err = refused(home, &["task", "start-batch", "--project", "acme", "--yes", "--mailbox", &fischer]);
+    assert!(err.contains("without --mailbox"), "{err}");
+
     // The skipped items are listed and approved once; a second run leaves the mailbox.
-    let out = ok(home, &["task", "approve-skipped", "--project", "acme", "--yes"], None);
+    let out = ok(home, &["task", "approve-skipped", "--project", "acme", "--yes", "--mailbox", &morrison], None);
     assert!(out.contains("Approved the skipped items of 1 mailbox(es)") && out.contains(&morrison), "{out}");
     assert!(out.contains("LargeItem \"") && out.contains(" MB"), "each item with its kind, subject and size: {out}");
     let approvals = || audit().lines().filter(|l| l.contains("\"approve-skipped-items\"")).count();

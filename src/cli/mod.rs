@@ -146,6 +146,10 @@ pub enum Command {
         /// Run a task that writes to the tenant without asking first
         #[arg(long)]
         yes: bool,
+        /// Only this mailbox (its address; repeat for more), for the tasks that act per mailbox (retry-failed,
+        /// approve-skipped)
+        #[arg(long = "mailbox", value_name = "ADDRESS")]
+        mailboxes: Vec<String>,
     },
     /// Go on despite a failed check, for a written reason kept in the project and the closeout report
     Override {
@@ -294,7 +298,9 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Status { project, json }) => status::run(project.as_deref(), json),
         Some(Command::Check { project, stage, json }) => check::run(project.as_deref(), stage, json),
         Some(Command::Source(args)) => source::run(args),
-        Some(Command::Task { task, project, json, yes }) => task::run(&task, project.as_deref(), json, yes),
+        Some(Command::Task { task, project, json, yes, mailboxes }) => {
+            task::run(&task, project.as_deref(), json, yes, mailboxes)
+        }
         Some(Command::Override { stage, check, reason, project, json }) => overrides::run(overrides::OverrideArgs {
             stage,
             check: &check,

@@ -1,5 +1,6 @@
-//! `cutover task TASK [--project NAME] [--json] [--yes]`: runs one task of the plan by its id through the runner,
-//! as the wizard's Enter does (the same `RunTask` command, job, gating and audit path). The job's progress goes
+//! `cutover task TASK [--project NAME] [--json] [--yes] [--mailbox ADDRESS]...`: runs one task of the plan by its
+//! id through the runner, as the wizard's Enter does (the same `RunTask` command, or `RunTaskFor` with the picked
+//! mailboxes as the live table's keys send it; the same job, gating and audit path). The job's progress goes
 //! to stderr as it comes, the outcome to stdout (one JSON document with `--json`); the exit code is 0 only when
 //! the task succeeded.
 
@@ -20,7 +21,13 @@ enum End {
     NotRun(String),
 }
 
-pub fn run(id: &str, project: Option<&str>, json: bool, yes: bool) -> color_eyre::Result<ExitCode> {
+pub fn run(
+    id: &str,
+    project: Option<&str>,
+    json: bool,
+    yes: bool,
+    mailboxes: Vec<String>,
+) -> color_eyre::Result<ExitCode> {
     let task =
         TaskId::parse(id.trim()).ok_or_else(|| eyre!("there is no task '{id}'. The tasks are:\n{}", all_ids()))?;
     let home = DataHome::from_env()?;
@@ -42,12 +49,15 @@ pub fn run(id: &str, project: Option<&str>, json: bool, yes: bool) -> color_eyre
     {
         bail!("{task} ({}) is refused: {reason}", def.title);
     }
+    if !mailboxes.is_empty() && !stages::of(stage).picks_mailboxes(task) {
+        bail!("{task} ({}) acts on the whole batch or project: run it without --mailbox", def.title);
+    }
     if stages::of(stage).writes_tenant(task) && !yes {
         confirm(task, state)?;
     }
     let before = state.verification.clone();
     let runtime = super::runtime()?;
-    let end = runtime.block_on(drive(project, task))?;
+    let end = runtime.block_on(drive(project, task, mailboxes))?;
     match end {
         End::Recorded { state, ok, text } => {
             if json {
@@ -112,9 +122,11 @@ fn confirm(task: TaskId, state: &ProjectState) -> color_eyre::Result<()> {
 
 /// Hands the task to a runner of its own and follows its events until the task's outcome; Ctrl-C stops the
 /// job at its next safe point, as the wizard's stop key does, and what it did is still recorded.
-async fn drive(project: Project, task: TaskId) -> color_eyre::Result<End> {
+async fn drive(project: Project, task: TaskId, mailboxes: Vec<String>) -> color_eyre::Result<End> {
     let mut runner = runner::spawn(project);
-    runner.commands.send(Command::RunTask { task }).map_err(|_| eyre!("the runner stopped at once; see {LOG_HINT}"))?;
+    let command =
+        if mailboxes.is_empty() { Command::RunTask { task } } else { Command::RunTaskFor { task, mailboxes } };
+    runner.commands.send(command).map_err(|_| eyre!("the runner stopped at once; see {LOG_HINT}"))?;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut job: Option<JobId> = None;

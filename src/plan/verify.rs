@@ -38,7 +38,8 @@ pub static DEF: StageDef = StageDef {
         TaskDef {
             id: TaskId::Verify(Task::RetryFailed),
             title: "Retry failed mailboxes",
-            help: "Restart the sync of each failed mailbox after its cause is fixed.",
+            help: "Restart the sync of each failed mailbox after its cause is fixed; one only: r on it in the live \
+                   table (m).",
             demo_only: false,
         },
         TaskDef {
@@ -51,7 +52,7 @@ pub static DEF: StageDef = StageDef {
             id: TaskId::Verify(Task::ApproveSkipped),
             title: "Approve the skipped items",
             help: "List each mailbox's skipped items (too large or corrupt), then approve them so the batch can \
-                   complete; a mailbox approved already is left.",
+                   complete; a mailbox approved already is left. One only: a on it in the live table (m).",
             demo_only: false,
         },
     ],

@@ -58,6 +58,8 @@ pub enum Action {
     Publish,
     /// Restart the selected failed mailbox (after a question).
     Retry,
+    /// Approve the skipped items of the selected mailbox (after a question).
+    Approve,
     /// Scroll the detail panel below the list.
     DetailDown,
     DetailUp,
@@ -357,6 +359,8 @@ impl App {
             Msg::Paste(text) => self.paste(&text),
         };
         commands.extend(self.open_pending());
+        let now = self.now.unwrap_or_else(Utc::now);
+        self.batch_table.refresh(self.batch.as_ref(), &self.state, now);
         commands
     }
 
@@ -598,6 +602,7 @@ impl App {
             | Action::NextFilter
             | Action::NextSort
             | Action::Retry
+            | Action::Approve
             | Action::ConfirmYes
             | Action::ConfirmNo
             | Action::Edit(_) => {}

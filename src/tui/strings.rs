@@ -115,8 +115,6 @@ pub fn locked(stage: StageId) -> String {
     crate::plan::gating::locked_reason(stage).unwrap_or_default()
 }
 
-pub const VERIFY_UNFINISHED: &str = "The task restarts every mailbox failed now; to restart one, press r on it in \
-     the live table (m). Not built yet in this version: approving the skipped items of some mailboxes only.";
 pub const NOTHING_DONE: &str = "Nothing was done.";
 pub const RESTART_TITLE: &str = "Restart a failed mailbox";
 
@@ -125,6 +123,19 @@ pub fn restart_question(address: &str, cause: &str) -> String {
         "Restart the sync of {address} (Start-MigrationUser)? Its last failure: {cause}. Restart it once the cause \
          is fixed at the source, or it fails again."
     )
+}
+
+pub const APPROVE_TITLE: &str = "Approve skipped items";
+
+pub fn approve_question(address: &str, skipped: u64) -> String {
+    format!(
+        "Approve the {skipped} skipped item(s) of {address} (Set-MigrationUser -ApproveSkippedItems)? They are not \
+         migrated: the batch can complete without them. The task lists them first in its outcome and the audit log."
+    )
+}
+
+pub fn no_skipped(address: &str) -> String {
+    format!("{address} has no skipped items to approve.")
 }
 
 pub fn not_failed(address: &str) -> String {

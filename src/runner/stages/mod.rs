@@ -106,6 +106,11 @@ pub trait StageWork: Sync {
     fn writes_tenant(&self, _task: TaskId) -> bool {
         false
     }
+
+    /// Whether `task` can be run for some mailboxes only ([`TaskInputs::mailboxes`]); the others act on all.
+    fn picks_mailboxes(&self, _task: TaskId) -> bool {
+        false
+    }
 }
 
 /// The work of `stage`.

@@ -127,7 +127,7 @@ impl StageWork for Work {
             Task::ApproveSkipped => {
                 task_job(task, &[TaskId::Verify(Task::ApproveSkipped)], label, move |ctx| async move {
                     let m365 = m365(&inputs.conn)?;
-                    Ok(Done::ran(approve_skipped(&ctx, &m365.exo, &name).await?))
+                    Ok(Done::ran(approve_skipped(&ctx, &m365.exo, &name, &inputs.mailboxes).await?))
                 })
             }
         };
@@ -136,6 +136,10 @@ impl StageWork for Work {
 
     fn writes_tenant(&self, task: TaskId) -> bool {
         matches!(task, TaskId::Verify(Task::RetryFailed | Task::ApproveSkipped))
+    }
+
+    fn picks_mailboxes(&self, task: TaskId) -> bool {
+        self.writes_tenant(task)
     }
 }
 
@@ -159,10 +163,15 @@ pub async fn migration_report(exo: &ExoClient, state: &ProjectState) -> Result<M
     Ok(MigrationReport::build(state, &view, Utc::now()))
 }
 
-/// Lists the skipped items of each mailbox of the batch that has some, then approves them
-/// (`Set-MigrationUser -ApproveSkippedItems`, audited). A mailbox Exchange says is approved already is left, so
-/// a second run writes nothing.
-async fn approve_skipped(ctx: &JobContext, exo: &ExoClient, batch: &str) -> Result<TaskOutcome, TaskError> {
+/// Lists the skipped items of each mailbox of the batch that has some (of the picked ones, when some are picked),
+/// then approves them (`Set-MigrationUser -ApproveSkippedItems`, audited). A mailbox Exchange says is approved
+/// already is left, so a second run writes nothing.
+async fn approve_skipped(
+    ctx: &JobContext,
+    exo: &ExoClient,
+    batch: &str,
+    mailboxes: &[String],
+) -> Result<TaskOutcome, TaskError> {
     ctx.progress(format!("reading the batch {batch}"), 0, None);
     let mut view = BatchView::default();
     watch::cycle(exo, batch, &mut view).await?;
@@ -172,8 +181,12 @@ async fn approve_skipped(ctx: &JobContext, exo: &ExoClient, batch: &str) -> Resu
             fix: "run the task again once Exchange Online answers".to_owned(),
         });
     }
-    let with_skipped: Vec<String> =
-        view.mailboxes.values().filter(|m| m.skipped_items() > 0).map(|m| m.user.identity.clone()).collect();
+    let with_skipped: Vec<String> = view
+        .mailboxes
+        .values()
+        .filter(|m| m.skipped_items() > 0 && picked(mailboxes, m))
+        .map(|m| m.user.identity.clone())
+        .collect();
     let total = u64::try_from(with_skipped.len()).ok();
     let mut outcome = TaskOutcome::default();
     let mut listed: Vec<String> = Vec::new();
@@ -209,6 +222,9 @@ async fn approve_skipped(ctx: &JobContext, exo: &ExoClient, batch: &str) -> Resu
         format!(" Left as approved already: {}.", outcome.skipped.join("; "))
     };
     outcome.summary = match outcome.done.len() {
+        0 if with_skipped.is_empty() && !mailboxes.is_empty() => {
+            format!("{} has no skipped items now: nothing to approve.", mailboxes.join(", "))
+        }
         0 if with_skipped.is_empty() => "No mailbox of the batch has skipped items: nothing to approve.".to_owned(),
         0 => format!("Nothing to approve.{left}"),
         n => format!("Approved the skipped items of {n} mailbox(es).{left}\n{}", listed.join("\n")),

@@ -9,11 +9,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
 use super::fit;
-use crate::inventory::risk;
+use crate::tui::batch::{Summary, TableRow};
 use crate::inventory::size::format_size;
 use crate::plan::kickoff::group_thousands;
-use crate::plan::migrate::health::{Health, counts, counts_line};
-use crate::plan::migrate::progress::{eta_of, sparkline, throughput_mb_per_min, volume};
+use crate::plan::migrate::health::{Health, counts_line};
 use crate::plan::migrate::view::{BatchView, MailboxView};
 use crate::plan::verify::catalogue::explain;
 use crate::tui::app::{App, Focus};
@@ -28,8 +27,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let focused = app.focus == Focus::Main;
     let Some(view) = app.batch.as_deref() else { return };
     let now = app.now.unwrap_or_else(Utc::now);
-    let settings = &app.state.migrate;
-    let rows = app.batch_table.rows(view, &app.state.vips, settings, now);
+    let (rows, summary) = app.batch_table.rows(view, &app.state, now);
     let name = view.batch.as_ref().map_or("—", |b| b.identity.as_str());
     let table = &app.batch_table;
     let title = format!(
@@ -52,7 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .areas(inner);
     // One line each, cut to the width: the header keeps its four lines at 80 columns.
     let width = header_area.width;
-    let head_lines: Vec<Line> = header(app, view, now, theme)
+    let head_lines: Vec<Line> = header(view, &summary, now, theme)
         .into_iter()
         .map(|l| {
             let style = l.spans.first().map(|s| s.style).unwrap_or_default();
@@ -88,7 +86,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let head: Vec<&str> = if wide { strings::BATCH_COLUMNS_WIDE.to_vec() } else { strings::BATCH_COLUMNS.to_vec() };
     let cursor = app.batch_table.cursor(&rows);
-    let inventory = app.state.inventory.as_deref().map_or(&[][..], |i| &i.mailboxes[..]);
     DataTable {
         header: Some(Row::new(head)),
         len: rows.len(),
@@ -96,22 +93,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         focused,
         widths: &widths,
         row: |i: usize| {
-            let (key, health) = (rows[i].0, &rows[i].1);
+            let TableRow { key, health, mark } = &rows[i];
             let Some(m) = view.mailboxes.get(key) else { return Row::new(Vec::<Cell>::new()) };
             let style = health_style(health, theme);
-            // The marks of stage 2: a VIP, a high-risk mailbox (large, many items, Recoverable Items, hidden).
-            let vip = app.state.vips.contains(key);
-            let risky = inventory.iter().find(|i| i.primary_smtp.eq_ignore_ascii_case(key)).is_some_and(|i| {
-                risk::flags(i, vip, &app.state.source.thresholds).iter().any(|f| *f != risk::RiskFlag::Vip)
-            });
-            let mark = match (vip, risky) {
-                (true, true) => "★!",
-                (true, false) => "★",
-                (false, true) => "!",
-                (false, false) => "",
-            };
             let right = |s: String| Cell::from(Line::from(s).right_aligned());
-            let mut cells = vec![Cell::from(mark), Cell::from(fit(key, name_width))];
+            let mut cells = vec![Cell::from(*mark), Cell::from(fit(key, name_width))];
             cells.push(Cell::from(Span::styled(health.label().to_owned(), style)));
             if wide {
                 cells.push(right(items(m)));
@@ -132,16 +118,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let detail_block = Block::default().borders(Borders::TOP).border_style(theme.border);
     let detail_inner = detail_block.inner(detail_area);
     frame.render_widget(detail_block, detail_area);
-    if let Some((key, health)) = rows.get(cursor)
-        && let Some(m) = view.mailboxes.get(*key)
+    if let Some(TableRow { key, health, .. }) = rows.get(cursor)
+        && let Some(m) = view.mailboxes.get(key)
     {
         let lines = detail(key, health, m, app, now, theme);
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), detail_inner);
     }
 }
 
-fn header<'a>(app: &App, view: &BatchView, now: DateTime<Utc>, theme: &Theme) -> Vec<Line<'a>> {
-    let settings = &app.state.migrate;
+fn header<'a>(view: &BatchView, summary: &Summary, now: DateTime<Utc>, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines = Vec::new();
     let state = match &view.batch {
         Some(b) => {
@@ -151,14 +136,13 @@ fn header<'a>(app: &App, view: &BatchView, now: DateTime<Utc>, theme: &Theme) ->
         None => strings::NO_BATCH_YET.to_owned(),
     };
     lines.push(Line::from(Span::styled(state, theme.header)));
-    lines.push(Line::from(counts_line(&counts(view, settings, now))));
-    let inventory = app.state.inventory.as_deref().map_or(&[][..], |i| &i.mailboxes[..]);
-    let (remaining, done, total) = volume(view, inventory);
+    lines.push(Line::from(counts_line(&summary.counts)));
+    let (_, done, total) = summary.volume;
     let mut progress = format!("moved {} of {}", format_size(done), format_size(total));
-    if let Some(rate) = throughput_mb_per_min(view, now) {
-        progress.push_str(&format!(" · {rate:.1} MB/min {}", spark(&sparkline(view, now, SPARK_BUCKETS))));
+    if let Some(rate) = summary.rate_mb_per_min {
+        progress.push_str(&format!(" · {rate:.1} MB/min {}", spark(&summary.spark)));
     }
-    if let Some(e) = eta_of(remaining, view, app.state.source.upload_mbit_s, now) {
+    if let Some(e) = &summary.eta {
         progress.push_str(&format!(
             " · initial sync ends in {}–{} ({})",
             ago_std(e.low),
@@ -211,9 +195,6 @@ fn detail<'a>(
     }
     lines
 }
-
-/// The last hour in this many bars.
-const SPARK_BUCKETS: usize = 12;
 
 /// Bars of eight heights, scaled to the largest bucket.
 fn spark(values: &[u64]) -> String {

@@ -120,8 +120,7 @@ pub fn table_action(app: &mut App, action: Action) -> Option<Vec<Command>> {
             };
             let Some(view) = app.batch.clone() else { return Some(Vec::new()) };
             let now = app.now.unwrap_or_else(chrono::Utc::now);
-            let rows = app.batch_table.rows(&view, &app.state.vips, &app.state.migrate, now);
-            app.batch_table.step(&rows, delta);
+            app.batch_table.step(&view, &app.state, now, delta);
             Some(Vec::new())
         }
     }
