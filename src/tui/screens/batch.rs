@@ -9,13 +9,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
 use super::fit;
-use crate::tui::batch::{Summary, TableRow};
 use crate::inventory::size::format_size;
 use crate::plan::kickoff::group_thousands;
 use crate::plan::migrate::health::{Health, counts_line};
 use crate::plan::migrate::view::{BatchView, MailboxView};
 use crate::plan::verify::catalogue::explain;
 use crate::tui::app::{App, Focus};
+use crate::tui::batch::{Summary, TableRow};
 use crate::tui::strings;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::DataTable;

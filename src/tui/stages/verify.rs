@@ -88,8 +88,7 @@ fn ask_restart(app: &mut App) {
         .mailbox(address)
         .and_then(|m| crate::plan::verify::catalogue::explain(m, &app.state.migrate, now))
         .map_or_else(|| "no error given".to_owned(), |e| e.cause.title().to_owned());
-    let command =
-        Command::RunTaskFor { task: TaskId::Verify(Task::RetryFailed), mailboxes: vec![address.clone()] };
+    let command = Command::RunTaskFor { task: TaskId::Verify(Task::RetryFailed), mailboxes: vec![address.clone()] };
     app.dialog = Some(Dialog::Confirm(Confirm {
         title: strings::RESTART_TITLE.to_owned(),
         question: strings::restart_question(address, &cause),
@@ -108,11 +107,74 @@ fn ask_approve(app: &mut App) {
         app.info(strings::no_skipped(address));
         return;
     }
-    let command =
-        Command::RunTaskFor { task: TaskId::Verify(Task::ApproveSkipped), mailboxes: vec![address.clone()] };
+    let command = Command::RunTaskFor { task: TaskId::Verify(Task::ApproveSkipped), mailboxes: vec![address.clone()] };
     app.dialog = Some(Dialog::Confirm(Confirm {
         title: strings::APPROVE_TITLE.to_owned(),
         question: strings::approve_question(address, skipped),
         command,
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::migrate::UserStatus;
+    use crate::plan::migrate::view::tests::{read, t0, user};
+    use crate::plan::migrate::view::{BatchView, apply_poll};
+    use crate::project::ProjectState;
+    use crate::tui::app::Msg;
+    use std::sync::Arc;
+
+    /// Stage 6's live table over a batch with a failed mailbox and one synced with 3 skipped items.
+    fn table_app() -> App {
+        let mut view = BatchView::default();
+        let mut skipped = user("b@x.example", UserStatus::Synced, 40);
+        skipped.skipped_items = Some(3);
+        apply_poll(&mut view, read(vec![user("a@x.example", UserStatus::Failed, 1), skipped], Vec::new()), t0());
+        let mut app = App::new(ProjectState::new("acme", t0(), false), None);
+        app.stage = crate::plan::verify::STAGE;
+        app.view = View::Table;
+        app.focus = Focus::Main;
+        app.batch = Some(Arc::new(view));
+        app.update(Msg::Tick(t0()));
+        app
+    }
+
+    fn confirmed(app: &App) -> Option<&Command> {
+        match &app.dialog {
+            Some(Dialog::Confirm(c)) => Some(&c.command),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_asks_before_approving_the_selected_mailboxs_skipped_items_and_only_those() {
+        let mut app = table_app();
+        // The failed mailbox is first: it has nothing skipped, so nothing is asked.
+        app.update(Msg::Action(Action::Approve));
+        assert_eq!(confirmed(&app), None);
+        assert!(app.visible_notice().is_some_and(|n| n.text.contains("a@x.example has no skipped items")));
+        app.update(Msg::Action(Action::MoveDown));
+        app.update(Msg::Action(Action::Approve));
+        let expected = Command::RunTaskFor {
+            task: TaskId::Verify(Task::ApproveSkipped),
+            mailboxes: vec!["b@x.example".to_owned()],
+        };
+        assert_eq!(confirmed(&app), Some(&expected));
+        let Some(Dialog::Confirm(c)) = &app.dialog else { unreachable!() };
+        assert!(c.question.contains("3 skipped item(s) of b@x.example"), "{}", c.question);
+    }
+
+    #[test]
+    fn r_asks_before_restarting_only_a_failed_mailbox() {
+        let mut app = table_app();
+        app.update(Msg::Action(Action::Retry));
+        let expected =
+            Command::RunTaskFor { task: TaskId::Verify(Task::RetryFailed), mailboxes: vec!["a@x.example".to_owned()] };
+        assert_eq!(confirmed(&app), Some(&expected));
+        app.dialog = None;
+        app.update(Msg::Action(Action::MoveDown));
+        app.update(Msg::Action(Action::Retry));
+        assert_eq!(confirmed(&app), None, "b@x.example is synced");
+    }
 }
