@@ -6,7 +6,7 @@ use super::catalogue::explain;
 use super::{Check, VerifySettings};
 use crate::inventory::Mailbox;
 use crate::plan::migrate::MigrateSettings;
-use crate::plan::migrate::health::health;
+use crate::plan::migrate::health::{Health, health};
 use crate::plan::migrate::view::{BatchView, MailboxView};
 use crate::plan::stages::CheckId;
 use crate::plan::{CheckResult, Outcome};
@@ -22,7 +22,7 @@ pub fn run_checks(
     now: DateTime<Utc>,
 ) -> Vec<(CheckId, CheckResult)> {
     vec![
-        (Check::ItemCounts.into(), item_counts(view, inventory, verify, now)),
+        (Check::ItemCounts.into(), item_counts(view, inventory, migrate, verify, now)),
         (Check::FailuresExplained.into(), failures_explained(view, migrate, now)),
     ]
 }
@@ -67,6 +67,7 @@ pub fn compare(address: &str, m: &MailboxView, inventory: Option<&Mailbox>, tole
 pub fn item_counts(
     view: &BatchView,
     inventory: &[Mailbox],
+    migrate: &MigrateSettings,
     settings: &VerifySettings,
     now: DateTime<Utc>,
 ) -> CheckResult {
@@ -82,7 +83,15 @@ pub fn item_counts(
     if synced.is_empty() {
         return CheckResult::new(Outcome::NotRun, "Not run: no mailbox has finished its initial sync yet.", now);
     }
-    let waiting = view.mailboxes.len() - synced.len();
+    // Still moving (queued, syncing): a count now says nothing, and the stage is not verified until it has one.
+    // Failed and stalled mailboxes are failures-explained's.
+    let moving = view
+        .mailboxes
+        .values()
+        .filter(|m| !m.user.status.is_synced())
+        .filter(|m| !matches!(health(m, migrate, now), Health::Failed | Health::Stalled))
+        .count();
+    let waiting = view.mailboxes.len() - synced.len() - moving;
     let line = |c: &ItemComparison| {
         let n = |v: Option<u64>| v.map_or_else(|| "unknown".to_owned(), group_thousands);
         format!(
@@ -95,9 +104,9 @@ pub fn item_counts(
     };
     let fails: Vec<String> = synced.iter().filter(|c| c.verdict == Outcome::Fail).map(line).collect();
     let warns: Vec<String> = synced.iter().filter(|c| c.verdict == Outcome::Warn).map(line).collect();
-    let outcome = match (fails.len(), warns.len()) {
-        (0, 0) => Outcome::Pass,
-        (0, _) => Outcome::Warn,
+    let outcome = match (fails.len(), warns.len(), moving) {
+        (0, 0, 0) => Outcome::Pass,
+        (0, _, 0) => Outcome::Warn,
         _ => Outcome::Fail,
     };
     let mut lines = vec![format!(
@@ -107,8 +116,14 @@ pub fn item_counts(
         synced.len() - fails.len() - warns.len(),
         fails.len(),
         warns.len(),
-        if waiting > 0 { format!("; {waiting} not synced yet, not compared") } else { String::new() }
+        if waiting > 0 { format!("; {waiting} failed or stalled, not compared") } else { String::new() }
     )];
+    if moving > 0 {
+        lines.push(format!(
+            "{moving} mailbox(es) have not finished their initial sync: run the checks again once the batch is \
+             Synced."
+        ));
+    }
     if !fails.is_empty() {
         lines.push(
             "Short of Exchange's own count (fix: check the skipped items in Get-MigrationUserStatistics \
@@ -206,15 +221,23 @@ mod tests {
         apply_poll(&mut view, read(users, s), t0());
         let inventory =
             [source_mailbox("a@x.com", 1005), source_mailbox("b@x.com", 1000), source_mailbox("C@x.com", 1000)];
-        let r = item_counts(&view, &inventory, &verify, t0());
+        let migrate = MigrateSettings::default();
+        let r = item_counts(&view, &inventory, &migrate, &verify, t0());
         assert_eq!(r.outcome, Outcome::Fail, "{}", r.evidence);
         assert!(r.evidence.contains("b@x.com: 900 arrived"), "{}", r.evidence);
         assert!(r.evidence.contains("c@x.com: 950 arrived"), "{}", r.evidence);
         assert!(!r.evidence.contains("a@x.com:"), "within 1%: {}", r.evidence);
-        assert!(r.evidence.contains("1 not synced yet"), "{}", r.evidence);
+        assert!(r.evidence.contains("1 mailbox(es) have not finished their initial sync"), "{}", r.evidence);
         let lenient = VerifySettings { item_tolerance_percent: 10 };
-        let r = item_counts(&view, &inventory, &lenient, t0());
+        let r = item_counts(&view, &inventory, &migrate, &lenient, t0());
+        assert_eq!(r.outcome, Outcome::Fail, "d@x.com still syncing: {}", r.evidence);
+        // Once d@x.com has failed it is failures-explained's, and the synced ones are within 10%.
+        let mut users: Vec<_> = view.mailboxes.values().map(|m| m.user.clone()).collect();
+        users[3].status = UserStatus::Failed;
+        apply_poll(&mut view, read(users, Vec::new()), t0());
+        let r = item_counts(&view, &inventory, &migrate, &lenient, t0());
         assert_eq!(r.outcome, Outcome::Pass, "{}", r.evidence);
+        assert!(r.evidence.contains("1 failed or stalled, not compared"), "{}", r.evidence);
         let c = view.mailbox("c@x.com").expect("c");
         assert_eq!(
             compare("c@x.com", c, Some(&inventory[2]), 4).verdict,
