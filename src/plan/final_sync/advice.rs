@@ -31,7 +31,9 @@ pub fn advice(source_server: Option<&str>) -> Vec<Advice> {
                  Management Shell:",
                 server.unwrap_or("each Client Access server (name it for <server>)")
             ),
-            command: Some(format!("Set-ClientAccessService -Identity {identity} -AutoDiscoverServiceInternalUri $null")),
+            command: Some(format!(
+                "Set-ClientAccessService -Identity {identity} -AutoDiscoverServiceInternalUri $null"
+            )),
         },
     ]
 }

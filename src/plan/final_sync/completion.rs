@@ -55,7 +55,10 @@ impl Completion {
 
     /// Whether the completion is over, well or not: the completion watch ends here.
     pub fn finished(&self) -> bool {
-        matches!(self, Completion::Completed | Completion::CompletedWithErrors | Completion::Removing | Completion::NoBatch)
+        matches!(
+            self,
+            Completion::Completed | Completion::CompletedWithErrors | Completion::Removing | Completion::NoBatch
+        )
     }
 
     /// Remove-MigrationBatch only once Completed: earlier it would stop the sync of mail still arriving.
@@ -111,7 +114,10 @@ pub fn completed_check(view: &BatchView, removed_by_task: bool, now: DateTime<Ut
     let (outcome, evidence) = match &state {
         _ if view.last_error.is_some() => (
             Outcome::Fail,
-            format!("Cannot tell: the batch could not be read ({}).", view.last_error.as_ref().map_or("", |e| &e.message)),
+            format!(
+                "Cannot tell: the batch could not be read ({}).",
+                view.last_error.as_ref().map_or("", |e| &e.message)
+            ),
         ),
         Completion::Completed => (Outcome::Pass, "The batch is Completed: synchronisation has stopped.".to_owned()),
         Completion::NoBatch | Completion::Removing if removed_by_task => {

@@ -149,7 +149,8 @@ mod tests {
     fn only_the_missing_x500_is_added_compared_in_any_case() {
         let sources = [source("megan@contoso.com", DN), source("alex@contoso.com", "/o=Contoso/cn=alexw")];
         let lower = format!("x500:{}", DN.to_lowercase());
-        let clouds = [cloud("Megan@Contoso.com", &[&lower]), cloud("alex@contoso.com", &["smtp:alex@c.onmicrosoft.com"])];
+        let clouds =
+            [cloud("Megan@Contoso.com", &[&lower]), cloud("alex@contoso.com", &["smtp:alex@c.onmicrosoft.com"])];
         let d = diff(&sources, &clouds);
         assert_eq!(d.present, ["megan@contoso.com"]);
         assert_eq!(
@@ -161,7 +162,8 @@ mod tests {
 
     #[test]
     fn a_mailbox_found_by_a_secondary_smtp_address_and_ones_not_migrated_are_told_apart() {
-        let sources = [source("a@contoso.com", "/o=C/cn=a"), source("b@contoso.com", "/o=C/cn=b"), source("c@contoso.com", "")];
+        let sources =
+            [source("a@contoso.com", "/o=C/cn=a"), source("b@contoso.com", "/o=C/cn=b"), source("c@contoso.com", "")];
         let mut moved = cloud("a@contoso.onmicrosoft.com", &["smtp:A@contoso.com", "X500:/o=C/cn=a"]);
         moved.primary_smtp_address = Some("a@contoso.onmicrosoft.com".into());
         let d = diff(&sources, &[moved]);
