@@ -32,8 +32,9 @@ pub enum LastSync {
     NotPropagated { changed_at: DateTime<Utc> },
     /// The batch could not be read, or there is none.
     NoBatch(String),
-    /// Measured against `after` (the later of the change and the slowest switch).
-    Measured { after: DateTime<Utc>, synced: usize, waiting: Vec<Waiting> },
+    /// Measured against `after` (the later of the change and the slowest switch). `not_migrated`: failed
+    /// before their initial sync ended, so no incremental sync will come (stage 6 explains them).
+    Measured { after: DateTime<Utc>, synced: usize, waiting: Vec<Waiting>, not_migrated: Vec<String> },
 }
 
 /// The moment after which no sender reaches the old server: the slowest resolver's switch, never before the
@@ -58,17 +59,20 @@ pub fn judge(view: &BatchView, mx: &MxRecord, interval: Duration) -> LastSync {
     }
     let mut synced = 0;
     let mut waiting = Vec::new();
+    let mut not_migrated = Vec::new();
     for (address, m) in &view.mailboxes {
         let last = m.last_successful_sync();
         if last.is_some_and(|t| t > after) {
             synced += 1;
+        } else if last.is_none() && m.user.status.is_failed() {
+            not_migrated.push(address.clone());
         } else {
             waiting.push(waiting_mailbox(address, m, last, interval));
         }
     }
     // The one due soonest first, as the engineer will see them arrive; the never synced last.
     waiting.sort_by_key(|w| (w.next_due.is_none(), w.next_due, w.address.clone()));
-    LastSync::Measured { after, synced, waiting }
+    LastSync::Measured { after, synced, waiting, not_migrated }
 }
 
 fn waiting_mailbox(address: &str, m: &MailboxView, last: Option<DateTime<Utc>>, interval: Duration) -> Waiting {
@@ -96,22 +100,29 @@ pub fn check(view: &BatchView, mx: &MxRecord, interval: Duration, now: DateTime<
             ),
         ),
         LastSync::NoBatch(why) => (Outcome::Fail, format!("Cannot tell: {why}.")),
-        LastSync::Measured { after, synced, waiting } => {
+        LastSync::Measured { after, synced, waiting, not_migrated } => {
             let mut lines = vec![format!(
                 "The slowest resolver switched at {}: mail sent before then may have reached the old server.",
                 stamp(after)
             )];
-            if waiting.is_empty() {
-                lines.push(format!("All {synced} mailboxes synced after it: that mail has arrived."));
-                (Outcome::Pass, lines.join("\n"))
+            let outcome = if waiting.is_empty() {
+                lines.push(format!("All {synced} migrating mailboxes synced after it: that mail has arrived."));
+                if not_migrated.is_empty() { Outcome::Pass } else { Outcome::Warn }
             } else {
                 lines.push(format!(
-                    "{synced} of {} mailboxes synced after it; waiting for the next incremental sync of:",
+                    "{synced} of {} migrating mailboxes synced after it; waiting for the next incremental sync of:",
                     synced + waiting.len()
                 ));
                 lines.extend(waiting.iter().map(|w| format!("  {}", waiting_line(w, now))));
-                (Outcome::Fail, lines.join("\n"))
+                Outcome::Fail
+            };
+            if !not_migrated.is_empty() {
+                lines.push(format!(
+                    "Failed before their initial sync, so never migrating (stage 6 explains them): {}.",
+                    not_migrated.join(", ")
+                ));
             }
+            (outcome, lines.join("\n"))
         }
     };
     CheckResult::new(outcome, evidence, now)
@@ -200,7 +211,7 @@ mod tests {
         let v = view(&[("a@x.com", Some(2)), ("b@x.com", Some(4)), ("c@x.com", None)]);
         let r = check(&v, &mx(Some(1), &[1, 3]), interval(), t(5));
         assert_eq!(r.outcome, Outcome::Fail);
-        assert!(r.evidence.contains("1 of 3 mailboxes"), "{}", r.evidence);
+        assert!(r.evidence.contains("1 of 3 migrating mailboxes"), "{}", r.evidence);
         assert!(r.evidence.contains("a@x.com (Synced): last synced"), "{}", r.evidence);
         assert!(r.evidence.contains("in 21 h 0 min"), "due at 26, now 5: {}", r.evidence);
         assert!(r.evidence.contains("c@x.com (Synced): never synced"), "{}", r.evidence);
@@ -227,6 +238,21 @@ mod tests {
     fn a_switch_recorded_before_the_change_does_not_move_the_cutoff_back() {
         assert_eq!(cutoff(&mx(Some(5), &[2])), Some(t(5)));
         assert_eq!(cutoff(&mx(None, &[2])), None);
+    }
+
+    #[test]
+    fn a_mailbox_that_failed_its_initial_sync_warns_rather_than_waits_for_ever() {
+        let mut v = view(&[("a@x.com", Some(5))]);
+        let mut failed = user("f@x.com", UserStatus::Failed, 0);
+        failed.last_successful_sync = None;
+        let mut poll = read(vec![v.mailboxes["a@x.com"].user.clone(), failed], vec![]);
+        if let crate::plan::migrate::view::PollResult::Read(f) = &mut poll {
+            f.batch = Some(batch(BatchStatus::SyncedWithErrors));
+        }
+        apply_poll(&mut v, poll, t(0));
+        let r = check(&v, &mx(Some(1), &[2]), interval(), t(6));
+        assert_eq!(r.outcome, Outcome::Warn, "{}", r.evidence);
+        assert!(r.evidence.contains("never migrating (stage 6 explains them): f@x.com"), "{}", r.evidence);
     }
 
     #[test]
