@@ -162,7 +162,7 @@ pub async fn migration_report(exo: &ExoClient, state: &ProjectState) -> Result<M
 /// Lists the skipped items of each mailbox of the batch that has some, then approves them
 /// (`Set-MigrationUser -ApproveSkippedItems`, audited). A mailbox Exchange says is approved already is left, so
 /// a second run writes nothing.
-async fn approve_skipped(ctx: &JobContext, exo: &ExoClient, batch: &str) -> Result<TaskOutcome, TaskError> {
+pub async fn approve_skipped(ctx: &JobContext, exo: &ExoClient, batch: &str) -> Result<TaskOutcome, TaskError> {
     ctx.progress(format!("reading the batch {batch}"), 0, None);
     let mut view = BatchView::default();
     watch::cycle(exo, batch, &mut view).await?;
