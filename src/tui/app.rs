@@ -58,6 +58,8 @@ pub enum Action {
     Publish,
     /// Restart the selected failed mailbox (after a question).
     Retry,
+    /// Approve the skipped items that block completion (stage 8, after a question).
+    Approve,
     /// Scroll the detail panel below the list.
     DetailDown,
     DetailUp,
@@ -598,6 +600,7 @@ impl App {
             | Action::NextFilter
             | Action::NextSort
             | Action::Retry
+            | Action::Approve
             | Action::ConfirmYes
             | Action::ConfirmNo
             | Action::Edit(_) => {}
