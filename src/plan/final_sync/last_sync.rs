@@ -128,6 +128,25 @@ pub fn check(view: &BatchView, mx: &MxRecord, interval: Duration, now: DateTime<
     CheckResult::new(outcome, evidence, now)
 }
 
+/// The check once the batch is removed, when nothing is left to read: the last measured result stands, said
+/// as such; never measured, it fails.
+pub fn after_removal(previous: Option<&CheckResult>, now: DateTime<Utc>) -> CheckResult {
+    match previous {
+        Some(p) if !p.evidence.starts_with(REMOVED) => {
+            CheckResult::new(p.outcome, format!("{REMOVED} as last measured ({}):\n{}", stamp(p.at), p.evidence), now)
+        }
+        Some(p) => CheckResult::new(p.outcome, p.evidence.clone(), now),
+        None => CheckResult::new(
+            Outcome::Fail,
+            "The batch is removed and this check was never measured before: it cannot be told any more.",
+            now,
+        ),
+    }
+}
+
+/// How the evidence after the removal starts.
+const REMOVED: &str = "The batch is removed;";
+
 /// "a@contoso.com (Synced): last synced 2026-03-01 10:00 UTC, next incremental sync due 2026-03-02 10:00 UTC
 /// (in 5 h)".
 pub fn waiting_line(w: &Waiting, now: DateTime<Utc>) -> String {
@@ -253,6 +272,16 @@ mod tests {
         let r = check(&v, &mx(Some(1), &[2]), interval(), t(6));
         assert_eq!(r.outcome, Outcome::Warn, "{}", r.evidence);
         assert!(r.evidence.contains("never migrating (stage 6 explains them): f@x.com"), "{}", r.evidence);
+    }
+
+    #[test]
+    fn after_the_removal_the_last_measure_stands_and_says_so() {
+        let measured = CheckResult::new(Outcome::Pass, "All 3 migrating mailboxes synced after it.", t(1));
+        let kept = after_removal(Some(&measured), t(5));
+        assert_eq!(kept.outcome, Outcome::Pass);
+        assert!(kept.evidence.starts_with("The batch is removed; as last measured"), "{}", kept.evidence);
+        assert_eq!(after_removal(Some(&kept), t(6)).evidence, kept.evidence, "not wrapped twice");
+        assert_eq!(after_removal(None, t(5)).outcome, Outcome::Fail);
     }
 
     #[test]

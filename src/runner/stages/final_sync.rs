@@ -103,8 +103,15 @@ pub async fn checks(exo: &ExoClient, state: &ProjectState) -> Result<Results, M3
         Ok(m) => x500_rule::check(&x500_rule::diff(inventory, m), now),
         Err(e) => unread("the cloud mailboxes", e),
     };
+    // Once this project removed the batch there is nothing left to measure: the last measure stands.
+    let last = if removed_by_task && view.batch.is_none() && view.last_error.is_none() {
+        let previous = state.stage(STAGE).and_then(|r| r.checks.get(Check::LastSyncAfterMx.as_str()));
+        last_sync::after_removal(previous, now)
+    } else {
+        last_sync::check(&view, &state.mx, interval, now)
+    };
     Ok(vec![
-        (Check::LastSyncAfterMx.into(), last_sync::check(&view, &state.mx, interval, now)),
+        (Check::LastSyncAfterMx.into(), last),
         (Check::BatchCompleted.into(), completion::completed_check(&view, removed_by_task, now)),
         (Check::BatchRemoved.into(), removed),
         (Check::X500Present.into(), x500),
