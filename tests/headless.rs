@@ -538,3 +538,128 @@ fn the_batch_is_watched_reported_and_its_skipped_items_approved_headless() {
     assert!(out.contains("Nothing to approve") && out.contains("approved already"), "{out}");
     assert_eq!(approvals(), 2, "no second write");
 }
+
+/// Stage 8 headless on `small`: the writes need `--yes` without a terminal; last-sync-after-mx fails until the
+/// incremental sync after the MX change, then complete-batch follows the batch to Completed (`status --json`
+/// carries it), the batch and then the endpoint are removed, the X500 addresses added once, and every stage-8
+/// check passes. Until stage 7 lands, the test plays it: the MX change at the simulated registrar, and stage 7's
+/// record (`state.mx`, its check) written through the project library; the merger rewires this to
+/// `cutover task record-mx-change` and stage 7's watch.
+#[test]
+fn stage_eight_completes_and_removes_the_batch_headless() {
+    let sim = Sim::start(&["sim", "--json", "--scenario", "small", "--auto-approve", "--speed", "60"]);
+    let home_dir = tempfile::tempdir().expect("temp dir");
+    let home = home_dir.path();
+    let control = sim.str("/control_url");
+    let domain = sim.info["email_domains"][0].as_str().expect("a domain").to_owned();
+    to_stage_five(&sim, home);
+    ok(home, &["task", "create-batch", "--project", "acme", "--yes"], None);
+    ok(home, &["task", "start-batch", "--project", "acme", "--yes"], None);
+    let stage_checks = |stage: &str| {
+        let out = cutover(home, &["check", "--project", "acme", "--stage", stage, "--json"], None);
+        let v = json(&text(&out.stdout));
+        v["stages"][0]["checks"].as_array().expect("checks").clone()
+    };
+    let outcome = |checks: &[Value], id: &str| {
+        checks
+            .iter()
+            .find(|c| c["id"] == id)
+            .map(|c| (c["outcome"].as_str().unwrap_or("").to_owned(), c["evidence"].to_string()))
+    };
+    for _ in 0..5 {
+        advance_clock(&control, 86_400);
+        if outcome(&stage_checks("5"), "batch-state").is_some_and(|(o, _)| o == "Pass") {
+            break;
+        }
+    }
+    check_and_override(home, 5);
+    check_and_override(home, 6);
+
+    // Stage 7, played: the MX changed at the registrar now, every resolver switched after its delay.
+    let mx = format!("0 {}.mail.protection.outlook.com", domain.replace('.', "-"));
+    let set = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        let body = serde_json::json!({ "name": domain, "type": "MX", "ttl": 300, "values": [mx] });
+        let r = reqwest::Client::new().post(format!("{control}/dns/records")).json(&body).send().await?;
+        let state: Value = reqwest::Client::new().get(format!("{control}/state")).send().await?.json().await?;
+        Ok::<_, reqwest::Error>((r.status(), state))
+    });
+    let (status, sim_state) = set.expect("the registrar");
+    assert!(status.is_success());
+    let changed_at: chrono::DateTime<chrono::Utc> = serde_json::from_value(sim_state["now"].clone()).expect("now");
+    {
+        use cutover::project::{DataHome, Project, ProjectName};
+        let name = ProjectName::parse("acme").expect("name");
+        let (mut project, _) = Project::open(&DataHome::at(home), &name).expect("open");
+        let switched = sim.info["dns"]
+            .as_array()
+            .expect("resolvers")
+            .iter()
+            .map(|r| {
+                let delay =
+                    chrono::Duration::milliseconds((r["delay_seconds"].as_f64().expect("delay") * 1000.0) as i64);
+                (r["addr"].as_str().expect("addr").to_owned(), changed_at + delay)
+            })
+            .collect();
+        let mx = cutover::plan::mx::MxRecord { changed_at: Some(changed_at), switched };
+        let stage7 = cutover::plan::mx::STAGE;
+        project
+            .change(
+                Some(stage7),
+                "record-mx-change",
+                serde_json::json!({ "by": "the test, until stage 7 lands" }),
+                |state| {
+                    state.mx = mx;
+                    let check = cutover::plan::CheckId::Mx(cutover::plan::mx::Check::DnsPropagation);
+                    let evidence = "Recorded by the stage 8 test: every simulated resolver switched after its delay.";
+                    state.stage_mut(stage7).record_check(
+                        check,
+                        cutover::plan::CheckResult::new(cutover::plan::Outcome::Pass, evidence, changed_at),
+                    );
+                    Ok::<(), std::convert::Infallible>(())
+                },
+            )
+            .expect("recorded")
+            .expect("applied");
+    }
+    assert_eq!(stage_status(home, 8), "not started", "stage 8 is open");
+
+    // Without a terminal, each write needs --yes.
+    for task in ["complete-batch", "remove-batch", "remove-endpoint", "x500-addresses"] {
+        let err = refused(home, &["task", task, "--project", "acme"]);
+        assert!(err.contains("add --yes"), "{task}: {err}");
+    }
+    let audit = || std::fs::read_to_string(home.join("projects/acme/audit.jsonl")).expect("audit log");
+    assert!(!audit().contains("\"complete-migration-batch\""), "nothing was completed");
+
+    // Before the next incremental sync the mail sent to the old MX has not arrived; two days on it has.
+    let (o, evidence) = outcome(&stage_checks("8"), "last-sync-after-mx").expect("the check");
+    assert_eq!(o, "Fail", "{evidence}");
+    assert!(evidence.contains("next incremental sync due"), "{evidence}");
+    advance_clock(&control, 2 * 86_400);
+    let (o, evidence) = outcome(&stage_checks("8"), "last-sync-after-mx").expect("the check");
+    assert_eq!(o, "Pass", "{evidence}");
+
+    let out = ok(home, &["task", "complete-batch", "--project", "acme", "--yes"], None);
+    assert!(out.contains("It is Completed"), "{out}");
+    let v = json(&ok(home, &["status", "--project", "acme", "--json"], None));
+    assert_eq!(v["batch"]["completion"]["state"], "completed", "{}", v["batch"]);
+    let out = ok(home, &["task", "complete-batch", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Completed already: left alone") || out.contains("was Completed already"), "{out}");
+
+    let out = ok(home, &["task", "remove-batch", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Removed the batch cutover-acme"), "{out}");
+    advance_clock(&control, 120);
+    let out = ok(home, &["task", "remove-endpoint", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Removed the migration endpoint"), "{out}");
+    let out = ok(home, &["task", "x500-addresses", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Added the X500 address of 10 mailbox(es)"), "{out}");
+    let out = ok(home, &["task", "x500-addresses", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Nothing to add"), "{out}");
+
+    let checks = stage_checks("8");
+    for id in ["last-sync-after-mx", "batch-completed", "batch-removed", "x500-present"] {
+        let (o, evidence) = outcome(&checks, id).expect("ran");
+        assert_eq!(o, "Pass", "{id}: {evidence}");
+    }
+    assert_eq!(audit().lines().filter(|l| l.contains("\"add-x500-address\"")).count(), 20, "10 writes, each twice");
+}

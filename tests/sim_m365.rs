@@ -856,9 +856,6 @@ async fn typical_batch_fails_skips_and_retries_like_exchange() {
     )
     .await;
     assert_eq!(st["value"][0]["SkippedItemCount"], 3);
-    let (s, e) = cmdlet(&i, &x, "Complete-MigrationBatch", json!({"Identity": "Cutover"})).await;
-    assert_eq!(s, 400);
-    assert!(e["error"]["details"][0]["message"].as_str().unwrap().contains("skipped items"));
 
     // Retry: the poisoned job fails again (its corrupt data is still there), and so does the hidden mailbox.
     cmdlet(&i, &x, "Start-MigrationBatch", json!({"Identity": "Cutover"})).await;
@@ -872,6 +869,16 @@ async fn typical_batch_fails_skips_and_retries_like_exchange() {
     let (_, scanner) =
         cmdlet(&i, &x, "Get-MigrationUser", json!({"Identity": format!("scanner@{}", i.email_domains[0])})).await;
     assert_eq!(scanner["value"][0]["Status"], "Failed");
+    // Completed without the approval: the last sync runs, then the mailbox with skipped items fails completion.
+    let (s, e) = cmdlet(&i, &x, "Complete-MigrationBatch", json!({"Identity": "Cutover"})).await;
+    assert_eq!(s, 200, "{e}");
+    advance(&i, 6.0 * 3600.0).await;
+    let (_, b) = cmdlet(&i, &x, "Get-MigrationBatch", json!({})).await;
+    assert_eq!(b["value"][0]["Status"], "CompletedWithErrors");
+    let (_, m) =
+        cmdlet(&i, &x, "Get-MigrationUser", json!({"Identity": format!("j.morrison@{}", i.email_domains[0])})).await;
+    assert_eq!(m["value"][0]["Status"], "CompletionFailed");
+    assert!(m["value"][0]["ErrorSummary"].as_str().unwrap().contains("skipped item(s) that haven't been approved"));
     let (s, _) = cmdlet(
         &i,
         &x,

@@ -385,3 +385,43 @@ fn the_live_table_of_the_batch_at_80x24_and_200x50() {
     assert!(sorted.contains("sort least done"), "{sorted}");
     assert!(line("ceo@contoso.example") < line("sales@contoso.example"), "the least done first:\n{sorted}");
 }
+
+/// Stage 8 with last-sync-after-mx failing: the mailboxes still waiting for their incremental sync in the
+/// details, the advice with the SCP command naming the source server below; then the question before the
+/// completion.
+#[test]
+fn stage_8_waiting_mailboxes_advice_and_the_completion_question_at_80x24_and_200x50() {
+    let mut state = filled_state();
+    state.source_access.exchange_server = Some("EX01".into());
+    let stage = cutover::plan::final_sync::STAGE;
+    state.stage_mut(stage).checks.insert(
+        "last-sync-after-mx".into(),
+        CheckResult::new(
+            Outcome::Fail,
+            "The slowest resolver switched at 2026-09-21 14:30 UTC: mail sent before then may have reached the old server.\n\
+             117 of 118 migrating mailboxes synced after it; waiting for the next incremental sync of:\n  \
+             support@acme.example (Synced): last synced 2026-09-21 14:10 UTC, next incremental sync due 2026-09-22 14:10 UTC (in 20 h 5 min)",
+            at(),
+        ),
+    );
+    let mut app = open_at(state, stage);
+    for _ in 0..4 {
+        app.update(Msg::Action(Action::MoveDown));
+    }
+    let wide = render(&app, 200, 50);
+    assert!(wide.contains("support@acme.example (Synced)"), "{wide}");
+    assert!(
+        wide.contains("Set-ClientAccessService -Identity \"EX01\" -AutoDiscoverServiceInternalUri $null"),
+        "{wide}"
+    );
+    insta::assert_snapshot!("stage8_200x50", wide);
+    insta::assert_snapshot!("stage8_80x24", render(&app, 80, 24));
+
+    for _ in 0..4 {
+        app.update(Msg::Action(Action::MoveUp));
+    }
+    app.update(Msg::Action(Action::Activate));
+    let asked = render(&app, 80, 24);
+    assert!(asked.contains("synchronisation stops"), "{asked}");
+    insta::assert_snapshot!("stage8_complete_question_80x24", asked);
+}

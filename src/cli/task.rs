@@ -108,9 +108,15 @@ fn confirm(task: TaskId, state: &ProjectState) -> color_eyre::Result<()> {
         );
     }
     let mut stderr = std::io::stderr().lock();
-    write!(stderr, "{} ({task}) writes to tenant {tenant} for project {}. Go on? [y/N] ", task.def().title, state.name)
-        .and_then(|()| stderr.flush())
-        .wrap_err("asking for confirmation on stderr")?;
+    // The task's help says what the write does (complete-batch: synchronisation stops for good).
+    let def = task.def();
+    write!(
+        stderr,
+        "{} ({task}) writes to tenant {tenant} for project {}: {} Go on? [y/N] ",
+        def.title, state.name, def.help
+    )
+    .and_then(|()| stderr.flush())
+    .wrap_err("asking for confirmation on stderr")?;
     drop(stderr);
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).wrap_err("reading the answer from the terminal")?;

@@ -1,5 +1,12 @@
-//! Stage 8, Final sync: the incremental sync after the MX change, completing and removing the batch. Defined
-//! here; not built yet, and the wizard says so.
+//! Stage 8, Final sync: the incremental sync after the MX change, completing and removing the batch, the X500
+//! addresses, and what the customer must do by hand. Its rules live in the submodules: the last-sync rule
+//! (`last_sync`), the batch's completion and removal (`completion`), the X500 diff (`x500`) and the advice
+//! (`advice`). Pure.
+
+pub mod advice;
+pub mod completion;
+pub mod last_sync;
+pub mod x500;
 
 use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
 
@@ -11,6 +18,8 @@ plan_ids! {
     pub enum Task {
         CompleteBatch = "complete-batch",
         RemoveBatch = "remove-batch",
+        RemoveEndpoint = "remove-endpoint",
+        X500Addresses = "x500-addresses",
     }
 }
 
@@ -20,6 +29,7 @@ plan_ids! {
         LastSyncAfterMx = "last-sync-after-mx",
         BatchCompleted = "batch-completed",
         BatchRemoved = "batch-removed",
+        X500Present = "x500-present",
     }
 }
 
@@ -32,13 +42,25 @@ pub static DEF: StageDef = StageDef {
         TaskDef {
             id: TaskId::FinalSync(Task::CompleteBatch),
             title: "Complete the batch",
-            help: "Runs the final incremental sync and finishes the migration.",
+            help: "Complete-MigrationBatch: one last incremental sync, then synchronisation stops for good.",
             demo_only: false,
         },
         TaskDef {
             id: TaskId::FinalSync(Task::RemoveBatch),
             title: "Remove the batch",
-            help: "Deletes the batch once completed and incremental sync has stopped.",
+            help: "Remove-MigrationBatch, once the batch is Completed.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::FinalSync(Task::RemoveEndpoint),
+            title: "Remove the migration endpoint",
+            help: "Remove-MigrationEndpoint, once no batch uses it.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::FinalSync(Task::X500Addresses),
+            title: "Add the X500 addresses",
+            help: "Each source LegacyExchangeDN as an X500 address of its cloud mailbox, so replies to old mail arrive.",
             demo_only: false,
         },
     ],
@@ -46,17 +68,22 @@ pub static DEF: StageDef = StageDef {
         CheckDef {
             id: CheckId::FinalSync(Check::LastSyncAfterMx),
             title: "Last sync after the MX change",
-            help: "Every mailbox's last sync is later than the MX change.",
+            help: "Every mailbox's last sync is later than the MX change and the slowest resolver's switch.",
         },
         CheckDef {
             id: CheckId::FinalSync(Check::BatchCompleted),
             title: "Batch completed",
-            help: "The batch reached Completed.",
+            help: "The batch reached Completed in Exchange Online.",
         },
         CheckDef {
             id: CheckId::FinalSync(Check::BatchRemoved),
             title: "Batch removed",
             help: "No migration batch is left in the tenant.",
+        },
+        CheckDef {
+            id: CheckId::FinalSync(Check::X500Present),
+            title: "X500 addresses in place",
+            help: "Every migrated mailbox holds its source LegacyExchangeDN as an X500 address.",
         },
     ],
     settings: &[],

@@ -3,6 +3,7 @@
 
 use crate::m365::exo::types::MigrationBatch;
 use crate::m365::exo::values::UserStatus;
+use crate::plan::final_sync::completion::Completion;
 use crate::plan::migrate::MigrateSettings;
 use crate::plan::migrate::health::{Health, counts, counts_line, health};
 use crate::plan::migrate::view::{BatchView, PollError};
@@ -21,6 +22,8 @@ pub struct LiveBatch {
     pub age_secs: Option<i64>,
     /// The last poll's error, if the last poll failed.
     pub last_error: Option<PollError>,
+    /// Where the batch's completion stands (stage 8), from the same poll; absent before any good poll.
+    pub completion: Option<Completion>,
 }
 
 /// One mailbox of the batch.
@@ -64,6 +67,7 @@ impl LiveBatch {
             polled_at: view.polled_at,
             age_secs: view.age(now).map(|d| d.num_seconds()),
             last_error: view.last_error.clone(),
+            completion: view.polled_at.map(|_| Completion::of(view.batch.as_ref())),
         }
     }
 }
@@ -144,6 +148,7 @@ mod tests {
         let now = t0() + Duration::minutes(3);
         let batch = serde_json::to_value(LiveBatch::build(&view, now)).expect("json");
         assert_eq!((batch["status"].as_str(), batch["age_secs"].as_i64()), (Some("SyncedWithErrors"), Some(180)));
+        assert_eq!(batch["completion"], serde_json::json!({ "state": "ready", "status": "SyncedWithErrors" }));
         let json = serde_json::json!({ "mailboxes": mailboxes(&view, &MigrateSettings::default(), now) });
         assert_eq!(json["mailboxes"][0]["address"], a);
         assert_eq!(json["mailboxes"][0]["status"], "syncing");

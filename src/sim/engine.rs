@@ -1,7 +1,8 @@
 //! The migration engine: each mailbox of a cutover batch moves through Exchange's state sequence at a rate set
 //! by its size, the per-move throughput, the shared bandwidth and MaxConcurrentMigrations, driven by the simulated
 //! clock. Mail arriving at the old MX is picked up by the next incremental sync (every 24 simulated hours, or on
-//! demand); failures come the way real ones do.
+//! demand; a mailbox's `incremental_late_hours` puts its own later); completion runs one last incremental
+//! sync, and a mailbox with skipped items not approved ends CompletionFailed; failures come the way real ones do.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -17,6 +18,8 @@ pub enum UserStatus {
     Completing,
     Completed,
     CompletedWithWarnings,
+    /// The last sync ran but completion refused: skipped items were not approved.
+    CompletionFailed,
     Stopped,
     Failed,
 }
@@ -32,6 +35,7 @@ impl UserStatus {
             UserStatus::Completing => "Completing",
             UserStatus::Completed => "Completed",
             UserStatus::CompletedWithWarnings => "CompletedWithWarnings",
+            UserStatus::CompletionFailed => "CompletionFailed",
             UserStatus::Stopped => "Stopped",
             UserStatus::Failed => "Failed",
         }
@@ -211,7 +215,7 @@ pub fn advance(
         }
         let dt = (next - t).num_milliseconds() as f64 / 1000.0;
         for m in moves.iter_mut() {
-            if mx_at_source && m.status != UserStatus::Completed && m.status != UserStatus::CompletedWithWarnings {
+            if mx_at_source && !matches!(m.status, UserStatus::Completed | UserStatus::CompletedWithWarnings) {
                 m.pending_items += p.new_items_per_sec * dt;
                 m.pending_bytes += p.new_items_per_sec * dt * p.new_item_bytes;
             }
@@ -292,12 +296,12 @@ fn step(i: usize, m: &mut Move, s: &MailboxSpec, p: &Params, t: DateTime<Utc>, r
                     m.skipped = *count;
                     m.items_done -= f64::from(*count);
                 }
-                finish_sync(m, p, t);
+                finish_sync(m, s, p, t);
             }
         }
         UserStatus::IncrementalSyncing | UserStatus::Completing if due(m.until) => {
             m.until = None;
-            finish_sync(m, p, t);
+            finish_sync(m, s, p, t);
         }
         UserStatus::Synced if due(m.next_incremental) => {
             m.status = UserStatus::IncrementalSyncing;
@@ -306,7 +310,7 @@ fn step(i: usize, m: &mut Move, s: &MailboxSpec, p: &Params, t: DateTime<Utc>, r
     }
 }
 
-fn finish_sync(m: &mut Move, p: &Params, t: DateTime<Utc>) {
+fn finish_sync(m: &mut Move, s: &MailboxSpec, p: &Params, t: DateTime<Utc>) {
     let items = m.pending_items.floor();
     m.items_total += items;
     m.items_done += items;
@@ -316,15 +320,25 @@ fn finish_sync(m: &mut Move, p: &Params, t: DateTime<Utc>) {
     m.pending_bytes = 0.0;
     m.last_sync = Some(t);
     if m.status == UserStatus::Completing {
-        m.status = if m.skipped > 0 { UserStatus::CompletedWithWarnings } else { UserStatus::Completed };
         m.next_incremental = None;
         m.completing = false;
+        if m.skipped > 0 && !m.skipped_approved {
+            m.status = UserStatus::CompletionFailed;
+            m.error = Some(format!(
+                "Error: MigrationPermanentException: The mailbox has {} skipped item(s) that haven't been approved, so it can't be completed. Approve them with Set-MigrationUser -ApproveSkippedItems, then run Complete-MigrationBatch again.",
+                m.skipped
+            ));
+        } else {
+            m.status = if m.skipped > 0 { UserStatus::CompletedWithWarnings } else { UserStatus::Completed };
+            m.error = None;
+        }
     } else if m.completing {
         m.status = UserStatus::Completing;
         m.until = None;
     } else {
         m.status = UserStatus::Synced;
-        m.next_incremental = Some(t + p.incremental_interval);
+        let late = Duration::milliseconds((s.incremental_late_hours.max(0.0) * 3_600_000.0) as i64);
+        m.next_incremental = Some(t + p.incremental_interval + late);
     }
 }
 
@@ -382,6 +396,7 @@ mod tests {
                 hidden: i == 4,
                 kind: Default::default(),
                 never_logged_on: false,
+                incremental_late_hours: 0.0,
                 failure: None,
             })
             .collect();
@@ -409,6 +424,7 @@ mod tests {
             hidden: false,
             kind: Default::default(),
             never_logged_on: false,
+            incremental_late_hours: 0.0,
             failure: Some(Failure::Stall { at: 0.5 }),
         }];
         let mut moves: Vec<Move> = specs.iter().map(Move::new).collect();
@@ -440,6 +456,7 @@ mod tests {
             hidden: false,
             kind: Default::default(),
             never_logged_on: false,
+            incremental_late_hours: 0.0,
             failure: Some(Failure::Poison),
         }];
         let mut moves: Vec<Move> = specs.iter().map(Move::new).collect();

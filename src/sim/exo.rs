@@ -214,14 +214,19 @@ pub fn tick(world: &mut World) {
     world.exchange.last_tick = Some(now);
     let primary = world.scenario.primary_domain().to_string();
     let source_host = format!("{}.{primary}", world.scenario.source.host);
-    let mx = world.dns.current(&primary, "MX");
     let old_mx = world.scenario.dns.mx_host.clone().unwrap_or(source_host).to_ascii_lowercase();
-    let mx_at_source = mx
-        .iter()
-        .any(|v| v.split_whitespace().nth(1).is_some_and(|h| h.trim_end_matches('.').eq_ignore_ascii_case(&old_mx)));
-    if !mx_at_source && world.exchange.mx_changed_at.is_none() {
+    let at_source = |values: &[String]| {
+        values
+            .iter()
+            .any(|v| v.split_whitespace().nth(1).is_some_and(|h| h.trim_end_matches('.').eq_ignore_ascii_case(&old_mx)))
+    };
+    if !at_source(&world.dns.current(&primary, "MX")) && world.exchange.mx_changed_at.is_none() {
         world.exchange.mx_changed_at = Some(now);
     }
+    // Senders behind the slowest resolver still reach the old server after the change: mail goes on landing in
+    // the source mailboxes until that resolver sees the new MX too.
+    let slowest = world.scenario.dns.resolver_delays_seconds.iter().copied().fold(0.0, f64::max);
+    let mx_at_source = world.dns.view(&primary, "MX", now, slowest).is_some_and(|(_, values)| at_source(values));
     let Some(batch) = &world.exchange.batch else { return };
     if let Some(at) = batch.removing {
         if now >= at + chrono::Duration::seconds(REMOVING_SECONDS) {
@@ -437,6 +442,12 @@ fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -
             vec![]
         }
         "get-mailbox" => mailboxes(world, p)?,
+        "set-mailbox" => {
+            if !set_mailbox(world, p)? {
+                warnings.push(unchanged(&text(p, "Identity").unwrap_or_default()));
+            }
+            vec![]
+        }
         "get-accepteddomain" => world
             .directory
             .domains
@@ -752,31 +763,19 @@ fn complete_batch(world: &mut World) -> Result<Vec<Value>, CmdletError> {
     let now = world.clock.now();
     let b = batch_mut(world, &Map::new())?.clone();
     let status = batch_status(world, &b);
-    if !matches!(status, "Synced" | "SyncedWithErrors") {
+    // A batch CompletedWithErrors completes again: the mailboxes whose completion failed are retried.
+    if !matches!(status, "Synced" | "SyncedWithErrors" | "CompletedWithErrors") {
         return Err(fail(
             MIGRATION_PERMANENT,
             format!("The batch can't be completed while its status is {status}; wait until it is Synced."),
         ));
     }
-    let waiting = world
-        .exchange
-        .moves
-        .iter()
-        .filter(|m| m.skipped > 0 && !m.skipped_approved && m.status == UserStatus::Synced)
-        .count();
-    if waiting > 0 {
-        return Err(fail(
-            "Microsoft.Exchange.Migration.MigrationBatchCannotBeCompletedException",
-            format!(
-                "{waiting} users have skipped items that need approval. Approve them with Set-MigrationUser -ApproveSkippedItems or Set-MigrationBatch -ApproveSkippedItems."
-            ),
-        ));
-    }
-    batch_mut(world, &Map::new())?.complete_requested = Some(now);
+    batch_mut(world, &Map::new())?.complete_requested.get_or_insert(now);
     for m in &mut world.exchange.moves {
         match m.status {
-            UserStatus::Synced => {
+            UserStatus::Synced | UserStatus::CompletionFailed => {
                 m.status = UserStatus::Completing;
+                m.error = None;
                 m.until = None;
             }
             UserStatus::IncrementalSyncing => m.completing = true,
@@ -806,6 +805,7 @@ fn batch_status(world: &World, b: &Batch) -> &'static str {
     }
     if b.complete_requested.is_some() {
         let done = count(UserStatus::Completed) + count(UserStatus::CompletedWithWarnings);
+        let failed = failed + count(UserStatus::CompletionFailed);
         return if done + failed < moves.len() {
             "Completing"
         } else if failed > 0 {
@@ -840,7 +840,7 @@ fn batch_json(world: &World, b: &Batch) -> Value {
         "StoppedCount": count(&|m| m.status == UserStatus::Stopped),
         "SyncedCount": count(&|m| m.status == UserStatus::Synced),
         "FinalizedCount": count(&|m| matches!(m.status, UserStatus::Completed | UserStatus::CompletedWithWarnings)),
-        "FailedCount": count(&|m| m.status == UserStatus::Failed),
+        "FailedCount": count(&|m| matches!(m.status, UserStatus::Failed | UserStatus::CompletionFailed)),
         "FailedInitialSyncCount": count(&|m| m.status == UserStatus::Failed && m.last_sync.is_none()),
         "FailedIncrementalSyncCount": count(&|m| m.status == UserStatus::Failed && m.last_sync.is_some()),
         "PendingCount": count(&|m| m.status == UserStatus::Queued),
@@ -972,7 +972,7 @@ fn state_of(s: UserStatus) -> &'static str {
         UserStatus::Synced => "Waiting",
         UserStatus::Completed | UserStatus::CompletedWithWarnings => "Completed",
         UserStatus::Stopped => "Stopped",
-        UserStatus::Failed => "Failed",
+        UserStatus::Failed | UserStatus::CompletionFailed => "Failed",
     }
 }
 
@@ -986,6 +986,7 @@ fn mailboxes(world: &World, p: &Map<String, Value>) -> Result<Vec<Value>, Cmdlet
         .filter(|u| only.as_ref().is_none_or(|id| id.eq_ignore_ascii_case(&u.upn) || id.eq_ignore_ascii_case(&u.mail_nickname)))
         .map(|u| json!({"Identity": u.mail_nickname, "Name": u.mail_nickname, "Alias": u.mail_nickname, "DisplayName": u.display_name,
             "PrimarySmtpAddress": u.mail, "UserPrincipalName": u.upn, "EmailAddresses": u.proxy_addresses,
+            "LegacyExchangeDN": cloud_legacy_dn(u),
             "RecipientTypeDetails": "UserMailbox", "ExchangeGuid": uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, u.upn.as_bytes()).to_string(),
             "HiddenFromAddressListsEnabled": false, "IsValid": true}))
         .collect();
@@ -995,6 +996,68 @@ fn mailboxes(world: &World, p: &Map<String, Value>) -> Result<Vec<Value>, Cmdlet
         return Err(not_found(&id));
     }
     Ok(rows)
+}
+
+/// The LegacyExchangeDN Exchange Online gives a cloud mailbox: not the source's, which is why the X500 address
+/// is needed.
+fn cloud_legacy_dn(u: &super::graph::User) -> String {
+    let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, u.upn.as_bytes()).simple().to_string();
+    format!(
+        "/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn={}-{}",
+        &id[..32],
+        u.mail_nickname
+    )
+}
+
+/// The values of one key of a hashtable parameter (`@{Add=...}` arrives as an object typed
+/// `#Exchange.GenericHashTable`), the key in any case, one value or a list.
+fn hashtable_values(table: &Map<String, Value>, key: &str) -> Vec<String> {
+    let found = table.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v);
+    match found {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `Set-Mailbox -EmailAddresses`: a list replaces the addresses, `@{Add=...; Remove=...}` changes some; an
+/// address is compared without regard to case, its prefix's case kept (`SMTP:` primary, `smtp:` secondary).
+/// Whether anything changed.
+fn set_mailbox(world: &mut World, p: &Map<String, Value>) -> Result<bool, CmdletError> {
+    let id = text(p, "Identity").ok_or_else(|| fail(PARAMETER, "Identity is required."))?;
+    let u = world
+        .directory
+        .users
+        .iter_mut()
+        .filter(|u| u.mail.is_some())
+        .find(|u| {
+            id.eq_ignore_ascii_case(&u.upn)
+                || u.mail.as_deref().is_some_and(|m| id.eq_ignore_ascii_case(m))
+                || id.eq_ignore_ascii_case(&u.mail_nickname)
+        })
+        .ok_or_else(|| not_found(&id))?;
+    let before = u.proxy_addresses.clone();
+    match p.get("EmailAddresses") {
+        Some(Value::Object(table)) => {
+            for add in hashtable_values(table, "Add") {
+                if !u.proxy_addresses.iter().any(|a| a.eq_ignore_ascii_case(&add)) {
+                    u.proxy_addresses.push(add);
+                }
+            }
+            let remove = hashtable_values(table, "Remove");
+            u.proxy_addresses.retain(|a| !remove.iter().any(|r| r.eq_ignore_ascii_case(a)));
+        }
+        Some(Value::Array(list)) => {
+            u.proxy_addresses = list.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+        }
+        Some(Value::String(one)) => u.proxy_addresses = vec![one.clone()],
+        _ => {}
+    }
+    if !u.proxy_addresses.iter().any(|a| a.starts_with("SMTP:")) {
+        u.proxy_addresses = before;
+        return Err(fail(PARAMETER, "A mailbox must keep one primary SMTP address (SMTP:)."));
+    }
+    Ok(u.proxy_addresses != before)
 }
 
 fn content_filter(world: &mut World) -> &mut Map<String, Value> {

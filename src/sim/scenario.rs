@@ -276,6 +276,10 @@ pub struct MailboxSpec {
     /// No one ever opened it (a scanner's mailbox, a new hire's); the others last logged on within the fortnight.
     #[serde(default)]
     pub never_logged_on: bool,
+    /// Hours this mailbox's incremental syncs come after the batch's interval (a busy source database, a slow
+    /// mailbox): its sync after the MX change arrives late.
+    #[serde(default)]
+    pub incremental_late_hours: f64,
     #[serde(default)]
     pub failure: Option<Failure>,
 }
@@ -409,6 +413,7 @@ impl Scenario {
                 // About one in forty was never opened (a new hire not started yet); from the index, so the sizes'
                 // sequence stays as it was.
                 never_logged_on: (i.wrapping_mul(2_654_435_761) >> 7) % 40 == 0,
+                incremental_late_hours: 0.0,
                 failure,
             });
         }
@@ -434,6 +439,9 @@ impl Scenario {
             }
             if !(m.size_gb >= 0.0 && m.size_gb.is_finite()) {
                 return Err(format!("mailbox {:?}: size_gb must be a number ≥ 0", m.alias));
+            }
+            if !(m.incremental_late_hours >= 0.0 && m.incremental_late_hours.is_finite()) {
+                return Err(format!("mailbox {:?}: incremental_late_hours must be a number ≥ 0", m.alias));
             }
             if let Some(Failure::Stall { at }) = &m.failure
                 && !(0.0..1.0).contains(at)

@@ -58,7 +58,8 @@ pub enum Action {
     Publish,
     /// Restart the selected failed mailbox (after a question).
     Retry,
-    /// Approve the skipped items of the selected mailbox (after a question).
+    /// Approve the skipped items of the selected mailbox (stage 6) or those that block completion (stage 8),
+    /// after a question.
     Approve,
     /// Scroll the detail panel below the list.
     DetailDown,

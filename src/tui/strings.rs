@@ -258,3 +258,20 @@ pub fn budget_summary(mailboxes: u32, total: &str) -> String {
         MAILBOXES_LABEL.to_lowercase()
     )
 }
+
+pub const COMPLETE_TITLE: &str = "Complete the batch";
+pub const COMPLETE_QUESTION: &str = "Complete the batch (Complete-MigrationBatch)? Exchange Online runs one last \
+     incremental sync of every mailbox, then synchronisation stops for good: mail still reaching the old server \
+     after that is not moved. Do it once last-sync-after-mx passes.";
+pub const REMOVE_TITLE: &str = "Remove the batch";
+pub const REMOVE_QUESTION: &str = "Remove the batch (Remove-MigrationBatch)? Only a Completed batch is removed; its \
+     history and statistics go with it, so export the migration report (stage 6) first.";
+pub const REMOVE_ENDPOINT_TITLE: &str = "Remove the migration endpoint";
+pub const REMOVE_ENDPOINT_QUESTION: &str = "Remove the migration endpoint (Remove-MigrationEndpoint)? Exchange \
+     Online stops reaching the source server; it is refused while a batch is left.";
+pub const APPROVE_ALL_TITLE: &str = "Approve the skipped items";
+pub const APPROVE_ALL_QUESTION: &str = "Approve the skipped items of every mailbox that has some (stage 6's task, \
+     Set-MigrationUser -ApproveSkippedItems)? They stay behind at the source; completion then lets those \
+     mailboxes through. Run Complete the batch again after it.";
+pub const ADVICE_HEADER: &str = "Not done by cutover, for the customer (kept for the closeout report):";
+pub const FINAL_SYNC_KEYS: &str = "m: the batch's mailboxes, live   a: approve the skipped items that block completion";

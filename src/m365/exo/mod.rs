@@ -269,6 +269,14 @@ impl ExoClient {
         self.typed("Get-Mailbox", json!({ "ResultSize": "Unlimited" }), true, Mailbox::read).await
     }
 
+    /// `Set-Mailbox -Identity -EmailAddresses @{Add=...}`: adds proxy addresses and keeps the others. The REST
+    /// endpoint takes a PowerShell hashtable as an object typed `#Exchange.GenericHashTable`.
+    pub async fn add_email_addresses(&self, identity: &str, addresses: &[String]) -> Result<Vec<String>, M365Error> {
+        let mut p = Map::new();
+        p.insert("EmailAddresses".into(), json!({ "@odata.type": "#Exchange.GenericHashTable", "Add": addresses }));
+        self.set("Set-Mailbox", identity, p).await
+    }
+
     pub async fn get_accepted_domains(&self) -> Result<Output<AcceptedDomain>, M365Error> {
         self.typed("Get-AcceptedDomain", json!({}), true, AcceptedDomain::read).await
     }

@@ -177,6 +177,11 @@ impl UserStatus {
         )
     }
 
+    /// The mailbox's completion is over and it succeeded.
+    pub fn is_completed(&self) -> bool {
+        matches!(self, UserStatus::Completed | UserStatus::CompletedWithWarnings)
+    }
+
     /// The initial sync is done for this mailbox.
     pub fn is_synced(&self) -> bool {
         matches!(

@@ -166,7 +166,7 @@ pub async fn migration_report(exo: &ExoClient, state: &ProjectState) -> Result<M
 /// Lists the skipped items of each mailbox of the batch that has some (of the picked ones, when some are picked),
 /// then approves them (`Set-MigrationUser -ApproveSkippedItems`, audited). A mailbox Exchange says is approved
 /// already is left, so a second run writes nothing.
-async fn approve_skipped(
+pub async fn approve_skipped(
     ctx: &JobContext,
     exo: &ExoClient,
     batch: &str,

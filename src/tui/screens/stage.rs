@@ -67,7 +67,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             };
             vec![Line::from(spans), Line::from(below)]
         }
-        _ => detail_lines(app, selected_row, record, theme),
+        _ => {
+            let mut lines = detail_lines(app, selected_row, record, theme);
+            let notes = stages::of(app.stage).notes(&app.state);
+            if !notes.is_empty() {
+                lines.push(Line::default());
+            }
+            lines.extend(notes.into_iter().map(|note| match note {
+                DetailLine::Strong(text) => Line::from(Span::styled(text, theme.title)),
+                DetailLine::Key(text) => Line::from(Span::styled(text, theme.key)),
+                DetailLine::Text(text) => Line::from(Span::styled(text, theme.dim)),
+            }));
+            lines
+        }
     };
     let help_height = help_height.min(5);
     let avail = inner.height.saturating_sub(help_height);
@@ -231,6 +243,7 @@ fn detail_lines(app: &App, row: Option<Row>, record: Option<&StageRecord>, theme
                 lines.push(match line {
                     DetailLine::Strong(text) => Line::from(Span::styled(text, theme.title)),
                     DetailLine::Key(text) => Line::from(Span::styled(text, theme.key)),
+                    DetailLine::Text(text) => Line::from(Span::styled(text, theme.base)),
                 });
             }
             lines.push(Line::from(Span::styled(task.help, theme.dim)));

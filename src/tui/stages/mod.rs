@@ -25,6 +25,8 @@ pub enum DetailLine {
     Strong(String),
     /// A key to press for it.
     Key(String),
+    /// Plain text that explains.
+    Text(String),
 }
 
 /// One stage's screen. The defaults are those of a stage with nothing of its own.
@@ -78,6 +80,11 @@ pub trait Screen: Sync {
     /// A task's status when it is not the task record's (stage 1's tasks are the form's fields).
     fn task_status(&self, _state: &ProjectState, _task: TaskId) -> Option<TaskStatus> {
         None
+    }
+
+    /// Lines the stage shows below any row's details, whatever is selected (stage 8's advice to the customer).
+    fn notes(&self, _state: &ProjectState) -> Vec<DetailLine> {
+        Vec::new()
     }
 
     /// What a task's details add to its record and help.

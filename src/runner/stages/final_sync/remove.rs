@@ -1,0 +1,90 @@
+//! Stage 8's remove-batch and remove-endpoint. The batch is removed (`Remove-MigrationBatch`) only once Exchange
+//! says Completed: earlier, the removal would stop the sync of mail still on its way. The endpoint
+//! (`Remove-MigrationEndpoint`) goes only once no batch is left that could use it. Each reads first; what is gone
+//! already is left.
+
+use crate::m365::exo::{BatchAction, ExoClient};
+use crate::plan::final_sync::STAGE;
+use crate::plan::final_sync::completion::Completion;
+use crate::runner::jobs::JobContext;
+use crate::runner::tasks::{TaskError, TaskOutcome, write};
+use serde_json::json;
+
+/// Removes the batch once it is Completed.
+pub async fn remove_batch(ctx: &JobContext, exo: &ExoClient, name: &str) -> Result<TaskOutcome, TaskError> {
+    ctx.progress(format!("reading the batch {name}"), 0, Some(2));
+    let batch = exo.get_migration_batch(name).await?;
+    let state = Completion::of(batch.as_ref());
+    match &state {
+        Completion::NoBatch | Completion::Removing => {
+            let what = if state == Completion::NoBatch { "is gone" } else { "is being removed" };
+            return Ok(TaskOutcome {
+                summary: format!(
+                    "The batch {name} {what} already: nothing to remove. Next: the task Remove the migration endpoint."
+                ),
+                skipped: vec![format!("{name}: {}", state.word())],
+                ..TaskOutcome::default()
+            });
+        }
+        Completion::Completed => {}
+        Completion::CompletedWithErrors => {
+            return Err(TaskError::BadInput {
+                what: format!("the batch {name} is CompletedWithErrors: some mailboxes did not complete"),
+                fix: "approve their skipped items (`cutover task approve-skipped`) and run Complete the batch again; \
+                      remove it once it is Completed"
+                    .to_owned(),
+            });
+        }
+        other => {
+            return Err(TaskError::BadInput {
+                what: format!("the batch {name} is {}, not Completed", other.word()),
+                fix: "run the task Complete the batch and wait until it is Completed".to_owned(),
+            });
+        }
+    }
+    ctx.progress(format!("removing the batch {name}"), 1, Some(2));
+    let detail = json!({ "name": name, "status_before": state.word() });
+    let warnings =
+        write(ctx, STAGE, "remove-migration-batch", detail, exo.batch_action(BatchAction::Remove, name)).await?;
+    let mut summary = format!(
+        "Removed the batch {name}: Exchange Online deletes it shortly. Next: the task Remove the migration endpoint."
+    );
+    for w in &warnings {
+        summary.push_str(&format!(" Exchange says: {w}"));
+    }
+    Ok(TaskOutcome { summary, done: vec![format!("{name}: Remove-MigrationBatch")], ..TaskOutcome::default() })
+}
+
+/// Removes the migration endpoint `name` once no batch is left.
+pub async fn remove_endpoint(ctx: &JobContext, exo: &ExoClient, name: &str) -> Result<TaskOutcome, TaskError> {
+    ctx.progress("reading the migration endpoints and batches", 0, Some(2));
+    let endpoints = exo.get_migration_endpoints().await?.items;
+    let Some(endpoint) = endpoints.iter().find(|e| e.identity.eq_ignore_ascii_case(name)) else {
+        return Ok(TaskOutcome {
+            summary: format!("There is no migration endpoint {name} in Exchange Online: nothing to remove."),
+            skipped: vec![format!("{name}: not there")],
+            ..TaskOutcome::default()
+        });
+    };
+    let batches = exo.get_migration_batches().await?.items;
+    if !batches.is_empty() {
+        return Err(TaskError::BadInput {
+            what: format!(
+                "Exchange Online still lists the batch(es) {}",
+                batches.iter().map(|b| format!("{} ({})", b.identity, b.status)).collect::<Vec<_>>().join(", ")
+            ),
+            fix: "remove the batch first (the task Remove the batch) and wait until it is gone".to_owned(),
+        });
+    }
+    ctx.progress(format!("removing the endpoint {}", endpoint.identity), 1, Some(2));
+    let detail = json!({ "name": endpoint.identity });
+    write(ctx, STAGE, "remove-migration-endpoint", detail, exo.remove_migration_endpoint(&endpoint.identity)).await?;
+    Ok(TaskOutcome {
+        summary: format!(
+            "Removed the migration endpoint {}: Exchange Online no longer reaches the source.",
+            endpoint.identity
+        ),
+        done: vec![format!("{}: Remove-MigrationEndpoint", endpoint.identity)],
+        ..TaskOutcome::default()
+    })
+}
