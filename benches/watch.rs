@@ -158,7 +158,7 @@ fn poll(minute: i64, all_statistics: bool) -> PollFacts {
         start: Some(at()),
         last_synced: None,
     };
-    PollFacts { batch: Some(batch), users, statistics }
+    PollFacts { batch: Some(batch), users, statistics, service_ahead_ms: None }
 }
 
 /// A view of the 2,000 mailboxes after an hour of polls every minute.

@@ -524,3 +524,20 @@ async fn directory_sync_blocks_the_cutover_batch_with_a_typed_error() {
     m.auth.sign_out().await.expect("sign out");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_service_clock_follows_the_simulated_one() {
+    let sim = start(|_| {}).await;
+    let info = sim.info().clone();
+    let m = app(&info).await;
+    m.exo.get_accepted_domains().await.expect("accepted domains");
+    let before = m.exo.clock().offset().expect("the answer's Date was read");
+    assert!(before.num_seconds().abs() <= 2, "a fresh simulator runs on this machine's time: {before}");
+    advance(&info, 86_400.0).await;
+    m.exo.get_accepted_domains().await.expect("accepted domains");
+    let after = m.exo.clock().offset().expect("read again");
+    assert!((after - before - chrono::Duration::days(1)).num_seconds().abs() <= 2, "a day ahead: {after}");
+    let ahead = m.exo.clock().now() - chrono::Utc::now();
+    assert!((ahead - chrono::Duration::days(1)).num_seconds().abs() <= 3, "now on the service's clock: {ahead}");
+    sim.shutdown().await;
+}

@@ -343,7 +343,7 @@ fn with_batch_view() -> App {
             stats("ceo@contoso.example", UserStatus::Syncing, synced, 20_000, synced * 100_000, 2_000_000_000),
             stats("sales@contoso.example", UserStatus::Synced, 9_000, 9_000, 900_000_000, 900_000_000),
         ];
-        let facts = PollFacts { batch: Some(batch.clone()), users, statistics };
+        let facts = PollFacts { batch: Some(batch.clone()), users, statistics, service_ahead_ms: None };
         apply_poll(&mut view, PollResult::Read(Box::new(facts)), at() + chrono::Duration::minutes(minutes));
     }
     let mut app = open_at(filled_state(), cutover::plan::migrate::STAGE);

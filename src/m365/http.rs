@@ -248,12 +248,54 @@ impl Response {
     }
 }
 
+/// The services' clock, as the `Date` of their answers tells it, against this machine's. Exchange's timestamps
+/// (a batch's start, a mailbox's last sync) are written by that clock, so a time of ours compared with one of
+/// them is first put on it: a laptop whose clock runs minutes off, or the simulator, whose clock runs faster,
+/// would otherwise judge a sync early or late.
+#[derive(Debug, Default)]
+pub struct ServiceClock {
+    /// Milliseconds the service is ahead of this machine at the last answer with a `Date`; none before one.
+    offset_ms: std::sync::Mutex<Option<i64>>,
+}
+
+impl ServiceClock {
+    /// Takes the offset from an answer's `Date`, read when the answer arrived.
+    fn observe(&self, headers: &HeaderMap, received: SystemTime) {
+        let Some(date) = headers.get("date").and_then(|v| v.to_str().ok()) else { return };
+        let Ok(server) = httpdate::parse_http_date(date.trim()) else { return };
+        let ms = |t: SystemTime| {
+            t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        };
+        // `Date` has whole seconds: half a second added makes the rounding error symmetric.
+        let offset = ms(server) + 500 - ms(received);
+        if let Ok(mut kept) = self.offset_ms.lock() {
+            *kept = Some(offset);
+        }
+    }
+
+    /// How far the service's clock is ahead of this machine's; none before the first answer with a `Date`.
+    pub fn offset(&self) -> Option<chrono::Duration> {
+        self.offset_ms.lock().ok().and_then(|o| *o).map(chrono::Duration::milliseconds)
+    }
+
+    /// `local`, a time of this machine's clock, on the service's clock (unchanged before any answer).
+    pub fn to_service(&self, local: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        local + self.offset().unwrap_or_default()
+    }
+
+    /// Now on the service's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.to_service(chrono::Utc::now())
+    }
+}
+
 /// The shared HTTP client: TLS roots (the system's plus any extra CA), timeouts and the retry policy.
 #[derive(Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
     policy: RetryPolicy,
     observer: Option<RetryObserver>,
+    clock: Arc<ServiceClock>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -284,7 +326,7 @@ impl HttpClient {
             detail: format!("the HTTP client could not be built: {e}"),
             advice: "check --ca-cert".into(),
         })?;
-        Ok(HttpClient { client, policy, observer: None })
+        Ok(HttpClient { client, policy, observer: None, clock: Arc::default() })
     }
 
     /// Reads the `--ca-cert` file, if any, and builds the client.
@@ -307,6 +349,11 @@ impl HttpClient {
 
     pub fn policy(&self) -> &RetryPolicy {
         &self.policy
+    }
+
+    /// The services' clock as this client's answers tell it, shared by its clones.
+    pub fn clock(&self) -> &Arc<ServiceClock> {
+        &self.clock
     }
 
     /// Sends a request with retries; `bearer` goes in `Authorization`. Non-2xx answers become typed errors.
@@ -501,6 +548,7 @@ impl HttpClient {
         let response = builder.send().await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        self.clock.observe(&headers, SystemTime::now());
         let body = response.bytes().await?.to_vec();
         Ok((status, headers, body))
     }
@@ -765,6 +813,21 @@ mod tests {
         assert_eq!(retry_after(&headers(&[("retry-after", &past)]), now), Some(Duration::ZERO));
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn the_service_clock_is_read_from_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let date = httpdate::fmt_http_date(now - Duration::from_secs(60));
+        let clock = ServiceClock::default();
+        assert_eq!(clock.offset(), None, "no answer yet");
+        let local = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("valid");
+        assert_eq!(clock.to_service(local), local, "unchanged before an answer");
+        clock.observe(&headers(&[("date", &date)]), now);
+        let offset = clock.offset().expect("measured");
+        assert!((offset + chrono::Duration::seconds(60)).num_milliseconds().abs() <= 1000, "a minute behind: {offset}");
+        clock.observe(&headers(&[("date", "not a date")]), now);
+        assert_eq!(clock.offset(), Some(offset), "a Date that does not parse changes nothing");
     }
 
     #[test]

@@ -59,7 +59,9 @@ pub static DEF: StageDef = StageDef {
     settings: &[],
 };
 
-/// What stage 7 records of the MX change, in `state.json`: stage 8's last-sync rule starts from it.
+/// What stage 7 records of the MX change, in `state.json`: stage 8's last-sync rule starts from it. Its times
+/// are on Exchange Online's clock (`ServiceClock`), as the `LastSuccessfulSyncTime`s they are compared with are:
+/// a time of ours is put on it when recorded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MxRecord {
     /// When the customer changed the records at the DNS host (task record-mx-change).

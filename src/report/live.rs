@@ -142,6 +142,7 @@ mod tests {
             batch: Some(batch(BatchStatus::SyncedWithErrors)),
             users: vec![user(a, UserStatus::Syncing, 10), failed],
             statistics: vec![stats(a, UserStatus::Syncing, 10, 250, 1000)],
+            service_ahead_ms: None,
         };
         let mut view = BatchView::default();
         apply_poll(&mut view, PollResult::Read(Box::new(facts)), t0());

@@ -155,6 +155,21 @@ impl std::ops::Deref for Shared {
     }
 }
 
+/// Every answer's `Date` is the simulated clock's, as a real service's is its own: the clients put their own
+/// times on the clock of the timestamps they compare them with.
+async fn simulated_date(
+    axum::extract::State(shared): axum::extract::State<Shared>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(req).await;
+    let now = std::time::SystemTime::from(shared.lock().clock.now());
+    if let Ok(date) = axum::http::HeaderValue::from_str(&httpdate::fmt_http_date(now)) {
+        response.headers_mut().insert(axum::http::header::DATE, date);
+    }
+    response
+}
+
 impl Shared {
     /// Locks the world; a poisoned lock (a panic elsewhere) still yields the state, which stays consistent
     /// because every change is made in one critical section.
@@ -260,6 +275,7 @@ impl Simulator {
             .nest("/exo", exo::router())
             .nest("/control", control::router())
             .layer(axum::middleware::from_fn_with_state(shared.clone(), faults::layer))
+            .layer(axum::middleware::from_fn_with_state(shared.clone(), simulated_date))
             .with_state(shared.clone());
         let mut rx = stop_rx.clone();
         let server = tokio::spawn(async move {

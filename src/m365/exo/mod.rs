@@ -43,6 +43,11 @@ impl ExoClient {
         Ok(ExoClient { session, url, tenant: tenant.trim().to_owned() })
     }
 
+    /// Exchange Online's clock, as its answers tell it: its timestamps are on it.
+    pub fn clock(&self) -> &std::sync::Arc<crate::m365::http::ServiceClock> {
+        self.session.http.clock()
+    }
+
     /// `UPN:<admin>` for a user's sign-in, the organisation's system mailbox for an app's.
     fn anchor(&self) -> String {
         match self.session.tokens.account() {

@@ -84,7 +84,8 @@ fn waiting_mailbox(address: &str, m: &MailboxView, last: Option<DateTime<Utc>>, 
     }
 }
 
-/// The check's result: Pass only when every mailbox synced after the cutoff.
+/// The check's result: Pass only when every mailbox synced after the cutoff. The MX record's times and the
+/// last syncs are on Exchange's clock; `now` is ours, put on Exchange's for the syncs due.
 pub fn check(view: &BatchView, mx: &MxRecord, interval: Duration, now: DateTime<Utc>) -> CheckResult {
     let (outcome, evidence) = match judge(view, mx, interval) {
         LastSync::NoMxChange => (
@@ -113,7 +114,8 @@ pub fn check(view: &BatchView, mx: &MxRecord, interval: Duration, now: DateTime<
                     "{synced} of {} migrating mailboxes synced after it; waiting for the next incremental sync of:",
                     synced + waiting.len()
                 ));
-                lines.extend(waiting.iter().map(|w| format!("  {}", waiting_line(w, now))));
+                let service_now = view.service_time(now);
+                lines.extend(waiting.iter().map(|w| format!("  {}", waiting_line(w, service_now))));
                 Outcome::Fail
             };
             if !not_migrated.is_empty() {

@@ -117,7 +117,12 @@ mod tests {
             (BatchStatus::Failed, Outcome::Fail),
             (BatchStatus::Unknown("Paused".into()), Outcome::Warn),
         ] {
-            let facts = PollFacts { batch: Some(batch(status.clone())), users: vec![], statistics: vec![] };
+            let facts = PollFacts {
+                batch: Some(batch(status.clone())),
+                users: vec![],
+                statistics: vec![],
+                service_ahead_ms: None,
+            };
             apply_poll(&mut view, PollResult::Read(Box::new(facts)), t0());
             let r = batch_state(&view, t0());
             assert_eq!(r.outcome, want, "{status}: {}", r.evidence);

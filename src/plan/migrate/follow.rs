@@ -113,7 +113,12 @@ mod tests {
     use chrono::Duration;
 
     fn with_batch(status: BatchStatus, users: Vec<crate::m365::exo::types::MigrationUser>) -> PollResult {
-        PollResult::Read(Box::new(PollFacts { batch: Some(batch(status)), users, statistics: vec![] }))
+        PollResult::Read(Box::new(PollFacts {
+            batch: Some(batch(status)),
+            users,
+            statistics: vec![],
+            service_ahead_ms: None,
+        }))
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct BatchView {
     pub history: VecDeque<Sample>,
     /// The last poll's error, cleared by the next good poll.
     pub last_error: Option<PollError>,
+    /// How far Exchange's clock was ahead of ours at the last good poll, in milliseconds: its timestamps (the
+    /// batch's start, each last sync) are on its clock. Near 0 with a real tenant; hours in the simulator.
+    pub service_ahead_ms: Option<i64>,
 }
 
 /// What the watch knows of one mailbox.
@@ -71,6 +74,8 @@ pub struct PollFacts {
     pub batch: Option<MigrationBatch>,
     pub users: Vec<MigrationUser>,
     pub statistics: Vec<MigrationUserStatistics>,
+    /// How far the service's clock was ahead of ours, in milliseconds, when known.
+    pub service_ahead_ms: Option<i64>,
 }
 
 /// The outcome of one poll cycle, as the runner hands it over.
@@ -126,6 +131,11 @@ impl MailboxView {
 }
 
 impl BatchView {
+    /// `now` (our clock) on Exchange's clock, to compare with its timestamps.
+    pub fn service_time(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + chrono::Duration::milliseconds(self.service_ahead_ms.unwrap_or(0))
+    }
+
     /// How old the view is: since the last good poll.
     pub fn age(&self, now: DateTime<Utc>) -> Option<Duration> {
         self.polled_at.map(|at| now - at)
@@ -191,6 +201,7 @@ pub fn apply_poll(view: &mut BatchView, poll: PollResult, now: DateTime<Utc>) {
         }
     }
     view.batch = facts.batch;
+    view.service_ahead_ms = facts.service_ahead_ms.or(view.service_ahead_ms);
     view.polled_at = Some(now);
     view.last_error = None;
     let sample = Sample {
@@ -279,7 +290,7 @@ pub(crate) mod tests {
     }
 
     pub fn read(users: Vec<MigrationUser>, statistics: Vec<MigrationUserStatistics>) -> PollResult {
-        PollResult::Read(Box::new(PollFacts { batch: None, users, statistics }))
+        PollResult::Read(Box::new(PollFacts { batch: None, users, statistics, service_ahead_ms: None }))
     }
 
     #[test]

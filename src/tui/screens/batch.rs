@@ -130,7 +130,9 @@ fn header<'a>(view: &BatchView, summary: &Summary, now: DateTime<Utc>, theme: &T
     let mut lines = Vec::new();
     let state = match &view.batch {
         Some(b) => {
-            let started = b.start.map(|s| format!(" · started {} ({} ago)", when(s), ago(now - s))).unwrap_or_default();
+            // The start is on Exchange's clock: the time since is measured on it too.
+            let since = |s| ago(view.service_time(now) - s);
+            let started = b.start.map(|s| format!(" · started {} ({} ago)", when(s), since(s))).unwrap_or_default();
             format!("{} {}{started}", b.identity, b.status)
         }
         None => strings::NO_BATCH_YET.to_owned(),

@@ -44,7 +44,8 @@ async fn read(exo: &ExoClient, batch: &str, view: &BatchView) -> Result<PollFact
             statistics.push(s);
         }
     }
-    Ok(PollFacts { batch: found, users, statistics })
+    let service_ahead_ms = exo.clock().offset().map(|d| d.num_milliseconds());
+    Ok(PollFacts { batch: found, users, statistics, service_ahead_ms })
 }
 
 /// Polls until the engineer stops it, handing each cycle's view to `seen` (which records it). The interval
