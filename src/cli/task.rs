@@ -20,9 +20,20 @@ enum End {
     NotRun(String),
 }
 
-pub fn run(id: &str, project: Option<&str>, json: bool, yes: bool) -> color_eyre::Result<ExitCode> {
+pub fn run(id: &str, project: Option<&str>, json: bool, yes: bool, at: Option<&str>) -> color_eyre::Result<ExitCode> {
     let task =
         TaskId::parse(id.trim()).ok_or_else(|| eyre!("there is no task '{id}'. The tasks are:\n{}", all_ids()))?;
+    let at = match at {
+        None => None,
+        Some(_) if !stages::of(task.stage()).takes_time(task) => {
+            bail!("{task} ({}) records no time: --at is for a task such as the MX change's", task.def().title)
+        }
+        Some(text) => Some(
+            chrono::DateTime::parse_from_rfc3339(text.trim())
+                .map(|t| t.to_utc())
+                .wrap_err_with(|| format!("--at {text:?} is not an RFC 3339 time such as 2026-12-01T21:30:00Z"))?,
+        ),
+    };
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, project)?;
     let (project, _) = Project::open(&home, &name)?;
@@ -47,7 +58,7 @@ pub fn run(id: &str, project: Option<&str>, json: bool, yes: bool) -> color_eyre
     }
     let before = state.verification.clone();
     let runtime = super::runtime()?;
-    let end = runtime.block_on(drive(project, task))?;
+    let end = runtime.block_on(drive(project, task, at))?;
     match end {
         End::Recorded { state, ok, text } => {
             if json {
@@ -112,9 +123,13 @@ fn confirm(task: TaskId, state: &ProjectState) -> color_eyre::Result<()> {
 
 /// Hands the task to a runner of its own and follows its events until the task's outcome; Ctrl-C stops the
 /// job at its next safe point, as the wizard's stop key does, and what it did is still recorded.
-async fn drive(project: Project, task: TaskId) -> color_eyre::Result<End> {
+async fn drive(project: Project, task: TaskId, at: Option<chrono::DateTime<chrono::Utc>>) -> color_eyre::Result<End> {
     let mut runner = runner::spawn(project);
-    runner.commands.send(Command::RunTask { task }).map_err(|_| eyre!("the runner stopped at once; see {LOG_HINT}"))?;
+    let command = match at {
+        Some(at) => Command::RunTaskAt { task, at },
+        None => Command::RunTask { task },
+    };
+    runner.commands.send(command).map_err(|_| eyre!("the runner stopped at once; see {LOG_HINT}"))?;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut job: Option<JobId> = None;
@@ -159,7 +174,7 @@ fn on_event(event: Event, task: TaskId, job: &mut Option<JobId>, ended: &mut boo
             super::out::warn(&format!("  {label}"));
             None
         }
-        Event::BatchWatched { .. } => None,
+        Event::BatchWatched { .. } | Event::DnsWatched { .. } => None,
         Event::JobNote { note, .. } => {
             super::out::warn(&format!("  {note}"));
             None

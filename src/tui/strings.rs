@@ -247,3 +247,15 @@ pub fn budget_summary(mailboxes: u32, total: &str) -> String {
         MAILBOXES_LABEL.to_lowercase()
     )
 }
+
+pub const NO_MX_RECORDS: &str =
+    "Nothing to copy yet: run Show the DNS records to set (Enter on it) to read them from the tenant.";
+pub const MX_RECORDS_COPIED: &str = "The DNS records (zone-file snippet) sent to the clipboard (OSC 52).";
+pub const NO_DNS_VIEW: &str =
+    "No view of the DNS yet: record the MX change (Enter on Record the MX change), which starts the watch.";
+pub const DNS_TITLE: &str = "DNS propagation";
+pub const MX_KEYS_HINT: &str = "y copy the records (zone file)  d the resolver table";
+pub const MX_DEMO_KEYS_HINT: &str =
+    "y copy the records (zone file)  p DEMO ONLY: apply them at the simulated registrar  d the resolver table";
+pub const DNS_TABLE_HINT: &str =
+    "Passes when every resolver returns the new records; old answers go once their TTL runs out. Esc back.";
