@@ -13,6 +13,7 @@ use crate::plan::migrate::health::Health;
 use crate::plan::migrate::view::BatchView;
 use crate::plan::mx::propagation::{CellChange, DnsView, diff};
 use crate::project::{DataHome, Project};
+use crate::runner::stages::mx::watch::DNS_LIVE;
 use crate::runner::{self, Command, Event, LOG_HINT, stages};
 use chrono::{DateTime, Utc};
 use color_eyre::eyre::eyre;
@@ -78,6 +79,8 @@ async fn follow(
     json: bool,
     until: Option<Until>,
 ) -> color_eyre::Result<End> {
+    // A resumed DNS watch prints only what changed since the view it kept, as the watch itself goes on from it.
+    let mut last_dns = project.live().read::<DnsView>(DNS_LIVE).ok().flatten().unwrap_or_default();
     let mut runner = runner::spawn(project);
     runner.commands.send(Command::Watch { stage }).map_err(|_| eyre!("the runner stopped at once; see {LOG_HINT}"))?;
     let ctrl_c = tokio::signal::ctrl_c();
@@ -86,7 +89,6 @@ async fn follow(
     let mut job_ended = false;
     let mut decided: Option<End> = None;
     let mut last = BatchView::default();
-    let mut last_dns = DnsView::default();
     let result = loop {
         tokio::select! {
             event = runner.events.recv() => {
@@ -96,7 +98,7 @@ async fn follow(
                 match event {
                     Event::JobStarted { id, label, .. } => {
                         job = Some(id);
-                        super::out::warn(&format!("{label}… (Ctrl-C stops; the batch goes on)"));
+                        super::out::warn(&format!("{label}… (Ctrl-C stops the watch only)"));
                     }
                     Event::JobNote { note, .. } => super::out::warn(&format!("  {note}")),
                     Event::BatchWatched { view, .. } if decided.is_none() => {
@@ -151,7 +153,7 @@ async fn follow(
             }
             _ = &mut ctrl_c, if decided.is_none() => {
                 decided = Some(End::Interrupted);
-                super::out::warn("Stopping the watch; the batch goes on in Exchange Online…");
+                super::out::warn("Stopping the watch; what it follows goes on without it…");
                 match job {
                     Some(id) => { let _ = runner.commands.send(Command::CancelJob { id }); }
                     None => break Ok(End::Interrupted),

@@ -175,14 +175,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(header(view, &app.state, now)), head);
     let several = view.rows.iter().any(|r| r.domain != view.rows[0].domain);
     let wide = table.width >= 120;
-    let cell_width = if wide { 22 } else { 11 };
-    let fixed = 3 * (cell_width + 1) + if several { 17 } else { 0 } + if wide { 21 } else { 0 };
+    // Narrow: just enough for "Autodiscover" and "old 41m", so the resolver's name keeps its room.
+    let cell_widths: [u16; 3] = if wide { [22, 22, 22] } else { [9, 12, 9] };
+    let fixed =
+        cell_widths.iter().map(|w| w + 1).sum::<u16>() + if several { 17 } else { 0 } + if wide { 21 } else { 0 };
     let name_width = table.width.saturating_sub(fixed).max(10);
     let mut widths = vec![Constraint::Length(name_width)];
     if several {
         widths.push(Constraint::Length(16));
     }
-    widths.extend([Constraint::Length(cell_width); 3]);
+    widths.extend(cell_widths.map(Constraint::Length));
     if wide {
         widths.push(Constraint::Length(20));
     }
@@ -203,11 +205,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         widths: &widths,
         row: |i: usize| {
             let r: &crate::plan::mx::propagation::Row = &rows[i];
-            let mut cells = vec![Span::raw(fit(&r.resolver, usize::from(name_width)))];
+            let mut cells = vec![Span::raw(fit_middle(&r.resolver, usize::from(name_width)))];
             if several {
                 cells.push(Span::raw(fit(&r.domain, 16)));
             }
-            for slot in Slot::ALL {
+            for (slot, width) in Slot::ALL.into_iter().zip(cell_widths) {
                 let text = r.cell(slot).map_or_else(|| "—".to_owned(), |c| cell_text(c, wide));
                 let style = match r.cell(slot).map(|c| c.state) {
                     Some(CellState::New) => theme.pass,
@@ -215,7 +217,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     Some(CellState::Old) => theme.warn,
                     _ => theme.dim,
                 };
-                cells.push(Span::styled(fit(&text, usize::from(cell_width)), style));
+                cells.push(Span::styled(fit(&text, usize::from(width)), style));
             }
             if wide {
                 let since = r.cell(Slot::Mx).and_then(|c| c.first_new).map_or_else(|| "—".to_owned(), stamp);
@@ -230,10 +232,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn header(view: &DnsView, state: &ProjectState, now: DateTime<Utc>) -> Vec<Line<'static>> {
     let changed = view.changed_at.or(state.mx.changed_at).map_or_else(
         || "MX change not recorded".to_owned(),
-        |at| format!("MX changed {} ({} min ago)", stamp(at), (now - at).num_minutes().max(0)),
+        |at| format!("MX changed {}, {} min ago", at.format("%Y-%m-%d %H:%M UTC"), (now - at).num_minutes().max(0)),
     );
     let polled =
-        view.polled_at.map_or_else(String::new, |t| format!(" · polled {} s ago", (now - t).num_seconds().max(0)));
+        view.polled_at.map_or_else(String::new, |t| format!("; polled {} s ago", (now - t).num_seconds().max(0)));
     vec![Line::from(format!("{changed}{polled}")), Line::from(strings::DNS_TABLE_HINT)]
 }
 
@@ -241,7 +243,7 @@ fn header(view: &DnsView, state: &ProjectState, now: DateTime<Utc>) -> Vec<Line<
 fn cell_text(cell: &Cell, wide: bool) -> String {
     match (cell.state, cell.ttl) {
         (CellState::Old, Some(ttl)) if wide => format!("old · TTL {}", ttl_text(ttl)),
-        (CellState::Old, Some(ttl)) => format!("old {}", ttl_text(ttl)),
+        (CellState::Old, Some(ttl)) => format!("old {}", ttl_text(ttl).replace(' ', "").replace("min", "m")),
         (CellState::Error, _) if wide => format!("error: {}", cell.error.as_deref().unwrap_or("")),
         (state, _) => state.label().to_owned(),
     }
@@ -255,6 +257,20 @@ fn ttl_text(ttl: u32) -> String {
     } else {
         format!("{ttl} s")
     }
+}
+
+/// `text` cut in the middle to `width` characters: a resolver's label ends with what tells it apart (its delay).
+fn fit_middle(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width || width < 5 {
+        return fit(text, width);
+    }
+    let tail = width / 2;
+    let head = width - tail - 1;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
 }
 
 /// `text` cut to `width` characters, with "…" when cut.
@@ -281,9 +297,10 @@ mod tests {
             error: None,
             first_new: None,
         };
-        assert_eq!(cell_text(&cell, false), "old 1 h");
+        assert_eq!(cell_text(&cell, false), "old 1h");
         assert_eq!(cell_text(&cell, true), "old · TTL 1 h");
         assert_eq!(ttl_text(300), "5 min");
         assert_eq!(fit("sim 127.0.0.1:53000 (+900 s)", 10), "sim 127.0…");
+        assert_eq!(fit_middle("sim 127.0.0.1:53000 (+900 s)", 16), "sim 127…+900 s)");
     }
 }

@@ -197,7 +197,12 @@ pub async fn apply_records(
                     .collect(),
                 Slot::Mx | Slot::Autodiscover => Vec::new(),
             };
-            values.extend(d.set.iter().filter(|r| r.slot == slot).map(|r| registrar_value(&r.value)));
+            for r in d.set.iter().filter(|r| r.slot == slot) {
+                let value = registrar_value(&r.value);
+                if !values.contains(&value) {
+                    values.push(value);
+                }
+            }
             let unchanged = current
                 .as_ref()
                 .is_some_and(|c| c.values.len() == values.len() && values.iter().all(|v| c.values.contains(v)));
