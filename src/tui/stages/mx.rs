@@ -250,7 +250,7 @@ fn cell_text(cell: &Cell, wide: bool) -> String {
 }
 
 fn ttl_text(ttl: u32) -> String {
-    if ttl >= 3_600 && ttl % 3_600 == 0 {
+    if ttl >= 3_600 && ttl.is_multiple_of(3_600) {
         format!("{} h", ttl / 3_600)
     } else if ttl >= 60 {
         format!("{} min", ttl / 60)
