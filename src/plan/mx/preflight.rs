@@ -6,8 +6,8 @@ use crate::plan::{CheckResult, Outcome};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A TTL low enough that a change spreads within minutes: what the engineer lowers the MX TTL to.
-pub const LOW_TTL: u32 = 300;
+/// A TTL low enough for the change: stage 4's target, so its MX TTL check and this pre-flight agree.
+pub const LOW_TTL: u32 = crate::plan::prepare::MX_TTL_TARGET;
 
 /// The MX TTL at one look (the show-records task reads it from the authoritative servers each time): kept only
 /// when it differs from the look before, so `at` is when this TTL was first seen.
@@ -64,8 +64,8 @@ pub fn ttl_rule(history: &[TtlSeen], now: DateTime<Utc>) -> (Outcome, String) {
         TtlLowered::NotLowered { ttl } => (
             Outcome::Fail,
             format!(
-                "MX TTL: {ttl} s, not lowered: lower it to {LOW_TTL} s at the DNS host, then wait {ttl} s (the old TTL) \
-                 before the change, and show the records again so the lowering is seen."
+                "MX TTL: {ttl} s, not lowered: lower it to {LOW_TTL} s or less (300 s is usual) at the DNS host, then \
+                 wait {ttl} s (the old TTL) before the change, and show the records again so the lowering is seen."
             ),
         ),
         TtlLowered::Lowered { at: when, from, to } => {
@@ -165,8 +165,8 @@ mod tests {
     #[test]
     fn the_history_keeps_a_look_only_when_the_ttl_changed() {
         let mut h = Vec::new();
-        note_ttl(&mut h, t("2026-12-01T08:00:00Z"), 3600);
-        note_ttl(&mut h, t("2026-12-01T09:00:00Z"), 3600);
+        note_ttl(&mut h, t("2026-12-01T08:00:00Z"), 86400);
+        note_ttl(&mut h, t("2026-12-01T09:00:00Z"), 86400);
         note_ttl(&mut h, t("2026-12-01T10:00:00Z"), 300);
         note_ttl(&mut h, t("2026-12-01T10:30:00Z"), 300);
         assert_eq!(h.len(), 2);
@@ -176,37 +176,37 @@ mod tests {
     #[test]
     fn the_ttl_rule_waits_one_old_ttl_after_the_lowering() {
         let h = vec![
-            TtlSeen { at: t("2026-12-01T08:00:00Z"), ttl: 3600 },
+            TtlSeen { at: t("2026-12-01T08:00:00Z"), ttl: 86400 },
             TtlSeen { at: t("2026-12-01T10:00:00Z"), ttl: 300 },
         ];
-        assert_eq!(ttl_lowered(&h), TtlLowered::Lowered { at: t("2026-12-01T10:00:00Z"), from: 3600, to: 300 });
+        assert_eq!(ttl_lowered(&h), TtlLowered::Lowered { at: t("2026-12-01T10:00:00Z"), from: 86400, to: 300 });
         let (early, why) = ttl_rule(&h, t("2026-12-01T10:30:00Z"));
         assert_eq!(early, Outcome::Fail);
-        assert!(why.contains("until 2026-12-01T11:00:00Z (30 min more)"), "{why}");
-        let (ready, why) = ttl_rule(&h, t("2026-12-01T11:00:00Z"));
+        assert!(why.contains("until 2026-12-02T10:00:00Z"), "{why}");
+        let (ready, why) = ttl_rule(&h, t("2026-12-02T10:00:00Z"));
         assert_eq!(ready, Outcome::Pass, "{why}");
-        assert!(why.contains("lowered to 300 s at 2026-12-01T10:00:00Z from 3600 s"), "{why}");
+        assert!(why.contains("lowered to 300 s at 2026-12-01T10:00:00Z from 86400 s"), "{why}");
     }
 
     #[test]
     fn an_unknown_or_high_ttl_says_so() {
         let now = t("2026-12-01T12:00:00Z");
         assert_eq!(ttl_rule(&[], now).0, Outcome::Fail);
-        let high = [TtlSeen { at: t("2026-12-01T08:00:00Z"), ttl: 3600 }];
+        let high = [TtlSeen { at: t("2026-12-01T08:00:00Z"), ttl: 86400 }];
         let (o, why) = ttl_rule(&high, now);
         assert_eq!(o, Outcome::Fail);
-        assert!(why.contains("3600 s, not lowered"), "{why}");
+        assert!(why.contains("86400 s, not lowered"), "{why}");
         let low = [TtlSeen { at: t("2026-12-01T08:00:00Z"), ttl: 300 }];
         let (o, why) = ttl_rule(&low, now);
         assert_eq!(o, Outcome::Warn);
         assert!(why.contains("unknown"), "{why}");
         // Raised again after a lowering: not lowered any more.
         let raised = [
-            TtlSeen { at: t("2026-12-01T08:00:00Z"), ttl: 3600 },
+            TtlSeen { at: t("2026-12-01T08:00:00Z"), ttl: 86400 },
             TtlSeen { at: t("2026-12-01T09:00:00Z"), ttl: 300 },
-            TtlSeen { at: t("2026-12-01T10:00:00Z"), ttl: 3600 },
+            TtlSeen { at: t("2026-12-01T10:00:00Z"), ttl: 86400 },
         ];
-        assert_eq!(ttl_lowered(&raised), TtlLowered::NotLowered { ttl: 3600 });
+        assert_eq!(ttl_lowered(&raised), TtlLowered::NotLowered { ttl: 86400 });
     }
 
     #[test]
