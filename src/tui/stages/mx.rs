@@ -177,16 +177,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let wide = table.width >= 120;
     // Narrow: just enough for "Autodiscover" and "old 41m", so the resolver's name keeps its room.
     let cell_widths: [u16; 3] = if wide { [22, 22, 22] } else { [9, 12, 9] };
-    let fixed =
-        cell_widths.iter().map(|w| w + 1).sum::<u16>() + if several { 17 } else { 0 } + if wide { 21 } else { 0 };
+    let (domain_width, since_width) = if wide { (20, 23) } else { (16, 0) };
+    let fixed = cell_widths.iter().map(|w| w + 1).sum::<u16>()
+        + if several { domain_width + 1 } else { 0 }
+        + if wide { since_width + 1 } else { 0 };
     let name_width = table.width.saturating_sub(fixed).max(10);
     let mut widths = vec![Constraint::Length(name_width)];
     if several {
-        widths.push(Constraint::Length(16));
+        widths.push(Constraint::Length(domain_width));
     }
     widths.extend(cell_widths.map(Constraint::Length));
     if wide {
-        widths.push(Constraint::Length(20));
+        widths.push(Constraint::Length(since_width));
     }
     let mut titles = vec!["Resolver"];
     if several {
@@ -207,7 +209,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let r: &crate::plan::mx::propagation::Row = &rows[i];
             let mut cells = vec![Span::raw(fit_middle(&r.resolver, usize::from(name_width)))];
             if several {
-                cells.push(Span::raw(fit(&r.domain, 16)));
+                cells.push(Span::raw(fit(&r.domain, usize::from(domain_width))));
             }
             for (slot, width) in Slot::ALL.into_iter().zip(cell_widths) {
                 let text = r.cell(slot).map_or_else(|| "—".to_owned(), |c| cell_text(c, wide));
