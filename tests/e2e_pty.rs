@@ -359,6 +359,18 @@ fn the_demo_runs_stages_1_to_7_against_the_simulator() {
     s.wait_for("6 · Verify");
     s.keys("j\r");
     s.wait_for("Wrote the migration report");
+    // Two simulated days on, the initial sync is over; the checks again: stage 6 is done.
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.path().join("projects/demo/state.json")).expect("state"))
+            .expect("json");
+    let control = state["simulator"]["control_url"].as_str().expect("the demo's simulator").to_owned();
+    let advanced = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        let url = format!("{control}/clock/advance");
+        reqwest::Client::new().post(url).json(&serde_json::json!({ "seconds": 2 * 86_400 })).send().await
+    });
+    assert!(advanced.expect("the simulator's clock").status().is_success());
+    s.keys("c");
+    s.wait_for("✓ 6 Verify");
 
     // Stage 7: the records read from the tenant, applied at the simulated registrar (demo only), the pre-flight
     // overridden with a reason (the MX TTL was never seen lowered), the change recorded and watched until every
@@ -378,9 +390,16 @@ fn the_demo_runs_stages_1_to_7_against_the_simulator() {
     s.wait_for("OVERRIDDEN Ready for the MX change");
     s.keys("k\r");
     s.wait_for("The MX change is recorded at");
+    // The table opens once the watch's first round is in.
+    s.wait_for("new on 4 resolvers");
     s.keys("d");
     s.wait_for("DNS propagation · ");
     s.wait_for("(+1800 s)");
+    // The slowest resolver sees the change 1,800 simulated seconds (30 s here) after the registrar.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !s.text().contains("24 of 24 new") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
     s.wait_for("24 of 24 new");
     s.keys("\x1b");
     s.wait_for("PASS       DNS propagated");

@@ -6,7 +6,6 @@
 pub mod records;
 pub mod watch;
 
-use super::super::checks::CheckError;
 use super::super::jobs::{Apply, Job, JobContext};
 use super::super::tasks::{TaskError, TaskOutcome};
 use super::super::work::{Done, Stop, m365, task_job};
@@ -39,7 +38,14 @@ impl StageWork for Work {
                         crate::plan::CheckResult::new(Outcome::Fail, text, now),
                     )]);
                 }
-                let resolvers = watch::resolvers(state, conn).await.map_err(CheckError::NotSignedIn)?;
+                let resolvers = match watch::resolvers(state, conn).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let text = format!("The resolvers to watch could not be found: {e}");
+                        let failed = crate::plan::CheckResult::new(Outcome::Fail, text, now);
+                        return Ok(vec![(Check::DnsPropagation.into(), failed)]);
+                    }
+                };
                 let mut view = DnsView::default();
                 let labels: Vec<String> = resolvers.iter().map(|r| r.label().to_owned()).collect();
                 let domains: Vec<String> = state.mx.records.iter().map(|d| d.domain.clone()).collect();

@@ -174,10 +174,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let [head, table] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
     frame.render_widget(Paragraph::new(header(view, &app.state, now)), head);
     let several = view.rows.iter().any(|r| r.domain != view.rows[0].domain);
-    let wide = table.width >= 120;
+    // Wide cells only when the resolver's name keeps its room beside them.
+    let wide = table.width >= 150;
     // Narrow: just enough for "Autodiscover" and "old 41m", so the resolver's name keeps its room.
     let cell_widths: [u16; 3] = if wide { [22, 22, 22] } else { [9, 12, 9] };
-    let (domain_width, since_width) = if wide { (20, 23) } else { (16, 0) };
+    let (domain_width, since_width) = if wide { (20, 23) } else { (20, 0) };
     let fixed = cell_widths.iter().map(|w| w + 1).sum::<u16>()
         + if several { domain_width + 1 } else { 0 }
         + if wide { since_width + 1 } else { 0 };

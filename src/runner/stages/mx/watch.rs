@@ -107,17 +107,15 @@ pub async fn watch(
     let domains: Vec<String> = records.iter().map(|d| d.domain.clone()).collect();
     view.ensure_rows(&labels, &domains);
     let interval = if demo { DEMO_INTERVAL } else { INTERVAL };
-    let mut first = true;
     loop {
         let answers = tokio::select! {
             () = ctx.cancel.cancelled() => return End::Stopped,
             answers = round(resolvers, records) => answers,
         };
+        // Every round is kept, so the screen's "polled … ago" and the live file tell when the resolvers were
+        // last asked; the state is written only when the check or a switch time changed.
         let changes = view.apply(answers, records, Utc::now());
-        if first || !changes.is_empty() {
-            record_view(ctx, &view, changes);
-        }
-        first = false;
+        record_view(ctx, &view, changes);
         let (new, all) = view.counts();
         ctx.progress("DNS records new on the watched resolvers".to_owned(), new as u64, Some(all as u64));
         if view.all_new() {
@@ -150,6 +148,12 @@ fn record_view(ctx: &JobContext, view: &DnsView, changes: Vec<CellChange>) {
         }
         let check = propagation_check(&view, Utc::now());
         let switched = view.switched();
+        let record = project.state().stage(STAGE).and_then(|r| r.result(Check::DnsPropagation));
+        let same_check = record.is_some_and(|r| r.outcome == check.outcome && r.evidence == check.evidence);
+        let known = switched.keys().all(|k| project.state().mx.switched.contains_key(k));
+        if changes.is_empty() && same_check && known {
+            return Some(Event::DnsWatched { state: project.snapshot(), view });
+        }
         let detail = serde_json::json!({
             "checks": { Check::DnsPropagation.as_str(): check.outcome },
             "changed": changes.len(),
