@@ -304,6 +304,6 @@ mod tests {
         assert_eq!(cell_text(&cell, true), "old · TTL 1 h");
         assert_eq!(ttl_text(300), "5 min");
         assert_eq!(fit("sim 127.0.0.1:53000 (+900 s)", 10), "sim 127.0…");
-        assert_eq!(fit_middle("sim 127.0.0.1:53000 (+900 s)", 16), "sim 127…+900 s)");
+        assert_eq!(fit_middle("sim 127.0.0.1:53000 (+900 s)", 16), "sim 127…(+900 s)");
     }
 }
