@@ -42,6 +42,8 @@ pub enum Command {
     RunTask { task: TaskId },
     /// A task for these mailboxes only (their addresses), as the engineer picked them (a failed one to restart).
     RunTaskFor { task: TaskId, mailboxes: Vec<String> },
+    /// A task about something that happened at a given time (the MX change made at `at`), as the engineer says.
+    RunTaskAt { task: TaskId, at: DateTime<Utc> },
     /// Follow a stage's watch on its own, read-only (`cutover watch`); it ends at once if there is nothing to follow.
     Watch { stage: StageId },
     /// Keep the source migration account's password in the OS keyring.
@@ -59,6 +61,9 @@ pub enum Event {
     ImportRemoves { path: std::path::PathBuf, file_name: String, refused: crate::inventory::merge::TooManyRemovals },
     /// A cycle of the batch's watch: the project with the checks it recorded, and what it saw.
     BatchWatched { state: Snapshot, view: std::sync::Arc<crate::plan::migrate::view::BatchView> },
+    /// A round of the DNS propagation watch that changed something: the project with the check it recorded, and
+    /// what each resolver answered.
+    DnsWatched { state: Snapshot, view: std::sync::Arc<crate::plan::mx::propagation::DnsView> },
     /// Something could not be done (disk, I/O); nothing changed.
     Failed { what: String, error: String },
     /// The work asked for is not built in this version.

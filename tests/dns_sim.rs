@@ -1,16 +1,13 @@
 //! DNS queries and the propagation watch against the simulator's resolvers over real UDP/TCP on 127.0.0.1:
 //! records with TTLs, the MX TTL, and an MX change seen resolver by resolver, each after its own delay, with
-//! the rounds driven here the way stage 7's job drives them.
+//! rounds driven as a watch drives them (stage 7's own watch and check are tested in stage7_mx.rs).
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use cutover::dns::{
     DnsError, MatchMode, Propagation, RecordKind, RecordValue, Resolver, ResolverStatus, WatchSpec, WatchSummary,
     ask_once, mx_ttl,
 };
-use cutover::plan::Outcome;
-use cutover::plan::mx::propagation_check;
 use cutover::sim::{SimInfo, SimOptions, Simulator};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -170,13 +167,6 @@ async fn propagation_is_reported_resolver_by_resolver_in_delay_order() {
         assert!(*after + Duration::from_millis(150) >= due, "propagated after {after:?}, delay {due:?}");
     }
     assert!(started.elapsed() < Duration::from_secs(20));
-    let check = propagation_check(&summary, Utc::now());
-    assert_eq!(check.outcome, Outcome::Pass, "{}", check.evidence);
-    assert!(
-        check.evidence.contains(&format!("All {} resolvers return the new records", i.dns.len())),
-        "{}",
-        check.evidence
-    );
     sim.shutdown().await;
 }
 
@@ -198,10 +188,7 @@ async fn a_watch_times_out_on_slow_resolvers_and_can_be_cancelled() {
     let (_, summary) = drive(&resolvers(&i), &spec, &CancellationToken::new()).await;
     let timed_out = summary.resolvers.iter().filter(|(_, s)| *s == ResolverStatus::TimedOut).count();
     assert_eq!(timed_out, 2, "{summary:?}");
-    let check = propagation_check(&summary, Utc::now());
-    assert_eq!(check.outcome, Outcome::Fail, "{}", check.evidence);
-    assert!(check.evidence.contains("1 of 3 resolvers"), "{}", check.evidence);
-    assert!(check.evidence.contains("timed out"), "{}", check.evidence);
+    assert!(!summary.all_propagated(), "{summary:?}");
 
     // Cancelled a moment after the start: every resolver not yet done ends as cancelled, promptly.
     let cancel = CancellationToken::new();

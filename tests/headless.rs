@@ -542,16 +542,13 @@ fn the_batch_is_watched_reported_and_its_skipped_items_approved_headless() {
 /// Stage 8 headless on `small`: the writes need `--yes` without a terminal; last-sync-after-mx fails until the
 /// incremental sync after the MX change, then complete-batch follows the batch to Completed (`status --json`
 /// carries it), the batch and then the endpoint are removed, the X500 addresses added once, and every stage-8
-/// check passes. Until stage 7 lands, the test plays it: the MX change at the simulated registrar, and stage 7's
-/// record (`state.mx`, its check) written through the project library; the merger rewires this to
-/// `cutover task record-mx-change` and stage 7's watch.
+/// check passes. Stage 7 runs before it through its own commands.
 #[test]
 fn stage_eight_completes_and_removes_the_batch_headless() {
     let sim = Sim::start(&["sim", "--json", "--scenario", "small", "--auto-approve", "--speed", "60"]);
     let home_dir = tempfile::tempdir().expect("temp dir");
     let home = home_dir.path();
     let control = sim.str("/control_url");
-    let domain = sim.info["email_domains"][0].as_str().expect("a domain").to_owned();
     to_stage_five(&sim, home);
     ok(home, &["task", "create-batch", "--project", "acme", "--yes"], None);
     ok(home, &["task", "start-batch", "--project", "acme", "--yes"], None);
@@ -575,52 +572,39 @@ fn stage_eight_completes_and_removes_the_batch_headless() {
     check_and_override(home, 5);
     check_and_override(home, 6);
 
-    // Stage 7, played: the MX changed at the registrar now, every resolver switched after its delay.
-    let mx = format!("0 {}.mail.protection.outlook.com", domain.replace('.', "-"));
-    let set = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-        let body = serde_json::json!({ "name": domain, "type": "MX", "ttl": 300, "values": [mx] });
-        let r = reqwest::Client::new().post(format!("{control}/dns/records")).json(&body).send().await?;
-        let state: Value = reqwest::Client::new().get(format!("{control}/state")).send().await?.json().await?;
-        Ok::<_, reqwest::Error>((r.status(), state))
-    });
-    let (status, sim_state) = set.expect("the registrar");
-    assert!(status.is_success());
-    let changed_at: chrono::DateTime<chrono::Utc> = serde_json::from_value(sim_state["now"].clone()).expect("now");
-    {
-        use cutover::project::{DataHome, Project, ProjectName};
-        let name = ProjectName::parse("acme").expect("name");
-        let (mut project, _) = Project::open(&DataHome::at(home), &name).expect("open");
-        let switched = sim.info["dns"]
-            .as_array()
-            .expect("resolvers")
-            .iter()
-            .map(|r| {
-                let delay =
-                    chrono::Duration::milliseconds((r["delay_seconds"].as_f64().expect("delay") * 1000.0) as i64);
-                (r["addr"].as_str().expect("addr").to_owned(), changed_at + delay)
-            })
-            .collect();
-        let mx = cutover::plan::mx::MxRecord { changed_at: Some(changed_at), switched };
-        let stage7 = cutover::plan::mx::STAGE;
-        project
-            .change(
-                Some(stage7),
-                "record-mx-change",
-                serde_json::json!({ "by": "the test, until stage 7 lands" }),
-                |state| {
-                    state.mx = mx;
-                    let check = cutover::plan::CheckId::Mx(cutover::plan::mx::Check::DnsPropagation);
-                    let evidence = "Recorded by the stage 8 test: every simulated resolver switched after its delay.";
-                    state.stage_mut(stage7).record_check(
-                        check,
-                        cutover::plan::CheckResult::new(cutover::plan::Outcome::Pass, evidence, changed_at),
-                    );
-                    Ok::<(), std::convert::Infallible>(())
-                },
-            )
-            .expect("recorded")
-            .expect("applied");
-    }
+    // Stage 7 through its commands: the records read, the pre-flight overridden (the scenario's MX TTL was never
+    // lowered), the registrar set as the customer would, the change recorded, and its watch followed until every
+    // resolver has switched.
+    ok(home, &["task", "show-records", "--project", "acme"], None);
+    let reason = "TTL lowered at the customer's DNS host, confirmed by phone";
+    ok(home, &["override", "--project", "acme", "--stage", "7", "--check", "mx-preflight", "--reason", reason], None);
+    ok(home, &["task", "apply-records-demo", "--project", "acme", "--yes"], None);
+    ok(home, &["task", "record-mx-change", "--project", "acme"], None);
+    let slowest = sim.info["dns"].as_array().expect("resolvers").iter().filter_map(|r| r["delay_seconds"].as_f64());
+    advance_clock(&control, slowest.fold(0.0, f64::max) as u64 + 60);
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["watch", "--project", "acme"])
+        .env("CUTOVER_HOME", home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run cutover watch");
+    let start = Instant::now();
+    let code = loop {
+        if let Some(code) = watch.try_wait().expect("wait") {
+            break code;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = watch.kill();
+            panic!("the DNS watch did not end once every resolver had switched");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(code.success(), "{code:?}");
+    assert_eq!(stage_status(home, 7), "done (overridden)");
+    let mx = json(&std::fs::read_to_string(home.join("projects/acme/state.json")).expect("state"))["mx"].clone();
+    assert!(mx["change_ahead_ms"].is_i64() && mx["switch_ahead_ms"].is_i64(), "the service clock kept: {mx}");
     assert_eq!(stage_status(home, 8), "not started", "stage 8 is open");
 
     // Without a terminal, each write needs --yes.

@@ -425,3 +425,89 @@ fn stage_8_waiting_mailboxes_advice_and_the_completion_question_at_80x24_and_200
     assert!(asked.contains("synchronisation stops"), "{asked}");
     insta::assert_snapshot!("stage8_complete_question_80x24", asked);
 }
+
+/// Stage 7 with its records read and the propagation watch part way: the fast resolvers new, the slow one old
+/// with its TTL to run, one in error.
+fn with_dns_view() -> App {
+    use cutover::dns::{DnsRecord, RecordValue};
+    use cutover::m365::graph::{DnsRecord as TenantRecord, DnsRecordData};
+    use cutover::plan::mx::propagation::{Asked, DnsView};
+    use cutover::plan::mx::records::{LiveDns, Slot, domain_records};
+    let tenant = |label: &str, data| TenantRecord {
+        id: None,
+        label: label.into(),
+        ttl: Some(3600),
+        is_optional: false,
+        supported_service: Some("Email".into()),
+        data,
+    };
+    let rec = |name: &str, ttl, value| DnsRecord { name: name.into(), ttl, value };
+    let tenant_records = vec![
+        tenant(
+            "acme.example",
+            DnsRecordData::Mx { mail_exchange: "acme-example.mail.protection.outlook.com".into(), preference: Some(0) },
+        ),
+        tenant("acme.example", DnsRecordData::Txt { text: "v=spf1 include:spf.protection.outlook.com -all".into() }),
+        tenant("autodiscover.acme.example", DnsRecordData::Cname { canonical_name: "autodiscover.outlook.com".into() }),
+    ];
+    let live = LiveDns {
+        mx: vec![rec("acme.example", 3600, RecordValue::mx(10, "mail.acme.example"))],
+        txt: vec![rec("acme.example", 3600, RecordValue::txt("v=spf1 mx include:_spf.crm.example -all"))],
+        autodiscover: vec![rec("autodiscover.acme.example", 3600, RecordValue::A("192.0.2.10".parse().expect("ip")))],
+    };
+    let records = domain_records("acme.example", &tenant_records, &live).expect("records");
+    let mut state = open_at(filled_state(), cutover::plan::mx::STAGE).state.as_ref().clone();
+    state.mx.records = vec![records.clone()];
+    state.mx.records_read_at = Some(at());
+    state.mx.changed_at = Some(at());
+    let resolvers =
+        ["sim 127.0.0.1:53001 (+0 s)", "sim 127.0.0.1:53002 (+120 s)", "sim 127.0.0.1:53003 (+1800 s)", "Quad9"];
+    let mut view = DnsView { changed_at: Some(at()), ..DnsView::default() };
+    view.ensure_rows(&resolvers.map(str::to_owned), &["acme.example".to_owned()]);
+    let new = |slot| match slot {
+        Slot::Mx => vec![rec("acme.example", 3600, RecordValue::mx(0, "acme-example.mail.protection.outlook.com"))],
+        Slot::Autodiscover => {
+            vec![rec("autodiscover.acme.example", 3600, RecordValue::cname("autodiscover.outlook.com"))]
+        }
+        Slot::Spf => vec![rec("acme.example", 3600, records.to_set(Slot::Spf).expect("spf").value.clone())],
+    };
+    let old = |slot| match slot {
+        Slot::Mx => vec![rec("acme.example", 2460, RecordValue::mx(10, "mail.acme.example"))],
+        Slot::Autodiscover => live.autodiscover.clone(),
+        Slot::Spf => live.txt.clone(),
+    };
+    let mut round = Vec::new();
+    for (i, resolver) in resolvers.iter().enumerate() {
+        for slot in Slot::ALL {
+            let answer = match i {
+                0 | 1 => Ok(new(slot)),
+                2 => Ok(old(slot)),
+                _ => Err("no answer from 9.9.9.9:53 within 5 s".to_owned()),
+            };
+            round.push(Asked { resolver: (*resolver).to_owned(), domain: "acme.example".into(), slot, answer });
+        }
+    }
+    view.apply(round, &[records], at() + chrono::Duration::minutes(5));
+    let mut app = open_at(state, cutover::plan::mx::STAGE);
+    app.now = Some(at() + chrono::Duration::minutes(6));
+    app.dns = Some(std::sync::Arc::new(view));
+    app
+}
+
+#[test]
+fn stage_7_records_and_the_resolver_table_at_80x24_and_200x50() {
+    let mut app = with_dns_view();
+    let stage = render(&app, 200, 50);
+    assert!(stage.contains("acme-example.mail.protection.outlook.com"), "the records pane: {stage}");
+    assert!(stage.contains("mail.acme.example"), "the MX to remove: {stage}");
+    insta::assert_snapshot!("mx_records_200x50", stage);
+    app.update(Msg::Action(Action::OpenTable));
+    let wide = render(&app, 200, 50);
+    assert!(wide.contains("DNS propagation · 6 of 12 new"), "{wide}");
+    assert!(wide.contains("old · TTL 41 min"), "the TTL still to run: {wide}");
+    assert!(wide.contains("error: no answer from"), "{wide}");
+    insta::assert_snapshot!("mx_resolvers_200x50", wide);
+    let narrow = render(&app, 80, 24);
+    assert!(narrow.contains("old 41m") && narrow.contains("+1800 s)"), "{narrow}");
+    insta::assert_snapshot!("mx_resolvers_80x24", narrow);
+}

@@ -150,6 +150,10 @@ pub enum Command {
         /// approve-skipped)
         #[arg(long = "mailbox", value_name = "ADDRESS")]
         mailboxes: Vec<String>,
+        /// When what the task records happened (RFC 3339, e.g. 2026-12-01T21:30:00Z), for a task that records a
+        /// time (record-mx-change); default now
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Go on despite a failed check, for a written reason kept in the project and the closeout report
     Override {
@@ -298,8 +302,8 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Status { project, json }) => status::run(project.as_deref(), json),
         Some(Command::Check { project, stage, json }) => check::run(project.as_deref(), stage, json),
         Some(Command::Source(args)) => source::run(args),
-        Some(Command::Task { task, project, json, yes, mailboxes }) => {
-            task::run(&task, project.as_deref(), json, yes, mailboxes)
+        Some(Command::Task { task, project, json, yes, mailboxes, at }) => {
+            task::run(&task, project.as_deref(), json, yes, mailboxes, at.as_deref())
         }
         Some(Command::Override { stage, check, reason, project, json }) => overrides::run(overrides::OverrideArgs {
             stage,

@@ -1,13 +1,16 @@
 //! `cutover status`: where every stage of a project stands, read from `state.json` without taking the lock, and
-//! the batch and its mailboxes as the watch last saw them (`live/batch.json`).
+//! the batch and its mailboxes as the watch last saw them (`live/batch.json`), and stage 7's resolver table
+//! (`live/dns.json`).
 
 use super::out::outln;
 use crate::plan::migrate::view::BatchView;
+use crate::plan::mx::propagation::DnsView;
 use crate::plan::{StageId, StageStatus};
 use crate::project::live::LiveStore;
 use crate::project::{AUDIT_FILE, AuditLog, DataHome, STATE_FILE, state};
-use crate::report::live::{self, LiveBatch};
+use crate::report::live::{self, LiveBatch, LiveDns};
 use crate::runner::stages::migrate::BATCH_LIVE;
+use crate::runner::stages::mx::watch::DNS_LIVE;
 use chrono::Utc;
 use std::process::ExitCode;
 
@@ -20,6 +23,10 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
     }
     let state = state::load(&dir.join(STATE_FILE), &AuditLog::new(dir.join(AUDIT_FILE)))?;
     let view = batch_view(&dir);
+    let dns = LiveStore::new(&dir).read::<DnsView>(DNS_LIVE).unwrap_or_else(|e| {
+        super::out::warn(&format!("warning: the DNS watch's live view cannot be read ({e}); it is left out"));
+        None
+    });
     let now = Utc::now();
     if json {
         let stages: Vec<serde_json::Value> = StageId::all()
@@ -52,10 +59,12 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
             .collect();
         let batch = view.as_ref().map(|v| LiveBatch::build(v, now));
         let mailboxes = view.as_ref().map_or_else(Vec::new, |v| live::mailboxes(v, &state.migrate, now));
+        let dns = dns.as_ref().map(|v| LiveDns::build(v, &state.mx, now));
         outln!(
             "{}",
             serde_json::json!({
                 "project": state.name, "demo": state.demo, "stages": stages, "batch": batch, "mailboxes": mailboxes,
+                "dns": dns,
             })
         )?;
     } else {
@@ -65,6 +74,9 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
         }
         if let Some(view) = &view {
             outln!("{}", crate::safe_text::escape_controls(&live::summary_line(view, &state.migrate, now), false))?;
+        }
+        if let Some(dns) = &dns {
+            outln!("{}", crate::safe_text::escape_controls(&live::dns_line(dns, now), false))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
-//! `cutover task TASK [--project NAME] [--json] [--yes] [--mailbox ADDRESS]...`: runs one task of the plan by its
-//! id through the runner, as the wizard's Enter does (the same `RunTask` command, or `RunTaskFor` with the picked
-//! mailboxes as the live table's keys send it; the same job, gating and audit path). The job's progress goes
+//! `cutover task TASK [--project NAME] [--json] [--yes] [--mailbox ADDRESS]... [--at RFC3339]`: runs one task of
+//! the plan by its id through the runner, as the wizard's Enter does (the same `RunTask` command, `RunTaskFor`
+//! with the picked mailboxes as the live table's keys send it, or `RunTaskAt` with the time a task records; the
+//! same job, gating and audit path). The job's progress goes
 //! to stderr as it comes, the outcome to stdout (one JSON document with `--json`); the exit code is 0 only when
 //! the task succeeded.
 
@@ -27,9 +28,21 @@ pub fn run(
     json: bool,
     yes: bool,
     mailboxes: Vec<String>,
+    at: Option<&str>,
 ) -> color_eyre::Result<ExitCode> {
     let task =
         TaskId::parse(id.trim()).ok_or_else(|| eyre!("there is no task '{id}'. The tasks are:\n{}", all_ids()))?;
+    let at = match at {
+        None => None,
+        Some(_) if !stages::of(task.stage()).takes_time(task) => {
+            bail!("{task} ({}) records no time: --at is for a task such as the MX change's", task.def().title)
+        }
+        Some(text) => Some(
+            chrono::DateTime::parse_from_rfc3339(text.trim())
+                .map(|t| t.to_utc())
+                .wrap_err_with(|| format!("--at {text:?} is not an RFC 3339 time such as 2026-12-01T21:30:00Z"))?,
+        ),
+    };
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, project)?;
     let (project, _) = Project::open(&home, &name)?;
@@ -57,7 +70,7 @@ pub fn run(
     }
     let before = state.verification.clone();
     let runtime = super::runtime()?;
-    let end = runtime.block_on(drive(project, task, mailboxes))?;
+    let end = runtime.block_on(drive(project, task, mailboxes, at))?;
     match end {
         End::Recorded { state, ok, text } => {
             if json {
@@ -128,10 +141,19 @@ fn confirm(task: TaskId, state: &ProjectState) -> color_eyre::Result<()> {
 
 /// Hands the task to a runner of its own and follows its events until the task's outcome; Ctrl-C stops the
 /// job at its next safe point, as the wizard's stop key does, and what it did is still recorded.
-async fn drive(project: Project, task: TaskId, mailboxes: Vec<String>) -> color_eyre::Result<End> {
+async fn drive(
+    project: Project,
+    task: TaskId,
+    mailboxes: Vec<String>,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> color_eyre::Result<End> {
     let mut runner = runner::spawn(project);
-    let command =
-        if mailboxes.is_empty() { Command::RunTask { task } } else { Command::RunTaskFor { task, mailboxes } };
+    // No task both records a time and acts per mailbox: `run` refused the flag the task does not take.
+    let command = match at {
+        Some(at) => Command::RunTaskAt { task, at },
+        None if mailboxes.is_empty() => Command::RunTask { task },
+        None => Command::RunTaskFor { task, mailboxes },
+    };
     runner.commands.send(command).map_err(|_| eyre!("the runner stopped at once; see {LOG_HINT}"))?;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -177,7 +199,7 @@ fn on_event(event: Event, task: TaskId, job: &mut Option<JobId>, ended: &mut boo
             super::out::warn(&format!("  {label}"));
             None
         }
-        Event::BatchWatched { .. } => None,
+        Event::BatchWatched { .. } | Event::DnsWatched { .. } => None,
         Event::JobNote { note, .. } => {
             super::out::warn(&format!("  {note}"));
             None

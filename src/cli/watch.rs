@@ -1,7 +1,9 @@
 //! `cutover watch [--project NAME] [--json] [--until synced|completed]`: follows the batch without the wizard (a
-//! jump host, a log). The runner runs the stage's own watch, read-only (`Command::Watch`), so the polls, the live
-//! file and the checks recorded are the wizard's; this prints a line per change (one JSON object per line with
-//! `--json`). Exit code 0 once the `--until` state is reached, 1 when the batch fails, 130 on Ctrl-C.
+//! jump host, a log), or once the MX change is recorded and until stage 7 is done, the DNS propagation watch.
+//! The runner runs the stage's own watch, read-only (`Command::Watch`), so the polls, the live file and the
+//! checks recorded are the wizard's; this prints a line per change (one JSON object per line with `--json`).
+//! Exit code 0 once the `--until` state is reached (for the DNS watch: every resolver returns the new records),
+//! 1 when the batch fails, 130 on Ctrl-C.
 
 use super::out::{OutputError, outln};
 use crate::plan::StageId;
@@ -9,7 +11,9 @@ use crate::plan::migrate::MigrateSettings;
 use crate::plan::migrate::follow::{Change, Until, Verdict, changes, verdict};
 use crate::plan::migrate::health::Health;
 use crate::plan::migrate::view::BatchView;
+use crate::plan::mx::propagation::{CellChange, DnsView, diff};
 use crate::project::{DataHome, Project};
+use crate::runner::stages::mx::watch::DNS_LIVE;
 use crate::runner::{self, Command, Event, LOG_HINT, stages};
 use chrono::{DateTime, Utc};
 use color_eyre::eyre::eyre;
@@ -49,10 +53,15 @@ pub fn run(project: Option<&str>, json: bool, until: Option<UntilArg>) -> color_
     let name = super::project_name(&home, project)?;
     let (project, _) = Project::open(&home, &name)?;
     let state = project.state();
-    // The first open stage with a watch of its own: today the batch's.
-    let stage = StageId::all().find(|s| stages::of(*s).watches() && state.is_open(*s)).ok_or_else(|| {
-        eyre!("project {name} has no watch to follow yet: its stages are not that far (`cutover status` shows them)")
-    })?;
+    // The latest open stage whose watch has something to follow (the DNS once the MX change is recorded), else
+    // the first open stage with a watch (the batch's).
+    let open: Vec<StageId> = StageId::all().filter(|s| stages::of(*s).watches() && state.is_open(*s)).collect();
+    let stage =
+        open.iter().rev().find(|s| stages::of(**s).watch_wanted(state)).or(open.first()).copied().ok_or_else(|| {
+            eyre!(
+                "project {name} has no watch to follow yet: its stages are not that far (`cutover status` shows them)"
+            )
+        })?;
     let settings = state.migrate;
     let runtime = super::runtime()?;
     let end = runtime.block_on(follow(project, stage, settings, json, until.map(Until::from)))?;
@@ -70,6 +79,8 @@ async fn follow(
     json: bool,
     until: Option<Until>,
 ) -> color_eyre::Result<End> {
+    // A resumed DNS watch prints only what changed since the view it kept, as the watch itself goes on from it.
+    let mut last_dns = project.live().read::<DnsView>(DNS_LIVE).ok().flatten().unwrap_or_default();
     let mut runner = runner::spawn(project);
     runner.commands.send(Command::Watch { stage }).map_err(|_| eyre!("the runner stopped at once; see {LOG_HINT}"))?;
     let ctrl_c = tokio::signal::ctrl_c();
@@ -87,7 +98,7 @@ async fn follow(
                 match event {
                     Event::JobStarted { id, label, .. } => {
                         job = Some(id);
-                        super::out::warn(&format!("{label}… (Ctrl-C stops; the batch goes on)"));
+                        super::out::warn(&format!("{label}… (Ctrl-C stops the watch only)"));
                     }
                     Event::JobNote { note, .. } => super::out::warn(&format!("  {note}")),
                     Event::BatchWatched { view, .. } if decided.is_none() => {
@@ -108,6 +119,17 @@ async fn follow(
                             }
                         }
                         last = (*view).clone();
+                    }
+                    Event::DnsWatched { view, .. } if decided.is_none() => {
+                        let now = Utc::now();
+                        for change in diff(&last_dns, &view) {
+                            print_dns_change(&change, json, now)?;
+                        }
+                        if view.all_new() {
+                            decided = Some(End::Reached);
+                            print_dns_end(&view, json, now)?;
+                        }
+                        last_dns = (*view).clone();
                     }
                     // The live view could not be written: the watch goes on, and says so.
                     Event::Failed { what, error } => super::out::warn(&format!("  {what}: {error}")),
@@ -131,7 +153,7 @@ async fn follow(
             }
             _ = &mut ctrl_c, if decided.is_none() => {
                 decided = Some(End::Interrupted);
-                super::out::warn("Stopping the watch; the batch goes on in Exchange Online…");
+                super::out::warn("Stopping the watch; what it follows goes on without it…");
                 match job {
                     Some(id) => { let _ = runner.commands.send(Command::CancelJob { id }); }
                     None => break Ok(End::Interrupted),
@@ -171,6 +193,35 @@ fn print_change(change: &Change, json: bool, now: DateTime<Utc>) -> Result<(), O
         Change::PollRecovered => "the poll works again".to_owned(),
     };
     outln!("{at}  {}", crate::safe_text::escape_controls(&line, false))
+}
+
+fn print_dns_change(change: &CellChange, json: bool, now: DateTime<Utc>) -> Result<(), OutputError> {
+    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if json {
+        let v = serde_json::json!({
+            "at": at, "event": "dns", "resolver": change.resolver, "domain": change.domain,
+            "record": change.slot.label(), "from": change.from.label(), "status": change.to.label(),
+        });
+        return outln!("{v}");
+    }
+    let line = format!(
+        "{} {} on {}: {} → {}",
+        change.domain,
+        change.slot.label(),
+        change.resolver,
+        change.from.label(),
+        change.to.label()
+    );
+    outln!("{at}  {}", crate::safe_text::escape_controls(&line, false))
+}
+
+fn print_dns_end(view: &DnsView, json: bool, now: DateTime<Utc>) -> Result<(), OutputError> {
+    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (new, _) = view.counts();
+    if json {
+        return outln!("{}", serde_json::json!({ "at": at, "event": "propagated", "records": new }));
+    }
+    outln!("{at}  Propagated: every watched resolver returns the new records ({new} records).")
 }
 
 fn print_end(

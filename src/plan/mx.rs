@@ -1,18 +1,19 @@
-//! Stage 7, MX change: its tasks and checks, and the verdict on the DNS propagation watch (which resolvers
-//! return the new records, and since when). The watch's facts come from `dns`; the stage's work is not built
-//! yet, and the wizard says so.
+//! Stage 7, MX change: its tasks and checks, and what it records for stage 8. The records to set and remove
+//! (`mx/records.rs`, the SPF merge in `mx/spf.rs`), the pre-flight before the change (`mx/preflight.rs`) and the
+//! DNS propagation watch's view and verdict (`mx/propagation.rs`). The facts come from Graph and `dns`.
 
+pub mod preflight;
+pub mod propagation;
+pub mod records;
 pub mod spf;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
-use crate::dns::{DnsRecord, ResolverStatus, WatchSummary};
-use crate::plan::{CheckResult, Outcome};
+pub use propagation::propagation_check;
 
 /// This stage's place in the plan.
 pub const STAGE: StageId = StageId::at(7);
@@ -22,12 +23,14 @@ plan_ids! {
     pub enum Task {
         ShowRecords = "show-records",
         RecordMxChange = "record-mx-change",
+        ApplyRecords = "apply-records-demo",
     }
 }
 
 plan_ids! {
     /// The checks of stage 7; their ids are the keys of `state.json` and the audit log.
     pub enum Check {
+        Preflight = "mx-preflight",
         DnsPropagation = "dns-propagation",
     }
 }
@@ -47,21 +50,36 @@ pub static DEF: StageDef = StageDef {
         TaskDef {
             id: TaskId::Mx(Task::RecordMxChange),
             title: "Record the MX change",
-            help: "When the customer changed the records.",
+            help: "When the customer changed the records (now, or `cutover task record-mx-change --at TIME`); \
+                   it starts the propagation watch.",
             demo_only: false,
         },
+        TaskDef {
+            id: TaskId::Mx(Task::ApplyRecords),
+            title: "Demo: apply the records at the simulated registrar",
+            help: "Demo only: sets the MX, Autodiscover CNAME and SPF shown, as the customer would at the DNS host.",
+            demo_only: true,
+        },
     ],
-    checks: &[CheckDef {
-        id: CheckId::Mx(Check::DnsPropagation),
-        title: "DNS propagated",
-        help: "Every watched resolver returns the new records.",
-    }],
+    checks: &[
+        CheckDef {
+            id: CheckId::Mx(Check::Preflight),
+            title: "Ready for the MX change",
+            help: "Initial sync finished, every mailbox synced or explained, MX TTL lowered one old TTL ago.",
+        },
+        CheckDef {
+            id: CheckId::Mx(Check::DnsPropagation),
+            title: "DNS propagated",
+            help: "Every watched resolver returns the new MX, Autodiscover and SPF records.",
+        },
+    ],
     settings: &[],
 };
 
 /// What stage 7 records of the MX change, in `state.json`: stage 8's last-sync rule starts from it. Its times
-/// are on Exchange Online's clock (`ServiceClock`), as the `LastSuccessfulSyncTime`s they are compared with are:
-/// a time of ours is put on it when recorded.
+/// are ours; beside them, how far Microsoft 365's clock was ahead when each was recorded, so the rule compares
+/// them with Exchange's `LastSuccessfulSyncTime`s on Exchange's clock (a laptop minutes off, or the simulator's
+/// faster clock, would otherwise misjudge them).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MxRecord {
     /// When the customer changed the records at the DNS host (task record-mx-change).
@@ -70,6 +88,21 @@ pub struct MxRecord {
     /// When each watched resolver was first seen answering the new MX, by the resolver's label.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub switched: BTreeMap<String, DateTime<Utc>>,
+    /// The records to set and remove, per email domain, as show-records last read them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<records::DomainRecords>,
+    /// When show-records last read them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records_read_at: Option<DateTime<Utc>>,
+    /// The MX TTL at each look that found it changed, oldest first: when it was lowered, and from what.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ttl_seen: Vec<preflight::TtlSeen>,
+    /// Milliseconds Microsoft 365's clock was ahead of ours when `changed_at` was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_ahead_ms: Option<i64>,
+    /// The same when the last of `switched` was recorded (the slowest resolver's switch, once all have).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switch_ahead_ms: Option<i64>,
 }
 
 impl MxRecord {
@@ -77,112 +110,14 @@ impl MxRecord {
     pub fn slowest_switch(&self) -> Option<DateTime<Utc>> {
         self.switched.values().max().copied()
     }
-}
 
-/// Stage 7's DNS propagation check: Pass when every resolver returns the new records, with each resolver's
-/// status as evidence.
-pub fn propagation_check(summary: &WatchSummary, now: DateTime<Utc>) -> CheckResult {
-    let expected = summary.expected.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-    let mut lines = vec![format!(
-        "{} {} expected: {} (watched for {})",
-        summary.name,
-        summary.kind,
-        expected,
-        human_duration(summary.elapsed)
-    )];
-    for (label, status) in &summary.resolvers {
-        lines.push(format!("  {label}: {}", describe_status(status)));
-    }
-    let done = summary.resolvers.iter().filter(|(_, s)| matches!(s, ResolverStatus::Propagated { .. })).count();
-    let outcome = if summary.all_propagated() {
-        lines.push(format!("All {done} resolvers return the new records."));
-        Outcome::Pass
-    } else {
-        lines.push(format!(
-            "{done} of {} resolvers return the new records. Check the records at the DNS host; resolvers \
-             still showing the old answer will follow once its TTL runs out. Run the watch again later.",
-            summary.resolvers.len()
-        ));
-        Outcome::Fail
-    };
-    CheckResult::new(outcome, lines.join("\n"), now)
-}
-
-fn describe_status(status: &ResolverStatus) -> String {
-    let list = |records: &[DnsRecord]| {
-        if records.is_empty() {
-            "no records".to_owned()
-        } else {
-            records.iter().map(|r| format!("{} (TTL {})", r.value, r.ttl)).collect::<Vec<_>>().join(", ")
-        }
-    };
-    match status {
-        ResolverStatus::Pending { seen } => format!("not yet; answers {}", list(seen)),
-        ResolverStatus::Error(e) => format!("error: {e}"),
-        ResolverStatus::Propagated { after, records } => {
-            format!("propagated after {}: {}", human_duration(*after), list(records))
-        }
-        ResolverStatus::TimedOut => "timed out before returning the expected records".to_owned(),
-        ResolverStatus::Cancelled => "cancelled".to_owned(),
-    }
-}
-
-/// "2 h 5 min", "45 s": durations the way the evidence shows them.
-fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs >= 86_400 {
-        format!("{} d {} h", secs / 86_400, (secs % 86_400) / 3_600)
-    } else if secs >= 3_600 {
-        format!("{} h {} min", secs / 3_600, (secs % 3_600) / 60)
-    } else if secs >= 60 {
-        format!("{} min {} s", secs / 60, secs % 60)
-    } else if secs >= 1 {
-        format!("{secs} s")
-    } else {
-        format!("{} ms", d.as_millis())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::dns::{RecordKind, RecordValue};
-
-    fn rec(value: RecordValue) -> DnsRecord {
-        DnsRecord { name: "contoso.com".into(), ttl: 300, value }
+    /// The change on Microsoft 365's clock.
+    pub fn changed_on_service_clock(&self) -> Option<DateTime<Utc>> {
+        self.changed_at.map(|t| t + chrono::Duration::milliseconds(self.change_ahead_ms.unwrap_or(0)))
     }
 
-    #[test]
-    fn summary_check_names_each_resolver() {
-        let summary = WatchSummary {
-            name: "contoso.com".into(),
-            kind: RecordKind::Mx,
-            expected: vec![RecordValue::mx(0, "contoso-com.mail.protection.outlook.com")],
-            resolvers: vec![
-                (
-                    "fast".into(),
-                    ResolverStatus::Propagated {
-                        after: Duration::from_secs(2),
-                        records: vec![rec(RecordValue::mx(0, "contoso-com.mail.protection.outlook.com"))],
-                    },
-                ),
-                ("slow".into(), ResolverStatus::TimedOut),
-            ],
-            elapsed: Duration::from_secs(30),
-        };
-        let check = propagation_check(&summary, Utc::now());
-        assert_eq!(check.outcome, Outcome::Fail);
-        assert!(check.evidence.contains("fast: propagated after 2 s"), "{}", check.evidence);
-        assert!(check.evidence.contains("slow: timed out"), "{}", check.evidence);
-        assert!(check.evidence.contains("1 of 2 resolvers"), "{}", check.evidence);
-    }
-
-    #[test]
-    fn durations_read_the_way_an_engineer_says_them() {
-        assert_eq!(human_duration(Duration::from_millis(250)), "250 ms");
-        assert_eq!(human_duration(Duration::from_secs(45)), "45 s");
-        assert_eq!(human_duration(Duration::from_secs(125)), "2 min 5 s");
-        assert_eq!(human_duration(Duration::from_secs(7_500)), "2 h 5 min");
-        assert_eq!(human_duration(Duration::from_secs(90_000)), "1 d 1 h");
+    /// The slowest switch on Microsoft 365's clock.
+    pub fn slowest_switch_on_service_clock(&self) -> Option<DateTime<Utc>> {
+        self.slowest_switch().map(|t| t + chrono::Duration::milliseconds(self.switch_ahead_ms.unwrap_or(0)))
     }
 }

@@ -1,5 +1,6 @@
 //! The batch as `cutover status` shows it: the watch's last view (`live/batch.json`) with each mailbox's health,
-//! counters and, for one that needs the engineer, the cause and fix from the failure catalogue. Pure.
+//! counters and, for one that needs the engineer, the cause and fix from the failure catalogue; and stage 7's
+//! resolver table (`live/dns.json`) with the MX change's times. Pure.
 
 use crate::m365::exo::types::MigrationBatch;
 use crate::m365::exo::values::UserStatus;
@@ -7,6 +8,8 @@ use crate::plan::final_sync::completion::Completion;
 use crate::plan::migrate::MigrateSettings;
 use crate::plan::migrate::health::{Health, counts, counts_line, health};
 use crate::plan::migrate::view::{BatchView, PollError};
+use crate::plan::mx::MxRecord;
+use crate::plan::mx::propagation::DnsView;
 use crate::plan::verify::catalogue::{Cause, explain};
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
@@ -123,6 +126,42 @@ pub fn summary_line(view: &BatchView, settings: &MigrateSettings, now: DateTime<
         line.push_str(&format!("; the last poll failed: {}", e.message));
     }
     line
+}
+
+/// Stage 7's DNS propagation as `cutover status --json` carries it: when the change was made, when each resolver
+/// switched, and the resolver × record table as the watch last saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveDns {
+    pub changed_at: Option<DateTime<Utc>>,
+    pub polled_at: Option<DateTime<Utc>>,
+    pub age_secs: Option<i64>,
+    /// When each resolver was first seen answering the new MX (`state.json`'s `mx.switched`).
+    pub switched: std::collections::BTreeMap<String, DateTime<Utc>>,
+    pub slowest_switch: Option<DateTime<Utc>>,
+    pub all_new: bool,
+    pub resolvers: Vec<crate::plan::mx::propagation::Row>,
+}
+
+impl LiveDns {
+    pub fn build(view: &DnsView, mx: &MxRecord, now: DateTime<Utc>) -> LiveDns {
+        LiveDns {
+            changed_at: mx.changed_at,
+            polled_at: view.polled_at,
+            age_secs: view.polled_at.map(|t| (now - t).num_seconds()),
+            switched: mx.switched.clone(),
+            slowest_switch: mx.slowest_switch(),
+            all_new: view.all_new(),
+            resolvers: view.rows.clone(),
+        }
+    }
+}
+
+/// The DNS watch in one line: "DNS: 7 of 12 records new on 4 resolvers (polled 30 s ago)".
+pub fn dns_line(view: &DnsView, now: DateTime<Utc>) -> String {
+    let (new, all) = view.counts();
+    let resolvers: std::collections::BTreeSet<&str> = view.rows.iter().map(|r| r.resolver.as_str()).collect();
+    let age = view.polled_at.map_or_else(String::new, |t| format!(" (polled {} s ago)", (now - t).num_seconds()));
+    format!("DNS: {new} of {all} records new on {} resolvers{age}", resolvers.len())
 }
 
 #[cfg(test)]

@@ -62,6 +62,17 @@ impl Connections {
         &self.project
     }
 
+    /// How far Microsoft 365's clock is ahead of ours now, from a fresh answer (`GET /organization`, whose `Date`
+    /// the HTTP layer reads): a time the project records to compare with Exchange's timestamps is kept with it.
+    /// None without a tenant connection or an answer.
+    pub async fn service_ahead_ms(&self) -> Option<i64> {
+        let m365 = self.m365.as_ref().ok()?;
+        if let Err(e) = m365.graph.organization().await {
+            tracing::info!(error = %e, "the service clock was read from an earlier answer");
+        }
+        m365.exo.clock().offset().map(|d| d.num_milliseconds())
+    }
+
     pub fn keyring_scope(&self) -> &str {
         &self.keyring_scope
     }

@@ -18,7 +18,7 @@ use crate::plan::gating::MIN_OVERRIDE_REASON;
 use crate::plan::{CheckId, CheckResult, Outcome, Override, StageId, TaskId};
 use crate::project::{Project, ProjectState};
 use crate::secrets::Secrets;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use connect::Connections;
 use jobs::{Apply, Job, JobContext, JobMsg};
 use std::collections::HashMap;
@@ -126,8 +126,9 @@ impl Runner {
                 }
                 Err(error) => self.send(Event::Failed { what: "checks".to_owned(), error }),
             },
-            Command::RunTask { task } => self.run_task(task, Vec::new()),
-            Command::RunTaskFor { task, mailboxes } => self.run_task(task, mailboxes),
+            Command::RunTask { task } => self.run_task(task, Vec::new(), None),
+            Command::RunTaskFor { task, mailboxes } => self.run_task(task, mailboxes, None),
+            Command::RunTaskAt { task, at } => self.run_task(task, Vec::new(), Some(at)),
             Command::Watch { stage } => {
                 let what = format!("the watch of stage {stage}");
                 if self.watching.values().any(|s| *s == stage) {
@@ -137,8 +138,12 @@ impl Runner {
                 } else {
                     match self.connections() {
                         Ok(conn) => {
-                            let inputs =
-                                stages::TaskInputs { state: self.project.state().clone(), conn, mailboxes: Vec::new() };
+                            let inputs = stages::TaskInputs {
+                                state: self.project.state().clone(),
+                                conn,
+                                mailboxes: Vec::new(),
+                                at: None,
+                            };
                             match stages::of(stage).watch(inputs) {
                                 Ok(job) => {
                                     let id = self.start(job.for_stage(stage));
@@ -180,7 +185,7 @@ impl Runner {
 
     /// Runs `job` in its own task; what it hands back is applied here, in order with the commands.
     /// Starts a task's job, once: refused when its stage is locked or it runs already.
-    fn run_task(&mut self, task: TaskId, mailboxes: Vec<String>) {
+    fn run_task(&mut self, task: TaskId, mailboxes: Vec<String>, at: Option<DateTime<Utc>>) {
         let stage = task.stage();
         let what = task.def().title.to_owned();
         // Checked here too: a task sent again after a sign-in may meet a stage locked meanwhile.
@@ -192,7 +197,7 @@ impl Runner {
         } else {
             match self.connections() {
                 Ok(conn) => {
-                    let inputs = stages::TaskInputs { state: self.project.state().clone(), conn, mailboxes };
+                    let inputs = stages::TaskInputs { state: self.project.state().clone(), conn, mailboxes, at };
                     match stages::of(stage).task(task, inputs) {
                         Ok(job) => {
                             let id = self.start(job.for_stage(stage));
@@ -317,6 +322,7 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
         | Command::CancelJob { .. }
         | Command::RunTask { .. }
         | Command::RunTaskFor { .. }
+        | Command::RunTaskAt { .. }
         | Command::Watch { .. }
         | Command::StoreSourcePassword(_) => Event::Refused {
             what: "request".to_owned(),

@@ -28,6 +28,7 @@ pub fn router() -> Router<Shared> {
         .route("/requests", get(requests).delete(reset_requests))
         .route("/fix", post(fix))
         .route("/dns/records", get(dns_records).post(dns_change))
+        .route("/dns/resolvers", get(dns_resolvers))
         .route("/inventory.csv", get(inventory_csv))
 }
 
@@ -198,6 +199,11 @@ async fn inventory_csv(State(shared): State<Shared>) -> Response {
 async fn dns_records(State(shared): State<Shared>) -> Response {
     let world = shared.lock();
     axum::Json(json!({"now": world.clock.now(), "records": world.dns.sets})).into_response()
+}
+
+/// The resolvers the simulator runs, with their delays: what a demo's propagation watch asks.
+async fn dns_resolvers(State(shared): State<Shared>) -> Response {
+    axum::Json(&shared.info.dns).into_response()
 }
 
 /// The registrar: sets (or with empty `values`, removes) a record set; resolvers see it after their delay.

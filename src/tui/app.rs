@@ -46,6 +46,8 @@ pub enum Action {
     PageDown,
     Import,
     OpenMailboxes,
+    /// Open the stage's live table (stage 7's resolvers).
+    OpenTable,
     ToggleVip,
     Search,
     NextFilter,
@@ -238,6 +240,8 @@ pub struct App {
     pub batch: Option<Arc<crate::plan::migrate::view::BatchView>>,
     /// Stage 5's live table: its filter and selected mailbox.
     pub batch_table: super::batch::BatchTable,
+    /// What the DNS propagation watch (stage 7) last saw.
+    pub dns: Option<Arc<crate::plan::mx::propagation::DnsView>>,
     /// Lines of the detail panel scrolled past; back to 0 when the selection moves. Drawing keeps it in range.
     pub detail_scroll: u16,
 }
@@ -270,6 +274,7 @@ impl App {
             now: None,
             batch: None,
             batch_table: super::batch::BatchTable::default(),
+            dns: None,
             detail_scroll: 0,
         }
     }
@@ -455,6 +460,10 @@ impl App {
                 }
                 self.batch = Some(view);
             }
+            Event::DnsWatched { state, view } => {
+                self.state = state;
+                self.dns = Some(view);
+            }
             Event::ImportRemoves { path, file_name, refused } => {
                 self.dialog = Some(Dialog::Removals(Removals { path, file_name, refused, scroll: 0 }));
             }
@@ -598,6 +607,7 @@ impl App {
             Action::Publish => self.info(strings::PUBLISH_DEMO_ONLY),
             Action::Import
             | Action::OpenMailboxes
+            | Action::OpenTable
             | Action::ToggleVip
             | Action::Search
             | Action::NextFilter

@@ -264,8 +264,9 @@ pub const COMPLETE_QUESTION: &str = "Complete the batch (Complete-MigrationBatch
      incremental sync of every mailbox, then synchronisation stops for good: mail still reaching the old server \
      after that is not moved. Do it once last-sync-after-mx passes.";
 pub const REMOVE_TITLE: &str = "Remove the batch";
-pub const REMOVE_QUESTION: &str = "Remove the batch (Remove-MigrationBatch)? Only a Completed batch is removed; its \
-     history and statistics go with it, so export the migration report (stage 6) first.";
+pub const REMOVE_QUESTION: &str = "Remove the batch (Remove-MigrationBatch)? Only a Completed (or CompletedWithErrors) \
+     batch is removed; a mailbox that did not complete stays on the source for good, and the batch's history and \
+     statistics go with it, so export the migration report (stage 6) first.";
 pub const REMOVE_ENDPOINT_TITLE: &str = "Remove the migration endpoint";
 pub const REMOVE_ENDPOINT_QUESTION: &str = "Remove the migration endpoint (Remove-MigrationEndpoint)? Exchange \
      Online stops reaching the source server; it is refused while a batch is left.";
@@ -275,3 +276,14 @@ pub const APPROVE_ALL_QUESTION: &str = "Approve the skipped items of every mailb
      mailboxes through. Run Complete the batch again after it.";
 pub const ADVICE_HEADER: &str = "Not done by cutover, for the customer (kept for the closeout report):";
 pub const FINAL_SYNC_KEYS: &str = "m: the batch's mailboxes, live   a: approve the skipped items that block completion";
+pub const NO_MX_RECORDS: &str =
+    "Nothing to copy yet: run Show the DNS records to set (Enter on it) to read them from the tenant.";
+pub const MX_RECORDS_COPIED: &str = "The DNS records (zone-file snippet) sent to the clipboard (OSC 52).";
+pub const NO_DNS_VIEW: &str =
+    "No view of the DNS yet: record the MX change (Enter on Record the MX change), which starts the watch.";
+pub const DNS_TITLE: &str = "DNS propagation";
+pub const MX_KEYS_HINT: &str = "y copy the records (zone file)  d the resolver table";
+pub const MX_DEMO_KEYS_HINT: &str =
+    "y copy the records (zone file)  p DEMO ONLY: apply them at the simulated registrar  d the resolver table";
+pub const DNS_TABLE_HINT: &str =
+    "Passes when every resolver returns the new records; old answers go once their TTL runs out. Esc back.";

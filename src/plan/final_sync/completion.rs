@@ -61,9 +61,11 @@ impl Completion {
         )
     }
 
-    /// Remove-MigrationBatch only once Completed: earlier it would stop the sync of mail still arriving.
+    /// Remove-MigrationBatch only once the completion is over: earlier it would stop the sync of mail still
+    /// arriving. CompletedWithErrors is over too: a mailbox that cannot complete (hidden on purpose, poisoned)
+    /// must not keep the batch, and the service's last duty, for ever; the question before says what stays.
     pub fn may_remove(&self) -> bool {
-        matches!(self, Completion::Completed)
+        matches!(self, Completion::Completed | Completion::CompletedWithErrors)
     }
 
     /// A short word for status lines and `cutover status --json`.
@@ -184,7 +186,7 @@ mod tests {
             assert!(!of(left.clone()).may_complete(), "{left}");
         }
         assert!(of(BatchStatus::Completed).may_remove());
-        assert!(!of(BatchStatus::CompletedWithErrors).may_remove() && !of(BatchStatus::Completing).may_remove());
+        assert!(of(BatchStatus::CompletedWithErrors).may_remove() && !of(BatchStatus::Completing).may_remove());
         assert!(of(BatchStatus::Completed).finished() && of(BatchStatus::CompletedWithErrors).finished());
         assert!(!of(BatchStatus::Completing).finished());
         assert_eq!(of(BatchStatus::Unknown("Paused".into())), Completion::Other("Paused".into()));

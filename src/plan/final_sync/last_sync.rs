@@ -38,10 +38,10 @@ pub enum LastSync {
 }
 
 /// The moment after which no sender reaches the old server: the slowest resolver's switch, never before the
-/// change itself.
+/// change itself; on Exchange's clock, as the last syncs it is compared with are.
 pub fn cutoff(mx: &MxRecord) -> Option<DateTime<Utc>> {
-    let changed = mx.changed_at?;
-    Some(mx.slowest_switch().map_or(changed, |s| s.max(changed)))
+    let changed = mx.changed_on_service_clock()?;
+    Some(mx.slowest_switch_on_service_clock().map_or(changed, |s| s.max(changed)))
 }
 
 /// Judges every mailbox of the batch against the MX record; `interval` is the incremental sync's period.
@@ -209,6 +209,7 @@ mod tests {
         MxRecord {
             changed_at: changed.map(t),
             switched: switches.iter().enumerate().map(|(i, h)| (format!("r{i}"), t(*h))).collect(),
+            ..MxRecord::default()
         }
     }
 
@@ -291,5 +292,20 @@ mod tests {
         let r = check(&BatchView::default(), &mx(Some(1), &[2]), interval(), t(3));
         assert_eq!(r.outcome, Outcome::Fail);
         assert!(r.evidence.contains("no migration batch"), "{}", r.evidence);
+    }
+
+    #[test]
+    fn the_cutoff_is_on_exchanges_clock() {
+        let t = |h: i64| DateTime::from_timestamp(1_800_000_000 + h * 3600, 0).expect("valid");
+        let mut mx = MxRecord { changed_at: Some(t(0)), ..MxRecord::default() };
+        mx.switched.insert("fast".into(), t(1));
+        mx.switched.insert("slow".into(), t(2));
+        assert_eq!(cutoff(&mx), Some(t(2)), "no clock read: ours");
+        // Exchange's clock 10 hours ahead when the slow resolver's switch was recorded (the simulator at speed).
+        mx.switch_ahead_ms = Some(10 * 3_600_000);
+        mx.change_ahead_ms = Some(3_600_000);
+        assert_eq!(cutoff(&mx), Some(t(12)));
+        mx.switched.clear();
+        assert_eq!(cutoff(&mx), Some(t(1)), "no switch yet: the change, on Exchange's clock");
     }
 }

@@ -27,6 +27,8 @@ pub struct TaskInputs {
     pub conn: Arc<Connections>,
     /// The mailboxes the engineer picked (addresses); empty: every one the task applies to.
     pub mailboxes: Vec<String>,
+    /// When what the task records happened, as the engineer gave it (the MX change); `None`: now.
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Why a task did not start.
@@ -94,6 +96,17 @@ pub trait StageWork: Sync {
     /// Whether the stage has a watch that runs on its own, read-only ([`StageWork::watch`]).
     fn watches(&self) -> bool {
         false
+    }
+
+    /// Whether `task` records a time the engineer may give (`cutover task ID --at TIME`).
+    fn takes_time(&self, _task: TaskId) -> bool {
+        false
+    }
+
+    /// Whether the stage's watch is the one to follow now (`cutover watch` follows the latest stage that wants
+    /// it): a watch with something to follow that is not over.
+    fn watch_wanted(&self, _state: &ProjectState) -> bool {
+        self.watches()
     }
 
     /// The stage's watch as a job, read-only: it follows what the stage's tasks started and never starts it.

@@ -1,12 +1,309 @@
-//! Stage 7, MX change: not built in this version; the screen lists its tasks and checks and says so, locked or
-//! not, and Enter on a task says it again rather than pretend.
+//! Stage 7, MX change: the records to set and remove (read by Show the DNS records to set) in the task's
+//! details with the pre-flight, copied as a zone-file snippet with `y` (OSC 52); in a demo, `p` applies them at
+//! the simulated registrar; Record the MX change starts the propagation watch, whose resolver × record table
+//! opens with `d`.
 
-use super::Screen;
+use super::{DetailLine, Screen};
+use crate::plan::TaskId;
+use crate::plan::mx::propagation::{Cell, CellState, DnsView};
+use crate::plan::mx::records::{Slot, zone_snippet};
+use crate::plan::mx::{Check, STAGE, Task};
+use crate::project::ProjectState;
+use crate::protocol::Command;
+use crate::tui::app::{Action, App, Effect, Focus, View};
+use crate::tui::keys::{Binding, Key, bind};
+use crate::tui::strings;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::table::DataTable;
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row};
 
 pub struct MxChange;
 
+static KEYS: &[Binding] = &[
+    bind(
+        &[Key::Char('y')],
+        Action::Copy,
+        "y",
+        "copy records",
+        2,
+        "copy the DNS records as a zone-file snippet (OSC 52)",
+    ),
+    bind(&[Key::Char('d')], Action::OpenTable, "d", "resolvers", 2, "the DNS propagation table: resolver × record"),
+];
+
+static DEMO_KEYS: &[Binding] = &[
+    bind(
+        &[Key::Char('y')],
+        Action::Copy,
+        "y",
+        "copy records",
+        2,
+        "copy the DNS records as a zone-file snippet (OSC 52)",
+    ),
+    bind(
+        &[Key::Char('p')],
+        Action::Publish,
+        "p",
+        "DEMO apply",
+        2,
+        "demo only: apply the records at the simulated registrar",
+    ),
+    bind(&[Key::Char('d')], Action::OpenTable, "d", "resolvers", 2, "the DNS propagation table: resolver × record"),
+];
+
+static TABLE_KEYS: &[Binding] = &[bind(&[Key::Esc], Action::Cancel, "Esc", "back", 1, "back to the stage")];
+
 impl Screen for MxChange {
-    fn built(&self) -> bool {
-        false
+    fn keys(&self, app: &App) -> &'static [Binding] {
+        match app.view {
+            View::Table => TABLE_KEYS,
+            View::Stage if app.state.demo => DEMO_KEYS,
+            View::Stage => KEYS,
+        }
+    }
+
+    fn table(&self) -> Option<crate::tui::screens::TableDraw> {
+        Some(draw)
+    }
+
+    fn on_action(&self, app: &mut App, action: Action) -> Option<Vec<Command>> {
+        if app.view == View::Table && app.focus == Focus::Main {
+            return match action {
+                Action::Cancel => {
+                    app.view = View::Stage;
+                    Some(Vec::new())
+                }
+                _ => None,
+            };
+        }
+        match action {
+            Action::Copy if app.state.mx.records.is_empty() => app.info(strings::NO_MX_RECORDS),
+            Action::Copy => {
+                let at = app.state.mx.records_read_at.unwrap_or_else(Utc::now);
+                app.effects.push(Effect::Copy(zone_snippet(&app.state.mx.records, at)));
+                app.info(strings::MX_RECORDS_COPIED);
+            }
+            Action::Publish if app.state.demo && app.state.simulator.is_some() => {
+                return Some(app.start_task(Task::ApplyRecords.into()));
+            }
+            Action::Publish => app.info(strings::PUBLISH_DEMO_ONLY),
+            Action::OpenTable if app.dns.is_none() => app.info(strings::NO_DNS_VIEW),
+            Action::OpenTable => {
+                app.view = View::Table;
+                app.focus = Focus::Main;
+            }
+            _ => return None,
+        }
+        Some(Vec::new())
+    }
+
+    fn on_task(&self, app: &mut App, task: TaskId) -> Vec<Command> {
+        app.start_task(task)
+    }
+
+    fn task_detail(&self, state: &ProjectState, task: TaskId) -> Vec<DetailLine> {
+        match task {
+            TaskId::Mx(Task::ShowRecords | Task::ApplyRecords) => records_pane(state),
+            TaskId::Mx(Task::RecordMxChange) => change_pane(state),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The records pane: per domain what to set and remove, the warnings, the pre-flight, the keys.
+fn records_pane(state: &ProjectState) -> Vec<DetailLine> {
+    let mut lines = Vec::new();
+    for d in &state.mx.records {
+        lines.push(DetailLine::Strong(format!("{}: set", d.domain)));
+        lines.extend(d.set.iter().map(|r| DetailLine::Strong(format!("  {}", r.display()))));
+        if !d.remove.is_empty() {
+            lines.push(DetailLine::Strong(format!("{}: remove", d.domain)));
+            lines.extend(d.remove.iter().map(|r| DetailLine::Strong(format!("  {}", r.display()))));
+        }
+        lines.extend(d.warnings.iter().map(|w| DetailLine::Strong(format!("  warning: {w}"))));
+    }
+    lines.extend(preflight_lines(state));
+    if !state.mx.records.is_empty() {
+        let hint = if state.demo { strings::MX_DEMO_KEYS_HINT } else { strings::MX_KEYS_HINT };
+        lines.push(DetailLine::Key(hint.to_owned()));
+    }
+    lines
+}
+
+fn preflight_lines(state: &ProjectState) -> Vec<DetailLine> {
+    let Some(result) = state.stage(STAGE).and_then(|r| r.result(Check::Preflight)) else { return Vec::new() };
+    let mut lines = vec![DetailLine::Strong(format!("Pre-flight: {:?}", result.outcome))];
+    lines.extend(result.evidence.lines().map(|l| DetailLine::Strong(format!("  {l}"))));
+    lines
+}
+
+fn change_pane(state: &ProjectState) -> Vec<DetailLine> {
+    let mut lines = preflight_lines(state);
+    if let Some(at) = state.mx.changed_at {
+        lines.push(DetailLine::Strong(format!("Changed at {}", stamp(at))));
+        if let Some(slowest) = state.mx.slowest_switch() {
+            lines.push(DetailLine::Strong(format!(
+                "{} resolver(s) switched; the last at {}",
+                state.mx.switched.len(),
+                stamp(slowest)
+            )));
+        }
+        lines.push(DetailLine::Key(strings::MX_KEYS_HINT.to_owned()));
+    }
+    lines
+}
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// The resolver table: a row per resolver (and domain when there are several), a column per record.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(view) = app.dns.as_deref() else { return };
+    let now = app.now.or(view.polled_at).unwrap_or_else(Utc::now);
+    let (new, all) = view.counts();
+    let block = Block::bordered()
+        .title(Span::styled(format!(" {} · {new} of {all} new ", strings::DNS_TITLE), theme.title))
+        .border_style(theme.border_focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [head, table] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(header(view, &app.state, now)), head);
+    let several = view.rows.iter().any(|r| r.domain != view.rows[0].domain);
+    // Wide cells only when the resolver's name keeps its room beside them.
+    let wide = table.width >= 150;
+    // Narrow: just enough for "Autodiscover" and "old 41m", so the resolver's name keeps its room.
+    let cell_widths: [u16; 3] = if wide { [22, 22, 22] } else { [9, 12, 9] };
+    let (domain_width, since_width) = if wide { (20, 23) } else { (20, 0) };
+    let fixed = cell_widths.iter().map(|w| w + 1).sum::<u16>()
+        + if several { domain_width + 1 } else { 0 }
+        + if wide { since_width + 1 } else { 0 };
+    let name_width = table.width.saturating_sub(fixed).max(10);
+    let mut widths = vec![Constraint::Length(name_width)];
+    if several {
+        widths.push(Constraint::Length(domain_width));
+    }
+    widths.extend(cell_widths.map(Constraint::Length));
+    if wide {
+        widths.push(Constraint::Length(since_width));
+    }
+    let mut titles = vec!["Resolver"];
+    if several {
+        titles.push("Domain");
+    }
+    titles.extend(Slot::ALL.iter().map(|s| s.label()));
+    if wide {
+        titles.push("MX new since");
+    }
+    let rows = &view.rows;
+    DataTable {
+        header: Some(Row::new(titles)),
+        len: rows.len(),
+        selected: None,
+        focused: true,
+        widths: &widths,
+        row: |i: usize| {
+            let r: &crate::plan::mx::propagation::Row = &rows[i];
+            let mut cells = vec![Span::raw(fit_middle(&r.resolver, usize::from(name_width)))];
+            if several {
+                cells.push(Span::raw(fit(&r.domain, usize::from(domain_width))));
+            }
+            for (slot, width) in Slot::ALL.into_iter().zip(cell_widths) {
+                let text = r.cell(slot).map_or_else(|| "—".to_owned(), |c| cell_text(c, wide));
+                let style = match r.cell(slot).map(|c| c.state) {
+                    Some(CellState::New) => theme.pass,
+                    Some(CellState::Error) => theme.fail,
+                    Some(CellState::Old) => theme.warn,
+                    _ => theme.dim,
+                };
+                cells.push(Span::styled(fit(&text, usize::from(width)), style));
+            }
+            if wide {
+                let since = r.cell(Slot::Mx).and_then(|c| c.first_new).map_or_else(|| "—".to_owned(), stamp);
+                cells.push(Span::raw(since));
+            }
+            Row::new(cells)
+        },
+    }
+    .render(frame, table, theme);
+}
+
+fn header(view: &DnsView, state: &ProjectState, now: DateTime<Utc>) -> Vec<Line<'static>> {
+    let changed = view.changed_at.or(state.mx.changed_at).map_or_else(
+        || "MX change not recorded".to_owned(),
+        |at| format!("MX changed {}, {} min ago", at.format("%Y-%m-%d %H:%M UTC"), (now - at).num_minutes().max(0)),
+    );
+    let polled =
+        view.polled_at.map_or_else(String::new, |t| format!("; polled {} s ago", (now - t).num_seconds().max(0)));
+    vec![Line::from(format!("{changed}{polled}")), Line::from(strings::DNS_TABLE_HINT)]
+}
+
+/// A cell as the table shows it: new, old with the TTL still to run, or error.
+fn cell_text(cell: &Cell, wide: bool) -> String {
+    match (cell.state, cell.ttl) {
+        (CellState::Old, Some(ttl)) if wide => format!("old · TTL {}", ttl_text(ttl)),
+        (CellState::Old, Some(ttl)) => format!("old {}", ttl_text(ttl).replace(' ', "").replace("min", "m")),
+        (CellState::Error, _) if wide => format!("error: {}", cell.error.as_deref().unwrap_or("")),
+        (state, _) => state.label().to_owned(),
+    }
+}
+
+fn ttl_text(ttl: u32) -> String {
+    if ttl >= 3_600 && ttl.is_multiple_of(3_600) {
+        format!("{} h", ttl / 3_600)
+    } else if ttl >= 60 {
+        format!("{} min", ttl / 60)
+    } else {
+        format!("{ttl} s")
+    }
+}
+
+/// `text` cut in the middle to `width` characters: a resolver's label ends with what tells it apart (its delay).
+fn fit_middle(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width || width < 5 {
+        return fit(text, width);
+    }
+    let tail = width / 2;
+    let head = width - tail - 1;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
+/// `text` cut to `width` characters, with "…" when cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_say_old_with_the_ttl_to_run() {
+        let cell = Cell {
+            slot: Slot::Mx,
+            state: CellState::Old,
+            answer: vec![],
+            ttl: Some(3_600),
+            error: None,
+            first_new: None,
+        };
+        assert_eq!(cell_text(&cell, false), "old 1h");
+        assert_eq!(cell_text(&cell, true), "old · TTL 1 h");
+        assert_eq!(ttl_text(300), "5 min");
+        assert_eq!(fit("sim 127.0.0.1:53000 (+900 s)", 10), "sim 127.0…");
+        assert_eq!(fit_middle("sim 127.0.0.1:53000 (+900 s)", 16), "sim 127…(+900 s)");
     }
 }

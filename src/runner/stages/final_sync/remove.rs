@@ -1,5 +1,5 @@
 //! Stage 8's remove-batch and remove-endpoint. The batch is removed (`Remove-MigrationBatch`) only once Exchange
-//! says Completed: earlier, the removal would stop the sync of mail still on its way. The endpoint
+//! says Completed or CompletedWithErrors: earlier, the removal would stop the sync of mail still on its way. The endpoint
 //! (`Remove-MigrationEndpoint`) goes only once no batch is left that could use it. Each reads first; what is gone
 //! already is left.
 
@@ -10,7 +10,8 @@ use crate::runner::jobs::JobContext;
 use crate::runner::tasks::{TaskError, TaskOutcome, write};
 use serde_json::json;
 
-/// Removes the batch once it is Completed.
+/// Removes the batch once its completion is over (Completed, or CompletedWithErrors: the mailboxes that did not
+/// complete stay on the source, and the outcome says so).
 pub async fn remove_batch(ctx: &JobContext, exo: &ExoClient, name: &str) -> Result<TaskOutcome, TaskError> {
     ctx.progress(format!("reading the batch {name}"), 0, Some(2));
     let batch = exo.get_migration_batch(name).await?;
@@ -26,15 +27,7 @@ pub async fn remove_batch(ctx: &JobContext, exo: &ExoClient, name: &str) -> Resu
                 ..TaskOutcome::default()
             });
         }
-        Completion::Completed => {}
-        Completion::CompletedWithErrors => {
-            return Err(TaskError::BadInput {
-                what: format!("the batch {name} is CompletedWithErrors: some mailboxes did not complete"),
-                fix: "approve their skipped items (`cutover task approve-skipped`) and run Complete the batch again; \
-                      remove it once it is Completed"
-                    .to_owned(),
-            });
-        }
+        Completion::Completed | Completion::CompletedWithErrors => {}
         other => {
             return Err(TaskError::BadInput {
                 what: format!("the batch {name} is {}, not Completed", other.word()),
@@ -49,6 +42,12 @@ pub async fn remove_batch(ctx: &JobContext, exo: &ExoClient, name: &str) -> Resu
     let mut summary = format!(
         "Removed the batch {name}: Exchange Online deletes it shortly. Next: the task Remove the migration endpoint."
     );
+    if state == Completion::CompletedWithErrors {
+        summary.push_str(
+            " It was CompletedWithErrors: the mailboxes that did not complete stay on the source server (the migration \
+             report lists them).",
+        );
+    }
     for w in &warnings {
         summary.push_str(&format!(" Exchange says: {w}"));
     }

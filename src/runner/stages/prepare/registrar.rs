@@ -1,7 +1,9 @@
 //! Demo only: publish a domain's verification TXT record at the simulator's registrar (its control API,
-//! `POST {control_url}/dns/records`), so `cutover demo` can verify a domain without leaving the wizard. This is the
-//! only place the wizard talks to the control API, and it refuses unless the project is a demo project and the
-//! URL is on loopback. The domain's other TXT values (SPF) are kept: a record set is replaced as a whole.
+//! `POST {control_url}/dns/records`), so `cutover demo` can verify a domain without leaving the wizard; stage 7's
+//! demo key sets the MX change's record sets the same way ([`set_record_set`]), and its watch asks which
+//! resolvers the simulator runs ([`simulator_resolvers`]). This is the only place the wizard talks to the
+//! control API, and it refuses unless the project is a demo project and the URL is on loopback. The domain's
+//! other TXT values (SPF) are kept: a record set is replaced as a whole.
 
 use crate::m365::endpoints::is_loopback;
 use crate::runner::jobs::JobContext;
@@ -124,6 +126,101 @@ pub async fn publish_verification_txt(
         done: vec![format!("{name}: TXT {txt} published (demo registrar)")],
         ..TaskOutcome::default()
     })
+}
+
+/// One record set at the simulated registrar, as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentSet {
+    pub ttl: u32,
+    pub values: Vec<String>,
+}
+
+fn demo_http(demo: bool, control_url: &Url) -> Result<(reqwest::Client, String), RegistrarError> {
+    if !demo {
+        return Err(RegistrarError::NotDemo);
+    }
+    if !is_loopback(control_url) {
+        return Err(RegistrarError::NotLoopback(control_url.to_string()));
+    }
+    let base = control_url.as_str().trim_end_matches('/').to_owned();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .no_proxy()
+        .build()
+        .map_err(|e| RegistrarError::Unreachable { url: base.clone(), detail: e.to_string() })?;
+    Ok((http, base))
+}
+
+async fn get_json<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &str) -> Result<T, RegistrarError> {
+    let unreachable = |e: reqwest::Error| RegistrarError::Unreachable { url: url.to_owned(), detail: e.to_string() };
+    let answer = http.get(url).send().await.map_err(unreachable)?;
+    if !answer.status().is_success() {
+        let status = answer.status().as_u16();
+        return Err(RegistrarError::Refused { status, reason: answer.text().await.unwrap_or_default() });
+    }
+    answer.json().await.map_err(|e| RegistrarError::Malformed(e.to_string()))
+}
+
+/// The record set `name`/`rtype` at the simulated registrar now, if there is one.
+pub async fn current_set(
+    demo: bool,
+    control_url: &Url,
+    name: &str,
+    rtype: &str,
+) -> Result<Option<CurrentSet>, RegistrarError> {
+    let (http, base) = demo_http(demo, control_url)?;
+    let records: Records = get_json(&http, &format!("{base}/dns/records")).await?;
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    Ok(records
+        .records
+        .iter()
+        .find(|s| s.name == name && s.rtype.eq_ignore_ascii_case(rtype))
+        .map(|s| CurrentSet { ttl: s.ttl, values: s.current().to_vec() })
+        .filter(|s| !s.values.is_empty()))
+}
+
+/// Replaces the record set `name`/`rtype` at the simulated registrar (empty `values` removes it), through the
+/// audit path as `action` of `stage`. The caller reads [`current_set`] first and calls this only for a difference.
+#[allow(clippy::too_many_arguments)]
+pub async fn set_record_set(
+    ctx: &JobContext,
+    demo: bool,
+    control_url: &Url,
+    stage: crate::plan::StageId,
+    action: &str,
+    name: &str,
+    rtype: &str,
+    ttl: u32,
+    values: Vec<String>,
+) -> Result<(), TaskError> {
+    let (http, base) = demo_http(demo, control_url)?;
+    let url = format!("{base}/dns/records");
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    let body = json!({ "name": name, "type": rtype, "ttl": ttl, "values": values });
+    let post = async {
+        let unreachable = |e: reqwest::Error| RegistrarError::Unreachable { url: url.clone(), detail: e.to_string() };
+        let answer = http.post(&url).json(&body).send().await.map_err(unreachable)?;
+        if answer.status().is_success() {
+            Ok(())
+        } else {
+            let status = answer.status().as_u16();
+            Err(RegistrarError::Refused { status, reason: answer.text().await.unwrap_or_default() })
+        }
+    };
+    write(ctx, stage, action, body.clone(), post).await
+}
+
+/// One resolver the simulator runs, and how late it sees a registrar change (simulated seconds).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SimResolver {
+    pub addr: std::net::SocketAddr,
+    pub delay_seconds: f64,
+}
+
+/// `GET {control_url}/dns/resolvers`: the simulator's resolvers, for the demo's propagation watch.
+pub async fn simulator_resolvers(demo: bool, control_url: &Url) -> Result<Vec<SimResolver>, RegistrarError> {
+    let (http, base) = demo_http(demo, control_url)?;
+    get_json(&http, &format!("{base}/dns/resolvers")).await
 }
 
 #[cfg(test)]

@@ -1,0 +1,395 @@
+//! Stage 7 headless against `cutover sim` on the typical scenario, its slowest resolver 1,800 s behind the
+//! registrar: the records read from the tenant (the zone snippet written), the pre-flight refusing the change
+//! until it is overridden with a reason, the records applied at the simulated registrar, the change recorded at
+//! a given time, the propagation watch killed part way and resumed from `live/dns.json`, ending once every
+//! resolver returns the new records, with each resolver's first switch in `state.json` and the table in
+//! `status --json`. The simulator runs at real speed; its clock is moved on by hand. Uses the real OS keyring
+//! (run through scripts/with-keyring.sh).
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `cutover sim` child, stopped with SIGTERM when dropped (so it removes its temporary files).
+struct Sim {
+    child: Child,
+    info: Value,
+}
+
+impl Sim {
+    fn start(args: &[&str]) -> Sim {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start cutover sim");
+        let mut stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                text.push_str(&String::from_utf8_lossy(&buf[..n]));
+                if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        let info = rx.recv_timeout(Duration::from_secs(30)).expect("cutover sim prints its JSON within 30 s");
+        Sim { child, info }
+    }
+
+    fn str(&self, pointer: &str) -> String {
+        self.info
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{pointer} in {}", self.info))
+            .to_owned()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) with our own child's pid and a valid signal number.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let started = Instant::now();
+        while matches!(self.child.try_wait(), Ok(None)) && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs cutover with `stdin` (none: a closed stdin, so never a terminal), killing it after two minutes.
+fn cutover(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .env("CUTOVER_HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cutover");
+    let mut pipe = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        pipe.write_all(text.as_bytes()).expect("write stdin");
+    }
+    drop(pipe);
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("cutover {args:?} did not finish within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs cutover and wants exit code 0; returns stdout.
+fn ok(home: &Path, args: &[&str], stdin: Option<&str>) -> String {
+    let out = cutover(home, args, stdin);
+    assert!(out.status.success(), "cutover {args:?} failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// Runs cutover and wants it to fail; returns stderr.
+fn refused(home: &Path, args: &[&str]) -> String {
+    let out = cutover(home, args, None);
+    assert!(!out.status.success(), "cutover {args:?} should fail:\n{}", text(&out.stdout));
+    text(&out.stderr)
+}
+
+fn json(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("one JSON document ({e}):\n{stdout}"))
+}
+
+/// `cutover check --stage N --json`; every failed check is overridden with a reason, and what was overridden
+/// is returned, so the stage is done either way.
+fn check_and_override(home: &Path, stage: u8) -> Vec<String> {
+    let n = stage.to_string();
+    let out = cutover(home, &["check", "--project", "acme", "--stage", &n, "--json"], None);
+    let v = json(&text(&out.stdout));
+    let checks = v["stages"][0]["checks"].as_array().expect("checks").clone();
+    assert!(!checks.is_empty(), "stage {stage} ran checks: {v}");
+    let mut overridden = Vec::new();
+    for c in checks.iter().filter(|c| c["outcome"] == "Fail") {
+        let id = c["id"].as_str().expect("id");
+        let reason = "accepted with the customer for this test run";
+        ok(home, &["override", "--project", "acme", "--stage", &n, "--check", id, "--reason", reason], None);
+        overridden.push(id.to_owned());
+    }
+    assert_eq!(out.status.success(), overridden.is_empty(), "exit code 0 only when none failed: {v}");
+    overridden
+}
+
+fn stage_status(home: &Path, stage: usize) -> String {
+    let v = json(&ok(home, &["status", "--project", "acme", "--json"], None));
+    v["stages"][stage - 1]["status"].as_str().expect("status").to_owned()
+}
+
+/// `new acme --no-open` with every kickoff field, connected to `sim`; the mailbox estimate is above the cutover
+/// limit on purpose, so stage 1 needs an override.
+fn new_flags(sim: &Sim) -> Vec<String> {
+    let domains: Vec<String> = sim.info["email_domains"]
+        .as_array()
+        .expect("domains")
+        .iter()
+        .map(|d| d.as_str().expect("domain").to_owned())
+        .collect();
+    let cutover_at = (chrono::Utc::now() + chrono::Duration::days(7)).format("%Y-%m-%d 18:00 Etc/UTC").to_string();
+    let mut new: Vec<String> = [
+        "new",
+        "acme",
+        "--no-open",
+        "--simulator",
+        &sim.str("/control_url"),
+        "--tenant",
+        &sim.str("/tenant_domain"),
+        "--login-url",
+        &sim.str("/login_url"),
+        "--graph-url",
+        &sim.str("/graph_url"),
+        "--exo-url",
+        &sim.str("/exo_url"),
+        "--client-id",
+        &sim.str("/client_id"),
+        "--customer",
+        "Contoso Dental",
+        "--partner-contact",
+        "Pat Engineer",
+        "--partner-email",
+        "pat@partner.example",
+        "--client-contact",
+        "Ida Admin",
+        "--client-email",
+        &format!("it.admin@{}", domains[0]),
+        "--cutover",
+        &cutover_at,
+        "--mailboxes",
+        "2500",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for d in &domains {
+        new.extend(["--domain".to_owned(), d.clone()]);
+    }
+    new
+}
+
+/// `source --password-stdin` reaching the simulated server through its fastest resolver, and the password.
+fn source_flags(sim: &Sim) -> (Vec<String>, String) {
+    let resolver = sim.info["dns"]
+        .as_array()
+        .expect("resolvers")
+        .iter()
+        .min_by(|a, b| a["delay_seconds"].as_f64().partial_cmp(&b["delay_seconds"].as_f64()).expect("numbers"))
+        .and_then(|r| r["addr"].as_str())
+        .expect("a resolver")
+        .to_owned();
+    let port = sim.info["source"]["https_port"].as_u64().expect("port").to_string();
+    let flags = [
+        "source",
+        "--project",
+        "acme",
+        "--admin-user",
+        &sim.str("/source/admin_user"),
+        "--dns-server",
+        &resolver,
+        "--https-port",
+        &port,
+        "--ca-cert",
+        &sim.str("/source/ca_cert_path"),
+        "--password-stdin",
+    ];
+    (flags.iter().map(|s| s.to_string()).collect(), sim.str("/source/admin_password"))
+}
+
+/// Moves the simulator's clock on by `seconds`.
+fn advance_clock(control: &str, seconds: u64) {
+    let advanced = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        let url = format!("{control}/clock/advance");
+        reqwest::Client::new().post(url).json(&serde_json::json!({ "seconds": seconds })).send().await
+    });
+    assert!(advanced.expect("the simulator's clock").status().is_success());
+}
+
+/// Stages 1 to 4 of project acme on `sim`, every failed check overridden: stage 5 is open.
+fn to_stage_five(sim: &Sim, home: &Path) {
+    let new = new_flags(sim);
+    ok(home, &new.iter().map(String::as_str).collect::<Vec<_>>(), None);
+    check_and_override(home, 1);
+    let (source, password) = source_flags(sim);
+    ok(home, &source.iter().map(String::as_str).collect::<Vec<_>>(), Some(&format!("{password}\n")));
+    ok(home, &["import", "inventory", &sim.str("/inventory_csv"), "--project", "acme"], None);
+    ok(home, &["auth", "login", "--project", "acme"], None);
+    check_and_override(home, 2);
+    check_and_override(home, 3);
+    for task in ["add-domains", "publish-verification", "verify-domains", "create-endpoint"] {
+        ok(home, &["task", task, "--project", "acme", "--yes"], None);
+    }
+    check_and_override(home, 4);
+    assert_eq!(stage_status(home, 5), "not started", "stage 5 is open");
+}
+
+/// `cutover watch --json` as a child; its stdout lines come through the channel.
+fn spawn_watch(home: &Path) -> (Child, std::sync::mpsc::Receiver<String>) {
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["watch", "--project", "acme", "--json"])
+        .env("CUTOVER_HOME", home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run cutover watch");
+    let stdout = watch.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (watch, rx)
+}
+
+/// Lines from the watch until one satisfies `done`, within `secs`.
+fn lines_until(rx: &std::sync::mpsc::Receiver<String>, secs: u64, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    while start.elapsed() < Duration::from_secs(secs) {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            let v = json(&line);
+            let end = done(&v);
+            seen.push(v);
+            if end {
+                return seen;
+            }
+        }
+    }
+    panic!("the watch did not get there within {secs} s: {seen:?}");
+}
+
+fn state(home: &Path) -> Value {
+    json(&std::fs::read_to_string(home.join("projects/acme/state.json")).expect("state.json"))
+}
+
+#[test]
+fn stage_seven_shows_the_records_records_the_change_and_watches_it_spread_across_a_restart() {
+    let sim = Sim::start(&["sim", "--json", "--scenario", "typical", "--auto-approve", "--speed", "1"]);
+    let delays: Vec<f64> =
+        sim.info["dns"].as_array().expect("resolvers").iter().filter_map(|r| r["delay_seconds"].as_f64()).collect();
+    assert_eq!(delays, [0.0, 120.0, 900.0, 1800.0], "typical has one resolver half an hour behind");
+    let home = tempfile::tempdir().expect("temp dir");
+    let home = home.path();
+    let control = sim.str("/control_url");
+    let domain = sim.info["email_domains"][0].as_str().expect("a domain").to_owned();
+    to_stage_five(&sim, home);
+    ok(home, &["task", "create-batch", "--project", "acme", "--yes"], None);
+    ok(home, &["task", "start-batch", "--project", "acme", "--yes"], None);
+    advance_clock(&control, 5 * 86_400);
+    check_and_override(home, 5);
+    check_and_override(home, 6);
+    assert!(stage_status(home, 6).starts_with("done"), "stage 7 is open");
+
+    // Before the records are read, there is nothing to record a change against.
+    let err = refused(home, &["task", "record-mx-change", "--project", "acme"]);
+    assert!(err.contains("cutover task show-records"), "{err}");
+
+    // The records come from the tenant; the live SPF is merged; the old MX and Autodiscover A are to go.
+    let v = json(&ok(home, &["task", "show-records", "--project", "acme", "--json"], None));
+    assert_eq!(v["ok"], true, "{v}");
+    let s = state(home);
+    let records = &s["mx"]["records"][0];
+    assert_eq!(records["domain"], domain.as_str(), "{records}");
+    let mx_host = format!("{}.mail.protection.outlook.com", domain.replace('.', "-"));
+    assert!(records["set"].to_string().contains(&mx_host), "{records}");
+    assert!(records["set"].to_string().contains("autodiscover.outlook.com"), "{records}");
+    assert!(records["set"].to_string().contains("include:spf.protection.outlook.com"), "{records}");
+    assert!(records["remove"].to_string().contains(&format!("mail.{domain}")), "the old MX: {records}");
+    assert_eq!(s["mx"]["ttl_seen"][0]["ttl"], 3600, "the MX TTL seen: {}", s["mx"]);
+    let zone = std::fs::read_to_string(home.join("projects/acme/reports/dns-records.zone")).expect("the zone snippet");
+    assert!(zone.contains(&format!("{mx_host}.")) && zone.contains("; remove") || zone.contains(": remove"), "{zone}");
+
+    // The TTL was never lowered: the change is refused until the pre-flight is overridden with a reason.
+    let err = refused(home, &["task", "record-mx-change", "--project", "acme"]);
+    assert!(err.contains("pre-flight") && err.contains("--check mx-preflight"), "{err}");
+    let reason = "TTL lowered by the customer's DNS host yesterday, confirmed by phone";
+    ok(home, &["override", "--project", "acme", "--stage", "7", "--check", "mx-preflight", "--reason", reason], None);
+
+    // The customer's DNS host, played by the registrar; a second run changes nothing.
+    let out = ok(home, &["task", "apply-records-demo", "--project", "acme", "--yes"], None);
+    assert!(out.contains("6 record set(s) set"), "{out}");
+    let out = ok(home, &["task", "apply-records-demo", "--project", "acme", "--yes"], None);
+    assert!(out.contains("0 record set(s) set") && out.contains("6 already so"), "{out}");
+
+    let at = (chrono::Utc::now() - chrono::Duration::minutes(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let err = refused(home, &["task", "show-records", "--project", "acme", "--at", &at]);
+    assert!(err.contains("records no time"), "{err}");
+    let out = ok(home, &["task", "record-mx-change", "--project", "acme", "--at", &at], None);
+    assert!(out.contains("recorded at"), "{out}");
+    assert_eq!(state(home)["mx"]["changed_at"], at.as_str());
+    let audit = std::fs::read_to_string(home.join("projects/acme/audit.jsonl")).expect("audit");
+    assert!(audit.contains("\"record-mx-change\"") && audit.contains("\"apply-dns-records-demo\""), "audited");
+
+    // The watch: the registrar's change is seen at once by the first resolver, not by the others yet.
+    let (mut watch, rx) = spawn_watch(home);
+    let slow = |v: &Value| v["resolver"].as_str().is_some_and(|r| r.contains("(+1800 s)"));
+    let seen = lines_until(&rx, 60, |v| v["event"] == "dns" && v["record"] == "SPF" && slow(v));
+    let fast = |v: &Value| v["resolver"].as_str().is_some_and(|r| r.contains("(+0 s)"));
+    assert!(seen.iter().any(|v| fast(v) && v["status"] == "new"), "the fast resolver follows at once: {seen:?}");
+    assert!(seen.iter().filter(|v| slow(v)).all(|v| v["status"] == "old"), "the slow one not yet: {seen:?}");
+    // A crash: the watch is killed part way.
+    watch.kill().expect("kill the watch");
+    let _ = watch.wait();
+    let live: Value =
+        json(&std::fs::read_to_string(home.join("projects/acme/live/dns.json")).expect("the watch's live view"));
+    assert_eq!(live["rows"].as_array().map(Vec::len), Some(8), "a row per resolver and domain: {live}");
+    let first_fast = state(home)["mx"]["switched"].as_object().map(|m| m.len());
+    assert_eq!(first_fast, Some(1), "only the fast resolver switched: {}", state(home)["mx"]);
+    let v = json(&ok(home, &["status", "--project", "acme", "--json"], None));
+    assert_eq!(v["dns"]["all_new"], false, "{}", v["dns"]);
+    assert_eq!(v["dns"]["resolvers"].as_array().map(Vec::len), Some(8), "{}", v["dns"]);
+
+    // Half an hour on, the resumed watch starts from what was kept and ends once every resolver has switched.
+    advance_clock(&control, 1_900);
+    let (mut watch, rx) = spawn_watch(home);
+    let seen = lines_until(&rx, 60, |v| v["event"] == "propagated");
+    let start = Instant::now();
+    let code = loop {
+        if let Some(code) = watch.try_wait().expect("wait") {
+            break code;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "the watch ends once propagated");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(code.success(), "{code:?}");
+    assert!(
+        !seen.iter().any(|v| v["event"] == "dns" && v["resolver"].as_str().is_some_and(|r| r.contains("(+0 s)"))),
+        "the fast resolver's cells were kept, not seen again as changes: {seen:?}"
+    );
+    let mx = &state(home)["mx"];
+    let switched = mx["switched"].as_object().expect("switched");
+    assert_eq!(switched.len(), 4, "{mx}");
+    let time = |label: &str| {
+        let (_, t) = switched.iter().find(|(k, _)| k.contains(label)).expect("a resolver");
+        chrono::DateTime::parse_from_rfc3339(t.as_str().expect("time")).expect("rfc3339")
+    };
+    assert!(time("(+1800 s)") > time("(+0 s)"), "the slow resolver switched later: {mx}");
+    assert_eq!(stage_status(home, 7), "done (overridden)", "pre-flight overridden, DNS propagated");
+    let v = json(&ok(home, &["status", "--project", "acme", "--json"], None));
+    assert_eq!(v["dns"]["all_new"], true, "{}", v["dns"]);
+    assert!(v["dns"]["slowest_switch"].is_string(), "{}", v["dns"]);
+}
