@@ -191,7 +191,7 @@ pub enum Command {
         #[arg(long, value_enum)]
         until: Option<watch::UntilArg>,
     },
-    /// Write a report of the project on a fresh read of the tenant
+    /// Write a report of the project: the migration report on a fresh read of the tenant, the closeout report
     Report {
         #[command(subcommand)]
         what: ReportWhat,
@@ -225,6 +225,18 @@ pub enum ReportWhat {
         project: Option<String>,
         #[arg(long, value_enum, default_value = "md")]
         format: report::FormatArg,
+        /// Write it to this file instead of stdout
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// The closeout report (as stage 9's task closeout-report writes it), from the project alone, to stdout or
+    /// --out FILE
+    Closeout {
+        /// Defaults to the project opened last
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long, value_enum, default_value = "md")]
+        format: report::CloseoutFormatArg,
         /// Write it to this file instead of stdout
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -312,6 +324,9 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Watch { project, json, until }) => watch::run(project.as_deref(), json, until),
         Some(Command::Report { what: ReportWhat::Migration { project, format, out } }) => {
             report::migration(project.as_deref(), format, out.as_deref())
+        }
+        Some(Command::Report { what: ReportWhat::Closeout { project, format, out } }) => {
+            report::closeout(project.as_deref(), format, out.as_deref())
         }
         Some(Command::Completions { shell }) => completions(shell),
     }
