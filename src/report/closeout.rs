@@ -167,7 +167,8 @@ impl Budget {
 pub enum MigrationSource {
     /// The batch watch's last view (`live/batch.json`).
     BatchView,
-    /// The migration report stage 6 wrote, once the batch is removed and the view holds no mailbox.
+    /// The migration report stage 6 wrote, when it is fresher than the view (once the batch is removed, the view
+    /// holds no mailbox).
     Stage6Report,
 }
 

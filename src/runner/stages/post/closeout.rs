@@ -1,5 +1,6 @@
 //! Stage 9's task closeout-report: the closeout report made from the project alone (its state, the batch view
-//! the watch kept in `live/batch.json`, else stage 6's migration report, and the audit log, torn lines skipped),
+//! the watch kept in `live/batch.json` or stage 6's migration report, the fresher, and the audit log, torn lines
+//! skipped),
 //! written to the project's `reports/closeout-report.{md,html,json}`. [`closeout_report`] is the one function
 //! the task and `cutover report closeout` share. It reads no tenant and no keyring.
 
@@ -37,10 +38,18 @@ pub fn closeout_report(
         tracing::warn!(error = %e, "the batch's live view cannot be read; the closeout report goes on without it");
         None
     });
-    let migration = match &view {
-        Some(v) if !v.mailboxes.is_empty() => Some((MigrationReport::build(state, v, now), MigrationSource::BatchView)),
-        // Once stage 8 removed the batch the view holds no mailbox: stage 6's report kept what moved.
-        _ => stage6_report(dir).map(|r| (r, MigrationSource::Stage6Report)),
+    // The fresher of the watch's view and stage 6's report: a headless run may leave the view of an early
+    // poll, and once stage 8 removed the batch the view holds no mailbox while the report kept what moved.
+    let from_view = view
+        .as_ref()
+        .filter(|v| !v.mailboxes.is_empty())
+        .map(|v| (MigrationReport::build(state, v, now), MigrationSource::BatchView));
+    let from_stage6 = stage6_report(dir).map(|r| (r, MigrationSource::Stage6Report));
+    let read_at = |m: &(MigrationReport, MigrationSource)| m.0.polled_at.unwrap_or(m.0.generated_at);
+    let migration = match (from_view, from_stage6) {
+        (Some(v), Some(r)) if read_at(&r) > read_at(&v) => Some(r),
+        (Some(v), _) => Some(v),
+        (None, r) => r,
     };
     let history = view.map(|v| v.history.into_iter().collect()).unwrap_or_default();
     let (records, torn) = audit.read()?;
