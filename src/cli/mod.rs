@@ -69,6 +69,8 @@ pub enum Command {
         /// Lifetime of the simulator's access tokens in seconds (short values make clients refresh)
         #[arg(long, value_name = "SECS", default_value_t = 3599, value_parser = clap::value_parser!(u64).range(1..))]
         token_lifetime: u64,
+        #[command(flatten)]
+        rehearsal: RehearsalFlags,
     },
     /// Run the simulator of Microsoft 365 and the source Exchange server on loopback
     Sim {
@@ -90,6 +92,8 @@ pub enum Command {
         /// Lifetime of the simulator's access tokens in seconds (short values make clients refresh)
         #[arg(long, value_name = "SECS", default_value_t = 3599, value_parser = clap::value_parser!(u64).range(1..))]
         token_lifetime: u64,
+        #[command(flatten)]
+        rehearsal: RehearsalFlags,
     },
     /// Import data into a project
     Import {
@@ -200,6 +204,18 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
 }
 
+/// A rehearsal: the simulator moves the customer's own mailboxes at the customer's bandwidth.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RehearsalFlags {
+    /// The customer's inventory CSV (as assets/Get-CutoverInventory.ps1 writes it): its mailboxes, sizes and item
+    /// counts replace the scenario's, to rehearse the cutover with the real mailbox set
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// The customer's upload bandwidth in Mbit/s: the simulated link's throughput
+    #[arg(long, value_name = "MBIT", value_parser = clap::value_parser!(u32).range(1..))]
+    pub bandwidth: Option<u32>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ImportWhat {
     /// The mailbox inventory CSV written by assets/Get-CutoverInventory.ps1
@@ -291,11 +307,11 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         ),
         Some(Command::Open { name }) => projects::open(&name),
         Some(Command::List { json }) => projects::list(json),
-        Some(Command::Demo { scenario, speed, token_lifetime }) => {
-            projects::demo(scenario, speed, Duration::from_secs(token_lifetime))
+        Some(Command::Demo { scenario, speed, token_lifetime, rehearsal }) => {
+            projects::demo(scenario, speed, Duration::from_secs(token_lifetime), rehearsal)
         }
-        Some(Command::Sim { scenario, speed, port, json, auto_approve, token_lifetime }) => {
-            sim::run(scenario, speed, port, json, auto_approve, Duration::from_secs(token_lifetime))
+        Some(Command::Sim { scenario, speed, port, json, auto_approve, token_lifetime, rehearsal }) => {
+            sim::run(scenario, speed, port, json, auto_approve, Duration::from_secs(token_lifetime), rehearsal)
         }
         Some(Command::Import { what: ImportWhat::Inventory { file, project, json, allow_removals } }) => {
             import::inventory(&file, project.as_deref(), json, allow_removals)

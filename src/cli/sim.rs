@@ -13,10 +13,20 @@ pub fn run(
     json: bool,
     auto_approve: bool,
     token_lifetime: std::time::Duration,
+    rehearsal: super::RehearsalFlags,
 ) -> color_eyre::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let options = SimOptions { scenario, speed, port, auto_approve, token_lifetime, ..SimOptions::default() };
+        let options = SimOptions {
+            scenario,
+            speed,
+            port,
+            auto_approve,
+            token_lifetime,
+            inventory: rehearsal.inventory,
+            bandwidth_mbit: rehearsal.bandwidth.map(f64::from),
+            ..SimOptions::default()
+        };
         let stop = stop_signal()?;
         let sim = Simulator::start(options).await?;
         let printed = if json {

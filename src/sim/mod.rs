@@ -12,6 +12,7 @@ mod faults;
 mod graph;
 mod identity;
 mod inventory;
+pub mod rehearsal;
 pub mod scenario;
 mod source;
 mod tls;
@@ -43,6 +44,10 @@ pub struct SimOptions {
     pub device_code_interval: Duration,
     /// `expires_in` of the device code answer (real time).
     pub device_code_lifetime: Duration,
+    /// A rehearsal: the customer's inventory CSV (stage 2's format) whose mailboxes replace the scenario's.
+    pub inventory: Option<PathBuf>,
+    /// The customer's upload bandwidth in Mbit/s, replacing the scenario's link.
+    pub bandwidth_mbit: Option<f64>,
 }
 
 impl Default for SimOptions {
@@ -55,6 +60,8 @@ impl Default for SimOptions {
             token_lifetime: Duration::from_secs(3599),
             device_code_interval: Duration::from_secs(5),
             device_code_lifetime: Duration::from_secs(900),
+            inventory: None,
+            bandwidth_mbit: None,
         }
     }
 }
@@ -100,6 +107,8 @@ pub struct SimInfo {
     /// The mailbox inventory as `assets/Get-CutoverInventory.ps1` would write it on the simulated server, so a
     /// script can import it; removed with the CA file when the simulator stops.
     pub inventory_csv: PathBuf,
+    /// The simulated upload link of the source, in Mbit/s (a rehearsal's `--bandwidth`).
+    pub bandwidth_mbit: u32,
 }
 
 /// The simulated on-premises Exchange server.
@@ -178,6 +187,16 @@ impl Shared {
     }
 }
 
+/// The scenario with the mailboxes of the inventory CSV at `path`.
+fn rehearsal_world(base: Scenario, path: &std::path::Path, bandwidth: Option<f64>) -> Result<Scenario, SimError> {
+    let label = path.display().to_string();
+    let refuse = |reason: String| SimError::Scenario { scenario: label.clone(), reason };
+    let bytes = std::fs::read(path).map_err(|e| refuse(format!("cannot read the inventory: {e}")))?;
+    let parsed = crate::inventory::csv::parse(&bytes)
+        .map_err(|e| refuse(format!("not an inventory CSV as Get-CutoverInventory.ps1 writes it: {e}")))?;
+    rehearsal::from_inventory(base, &label, &parsed.mailboxes, bandwidth)
+}
+
 /// A running simulator. Dropping it stops the servers.
 pub struct Simulator {
     info: SimInfo,
@@ -191,7 +210,12 @@ impl Simulator {
         if !(options.speed > 0.0 && options.speed.is_finite()) {
             return Err(SimError::Speed(options.speed));
         }
-        let scenario = Scenario::load(&options.scenario)?;
+        let mut scenario = Scenario::load(&options.scenario)?;
+        if let Some(path) = &options.inventory {
+            scenario = rehearsal_world(scenario, path, options.bandwidth_mbit)?;
+        } else if let Some(b) = options.bandwidth_mbit {
+            scenario = rehearsal::with_bandwidth(scenario, b)?;
+        }
         let addr = SocketAddr::from(([127, 0, 0, 1], options.port.unwrap_or(0)));
         let listener = TcpListener::bind(addr)
             .await
@@ -246,6 +270,7 @@ impl Simulator {
             },
             dns: dns_info.clone(),
             inventory_csv: temp_dir.join("inventory.csv"),
+            bandwidth_mbit: scenario.migration.bandwidth_mbps.round().clamp(1.0, f64::from(u32::MAX)) as u32,
         };
         let clock = clock::Clock::new(options.speed);
         let world = World {

@@ -363,6 +363,12 @@ impl Scenario {
         Ok(scenario)
     }
 
+    /// The scenario once validated, as a world built otherwise than from JSON (a rehearsal) is checked.
+    pub(super) fn checked(self) -> Result<Scenario, String> {
+        self.validate()?;
+        Ok(self)
+    }
+
     /// Appends the generated mailboxes (a fixed pseudo-random sequence, so a scenario always plays the same).
     fn expand(&mut self) {
         let Some(g) = self.generate.clone() else { return };
