@@ -16,6 +16,7 @@ pub mod rehearsal;
 pub mod scenario;
 mod source;
 mod tls;
+mod transport_rules;
 
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -79,7 +80,7 @@ pub enum SimError {
     Certificate(String),
     #[error("cannot write the CA certificate to {path}: {source}")]
     WriteCa { path: PathBuf, source: std::io::Error },
-    #[error("cannot write the inventory CSV to {path}: {reason}")]
+    #[error("cannot write the inventory export to {path}: {reason}")]
     WriteInventory { path: PathBuf, reason: String },
 }
 
@@ -109,6 +110,9 @@ pub struct SimInfo {
     pub inventory_csv: PathBuf,
     /// The simulated upload link of the source, in Mbit/s (a rehearsal's `--bandwidth`).
     pub bandwidth_mbit: u32,
+    /// The source's transport rules as `assets/Get-CutoverInventory.ps1` exports them (JSON, for stage 9), the
+    /// same as `GET {control_url}/transport-rules.json`; removed when the simulator stops.
+    pub transport_rules_json: PathBuf,
 }
 
 /// The simulated on-premises Exchange server.
@@ -270,6 +274,7 @@ impl Simulator {
             },
             dns: dns_info.clone(),
             inventory_csv: temp_dir.join("inventory.csv"),
+            transport_rules_json: temp_dir.join("transport-rules.json"),
             bandwidth_mbit: scenario.migration.bandwidth_mbps.round().clamp(1.0, f64::from(u32::MAX)) as u32,
         };
         let clock = clock::Clock::new(options.speed);
@@ -292,6 +297,8 @@ impl Simulator {
             .map_err(|e| e.to_string())
             .and_then(|text| std::fs::write(&info.inventory_csv, text).map_err(|e| e.to_string()));
         written.map_err(|reason| SimError::WriteInventory { path: info.inventory_csv.clone(), reason })?;
+        std::fs::write(&info.transport_rules_json, transport_rules::json(&world))
+            .map_err(|e| SimError::WriteInventory { path: info.transport_rules_json.clone(), reason: e.to_string() })?;
         let shared = Shared(Arc::new(Inner { info: info.clone(), world: Mutex::new(world) }));
         let (stop, stop_rx) = watch::channel(false);
         let app = axum::Router::new()
