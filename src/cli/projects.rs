@@ -185,7 +185,8 @@ pub fn demo(
         let prepared = connect_demo(&mut project, sim.info(), &rehearsal).await;
         let result = match prepared {
             Ok(notice) => {
-                let banner = crate::tui::strings::demo_banner(&scenario, speed);
+                // A rehearsal's banner names the inventory it moves (the scenario's name says so).
+                let banner = crate::tui::strings::demo_banner(&sim.info().scenario, speed);
                 crate::wizard::run_async(project, crate::tui::Startup { banner: Some(banner), notice }).await
             }
             Err(e) => Err(e),

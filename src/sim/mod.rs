@@ -198,7 +198,9 @@ fn rehearsal_world(base: Scenario, path: &std::path::Path, bandwidth: Option<f64
     let bytes = std::fs::read(path).map_err(|e| refuse(format!("cannot read the inventory: {e}")))?;
     let parsed = crate::inventory::csv::parse(&bytes)
         .map_err(|e| refuse(format!("not an inventory CSV as Get-CutoverInventory.ps1 writes it: {e}")))?;
-    rehearsal::from_inventory(base, &label, &parsed.mailboxes, bandwidth)
+    // The world is named by the file's name only: it is shown and printed, and a path can name people.
+    let name = path.file_name().map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
+    rehearsal::from_inventory(base, &name, &parsed.mailboxes, bandwidth)
 }
 
 /// A running simulator. Dropping it stops the servers.

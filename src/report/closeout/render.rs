@@ -293,6 +293,11 @@ fn migration(r: &CloseoutReport) -> Section {
     }
 }
 
+/// A time of the audit log, to the second: writes follow each other within a minute.
+fn at_second(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
 fn timeline(r: &CloseoutReport) -> Section {
     let t = &r.timeline;
     let mut blocks = vec![Block::Table {
@@ -325,8 +330,8 @@ fn timeline(r: &CloseoutReport) -> Section {
             .iter()
             .map(|w| {
                 let at = match w.until {
-                    Some(u) => format!("{} to {} ({}×)", when(Some(w.at)), when(Some(u)), w.count),
-                    None => when(Some(w.at)),
+                    Some(u) => format!("{} to {} ({}×)", at_second(w.at), at_second(u), w.count),
+                    None => at_second(w.at),
                 };
                 let outcome = match &w.error {
                     Some(e) => format!("{}: {e}", w.outcome.label()),
