@@ -1,7 +1,8 @@
 //! A rehearsal reads the customer's own inventory CSV (the stage 2 format) into the simulated world: the
 //! simulated server then knows exactly those mailboxes, with their sizes, item counts, hidden and shared flags, on
 //! the customer's domains, and its link runs at the given bandwidth. Through the library entry and through
-//! `cutover sim --inventory FILE --bandwidth MBIT --json`.
+//! `cutover sim --inventory FILE --bandwidth MBIT --json`; and the simulated initial sync that stage 2 puts beside
+//! its estimate follows the link, read over HTTP with stage 5's own poll cycle.
 
 use cutover::inventory::RecipientType;
 use cutover::sim::{SimOptions, Simulator};
@@ -125,4 +126,103 @@ fn cutover_sim_takes_the_inventory_and_the_bandwidth_on_its_command_line() {
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );
+}
+
+#[path = "support/app_tokens.rs"]
+mod app_tokens;
+
+/// One 4 GiB mailbox over a 2 Mbit/s link: the link, not the move's own rate, bounds it (4 GiB at 250,000 bytes a
+/// second is about 4.8 hours), and the simulated time is measured on Exchange's clock.
+#[tokio::test]
+async fn the_simulated_initial_sync_follows_the_customers_bandwidth() {
+    use cutover::m365::exo::{ExoClient, OutlookAnywhere};
+    use cutover::m365::{Cloud, HttpClient, Resource, RetryPolicy, Session};
+    use cutover::plan::migrate::view::BatchView;
+    use cutover::plan::source::rehearsal::simulated_initial_sync;
+    use cutover::runner::stages::migrate::watch;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("one.csv");
+    let csv: Vec<String> = customer_csv().lines().take(2).map(str::to_owned).collect();
+    let csv = csv.join("\r\n").replace(&(62 * GIB).to_string(), &(4 * GIB).to_string()) + "\r\n";
+    std::fs::write(&file, csv).expect("write");
+    let sim = Simulator::start(SimOptions {
+        scenario: "small".into(),
+        inventory: Some(file),
+        bandwidth_mbit: Some(2.0),
+        ..SimOptions::default()
+    })
+    .await
+    .expect("a rehearsal world");
+    let info = sim.info().clone();
+    let http = HttpClient::new(RetryPolicy::default(), None).expect("client");
+    let cloud = Cloud::custom(&info.login_url, &info.graph_url, &info.exo_url).expect("loopback cloud");
+    let tokens = Arc::new(app_tokens::AppTokens::new(&info.login_url, &info.tenant_id, &info.app_id, &info.app_secret));
+    let session = |resource| Session { http: http.clone(), tokens: tokens.clone(), resource };
+    let exo = ExoClient::new(session(Resource::ExchangeOnline), &cloud.exo(), &info.tenant_id).expect("exo");
+    // The batch provisions accounts on a verified domain only: stage 4's add and verify, the registrar played.
+    let graph = cutover::m365::graph::GraphClient::new(session(Resource::Graph), &cloud.graph()).expect("graph");
+    let domain = info.email_domains[0].clone();
+    graph.add_domain(&domain).await.expect("add domain");
+    let txt = graph
+        .verification_records(&domain)
+        .await
+        .expect("records")
+        .into_iter()
+        .find_map(|r| match r.data {
+            cutover::m365::graph::DnsRecordData::Txt { text } => Some(text),
+            _ => None,
+        })
+        .expect("TXT");
+    let record = serde_json::json!({ "name": domain, "type": "TXT", "ttl": 300, "values": [txt] });
+    let published = reqwest::Client::new()
+        .post(format!("{}/dns/records", info.control_url))
+        .json(&record)
+        .send()
+        .await
+        .expect("the registrar");
+    assert!(published.status().is_success());
+    assert!(graph.verify_domain(&domain).await.expect("verify").is_verified);
+    let oa = OutlookAnywhere {
+        exchange_server: info.source.host.clone(),
+        rpc_proxy_server: info.source.host.clone(),
+        authentication: "Basic".into(),
+        email_address: format!("nancy@{}", info.email_domains[0]),
+        user_name: info.source.admin_user.clone(),
+        password: cutover::secrets::Secret::new(info.source.admin_password.clone()),
+        mailbox_permission: Some("FullAccess".into()),
+    };
+    exo.new_migration_endpoint("CutoverEndpoint", &oa, Some(20)).await.expect("endpoint");
+    exo.new_cutover_batch("CutoverBatch", "CutoverEndpoint", &[], true).await.expect("batch");
+    let mut view = BatchView::default();
+    let mut took = None;
+    for _ in 0..40 {
+        let advanced = reqwest::Client::new()
+            .post(format!("{}/clock/advance", info.control_url))
+            .json(&serde_json::json!({ "seconds": 900 }))
+            .send()
+            .await
+            .expect("the clock");
+        assert!(advanced.status().is_success());
+        watch::cycle(&exo, "CutoverBatch", &mut view).await.expect("a cycle");
+        took = simulated_initial_sync(&view);
+        if took.is_some() {
+            break;
+        }
+    }
+    let statuses: Vec<String> = view
+        .mailboxes
+        .values()
+        .map(|m| {
+            format!("{:?} {:?} {:?}", m.user.status, m.user.last_successful_sync, view.batch.as_ref().map(|b| b.start))
+        })
+        .collect();
+    let hours = took
+        .unwrap_or_else(|| panic!("synced within ten simulated hours: {statuses:?} {:?}", view.last_error))
+        .as_secs_f64()
+        / 3600.0;
+    let link_bound = (4 * GIB) as f64 / 250_000.0 / 3600.0;
+    assert!((link_bound..link_bound + 0.5).contains(&hours), "{hours:.2} h, the link allows {link_bound:.2} h");
+    sim.shutdown().await;
 }
