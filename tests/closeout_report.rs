@@ -393,4 +393,39 @@ fn the_closeout_report_of_a_project_built_headless_proves_what_ran_and_no_more()
     assert!(text(&out.stderr).contains("cannot be read"), "{}", text(&out.stderr));
     let md = text(&out.stdout);
     assert!(md.contains("## Timeline") && md.contains("could not be read"), "{md}");
+
+    // Stages 7 and 8 recorded as done (played by the test: their checks need the MX change and the batch's
+    // completion), stage 9 opens and its task writes the three files, the same report as the command's.
+    let state_path = home.join("projects/acme/state.json");
+    let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&state_path).expect("state")).expect("json");
+    let now = chrono::Utc::now().to_rfc3339();
+    for (stage, checks) in [
+        ("7", &["dns-propagation"][..]),
+        ("8", &["last-sync-after-mx", "batch-completed", "batch-removed", "x500-present"][..]),
+    ] {
+        let results: serde_json::Map<String, Value> = checks
+            .iter()
+            .map(|c| {
+                (c.to_string(), serde_json::json!({ "outcome": "Pass", "evidence": "recorded by the test", "at": now }))
+            })
+            .collect();
+        state["stages"][stage] = serde_json::json!({ "checks": results });
+    }
+    std::fs::write(&state_path, serde_json::to_vec_pretty(&state).expect("json")).expect("write state");
+    let out = ok(home, &["task", "closeout-report", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Wrote the closeout report") && out.contains("success criteria met"), "{out}");
+    let reports = home.join("projects/acme/reports");
+    for ext in ["md", "html", "json"] {
+        assert!(reports.join(format!("closeout-report.{ext}")).exists(), "closeout-report.{ext}");
+    }
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("closeout-report.json")).expect("json"))
+            .expect("json");
+    assert_eq!(written["budget"], v["budget"], "the task and the command make the same report");
+    let criterion_2 = written["criteria"][1]["checks"].as_array().expect("checks");
+    assert!(criterion_2.iter().any(|c| c["check"] == "batch-completed" && c["outcome"] == "Pass"), "{criterion_2:?}");
+    assert_eq!(written["criteria"][1]["verdict"], "met", "stages 5, 6 and 8 passed: {}", written["criteria"][1]);
+    assert_eq!(written["criteria"][2]["verdict"], "not-shown", "no transport-rule check ran");
+    let page = std::fs::read_to_string(reports.join("closeout-report.html")).expect("html");
+    well_formed(&page).unwrap_or_else(|e| panic!("{e}"));
 }
