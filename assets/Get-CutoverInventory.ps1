@@ -11,6 +11,8 @@
       cutover-inventory-<date>.csv            one row per mailbox, sizes in bytes, UTF-8
       cutover-transport-rules-<date>.xml      the transport rule collection (Export-TransportRuleCollection)
       cutover-transport-rules-<date>.csv      one line per rule: name, state, priority, mode, comments
+      cutover-transport-rules-<date>.json     every rule with State and the properties New-TransportRule takes
+                                              (empty ones left out, sizes in bytes), for stage 9
 
     Then, on the engineer's machine:  cutover import inventory cutover-inventory-<date>.csv
     (or press i in stage 2 of the wizard).
@@ -42,6 +44,7 @@ $stamp = Get-Date -Format 'yyyyMMdd-HHmm'
 $inventoryPath = Join-Path $OutputFolder "cutover-inventory-$stamp.csv"
 $rulesXmlPath = Join-Path $OutputFolder "cutover-transport-rules-$stamp.xml"
 $rulesCsvPath = Join-Path $OutputFolder "cutover-transport-rules-$stamp.csv"
+$rulesJsonPath = Join-Path $OutputFolder "cutover-transport-rules-$stamp.json"
 
 # Bytes from a mailbox size: a ByteQuantifiedSize in a local shell, text like
 # "1.2 GB (1,288,490,189 bytes)" over remote PowerShell, or nothing for a mailbox never logged on to.
@@ -61,6 +64,44 @@ function ConvertTo-Bytes($size) {
 function Get-Text($value) {
     if ($null -eq $value) { return '' }
     return [string]$value
+}
+
+# JSON text of a value (PowerShell 2.0, which Exchange 2010 runs on, has no ConvertTo-Json): text, numbers,
+# booleans, lists; a size as its bytes; anything else as its text.
+function ConvertTo-JsonText($value) {
+    if ($null -eq $value) { return 'null' }
+    if ($value -is [bool]) { if ($value) { return 'true' } else { return 'false' } }
+    if ($value -is [int] -or $value -is [long] -or $value -is [uint32] -or $value -is [uint64]) { return [string]$value }
+    if (($value -is [System.Collections.IEnumerable]) -and -not ($value -is [string])) {
+        $items = @($value | ForEach-Object { ConvertTo-JsonText $_ })
+        return '[' + ($items -join ',') + ']'
+    }
+    if (($value | Get-Member -Name ToBytes -MemberType Method) -or ([string]$value -match '\(([\d\s,\.''\u00a0]+)\s*bytes\)')) {
+        $bytes = ConvertTo-Bytes $value
+        if ($null -ne $bytes) { return [string]$bytes }
+    }
+    $text = [string]$value
+    $out = New-Object System.Text.StringBuilder
+    [void]$out.Append('"')
+    foreach ($c in $text.ToCharArray()) {
+        switch ($c) {
+            '"' { [void]$out.Append('\"') }
+            '\' { [void]$out.Append('\\') }
+            default {
+                if ([int]$c -lt 32) { [void]$out.Append(('\u{0:x4}' -f [int]$c)) } else { [void]$out.Append($c) }
+            }
+        }
+    }
+    [void]$out.Append('"')
+    return $out.ToString()
+}
+
+# Whether a rule's property holds something worth writing.
+function Test-Set($value) {
+    if ($null -eq $value) { return $false }
+    if ($value -is [string]) { return $value -ne '' }
+    if (($value -is [System.Collections.IEnumerable]) -and -not ($value -is [string])) { return @($value).Count -gt 0 }
+    return $true
 }
 
 $mailboxes = @(Get-Mailbox -ResultSize Unlimited)
@@ -109,14 +150,35 @@ if ($rules.Count -gt 0) {
     [System.IO.File]::WriteAllBytes($rulesXmlPath, $collection.FileData)
     $rules | Select-Object Name, State, Priority, Mode, Comments | Export-Csv -LiteralPath $rulesCsvPath -NoTypeInformation -Encoding UTF8
 }
+# Every rule as New-TransportRule takes it: the cmdlet's own parameters that the rule sets, and its State
+# (Enabled or Disabled), which New-TransportRule takes as -Enabled. An empty list when the server has none.
+$parameters = @((Get-Command New-TransportRule).Parameters.Keys)
+$common = @('Name', 'Verbose', 'Debug', 'ErrorAction', 'WarningAction', 'ErrorVariable', 'WarningVariable',
+    'OutVariable', 'OutBuffer', 'WhatIf', 'Confirm', 'DomainController', 'Organization', 'Enabled',
+    'InformationAction', 'InformationVariable', 'PipelineVariable')
+$objects = @()
+foreach ($rule in $rules) {
+    $fields = @(('"Name":' + (ConvertTo-JsonText ([string]$rule.Name))), ('"State":' + (ConvertTo-JsonText ([string]$rule.State))))
+    foreach ($name in $parameters) {
+        if ($common -contains $name) { continue }
+        $property = $rule.PSObject.Properties[$name]
+        if ($null -eq $property -or -not (Test-Set $property.Value)) { continue }
+        $value = $property.Value
+        if ($value -is [Enum]) { $value = [string]$value }
+        $fields += ('"' + $name + '":' + (ConvertTo-JsonText $value))
+    }
+    $objects += ('  {' + ($fields -join ',') + '}')
+}
+$json = "[`n" + ($objects -join ",`n") + "`n]`n"
+[System.IO.File]::WriteAllText($rulesJsonPath, $json, (New-Object System.Text.UTF8Encoding($false)))
 
 $bytes = ($rows | Measure-Object -Property TotalItemSizeBytes -Sum).Sum
 $hidden = @($rows | Where-Object { $_.HiddenFromAddressListsEnabled }).Count
 Write-Host ("{0} mailboxes, {1:N1} GB in all; {2} hidden from address lists (a cutover batch does not see them)." -f $rows.Count, ($bytes / 1GB), $hidden)
 Write-Host "Inventory:       $inventoryPath"
 if ($rules.Count -gt 0) {
-    Write-Host "Transport rules: $rulesXmlPath ($($rules.Count) rules; summary in $rulesCsvPath)"
+    Write-Host "Transport rules: $rulesXmlPath ($($rules.Count) rules; summary in $rulesCsvPath; for stage 9 $rulesJsonPath)"
 } else {
-    Write-Host 'Transport rules: none on this server.'
+    Write-Host "Transport rules: none on this server ($rulesJsonPath holds an empty list)."
 }
 Write-Host 'Next: copy the inventory to the engineer''s machine and run: cutover import inventory <file>'

@@ -511,3 +511,21 @@ fn stage_7_records_and_the_resolver_table_at_80x24_and_200x50() {
     assert!(narrow.contains("old 41m") && narrow.contains("+1800 s)"), "{narrow}");
     insta::assert_snapshot!("mx_resolvers_80x24", narrow);
 }
+
+#[test]
+fn a_rehearsals_estimate_beside_the_simulated_sync_in_stage_2_at_200x50() {
+    let mut state = ProjectState::clone(&with_sample_inventory().state);
+    state.rehearsal = Some(cutover::plan::source::rehearsal::Rehearsal {
+        inventory_file: "northwind.csv".into(),
+        bandwidth_mbit: 100,
+        simulated_initial_sync_secs: Some(7 * 3600 + 20 * 60),
+    });
+    let mut app = App::new(state, None);
+    app.focus = Focus::Stages;
+    app.update(Msg::Action(Action::MoveDown));
+    app.focus = Focus::Main;
+    let screen = render(&app, 200, 50);
+    assert!(screen.contains("Rehearsal with northwind.csv at 100 Mbit/s: estimate"), "{screen}");
+    assert!(screen.contains("simulated initial sync 7 h 20 min"), "{screen}");
+    insta::assert_snapshot!("stage2_rehearsal_200x50", screen);
+}

@@ -69,6 +69,8 @@ pub enum Command {
         /// Lifetime of the simulator's access tokens in seconds (short values make clients refresh)
         #[arg(long, value_name = "SECS", default_value_t = 3599, value_parser = clap::value_parser!(u64).range(1..))]
         token_lifetime: u64,
+        #[command(flatten)]
+        rehearsal: RehearsalFlags,
     },
     /// Run the simulator of Microsoft 365 and the source Exchange server on loopback
     Sim {
@@ -90,6 +92,8 @@ pub enum Command {
         /// Lifetime of the simulator's access tokens in seconds (short values make clients refresh)
         #[arg(long, value_name = "SECS", default_value_t = 3599, value_parser = clap::value_parser!(u64).range(1..))]
         token_lifetime: u64,
+        #[command(flatten)]
+        rehearsal: RehearsalFlags,
     },
     /// Import data into a project
     Import {
@@ -195,13 +199,25 @@ pub enum Command {
         #[arg(long, value_enum)]
         until: Option<watch::UntilArg>,
     },
-    /// Write a report of the project on a fresh read of the tenant
+    /// Write a report of the project: the migration report on a fresh read of the tenant, the closeout report
     Report {
         #[command(subcommand)]
         what: ReportWhat,
     },
     /// Print a shell completion script: `cutover completions bash > /etc/bash_completion.d/cutover`
     Completions { shell: clap_complete::Shell },
+}
+
+/// A rehearsal: the simulator moves the customer's own mailboxes at the customer's bandwidth.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RehearsalFlags {
+    /// The customer's inventory CSV (as assets/Get-CutoverInventory.ps1 writes it): its mailboxes, sizes and item
+    /// counts replace the scenario's, to rehearse the cutover with the real mailbox set
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// The customer's upload bandwidth in Mbit/s: the simulated link's throughput
+    #[arg(long, value_name = "MBIT", value_parser = clap::value_parser!(u32).range(1..))]
+    pub bandwidth: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -229,6 +245,18 @@ pub enum ReportWhat {
         project: Option<String>,
         #[arg(long, value_enum, default_value = "md")]
         format: report::FormatArg,
+        /// Write it to this file instead of stdout
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// The closeout report (as stage 9's task closeout-report writes it), from the project alone, to stdout or
+    /// --out FILE
+    Closeout {
+        /// Defaults to the project opened last
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long, value_enum, default_value = "md")]
+        format: report::CloseoutFormatArg,
         /// Write it to this file instead of stdout
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -283,11 +311,11 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         ),
         Some(Command::Open { name }) => projects::open(&name),
         Some(Command::List { json }) => projects::list(json),
-        Some(Command::Demo { scenario, speed, token_lifetime }) => {
-            projects::demo(scenario, speed, Duration::from_secs(token_lifetime))
+        Some(Command::Demo { scenario, speed, token_lifetime, rehearsal }) => {
+            projects::demo(scenario, speed, Duration::from_secs(token_lifetime), rehearsal)
         }
-        Some(Command::Sim { scenario, speed, port, json, auto_approve, token_lifetime }) => {
-            sim::run(scenario, speed, port, json, auto_approve, Duration::from_secs(token_lifetime))
+        Some(Command::Sim { scenario, speed, port, json, auto_approve, token_lifetime, rehearsal }) => {
+            sim::run(scenario, speed, port, json, auto_approve, Duration::from_secs(token_lifetime), rehearsal)
         }
         Some(Command::Import { what: ImportWhat::Inventory { file, project, json, allow_removals } }) => {
             import::inventory(&file, project.as_deref(), json, allow_removals)
@@ -316,6 +344,9 @@ fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Watch { project, json, until }) => watch::run(project.as_deref(), json, until),
         Some(Command::Report { what: ReportWhat::Migration { project, format, out } }) => {
             report::migration(project.as_deref(), format, out.as_deref())
+        }
+        Some(Command::Report { what: ReportWhat::Closeout { project, format, out } }) => {
+            report::closeout(project.as_deref(), format, out.as_deref())
         }
         Some(Command::Completions { shell }) => completions(shell),
     }

@@ -10,6 +10,7 @@ use crate::runner;
 use crate::secrets::{Secret, Secrets};
 use crate::sim::{SimInfo, SimOptions, Simulator};
 use color_eyre::eyre::{WrapErr, bail, eyre};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// What `cutover new` is given besides the name.
@@ -142,7 +143,12 @@ fn print_list(names: &[ProjectName]) -> Result<(), OutputError> {
 const DEMO_PROJECT: &str = "demo";
 
 /// `cutover demo`: the simulator on loopback and a fresh demo project connected to it, in the wizard.
-pub fn demo(scenario: String, speed: f64, token_lifetime: std::time::Duration) -> color_eyre::Result<ExitCode> {
+pub fn demo(
+    scenario: String,
+    speed: f64,
+    token_lifetime: std::time::Duration,
+    rehearsal: super::RehearsalFlags,
+) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = ProjectName::parse(DEMO_PROJECT)?;
     match Project::open(&home, &name) {
@@ -170,14 +176,17 @@ pub fn demo(scenario: String, speed: f64, token_lifetime: std::time::Duration) -
             auto_approve: true,
             device_code_interval: std::time::Duration::from_secs(2),
             token_lifetime,
+            inventory: rehearsal.inventory.clone(),
+            bandwidth_mbit: rehearsal.bandwidth.map(f64::from),
             ..SimOptions::default()
         };
         let sim = Simulator::start(options).await.wrap_err_with(|| format!("starting the simulator ({scenario})"))?;
         let mut project = Project::create(&home, &name, true)?;
-        let prepared = connect_demo(&mut project, sim.info()).await;
+        let prepared = connect_demo(&mut project, sim.info(), &rehearsal).await;
         let result = match prepared {
             Ok(notice) => {
-                let banner = crate::tui::strings::demo_banner(&scenario, speed);
+                // A rehearsal's banner names the inventory it moves (the scenario's name says so).
+                let banner = crate::tui::strings::demo_banner(&sim.info().scenario, speed);
                 crate::wizard::run_async(project, crate::tui::Startup { banner: Some(banner), notice }).await
             }
             Err(e) => Err(e),
@@ -189,7 +198,11 @@ pub fn demo(scenario: String, speed: f64, token_lifetime: std::time::Duration) -
 
 /// Fills the demo project's kickoff and connects it to the simulator, through the same audited path as keys.
 /// Returns a notice when the simulated source's password could not be put in the OS keyring.
-async fn connect_demo(project: &mut Project, info: &SimInfo) -> color_eyre::Result<Option<String>> {
+async fn connect_demo(
+    project: &mut Project,
+    info: &SimInfo,
+    rehearsal: &super::RehearsalFlags,
+) -> color_eyre::Result<Option<String>> {
     let domains = info.email_domains.join(", ");
     let first = info.email_domains.first().map_or("example.com", String::as_str);
     let client_email = format!("it.manager@{first}");
@@ -221,6 +234,9 @@ async fn connect_demo(project: &mut Project, info: &SimInfo) -> color_eyre::Resu
         .await
         .wrap_err("reading the simulated server's inventory")?;
     std::fs::write(&inventory, &csv).wrap_err_with(|| format!("writing {}", inventory.display()))?;
+    if let Some(file) = &rehearsal.inventory {
+        record_rehearsal(project, file, &csv, rehearsal.bandwidth.unwrap_or(info.bandwidth_mbit))?;
+    }
     let link = SimulatorLink { control_url: info.control_url.clone(), inventory: Some(inventory) };
     // Lookups go to the resolver that sees registrar changes first; the others are for watching propagation.
     let resolver = info.dns.iter().min_by(|a, b| a.delay_seconds.total_cmp(&b.delay_seconds)).map(|r| r.addr);
@@ -249,6 +265,27 @@ async fn connect_demo(project: &mut Project, info: &SimInfo) -> color_eyre::Resu
         Err(e) => Err(e.to_string()),
     };
     Ok(stored.err().map(|e| crate::tui::strings::demo_without_keyring(&e)))
+}
+
+/// A rehearsal's kickoff estimate is the inventory's count, its stage 2 bandwidth the simulated link's, and the
+/// project keeps what it rehearses with (the file's name only), so stage 2 can put its estimate beside the run.
+fn record_rehearsal(project: &mut Project, file: &Path, csv: &[u8], bandwidth: u32) -> color_eyre::Result<()> {
+    let mailboxes = crate::inventory::csv::parse(csv).map(|p| p.mailboxes.len()).unwrap_or(0);
+    seed(project, &[(Field::Mailboxes, &mailboxes.to_string())])?;
+    let inventory_file = file.file_name().map_or_else(|| "inventory".to_owned(), |n| n.to_string_lossy().into_owned());
+    let detail =
+        serde_json::json!({ "inventory_file": inventory_file, "bandwidth_mbit": bandwidth, "mailboxes": mailboxes });
+    project
+        .change(Some(crate::plan::source::STAGE), "record-rehearsal", detail, |state| {
+            state.source.upload_mbit_s = Some(bandwidth);
+            state.rehearsal = Some(crate::plan::source::rehearsal::Rehearsal {
+                inventory_file,
+                bandwidth_mbit: bandwidth,
+                simulated_initial_sync_secs: None,
+            });
+            Ok::<(), std::convert::Infallible>(())
+        })?
+        .map_err(|e| color_eyre::eyre::eyre!("{e}"))
 }
 
 /// Stores kickoff values through the runner, like keys in the form: each is audited and the checks run. On a

@@ -1,11 +1,15 @@
 //! `cutover report migration [--project NAME] [--format md|html|csv|json] [--out FILE]`: the migration report on a
 //! fresh read of the batch, made by the same function as stage 6's task export-report, to stdout or FILE.
-//! Read-only: it takes no lock and records nothing in the project.
+//! `cutover report closeout [--project NAME] [--format md|html|json] [--out FILE]`: the closeout report from the
+//! project alone, made by the same function as stage 9's task closeout-report.
+//! Read-only: they take no lock and record nothing in the project.
 
 use super::out::outln;
 use crate::project::{AUDIT_FILE, AuditLog, DataHome, STATE_FILE, state};
+use crate::report::closeout::criteria::Verdict;
 use crate::report::render::{Format, render};
 use crate::runner::connect::Connections;
+use crate::runner::stages::post::closeout::closeout_report;
 use crate::runner::stages::verify::{ReportError, migration_report};
 use crate::secrets::Secrets;
 use color_eyre::eyre::{WrapErr, eyre};
@@ -30,6 +34,58 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
         }
     }
+}
+
+/// The closeout report's formats as the command line names them (it has no CSV layout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CloseoutFormatArg {
+    Md,
+    Html,
+    Json,
+}
+
+impl From<CloseoutFormatArg> for Format {
+    fn from(f: CloseoutFormatArg) -> Format {
+        match f {
+            CloseoutFormatArg::Md => Format::Markdown,
+            CloseoutFormatArg::Html => Format::Html,
+            CloseoutFormatArg::Json => Format::Json,
+        }
+    }
+}
+
+pub fn closeout(project: Option<&str>, format: CloseoutFormatArg, out: Option<&Path>) -> color_eyre::Result<ExitCode> {
+    let home = DataHome::from_env()?;
+    let name = super::project_name(&home, project)?;
+    let dir = home.project(&name);
+    if !dir.join(STATE_FILE).exists() {
+        return Err(crate::project::missing(&home, &name).into());
+    }
+    let audit = AuditLog::new(dir.join(AUDIT_FILE));
+    let state = state::load(&dir.join(STATE_FILE), &audit)?;
+    let report = closeout_report(&dir, &state, &audit, chrono::Utc::now())?;
+    if !report.timeline.torn_lines.is_empty() {
+        super::out::warn(&format!(
+            "warning: {} line(s) of {} cannot be read and are left out of the timeline",
+            report.timeline.torn_lines.len(),
+            audit.path().display()
+        ));
+    }
+    let text = crate::report::closeout::render::render(&report, format.into());
+    match out {
+        None => outln!("{}", text.trim_end())?,
+        Some(path) => {
+            crate::project::state::write_atomic(path, text.as_bytes())
+                .wrap_err_with(|| format!("writing the report to {}", path.display()))?;
+            let met = report.criteria.iter().filter(|c| c.verdict == Verdict::Met).count();
+            super::out::warn(&format!(
+                "Wrote the closeout report to {} ({met} of {} success criteria met).",
+                path.display(),
+                report.criteria.len()
+            ));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn migration(project: Option<&str>, format: FormatArg, out: Option<&Path>) -> color_eyre::Result<ExitCode> {

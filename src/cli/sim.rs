@@ -13,10 +13,20 @@ pub fn run(
     json: bool,
     auto_approve: bool,
     token_lifetime: std::time::Duration,
+    rehearsal: super::RehearsalFlags,
 ) -> color_eyre::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let options = SimOptions { scenario, speed, port, auto_approve, token_lifetime, ..SimOptions::default() };
+        let options = SimOptions {
+            scenario,
+            speed,
+            port,
+            auto_approve,
+            token_lifetime,
+            inventory: rehearsal.inventory,
+            bandwidth_mbit: rehearsal.bandwidth.map(f64::from),
+            ..SimOptions::default()
+        };
         let stop = stop_signal()?;
         let sim = Simulator::start(options).await?;
         let printed = if json {
@@ -70,7 +80,8 @@ fn describe(i: &SimInfo) -> String {
          Source server https://{}:{}/ and https://{}:{}/ (resolve them through the DNS below)\n\
          Source admin  {}  password {}\n\
          Trust this CA {}\n\
-         Inventory     {}\n\n\
+         Inventory     {}\n\
+         Rules export  {}\n\n\
          DNS resolvers (UDP and TCP)\n",
         i.scenario,
         i.speed,
@@ -92,6 +103,7 @@ fn describe(i: &SimInfo) -> String {
         i.source.admin_password,
         i.source.ca_cert_path.display(),
         i.inventory_csv.display(),
+        i.transport_rules_json.display(),
     );
     for r in &i.dns {
         s.push_str(&format!("  {}  changes seen after {} simulated seconds\n", r.addr, r.delay_seconds));

@@ -7,6 +7,7 @@ pub mod autodiscover;
 pub mod certificate;
 pub mod ews;
 pub mod outlook_anywhere;
+pub mod rehearsal;
 pub mod server;
 
 use super::check::{CheckResult, Outcome};

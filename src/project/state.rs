@@ -68,6 +68,10 @@ pub struct ProjectState {
     /// A demo project's link to the embedded simulator, for the demo-only shortcuts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simulator: Option<SimulatorLink>,
+    /// A rehearsal on the customer's own inventory (`cutover demo --inventory`): the simulated initial sync beside
+    /// stage 2's estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rehearsal: Option<crate::plan::source::rehearsal::Rehearsal>,
 }
 
 /// Where a demo project's simulator listens: its control API stands in for the customer's DNS registrar, so the
@@ -124,6 +128,7 @@ impl ProjectState {
             m365: Default::default(),
             signed_in_as: None,
             simulator: None,
+            rehearsal: None,
         }
     }
 

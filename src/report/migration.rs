@@ -8,10 +8,10 @@ use crate::plan::migrate::view::{BatchView, MailboxView};
 use crate::plan::verify::catalogue::{Cause, Explanation, explain};
 use crate::project::state::ProjectState;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The whole report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MigrationReport {
     pub project: String,
     pub customer: String,
@@ -24,14 +24,14 @@ pub struct MigrationReport {
     pub rows: Vec<Row>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchSummary {
     pub identity: String,
     pub status: String,
     pub started: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     /// Mailboxes in the batch plus inventory mailboxes it does not hold.
     pub mailboxes: usize,
@@ -47,7 +47,7 @@ pub struct Totals {
 }
 
 /// A row's status: the mailbox's health in the batch, or absent from it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RowStatus {
     InBatch(Health),
     NotInBatch,
@@ -63,7 +63,7 @@ impl RowStatus {
 }
 
 /// Why a mailbox cannot be migrated (yet), and the fix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     pub cause: Cause,
     pub reason: String,
@@ -83,7 +83,7 @@ impl From<&Explanation> for Failure {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
     pub address: String,
     pub display_name: Option<String>,

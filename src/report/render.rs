@@ -78,7 +78,7 @@ fn cells(r: &Row) -> [String; 14] {
     ]
 }
 
-fn when(t: Option<DateTime<Utc>>) -> String {
+pub(crate) fn when(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
 }
 
@@ -106,7 +106,7 @@ fn summary(r: &MigrationReport) -> Vec<String> {
 }
 
 /// Markdown text: backslash before what Markdown reads (tables, emphasis, links, raw HTML), lines joined.
-fn md_escape(s: &str) -> String {
+pub(crate) fn md_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -30,6 +30,7 @@ pub fn router() -> Router<Shared> {
         .route("/dns/records", get(dns_records).post(dns_change))
         .route("/dns/resolvers", get(dns_resolvers))
         .route("/inventory.csv", get(inventory_csv))
+        .route("/transport-rules.json", get(transport_rules_json))
 }
 
 /// A control call with a body that does not parse.
@@ -194,6 +195,11 @@ async fn inventory_csv(State(shared): State<Shared>) -> Response {
         Ok(text) => ([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+async fn transport_rules_json(State(shared): State<Shared>) -> Response {
+    let text = super::transport_rules::json(&shared.lock());
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
 async fn dns_records(State(shared): State<Shared>) -> Response {

@@ -12,9 +12,11 @@ mod faults;
 mod graph;
 mod identity;
 mod inventory;
+pub mod rehearsal;
 pub mod scenario;
 mod source;
 mod tls;
+mod transport_rules;
 
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -43,6 +45,10 @@ pub struct SimOptions {
     pub device_code_interval: Duration,
     /// `expires_in` of the device code answer (real time).
     pub device_code_lifetime: Duration,
+    /// A rehearsal: the customer's inventory CSV (stage 2's format) whose mailboxes replace the scenario's.
+    pub inventory: Option<PathBuf>,
+    /// The customer's upload bandwidth in Mbit/s, replacing the scenario's link.
+    pub bandwidth_mbit: Option<f64>,
 }
 
 impl Default for SimOptions {
@@ -55,6 +61,8 @@ impl Default for SimOptions {
             token_lifetime: Duration::from_secs(3599),
             device_code_interval: Duration::from_secs(5),
             device_code_lifetime: Duration::from_secs(900),
+            inventory: None,
+            bandwidth_mbit: None,
         }
     }
 }
@@ -72,7 +80,7 @@ pub enum SimError {
     Certificate(String),
     #[error("cannot write the CA certificate to {path}: {source}")]
     WriteCa { path: PathBuf, source: std::io::Error },
-    #[error("cannot write the inventory CSV to {path}: {reason}")]
+    #[error("cannot write the inventory export to {path}: {reason}")]
     WriteInventory { path: PathBuf, reason: String },
 }
 
@@ -100,6 +108,11 @@ pub struct SimInfo {
     /// The mailbox inventory as `assets/Get-CutoverInventory.ps1` would write it on the simulated server, so a
     /// script can import it; removed with the CA file when the simulator stops.
     pub inventory_csv: PathBuf,
+    /// The simulated upload link of the source, in Mbit/s (a rehearsal's `--bandwidth`).
+    pub bandwidth_mbit: u32,
+    /// The source's transport rules as `assets/Get-CutoverInventory.ps1` exports them (JSON, for stage 9), the
+    /// same as `GET {control_url}/transport-rules.json`; removed when the simulator stops.
+    pub transport_rules_json: PathBuf,
 }
 
 /// The simulated on-premises Exchange server.
@@ -178,6 +191,18 @@ impl Shared {
     }
 }
 
+/// The scenario with the mailboxes of the inventory CSV at `path`.
+fn rehearsal_world(base: Scenario, path: &std::path::Path, bandwidth: Option<f64>) -> Result<Scenario, SimError> {
+    let label = path.display().to_string();
+    let refuse = |reason: String| SimError::Scenario { scenario: label.clone(), reason };
+    let bytes = std::fs::read(path).map_err(|e| refuse(format!("cannot read the inventory: {e}")))?;
+    let parsed = crate::inventory::csv::parse(&bytes)
+        .map_err(|e| refuse(format!("not an inventory CSV as Get-CutoverInventory.ps1 writes it: {e}")))?;
+    // The world is named by the file's name only: it is shown and printed, and a path can name people.
+    let name = path.file_name().map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
+    rehearsal::from_inventory(base, &name, &parsed.mailboxes, bandwidth)
+}
+
 /// A running simulator. Dropping it stops the servers.
 pub struct Simulator {
     info: SimInfo,
@@ -191,7 +216,12 @@ impl Simulator {
         if !(options.speed > 0.0 && options.speed.is_finite()) {
             return Err(SimError::Speed(options.speed));
         }
-        let scenario = Scenario::load(&options.scenario)?;
+        let mut scenario = Scenario::load(&options.scenario)?;
+        if let Some(path) = &options.inventory {
+            scenario = rehearsal_world(scenario, path, options.bandwidth_mbit)?;
+        } else if let Some(b) = options.bandwidth_mbit {
+            scenario = rehearsal::with_bandwidth(scenario, b)?;
+        }
         let addr = SocketAddr::from(([127, 0, 0, 1], options.port.unwrap_or(0)));
         let listener = TcpListener::bind(addr)
             .await
@@ -246,6 +276,8 @@ impl Simulator {
             },
             dns: dns_info.clone(),
             inventory_csv: temp_dir.join("inventory.csv"),
+            transport_rules_json: temp_dir.join("transport-rules.json"),
+            bandwidth_mbit: scenario.migration.bandwidth_mbps.round().clamp(1.0, f64::from(u32::MAX)) as u32,
         };
         let clock = clock::Clock::new(options.speed);
         let world = World {
@@ -267,6 +299,8 @@ impl Simulator {
             .map_err(|e| e.to_string())
             .and_then(|text| std::fs::write(&info.inventory_csv, text).map_err(|e| e.to_string()));
         written.map_err(|reason| SimError::WriteInventory { path: info.inventory_csv.clone(), reason })?;
+        std::fs::write(&info.transport_rules_json, transport_rules::json(&world))
+            .map_err(|e| SimError::WriteInventory { path: info.transport_rules_json.clone(), reason: e.to_string() })?;
         let shared = Shared(Arc::new(Inner { info: info.clone(), world: Mutex::new(world) }));
         let (stop, stop_rx) = watch::channel(false);
         let app = axum::Router::new()

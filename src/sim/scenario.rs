@@ -138,6 +138,37 @@ pub struct SourceSpec {
     /// When false, Autodiscover answers 404 (the most common source fault).
     #[serde(default = "yes")]
     pub autodiscover: bool,
+    /// The source's transport rules, as `assets/Get-CutoverInventory.ps1` exports them for stage 9.
+    #[serde(default)]
+    pub transport_rules: Vec<TransportRuleSpec>,
+}
+
+/// A transport rule of the source server: what `Get-TransportRule` shows of it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransportRuleSpec {
+    pub name: String,
+    /// `Enabled` or `Disabled`, as `Get-TransportRule` says the rule's `State`.
+    #[serde(default = "enabled")]
+    pub state: String,
+    #[serde(default)]
+    pub priority: u32,
+    /// `Enforce`, `Audit`, `AuditAndNotify`.
+    #[serde(default = "enforce")]
+    pub mode: String,
+    #[serde(default)]
+    pub comments: String,
+    /// The rule's conditions, exceptions and actions by their `New-TransportRule` parameter names
+    /// (`SentToScope`, `PrependSubject`, `AttachmentSizeOver` in bytes …), as the script writes them.
+    #[serde(default)]
+    pub parameters: serde_json::Map<String, serde_json::Value>,
+}
+
+fn enabled() -> String {
+    "Enabled".into()
+}
+fn enforce() -> String {
+    "Enforce".into()
 }
 
 fn default_mail_host() -> String {
@@ -361,6 +392,12 @@ impl Scenario {
         scenario.expand();
         scenario.validate().map_err(|reason| SimError::Scenario { scenario: label, reason })?;
         Ok(scenario)
+    }
+
+    /// The scenario once validated, as a world built otherwise than from JSON (a rehearsal) is checked.
+    pub(super) fn checked(self) -> Result<Scenario, String> {
+        self.validate()?;
+        Ok(self)
     }
 
     /// Appends the generated mailboxes (a fixed pseudo-random sequence, so a scenario always plays the same).

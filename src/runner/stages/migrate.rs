@@ -188,6 +188,9 @@ fn record_view(ctx: &JobContext, view: &BatchView, settings: MigrateSettings) {
         if let Err(e) = project.live().write_if_changed(BATCH_LIVE, view.as_ref()) {
             return Some(Event::Failed { what: "the batch's live view".to_owned(), error: e.to_string() });
         }
+        if let Some(e) = record_rehearsal(project, &view) {
+            return Some(e);
+        }
         let results = crate::plan::migrate::checks::run_checks(&view, &settings, Utc::now());
         let detail = serde_json::json!({ "checks": results.iter().map(|(id, r)| (id.as_str(), r.outcome)).collect::<std::collections::BTreeMap<_, _>>() });
         let recorded = project.change(Some(STAGE), "record-checks", detail, |state| {
@@ -208,4 +211,20 @@ fn notification_emails(state: &ProjectState) -> Vec<String> {
         [&k.partner.email, &k.client.email].into_iter().filter(|e| !e.is_empty()).cloned().collect();
     emails.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     emails
+}
+
+/// In a rehearsal, records the simulated initial sync once the batch is past it, for stage 2 to show beside its
+/// estimate; once only.
+fn record_rehearsal(project: &mut crate::project::Project, view: &BatchView) -> Option<Event> {
+    let pending = project.state().rehearsal.as_ref().is_some_and(|r| r.simulated_initial_sync_secs.is_none());
+    let took = crate::plan::source::rehearsal::simulated_initial_sync(view).filter(|_| pending)?;
+    let secs = took.as_secs();
+    let recorded =
+        project.change(Some(STAGE), "record-rehearsal-sync", serde_json::json!({ "seconds": secs }), |state| {
+            if let Some(r) = state.rehearsal.as_mut() {
+                r.simulated_initial_sync_secs = Some(secs);
+            }
+            Ok::<(), std::convert::Infallible>(())
+        });
+    recorded.err().map(|e| Event::Failed { what: "the rehearsal's simulated sync".to_owned(), error: e.to_string() })
 }

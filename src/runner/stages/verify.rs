@@ -33,7 +33,7 @@ fn picked(mailboxes: &[String], m: &crate::plan::migrate::view::MailboxView) -> 
 }
 
 /// The report's file names in `reports/`, one per format.
-const REPORT_STEM: &str = "migration-report";
+pub(crate) const REPORT_STEM: &str = "migration-report";
 
 impl StageWork for Work {
     fn live(&self) -> Option<LiveChecks> {

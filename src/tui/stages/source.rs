@@ -1,5 +1,6 @@
 //! Stage 2, Source health check: the settings and the password row, the inventory import (`i`) and the mailbox
-//! table (`m`: VIP marks, search, filter, sort), whose rows keep the selected mailbox when they re-sort.
+//! table (`m`: VIP marks, search, filter, sort), whose rows keep the selected mailbox when they re-sort; in a
+//! rehearsal, the time estimate beside the simulated initial sync.
 
 use super::Screen;
 use crate::plan::TaskId;
@@ -48,6 +49,14 @@ impl Screen for Source {
 
     fn after_settings(&self) -> Vec<Row> {
         vec![Row::Password]
+    }
+
+    /// A rehearsal's estimate beside its simulated run.
+    fn notes(&self, state: &crate::project::ProjectState) -> Vec<super::DetailLine> {
+        state.rehearsal.as_ref().map_or_else(Vec::new, |r| {
+            let line = crate::plan::source::rehearsal::comparison(r, state.inventory.as_deref(), &state.source);
+            vec![super::DetailLine::Strong(line)]
+        })
     }
 
     fn keys(&self, app: &App) -> &'static [Binding] {
