@@ -48,6 +48,8 @@ pub enum Command {
     Watch { stage: StageId },
     /// Keep the source migration account's password in the OS keyring.
     StoreSourcePassword(crate::secrets::Secret),
+    /// Demo only: move the simulator's clock this many seconds on (nothing of a real tenant is touched).
+    SkipAhead { seconds: u64 },
 }
 
 /// What happened.

@@ -97,6 +97,11 @@ struct Runner {
     connections: Option<(String, Arc<Connections>)>,
 }
 
+/// What the demo's clock jump is called in notices.
+fn strings_skip_ahead(seconds: u64) -> String {
+    format!("moving the simulated clock {} h on", seconds / 3600)
+}
+
 impl Runner {
     fn send(&self, event: Event) {
         // The wizard may have closed already; the work is done and audited either way.
@@ -126,6 +131,7 @@ impl Runner {
                 }
                 Err(error) => self.send(Event::Failed { what: "checks".to_owned(), error }),
             },
+            Command::SkipAhead { seconds } => self.skip_ahead(seconds),
             Command::RunTask { task } => self.run_task(task, Vec::new(), None),
             Command::RunTaskFor { task, mailboxes } => self.run_task(task, mailboxes, None),
             Command::RunTaskAt { task, at } => self.run_task(task, Vec::new(), Some(at)),
@@ -209,6 +215,37 @@ impl Runner {
                 Err(error) => self.send(Event::Failed { what, error }),
             }
         }
+    }
+
+    /// Demo only: the simulated clock jumps on, so a day of incremental syncs plays in a key; the watches see
+    /// it at their next poll. Refused outside a demo project.
+    fn skip_ahead(&mut self, seconds: u64) {
+        let state = self.project.state();
+        let what = strings_skip_ahead(seconds);
+        let Some(link) = state.simulator.clone().filter(|_| state.demo) else {
+            self.send(Event::Refused { what, reason: "only a demo project has a simulated clock".to_owned() });
+            return;
+        };
+        let Ok(url) = url::Url::parse(&link.control_url) else {
+            let reason = format!("the simulator's control URL {} is not a URL", link.control_url);
+            self.send(Event::Refused { what, reason });
+            return;
+        };
+        self.start(Job::new(what.clone(), move |_ctx| async move {
+            let moved = stages::prepare::registrar::advance_clock(true, &url, seconds).await;
+            let apply: jobs::Apply = Box::new(move |project| match moved {
+                Ok(now) => Event::StateChanged {
+                    state: project.snapshot(),
+                    note: Some(format!(
+                        "DEMO: the simulated clock moved {} h on, to {}.",
+                        seconds / 3600,
+                        now.format("%Y-%m-%d %H:%M UTC")
+                    )),
+                },
+                Err(e) => Event::Failed { what, error: e.to_string() },
+            });
+            apply
+        }));
     }
 
     fn start(&mut self, job: Job) -> JobId {
@@ -324,6 +361,7 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
         | Command::RunTaskFor { .. }
         | Command::RunTaskAt { .. }
         | Command::Watch { .. }
+        | Command::SkipAhead { .. }
         | Command::StoreSourcePassword(_) => Event::Refused {
             what: "request".to_owned(),
             reason: "only the running wizard or `cutover task` does network work or keeps secrets".to_owned(),
@@ -436,9 +474,11 @@ pub fn record_check_run(
     }
 }
 
+/// Records a run's results; a check that could not run leaves the verdict it had (a removed batch says nothing
+/// new of how it synced).
 pub(crate) fn record_checks(state: &mut ProjectState, results: Vec<(CheckId, CheckResult)>) {
     for (id, result) in results {
-        state.stage_mut(id.stage()).record_check(id, result);
+        state.stage_mut(id.stage()).record_run(id, result);
     }
 }
 

@@ -63,6 +63,8 @@ pub enum Action {
     /// Approve the skipped items of the selected mailbox (stage 6) or those that block completion (stage 8),
     /// after a question.
     Approve,
+    /// Demo only: move the simulated clock on.
+    SkipAhead,
     /// Scroll the detail panel below the list.
     DetailDown,
     DetailUp,
@@ -76,6 +78,9 @@ pub enum Effect {
     /// Ring the bell and ask the terminal for a desktop notification (OSC 9, OSC 777).
     Notify(String),
 }
+
+/// How far the demo's `+` moves the simulated clock: a quarter of the day between two incremental syncs.
+const SKIP_AHEAD_SECS: u64 = 6 * 3600;
 
 /// Rows a page key moves.
 const PAGE: isize = 10;
@@ -336,10 +341,11 @@ impl App {
         }
         let screen = stages::of(self.stage);
         let (stage, more) = (screen.keys(self), screen.more_keys(self));
+        let demo: &'static [Binding] = if self.state.demo && self.state.simulator.is_some() { keys::DEMO } else { &[] };
         if self.view == View::Table {
-            return vec![stage, more, keys::MAIN_TAIL];
+            return vec![stage, more, demo, keys::MAIN_TAIL];
         }
-        vec![keys::MAIN_LEAD, stage, more, keys::MAIN_TAIL]
+        vec![keys::MAIN_LEAD, stage, more, demo, keys::MAIN_TAIL]
     }
 
     /// Whether printable keys type text now (a dialog's field, or the table's search).
@@ -605,6 +611,9 @@ impl App {
             }
             Action::Copy => self.info(strings::NOTHING_TO_COPY),
             Action::Publish => self.info(strings::PUBLISH_DEMO_ONLY),
+            // Offered in a demo project only; the runner refuses it elsewhere too.
+            Action::SkipAhead if self.state.demo => return vec![Command::SkipAhead { seconds: SKIP_AHEAD_SECS }],
+            Action::SkipAhead => self.info(strings::SKIP_AHEAD_DEMO_ONLY),
             Action::Import
             | Action::OpenMailboxes
             | Action::OpenTable

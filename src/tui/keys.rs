@@ -119,6 +119,16 @@ pub static MAIN_TAIL: &[Binding] = &[
     ),
 ];
 
+/// Demo only: what plays the simulated time on, besides the screen's own keys.
+pub static DEMO: &[Binding] = &[bind(
+    &[Key::Char('+')],
+    Action::SkipAhead,
+    "+",
+    "DEMO +6 h",
+    2,
+    "demo only: move the simulated clock 6 hours on (a day of incremental syncs in four keys)",
+)];
+
 /// The stage list's keys.
 pub static STAGES: &[Binding] = &[
     bind(&[Key::Up, Key::Char('k')], Action::MoveUp, "↑↓", "stage", 1, ""),

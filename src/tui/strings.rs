@@ -182,6 +182,8 @@ pub const BATCH_PROVISIONS: &str =
 pub const NOTHING_TO_COPY: &str =
     "Nothing to copy here: y copies the domains' TXT records in stage 4 once Add email domains has run.";
 pub const RECORDS_COPIED: &str = "TXT records sent to the clipboard (OSC 52).";
+pub const SKIP_AHEAD_DEMO_ONLY: &str =
+    "+ moves the simulated clock on, in cutover demo only: a real tenant's syncs take the time they take.";
 pub const PUBLISH_DEMO_ONLY: &str =
     "p publishes DNS records at the simulated registrar, in cutover demo only; publish real records at the DNS host.";
 

@@ -40,9 +40,11 @@ pub fn batch_state(view: &BatchView, now: DateTime<Utc>) -> CheckResult {
         b.total_count, b.synced_count, b.active_count, b.failed_count, b.stopped_count, b.pending_count
     );
     let (outcome, verdict) = match &b.status {
-        BatchStatus::Syncing | BatchStatus::IncrementalSyncing | BatchStatus::Synced | BatchStatus::Completed => {
-            (Outcome::Pass, format!("Batch {} is {}.", b.identity, b.status))
-        }
+        BatchStatus::Syncing
+        | BatchStatus::IncrementalSyncing
+        | BatchStatus::Synced
+        | BatchStatus::Completing
+        | BatchStatus::Completed => (Outcome::Pass, format!("Batch {} is {}.", b.identity, b.status)),
         BatchStatus::SyncedWithErrors | BatchStatus::CompletedWithErrors => (
             Outcome::Warn,
             format!(
@@ -50,7 +52,7 @@ pub fn batch_state(view: &BatchView, now: DateTime<Utc>) -> CheckResult {
                 b.identity, b.status, b.failed_count
             ),
         ),
-        BatchStatus::Created | BatchStatus::Starting | BatchStatus::Waiting | BatchStatus::Completing => {
+        BatchStatus::Created | BatchStatus::Starting | BatchStatus::Waiting => {
             (Outcome::Warn, format!("Batch {} is {}: not syncing yet.", b.identity, b.status))
         }
         BatchStatus::Stopping | BatchStatus::Stopped => (
@@ -65,7 +67,11 @@ pub fn batch_state(view: &BatchView, now: DateTime<Utc>) -> CheckResult {
                 b.identity, b.status, b.identity
             ),
         ),
-        BatchStatus::Removing => (Outcome::Fail, format!("Batch {} is being removed.", b.identity)),
+        // Stage 8 removes it once completed: what this check saw of the sync stands.
+        BatchStatus::Removing => {
+            let why = format!("Not run: the batch {} is being removed (stage 8); the last result stands.", b.identity);
+            return CheckResult::new(Outcome::NotRun, why, now);
+        }
         BatchStatus::Unknown(s) => {
             (Outcome::Warn, format!("Batch {} is in a state this version does not know: {s}.", b.identity))
         }

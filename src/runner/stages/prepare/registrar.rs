@@ -210,6 +210,29 @@ pub async fn set_record_set(
     write(ctx, stage, action, body.clone(), post).await
 }
 
+/// `POST {control_url}/clock/advance`: the demo's simulated clock moves `seconds` on at once (a day of
+/// incremental syncs need not be waited for); the simulator's new time comes back.
+pub async fn advance_clock(
+    demo: bool,
+    control_url: &Url,
+    seconds: u64,
+) -> Result<chrono::DateTime<chrono::Utc>, RegistrarError> {
+    #[derive(Deserialize)]
+    struct Now {
+        now: chrono::DateTime<chrono::Utc>,
+    }
+    let (http, base) = demo_http(demo, control_url)?;
+    let url = format!("{base}/clock/advance");
+    let unreachable = |e: reqwest::Error| RegistrarError::Unreachable { url: url.clone(), detail: e.to_string() };
+    let answer = http.post(&url).json(&json!({ "seconds": seconds })).send().await.map_err(unreachable)?;
+    if !answer.status().is_success() {
+        let status = answer.status().as_u16();
+        return Err(RegistrarError::Refused { status, reason: answer.text().await.unwrap_or_default() });
+    }
+    let now: Now = answer.json().await.map_err(|e| RegistrarError::Malformed(e.to_string()))?;
+    Ok(now.now)
+}
+
 /// One resolver the simulator runs, and how late it sees a registrar change (simulated seconds).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct SimResolver {
