@@ -1,7 +1,22 @@
 //! Stage 9, Post-migration: transport rules, Exchange Online Protection, licences, health and the closeout
-//! report. Defined here; not built yet, and the wizard says so.
+//! report. Its rules live in the submodules: the transport-rule mapping (`rules`), the licences and their
+//! grace (`licences`) and Exchange Online's service health (`health`). Pure.
 
+pub mod health;
+pub mod licences;
+pub mod rules;
+
+use super::settings::Setting;
 use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
+use serde::{Deserialize, Serialize};
+
+/// Stage 9's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostSettings {
+    /// The transport-rule export of `assets/Get-CutoverInventory.ps1` (`cutover-transport-rules-<date>.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_file: Option<String>,
+}
 
 /// This stage's place in the plan.
 pub const STAGE: StageId = StageId::at(9);
@@ -23,6 +38,7 @@ plan_ids! {
         EopPolicies = "eop-policies",
         ServiceHealth = "service-health",
         MailFlow = "mail-flow",
+        LicencesAssigned = "licences-assigned",
     }
 }
 
@@ -78,6 +94,11 @@ pub static DEF: StageDef = StageDef {
             title: "Mail flows",
             help: "A test message is sent and received through Exchange Online.",
         },
+        CheckDef {
+            id: CheckId::Post(Check::LicencesAssigned),
+            title: "Migrated mailboxes licensed",
+            help: "Every migrated user mailbox holds an Exchange Online licence, before the 30 days' grace run out.",
+        },
     ],
-    settings: &[],
+    settings: &[Setting::TransportRulesFile],
 };

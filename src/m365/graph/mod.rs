@@ -8,9 +8,9 @@ use super::http::{Request, Session};
 use reqwest::Method;
 use serde_json::json;
 pub use types::{
-    AssignedLicense, DnsRecord, DnsRecordData, Domain, Group, GroupType, HealthStatus, NewUser, OrgContact,
-    Organization, PrepaidUnits, ServiceHealth, ServicePlan, SubscribedSku, User, VerificationTxt, VerifiedDomain,
-    verification_txt,
+    AssignedLicense, DnsRecord, DnsRecordData, Domain, Group, GroupType, HealthStatus, IssueClassification, NewUser,
+    OrgContact, Organization, PrepaidUnits, ServiceHealth, ServiceHealthIssue, ServicePlan, SubscribedSku, User,
+    VerificationTxt, VerifiedDomain, verification_txt,
 };
 use url::Url;
 
@@ -222,6 +222,14 @@ impl GraphClient {
     /// `GET /admin/serviceAnnouncement/healthOverviews`.
     pub async fn health_overviews(&self) -> Result<Vec<ServiceHealth>, M365Error> {
         self.list(self.get(&["admin", "serviceAnnouncement", "healthOverviews"], &[], "ServiceHealth.Read.All")).await
+    }
+
+    /// `GET /admin/serviceAnnouncement/issues` of one service that are not resolved yet.
+    pub async fn open_issues(&self, service: &str) -> Result<Vec<ServiceHealthIssue>, M365Error> {
+        let filter = format!("service eq '{}' and isResolved eq false", odata_quote(service));
+        let req =
+            self.get(&["admin", "serviceAnnouncement", "issues"], &[("$filter", &filter)], "ServiceHealth.Read.All");
+        self.list(req).await
     }
 }
 
