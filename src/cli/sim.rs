@@ -70,7 +70,8 @@ fn describe(i: &SimInfo) -> String {
          Source server https://{}:{}/ and https://{}:{}/ (resolve them through the DNS below)\n\
          Source admin  {}  password {}\n\
          Trust this CA {}\n\
-         Inventory     {}\n\n\
+         Inventory     {}\n\
+         Rules export  {}\n\n\
          DNS resolvers (UDP and TCP)\n",
         i.scenario,
         i.speed,
@@ -92,6 +93,7 @@ fn describe(i: &SimInfo) -> String {
         i.source.admin_password,
         i.source.ca_cert_path.display(),
         i.inventory_csv.display(),
+        i.transport_rules_json.display(),
     );
     for r in &i.dns {
         s.push_str(&format!("  {}  changes seen after {} simulated seconds\n", r.addr, r.delay_seconds));

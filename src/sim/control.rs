@@ -29,6 +29,7 @@ pub fn router() -> Router<Shared> {
         .route("/fix", post(fix))
         .route("/dns/records", get(dns_records).post(dns_change))
         .route("/inventory.csv", get(inventory_csv))
+        .route("/transport-rules.json", get(transport_rules_json))
 }
 
 /// A control call with a body that does not parse.
@@ -193,6 +194,11 @@ async fn inventory_csv(State(shared): State<Shared>) -> Response {
         Ok(text) => ([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+async fn transport_rules_json(State(shared): State<Shared>) -> Response {
+    let text = super::rules::json(&shared.lock());
+    ([(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], text).into_response()
 }
 
 async fn dns_records(State(shared): State<Shared>) -> Response {

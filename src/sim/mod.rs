@@ -12,6 +12,7 @@ mod faults;
 mod graph;
 mod identity;
 mod inventory;
+mod rules;
 pub mod scenario;
 mod source;
 mod tls;
@@ -100,6 +101,9 @@ pub struct SimInfo {
     /// The mailbox inventory as `assets/Get-CutoverInventory.ps1` would write it on the simulated server, so a
     /// script can import it; removed with the CA file when the simulator stops.
     pub inventory_csv: PathBuf,
+    /// The transport rules as the same script exports them (`cutover-transport-rules-<date>.json`), beside the
+    /// inventory.
+    pub transport_rules_json: PathBuf,
 }
 
 /// The simulated on-premises Exchange server.
@@ -246,12 +250,16 @@ impl Simulator {
             },
             dns: dns_info.clone(),
             inventory_csv: temp_dir.join("inventory.csv"),
+            transport_rules_json: temp_dir.join("transport-rules.json"),
         };
         let clock = clock::Clock::new(options.speed);
         let world = World {
             dns: dns::initial_zone(&info, &scenario, clock.now()),
             directory: graph::Directory::new(&info.tenant_domain, &scenario.tenant),
-            exchange: exo::Exchange::default(),
+            exchange: exo::Exchange {
+                transport_rules: scenario.tenant.transport_rules.clone(),
+                ..exo::Exchange::default()
+            },
             requests: faults::RequestCounts::default(),
             clock,
             auth: identity::AuthState::new(
@@ -267,6 +275,8 @@ impl Simulator {
             .map_err(|e| e.to_string())
             .and_then(|text| std::fs::write(&info.inventory_csv, text).map_err(|e| e.to_string()));
         written.map_err(|reason| SimError::WriteInventory { path: info.inventory_csv.clone(), reason })?;
+        std::fs::write(&info.transport_rules_json, rules::json(&world))
+            .map_err(|e| SimError::WriteInventory { path: info.transport_rules_json.clone(), reason: e.to_string() })?;
         let shared = Shared(Arc::new(Inner { info: info.clone(), world: Mutex::new(world) }));
         let (stop, stop_rx) = watch::channel(false);
         let app = axum::Router::new()

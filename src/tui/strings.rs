@@ -275,3 +275,18 @@ pub const APPROVE_ALL_QUESTION: &str = "Approve the skipped items of every mailb
      mailboxes through. Run Complete the batch again after it.";
 pub const ADVICE_HEADER: &str = "Not done by cutover, for the customer (kept for the closeout report):";
 pub const FINAL_SYNC_KEYS: &str = "m: the batch's mailboxes, live   a: approve the skipped items that block completion";
+
+pub const POST_UNFINISHED: &str = "Built: transport rules, licences, service health. Not built in this version: \
+     Exchange Online Protection settings (anti-spam, anti-malware, DKIM, SPF, DMARC), the test mail and its \
+     message trace, and the closeout report; their checks show Not run. Do them by hand.";
+pub const TRANSPORT_RULES_TITLE: &str = "Create transport rules";
+pub const TRANSPORT_RULES_QUESTION: &str = "Create the source's transport rules in Exchange Online \
+     (New-TransportRule)? Only rules missing by name are created, enabled or not and in the mode the source had \
+     them; a rule already there with other settings is shown as a diff and left as it is, and a rule with an \
+     on-premises-only part is listed, not created.";
+pub const LICENCES_TITLE: &str = "Assign remaining licences";
+pub const LICENCES_QUESTION: &str = "Assign an Exchange Online licence (stage 3's Licence setting, or the first \
+     subscription that gives a mailbox) to every migrated user who has none (POST /users/{id}/assignLicense)? \
+     Users who hold one are left as they are.";
+pub const POST_RULES_FILE: &str = "The source's rules come from the stage 9 setting Transport rules file: the \
+     cutover-transport-rules-<date>.json that assets/Get-CutoverInventory.ps1 writes beside the inventory.";
