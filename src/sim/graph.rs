@@ -867,7 +867,9 @@ async fn issues(
         None => all,
         Some(Ok((service, resolved))) => all
             .into_iter()
-            .filter(|i| service.as_deref().is_none_or(|s| i["service"] == s) && resolved.is_none_or(|r| i["isResolved"] == r))
+            .filter(|i| {
+                service.as_deref().is_none_or(|s| i["service"] == s) && resolved.is_none_or(|r| i["isResolved"] == r)
+            })
             .collect(),
         Some(Err(e)) => return error(StatusCode::BAD_REQUEST, "BadRequest", &e),
     };

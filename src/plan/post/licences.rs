@@ -18,6 +18,8 @@ pub struct UserLicences {
     pub upn: String,
     /// The `skuId` of each assigned licence.
     pub skus: Vec<String>,
+    /// Graph assigns no licence to a user without one.
+    pub usage_location: Option<String>,
 }
 
 /// Who lacks a licence.
@@ -25,8 +27,8 @@ pub struct UserLicences {
 pub struct LicenceGap {
     /// Users with a mailbox licence already (UPNs).
     pub licensed: Vec<String>,
-    /// Users without one: (user id, UPN).
-    pub unlicensed: Vec<(String, String)>,
+    /// Users without one.
+    pub unlicensed: Vec<UserLicences>,
     /// Migrated mailboxes whose user is not in the tenant.
     pub no_account: Vec<String>,
 }
@@ -43,7 +45,7 @@ pub fn gap(migrated: &[&Mailbox], users: &[UserLicences], mailbox_skus: &[String
             Some(u) if u.skus.iter().any(|s| mailbox_skus.iter().any(|k| k.eq_ignore_ascii_case(s))) => {
                 out.licensed.push(u.upn.clone());
             }
-            Some(u) => out.unlicensed.push((u.id.clone(), u.upn.clone())),
+            Some(u) => out.unlicensed.push(u.clone()),
         }
     }
     out
@@ -60,7 +62,7 @@ pub fn check(gap: &LicenceGap, moved_at: Option<DateTime<Utc>>, now: DateTime<Ut
     let mut parts = vec![format!("{} migrated mailbox user(s) hold an Exchange Online licence.", gap.licensed.len())];
     let failing = !gap.unlicensed.is_empty() || !gap.no_account.is_empty();
     if !gap.unlicensed.is_empty() {
-        let names: Vec<&str> = gap.unlicensed.iter().map(|(_, upn)| upn.as_str()).collect();
+        let names: Vec<&str> = gap.unlicensed.iter().map(|u| u.upn.as_str()).collect();
         parts.push(format!("Without one: {}.", names.join(", ")));
         parts.push(match moved_at.map(|m| days_left(m, now)) {
             Some(d) if d > 0 => format!(
@@ -105,7 +107,12 @@ mod tests {
     }
 
     fn user(id: &str, upn: &str, skus: &[&str]) -> UserLicences {
-        UserLicences { id: id.into(), upn: upn.into(), skus: skus.iter().map(|s| (*s).to_owned()).collect() }
+        UserLicences {
+            id: id.into(),
+            upn: upn.into(),
+            skus: skus.iter().map(|s| (*s).to_owned()).collect(),
+            usage_location: None,
+        }
     }
 
     #[test]
@@ -121,7 +128,7 @@ mod tests {
         ];
         let g = gap(&[&a, &b, &shared, &gone], &users, &["exo-sku".to_owned()]);
         assert_eq!(g.licensed, ["a@contoso.com"]);
-        assert_eq!(g.unlicensed, [("2".to_owned(), "b@contoso.com".to_owned())]);
+        assert_eq!(g.unlicensed, [users[1].clone()]);
         assert_eq!(g.no_account, ["gone@contoso.com"]);
     }
 
@@ -130,7 +137,7 @@ mod tests {
         let now = Utc::now();
         assert_eq!(days_left(now - Duration::days(12), now), 18);
         assert!(days_left(now - Duration::days(31), now) < 0);
-        let g = LicenceGap { unlicensed: vec![("2".into(), "b@contoso.com".into())], ..LicenceGap::default() };
+        let g = LicenceGap { unlicensed: vec![user("2", "b@contoso.com", &[])], ..LicenceGap::default() };
         let r = check(&g, Some(now - Duration::days(12)), now);
         assert_eq!(r.outcome, Outcome::Fail);
         assert!(r.evidence.contains("Without one: b@contoso.com. 18 of the 30 days left"), "{}", r.evidence);

@@ -393,7 +393,10 @@ pub fn enabled_check(
     } else {
         Outcome::Pass
     };
-    parts.insert(0, format!("{in_place} of {} source rules in place as the source had them.", source.len()));
+    parts.insert(
+        0,
+        format!("{in_place} of {} source rules in Exchange Online, enabled as at the source.", source.len()),
+    );
     if !refused.is_empty() {
         parts.push(format!("Not migrated, to recreate by hand: {}.", refused.join("; ")));
     }

@@ -11,7 +11,8 @@ use super::super::checks::{self, CheckError, Results};
 use super::super::jobs::Job;
 use super::super::work::{Done, Stop, m365, task_job};
 use super::{LiveChecks, NotStarted, StageWork, TaskInputs};
-use crate::m365::M365;
+use crate::m365::exo::ExoClient;
+use crate::m365::graph::GraphClient;
 use crate::plan::post::rules::{TenantRule, enabled_check, map_all};
 use crate::plan::post::{Check, Task, health};
 use crate::plan::{CheckId, CheckResult, Outcome, TaskId};
@@ -49,8 +50,10 @@ impl StageWork for Work {
         Ok(task_job(task, records, task.def().title, move |ctx| async move {
             let m365 = m365(&inputs.conn)?;
             let outcome = match which {
-                Task::TransportRules => rules::create_rules(&ctx, &m365.exo, &inputs.state).await.map_err(Stop::from)?,
-                _ => licences::assign(&ctx, &m365, &inputs.state).await?,
+                Task::TransportRules => {
+                    rules::create_rules(&ctx, &m365.exo, &inputs.state).await.map_err(Stop::from)?
+                }
+                _ => licences::assign(&ctx, &m365.graph, &inputs.state).await.map_err(Stop::from)?,
             };
             Ok(Done::ran(outcome))
         }))
@@ -61,14 +64,18 @@ impl StageWork for Work {
     }
 }
 
-/// Stage 9's checks over what the tenant says now; read-only.
 async fn run_checks(state: &ProjectState, conn: &Connections) -> Result<Results, CheckError> {
-    let m = match checks::m365(conn, &IDS)? {
-        Ok(m) => m,
-        Err(failed) => return Ok(failed),
-    };
+    match checks::m365(conn, &IDS)? {
+        Ok(m) => tenant_checks(&m.exo, &m.graph, state).await,
+        Err(failed) => Ok(failed),
+    }
+}
+
+/// Stage 9's checks over what the tenant says now; read-only. A read that fails fails the check that needs
+/// it, with the error; only a lost sign-in or a cancel ends them all.
+pub async fn tenant_checks(exo: &ExoClient, graph: &GraphClient, state: &ProjectState) -> Result<Results, CheckError> {
     let (rules, health, licences) =
-        tokio::join!(rules_check(m, state), health_check(m), licences::licences_check(m, state));
+        tokio::join!(rules_check(exo, state), health_check(graph), licences::licences_check(graph, state));
     let rules = rules?;
     let health = health?;
     let licences = match licences {
@@ -87,12 +94,12 @@ async fn run_checks(state: &ProjectState, conn: &Connections) -> Result<Results,
     ])
 }
 
-async fn rules_check(m: &M365, state: &ProjectState) -> Result<CheckResult, CheckError> {
+async fn rules_check(exo: &ExoClient, state: &ProjectState) -> Result<CheckResult, CheckError> {
     let source = match rules::source_rules(state) {
         Ok(s) => s,
         Err(e) => return Ok(CheckResult::new(Outcome::Fail, format!("Cannot tell: {e}."), Utc::now())),
     };
-    let tenant = match m.exo.get_transport_rules().await {
+    let tenant = match exo.get_transport_rules().await {
         Ok(out) => out.items,
         Err(e) => return checks::m365_failure("Get-TransportRule", e),
     };
@@ -103,8 +110,8 @@ async fn rules_check(m: &M365, state: &ProjectState) -> Result<CheckResult, Chec
     Ok(r)
 }
 
-async fn health_check(m: &M365) -> Result<CheckResult, CheckError> {
-    let (overviews, issues) = tokio::join!(m.graph.health_overviews(), m.graph.open_issues(health::EXCHANGE_ONLINE));
+async fn health_check(graph: &GraphClient) -> Result<CheckResult, CheckError> {
+    let (overviews, issues) = tokio::join!(graph.health_overviews(), graph.open_issues(health::EXCHANGE_ONLINE));
     let overviews = match overviews {
         Ok(o) => o,
         Err(e) => return checks::m365_failure("GET /admin/serviceAnnouncement/healthOverviews", e),

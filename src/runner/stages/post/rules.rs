@@ -26,13 +26,10 @@ pub fn source_rules(state: &ProjectState) -> Result<Vec<SourceRule>, TaskError> 
         Some((rest, home)) => home.join(rest),
         None => std::path::PathBuf::from(typed),
     };
-    let bytes = crate::input_file::read_limited(&path, MAX_EXPORT_BYTES, "a transport-rule export").map_err(|e| {
-        TaskError::BadInput { what: format!("the transport-rule export {typed}"), fix: e.reason() }
-    })?;
-    parse_export(&String::from_utf8_lossy(&bytes)).map_err(|e| TaskError::BadInput {
-        what: format!("the transport-rule export {typed}"),
-        fix: e.to_string(),
-    })
+    let bytes = crate::input_file::read_limited(&path, MAX_EXPORT_BYTES, "a transport-rule export")
+        .map_err(|e| TaskError::BadInput { what: format!("the transport-rule export {typed}"), fix: e.reason() })?;
+    parse_export(&String::from_utf8_lossy(&bytes))
+        .map_err(|e| TaskError::BadInput { what: format!("the transport-rule export {typed}"), fix: e.to_string() })
 }
 
 pub async fn create_rules(ctx: &JobContext, exo: &ExoClient, state: &ProjectState) -> Result<TaskOutcome, TaskError> {
@@ -87,10 +84,7 @@ pub async fn create_rules(ctx: &JobContext, exo: &ExoClient, state: &ProjectStat
     let mut summary = if source.is_empty() {
         "The source has no transport rules: nothing to create.".to_owned()
     } else {
-        format!(
-            "{created} transport rule(s) created, {in_place} in place already, of {} at the source.",
-            source.len()
-        )
+        format!("{created} transport rule(s) created, {in_place} in place already, of {} at the source.", source.len())
     };
     if !differ.is_empty() {
         summary.push_str(&format!(" With other settings in Exchange Online, not overwritten: {}.", differ.join(", ")));
