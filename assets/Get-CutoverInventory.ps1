@@ -11,6 +11,8 @@
       cutover-inventory-<date>.csv            one row per mailbox, sizes in bytes, UTF-8
       cutover-transport-rules-<date>.xml      the transport rule collection (Export-TransportRuleCollection)
       cutover-transport-rules-<date>.csv      one line per rule: name, state, priority, mode, comments
+      cutover-transport-rules-<date>.json     each rule's conditions, exceptions and actions, for stage 9
+                                              (recipients as their primary SMTP address)
 
     Then, on the engineer's machine:  cutover import inventory cutover-inventory-<date>.csv
     (or press i in stage 2 of the wizard).
@@ -42,6 +44,7 @@ $stamp = Get-Date -Format 'yyyyMMdd-HHmm'
 $inventoryPath = Join-Path $OutputFolder "cutover-inventory-$stamp.csv"
 $rulesXmlPath = Join-Path $OutputFolder "cutover-transport-rules-$stamp.xml"
 $rulesCsvPath = Join-Path $OutputFolder "cutover-transport-rules-$stamp.csv"
+$rulesJsonPath = Join-Path $OutputFolder "cutover-transport-rules-$stamp.json"
 
 # Bytes from a mailbox size: a ByteQuantifiedSize in a local shell, text like
 # "1.2 GB (1,288,490,189 bytes)" over remote PowerShell, or nothing for a mailbox never logged on to.
@@ -61,6 +64,66 @@ function ConvertTo-Bytes($size) {
 function Get-Text($value) {
     if ($null -eq $value) { return '' }
     return [string]$value
+}
+
+# JSON by hand: ConvertTo-Json needs PowerShell 3.0, and Exchange 2010's shell is 2.0.
+function ConvertTo-JsonText($value) {
+    if ($null -eq $value) { return 'null' }
+    if ($value -is [bool]) { if ($value) { return 'true' } else { return 'false' } }
+    if ($value -is [int] -or $value -is [long] -or $value -is [uint32] -or $value -is [uint64]) { return [string]$value }
+    if ($value -is [System.Collections.IEnumerable] -and -not ($value -is [string])) {
+        $items = @($value | ForEach-Object { ConvertTo-JsonText $_ })
+        return '[' + ($items -join ',') + ']'
+    }
+    $text = [string]$value
+    $builder = New-Object System.Text.StringBuilder
+    foreach ($c in $text.ToCharArray()) {
+        switch ($c) {
+            '"' { [void]$builder.Append('\"') }
+            '\' { [void]$builder.Append('\\') }
+            default {
+                if ([int]$c -lt 32) { [void]$builder.Append(('\u{0:x4}' -f [int]$c)) } else { [void]$builder.Append($c) }
+            }
+        }
+    }
+    return '"' + $builder.ToString() + '"'
+}
+
+# Rule properties that name recipients: written as primary SMTP addresses, which Exchange Online resolves.
+$recipientProperties = @('From', 'SentTo', 'FromMemberOf', 'SentToMemberOf', 'RedirectMessageTo', 'BlindCopyTo',
+    'CopyTo', 'AddToRecipients', 'ModerateMessageByUser', 'AnyOfToHeader', 'AnyOfCcHeader', 'AnyOfToCcHeader',
+    'ExceptIfFrom', 'ExceptIfSentTo', 'ExceptIfFromMemberOf', 'ExceptIfSentToMemberOf', 'ExceptIfAnyOfToHeader',
+    'ExceptIfAnyOfCcHeader', 'ExceptIfAnyOfToCcHeader', 'GenerateIncidentReport', 'GenerateNotification')
+# What Get-TransportRule says of a rule that is no condition, exception or action.
+$ruleMetadata = @('Identity', 'Guid', 'ImmutableId', 'DistinguishedName', 'Description', 'WhenChanged', 'RuleVersion',
+    'Conditions', 'Exceptions', 'Actions', 'IsValid', 'ObjectState', 'ManuallyModified', 'OrganizationId',
+    'RuleSubType', 'UseLegacyRegex', 'PSComputerName', 'RunspaceId', 'PSShowComputerName')
+
+function ConvertTo-RuleJson($rule) {
+    $fields = @()
+    $fields += '"Name":' + (ConvertTo-JsonText ([string]$rule.Name))
+    $fields += '"State":' + (ConvertTo-JsonText ([string]$rule.State))
+    $fields += '"Priority":' + (ConvertTo-JsonText ([int]$rule.Priority))
+    $fields += '"Mode":' + (ConvertTo-JsonText ([string]$rule.Mode))
+    foreach ($p in $rule.PSObject.Properties) {
+        if (@('Name', 'State', 'Priority', 'Mode') -contains $p.Name -or $ruleMetadata -contains $p.Name) { continue }
+        $v = $p.Value
+        if ($null -eq $v -or ($v -is [bool] -and -not $v)) { continue }
+        if ($v -is [System.Collections.ICollection] -and $v.Count -eq 0) { continue }
+        if ($recipientProperties -contains $p.Name) {
+            $v = @($v | ForEach-Object {
+                $r = Get-Recipient -Identity ([string]$_) -ErrorAction SilentlyContinue
+                if ($r) { [string]$r.PrimarySmtpAddress } else { [string]$_ }
+            })
+        } elseif ($v -is [System.Collections.IEnumerable] -and -not ($v -is [string])) {
+            $v = @($v | ForEach-Object { [string]$_ })
+        } elseif (-not ($v -is [bool])) {
+            $v = [string]$v
+        }
+        if ($v -is [string] -and $v -eq '') { continue }
+        $fields += (ConvertTo-JsonText $p.Name) + ':' + (ConvertTo-JsonText $v)
+    }
+    return '{' + ($fields -join ',') + '}'
 }
 
 $mailboxes = @(Get-Mailbox -ResultSize Unlimited)
@@ -108,6 +171,8 @@ if ($rules.Count -gt 0) {
     $collection = Export-TransportRuleCollection
     [System.IO.File]::WriteAllBytes($rulesXmlPath, $collection.FileData)
     $rules | Select-Object Name, State, Priority, Mode, Comments | Export-Csv -LiteralPath $rulesCsvPath -NoTypeInformation -Encoding UTF8
+    $json = '[' + ((@($rules | ForEach-Object { ConvertTo-RuleJson $_ })) -join ",`r`n") + ']'
+    [System.IO.File]::WriteAllText($rulesJsonPath, $json, (New-Object System.Text.UTF8Encoding $false))
 }
 
 $bytes = ($rows | Measure-Object -Property TotalItemSizeBytes -Sum).Sum
@@ -116,6 +181,7 @@ Write-Host ("{0} mailboxes, {1:N1} GB in all; {2} hidden from address lists (a c
 Write-Host "Inventory:       $inventoryPath"
 if ($rules.Count -gt 0) {
     Write-Host "Transport rules: $rulesXmlPath ($($rules.Count) rules; summary in $rulesCsvPath)"
+    Write-Host "For stage 9:     $rulesJsonPath (cutover set transport-rules-file <file>, or the stage 9 setting)"
 } else {
     Write-Host 'Transport rules: none on this server.'
 }
