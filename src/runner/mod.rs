@@ -575,11 +575,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut p = project(dir.path());
         assert_eq!(
-            execute(&mut p, Command::RunChecks { stage: crate::plan::post::STAGE }),
-            Event::NotAvailable { stage: crate::plan::post::STAGE }
+            execute(&mut p, Command::RunChecks { stage: crate::plan::mx::STAGE }),
+            Event::NotAvailable { stage: crate::plan::mx::STAGE }
         );
-        let live = execute(&mut p, Command::RunChecks { stage: crate::plan::users::STAGE });
-        assert!(matches!(&live, Event::Refused { reason, .. } if reason.contains("cutover check")), "{live:?}");
+        for stage in [crate::plan::users::STAGE, crate::plan::post::STAGE] {
+            let live = execute(&mut p, Command::RunChecks { stage });
+            assert!(matches!(&live, Event::Refused { reason, .. } if reason.contains("cutover check")), "{live:?}");
+        }
     }
 
     fn sample() -> std::path::PathBuf {

@@ -276,9 +276,8 @@ pub const APPROVE_ALL_QUESTION: &str = "Approve the skipped items of every mailb
 pub const ADVICE_HEADER: &str = "Not done by cutover, for the customer (kept for the closeout report):";
 pub const FINAL_SYNC_KEYS: &str = "m: the batch's mailboxes, live   a: approve the skipped items that block completion";
 
-pub const POST_UNFINISHED: &str = "Built: transport rules, licences, service health. Not built in this version: \
-     Exchange Online Protection settings (anti-spam, anti-malware, DKIM, SPF, DMARC), the test mail and its \
-     message trace, and the closeout report; their checks show Not run. Do them by hand.";
+pub const POST_UNFINISHED: &str =
+    "Not built yet: EOP settings, DKIM, SPF, DMARC, the test mail, the closeout report; do them by hand.";
 pub const TRANSPORT_RULES_TITLE: &str = "Create transport rules";
 pub const TRANSPORT_RULES_QUESTION: &str = "Create the source's transport rules in Exchange Online \
      (New-TransportRule)? Only rules missing by name are created, enabled or not and in the mode the source had \
