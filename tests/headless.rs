@@ -688,9 +688,13 @@ fn stage_eight_completes_and_removes_the_batch_headless() {
         let (o, evidence) = outcome(&checks, id).expect("ran");
         assert_eq!(o, "Pass", "{id}: {evidence}");
     }
-    for id in ["eop-policies", "mail-flow"] {
-        let (o, evidence) = outcome(&checks, id).expect("ran");
-        assert_eq!(o, "NotRun", "{id} is not built: {evidence}");
-    }
+    let (o, evidence) = outcome(&checks, "mail-flow").expect("ran");
+    assert_eq!(o, "NotRun", "mail-flow is not built: {evidence}");
+    let (o, evidence) = outcome(&checks, "eop-policies").expect("ran");
+    assert_eq!(o, "Fail", "the Default policies are off the baseline: {evidence}");
+    let out = ok(home, &["task", "eop-settings", "--project", "acme", "--yes"], None);
+    assert!(out.contains("DKIM signing stays off until the customer publishes"), "{out}");
+    let (_, evidence) = outcome(&stage_checks("9"), "eop-policies").expect("ran");
+    assert!(evidence.contains("anti-spam (Default) policy matches the baseline"), "{evidence}");
     assert_eq!(audit().lines().filter(|l| l.contains("\"new-transport-rule\"")).count(), 2, "one write");
 }

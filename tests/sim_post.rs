@@ -82,6 +82,12 @@ fn audited(dir: &Path) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The resolver that sees registrar changes first.
+fn resolver(info: &SimInfo) -> cutover::dns::Resolver {
+    let fastest = info.dns.iter().min_by(|a, b| a.delay_seconds.total_cmp(&b.delay_seconds)).expect("a resolver");
+    cutover::dns::Resolver::at_addr(fastest.addr).expect("resolver")
+}
+
 /// A project whose inventory is the simulator's and whose stage 9 setting names its rule export.
 fn project(info: &SimInfo) -> ProjectState {
     let mut state = ProjectState::new("post", Utc::now(), false);
@@ -113,7 +119,7 @@ async fn the_rules_that_map_are_created_once_and_the_check_reads_the_tenant() {
     let state = project(&c.info);
     let (ctx, _rx) = context(dir.path());
 
-    let before = tenant_checks(&c.exo, &c.graph, &state).await.expect("checks");
+    let before = tenant_checks(&c.exo, &c.graph, Some(&resolver(&c.info)), &state).await.expect("checks");
     let r = result(&before, Check::TransportRulesEnabled);
     assert_eq!(r.outcome, Outcome::Fail, "{}", r.evidence);
     assert!(r.evidence.contains("Not in Exchange Online: External disclaimer, Tag external mail"), "{}", r.evidence);
@@ -153,7 +159,7 @@ async fn the_rules_that_map_are_created_once_and_the_check_reads_the_tenant() {
     assert!(second.summary.starts_with("0 transport rule(s) created, 4 in place already"), "{}", second.summary);
     assert_eq!(audited(dir.path()).len(), 4, "a second run writes nothing");
 
-    let after = tenant_checks(&c.exo, &c.graph, &state).await.expect("checks");
+    let after = tenant_checks(&c.exo, &c.graph, Some(&resolver(&c.info)), &state).await.expect("checks");
     let r = result(&after, Check::TransportRulesEnabled);
     assert_eq!(r.outcome, Outcome::Warn, "the rule not migrated is named: {}", r.evidence);
     assert!(r.evidence.contains("4 of 5 source rules in Exchange Online"), "{}", r.evidence);
@@ -162,7 +168,10 @@ async fn the_rules_that_map_are_created_once_and_the_check_reads_the_tenant() {
     let mut off = Map::new();
     off.insert("Enabled".into(), json!(false));
     c.exo.set_transport_rule("Tag external mail", off).await.expect("disable");
-    let r = result(&tenant_checks(&c.exo, &c.graph, &state).await.expect("checks"), Check::TransportRulesEnabled);
+    let r = result(
+        &tenant_checks(&c.exo, &c.graph, Some(&resolver(&c.info)), &state).await.expect("checks"),
+        Check::TransportRulesEnabled,
+    );
     assert_eq!(r.outcome, Outcome::Fail);
     assert!(
         r.evidence.contains("Disabled in Exchange Online but enabled at the source: Tag external mail"),
@@ -172,11 +181,9 @@ async fn the_rules_that_map_are_created_once_and_the_check_reads_the_tenant() {
 
     let healthy = result(&after, Check::ServiceHealth);
     assert_eq!(healthy.outcome, Outcome::Pass, "{}", healthy.evidence);
-    for unbuilt in [Check::EopPolicies, Check::MailFlow] {
-        let r = result(&after, unbuilt);
-        assert_eq!(r.outcome, Outcome::NotRun, "{unbuilt:?} is not built and never passes");
-        assert!(r.evidence.starts_with("Not built in this version"), "{}", r.evidence);
-    }
+    let r = result(&after, Check::MailFlow);
+    assert_eq!(r.outcome, Outcome::NotRun, "mail-flow is not built and never passes");
+    assert!(r.evidence.starts_with("Not built in this version"), "{}", r.evidence);
 }
 
 #[tokio::test]
@@ -203,7 +210,7 @@ async fn a_rule_that_differs_is_shown_not_overwritten_and_an_open_incident_fails
         out.skipped
     );
 
-    let results = tenant_checks(&c.exo, &c.graph, &state).await.expect("checks");
+    let results = tenant_checks(&c.exo, &c.graph, Some(&resolver(&c.info)), &state).await.expect("checks");
     let health = result(&results, Check::ServiceHealth);
     assert_eq!(health.outcome, Outcome::Fail);
     assert!(health.evidence.contains("Exchange Online: serviceDegradation."), "{}", health.evidence);
@@ -217,9 +224,8 @@ async fn a_rule_that_differs_is_shown_not_overwritten_and_an_open_incident_fails
     assert!(health.evidence.contains("Advisory EX812399: Message trace results may be delayed"), "{}", health.evidence);
 }
 
-/// Stages 4 and 5 as far as the licences need them: the domain verified, the batch started and synced, so
-/// the batch has provisioned the cloud users (without licences, as a cutover batch does).
-async fn synced_batch(c: &Clients) {
+/// Stage 4's verification of the primary domain, the registrar played by the test.
+async fn verify_primary(c: &Clients) {
     let domain = c.info.email_domains[0].clone();
     c.graph.add_domain(&domain).await.expect("add domain");
     let txt = c
@@ -236,6 +242,13 @@ async fn synced_batch(c: &Clients) {
     let body = json!({ "name": domain, "type": "TXT", "ttl": 300, "values": [txt] });
     assert_eq!(control(&c.info, "/dns/records", body).await, 200);
     assert!(c.graph.verify_domain(&domain).await.expect("verify").is_verified);
+}
+
+/// Stages 4 and 5 as far as the licences need them: the domain verified, the batch started and synced, so
+/// the batch has provisioned the cloud users (without licences, as a cutover batch does).
+async fn synced_batch(c: &Clients) {
+    verify_primary(c).await;
+    let domain = c.info.email_domains[0].clone();
     let oa = OutlookAnywhere {
         exchange_server: c.info.source.host.clone(),
         rpc_proxy_server: c.info.source.host.clone(),
@@ -270,7 +283,10 @@ async fn the_missing_licences_are_assigned_once_and_the_days_left_are_shown_unti
         .stage_mut(cutover::plan::migrate::STAGE)
         .record_task(TaskId::Migrate(cutover::plan::migrate::Task::CreateBatch), moved);
 
-    let r = result(&tenant_checks(&c.exo, &c.graph, &state).await.expect("checks"), Check::LicencesAssigned);
+    let r = result(
+        &tenant_checks(&c.exo, &c.graph, Some(&resolver(&c.info)), &state).await.expect("checks"),
+        Check::LicencesAssigned,
+    );
     assert_eq!(r.outcome, Outcome::Fail, "{}", r.evidence);
     assert!(
         r.evidence.contains("27 of the 30 days left before Exchange Online disables their mailboxes"),
@@ -304,6 +320,91 @@ async fn the_missing_licences_are_assigned_once_and_the_days_left_are_shown_unti
     assert!(second.summary.starts_with("Nothing to assign"), "{}", second.summary);
     assert_eq!(audited(dir.path()).len(), writes.len(), "a second run writes nothing");
 
-    let r = result(&tenant_checks(&c.exo, &c.graph, &state).await.expect("checks"), Check::LicencesAssigned);
+    let r = result(
+        &tenant_checks(&c.exo, &c.graph, Some(&resolver(&c.info)), &state).await.expect("checks"),
+        Check::LicencesAssigned,
+    );
     assert_eq!(r.outcome, Outcome::Pass, "{}", r.evidence);
+}
+
+/// Publishes a record set at the simulated registrar, as the customer's DNS host would.
+async fn publish(c: &Clients, name: &str, kind: &str, values: &[&str]) {
+    let body = json!({ "name": name, "type": kind, "ttl": 300, "values": values });
+    assert_eq!(control(&c.info, "/dns/records", body).await, 200, "{name} {kind}");
+}
+
+#[tokio::test]
+async fn eop_settings_bring_the_policies_to_the_baseline_and_sign_with_dkim_only_once_its_cnames_resolve() {
+    let (_sim, c) = start("typical").await;
+    verify_primary(&c).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut state = project(&c.info);
+    let domain = c.info.email_domains[0].clone();
+    state.kickoff.domains = vec![domain.clone()];
+    state.kickoff.client.email = format!("it@{domain}");
+    let dns = resolver(&c.info);
+    let eop_result = |results: &[(CheckId, CheckResult)]| result(results, Check::EopPolicies);
+
+    let before = eop_result(&tenant_checks(&c.exo, &c.graph, Some(&dns), &state).await.expect("checks"));
+    assert_eq!(before.outcome, Outcome::Fail);
+    for says in [
+        "BulkThreshold is 7, baseline 6",
+        "EnableFileFilter is false, baseline true",
+        "no DKIM signing config",
+        // The test's registrar call for the verification replaced the TXT set, SPF with it.
+        "no SPF record (publish v=spf1 include:spf.protection.outlook.com -all)",
+    ] {
+        assert!(before.evidence.contains(says), "{says}: {}", before.evidence);
+    }
+    assert!(
+        before.evidence.contains(&format!("_dmarc.{domain} TXT \"v=DMARC1; p=none; rua=mailto:it@{domain}\"")),
+        "{}",
+        before.evidence
+    );
+
+    let (ctx, _rx) = context(dir.path());
+    let first = cutover::runner::stages::post::eop::apply(&ctx, &c.exo, &dns, &state).await.expect("eop-settings");
+    let actions: Vec<String> = audited(dir.path()).into_iter().map(|(a, _)| a).collect();
+    assert_eq!(actions, ["set-content-filter-policy", "set-malware-filter-policy", "new-dkim-signing-config"]);
+    assert!(first.summary.contains(&format!("DKIM signing stays off until the customer publishes, then run this again: selector1._domainkey.{domain} CNAME selector1-")), "{}", first.summary);
+    let configs = c.exo.get_dkim_signing_configs().await.expect("configs").items;
+    let config = configs.iter().find(|x| x.name.eq_ignore_ascii_case(&domain)).expect("the new config");
+    assert_eq!(config.enabled, Some(false));
+    let spam = c.exo.get_content_filter_policies().await.expect("policy").items;
+    assert_eq!(spam[0].raw["BulkThreshold"], json!(6));
+    assert_eq!(spam[0].raw["QuarantineRetentionPeriod"], json!(30));
+
+    // The customer publishes only the first CNAME: signing stays off.
+    let target = |k: &str| config.raw[k].as_str().expect("a selector").to_owned();
+    publish(&c, &format!("selector1._domainkey.{domain}"), "CNAME", &[&target("Selector1CNAME")]).await;
+    let second = cutover::runner::stages::post::eop::apply(&ctx, &c.exo, &dns, &state).await.expect("again");
+    assert!(second.done.is_empty(), "{second:?}");
+    publish(&c, &format!("selector2._domainkey.{domain}"), "CNAME", &[&target("Selector2CNAME")]).await;
+    let third = cutover::runner::stages::post::eop::apply(&ctx, &c.exo, &dns, &state).await.expect("once both resolve");
+    assert_eq!(third.done.len(), 1, "{third:?}");
+    assert!(third.done[0].contains("Set-DkimSigningConfig -Enabled $true"), "{third:?}");
+    let fourth = cutover::runner::stages::post::eop::apply(&ctx, &c.exo, &dns, &state).await.expect("a fourth run");
+    assert!(fourth.done.is_empty() && fourth.summary.starts_with("Nothing to change"), "{fourth:?}");
+    assert_eq!(audited(dir.path()).len(), 4, "four writes in all");
+
+    // SPF and DMARC are the customer's DNS: the check follows what is published.
+    let verification: Vec<String> = cutover::dns::query(&dns, &domain, cutover::dns::RecordKind::Txt)
+        .await
+        .expect("TXT")
+        .into_iter()
+        .filter_map(|r| match r.value {
+            cutover::dns::RecordValue::Txt(t) if t.starts_with("MS=") => Some(t),
+            _ => None,
+        })
+        .collect();
+    let mut txt: Vec<&str> = verification.iter().map(String::as_str).collect();
+    txt.push("v=spf1 include:spf.protection.outlook.com -all");
+    publish(&c, &domain, "TXT", &txt).await;
+    let r = eop_result(&tenant_checks(&c.exo, &c.graph, Some(&dns), &state).await.expect("checks"));
+    assert_eq!(r.outcome, Outcome::Warn, "only DMARC is missing: {}", r.evidence);
+    publish(&c, &format!("_dmarc.{domain}"), "TXT", &["v=DMARC1; p=quarantine; rua=mailto:dmarc@example.net"]).await;
+    let r = eop_result(&tenant_checks(&c.exo, &c.graph, Some(&dns), &state).await.expect("checks"));
+    assert_eq!(r.outcome, Outcome::Pass, "{}", r.evidence);
+    assert!(r.evidence.contains("DKIM signing on; SPF"), "{}", r.evidence);
+    assert!(r.evidence.contains("DMARC policy quarantine"), "{}", r.evidence);
 }

@@ -2,6 +2,7 @@
 //! report. Its rules live in the submodules: the transport-rule mapping (`rules`), the licences and their
 //! grace (`licences`) and Exchange Online's service health (`health`). Pure.
 
+pub mod eop;
 pub mod health;
 pub mod licences;
 pub mod rules;

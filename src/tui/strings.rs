@@ -277,7 +277,13 @@ pub const ADVICE_HEADER: &str = "Not done by cutover, for the customer (kept for
 pub const FINAL_SYNC_KEYS: &str = "m: the batch's mailboxes, live   a: approve the skipped items that block completion";
 
 pub const POST_UNFINISHED: &str =
-    "Not built yet: EOP settings, DKIM, SPF, DMARC, the test mail, the closeout report; do them by hand.";
+    "Not built yet: the test mail (Mail.Send) and its message trace, and the closeout report.";
+pub const EOP_TITLE: &str = "Apply Exchange Online Protection settings";
+pub const EOP_QUESTION: &str = "Bring the Default anti-spam and anti-malware policies to the baseline of \
+     docs/eop-baseline.md (Microsoft's recommended Standard values; Set-HostedContentFilterPolicy, \
+     Set-MalwareFilterPolicy; only the values the check Eop policies shows as different), create a disabled DKIM \
+     config for each domain without one, and enable DKIM signing where both selector CNAMEs resolve? SPF and \
+     DMARC are the customer's DNS: shown by the check, never written.";
 pub const TRANSPORT_RULES_TITLE: &str = "Create transport rules";
 pub const TRANSPORT_RULES_QUESTION: &str = "Create the source's transport rules in Exchange Online \
      (New-TransportRule)? Only rules missing by name are created, enabled or not and in the mode the source had \

@@ -334,6 +334,14 @@ impl ExoClient {
         self.typed("Get-MalwareFilterPolicy", json!({}), true, NamedSetting::read).await
     }
 
+    pub async fn set_malware_filter_policy(
+        &self,
+        identity: &str,
+        parameters: Map<String, Value>,
+    ) -> Result<Vec<String>, M365Error> {
+        self.set("Set-MalwareFilterPolicy", identity, parameters).await
+    }
+
     pub async fn get_dkim_signing_configs(&self) -> Result<Output<NamedSetting>, M365Error> {
         self.typed("Get-DkimSigningConfig", json!({}), true, NamedSetting::read).await
     }

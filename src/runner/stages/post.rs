@@ -1,9 +1,11 @@
 //! Stage 9, Post-migration: its checks read the tenant (the transport rules against the source's export, the
-//! licences of the migrated users, Exchange Online's service health) and are judged by `plan::post`; its tasks
-//! create the transport rules (`post/rules.rs`) and assign the missing licences (`post/licences.rs`). The
-//! Exchange Online Protection settings, the test mail and the closeout report are not built in this version:
-//! their task says so and their checks do not run, never faked.
+//! protection policies, DKIM and the domains' SPF and DMARC, the licences of the migrated users, Exchange
+//! Online's service health) and are judged by `plan::post`; its tasks create the transport rules
+//! (`post/rules.rs`), apply the protection baseline and DKIM (`post/eop.rs`) and assign the missing licences
+//! (`post/licences.rs`). The test mail and the closeout report are not built in this version: their task says
+//! so and mail-flow does not run, never faked.
 
+pub mod eop;
 pub mod licences;
 pub mod rules;
 
@@ -11,6 +13,7 @@ use super::super::checks::{self, CheckError, Results};
 use super::super::jobs::Job;
 use super::super::work::{Done, Stop, m365, task_job};
 use super::{LiveChecks, NotStarted, StageWork, TaskInputs};
+use crate::dns::Resolver;
 use crate::m365::exo::ExoClient;
 use crate::m365::graph::GraphClient;
 use crate::plan::post::rules::{TenantRule, enabled_check, map_all};
@@ -40,42 +43,59 @@ impl StageWork for Work {
         let records: &'static [TaskId] = match which {
             Task::TransportRules => &[TaskId::Post(Task::TransportRules)],
             Task::LicencesFinal => &[TaskId::Post(Task::LicencesFinal)],
-            Task::EopSettings => {
-                return Err(NotStarted::Refused(
-                    "not built in this version: compare the anti-spam and anti-malware policies and set up DKIM, SPF and DMARC by hand in the Microsoft Defender portal".to_owned(),
-                ));
-            }
+            Task::EopSettings => &[TaskId::Post(Task::EopSettings)],
             Task::CloseoutReport => return Err(NotStarted::NotBuilt),
         };
         Ok(task_job(task, records, task.def().title, move |ctx| async move {
             let m365 = m365(&inputs.conn)?;
             let outcome = match which {
-                Task::TransportRules => {
-                    rules::create_rules(&ctx, &m365.exo, &inputs.state).await.map_err(Stop::from)?
+                Task::TransportRules => rules::create_rules(&ctx, &m365.exo, &inputs.state).await,
+                Task::EopSettings => {
+                    let resolver = inputs.conn.resolver().map_err(|e| Stop::Refused(e.to_string()))?;
+                    eop::apply(&ctx, &m365.exo, &resolver, &inputs.state).await
                 }
-                _ => licences::assign(&ctx, &m365.graph, &inputs.state).await.map_err(Stop::from)?,
-            };
+                Task::LicencesFinal => licences::assign(&ctx, &m365.graph, &inputs.state).await,
+                Task::CloseoutReport => return Err(Stop::Refused("not built in this version".to_owned())),
+            }
+            .map_err(Stop::from)?;
             Ok(Done::ran(outcome))
         }))
     }
 
     fn writes_tenant(&self, task: TaskId) -> bool {
-        matches!(task, TaskId::Post(Task::TransportRules | Task::LicencesFinal))
+        matches!(task, TaskId::Post(Task::TransportRules | Task::LicencesFinal | Task::EopSettings))
     }
 }
 
 async fn run_checks(state: &ProjectState, conn: &Connections) -> Result<Results, CheckError> {
-    match checks::m365(conn, &IDS)? {
-        Ok(m) => tenant_checks(&m.exo, &m.graph, state).await,
-        Err(failed) => Ok(failed),
+    let m = match checks::m365(conn, &IDS)? {
+        Ok(m) => m,
+        Err(failed) => return Ok(failed),
+    };
+    match conn.resolver() {
+        Ok(resolver) => tenant_checks(&m.exo, &m.graph, Some(&resolver), state).await,
+        Err(e) => {
+            let mut results = tenant_checks(&m.exo, &m.graph, None, state).await?;
+            results[1].1 = CheckResult::new(Outcome::NotRun, format!("Not run: {e}."), Utc::now());
+            Ok(results)
+        }
     }
 }
 
 /// Stage 9's checks over what the tenant says now; read-only. A read that fails fails the check that needs
 /// it, with the error; only a lost sign-in or a cancel ends them all.
-pub async fn tenant_checks(exo: &ExoClient, graph: &GraphClient, state: &ProjectState) -> Result<Results, CheckError> {
-    let (rules, health, licences) =
-        tokio::join!(rules_check(exo, state), health_check(graph), licences::licences_check(graph, state));
+pub async fn tenant_checks(
+    exo: &ExoClient,
+    graph: &GraphClient,
+    resolver: Option<&Resolver>,
+    state: &ProjectState,
+) -> Result<Results, CheckError> {
+    let (rules, health, licences, eop) = tokio::join!(
+        rules_check(exo, state),
+        health_check(graph),
+        licences::licences_check(graph, state),
+        eop_check(exo, resolver, state)
+    );
     let rules = rules?;
     let health = health?;
     let licences = match licences {
@@ -87,7 +107,7 @@ pub async fn tenant_checks(exo: &ExoClient, graph: &GraphClient, state: &Project
     };
     Ok(vec![
         (IDS[0], rules),
-        (IDS[1], not_built("the anti-spam, anti-malware, DKIM, SPF and DMARC comparison")),
+        (IDS[1], eop?),
         (IDS[2], health),
         (IDS[3], not_built("the test mail and its message trace")),
         (IDS[4], licences),
@@ -108,6 +128,29 @@ async fn rules_check(exo: &ExoClient, state: &ProjectState) -> Result<CheckResul
     let mut r = enabled_check(&map_all(&source), &source, &tenant, Utc::now());
     r.evidence = format!("Get-TransportRule ({} in the tenant): {}", tenant.len(), r.evidence);
     Ok(r)
+}
+
+async fn eop_check(
+    exo: &ExoClient,
+    resolver: Option<&Resolver>,
+    state: &ProjectState,
+) -> Result<CheckResult, CheckError> {
+    let Some(resolver) = resolver else {
+        return Ok(CheckResult::new(Outcome::NotRun, "Not run: no DNS resolver.", Utc::now()));
+    };
+    let domains = eop::domains(state);
+    match eop::read(exo, resolver, &domains).await {
+        Ok((policies, auth)) => {
+            let to = domains.first().map(|d| eop::reports_to(state, d)).unwrap_or_default();
+            let mut r = crate::plan::post::eop::check(&policies, &auth, &to, Utc::now());
+            r.evidence = format!("Baseline docs/eop-baseline.md: {}", r.evidence);
+            Ok(r)
+        }
+        Err(eop::ReadError::M365(e)) => {
+            checks::m365_failure("Get-HostedContentFilterPolicy, Get-MalwareFilterPolicy or Get-DkimSigningConfig", e)
+        }
+        Err(eop::ReadError::Dns(e)) => Ok(CheckResult::new(Outcome::NotRun, format!("Not run: {e}."), Utc::now())),
+    }
 }
 
 async fn health_check(graph: &GraphClient) -> Result<CheckResult, CheckError> {

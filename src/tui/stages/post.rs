@@ -1,6 +1,6 @@
-//! Stage 9, Post-migration: its two write tasks (transport rules, licences) after a question that says what
-//! the write does; the rest of the stage's work is not built in this version, and the screen says so above its
-//! tasks and on Enter rather than pretend.
+//! Stage 9, Post-migration: its write tasks (transport rules, Exchange Online Protection, licences) after a
+//! question that says what the write does; the test mail and the closeout report are not built in this
+//! version, and the screen says so above its tasks and on Enter rather than pretend.
 
 use super::{DetailLine, Screen};
 use crate::plan::TaskId;
@@ -23,6 +23,7 @@ impl Screen for Post {
         let question = match task {
             TaskId::Post(Task::TransportRules) => (strings::TRANSPORT_RULES_TITLE, strings::TRANSPORT_RULES_QUESTION),
             TaskId::Post(Task::LicencesFinal) => (strings::LICENCES_TITLE, strings::LICENCES_QUESTION),
+            TaskId::Post(Task::EopSettings) => (strings::EOP_TITLE, strings::EOP_QUESTION),
             _ => return app.start_task(task),
         };
         app.dialog = Some(Dialog::Confirm(Confirm {
