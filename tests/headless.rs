@@ -689,7 +689,16 @@ fn stage_eight_completes_and_removes_the_batch_headless() {
         assert_eq!(o, "Pass", "{id}: {evidence}");
     }
     let (o, evidence) = outcome(&checks, "mail-flow").expect("ran");
-    assert_eq!(o, "NotRun", "mail-flow is not built: {evidence}");
+    assert_eq!(o, "Fail", "no test mail yet: {evidence}");
+    let out = cutover(home, &["task", "send-test-mail", "--project", "acme", "--yes"], None);
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!out.status.success() && said.contains("test-mail-address"), "{:?} {said}", out.status);
+    ok(home, &["set", "test-mail-address", "engineer@partner.example", "--project", "acme"], None);
+    let out = ok(home, &["task", "send-test-mail", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Sent 2 test mails"), "{out}");
+    advance_clock(&control, 120);
+    let (_, evidence) = outcome(&stage_checks("9"), "mail-flow").expect("ran");
+    assert!(evidence.contains("→ engineer@partner.example: Delivered."), "{evidence}");
     let (o, evidence) = outcome(&checks, "eop-policies").expect("ran");
     assert_eq!(o, "Fail", "the Default policies are off the baseline: {evidence}");
     let out = ok(home, &["task", "eop-settings", "--project", "acme", "--yes"], None);

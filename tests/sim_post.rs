@@ -4,7 +4,10 @@
 //! fails once a rule is disabled in the tenant. On `trouble`: a rule of the same name already in Exchange Online
 //! with other settings is shown as a diff and not overwritten, and service-health fails on the open incident,
 //! naming it. On `small`: the batch provisions the users without licences, licences-assigned fails with the
-//! days left, licences-final assigns each once and the check passes. App-only tokens: no keyring.
+//! days left, licences-final assigns each once and the check passes; the test mails go through Graph and are
+//! found in the message trace, Pending then Delivered, and the inbound one only once the MX points to Exchange
+//! Online. On `typical` again: the protection policies are brought to the baseline and DKIM is enabled only once
+//! both CNAMEs resolve. App-only tokens: no keyring.
 
 use chrono::{Duration as ChronoDuration, Utc};
 use cutover::m365::exo::{BatchAction, BatchStatus, ExoClient, OutlookAnywhere};
@@ -15,7 +18,7 @@ use cutover::plan::{CheckId, CheckResult, Outcome, TaskId, TaskRecord, TaskStatu
 use cutover::project::{AuditLog, Phase, ProjectState};
 use cutover::runner::Event;
 use cutover::runner::jobs::JobContext;
-use cutover::runner::stages::post::{licences, rules, tenant_checks};
+use cutover::runner::stages::post::{licences, mailflow, rules, tenant_checks};
 use cutover::secrets::Secret;
 use cutover::sim::{SimInfo, SimOptions, Simulator};
 use serde_json::{Map, Value, json};
@@ -182,8 +185,7 @@ async fn the_rules_that_map_are_created_once_and_the_check_reads_the_tenant() {
     let healthy = result(&after, Check::ServiceHealth);
     assert_eq!(healthy.outcome, Outcome::Pass, "{}", healthy.evidence);
     let r = result(&after, Check::MailFlow);
-    assert_eq!(r.outcome, Outcome::NotRun, "mail-flow is not built and never passes");
-    assert!(r.evidence.starts_with("Not built in this version"), "{}", r.evidence);
+    assert_eq!(r.outcome, Outcome::Fail, "no test mail was sent: {}", r.evidence);
 }
 
 #[tokio::test]
@@ -407,4 +409,65 @@ async fn eop_settings_bring_the_policies_to_the_baseline_and_sign_with_dkim_only
     assert_eq!(r.outcome, Outcome::Pass, "{}", r.evidence);
     assert!(r.evidence.contains("DKIM signing on; SPF"), "{}", r.evidence);
     assert!(r.evidence.contains("DMARC policy quarantine"), "{}", r.evidence);
+}
+
+#[tokio::test]
+async fn the_test_mails_are_found_in_the_message_trace_and_the_inbound_one_only_once_the_mx_points_to_exchange_online()
+{
+    let (_sim, c) = start("small").await;
+    synced_batch(&c).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut state = project(&c.info);
+    let domain = c.info.email_domains[0].clone();
+    state.kickoff.domains = vec![domain.clone()];
+    let dns = resolver(&c.info);
+    let mail = |results: &[(CheckId, CheckResult)]| result(results, Check::MailFlow);
+    let r = mail(&tenant_checks(&c.exo, &c.graph, Some(&dns), &state).await.expect("checks"));
+    assert_eq!(r.outcome, Outcome::Fail);
+    assert!(r.evidence.contains("No test mail sent yet"), "{}", r.evidence);
+
+    let (ctx, _rx) = context(dir.path());
+    let refused = mailflow::send(&ctx, &c.graph, &state).await.expect_err("no test address");
+    assert!(refused.to_string().contains("cutover set test-mail-address"), "{refused}");
+    state.post.test_address = Some("engineer@partner.example".into());
+    let (outcome, sent) = mailflow::send(&ctx, &c.graph, &state).await.expect("send-test-mail");
+    assert_eq!(sent.len(), 2, "{outcome:?}");
+    let from = sent[0].from.clone();
+    assert_eq!(sent[0].to, "engineer@partner.example");
+    assert!(sent[1].to.ends_with(&format!("@{domain}")) && sent[1].to != from);
+    let writes = audited(dir.path());
+    assert_eq!(writes.len(), 2);
+    assert!(writes.iter().all(|(a, _)| a == "send-test-mail"));
+    state.post.test_mails = sent;
+
+    let r = mail(&tenant_checks(&c.exo, &c.graph, Some(&dns), &state).await.expect("checks"));
+    assert_eq!(r.outcome, Outcome::Fail);
+    assert!(r.evidence.contains("Pending; run the checks again"), "{}", r.evidence);
+    assert_eq!(control(&c.info, "/clock/advance", json!({ "seconds": 60 })).await, 200);
+    let r = mail(&tenant_checks(&c.exo, &c.graph, Some(&dns), &state).await.expect("checks"));
+    assert_eq!(r.outcome, Outcome::Fail, "the inbound test is missing: {}", r.evidence);
+    assert!(
+        r.evidence.contains(&format!("outbound test {from} → engineer@partner.example: Delivered.")),
+        "{}",
+        r.evidence
+    );
+    assert!(
+        r.evidence.contains("internal test") && r.evidence.contains("send one from an outside mailbox"),
+        "{}",
+        r.evidence
+    );
+
+    let inbound = json!({ "from": "friend@fabrikam.example", "to": from, "subject": "hello" });
+    assert_eq!(control(&c.info, "/mail/inbound", inbound.clone()).await, 409, "the MX still points to the source");
+    let mx = format!("0 {}.mail.protection.outlook.com", domain.replace('.', "-"));
+    publish(&c, &domain, "MX", &[&mx]).await;
+    assert_eq!(control(&c.info, "/mail/inbound", inbound).await, 200);
+    assert_eq!(control(&c.info, "/clock/advance", json!({ "seconds": 60 })).await, 200);
+    let r = mail(&tenant_checks(&c.exo, &c.graph, Some(&dns), &state).await.expect("checks"));
+    assert_eq!(r.outcome, Outcome::Pass, "{}", r.evidence);
+    assert!(
+        r.evidence.contains(&format!("inbound from friend@fabrikam.example → {from}: Delivered.")),
+        "{}",
+        r.evidence
+    );
 }

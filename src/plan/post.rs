@@ -5,6 +5,7 @@
 pub mod eop;
 pub mod health;
 pub mod licences;
+pub mod mailflow;
 pub mod rules;
 
 use super::settings::Setting;
@@ -17,6 +18,12 @@ pub struct PostSettings {
     /// The transport-rule export of `assets/Get-CutoverInventory.ps1` (`cutover-transport-rules-<date>.json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules_file: Option<String>,
+    /// The address outside the customer's domains the outbound test mail goes to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_address: Option<String>,
+    /// The test mails of the last Send a test mail, for the mail-flow check to find in the message trace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test_mails: Vec<mailflow::TestMail>,
 }
 
 /// This stage's place in the plan.
@@ -29,6 +36,7 @@ plan_ids! {
         EopSettings = "eop-settings",
         LicencesFinal = "licences-final",
         CloseoutReport = "closeout-report",
+        SendTestMail = "send-test-mail",
     }
 }
 
@@ -68,6 +76,12 @@ pub static DEF: StageDef = StageDef {
             demo_only: false,
         },
         TaskDef {
+            id: TaskId::Post(Task::SendTestMail),
+            title: "Send a test mail",
+            help: "Graph sendMail (permission Mail.Send): from a migrated mailbox to the test address, and to another migrated mailbox.",
+            demo_only: false,
+        },
+        TaskDef {
             id: TaskId::Post(Task::CloseoutReport),
             title: "Write the closeout report",
             help: "Status, acceptance-criteria evidence, outstanding issues, final budget.",
@@ -101,5 +115,5 @@ pub static DEF: StageDef = StageDef {
             help: "Every migrated user mailbox holds an Exchange Online licence, before the 30 days' grace run out.",
         },
     ],
-    settings: &[Setting::TransportRulesFile],
+    settings: &[Setting::TransportRulesFile, Setting::TestMailAddress],
 };

@@ -39,6 +39,7 @@ pub enum Setting {
     StartAtOnce,
     ItemTolerance,
     TransportRulesFile,
+    TestMailAddress,
 }
 
 /// The parts of the project the settings read.
@@ -108,6 +109,7 @@ impl Setting {
             Setting::StartAtOnce => "Start at once",
             Setting::ItemTolerance => "Item count tolerance %",
             Setting::TransportRulesFile => "Transport rules file",
+            Setting::TestMailAddress => "Test mail address",
         }
     }
 
@@ -143,6 +145,7 @@ impl Setting {
             Setting::TransportRulesFile => {
                 "the cutover-transport-rules-<date>.json that assets/Get-CutoverInventory.ps1 wrote; empty: none"
             }
+            Setting::TestMailAddress => "an outside mailbox you can read, for the outbound test mail",
         }
     }
 
@@ -174,6 +177,7 @@ impl Setting {
             Setting::StartAtOnce => if v.migrate.start_at_once { "on" } else { "off" }.to_owned(),
             Setting::ItemTolerance => v.verify.item_tolerance_percent.to_string(),
             Setting::TransportRulesFile => text(&v.post.rules_file),
+            Setting::TestMailAddress => text(&v.post.test_address),
         }
     }
 
@@ -186,6 +190,13 @@ impl Setting {
         let word = input.to_ascii_lowercase().replace(['-', ' ', '_'], "");
         match self {
             Setting::TransportRulesFile => v.post.rules_file = optional(),
+            Setting::TestMailAddress if input.is_empty() => v.post.test_address = None,
+            Setting::TestMailAddress if super::post::mailflow::valid_address(input) => {
+                v.post.test_address = Some(input.to_owned());
+            }
+            Setting::TestMailAddress => {
+                return Err(ValidationError::new(format!("test mail address '{input}' is not an email address")));
+            }
             Setting::UploadBandwidth if input.is_empty() => v.source.upload_mbit_s = None,
             Setting::UploadBandwidth => match number("upload bandwidth")? {
                 0 => {
@@ -386,6 +397,7 @@ mod tests {
             (Setting::StartAtOnce, "Yes", "on"),
             (Setting::Notify, "off", "off"),
             (Setting::TransportRulesFile, " ~/contoso/rules.json ", "~/contoso/rules.json"),
+            (Setting::TestMailAddress, "engineer@partner.example", "engineer@partner.example"),
         ];
         for (setting, input, shown) in cases {
             let (source, access, users, migrate, verify, post) = apply(setting, input).expect(input);

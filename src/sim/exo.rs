@@ -31,7 +31,21 @@ pub struct Exchange {
     pub content_filter: Map<String, Value>,
     pub dkim: Vec<Map<String, Value>>,
     pub malware_filter: Map<String, Value>,
+    /// Mail through Exchange Online, as its message trace knows it.
+    pub messages: Vec<Message>,
 }
+
+/// One message in the trace: sent from a mailbox through Graph, or received from outside.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub received: DateTime<Utc>,
+    pub sender: String,
+    pub recipient: String,
+    pub subject: String,
+}
+
+/// Simulated seconds a message shows Pending in the trace before it is Delivered.
+const PENDING_SECONDS: i64 = 30;
 
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -501,6 +515,7 @@ fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -
             }
             vec![]
         }
+        "get-messagetracev2" => message_trace(world, p)?,
         "get-dkimsigningconfig" => dkim(world).into_iter().map(Value::Object).collect(),
         "new-dkimsigningconfig" | "set-dkimsigningconfig" => set_dkim(world, p)?,
         "get-organizationconfig" => vec![json!({"Identity": world_tenant_domain(world), "Name": world_tenant_domain(world),
@@ -1167,4 +1182,40 @@ fn set_dkim(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, Cmd
     m.insert("Enabled".into(), json!(enable));
     world.exchange.dkim.push(m);
     Ok(dkim(world).into_iter().filter(|c| c.get("Domain") == Some(&json!(domain))).map(Value::Object).collect())
+}
+
+/// `Get-MessageTraceV2`: the messages received between `StartDate` and `EndDate` (both required, at most 10
+/// days back), of `SenderAddress` and `RecipientAddress` when given; newest first.
+fn message_trace(world: &World, p: &Map<String, Value>) -> Result<Vec<Value>, CmdletError> {
+    let date = |k: &str| {
+        text(p, k)
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|d| d.with_timezone(&Utc))
+            .ok_or_else(|| fail(PARAMETER, format!("{k} is required, as a date and time.")))
+    };
+    let (start, end) = (date("StartDate")?, date("EndDate")?);
+    let now = world.clock.now();
+    if start < now - chrono::Duration::days(10) {
+        return Err(fail(PARAMETER, "The StartDate can't be older than 10 days from today."));
+    }
+    let matches = |k: &str, v: &str| text(p, k).is_none_or(|want| want.eq_ignore_ascii_case(v));
+    let mut rows: Vec<&Message> = world
+        .exchange
+        .messages
+        .iter()
+        .filter(|m| m.received >= start && m.received <= end)
+        .filter(|m| matches("SenderAddress", &m.sender) && matches("RecipientAddress", &m.recipient))
+        .collect();
+    rows.sort_by_key(|m| std::cmp::Reverse(m.received));
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let status =
+                if now < m.received + chrono::Duration::seconds(PENDING_SECONDS) { "Pending" } else { "Delivered" };
+            let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("{}{}{}", m.sender, m.recipient, m.subject).as_bytes());
+            json!({"Received": m.received, "SenderAddress": m.sender, "RecipientAddress": m.recipient,
+                "Subject": m.subject, "Status": status, "MessageTraceId": id, "MessageId": format!("<{id}@sim.prod.outlook.com>"),
+                "Size": 2048, "FromIP": "", "ToIP": ""})
+        })
+        .collect())
 }

@@ -163,6 +163,7 @@ pub fn router() -> Router<Shared> {
         .route("/v1.0/users", get(list_users).post(create_user))
         .route("/v1.0/users/{id}", get(get_user).patch(update_user))
         .route("/v1.0/users/{id}/assignLicense", post(assign_licence))
+        .route("/v1.0/users/{id}/sendMail", post(send_mail))
         .route("/v1.0/groups", get(list_groups))
         .route("/v1.0/contacts", get(list_contacts))
         .route("/v1.0/admin/serviceAnnouncement/healthOverviews", get(health))
@@ -890,4 +891,44 @@ fn issue_filter(filter: &str) -> Result<(Option<String>, Option<bool>), String> 
         }
     }
     Ok((service, resolved))
+}
+
+/// `POST /users/{id or UPN}/sendMail`: 202 once accepted; the message enters Exchange Online's trace, one row
+/// per recipient. The sender must be a user of the tenant.
+async fn send_mail(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Option<Json<Value>>,
+) -> Response {
+    auth!(shared, headers);
+    let mut world = shared.lock();
+    let Some(user) = world.directory.users.iter().find(|u| u.id == id || u.upn.eq_ignore_ascii_case(&id)).cloned()
+    else {
+        return error(StatusCode::NOT_FOUND, "ErrorInvalidUser", &format!("The requested user '{id}' is invalid."));
+    };
+    let message = body.as_ref().and_then(|Json(b)| b.get("message"));
+    let recipients: Vec<String> = message
+        .and_then(|m| m.get("toRecipients"))
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(|x| x.pointer("/emailAddress/address").and_then(Value::as_str).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if recipients.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "ErrorInvalidRecipients", "At least one recipient isn't valid.");
+    }
+    let subject = message.and_then(|m| m.get("subject")).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let now = world.clock.now();
+    for r in recipients {
+        world.exchange.messages.push(super::exo::Message {
+            received: now,
+            sender: user.upn.clone(),
+            recipient: r,
+            subject: subject.clone(),
+        });
+    }
+    StatusCode::ACCEPTED.into_response()
 }

@@ -276,8 +276,12 @@ pub const APPROVE_ALL_QUESTION: &str = "Approve the skipped items of every mailb
 pub const ADVICE_HEADER: &str = "Not done by cutover, for the customer (kept for the closeout report):";
 pub const FINAL_SYNC_KEYS: &str = "m: the batch's mailboxes, live   a: approve the skipped items that block completion";
 
-pub const POST_UNFINISHED: &str =
-    "Not built yet: the test mail (Mail.Send) and its message trace, and the closeout report.";
+pub const POST_UNFINISHED: &str = "Not built yet: the closeout report.";
+pub const TEST_MAIL_TITLE: &str = "Send a test mail";
+pub const TEST_MAIL_QUESTION: &str = "Send two test messages through Microsoft Graph (sendMail) from the first \
+     migrated mailbox: one to the stage 9 setting Test mail address, one to the second migrated mailbox? This needs \
+     the Graph permission Mail.Send for cutover's app; without it Graph refuses and cutover says how to grant it \
+     (cutover asks for no new consent itself). Then send one from outside to that mailbox and run the checks.";
 pub const EOP_TITLE: &str = "Apply Exchange Online Protection settings";
 pub const EOP_QUESTION: &str = "Bring the Default anti-spam and anti-malware policies to the baseline of \
      docs/eop-baseline.md (Microsoft's recommended Standard values; Set-HostedContentFilterPolicy, \

@@ -219,6 +219,30 @@ impl GraphClient {
         self.session.send(&req).await?.json()
     }
 
+    /// Microsoft's clock, as the answers' `Date` tells it.
+    pub fn clock(&self) -> &std::sync::Arc<crate::m365::http::ServiceClock> {
+        self.session.http.clock()
+    }
+
+    /// `POST /users/{from}/sendMail`: a plain-text message to one recipient, not kept in Sent Items. Graph
+    /// answers 202 with no body once it has accepted the message. Sending again sends another message, so it is
+    /// not retried on its own.
+    pub async fn send_mail(&self, from: &str, to: &str, subject: &str, text: &str) -> Result<(), M365Error> {
+        let body = json!({
+            "message": {
+                "subject": subject,
+                "body": { "contentType": "Text", "content": text },
+                "toRecipients": [{ "emailAddress": { "address": to } }],
+            },
+            "saveToSentItems": false,
+        });
+        let req = Request::new(Service::Graph, Method::POST, self.url(&["users", from, "sendMail"], &[]))
+            .json(body)
+            .idempotent(false)
+            .permission("Mail.Send");
+        self.session.send(&req).await.map(|_| ())
+    }
+
     /// `GET /admin/serviceAnnouncement/healthOverviews`.
     pub async fn health_overviews(&self) -> Result<Vec<ServiceHealth>, M365Error> {
         self.list(self.get(&["admin", "serviceAnnouncement", "healthOverviews"], &[], "ServiceHealth.Read.All")).await

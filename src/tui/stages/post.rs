@@ -1,6 +1,6 @@
-//! Stage 9, Post-migration: its write tasks (transport rules, Exchange Online Protection, licences) after a
-//! question that says what the write does; the test mail and the closeout report are not built in this
-//! version, and the screen says so above its tasks and on Enter rather than pretend.
+//! Stage 9, Post-migration: its write tasks (transport rules, Exchange Online Protection, licences, the test
+//! mail) after a question that says what the write does, the test mail's naming the permission it needs; the
+//! closeout report is not built in this version, and the screen says so above its tasks and on Enter.
 
 use super::{DetailLine, Screen};
 use crate::plan::TaskId;
@@ -24,6 +24,7 @@ impl Screen for Post {
             TaskId::Post(Task::TransportRules) => (strings::TRANSPORT_RULES_TITLE, strings::TRANSPORT_RULES_QUESTION),
             TaskId::Post(Task::LicencesFinal) => (strings::LICENCES_TITLE, strings::LICENCES_QUESTION),
             TaskId::Post(Task::EopSettings) => (strings::EOP_TITLE, strings::EOP_QUESTION),
+            TaskId::Post(Task::SendTestMail) => (strings::TEST_MAIL_TITLE, strings::TEST_MAIL_QUESTION),
             _ => return app.start_task(task),
         };
         app.dialog = Some(Dialog::Confirm(Confirm {
