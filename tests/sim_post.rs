@@ -471,3 +471,32 @@ async fn the_test_mails_are_found_in_the_message_trace_and_the_inbound_one_only_
         r.evidence
     );
 }
+
+#[tokio::test]
+async fn the_demo_publishes_the_dkim_cnames_exchange_names_and_a_starting_dmarc_record_only_in_a_demo() {
+    let (_sim, c) = start("small").await;
+    verify_primary(&c).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut state = project(&c.info);
+    let domain = c.info.email_domains[0].clone();
+    state.kickoff.domains = vec![domain.clone()];
+    let dns = resolver(&c.info);
+    let (ctx, _rx) = context(dir.path());
+    let demo_dns = cutover::runner::stages::post::demo_dns::publish_dkim_dmarc;
+    let err = demo_dns(&ctx, &c.exo, &dns, &state).await.expect_err("not a demo");
+    assert!(err.to_string().contains("only in a demo project"), "{err}");
+    assert!(audited(dir.path()).is_empty());
+
+    state.demo = true;
+    state.simulator =
+        Some(cutover::project::SimulatorLink { control_url: c.info.control_url.clone(), inventory: None });
+    cutover::runner::stages::post::eop::apply(&ctx, &c.exo, &dns, &state).await.expect("eop-settings");
+    let published = demo_dns(&ctx, &c.exo, &dns, &state).await.expect("publish");
+    assert_eq!(published.done.len(), 3, "{published:?}");
+    assert!(published.done[0].starts_with(&format!("selector1._domainkey.{domain} CNAME selector1-")), "{published:?}");
+    assert!(published.done[2].starts_with(&format!("_dmarc.{domain} TXT \"v=DMARC1; p=none;")), "{published:?}");
+    let again = demo_dns(&ctx, &c.exo, &dns, &state).await.expect("again");
+    assert!(again.done.is_empty(), "{again:?}");
+    let enabled = cutover::runner::stages::post::eop::apply(&ctx, &c.exo, &dns, &state).await.expect("enable");
+    assert!(enabled.done.iter().any(|d| d.contains("Set-DkimSigningConfig -Enabled $true")), "{enabled:?}");
+}

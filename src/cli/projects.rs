@@ -248,6 +248,8 @@ async fn connect_demo(project: &mut Project, info: &SimInfo) -> color_eyre::Resu
             state.simulator = Some(link);
             state.source_access = access;
             state.post.rules_file = Some(rules.display().to_string());
+            // The demo engineer's own address, an outside mailbox for the outbound test mail.
+            state.post.test_address = Some("engineer@partner.example".to_owned());
             Ok::<(), std::convert::Infallible>(())
         })?
         .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;

@@ -37,6 +37,7 @@ plan_ids! {
         LicencesFinal = "licences-final",
         CloseoutReport = "closeout-report",
         SendTestMail = "send-test-mail",
+        PublishDkimDmarc = "publish-dkim-dmarc",
     }
 }
 
@@ -74,6 +75,12 @@ pub static DEF: StageDef = StageDef {
             title: "Assign remaining licences",
             help: "Every migrated mailbox holds an Exchange Online licence.",
             demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Post(Task::PublishDkimDmarc),
+            title: "Publish DKIM and DMARC (demo)",
+            help: "Demo only: the two DKIM CNAMEs Exchange Online names and a starting DMARC record, at the simulated registrar.",
+            demo_only: true,
         },
         TaskDef {
             id: TaskId::Post(Task::SendTestMail),

@@ -5,6 +5,7 @@
 //! (`post/licences.rs`) and send the test mails (`post/mailflow.rs`). The closeout report is not built here:
 //! its task answers "not built".
 
+pub mod demo_dns;
 pub mod eop;
 pub mod licences;
 pub mod mailflow;
@@ -46,6 +47,7 @@ impl StageWork for Work {
             Task::LicencesFinal => &[TaskId::Post(Task::LicencesFinal)],
             Task::EopSettings => &[TaskId::Post(Task::EopSettings)],
             Task::SendTestMail => &[TaskId::Post(Task::SendTestMail)],
+            Task::PublishDkimDmarc => &[TaskId::Post(Task::PublishDkimDmarc)],
             Task::CloseoutReport => return Err(NotStarted::NotBuilt),
         };
         Ok(task_job(task, records, task.def().title, move |ctx| async move {
@@ -55,6 +57,10 @@ impl StageWork for Work {
                 Task::EopSettings => {
                     let resolver = inputs.conn.resolver().map_err(|e| Stop::Refused(e.to_string()))?;
                     eop::apply(&ctx, &m365.exo, &resolver, &inputs.state).await
+                }
+                Task::PublishDkimDmarc => {
+                    let resolver = inputs.conn.resolver().map_err(|e| Stop::Refused(e.to_string()))?;
+                    demo_dns::publish_dkim_dmarc(&ctx, &m365.exo, &resolver, &inputs.state).await
                 }
                 Task::LicencesFinal => licences::assign(&ctx, &m365.graph, &inputs.state).await,
                 Task::SendTestMail => mailflow::send(&ctx, &m365.graph, &inputs.state).await.map(|(outcome, sent)| {
