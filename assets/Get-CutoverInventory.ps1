@@ -11,8 +11,8 @@
       cutover-inventory-<date>.csv            one row per mailbox, sizes in bytes, UTF-8
       cutover-transport-rules-<date>.xml      the transport rule collection (Export-TransportRuleCollection)
       cutover-transport-rules-<date>.csv      one line per rule: name, state, priority, mode, comments
-      cutover-transport-rules-<date>.json     every rule with State and the properties New-TransportRule takes
-                                              (empty ones left out, sizes in bytes), for stage 9
+      cutover-transport-rules-<date>.json     each rule's conditions, exceptions and actions, for stage 9
+                                              (recipients as their primary SMTP address)
 
     Then, on the engineer's machine:  cutover import inventory cutover-inventory-<date>.csv
     (or press i in stage 2 of the wizard).
@@ -66,42 +66,64 @@ function Get-Text($value) {
     return [string]$value
 }
 
-# JSON text of a value (PowerShell 2.0, which Exchange 2010 runs on, has no ConvertTo-Json): text, numbers,
-# booleans, lists; a size as its bytes; anything else as its text.
+# JSON by hand: ConvertTo-Json needs PowerShell 3.0, and Exchange 2010's shell is 2.0.
 function ConvertTo-JsonText($value) {
     if ($null -eq $value) { return 'null' }
     if ($value -is [bool]) { if ($value) { return 'true' } else { return 'false' } }
     if ($value -is [int] -or $value -is [long] -or $value -is [uint32] -or $value -is [uint64]) { return [string]$value }
-    if (($value -is [System.Collections.IEnumerable]) -and -not ($value -is [string])) {
+    if ($value -is [System.Collections.IEnumerable] -and -not ($value -is [string])) {
         $items = @($value | ForEach-Object { ConvertTo-JsonText $_ })
         return '[' + ($items -join ',') + ']'
     }
-    if (($value | Get-Member -Name ToBytes -MemberType Method) -or ([string]$value -match '\(([\d\s,\.''\u00a0]+)\s*bytes\)')) {
-        $bytes = ConvertTo-Bytes $value
-        if ($null -ne $bytes) { return [string]$bytes }
-    }
     $text = [string]$value
-    $out = New-Object System.Text.StringBuilder
-    [void]$out.Append('"')
+    $builder = New-Object System.Text.StringBuilder
     foreach ($c in $text.ToCharArray()) {
         switch ($c) {
-            '"' { [void]$out.Append('\"') }
-            '\' { [void]$out.Append('\\') }
+            '"' { [void]$builder.Append('\"') }
+            '\' { [void]$builder.Append('\\') }
             default {
-                if ([int]$c -lt 32) { [void]$out.Append(('\u{0:x4}' -f [int]$c)) } else { [void]$out.Append($c) }
+                if ([int]$c -lt 32) { [void]$builder.Append(('\u{0:x4}' -f [int]$c)) } else { [void]$builder.Append($c) }
             }
         }
     }
-    [void]$out.Append('"')
-    return $out.ToString()
+    return '"' + $builder.ToString() + '"'
 }
 
-# Whether a rule's property holds something worth writing.
-function Test-Set($value) {
-    if ($null -eq $value) { return $false }
-    if ($value -is [string]) { return $value -ne '' }
-    if (($value -is [System.Collections.IEnumerable]) -and -not ($value -is [string])) { return @($value).Count -gt 0 }
-    return $true
+# Rule properties that name recipients: written as primary SMTP addresses, which Exchange Online resolves.
+$recipientProperties = @('From', 'SentTo', 'FromMemberOf', 'SentToMemberOf', 'RedirectMessageTo', 'BlindCopyTo',
+    'CopyTo', 'AddToRecipients', 'ModerateMessageByUser', 'AnyOfToHeader', 'AnyOfCcHeader', 'AnyOfToCcHeader',
+    'ExceptIfFrom', 'ExceptIfSentTo', 'ExceptIfFromMemberOf', 'ExceptIfSentToMemberOf', 'ExceptIfAnyOfToHeader',
+    'ExceptIfAnyOfCcHeader', 'ExceptIfAnyOfToCcHeader', 'GenerateIncidentReport', 'GenerateNotification')
+# What Get-TransportRule says of a rule that is no condition, exception or action.
+$ruleMetadata = @('Identity', 'Guid', 'ImmutableId', 'DistinguishedName', 'Description', 'WhenChanged', 'RuleVersion',
+    'Conditions', 'Exceptions', 'Actions', 'IsValid', 'ObjectState', 'ManuallyModified', 'OrganizationId',
+    'RuleSubType', 'UseLegacyRegex', 'PSComputerName', 'RunspaceId', 'PSShowComputerName')
+
+function ConvertTo-RuleJson($rule) {
+    $fields = @()
+    $fields += '"Name":' + (ConvertTo-JsonText ([string]$rule.Name))
+    $fields += '"State":' + (ConvertTo-JsonText ([string]$rule.State))
+    $fields += '"Priority":' + (ConvertTo-JsonText ([int]$rule.Priority))
+    $fields += '"Mode":' + (ConvertTo-JsonText ([string]$rule.Mode))
+    foreach ($p in $rule.PSObject.Properties) {
+        if (@('Name', 'State', 'Priority', 'Mode') -contains $p.Name -or $ruleMetadata -contains $p.Name) { continue }
+        $v = $p.Value
+        if ($null -eq $v -or ($v -is [bool] -and -not $v)) { continue }
+        if ($v -is [System.Collections.ICollection] -and $v.Count -eq 0) { continue }
+        if ($recipientProperties -contains $p.Name) {
+            $v = @($v | ForEach-Object {
+                $r = Get-Recipient -Identity ([string]$_) -ErrorAction SilentlyContinue
+                if ($r) { [string]$r.PrimarySmtpAddress } else { [string]$_ }
+            })
+        } elseif ($v -is [System.Collections.IEnumerable] -and -not ($v -is [string])) {
+            $v = @($v | ForEach-Object { [string]$_ })
+        } elseif (-not ($v -is [bool])) {
+            $v = [string]$v
+        }
+        if ($v -is [string] -and $v -eq '') { continue }
+        $fields += (ConvertTo-JsonText $p.Name) + ':' + (ConvertTo-JsonText $v)
+    }
+    return '{' + ($fields -join ',') + '}'
 }
 
 $mailboxes = @(Get-Mailbox -ResultSize Unlimited)
@@ -149,6 +171,8 @@ if ($rules.Count -gt 0) {
     $collection = Export-TransportRuleCollection
     [System.IO.File]::WriteAllBytes($rulesXmlPath, $collection.FileData)
     $rules | Select-Object Name, State, Priority, Mode, Comments | Export-Csv -LiteralPath $rulesCsvPath -NoTypeInformation -Encoding UTF8
+    $json = '[' + ((@($rules | ForEach-Object { ConvertTo-RuleJson $_ })) -join ",`r`n") + ']'
+    [System.IO.File]::WriteAllText($rulesJsonPath, $json, (New-Object System.Text.UTF8Encoding $false))
 }
 # Every rule as New-TransportRule takes it: the cmdlet's own parameters that the rule sets, and its State
 # (Enabled or Disabled), which New-TransportRule takes as -Enabled. An empty list when the server has none.
@@ -177,7 +201,8 @@ $hidden = @($rows | Where-Object { $_.HiddenFromAddressListsEnabled }).Count
 Write-Host ("{0} mailboxes, {1:N1} GB in all; {2} hidden from address lists (a cutover batch does not see them)." -f $rows.Count, ($bytes / 1GB), $hidden)
 Write-Host "Inventory:       $inventoryPath"
 if ($rules.Count -gt 0) {
-    Write-Host "Transport rules: $rulesXmlPath ($($rules.Count) rules; summary in $rulesCsvPath; for stage 9 $rulesJsonPath)"
+    Write-Host "Transport rules: $rulesXmlPath ($($rules.Count) rules; summary in $rulesCsvPath)"
+    Write-Host "For stage 9:     $rulesJsonPath (cutover set transport-rules-file <file>, or the stage 9 setting)"
 } else {
     Write-Host "Transport rules: none on this server ($rulesJsonPath holds an empty list)."
 }

@@ -646,4 +646,48 @@ fn stage_eight_completes_and_removes_the_batch_headless() {
         assert_eq!(o, "Pass", "{id}: {evidence}");
     }
     assert_eq!(audit().lines().filter(|l| l.contains("\"add-x500-address\"")).count(), 20, "10 writes, each twice");
+
+    // Stage 9: the transport rules from the export `cutover sim --json` names, and the licences the batch left
+    // out; each write needs --yes, and a second run writes nothing.
+    assert_eq!(stage_status(home, 9), "not started", "stage 9 is open");
+    for task in ["transport-rules", "licences-final"] {
+        let err = refused(home, &["task", task, "--project", "acme"]);
+        assert!(err.contains("add --yes"), "{task}: {err}");
+    }
+    let rules_file = sim.str("/transport_rules_json");
+    ok(home, &["set", "transport-rules-file", &rules_file, "--project", "acme"], None);
+    let out = ok(home, &["task", "transport-rules", "--project", "acme", "--yes"], None);
+    assert!(out.contains("1 transport rule(s) created, 0 in place already, of 1"), "{out}");
+    let out = ok(home, &["task", "transport-rules", "--project", "acme", "--yes"], None);
+    assert!(out.contains("0 transport rule(s) created, 1 in place already"), "{out}");
+    let (o, evidence) = outcome(&stage_checks("9"), "licences-assigned").expect("the check");
+    assert_eq!(o, "Fail", "the batch assigns no licence: {evidence}");
+    ok(home, &["set", "usage-location", "US", "--project", "acme"], None);
+    let out = ok(home, &["task", "licences-final", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Assigned EXCHANGESTANDARD to 7 user(s); 0 had a licence already"), "{out}");
+    let out = ok(home, &["task", "licences-final", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Nothing to assign"), "{out}");
+    let checks = stage_checks("9");
+    for id in ["transport-rules-enabled", "licences-assigned", "service-health"] {
+        let (o, evidence) = outcome(&checks, id).expect("ran");
+        assert_eq!(o, "Pass", "{id}: {evidence}");
+    }
+    let (o, evidence) = outcome(&checks, "mail-flow").expect("ran");
+    assert_eq!(o, "Fail", "no test mail yet: {evidence}");
+    let out = cutover(home, &["task", "send-test-mail", "--project", "acme", "--yes"], None);
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!out.status.success() && said.contains("test-mail-address"), "{:?} {said}", out.status);
+    ok(home, &["set", "test-mail-address", "engineer@partner.example", "--project", "acme"], None);
+    let out = ok(home, &["task", "send-test-mail", "--project", "acme", "--yes"], None);
+    assert!(out.contains("Sent 2 test mails"), "{out}");
+    advance_clock(&control, 120);
+    let (_, evidence) = outcome(&stage_checks("9"), "mail-flow").expect("ran");
+    assert!(evidence.contains("→ engineer@partner.example: Delivered."), "{evidence}");
+    let (o, evidence) = outcome(&checks, "eop-policies").expect("ran");
+    assert_eq!(o, "Fail", "the Default policies are off the baseline: {evidence}");
+    let out = ok(home, &["task", "eop-settings", "--project", "acme", "--yes"], None);
+    assert!(out.contains("DKIM signing stays off until the customer publishes"), "{out}");
+    let (_, evidence) = outcome(&stage_checks("9"), "eop-policies").expect("ran");
+    assert!(evidence.contains("anti-spam (Default) policy matches the baseline"), "{evidence}");
+    assert_eq!(audit().lines().filter(|l| l.contains("\"new-transport-rule\"")).count(), 2, "one write");
 }

@@ -352,7 +352,7 @@ async fn cutover_check_prints_one_json_document_records_the_results_and_fails_on
     // Every stage with checks of its own runs.
     assert_eq!(
         stages.iter().map(|s| s["stage"].as_u64().expect("number")).collect::<Vec<_>>(),
-        [1, 2, 3, 4, 5, 6, 7, 8]
+        [1, 2, 3, 4, 5, 6, 7, 8, 9]
     );
     let check = |stage: usize, id: &str| -> (String, String) {
         let c = stages[stage - 1]["checks"]
@@ -384,7 +384,7 @@ async fn cutover_check_prints_one_json_document_records_the_results_and_fails_on
     assert_eq!(project.state().stage(cutover::plan::prepare::STAGE).expect("stage 4 recorded").checks.len(), 3);
     let (records, _) = project.audit().read().expect("audit");
     let runs = records.iter().filter(|r| r.action == "run-checks").count();
-    assert_eq!(runs, 16, "about-to and done for each of the eight stages with checks");
+    assert_eq!(runs, 18, "about-to and done for each of the nine stages with checks");
     drop(project);
 
     // Text, one stage; then a stage without live checks yet, which fails nothing.
@@ -393,7 +393,7 @@ async fn cutover_check_prints_one_json_document_records_the_results_and_fails_on
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("Stage 3. Users / directory sync"), "{text}");
     assert!(text.contains("PASS    dirsync-off: Directory sync is off"), "{text}");
-    let out = cutover(home.path(), &["check", "--project", &name, "--stage", "9", "--json"]).await;
+    let out = cutover(home.path(), &["check", "--project", &name, "--stage", "7", "--json"]).await;
     assert_eq!(out.status.code(), Some(0));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(doc["stages"][0]["available"], false);

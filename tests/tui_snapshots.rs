@@ -529,3 +529,40 @@ fn a_rehearsals_estimate_beside_the_simulated_sync_in_stage_2_at_200x50() {
     assert!(screen.contains("simulated initial sync 7 h 20 min"), "{screen}");
     insta::assert_snapshot!("stage2_rehearsal_200x50", screen);
 }
+
+#[test]
+fn stage_9_what_is_built_the_rules_not_migrated_and_the_rules_question_at_80x24_and_200x50() {
+    let mut state = filled_state();
+    state.post.rules_file = Some("~/acme/cutover-transport-rules-20270115-1800.json".into());
+    let stage = cutover::plan::post::STAGE;
+    state.stage_mut(stage).checks.insert(
+        "transport-rules-enabled".into(),
+        CheckResult::new(
+            Outcome::Warn,
+            "Get-TransportRule (4 in the tenant): 4 of 5 source rules in Exchange Online, enabled as at the source. \
+             Not migrated, to recreate by hand: Log CEO mail (LogEventText).",
+            at(),
+        ),
+    );
+    state.stage_mut(stage).checks.insert(
+        "service-health".into(),
+        CheckResult::new(
+            Outcome::Fail,
+            "Graph service announcements: Exchange Online: serviceDegradation. Incident EX812345: Some users may \
+             experience delays receiving email from external senders (serviceDegradation).",
+            at(),
+        ),
+    );
+    let mut app = open_at(state, stage);
+    let wide = render(&app, 200, 50);
+    assert!(wide.contains("Not built yet: the closeout report."), "the screen says what is not built: {wide}");
+    insta::assert_snapshot!("stage9_200x50", wide);
+    let narrow = render(&app, 80, 24);
+    assert!(narrow.contains("Not built yet: the closeout report."), "said whole at 80x24: {narrow}");
+    insta::assert_snapshot!("stage9_80x24", narrow);
+
+    app.update(Msg::Action(Action::Activate));
+    let asked = render(&app, 80, 24);
+    assert!(asked.contains("New-TransportRule"), "{asked}");
+    insta::assert_snapshot!("stage9_rules_question_80x24", asked);
+}

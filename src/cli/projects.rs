@@ -237,6 +237,16 @@ async fn connect_demo(
     if let Some(file) = &rehearsal.inventory {
         record_rehearsal(project, file, &csv, rehearsal.bandwidth.unwrap_or(info.bandwidth_mbit))?;
     }
+    // The transport rules the same script exports beside it, for stage 9.
+    let rules = project.dir().join("demo-transport-rules.json");
+    let export = reqwest::get(format!("{}/transport-rules.json", info.control_url))
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .wrap_err("fetching the simulated server's transport rules")?
+        .bytes()
+        .await
+        .wrap_err("reading the simulated server's transport rules")?;
+    std::fs::write(&rules, &export).wrap_err_with(|| format!("writing {}", rules.display()))?;
     let link = SimulatorLink { control_url: info.control_url.clone(), inventory: Some(inventory) };
     // Lookups go to the resolver that sees registrar changes first; the others are for watching propagation.
     let resolver = info.dns.iter().min_by(|a, b| a.delay_seconds.total_cmp(&b.delay_seconds)).map(|r| r.addr);
@@ -253,6 +263,9 @@ async fn connect_demo(
             state.m365 = settings;
             state.simulator = Some(link);
             state.source_access = access;
+            state.post.rules_file = Some(rules.display().to_string());
+            // The demo engineer's own address, an outside mailbox for the outbound test mail.
+            state.post.test_address = Some("engineer@partner.example".to_owned());
             Ok::<(), std::convert::Infallible>(())
         })?
         .map_err(|e| color_eyre::eyre::eyre!("{e}"))?;

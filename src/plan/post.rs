@@ -1,7 +1,30 @@
 //! Stage 9, Post-migration: transport rules, Exchange Online Protection, licences, health and the closeout
-//! report. Defined here; not built yet, and the wizard says so.
+//! report. Its rules live in the submodules: the transport-rule mapping (`rules`), the licences and their
+//! grace (`licences`) and Exchange Online's service health (`health`). Pure.
 
+pub mod eop;
+pub mod health;
+pub mod licences;
+pub mod mailflow;
+pub mod rules;
+
+use super::settings::Setting;
 use super::stages::{CheckDef, CheckId, StageDef, StageId, TaskDef, TaskId, plan_ids};
+use serde::{Deserialize, Serialize};
+
+/// Stage 9's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostSettings {
+    /// The transport-rule export of `assets/Get-CutoverInventory.ps1` (`cutover-transport-rules-<date>.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_file: Option<String>,
+    /// The address outside the customer's domains the outbound test mail goes to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_address: Option<String>,
+    /// The test mails of the last Send a test mail, for the mail-flow check to find in the message trace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test_mails: Vec<mailflow::TestMail>,
+}
 
 /// This stage's place in the plan.
 pub const STAGE: StageId = StageId::at(9);
@@ -13,6 +36,8 @@ plan_ids! {
         EopSettings = "eop-settings",
         LicencesFinal = "licences-final",
         CloseoutReport = "closeout-report",
+        SendTestMail = "send-test-mail",
+        PublishDkimDmarc = "publish-dkim-dmarc",
     }
 }
 
@@ -23,6 +48,7 @@ plan_ids! {
         EopPolicies = "eop-policies",
         ServiceHealth = "service-health",
         MailFlow = "mail-flow",
+        LicencesAssigned = "licences-assigned",
     }
 }
 
@@ -48,6 +74,18 @@ pub static DEF: StageDef = StageDef {
             id: TaskId::Post(Task::LicencesFinal),
             title: "Assign remaining licences",
             help: "Every migrated mailbox holds an Exchange Online licence.",
+            demo_only: false,
+        },
+        TaskDef {
+            id: TaskId::Post(Task::PublishDkimDmarc),
+            title: "Publish DKIM and DMARC (demo)",
+            help: "Demo only: the two DKIM CNAMEs Exchange Online names and a starting DMARC record, at the simulated registrar.",
+            demo_only: true,
+        },
+        TaskDef {
+            id: TaskId::Post(Task::SendTestMail),
+            title: "Send a test mail",
+            help: "Graph sendMail (permission Mail.Send): from a migrated mailbox to the test address, and to another migrated mailbox.",
             demo_only: false,
         },
         TaskDef {
@@ -78,6 +116,11 @@ pub static DEF: StageDef = StageDef {
             title: "Mail flows",
             help: "A test message is sent and received through Exchange Online.",
         },
+        CheckDef {
+            id: CheckId::Post(Check::LicencesAssigned),
+            title: "Migrated mailboxes licensed",
+            help: "Every migrated user mailbox holds an Exchange Online licence, before the 30 days' grace run out.",
+        },
     ],
-    settings: &[],
+    settings: &[Setting::TransportRulesFile, Setting::TestMailAddress],
 };

@@ -6,6 +6,7 @@
 use super::StageId;
 use super::kickoff::ValidationError;
 use super::migrate::{DEFAULT_POLL_ACTIVE_SECS, DEFAULT_POLL_IDLE_SECS, DEFAULT_STALL_MINUTES, MigrateSettings};
+use super::post::PostSettings;
 use super::source::{SourceAccess, SourceAuth, SourcePermission, SourceSettings, validate_account, validate_host};
 use super::users::{Provisioning, UsersSettings};
 use super::verify::{DEFAULT_ITEM_TOLERANCE_PERCENT, VerifySettings};
@@ -37,6 +38,8 @@ pub enum Setting {
     Notify,
     StartAtOnce,
     ItemTolerance,
+    TransportRulesFile,
+    TestMailAddress,
 }
 
 /// The parts of the project the settings read.
@@ -47,6 +50,7 @@ pub struct Values<'a> {
     pub users: &'a UsersSettings,
     pub migrate: &'a MigrateSettings,
     pub verify: &'a VerifySettings,
+    pub post: &'a PostSettings,
 }
 
 /// The parts of the project the settings change.
@@ -57,6 +61,7 @@ pub struct ValuesMut<'a> {
     pub users: &'a mut UsersSettings,
     pub migrate: &'a mut MigrateSettings,
     pub verify: &'a mut VerifySettings,
+    pub post: &'a mut PostSettings,
 }
 
 impl Setting {
@@ -103,6 +108,8 @@ impl Setting {
             Setting::Notify => "Notify",
             Setting::StartAtOnce => "Start at once",
             Setting::ItemTolerance => "Item count tolerance %",
+            Setting::TransportRulesFile => "Transport rules file",
+            Setting::TestMailAddress => "Test mail address",
         }
     }
 
@@ -135,6 +142,10 @@ impl Setting {
             Setting::ItemTolerance => {
                 "how far (%) items synced may fall short of the source's count, 0 to 100; 1 by default"
             }
+            Setting::TransportRulesFile => {
+                "the cutover-transport-rules-<date>.json that assets/Get-CutoverInventory.ps1 wrote; empty: none"
+            }
+            Setting::TestMailAddress => "an outside mailbox you can read, for the outbound test mail",
         }
     }
 
@@ -165,6 +176,8 @@ impl Setting {
             Setting::Notify => if v.migrate.notify { "on" } else { "off" }.to_owned(),
             Setting::StartAtOnce => if v.migrate.start_at_once { "on" } else { "off" }.to_owned(),
             Setting::ItemTolerance => v.verify.item_tolerance_percent.to_string(),
+            Setting::TransportRulesFile => text(&v.post.rules_file),
+            Setting::TestMailAddress => text(&v.post.test_address),
         }
     }
 
@@ -176,6 +189,14 @@ impl Setting {
         let optional = || (!input.is_empty()).then(|| input.to_owned());
         let word = input.to_ascii_lowercase().replace(['-', ' ', '_'], "");
         match self {
+            Setting::TransportRulesFile => v.post.rules_file = optional(),
+            Setting::TestMailAddress if input.is_empty() => v.post.test_address = None,
+            Setting::TestMailAddress if super::post::mailflow::valid_address(input) => {
+                v.post.test_address = Some(input.to_owned());
+            }
+            Setting::TestMailAddress => {
+                return Err(ValidationError::new(format!("test mail address '{input}' is not an email address")));
+            }
             Setting::UploadBandwidth if input.is_empty() => v.source.upload_mbit_s = None,
             Setting::UploadBandwidth => match number("upload bandwidth")? {
                 0 => {
@@ -335,19 +356,20 @@ impl Setting {
 mod tests {
     use super::*;
 
-    type All = (SourceSettings, SourceAccess, UsersSettings, MigrateSettings, VerifySettings);
+    type All = (SourceSettings, SourceAccess, UsersSettings, MigrateSettings, VerifySettings, PostSettings);
 
     fn apply(setting: Setting, input: &str) -> Result<All, String> {
-        let (mut source, mut access, mut users, mut migrate, mut verify): All = Default::default();
+        let (mut source, mut access, mut users, mut migrate, mut verify, mut post): All = Default::default();
         let v = ValuesMut {
             source: &mut source,
             access: &mut access,
             users: &mut users,
             migrate: &mut migrate,
             verify: &mut verify,
+            post: &mut post,
         };
         setting.apply(v, input).map_err(|e| e.to_string())?;
-        Ok((source, access, users, migrate, verify))
+        Ok((source, access, users, migrate, verify, post))
     }
 
     #[test]
@@ -374,10 +396,19 @@ mod tests {
             (Setting::ItemTolerance, "0", "0"),
             (Setting::StartAtOnce, "Yes", "on"),
             (Setting::Notify, "off", "off"),
+            (Setting::TransportRulesFile, " ~/contoso/rules.json ", "~/contoso/rules.json"),
+            (Setting::TestMailAddress, "engineer@partner.example", "engineer@partner.example"),
         ];
         for (setting, input, shown) in cases {
-            let (source, access, users, migrate, verify) = apply(setting, input).expect(input);
-            let values = Values { source: &source, access: &access, users: &users, migrate: &migrate, verify: &verify };
+            let (source, access, users, migrate, verify, post) = apply(setting, input).expect(input);
+            let values = Values {
+                source: &source,
+                access: &access,
+                users: &users,
+                migrate: &migrate,
+                verify: &verify,
+                post: &post,
+            };
             assert_eq!(setting.current(values), shown, "{setting:?}");
             assert!(Setting::of_stage(setting.stage()).contains(&setting));
         }

@@ -56,6 +56,9 @@ pub struct ProjectState {
     /// Stage 7: when the MX change was made and when each resolver followed it.
     #[serde(default)]
     pub mx: crate::plan::mx::MxRecord,
+    /// Stage 9: where the source's transport-rule export is.
+    #[serde(default)]
+    pub post: crate::plan::post::PostSettings,
     /// Each email domain's `MS=…` verification text, as the tenant gave it when the domain was added.
     #[serde(default)]
     pub verification: BTreeMap<String, String>,
@@ -93,6 +96,7 @@ impl ProjectState {
             users: &self.users,
             migrate: &self.migrate,
             verify: &self.verify,
+            post: &self.post,
         }
     }
 
@@ -104,6 +108,7 @@ impl ProjectState {
             users: &mut self.users,
             migrate: &mut self.migrate,
             verify: &mut self.verify,
+            post: &mut self.post,
         }
     }
 
@@ -124,6 +129,7 @@ impl ProjectState {
             migrate: Default::default(),
             verify: Default::default(),
             mx: Default::default(),
+            post: Default::default(),
             verification: BTreeMap::new(),
             m365: Default::default(),
             signed_in_as: None,

@@ -31,6 +31,7 @@ pub fn router() -> Router<Shared> {
         .route("/dns/resolvers", get(dns_resolvers))
         .route("/inventory.csv", get(inventory_csv))
         .route("/transport-rules.json", get(transport_rules_json))
+        .route("/mail/inbound", post(inbound_mail))
 }
 
 /// A control call with a body that does not parse.
@@ -198,8 +199,46 @@ async fn inventory_csv(State(shared): State<Shared>) -> Response {
 }
 
 async fn transport_rules_json(State(shared): State<Shared>) -> Response {
-    let text = super::transport_rules::json(&shared.lock());
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], text).into_response()
+    let text = super::rules::json(&shared.lock());
+    ([(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], text).into_response()
+}
+
+/// A message from outside to a customer address.
+#[derive(Debug, Deserialize)]
+struct Inbound {
+    from: String,
+    to: String,
+    #[serde(default)]
+    subject: String,
+}
+
+/// Someone outside sends a message to `to`: it reaches Exchange Online (and its message trace) only once the
+/// recipient domain's MX in the zone points to Exchange Online Protection; before that it goes to the source
+/// server, and the answer says so (409).
+async fn inbound_mail(State(shared): State<Shared>, body: Result<Json<Inbound>, JsonRejection>) -> Response {
+    let m = match body {
+        Ok(Json(m)) => m,
+        Err(e) => return bad_request(format!("body must be {{\"from\",\"to\",\"subject\"}}: {e}")),
+    };
+    let Some((_, domain)) = m.to.rsplit_once('@') else { return bad_request("to must be an email address".into()) };
+    let mut world = shared.lock();
+    let to_eop =
+        world.dns.current(domain, "MX").iter().any(|v| v.to_ascii_lowercase().contains(".mail.protection.outlook.com"));
+    if !to_eop {
+        return (
+            StatusCode::CONFLICT,
+            axum::Json(json!({"delivered_to": "source", "reason": format!("the MX of {domain} does not point to Exchange Online yet")})),
+        )
+            .into_response();
+    }
+    let now = world.clock.now();
+    world.exchange.messages.push(super::exo::Message {
+        received: now,
+        sender: m.from,
+        recipient: m.to,
+        subject: m.subject,
+    });
+    axum::Json(json!({"delivered_to": "exchange-online", "received": now})).into_response()
 }
 
 async fn dns_records(State(shared): State<Shared>) -> Response {

@@ -30,7 +30,22 @@ pub struct Exchange {
     pub transport_rules: Vec<Map<String, Value>>,
     pub content_filter: Map<String, Value>,
     pub dkim: Vec<Map<String, Value>>,
+    pub malware_filter: Map<String, Value>,
+    /// Mail through Exchange Online, as its message trace knows it.
+    pub messages: Vec<Message>,
 }
+
+/// One message in the trace: sent from a mailbox through Graph, or received from outside.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub received: DateTime<Utc>,
+    pub sender: String,
+    pub recipient: String,
+    pub subject: String,
+}
+
+/// Simulated seconds a message shows Pending in the trace before it is Delivered.
+const PENDING_SECONDS: i64 = 30;
 
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -492,9 +507,15 @@ fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -
             }
             vec![]
         }
-        "get-malwarefilterpolicy" => vec![json!({"Identity": "Default", "Name": "Default", "IsDefault": true, "EnableFileFilter": true,
-            "FileTypeAction": "Reject", "ZapEnabled": true, "EnableInternalSenderAdminNotifications": false,
-            "FileTypes": ["ace", "ani", "apk", "app", "cab", "cmd", "com", "deb", "dmg", "exe", "hta", "img", "iso", "jar", "js", "jse", "lnk", "msi", "ps1", "scr", "vbe", "vbs", "wsf"]})],
+        "get-malwarefilterpolicy" => vec![Value::Object(malware_filter(world).clone())],
+        "set-malwarefilterpolicy" => {
+            let f = malware_filter(world);
+            if !merge(f, p) {
+                warnings.push(unchanged("Default"));
+            }
+            vec![]
+        }
+        "get-messagetracev2" => message_trace(world, p)?,
         "get-dkimsigningconfig" => dkim(world).into_iter().map(Value::Object).collect(),
         "new-dkimsigningconfig" | "set-dkimsigningconfig" => set_dkim(world, p)?,
         "get-organizationconfig" => vec![json!({"Identity": world_tenant_domain(world), "Name": world_tenant_domain(world),
@@ -1065,13 +1086,28 @@ fn content_filter(world: &mut World) -> &mut Map<String, Value> {
         && let Value::Object(m) = json!({"Identity": "Default", "Name": "Default", "IsDefault": true, "BulkThreshold": 7,
             "SpamAction": "MoveToJmf", "HighConfidenceSpamAction": "MoveToJmf", "PhishSpamAction": "MoveToJmf",
             "HighConfidencePhishAction": "Quarantine", "BulkSpamAction": "MoveToJmf", "MarkAsSpamBulkMail": "On",
-            "QuarantineRetentionPeriod": 15, "InlineSafetyTipsEnabled": true})
+            "QuarantineRetentionPeriod": 15, "InlineSafetyTipsEnabled": true, "PhishZapEnabled": true, "SpamZapEnabled": true})
     {
         world.exchange.content_filter = m;
     }
     &mut world.exchange.content_filter
 }
 
+/// The Default anti-malware policy as a tenant created before December 2023 has it: the common attachments
+/// filter off, so stage 9 has a difference to show.
+fn malware_filter(world: &mut World) -> &mut Map<String, Value> {
+    if world.exchange.malware_filter.is_empty()
+        && let Value::Object(m) = json!({"Identity": "Default", "Name": "Default", "IsDefault": true, "EnableFileFilter": false,
+            "FileTypeAction": "NonDefault", "ZapEnabled": true, "EnableInternalSenderAdminNotifications": false,
+            "FileTypes": ["ace", "ani", "apk", "app", "cab", "cmd", "com", "deb", "dmg", "exe", "hta", "img", "iso", "jar", "js", "jse", "lnk", "msi", "ps1", "scr", "vbe", "vbs", "wsf"]})
+    {
+        world.exchange.malware_filter = m;
+    }
+    &mut world.exchange.malware_filter
+}
+
+/// The DKIM signing configs: the initial domain's (on from the start, as Microsoft signs with it) and each
+/// one New-DkimSigningConfig made.
 fn dkim(world: &World) -> Vec<Map<String, Value>> {
     let tenant = world_tenant_domain(world);
     world
@@ -1079,8 +1115,11 @@ fn dkim(world: &World) -> Vec<Map<String, Value>> {
         .domains
         .iter()
         .filter(|d| d.verified)
-        .map(|d| {
+        .filter_map(|d| {
             let stored = world.exchange.dkim.iter().find(|c| c.get("Domain") == Some(&json!(d.id)));
+            if stored.is_none() && !d.initial {
+                return None;
+            }
             let enabled = stored.and_then(|c| c.get("Enabled")).and_then(Value::as_bool).unwrap_or(d.initial);
             let dashed = d.id.replace('.', "-");
             let mut m = Map::new();
@@ -1091,7 +1130,7 @@ fn dkim(world: &World) -> Vec<Map<String, Value>> {
             m.insert("Selector1CNAME".into(), json!(format!("selector1-{dashed}._domainkey.{tenant}")));
             m.insert("Selector2CNAME".into(), json!(format!("selector2-{dashed}._domainkey.{tenant}")));
             m.insert("KeySize".into(), json!(2048));
-            m
+            Some(m)
         })
         .collect()
 }
@@ -1104,9 +1143,29 @@ fn set_dkim(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, Cmd
         return Err(not_found(&domain));
     }
     let enable = flag(p, "Enabled");
+    let exists = world.exchange.dkim.iter().any(|c| c.get("Domain") == Some(&json!(domain)));
+    if p.contains_key("DomainName") && exists {
+        return Err(fail(
+            "Microsoft.Exchange.Management.Tasks.ValidationException",
+            format!("A DKIM signing config for {domain} already exists."),
+        ));
+    }
+    if !p.contains_key("DomainName") && !exists && !world.directory.domains.iter().any(|d| d.initial && d.id == domain)
+    {
+        return Err(not_found(&domain));
+    }
     if enable {
-        let cname = world.dns.current(&format!("selector1._domainkey.{domain}"), "CNAME");
-        if cname.is_empty() {
+        let tenant = world_tenant_domain(world);
+        let dashed = domain.replace('.', "-");
+        let missing = (1..=2).any(|n| {
+            let want = format!("selector{n}-{dashed}._domainkey.{tenant}");
+            !world
+                .dns
+                .current(&format!("selector{n}._domainkey.{domain}"), "CNAME")
+                .iter()
+                .any(|v| v.trim_end_matches('.').eq_ignore_ascii_case(&want))
+        });
+        if missing {
             return Err(fail(
                 "Microsoft.Exchange.Management.Tasks.ValidationException",
                 format!(
@@ -1123,4 +1182,40 @@ fn set_dkim(world: &mut World, p: &Map<String, Value>) -> Result<Vec<Value>, Cmd
     m.insert("Enabled".into(), json!(enable));
     world.exchange.dkim.push(m);
     Ok(dkim(world).into_iter().filter(|c| c.get("Domain") == Some(&json!(domain))).map(Value::Object).collect())
+}
+
+/// `Get-MessageTraceV2`: the messages received between `StartDate` and `EndDate` (both required, at most 10
+/// days back), of `SenderAddress` and `RecipientAddress` when given; newest first.
+fn message_trace(world: &World, p: &Map<String, Value>) -> Result<Vec<Value>, CmdletError> {
+    let date = |k: &str| {
+        text(p, k)
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|d| d.with_timezone(&Utc))
+            .ok_or_else(|| fail(PARAMETER, format!("{k} is required, as a date and time.")))
+    };
+    let (start, end) = (date("StartDate")?, date("EndDate")?);
+    let now = world.clock.now();
+    if start < now - chrono::Duration::days(10) {
+        return Err(fail(PARAMETER, "The StartDate can't be older than 10 days from today."));
+    }
+    let matches = |k: &str, v: &str| text(p, k).is_none_or(|want| want.eq_ignore_ascii_case(v));
+    let mut rows: Vec<&Message> = world
+        .exchange
+        .messages
+        .iter()
+        .filter(|m| m.received >= start && m.received <= end)
+        .filter(|m| matches("SenderAddress", &m.sender) && matches("RecipientAddress", &m.recipient))
+        .collect();
+    rows.sort_by_key(|m| std::cmp::Reverse(m.received));
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let status =
+                if now < m.received + chrono::Duration::seconds(PENDING_SECONDS) { "Pending" } else { "Delivered" };
+            let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("{}{}{}", m.sender, m.recipient, m.subject).as_bytes());
+            json!({"Received": m.received, "SenderAddress": m.sender, "RecipientAddress": m.recipient,
+                "Subject": m.subject, "Status": status, "MessageTraceId": id, "MessageId": format!("<{id}@sim.prod.outlook.com>"),
+                "Size": 2048, "FromIP": "", "ToIP": ""})
+        })
+        .collect())
 }

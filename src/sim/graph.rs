@@ -163,9 +163,11 @@ pub fn router() -> Router<Shared> {
         .route("/v1.0/users", get(list_users).post(create_user))
         .route("/v1.0/users/{id}", get(get_user).patch(update_user))
         .route("/v1.0/users/{id}/assignLicense", post(assign_licence))
+        .route("/v1.0/users/{id}/sendMail", post(send_mail))
         .route("/v1.0/groups", get(list_groups))
         .route("/v1.0/contacts", get(list_contacts))
         .route("/v1.0/admin/serviceAnnouncement/healthOverviews", get(health))
+        .route("/v1.0/admin/serviceAnnouncement/issues", get(issues))
 }
 
 /// Graph's error JSON.
@@ -839,4 +841,94 @@ async fn health(State(shared): State<Shared>, headers: HeaderMap) -> Response {
             json!({"service": "Microsoft 365 suite", "status": "serviceOperational", "id": "OSDPPlatform"}),
         ],
     )
+}
+
+/// The open issues of the scenario's Exchange Online, filtered as the documented `$filter` on `service` and
+/// `isResolved` asks; any other filter is refused, as Graph refuses what it cannot read.
+async fn issues(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    auth!(shared, headers);
+    let world = shared.lock();
+    let all: Vec<Value> = world
+        .scenario
+        .tenant
+        .exchange_issues
+        .iter()
+        .map(|i| {
+            json!({"id": i.id, "title": i.title, "classification": i.classification, "status": i.status,
+                "impactDescription": i.impact_description, "service": "Exchange Online", "feature": i.feature_group,
+                "featureGroup": i.feature_group, "isResolved": false, "origin": "microsoft",
+                "startDateTime": world.clock.now() - chrono::Duration::hours(2), "endDateTime": null, "details": [], "posts": []})
+        })
+        .collect();
+    let wanted = match q.get("$filter").map(|f| issue_filter(f)) {
+        None => all,
+        Some(Ok((service, resolved))) => all
+            .into_iter()
+            .filter(|i| {
+                service.as_deref().is_none_or(|s| i["service"] == s) && resolved.is_none_or(|r| i["isResolved"] == r)
+            })
+            .collect(),
+        Some(Err(e)) => return error(StatusCode::BAD_REQUEST, "BadRequest", &e),
+    };
+    collection("admin/serviceAnnouncement/issues", wanted)
+}
+
+/// `service eq '…'` and `isResolved eq true|false`, joined by `and`.
+fn issue_filter(filter: &str) -> Result<(Option<String>, Option<bool>), String> {
+    let (mut service, mut resolved) = (None, None);
+    for clause in filter.split(" and ") {
+        let clause = clause.trim();
+        if let Some(v) = clause.strip_prefix("service eq '").and_then(|v| v.strip_suffix('\'')) {
+            service = Some(v.replace("''", "'"));
+        } else if let Some(v) = clause.strip_prefix("isResolved eq ") {
+            resolved = Some(v.parse::<bool>().map_err(|_| format!("Invalid filter clause: {clause}"))?);
+        } else {
+            return Err(format!("Invalid filter clause: {clause}"));
+        }
+    }
+    Ok((service, resolved))
+}
+
+/// `POST /users/{id or UPN}/sendMail`: 202 once accepted; the message enters Exchange Online's trace, one row
+/// per recipient. The sender must be a user of the tenant.
+async fn send_mail(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Option<Json<Value>>,
+) -> Response {
+    auth!(shared, headers);
+    let mut world = shared.lock();
+    let Some(user) = world.directory.users.iter().find(|u| u.id == id || u.upn.eq_ignore_ascii_case(&id)).cloned()
+    else {
+        return error(StatusCode::NOT_FOUND, "ErrorInvalidUser", &format!("The requested user '{id}' is invalid."));
+    };
+    let message = body.as_ref().and_then(|Json(b)| b.get("message"));
+    let recipients: Vec<String> = message
+        .and_then(|m| m.get("toRecipients"))
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(|x| x.pointer("/emailAddress/address").and_then(Value::as_str).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if recipients.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "ErrorInvalidRecipients", "At least one recipient isn't valid.");
+    }
+    let subject = message.and_then(|m| m.get("subject")).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let now = world.clock.now();
+    for r in recipients {
+        world.exchange.messages.push(super::exo::Message {
+            received: now,
+            sender: user.upn.clone(),
+            recipient: r,
+            subject: subject.clone(),
+        });
+    }
+    StatusCode::ACCEPTED.into_response()
 }

@@ -13,10 +13,10 @@ mod graph;
 mod identity;
 mod inventory;
 pub mod rehearsal;
+mod rules;
 pub mod scenario;
 mod source;
 mod tls;
-mod transport_rules;
 
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -110,8 +110,8 @@ pub struct SimInfo {
     pub inventory_csv: PathBuf,
     /// The simulated upload link of the source, in Mbit/s (a rehearsal's `--bandwidth`).
     pub bandwidth_mbit: u32,
-    /// The source's transport rules as `assets/Get-CutoverInventory.ps1` exports them (JSON, for stage 9), the
-    /// same as `GET {control_url}/transport-rules.json`; removed when the simulator stops.
+    /// The transport rules as the same script exports them (`cutover-transport-rules-<date>.json`), beside the
+    /// inventory; the same as `GET {control_url}/transport-rules.json`.
     pub transport_rules_json: PathBuf,
 }
 
@@ -283,7 +283,10 @@ impl Simulator {
         let world = World {
             dns: dns::initial_zone(&info, &scenario, clock.now()),
             directory: graph::Directory::new(&info.tenant_domain, &scenario.tenant),
-            exchange: exo::Exchange::default(),
+            exchange: exo::Exchange {
+                transport_rules: scenario.tenant.transport_rules.clone(),
+                ..exo::Exchange::default()
+            },
             requests: faults::RequestCounts::default(),
             clock,
             auth: identity::AuthState::new(
@@ -299,7 +302,7 @@ impl Simulator {
             .map_err(|e| e.to_string())
             .and_then(|text| std::fs::write(&info.inventory_csv, text).map_err(|e| e.to_string()));
         written.map_err(|reason| SimError::WriteInventory { path: info.inventory_csv.clone(), reason })?;
-        std::fs::write(&info.transport_rules_json, transport_rules::json(&world))
+        std::fs::write(&info.transport_rules_json, rules::json(&world))
             .map_err(|e| SimError::WriteInventory { path: info.transport_rules_json.clone(), reason: e.to_string() })?;
         let shared = Shared(Arc::new(Inner { info: info.clone(), world: Mutex::new(world) }));
         let (stop, stop_rx) = watch::channel(false);

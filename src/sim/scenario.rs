@@ -58,12 +58,33 @@ pub struct TenantSpec {
     /// Exchange Online service health reported by `healthOverviews`.
     #[serde(default = "default_health")]
     pub exchange_health: String,
+    /// Exchange Online's open service issues (`GET /admin/serviceAnnouncement/issues`).
+    #[serde(default)]
+    pub exchange_issues: Vec<IssueSpec>,
+    /// Transport rules already in Exchange Online (`Get-TransportRule`), as the cmdlet gives them.
+    #[serde(default)]
+    pub transport_rules: Vec<serde_json::Map<String, serde_json::Value>>,
     /// Groups already in the tenant (`GET /groups`).
     #[serde(default)]
     pub groups: Vec<GroupSpec>,
     /// Organizational contacts already in the tenant (`GET /contacts`).
     #[serde(default)]
     pub contacts: Vec<ContactSpec>,
+}
+
+/// A service issue of Exchange Online, as `serviceHealthIssue` carries it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueSpec {
+    pub id: String,
+    pub title: String,
+    /// `incident` or `advisory`.
+    pub classification: String,
+    /// A `serviceHealthStatus` value, e.g. `serviceDegradation`.
+    pub status: String,
+    pub impact_description: String,
+    #[serde(default)]
+    pub feature_group: String,
 }
 
 /// A group of the tenant: its flavour, primary address and further SMTP addresses.
@@ -138,37 +159,10 @@ pub struct SourceSpec {
     /// When false, Autodiscover answers 404 (the most common source fault).
     #[serde(default = "yes")]
     pub autodiscover: bool,
-    /// The source's transport rules, as `assets/Get-CutoverInventory.ps1` exports them for stage 9.
+    /// The server's transport rules, each as `Get-TransportRule` gives it (the properties
+    /// `assets/Get-CutoverInventory.ps1` exports).
     #[serde(default)]
-    pub transport_rules: Vec<TransportRuleSpec>,
-}
-
-/// A transport rule of the source server: what `Get-TransportRule` shows of it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TransportRuleSpec {
-    pub name: String,
-    /// `Enabled` or `Disabled`, as `Get-TransportRule` says the rule's `State`.
-    #[serde(default = "enabled")]
-    pub state: String,
-    #[serde(default)]
-    pub priority: u32,
-    /// `Enforce`, `Audit`, `AuditAndNotify`.
-    #[serde(default = "enforce")]
-    pub mode: String,
-    #[serde(default)]
-    pub comments: String,
-    /// The rule's conditions, exceptions and actions by their `New-TransportRule` parameter names
-    /// (`SentToScope`, `PrependSubject`, `AttachmentSizeOver` in bytes …), as the script writes them.
-    #[serde(default)]
-    pub parameters: serde_json::Map<String, serde_json::Value>,
-}
-
-fn enabled() -> String {
-    "Enabled".into()
-}
-fn enforce() -> String {
-    "Enforce".into()
+    pub transport_rules: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 fn default_mail_host() -> String {

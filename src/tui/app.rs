@@ -931,7 +931,10 @@ mod tests {
         app.update(Msg::Event(Event::Failed { what: "Customer".into(), error: "disk full".into() }));
         assert_eq!(app.notice.as_ref().map(|n| n.kind), Some(NoticeKind::Error));
         app.update(Msg::Event(Event::NotAvailable { stage: crate::plan::post::STAGE }));
-        assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("not built yet")));
+        assert!(
+            app.notice.as_ref().is_some_and(|n| n.text == strings::POST_UNFINISHED),
+            "a built stage says what is not"
+        );
     }
 
     fn with_inventory() -> App {

@@ -289,3 +289,28 @@ pub const MX_DEMO_KEYS_HINT: &str =
     "y copy the records (zone file)  p DEMO ONLY: apply them at the simulated registrar  d the resolver table";
 pub const DNS_TABLE_HINT: &str =
     "Passes when every resolver returns the new records; old answers go once their TTL runs out. Esc back.";
+
+pub const POST_UNFINISHED: &str = "Not built yet: asking for the Mail.Send consent when the test mail is sent; grant \
+     it to cutover's app first (Send a test mail says how if Graph refuses).";
+pub const TEST_MAIL_TITLE: &str = "Send a test mail";
+pub const TEST_MAIL_QUESTION: &str = "Send two test messages through Microsoft Graph (sendMail) from the first \
+     migrated mailbox: one to the stage 9 setting Test mail address, one to the second migrated mailbox? This needs \
+     the Graph permission Mail.Send for cutover's app; without it Graph refuses and cutover says how to grant it \
+     (cutover asks for no new consent itself). Then send one from outside to that mailbox and run the checks.";
+pub const EOP_TITLE: &str = "Apply Exchange Online Protection settings";
+pub const EOP_QUESTION: &str = "Bring the Default anti-spam and anti-malware policies to the baseline of \
+     docs/eop-baseline.md (Microsoft's recommended Standard values; Set-HostedContentFilterPolicy, \
+     Set-MalwareFilterPolicy; only the values the check Eop policies shows as different), create a disabled DKIM \
+     config for each domain without one, and enable DKIM signing where both selector CNAMEs resolve? SPF and \
+     DMARC are the customer's DNS: shown by the check, never written.";
+pub const TRANSPORT_RULES_TITLE: &str = "Create transport rules";
+pub const TRANSPORT_RULES_QUESTION: &str = "Create the source's transport rules in Exchange Online \
+     (New-TransportRule)? Only rules missing by name are created, enabled or not and in the mode the source had \
+     them; a rule already there with other settings is shown as a diff and left as it is, and a rule with an \
+     on-premises-only part is listed, not created.";
+pub const LICENCES_TITLE: &str = "Assign remaining licences";
+pub const LICENCES_QUESTION: &str = "Assign an Exchange Online licence (stage 3's Licence setting, or the first \
+     subscription that gives a mailbox) to every migrated user who has none (POST /users/{id}/assignLicense)? \
+     Users who hold one are left as they are.";
+pub const POST_RULES_FILE: &str = "The source's rules come from the stage 9 setting Transport rules file: the \
+     cutover-transport-rules-<date>.json that assets/Get-CutoverInventory.ps1 writes beside the inventory.";

@@ -12,8 +12,8 @@ use crate::secrets::Secret;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 pub use types::{
-    AcceptedDomain, AvailabilityTest, Mailbox, MigrationBatch, MigrationEndpoint, MigrationUser,
-    MigrationUserStatistics, NamedSetting, SkippedItem,
+    AcceptedDomain, AvailabilityTest, Mailbox, MessageTrace, MigrationBatch, MigrationEndpoint, MigrationUser,
+    MigrationUserStatistics, NamedSetting, SkippedItem, TraceStatus,
 };
 use url::Url;
 pub use values::{BatchStatus, ExSize, SkippedItemKind, UserStatus};
@@ -332,6 +332,35 @@ impl ExoClient {
 
     pub async fn get_malware_filter_policies(&self) -> Result<Output<NamedSetting>, M365Error> {
         self.typed("Get-MalwareFilterPolicy", json!({}), true, NamedSetting::read).await
+    }
+
+    /// `Get-MessageTraceV2` of the messages between `start` and `end` (at most 10 days back), by sender and/or
+    /// recipient.
+    pub async fn get_message_trace(
+        &self,
+        sender: Option<&str>,
+        recipient: Option<&str>,
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Output<MessageTrace>, M365Error> {
+        let mut p = Map::new();
+        if let Some(s) = sender {
+            p.insert("SenderAddress".into(), json!(s));
+        }
+        if let Some(r) = recipient {
+            p.insert("RecipientAddress".into(), json!(r));
+        }
+        p.insert("StartDate".into(), json!(start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        p.insert("EndDate".into(), json!(end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        self.typed("Get-MessageTraceV2", Value::Object(p), true, MessageTrace::read).await
+    }
+
+    pub async fn set_malware_filter_policy(
+        &self,
+        identity: &str,
+        parameters: Map<String, Value>,
+    ) -> Result<Vec<String>, M365Error> {
+        self.set("Set-MalwareFilterPolicy", identity, parameters).await
     }
 
     pub async fn get_dkim_signing_configs(&self) -> Result<Output<NamedSetting>, M365Error> {

@@ -269,6 +269,69 @@ impl AcceptedDomain {
     }
 }
 
+/// A message trace's `Status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum TraceStatus {
+    Delivered,
+    Failed,
+    Pending,
+    Expanded,
+    Quarantined,
+    FilteredAsSpam,
+    GettingStatus,
+    Unknown(String),
+}
+
+impl TraceStatus {
+    pub fn parse(s: &str) -> TraceStatus {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "delivered" => TraceStatus::Delivered,
+            "failed" => TraceStatus::Failed,
+            "pending" => TraceStatus::Pending,
+            "expanded" => TraceStatus::Expanded,
+            "quarantined" => TraceStatus::Quarantined,
+            "filteredasspam" => TraceStatus::FilteredAsSpam,
+            "gettingstatus" => TraceStatus::GettingStatus,
+            _ => TraceStatus::Unknown(s.trim().to_owned()),
+        }
+    }
+
+    pub fn word(&self) -> &str {
+        match self {
+            TraceStatus::Delivered => "Delivered",
+            TraceStatus::Failed => "Failed",
+            TraceStatus::Pending => "Pending",
+            TraceStatus::Expanded => "Expanded",
+            TraceStatus::Quarantined => "Quarantined",
+            TraceStatus::FilteredAsSpam => "FilteredAsSpam",
+            TraceStatus::GettingStatus => "GettingStatus",
+            TraceStatus::Unknown(s) => s,
+        }
+    }
+}
+
+/// One row of `Get-MessageTraceV2`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageTrace {
+    pub received: Option<DateTime<Utc>>,
+    pub sender: String,
+    pub recipient: String,
+    pub subject: String,
+    pub status: TraceStatus,
+}
+
+impl MessageTrace {
+    pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
+        Some(MessageTrace {
+            received: date(o.get("Received")),
+            sender: text(o.get("SenderAddress"))?,
+            recipient: text(o.get("RecipientAddress"))?,
+            subject: text(o.get("Subject")).unwrap_or_default(),
+            status: TraceStatus::parse(&text(o.get("Status"))?),
+        })
+    }
+}
+
 /// A named setting (transport rule, filter policy, DKIM config): its name, whether it is on, and the raw object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NamedSetting {

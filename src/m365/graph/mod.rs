@@ -8,9 +8,9 @@ use super::http::{Request, Session};
 use reqwest::Method;
 use serde_json::json;
 pub use types::{
-    AssignedLicense, DnsRecord, DnsRecordData, Domain, Group, GroupType, HealthStatus, NewUser, OrgContact,
-    Organization, PrepaidUnits, ServiceHealth, ServicePlan, SubscribedSku, User, VerificationTxt, VerifiedDomain,
-    verification_txt,
+    AssignedLicense, DnsRecord, DnsRecordData, Domain, Group, GroupType, HealthStatus, IssueClassification, NewUser,
+    OrgContact, Organization, PrepaidUnits, ServiceHealth, ServiceHealthIssue, ServicePlan, SubscribedSku, User,
+    VerificationTxt, VerifiedDomain, verification_txt,
 };
 use url::Url;
 
@@ -219,9 +219,41 @@ impl GraphClient {
         self.session.send(&req).await?.json()
     }
 
+    /// Microsoft's clock, as the answers' `Date` tells it.
+    pub fn clock(&self) -> &std::sync::Arc<crate::m365::http::ServiceClock> {
+        self.session.http.clock()
+    }
+
+    /// `POST /users/{from}/sendMail`: a plain-text message to one recipient, not kept in Sent Items. Graph
+    /// answers 202 with no body once it has accepted the message. Sending again sends another message, so it is
+    /// not retried on its own.
+    pub async fn send_mail(&self, from: &str, to: &str, subject: &str, text: &str) -> Result<(), M365Error> {
+        let body = json!({
+            "message": {
+                "subject": subject,
+                "body": { "contentType": "Text", "content": text },
+                "toRecipients": [{ "emailAddress": { "address": to } }],
+            },
+            "saveToSentItems": false,
+        });
+        let req = Request::new(Service::Graph, Method::POST, self.url(&["users", from, "sendMail"], &[]))
+            .json(body)
+            .idempotent(false)
+            .permission("Mail.Send");
+        self.session.send(&req).await.map(|_| ())
+    }
+
     /// `GET /admin/serviceAnnouncement/healthOverviews`.
     pub async fn health_overviews(&self) -> Result<Vec<ServiceHealth>, M365Error> {
         self.list(self.get(&["admin", "serviceAnnouncement", "healthOverviews"], &[], "ServiceHealth.Read.All")).await
+    }
+
+    /// `GET /admin/serviceAnnouncement/issues` of one service that are not resolved yet.
+    pub async fn open_issues(&self, service: &str) -> Result<Vec<ServiceHealthIssue>, M365Error> {
+        let filter = format!("service eq '{}' and isResolved eq false", odata_quote(service));
+        let req =
+            self.get(&["admin", "serviceAnnouncement", "issues"], &[("$filter", &filter)], "ServiceHealth.Read.All");
+        self.list(req).await
     }
 }
 

@@ -445,6 +445,44 @@ pub struct ServiceHealth {
     pub status: HealthStatus,
 }
 
+/// `serviceHealthClassificationType`: what kind of issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum IssueClassification {
+    Incident,
+    Advisory,
+    Unknown(String),
+}
+
+impl<'de> Deserialize<'de> for IssueClassification {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(match s.as_str() {
+            "incident" => IssueClassification::Incident,
+            "advisory" => IssueClassification::Advisory,
+            _ => IssueClassification::Unknown(s),
+        })
+    }
+}
+
+/// `serviceHealthIssue`: an incident or advisory of a service, with the properties cutover shows.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceHealthIssue {
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub service: String,
+    #[serde(default)]
+    pub impact_description: String,
+    pub classification: IssueClassification,
+    pub status: HealthStatus,
+    #[serde(default)]
+    pub is_resolved: bool,
+    #[serde(default)]
+    pub start_date_time: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,6 +552,19 @@ mod tests {
         let sku: SubscribedSku = serde_json::from_str(body).expect("sku");
         assert_eq!(sku.available(), 11);
         assert!(sku.includes_exchange());
+    }
+
+    #[test]
+    fn the_documented_issue_is_read_with_unknown_classifications_kept() {
+        let body = r#"{"startDateTime":"2020-11-12T17:00:00Z","endDateTime":null,"lastModifiedDateTime":"2020-11-13T08:59:00Z","title":"Users may be unable to receive email","id":"EX226574","impactDescription":"Users may be unable to receive email from external senders.","classification":"incident","origin":"microsoft","status":"serviceDegradation","service":"Exchange Online","feature":"E-Mail and calendar access","featureGroup":"E-Mail and calendar access","isResolved":false,"details":[],"posts":[]}"#;
+        let issue: ServiceHealthIssue = serde_json::from_str(body).expect("issue");
+        assert_eq!(issue.classification, IssueClassification::Incident);
+        assert_eq!(issue.status, HealthStatus::ServiceDegradation);
+        assert!(!issue.is_resolved);
+        let odd: ServiceHealthIssue =
+            serde_json::from_str(r#"{"id":"X","classification":"unknownFutureValue","status":"reported"}"#)
+                .expect("odd");
+        assert_eq!(odd.classification, IssueClassification::Unknown("unknownFutureValue".into()));
     }
 
     #[test]

@@ -58,6 +58,7 @@ impl Criterion {
             // service are what lets every client find and open its mailbox.
             Criterion::Access => &[
                 CheckId::Users(users::Check::LicencesAvailable),
+                CheckId::Post(post::Check::LicencesAssigned),
                 CheckId::Mx(mx::Check::DnsPropagation),
                 CheckId::Post(post::Check::ServiceHealth),
             ],

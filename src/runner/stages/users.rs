@@ -91,7 +91,7 @@ async fn unverified_domain(m365: &M365, inventory: &crate::inventory::Inventory)
 
 /// The licence to assign: the one named in the settings (by its part number), else the first subscription
 /// that gives a mailbox and has a free unit for every mailbox to create.
-async fn licence_sku(m365: &M365, wanted: Option<&str>) -> Result<Option<String>, Stop> {
+pub(crate) async fn licence_sku(m365: &M365, wanted: Option<&str>) -> Result<Option<String>, Stop> {
     let skus = m365.graph.subscribed_skus().await?;
     let gives_mailbox = |s: &crate::m365::graph::types::SubscribedSku| {
         s.service_plans.iter().any(|p| users::gives_mailbox(&p.service_plan_name))

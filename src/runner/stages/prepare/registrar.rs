@@ -3,7 +3,8 @@
 //! demo key sets the MX change's record sets the same way ([`set_record_set`]), and its watch asks which
 //! resolvers the simulator runs ([`simulator_resolvers`]). This is the only place the wizard talks to the
 //! control API, and it refuses unless the project is a demo project and the URL is on loopback. The domain's
-//! other TXT values (SPF) are kept: a record set is replaced as a whole.
+//! other TXT values (SPF) are kept: a record set is replaced as a whole. Stage
+//! 9's demo publishing of the DKIM CNAMEs and a starting DMARC record goes through [`publish`] too.
 
 use crate::m365::endpoints::is_loopback;
 use crate::runner::jobs::JobContext;
@@ -64,21 +65,63 @@ pub async fn publish_verification_txt(
     domain: &str,
     txt: &str,
 ) -> Result<TaskOutcome, TaskError> {
-    if !demo {
-        return Err(RegistrarError::NotDemo.into());
-    }
-    if !is_loopback(control_url) {
-        return Err(RegistrarError::NotLoopback(control_url.to_string()).into());
-    }
     let name = domain.trim().trim_end_matches('.').to_ascii_lowercase();
     let txt = txt.trim();
+    guard(demo, control_url)?;
     if name.is_empty() || txt.is_empty() || txt.contains('"') {
         return Err(TaskError::BadInput {
             what: format!("TXT record {txt:?} for {domain:?}"),
             fix: "give the domain and the MS=ms… text Microsoft Graph shows for it".into(),
         });
     }
-    let url = format!("{}/dns/records", control_url.as_str().trim_end_matches('/'));
+    let record = Record { name: &name, rtype: "TXT", value: txt, keep_others: true };
+    let at = Target { demo, control_url, stage: crate::plan::prepare::STAGE, action: "publish-verification-txt-demo" };
+    if !publish(ctx, &at, &record).await? {
+        return Ok(TaskOutcome {
+            summary: format!("Nothing to publish: {name} has the TXT record {txt} already (demo registrar)."),
+            skipped: vec![format!("{name}: TXT {txt} already published")],
+            ..TaskOutcome::default()
+        });
+    }
+    Ok(TaskOutcome {
+        summary: format!("Published TXT {txt} for {name} at the demo registrar; verify the domain now."),
+        done: vec![format!("{name}: TXT {txt} published (demo registrar)")],
+        ..TaskOutcome::default()
+    })
+}
+
+/// Where a demo record goes and how the write is audited.
+pub struct Target<'a> {
+    pub demo: bool,
+    pub control_url: &'a Url,
+    pub stage: crate::plan::StageId,
+    pub action: &'a str,
+}
+
+/// One record to publish: `keep_others` adds the value to the set (TXT); otherwise the set becomes it (a
+/// CNAME has one value).
+pub struct Record<'a> {
+    pub name: &'a str,
+    pub rtype: &'a str,
+    pub value: &'a str,
+    pub keep_others: bool,
+}
+
+fn guard(demo: bool, control_url: &Url) -> Result<(), TaskError> {
+    if !demo {
+        return Err(RegistrarError::NotDemo.into());
+    }
+    if !is_loopback(control_url) {
+        return Err(RegistrarError::NotLoopback(control_url.to_string()).into());
+    }
+    Ok(())
+}
+
+/// Publishes `record` at the demo registrar unless it is there already (audited); whether it wrote.
+pub async fn publish(ctx: &JobContext, at: &Target<'_>, record: &Record<'_>) -> Result<bool, TaskError> {
+    guard(at.demo, at.control_url)?;
+    let name = record.name.trim().trim_end_matches('.').to_ascii_lowercase();
+    let url = format!("{}/dns/records", at.control_url.as_str().trim_end_matches('/'));
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .no_proxy()
@@ -91,19 +134,16 @@ pub async fn publish_verification_txt(
         return Err(RegistrarError::Refused { status, reason: answer.text().await.unwrap_or_default() }.into());
     }
     let records: Records = answer.json().await.map_err(|e| RegistrarError::Malformed(e.to_string()))?;
-    let existing = records.records.iter().find(|s| s.name == name && s.rtype.eq_ignore_ascii_case("TXT"));
+    let existing = records.records.iter().find(|s| s.name == name && s.rtype.eq_ignore_ascii_case(record.rtype));
     let current: Vec<String> = existing.map(|s| s.current().to_vec()).unwrap_or_default();
-    if current.iter().any(|v| v == txt) {
-        return Ok(TaskOutcome {
-            summary: format!("Nothing to publish: {name} has the TXT record {txt} already (demo registrar)."),
-            skipped: vec![format!("{name}: TXT {txt} already published")],
-            ..TaskOutcome::default()
-        });
+    let same = |v: &String| v.trim_end_matches('.').eq_ignore_ascii_case(record.value.trim_end_matches('.'));
+    if current.iter().any(same) && (record.keep_others || current.len() == 1) {
+        return Ok(false);
     }
     let ttl = existing.map_or(NEW_TXT_TTL, |s| s.ttl);
-    let mut values = current;
-    values.push(txt.to_owned());
-    let body = json!({ "name": name, "type": "TXT", "ttl": ttl, "values": values });
+    let mut values = if record.keep_others { current } else { Vec::new() };
+    values.push(record.value.to_owned());
+    let body = json!({ "name": name, "type": record.rtype, "ttl": ttl, "values": values });
     let post = async {
         let answer = http.post(&url).json(&body).send().await.map_err(unreachable)?;
         if answer.status().is_success() {
@@ -113,19 +153,9 @@ pub async fn publish_verification_txt(
             Err(RegistrarError::Refused { status, reason: answer.text().await.unwrap_or_default() })
         }
     };
-    write(
-        ctx,
-        crate::plan::prepare::STAGE,
-        "publish-verification-txt-demo",
-        json!({ "domain": name, "txt": txt, "ttl": ttl }),
-        post,
-    )
-    .await?;
-    Ok(TaskOutcome {
-        summary: format!("Published TXT {txt} for {name} at the demo registrar; verify the domain now."),
-        done: vec![format!("{name}: TXT {txt} published (demo registrar)")],
-        ..TaskOutcome::default()
-    })
+    let detail = json!({ "name": name, "type": record.rtype, "value": record.value, "ttl": ttl });
+    write(ctx, at.stage, at.action, detail, post).await?;
+    Ok(true)
 }
 
 /// One record set at the simulated registrar, as it is now.
