@@ -268,7 +268,7 @@ fn the_screen_is_redrawn_at_the_new_size_after_a_resize() {
 /// admin approves it), import the inventory, see the high-risk mailboxes, verify the domains, create the
 /// endpoint, run the batch, verify it, and change the MX and watch it spread. Runs with a real OS keyring (scripts/with-keyring.sh).
 #[test]
-fn the_demo_runs_stages_1_to_8_against_the_simulator() {
+fn the_demo_runs_stages_1_to_9_and_writes_the_closeout_report() {
     let home = tempfile::tempdir().expect("temp dir");
     let mut s = Session::start_sized(home.path(), &["demo", "--speed", "60"], 50, 160);
     s.wait_for("DEMO on the simulator");
@@ -450,7 +450,31 @@ fn the_demo_runs_stages_1_to_8_against_the_simulator() {
     // The completion and the removal do not undo what stages 5 and 6 proved of the sync.
     let screen = s.text();
     assert!(screen.contains("✓ 5 Start migration") && screen.contains("✓ 6 Verify"), "{screen}");
+
+    // Stage 9: the source's transport rules recreated after their question, then the closeout report.
+    s.keys("\tj\t");
+    s.wait_for("9 · Post-migration");
+    s.keys("\r");
+    s.wait_for("Create the source's transport rules in Exchange Online");
+    s.keys("y");
+    s.wait_for("transport rule(s) created");
+    // Four tasks down (the demo's DKIM publishing is a key, not a row).
+    s.keys("jjjj\r");
+    s.wait_for("Wrote the closeout report");
     s.quit();
+    let closeout: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(home.path().join("projects/demo/reports/closeout-report.json")).expect("the closeout report"),
+    )
+    .expect("json");
+    // typical: 120 mailboxes, of which the hidden scanner and the poisoned a.fischer never migrate.
+    let migration = &closeout["migration"]["totals"];
+    assert_eq!(closeout["budget"]["migrated_mailboxes"], 118, "{}", closeout["budget"]);
+    assert_eq!(closeout["budget"]["final_usd"], 300 + 25 * 118, "{}", closeout["budget"]);
+    assert_eq!(
+        (migration["mailboxes"].as_u64(), migration["migrated"].as_u64()),
+        (Some(120), Some(118)),
+        "{migration}"
+    );
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(home.path().join("projects/demo/state.json")).expect("state"))
             .expect("json");

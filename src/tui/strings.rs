@@ -145,6 +145,7 @@ pub fn not_failed(address: &str) -> String {
 pub const NO_BATCH_VIEW: &str =
     "No view of the batch yet: start the batch (Enter on Start the batch) or run the checks (c) to read it.";
 pub const BATCH_TITLE: &str = "Batch";
+pub const BATCH_GONE: &str = "removed from Exchange Online";
 pub const NO_BATCH_YET: &str = "No cutover batch in Exchange Online yet: create and start it.";
 pub const BATCH_COLUMNS_WIDE: [&str; 9] =
     ["", "Mailbox", "Status", "Items", "Skipped", "Moved / estimated", "%", "Last sync", "Error"];

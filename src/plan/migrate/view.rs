@@ -30,6 +30,8 @@ pub struct BatchView {
     /// How far Exchange's clock was ahead of ours at the last good poll, in milliseconds: its timestamps (the
     /// batch's start, each last sync) are on its clock. Near 0 with a real tenant; hours in the simulator.
     pub service_ahead_ms: Option<i64>,
+    /// When a poll first found the batch gone from Exchange Online; the mailboxes are then as last read.
+    pub gone_at: Option<DateTime<Utc>>,
 }
 
 /// What the watch knows of one mailbox.
@@ -85,6 +87,8 @@ pub enum PollResult {
     Read(Box<PollFacts>),
     /// The cycle could not read the batch: the client's error text.
     Failed(String),
+    /// The batch the view had is no longer in Exchange Online (stage 8 removed it): the view stays its last.
+    Gone,
 }
 
 /// The key a migration user is known by: its mailbox address, else its identity, lower-case (as the inventory's
@@ -154,6 +158,11 @@ pub fn apply_poll(view: &mut BatchView, poll: PollResult, now: DateTime<Utc>) {
     let facts = match poll {
         PollResult::Failed(message) => {
             view.last_error = Some(PollError { at: now, message });
+            return;
+        }
+        PollResult::Gone => {
+            view.gone_at.get_or_insert(now);
+            view.last_error = None;
             return;
         }
         PollResult::Read(facts) => *facts,
@@ -291,6 +300,18 @@ pub(crate) mod tests {
 
     pub fn read(users: Vec<MigrationUser>, statistics: Vec<MigrationUserStatistics>) -> PollResult {
         PollResult::Read(Box::new(PollFacts { batch: None, users, statistics, service_ahead_ms: None }))
+    }
+
+    #[test]
+    fn a_batch_gone_keeps_its_last_view() {
+        let mut view = BatchView::default();
+        apply_poll(&mut view, read(vec![user("a@x.com", UserStatus::Completed, 10)], vec![]), t0());
+        let later = t0() + Duration::minutes(5);
+        apply_poll(&mut view, PollResult::Gone, later);
+        apply_poll(&mut view, PollResult::Gone, later + Duration::minutes(5));
+        assert_eq!(view.gone_at, Some(later), "when it was first found gone");
+        assert_eq!(view.mailboxes.len(), 1, "the mailboxes as last read");
+        assert_eq!(view.polled_at, Some(t0()));
     }
 
     #[test]

@@ -153,7 +153,10 @@ fn header<'a>(view: &BatchView, summary: &Summary, now: DateTime<Utc>, theme: &T
         ));
     }
     lines.push(Line::from(progress));
-    let polled = view.age(now).map_or_else(|| "not read yet".to_owned(), |a| format!("read {} ago", ago(a)));
+    let mut polled = view.age(now).map_or_else(|| "not read yet".to_owned(), |a| format!("read {} ago", ago(a)));
+    if let Some(gone) = view.gone_at {
+        polled = format!("{polled}; {} {} ago: this is its last view", strings::BATCH_GONE, ago(now - gone));
+    }
     match &view.last_error {
         Some(e) => lines.push(Line::from(Span::styled(
             format!("{polled}; the last poll failed {} ago: {}", ago(now - e.at), e.message),

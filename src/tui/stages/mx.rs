@@ -176,13 +176,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let several = view.rows.iter().any(|r| r.domain != view.rows[0].domain);
     // Wide cells only when the resolver's name keeps its room beside them.
     let wide = table.width >= 150;
-    // Narrow: just enough for "Autodiscover" and "old 41m", so the resolver's name keeps its room.
-    let cell_widths: [u16; 3] = if wide { [22, 22, 22] } else { [9, 12, 9] };
-    let (domain_width, since_width) = if wide { (20, 23) } else { (20, 0) };
-    let fixed = cell_widths.iter().map(|w| w + 1).sum::<u16>()
-        + if several { domain_width + 1 } else { 0 }
-        + if wide { since_width + 1 } else { 0 };
-    let name_width = table.width.saturating_sub(fixed).max(10);
+    // Narrow: just enough for "old 41m" and "error", so the resolver's and the domain's names keep their room.
+    let cell_widths: [u16; 3] = if wide { [22, 22, 22] } else { [8, 8, 8] };
+    let since_width = if wide { 23 } else { 0 };
+    let cells = cell_widths.iter().map(|w| w + 1).sum::<u16>() + if wide { since_width + 1 } else { 0 };
+    let room = table.width.saturating_sub(cells);
+    // The domains share the room with the resolvers, up to the longest domain's length.
+    let longest = view.rows.iter().map(|r| r.domain.chars().count()).max().unwrap_or(0);
+    let domain_width = if several { u16::try_from(longest).unwrap_or(u16::MAX).min(room / 2).max(6) } else { 0 };
+    let name_width = room.saturating_sub(if several { domain_width + 1 } else { 0 }).max(8);
     let mut widths = vec![Constraint::Length(name_width)];
     if several {
         widths.push(Constraint::Length(domain_width));
@@ -210,7 +212,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let r: &crate::plan::mx::propagation::Row = &rows[i];
             let mut cells = vec![Span::raw(fit_middle(&r.resolver, usize::from(name_width)))];
             if several {
-                cells.push(Span::raw(fit(&r.domain, usize::from(domain_width))));
+                cells.push(Span::raw(fit_middle(&r.domain, usize::from(domain_width))));
             }
             for (slot, width) in Slot::ALL.into_iter().zip(cell_widths) {
                 let text = r.cell(slot).map_or_else(|| "—".to_owned(), |c| cell_text(c, wide));
@@ -262,13 +264,15 @@ fn ttl_text(ttl: u32) -> String {
     }
 }
 
-/// `text` cut in the middle to `width` characters: a resolver's label ends with what tells it apart (its delay).
+/// `text` cut in the middle to `width` characters: a resolver's label ends with what tells it apart (its delay,
+/// kept whole when it is in parentheses), a domain with its suffix.
 fn fit_middle(text: &str, width: usize) -> String {
     let chars: Vec<char> = text.chars().collect();
     if chars.len() <= width || width < 5 {
         return fit(text, width);
     }
-    let tail = width / 2;
+    let suffix = text.ends_with(')').then(|| text.rfind('(')).flatten().map(|i| text[i..].chars().count());
+    let tail = suffix.filter(|n| *n + 2 <= width).unwrap_or(width / 2);
     let head = width - tail - 1;
     let mut out: String = chars[..head].iter().collect();
     out.push('…');
@@ -305,5 +309,11 @@ mod tests {
         assert_eq!(ttl_text(300), "5 min");
         assert_eq!(fit("sim 127.0.0.1:53000 (+900 s)", 10), "sim 127.0…");
         assert_eq!(fit_middle("sim 127.0.0.1:53000 (+900 s)", 16), "sim 127…(+900 s)");
+        assert_eq!(fit_middle("sim 127.0.0.1:53000 (+1800 s)", 12), "si…(+1800 s)", "the delay kept whole");
+        assert_ne!(
+            fit_middle("fabrikam-eng.com", 12),
+            fit_middle("fabrikam-eng.co.uk", 12),
+            "the suffix tells them apart"
+        );
     }
 }

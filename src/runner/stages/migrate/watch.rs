@@ -24,6 +24,8 @@ pub struct Pace {
 /// Reads one cycle into `view`.
 pub async fn cycle(exo: &ExoClient, batch: &str, view: &mut BatchView) -> Result<(), M365Error> {
     let poll = match read(exo, batch, view).await {
+        // Removed after the watch had seen it: its last view is what the reports keep.
+        Ok(facts) if facts.batch.is_none() && view.batch.is_some() => PollResult::Gone,
         Ok(facts) => PollResult::Read(Box::new(facts)),
         Err(M365Error::Cancelled) => return Err(M365Error::Cancelled),
         Err(e) => PollResult::Failed(e.to_string()),
@@ -62,6 +64,10 @@ pub async fn watch(
         match cycle(exo, batch, &mut view).await {
             Ok(()) => seen(&view),
             Err(_) => return view,
+        }
+        // Nothing is left to follow once the batch is removed.
+        if view.gone_at.is_some() {
+            return view;
         }
         if !pause(ctx, batch, &view, pace).await {
             return view;
