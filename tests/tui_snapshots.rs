@@ -555,7 +555,10 @@ fn stage_9_what_is_built_the_rules_not_migrated_and_the_rules_question_at_80x24_
     );
     let mut app = open_at(state, stage);
     let wide = render(&app, 200, 50);
-    assert!(wide.contains("Not built yet: asking for the Mail.Send consent"), "the screen says what is not built: {wide}");
+    assert!(
+        wide.contains("Not built yet: asking for the Mail.Send consent"),
+        "the screen says what is not built: {wide}"
+    );
     insta::assert_snapshot!("stage9_200x50", wide);
     let narrow = render(&app, 80, 24);
     assert!(narrow.contains("Not built yet: asking for"), "said at 80x24: {narrow}");
