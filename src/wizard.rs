@@ -30,7 +30,15 @@ pub async fn run_async(project: Project, startup: crate::tui::Startup) -> color_
     }
     // Caught from before the terminal turns raw, so no signal can leave it raw.
     let mut signals = crate::signals::Terminating::listen().wrap_err("listening for signals")?;
+    let resume: Vec<crate::plan::StageId> = crate::plan::StageId::all()
+        .filter(|s| project.state().is_open(*s) && crate::runner::stages::of(*s).resume_on_open(project.state()))
+        .collect();
     let mut runner = crate::runner::spawn(project);
+    // A watch that was following something goes on by itself, from what it recorded.
+    for stage in resume {
+        tracing::info!(%stage, "resuming the stage's watch");
+        let _ = runner.commands.send(crate::runner::Command::Watch { stage });
+    }
     let mut terminal = crate::tui::init_terminal().wrap_err("cutover needs an interactive terminal")?;
     let theme = crate::tui::Theme::from_env();
     let mut outside = crate::tui::Stdout;

@@ -109,6 +109,12 @@ pub trait StageWork: Sync {
         self.watches()
     }
 
+    /// Whether the wizard starts the stage's watch again as it opens the project: it was following something
+    /// when the wizard last closed (or died), and what it had seen is recorded.
+    fn resume_on_open(&self, _state: &ProjectState) -> bool {
+        false
+    }
+
     /// The stage's watch as a job, read-only: it follows what the stage's tasks started and never starts it.
     fn watch(&self, _inputs: TaskInputs) -> Result<Job, NotStarted> {
         Err(NotStarted::NotBuilt)

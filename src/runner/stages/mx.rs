@@ -120,6 +120,11 @@ impl StageWork for Work {
         state.mx.changed_at.is_some() && !state.status(STAGE).is_done()
     }
 
+    /// The propagation is watched for hours: a wizard opened again goes on from `live/dns.json`.
+    fn resume_on_open(&self, state: &ProjectState) -> bool {
+        self.watch_wanted(state)
+    }
+
     fn watch(&self, inputs: TaskInputs) -> Result<Job, NotStarted> {
         let Some(at) = inputs.state.mx.changed_at else {
             let task = TaskId::Mx(Task::RecordMxChange);
@@ -239,6 +244,17 @@ mod tests {
         }];
         s.stage_mut(STAGE).record_check(Check::Preflight, crate::plan::CheckResult::new(outcome, "x", Utc::now()));
         s
+    }
+
+    #[test]
+    fn an_opened_wizard_resumes_the_watch_only_while_the_change_is_propagating() {
+        let mut s = ready_state(Outcome::Pass);
+        assert!(!Work.resume_on_open(&s), "no change recorded: nothing to follow");
+        s.mx.changed_at = Some(Utc::now());
+        assert!(Work.resume_on_open(&s), "recorded, not yet propagated");
+        let done = crate::plan::CheckResult::new(Outcome::Pass, "every resolver", Utc::now());
+        s.stage_mut(STAGE).record_check(Check::DnsPropagation, done);
+        assert!(!Work.resume_on_open(&s), "propagated: the stage is done");
     }
 
     #[test]
