@@ -187,6 +187,17 @@ impl PublicResolver {
     pub const ALL: [PublicResolver; 4] =
         [PublicResolver::Google, PublicResolver::Cloudflare, PublicResolver::Quad9, PublicResolver::OpenDns];
 
+    /// The resolver of a short name (`google`, `cloudflare`, `quad9`, `opendns`), any case.
+    pub fn named(name: &str) -> Option<PublicResolver> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "google" => Some(PublicResolver::Google),
+            "cloudflare" => Some(PublicResolver::Cloudflare),
+            "quad9" => Some(PublicResolver::Quad9),
+            "opendns" => Some(PublicResolver::OpenDns),
+            _ => None,
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             PublicResolver::Google => "Google Public DNS",
@@ -233,16 +244,6 @@ impl Resolver {
     pub fn public(which: PublicResolver) -> Result<Self, DnsError> {
         let servers = which.addresses().iter().map(|ip| SocketAddr::new(*ip, 53)).collect::<Vec<_>>();
         Self::build(which.label().to_owned(), &servers)
-    }
-
-    /// The system's resolver and the well-known public ones: what stage 7 watches by default, for a view from
-    /// inside the customer's network and from the internet.
-    pub fn well_known() -> Result<Vec<Self>, DnsError> {
-        let mut all = vec![Self::system()?];
-        for which in PublicResolver::ALL {
-            all.push(Self::public(which)?);
-        }
-        Ok(all)
     }
 
     /// A resolver (or authoritative server) at the given socket addresses, tried in turn.

@@ -387,10 +387,10 @@ fn the_demo_runs_stages_1_to_9_and_writes_the_closeout_report() {
     s.keys("p");
     s.wait_for("record set(s) set at the simulated registrar");
     // The pre-flight warns when the batch is past its initial sync (the TTL's lowering is unknown), and fails
-    // while a mailbox still moves: then it is overridden with a reason. Two tasks (the demo's apply is its key),
-    // then the pre-flight check.
+    // while a mailbox still moves: then it is overridden with a reason. Two tasks (the demo's apply is its key)
+    // and the public resolvers' setting, then the pre-flight check.
     s.wait_for("Ready for the MX change");
-    s.keys("jj");
+    s.keys("jjj");
     if s.text().contains("FAIL       Ready for the MX change") {
         s.keys("o");
         s.wait_for("Override a failed check");
@@ -399,7 +399,7 @@ fn the_demo_runs_stages_1_to_9_and_writes_the_closeout_report() {
     } else {
         s.wait_for("WARN       Ready for the MX change");
     }
-    s.keys("k\r");
+    s.keys("kk\r");
     s.wait_for("The MX change is recorded at");
     // The table opens once the watch's first round is in.
     s.wait_for("new on 4 resolvers");

@@ -73,8 +73,50 @@ pub static DEF: StageDef = StageDef {
             help: "Every watched resolver returns the new MX, Autodiscover and SPF records.",
         },
     ],
-    settings: &[],
+    settings: &[super::settings::Setting::PublicResolvers],
 };
+
+/// The public resolvers the propagation watch asks by name, besides any IP address the engineer gives.
+pub const PUBLIC_RESOLVER_NAMES: [&str; 4] = ["google", "cloudflare", "quad9", "opendns"];
+
+/// Stage 7's setting: which public resolvers the propagation watch asks, besides the domains' authoritative
+/// servers and the system's resolver.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsSettings {
+    /// Names of [`PUBLIC_RESOLVER_NAMES`] or IP addresses, as typed; none set: the four by name; empty: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_resolvers: Option<Vec<String>>,
+}
+
+impl DnsSettings {
+    /// The public resolvers to ask.
+    pub fn public(&self) -> Vec<String> {
+        self.public_resolvers.clone().unwrap_or_else(|| PUBLIC_RESOLVER_NAMES.map(str::to_owned).to_vec())
+    }
+}
+
+/// Reads the setting's value: names or addresses separated by commas or spaces, `none` for none; refused with
+/// the reason when one is neither a known name nor an IP address.
+pub fn parse_public_resolvers(input: &str) -> Result<Vec<String>, String> {
+    if input.trim().eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for word in input.split([',', ' ']).map(str::trim).filter(|w| !w.is_empty()) {
+        let lower = word.to_ascii_lowercase();
+        let known = PUBLIC_RESOLVER_NAMES.contains(&lower.as_str()) || lower.parse::<std::net::IpAddr>().is_ok();
+        if !known {
+            return Err(format!(
+                "public resolver '{word}' is neither {} nor an IP address",
+                PUBLIC_RESOLVER_NAMES.join(", ")
+            ));
+        }
+        if !out.contains(&lower) {
+            out.push(lower);
+        }
+    }
+    Ok(out)
+}
 
 /// What stage 7 records of the MX change, in `state.json`: stage 8's last-sync rule starts from it. Its times
 /// are ours; beside them, how far Microsoft 365's clock was ahead when each was recorded, so the rule compares

@@ -40,6 +40,7 @@ pub enum Setting {
     ItemTolerance,
     TransportRulesFile,
     TestMailAddress,
+    PublicResolvers,
 }
 
 /// The parts of the project the settings read.
@@ -51,6 +52,7 @@ pub struct Values<'a> {
     pub migrate: &'a MigrateSettings,
     pub verify: &'a VerifySettings,
     pub post: &'a PostSettings,
+    pub dns: &'a super::mx::DnsSettings,
 }
 
 /// The parts of the project the settings change.
@@ -62,6 +64,7 @@ pub struct ValuesMut<'a> {
     pub migrate: &'a mut MigrateSettings,
     pub verify: &'a mut VerifySettings,
     pub post: &'a mut PostSettings,
+    pub dns: &'a mut super::mx::DnsSettings,
 }
 
 impl Setting {
@@ -110,6 +113,7 @@ impl Setting {
             Setting::ItemTolerance => "Item count tolerance %",
             Setting::TransportRulesFile => "Transport rules file",
             Setting::TestMailAddress => "Test mail address",
+            Setting::PublicResolvers => "Public resolvers",
         }
     }
 
@@ -146,6 +150,9 @@ impl Setting {
                 "the cutover-transport-rules-<date>.json that assets/Get-CutoverInventory.ps1 wrote; empty: none"
             }
             Setting::TestMailAddress => "an outside mailbox you can read, for the outbound test mail",
+            Setting::PublicResolvers => {
+                "watched besides the authoritative servers: google, cloudflare, quad9, opendns or IPs; none; empty: all 4"
+            }
         }
     }
 
@@ -178,6 +185,11 @@ impl Setting {
             Setting::ItemTolerance => v.verify.item_tolerance_percent.to_string(),
             Setting::TransportRulesFile => text(&v.post.rules_file),
             Setting::TestMailAddress => text(&v.post.test_address),
+            Setting::PublicResolvers => match &v.dns.public_resolvers {
+                None => super::mx::PUBLIC_RESOLVER_NAMES.join(", "),
+                Some(list) if list.is_empty() => "none".to_owned(),
+                Some(list) => list.join(", "),
+            },
         }
     }
 
@@ -190,6 +202,10 @@ impl Setting {
         let word = input.to_ascii_lowercase().replace(['-', ' ', '_'], "");
         match self {
             Setting::TransportRulesFile => v.post.rules_file = optional(),
+            Setting::PublicResolvers if input.is_empty() => v.dns.public_resolvers = None,
+            Setting::PublicResolvers => {
+                v.dns.public_resolvers = Some(super::mx::parse_public_resolvers(input).map_err(ValidationError::new)?);
+            }
             Setting::TestMailAddress if input.is_empty() => v.post.test_address = None,
             Setting::TestMailAddress if super::post::mailflow::valid_address(input) => {
                 v.post.test_address = Some(input.to_owned());
@@ -356,10 +372,18 @@ impl Setting {
 mod tests {
     use super::*;
 
-    type All = (SourceSettings, SourceAccess, UsersSettings, MigrateSettings, VerifySettings, PostSettings);
+    type All = (
+        SourceSettings,
+        SourceAccess,
+        UsersSettings,
+        MigrateSettings,
+        VerifySettings,
+        PostSettings,
+        super::super::mx::DnsSettings,
+    );
 
     fn apply(setting: Setting, input: &str) -> Result<All, String> {
-        let (mut source, mut access, mut users, mut migrate, mut verify, mut post): All = Default::default();
+        let (mut source, mut access, mut users, mut migrate, mut verify, mut post, mut dns): All = Default::default();
         let v = ValuesMut {
             source: &mut source,
             access: &mut access,
@@ -367,9 +391,10 @@ mod tests {
             migrate: &mut migrate,
             verify: &mut verify,
             post: &mut post,
+            dns: &mut dns,
         };
         setting.apply(v, input).map_err(|e| e.to_string())?;
-        Ok((source, access, users, migrate, verify, post))
+        Ok((source, access, users, migrate, verify, post, dns))
     }
 
     #[test]
@@ -398,9 +423,12 @@ mod tests {
             (Setting::Notify, "off", "off"),
             (Setting::TransportRulesFile, " ~/contoso/rules.json ", "~/contoso/rules.json"),
             (Setting::TestMailAddress, "engineer@partner.example", "engineer@partner.example"),
+            (Setting::PublicResolvers, "Quad9, 1.1.1.1 quad9", "quad9, 1.1.1.1"),
+            (Setting::PublicResolvers, "None", "none"),
+            (Setting::PublicResolvers, "", "google, cloudflare, quad9, opendns"),
         ];
         for (setting, input, shown) in cases {
-            let (source, access, users, migrate, verify, post) = apply(setting, input).expect(input);
+            let (source, access, users, migrate, verify, post, dns) = apply(setting, input).expect(input);
             let values = Values {
                 source: &source,
                 access: &access,
@@ -408,6 +436,7 @@ mod tests {
                 migrate: &migrate,
                 verify: &verify,
                 post: &post,
+                dns: &dns,
             };
             assert_eq!(setting.current(values), shown, "{setting:?}");
             assert!(Setting::of_stage(setting.stage()).contains(&setting));
@@ -433,6 +462,7 @@ mod tests {
             (Setting::StallAfter, "soon", "not a whole number"),
             (Setting::ItemTolerance, "150", "0 to 100"),
             (Setting::StartAtOnce, "maybe", "type on or off"),
+            (Setting::PublicResolvers, "quad9, dns.google", "neither google, cloudflare, quad9, opendns nor an IP"),
         ];
         for (setting, input, fix) in cases {
             let error = apply(setting, input).expect_err(input);

@@ -59,6 +59,9 @@ pub struct ProjectState {
     /// Stage 9: where the source's transport-rule export is.
     #[serde(default)]
     pub post: crate::plan::post::PostSettings,
+    /// Stage 7: the public resolvers the propagation watch asks.
+    #[serde(default)]
+    pub dns: crate::plan::mx::DnsSettings,
     /// Each email domain's `MS=…` verification text, as the tenant gave it when the domain was added.
     #[serde(default)]
     pub verification: BTreeMap<String, String>,
@@ -97,6 +100,7 @@ impl ProjectState {
             migrate: &self.migrate,
             verify: &self.verify,
             post: &self.post,
+            dns: &self.dns,
         }
     }
 
@@ -109,6 +113,7 @@ impl ProjectState {
             migrate: &mut self.migrate,
             verify: &mut self.verify,
             post: &mut self.post,
+            dns: &mut self.dns,
         }
     }
 
@@ -130,6 +135,7 @@ impl ProjectState {
             verify: Default::default(),
             mx: Default::default(),
             post: Default::default(),
+            dns: Default::default(),
             verification: BTreeMap::new(),
             m365: Default::default(),
             signed_in_as: None,

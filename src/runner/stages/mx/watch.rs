@@ -33,7 +33,7 @@ pub enum End {
 }
 
 /// The resolvers to watch: in a demo, the simulator's (each with its delay); else each domain's authoritative
-/// servers (found via NS), the system's resolver and the well-known public ones.
+/// servers (found via NS), the system's resolver and the public ones of the stage's setting.
 pub async fn resolvers(state: &ProjectState, conn: &Connections) -> Result<Vec<Resolver>, String> {
     if let Some(link) = &state.simulator {
         let url = url::Url::parse(&link.control_url).map_err(|e| format!("the simulator's control URL: {e}"))?;
@@ -55,7 +55,20 @@ pub async fn resolvers(state: &ProjectState, conn: &Connections) -> Result<Vec<R
             }
         }
     }
-    all.extend(Resolver::well_known().map_err(|e| e.to_string())?);
+    all.push(Resolver::system().map_err(|e| e.to_string())?);
+    for name in state.dns.public() {
+        let resolver = match crate::dns::PublicResolver::named(&name) {
+            Some(which) => Resolver::public(which),
+            None => match name.parse::<std::net::IpAddr>() {
+                Ok(ip) => Resolver::at_addr(std::net::SocketAddr::new(ip, 53)),
+                Err(_) => {
+                    tracing::warn!(%name, "a public resolver of the setting is neither a name nor an address; skipped");
+                    continue;
+                }
+            },
+        };
+        all.push(resolver.map_err(|e| e.to_string())?);
+    }
     Ok(all)
 }
 
