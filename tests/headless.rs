@@ -7,7 +7,6 @@
 
 use serde_json::Value;
 use std::io::Read;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[path = "support/headless.rs"]
@@ -194,14 +193,7 @@ fn the_batch_is_watched_reported_and_its_skipped_items_approved_headless() {
     ok(home, &["set", "poll-while-syncing-s", "10", "--project", "acme"], None);
 
     // Ctrl-C ends a watch at once with 130, the shell's code for an interrupt, saying nothing was changed.
-    let mut interrupted = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["watch", "--project", "acme"])
-        .env("CUTOVER_HOME", home)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run cutover watch");
+    let mut interrupted = spawn_cutover(home, &["watch", "--project", "acme"]);
     // The reader stays open: a closed pipe would end the watch by SIGPIPE instead.
     let mut out = std::io::BufReader::new(interrupted.stdout.take().expect("stdout"));
     let mut first_line = String::new();
@@ -214,14 +206,7 @@ fn the_batch_is_watched_reported_and_its_skipped_items_approved_headless() {
     assert_eq!(ended.status.code(), Some(130), "Ctrl-C: {}", String::from_utf8_lossy(&ended.stderr));
 
     // The watch follows the batch while the simulator's day passes, and stops once every mailbox is through.
-    let mut watch = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["watch", "--project", "acme", "--json", "--until", "synced"])
-        .env("CUTOVER_HOME", home)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run cutover watch");
+    let mut watch = spawn_cutover(home, &["watch", "--project", "acme", "--json", "--until", "synced"]);
     let stdout = watch.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -353,25 +338,8 @@ fn stage_eight_completes_and_removes_the_batch_headless() {
     ok(home, &["task", "record-mx-change", "--project", "acme"], None);
     let slowest = sim.info["dns"].as_array().expect("resolvers").iter().filter_map(|r| r["delay_seconds"].as_f64());
     advance_clock(&control, slowest.fold(0.0, f64::max) as u64 + 60);
-    let mut watch = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["watch", "--project", "acme"])
-        .env("CUTOVER_HOME", home)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run cutover watch");
-    let start = Instant::now();
-    let code = loop {
-        if let Some(code) = watch.try_wait().expect("wait") {
-            break code;
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = watch.kill();
-            panic!("the DNS watch did not end once every resolver had switched");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let mut watch = spawn_cutover(home, &["watch", "--project", "acme"]);
+    let code = wait_exit(&mut watch, Duration::from_secs(60), "the DNS watch, every resolver switched,");
     assert!(code.success(), "{code:?}");
     assert_eq!(stage_status(home, 7), "done (overridden)");
     let mx = json(&std::fs::read_to_string(home.join("projects/acme/state.json")).expect("state"))["mx"].clone();

@@ -13,9 +13,8 @@
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use cutover::inventory::Mailbox as SourceMailbox;
-use cutover::m365::exo::{BatchAction, BatchStatus, ExoClient, OutlookAnywhere, UserStatus};
-use cutover::m365::graph::{DnsRecordData, GraphClient};
-use cutover::m365::{Cloud, HttpClient, Resource, RetryPolicy, Session};
+use cutover::m365::exo::{BatchAction, BatchStatus, OutlookAnywhere, UserStatus};
+use cutover::m365::graph::DnsRecordData;
 use cutover::plan::Outcome;
 use cutover::plan::final_sync::completion::{self, Completion};
 use cutover::plan::final_sync::last_sync::{self, INCREMENTAL_INTERVAL_HOURS};
@@ -29,55 +28,21 @@ use cutover::runner::stages::final_sync::{complete, remove, x500 as x500_task};
 use cutover::runner::stages::migrate::watch;
 use cutover::runner::stages::verify::approve_skipped;
 use cutover::secrets::Secret;
-use cutover::sim::{SimInfo, SimOptions, Simulator};
-use serde_json::{Value, json};
+use cutover::sim::SimInfo;
+use serde_json::json;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 #[path = "support/app_tokens.rs"]
 mod app_tokens;
-use app_tokens::AppTokens;
 
 const BATCH: &str = "cutover-final";
 const ENDPOINT: &str = "Cutover endpoint";
 
-struct Clients {
-    info: SimInfo,
-    exo: ExoClient,
-    graph: GraphClient,
-}
-
-async fn start(scenario: &str) -> (Simulator, Clients) {
-    let sim = Simulator::start(SimOptions { scenario: scenario.into(), ..Default::default() })
-        .await
-        .expect("simulator starts");
-    let info = sim.info().clone();
-    let policy = RetryPolicy {
-        max_total_wait: Duration::from_secs(30),
-        base_delay: Duration::from_millis(50),
-        max_delay: Duration::from_millis(500),
-        ..RetryPolicy::default()
-    };
-    let http = HttpClient::new(policy, None).expect("client");
-    let cloud = Cloud::custom(&info.login_url, &info.graph_url, &info.exo_url).expect("loopback cloud");
-    let tokens = Arc::new(AppTokens::new(&info.login_url, &info.tenant_id, &info.app_id, &info.app_secret));
-    let session = |resource| Session { http: http.clone(), tokens: tokens.clone(), resource };
-    let exo = ExoClient::new(session(Resource::ExchangeOnline), &cloud.exo(), &info.tenant_id).expect("exo");
-    let graph = GraphClient::new(session(Resource::Graph), &cloud.graph()).expect("graph");
-    (sim, Clients { info, exo, graph })
-}
-
-async fn control(info: &SimInfo, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut r = reqwest::Client::new().request(method, format!("{}{path}", info.control_url));
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.expect("control call");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
+#[path = "support/sim_clients.rs"]
+mod sim_clients;
+use sim_clients::{Clients, control, start};
 
 /// Moves the simulated clock on; returns the simulated now.
 async fn advance(info: &SimInfo, seconds: f64) -> DateTime<Utc> {

@@ -3,54 +3,19 @@
 //! one, a 2,000-mailbox batch to the end, and what one poll cycle costs in requests (the control API's counts).
 //! App-only tokens come from the simulator's client-credentials grant, so no keyring is needed.
 
-use cutover::m365::exo::{BatchAction, ExoClient, MigrationUser, OutlookAnywhere, SkippedItemKind, UserStatus};
-use cutover::m365::graph::{DnsRecordData, GraphClient};
-use cutover::m365::{Cloud, HttpClient, M365Error, Resource, RetryPolicy, Session};
+use cutover::m365::M365Error;
+use cutover::m365::exo::{BatchAction, MigrationUser, OutlookAnywhere, SkippedItemKind, UserStatus};
+use cutover::m365::graph::DnsRecordData;
 use cutover::secrets::Secret;
-use cutover::sim::{SimInfo, SimOptions, Simulator};
+use cutover::sim::SimInfo;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::time::Duration;
 
 #[path = "support/app_tokens.rs"]
 mod app_tokens;
-use app_tokens::AppTokens;
 
-struct Clients {
-    info: SimInfo,
-    exo: ExoClient,
-    graph: GraphClient,
-}
-
-async fn start(scenario: &str) -> (Simulator, Clients) {
-    let sim = Simulator::start(SimOptions { scenario: scenario.into(), ..Default::default() })
-        .await
-        .expect("simulator starts");
-    let info = sim.info().clone();
-    let policy = RetryPolicy {
-        max_total_wait: Duration::from_secs(30),
-        base_delay: Duration::from_millis(50),
-        max_delay: Duration::from_millis(500),
-        ..RetryPolicy::default()
-    };
-    let http = HttpClient::new(policy, None).expect("client");
-    let cloud = Cloud::custom(&info.login_url, &info.graph_url, &info.exo_url).expect("loopback cloud");
-    let tokens = Arc::new(AppTokens::new(&info.login_url, &info.tenant_id, &info.app_id, &info.app_secret));
-    let session = |resource| Session { http: http.clone(), tokens: tokens.clone(), resource };
-    let exo = ExoClient::new(session(Resource::ExchangeOnline), &cloud.exo(), &info.tenant_id).expect("exo");
-    let graph = GraphClient::new(session(Resource::Graph), &cloud.graph()).expect("graph");
-    (sim, Clients { info, exo, graph })
-}
-
-async fn control(info: &SimInfo, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut r = reqwest::Client::new().request(method, format!("{}{path}", info.control_url));
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.expect("control call");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
+#[path = "support/sim_clients.rs"]
+mod sim_clients;
+use sim_clients::{Clients, control, start};
 
 async fn advance(info: &SimInfo, seconds: f64) {
     let (s, _) = control(info, reqwest::Method::POST, "/clock/advance", Some(json!({ "seconds": seconds }))).await;

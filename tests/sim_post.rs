@@ -10,9 +10,8 @@
 //! both CNAMEs resolve. App-only tokens: no keyring.
 
 use chrono::{Duration as ChronoDuration, Utc};
-use cutover::m365::exo::{BatchAction, BatchStatus, ExoClient, OutlookAnywhere};
-use cutover::m365::graph::{DnsRecordData, GraphClient};
-use cutover::m365::{Cloud, HttpClient, Resource, RetryPolicy, Session};
+use cutover::m365::exo::{BatchAction, BatchStatus, OutlookAnywhere};
+use cutover::m365::graph::DnsRecordData;
 use cutover::plan::post::Check;
 use cutover::plan::{CheckId, CheckResult, Outcome, TaskId, TaskRecord, TaskStatus};
 use cutover::project::{AuditLog, Phase, ProjectState};
@@ -20,7 +19,7 @@ use cutover::runner::Event;
 use cutover::runner::jobs::JobContext;
 use cutover::runner::stages::post::{licences, mailflow, rules, tenant_checks};
 use cutover::secrets::Secret;
-use cutover::sim::{SimInfo, SimOptions, Simulator};
+use cutover::sim::SimInfo;
 use serde_json::{Map, Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -29,32 +28,14 @@ use tokio::sync::mpsc;
 
 #[path = "support/app_tokens.rs"]
 mod app_tokens;
-use app_tokens::AppTokens;
 
-struct Clients {
-    info: SimInfo,
-    exo: ExoClient,
-    graph: GraphClient,
-}
+#[path = "support/sim_clients.rs"]
+mod sim_clients;
+use sim_clients::{Clients, start_waiting};
 
-async fn start(scenario: &str) -> (Simulator, Clients) {
-    let sim = Simulator::start(SimOptions { scenario: scenario.into(), ..Default::default() })
-        .await
-        .expect("simulator starts");
-    let info = sim.info().clone();
-    let policy = RetryPolicy {
-        max_total_wait: Duration::from_secs(60),
-        base_delay: Duration::from_millis(50),
-        max_delay: Duration::from_millis(500),
-        ..RetryPolicy::default()
-    };
-    let http = HttpClient::new(policy, None).expect("client");
-    let cloud = Cloud::custom(&info.login_url, &info.graph_url, &info.exo_url).expect("loopback cloud");
-    let tokens = Arc::new(AppTokens::new(&info.login_url, &info.tenant_id, &info.app_id, &info.app_secret));
-    let session = |resource| Session { http: http.clone(), tokens: tokens.clone(), resource };
-    let exo = ExoClient::new(session(Resource::ExchangeOnline), &cloud.exo(), &info.tenant_id).expect("exo");
-    let graph = GraphClient::new(session(Resource::Graph), &cloud.graph()).expect("graph");
-    (sim, Clients { info, exo, graph })
+/// The clients wait a minute at most: message traces and health reads come after long simulated jobs.
+async fn start(scenario: &str) -> (cutover::sim::Simulator, Clients) {
+    start_waiting(scenario, Duration::from_secs(60)).await
 }
 
 async fn control(info: &SimInfo, path: &str, body: Value) -> u16 {

@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 #[path = "support/headless.rs"]
@@ -17,14 +17,7 @@ use headless::*;
 
 /// `cutover watch --json` as a child; its stdout lines come through the channel.
 fn spawn_watch(home: &Path) -> (Child, std::sync::mpsc::Receiver<String>) {
-    let mut watch = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["watch", "--project", "acme", "--json"])
-        .env("CUTOVER_HOME", home)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run cutover watch");
+    let mut watch = spawn_cutover(home, &["watch", "--project", "acme", "--json"]);
     let stdout = watch.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -138,14 +131,7 @@ fn stage_seven_shows_the_records_records_the_change_and_watches_it_spread_across
     advance_clock(&control, 1_900);
     let (mut watch, rx) = spawn_watch(home);
     let seen = lines_until(&rx, 60, |v| v["event"] == "propagated");
-    let start = Instant::now();
-    let code = loop {
-        if let Some(code) = watch.try_wait().expect("wait") {
-            break code;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "the watch ends once propagated");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let code = wait_exit(&mut watch, Duration::from_secs(30), "the watch, propagated,");
     assert!(code.success(), "{code:?}");
     assert!(
         !seen.iter().any(|v| v["event"] == "dns" && v["resolver"].as_str().is_some_and(|r| r.contains("(+0 s)"))),

@@ -241,3 +241,30 @@ pub fn to_stage_five(sim: &Sim, home: &Path) {
     check_and_override(home, 4);
     assert_eq!(stage_status(home, 5), "not started", "stage 5 is open");
 }
+
+/// `cutover ARGS` as a child on `home`, without a terminal; its output is piped for the caller to read.
+pub fn spawn_cutover(home: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(args)
+        .env("CUTOVER_HOME", home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run cutover")
+}
+
+/// Waits for `child` to end, at most `within`; past it the child is killed and the test fails, naming `what`.
+pub fn wait_exit(child: &mut Child, within: Duration, what: &str) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(code) = child.try_wait().expect("wait") {
+            return code;
+        }
+        if start.elapsed() > within {
+            let _ = child.kill();
+            panic!("{what} did not end within {} s", within.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
