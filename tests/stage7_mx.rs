@@ -87,11 +87,24 @@ fn stage_seven_shows_the_records_records_the_change_and_watches_it_spread_across
     let zone = std::fs::read_to_string(home.join("projects/acme/reports/dns-records.zone")).expect("the zone snippet");
     assert!(zone.contains(&format!("{mx_host}.")) && zone.contains("; remove") || zone.contains(": remove"), "{zone}");
 
-    // The TTL was never lowered: the change is refused until the pre-flight is overridden with a reason.
+    // The batch's initial sync cannot be told from a live view no watch wrote: the change is refused until the
+    // pre-flight is overridden with a reason.
     let err = refused(home, &["task", "record-mx-change", "--project", "acme"]);
     assert!(err.contains("pre-flight") && err.contains("--check mx-preflight"), "{err}");
     let reason = "TTL lowered by the customer's DNS host yesterday, confirmed by phone";
     ok(home, &["override", "--project", "acme", "--stage", "7", "--check", "mx-preflight", "--reason", reason], None);
+    // Show-records judged the batch on stage 5's live view, which no watch wrote here; checking the stage judges
+    // the pre-flight again on the batch as the tenant shows it now: synced, so only the TTL's history warns.
+    let judged = |home: &Path| state(home)["stages"]["7"]["checks"]["mx-preflight"].clone();
+    let before = judged(home);
+    assert_eq!(before["outcome"], "Fail", "{before}");
+    let out = cutover(home, &["check", "--project", "acme", "--stage", "7", "--json"], None);
+    let v = json(&String::from_utf8_lossy(&out.stdout));
+    let preflight = v["stages"][0]["checks"].as_array().expect("checks").iter().find(|c| c["id"] == "mx-preflight");
+    assert!(preflight.is_some_and(|c| c["outcome"] == "Warn"), "judged again on the tenant's batch: {v}");
+    let after = judged(home);
+    assert_ne!(after["at"], before["at"], "the pre-flight was judged anew: {before} then {after}");
+    assert!(after["evidence"].as_str().is_some_and(|e| e.contains("initial sync finished")), "{after}");
 
     // The customer's DNS host, played by the registrar; a second run changes nothing.
     let out = ok(home, &["task", "apply-records-demo", "--project", "acme", "--yes"], None);
@@ -145,7 +158,7 @@ fn stage_seven_shows_the_records_records_the_change_and_watches_it_spread_across
         chrono::DateTime::parse_from_rfc3339(t.as_str().expect("time")).expect("rfc3339")
     };
     assert!(time("(+1800 s)") > time("(+0 s)"), "the slow resolver switched later: {mx}");
-    assert_eq!(stage_status(home, 7), "done (overridden)", "pre-flight overridden, DNS propagated");
+    assert_eq!(stage_status(home, 7), "done", "the pre-flight warned once judged again, DNS propagated");
     let v = json(&ok(home, &["status", "--project", "acme", "--json"], None));
     assert_eq!(v["dns"]["all_new"], true, "{}", v["dns"]);
     assert!(v["dns"]["slowest_switch"].is_string(), "{}", v["dns"]);

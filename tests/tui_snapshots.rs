@@ -510,6 +510,39 @@ fn stage_7_records_and_the_resolver_table_at_80x24_and_200x50() {
     let narrow = render(&app, 80, 24);
     assert!(narrow.contains("old 41m") && narrow.contains("+1800 s)"), "{narrow}");
     insta::assert_snapshot!("mx_resolvers_80x24", narrow);
+    // The selected resolver's answers in full under the table.
+    app.update(Msg::Action(Action::MoveDown));
+    app.update(Msg::Action(Action::MoveDown));
+    let slow = render(&app, 80, 24);
+    assert!(
+        slow.contains("(+1800 s) · acme.example") && slow.contains("old · TTL 41 min · 10 mail.acme.example"),
+        "{slow}"
+    );
+}
+
+#[test]
+fn the_resolver_table_scrolls_to_every_resolver_of_two_domains_at_80x24() {
+    let mut app = with_dns_view();
+    let mut view = app.dns.as_deref().expect("a view").clone();
+    let resolvers: Vec<String> = (1..=9).map(|i| format!("resolver {i}")).collect();
+    view.ensure_rows(&resolvers, &["acme.example".to_owned(), "acme-two.example".to_owned()]);
+    let rows = view.rows.len();
+    assert!(rows >= 18, "two domains by nine resolvers: {rows}");
+    let last = view.rows[rows - 1].clone();
+    app.dns = Some(std::sync::Arc::new(view));
+    app.update(Msg::Action(Action::OpenTable));
+    let top = render(&app, 80, 24);
+    assert!(!top.contains(&format!("{} · {}", last.resolver, last.domain)), "{top}");
+    for _ in 0..3 {
+        app.update(Msg::Action(Action::PageDown));
+    }
+    let bottom = render(&app, 80, 24);
+    assert!(bottom.contains(&format!("{} · {}", last.resolver, last.domain)), "the last row selected: {bottom}");
+    assert!(!bottom.contains("sim 127.0.0.1:5300…(+0 s)"), "scrolled past the first row: {bottom}");
+    app.update(Msg::Action(Action::PageUp));
+    app.update(Msg::Action(Action::PageUp));
+    app.update(Msg::Action(Action::PageUp));
+    assert!(render(&app, 80, 24).contains("sim 127.0.0.1:53001 (+0 s) · acme.example"), "back at the top");
 }
 
 #[test]

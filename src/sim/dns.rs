@@ -83,12 +83,26 @@ impl Zone {
         Ok(())
     }
 
-    /// The values a resolver that sees changes `delay` seconds late answers at `now`.
+    /// The values a resolver that sees changes `delay` seconds late answers at `now`, with the TTL it answers:
+    /// an authoritative server (no delay) the whole TTL; a caching resolver what is left of its cached copy, which
+    /// it refreshes every TTL and which runs out at the latest when the next version reaches it.
     pub fn view(&self, name: &str, rtype: &str, now: DateTime<Utc>, delay: f64) -> Option<(u32, &[String])> {
-        let seen_until = now - chrono::Duration::milliseconds((delay * 1000.0) as i64);
+        let lag = chrono::Duration::milliseconds((delay * 1000.0) as i64);
         let s = self.sets.iter().find(|s| s.name == name && s.rtype == rtype)?;
-        let (_, values) = s.history.iter().rev().find(|(at, _)| *at <= seen_until)?;
-        (!values.is_empty()).then_some((s.ttl, values.as_slice()))
+        let seen = s.history.iter().rposition(|(at, _)| *at <= now - lag)?;
+        let (since, values) = &s.history[seen];
+        if values.is_empty() {
+            return None;
+        }
+        if delay <= 0.0 || s.ttl == 0 {
+            return Some((s.ttl, values.as_slice()));
+        }
+        let held = (now - (*since + lag)).num_seconds().max(0);
+        let mut left = i64::from(s.ttl) - held % i64::from(s.ttl);
+        if let Some((next, _)) = s.history.get(seen + 1) {
+            left = left.min((*next + lag - now).num_seconds().max(1));
+        }
+        Some((u32::try_from(left).unwrap_or(s.ttl), values.as_slice()))
     }
 
     /// Current (authoritative) values.
@@ -302,6 +316,14 @@ mod tests {
         let later = t1 + chrono::Duration::seconds(30);
         assert_eq!(z.view("contoso.com", "MX", later, 0.0).unwrap().1, new.as_slice());
         assert_eq!(z.view("contoso.com", "MX", later, 60.0).unwrap().1, ["10 mail.contoso.com".to_string()]);
+        // The authoritative server answers the whole TTL; a caching resolver what is left until the change reaches
+        // it (30 of its 60 s delay have run), then the new copy's TTL counting down.
+        assert_eq!(z.view("contoso.com", "MX", later, 0.0).unwrap().0, 60);
+        assert_eq!(z.view("contoso.com", "MX", later, 60.0).unwrap().0, 30);
+        let switched = t1 + chrono::Duration::seconds(60 + 25);
+        assert_eq!(z.view("contoso.com", "MX", switched, 60.0).unwrap(), (35, new.as_slice()));
+        let refreshed = t1 + chrono::Duration::seconds(60 + 60 + 10);
+        assert_eq!(z.view("contoso.com", "MX", refreshed, 60.0).unwrap().0, 50);
         assert!(
             z.set(Change { name: "x".into(), rtype: "MX".into(), ttl: None, values: vec!["bad".into()] }, t1).is_err()
         );

@@ -247,6 +247,8 @@ pub struct App {
     pub batch_table: super::batch::BatchTable,
     /// What the DNS propagation watch (stage 7) last saw.
     pub dns: Option<Arc<crate::plan::mx::propagation::DnsView>>,
+    /// The resolver table's selected row; drawing keeps it within the rows.
+    pub dns_row: usize,
     /// Lines of the detail panel scrolled past; back to 0 when the selection moves. Drawing keeps it in range.
     pub detail_scroll: u16,
 }
@@ -280,6 +282,7 @@ impl App {
             batch: None,
             batch_table: super::batch::BatchTable::default(),
             dns: None,
+            dns_row: 0,
             detail_scroll: 0,
         }
     }

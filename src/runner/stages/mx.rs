@@ -6,6 +6,7 @@
 pub mod records;
 pub mod watch;
 
+use super::super::checks::CheckError;
 use super::super::jobs::{Apply, Job, JobContext};
 use super::super::tasks::{TaskError, TaskOutcome};
 use super::super::work::{Done, Stop, m365, task_job};
@@ -38,6 +39,12 @@ impl StageWork for Work {
                         crate::plan::CheckResult::new(Outcome::Fail, text, now),
                     )]);
                 }
+                // The pre-flight is a gate before the change: judged again until the change is recorded, then
+                // its verdict of that time stands.
+                let mut results = Vec::new();
+                if state.mx.changed_at.is_none() {
+                    results.push((Check::Preflight.into(), preflight(state, conn, now).await?));
+                }
                 let resolvers = match watch::resolvers(state, conn).await {
                     Ok(r) => r,
                     Err(e) => {
@@ -51,7 +58,8 @@ impl StageWork for Work {
                 let domains: Vec<String> = state.mx.records.iter().map(|d| d.domain.clone()).collect();
                 view.ensure_rows(&labels, &domains);
                 view.apply(watch::round(&resolvers, &state.mx.records).await, &state.mx.records, now);
-                Ok(vec![(Check::DnsPropagation.into(), propagation_check(&view, now))])
+                results.push((Check::DnsPropagation.into(), propagation_check(&view, now)));
+                Ok(results)
             })
         })
     }
@@ -155,6 +163,30 @@ impl StageWork for Work {
             apply
         }))
     }
+}
+
+/// The pre-flight on the batch as the tenant shows it now (one cycle of stage 5's watch); a batch that cannot be
+/// read fails it with the reason.
+async fn preflight(
+    state: &ProjectState,
+    conn: &crate::runner::connect::Connections,
+    now: DateTime<Utc>,
+) -> Result<crate::plan::CheckResult, CheckError> {
+    let m365 = conn.m365.as_ref().map_err(|e| CheckError::NotSignedIn(e.to_string()))?;
+    let mut view = crate::plan::migrate::view::BatchView::default();
+    match super::migrate::watch::cycle(&m365.exo, &super::migrate::batch::batch_name(&state.name), &mut view).await {
+        Err(crate::m365::M365Error::Cancelled) => return Err(CheckError::Cancelled),
+        Err(e) => {
+            let text = format!("Cannot tell: the migration batch could not be read ({e}).");
+            return Ok(crate::plan::CheckResult::new(Outcome::Fail, text, now));
+        }
+        Ok(()) => {}
+    }
+    if let Some(error) = view.last_error.as_ref().filter(|_| view.batch.is_none()) {
+        let text = format!("Cannot tell: the migration batch could not be read ({}).", error.message);
+        return Ok(crate::plan::CheckResult::new(Outcome::Fail, text, now));
+    }
+    Ok(records::preflight_now(state, Some(&view), now))
 }
 
 /// When the change was made: the time given, else the one recorded already (a watch resumed), else now. The

@@ -55,7 +55,19 @@ static DEMO_KEYS: &[Binding] = &[
     bind(&[Key::Char('d')], Action::OpenTable, "d", "resolvers", 2, "the DNS propagation table: resolver × record"),
 ];
 
-static TABLE_KEYS: &[Binding] = &[bind(&[Key::Esc], Action::Cancel, "Esc", "back", 1, "back to the stage")];
+static TABLE_KEYS: &[Binding] = &[
+    bind(&[Key::Up, Key::Char('k')], Action::MoveUp, "↑↓ PgUp PgDn", "move", 1, "move in the table"),
+    bind(&[Key::Down, Key::Char('j')], Action::MoveDown, "", "", 0, ""),
+    bind(&[Key::PageUp], Action::PageUp, "", "", 0, ""),
+    bind(&[Key::PageDown], Action::PageDown, "", "", 0, ""),
+    bind(&[Key::Esc], Action::Cancel, "Esc", "back", 1, "back to the stage"),
+];
+
+/// Rows a page key moves in the resolver table.
+const PAGE: usize = 10;
+
+/// The selected resolver's detail under the table: its name, then a line per record.
+const DETAIL_HEIGHT: u16 = 1 + Slot::ALL.len() as u16;
 
 impl Screen for MxChange {
     fn keys(&self, app: &App) -> &'static [Binding] {
@@ -72,13 +84,20 @@ impl Screen for MxChange {
 
     fn on_action(&self, app: &mut App, action: Action) -> Option<Vec<Command>> {
         if app.view == View::Table && app.focus == Focus::Main {
-            return match action {
+            let last = app.dns.as_ref().map_or(0, |v| v.rows.len().saturating_sub(1));
+            let row = app.dns_row.min(last);
+            app.dns_row = match action {
+                Action::MoveUp => row.saturating_sub(1),
+                Action::MoveDown => (row + 1).min(last),
+                Action::PageUp => row.saturating_sub(PAGE),
+                Action::PageDown => (row + PAGE).min(last),
                 Action::Cancel => {
                     app.view = View::Stage;
-                    Some(Vec::new())
+                    row
                 }
-                _ => None,
+                _ => return None,
             };
+            return Some(Vec::new());
         }
         match action {
             Action::Copy if app.state.mx.records.is_empty() => app.info(strings::NO_MX_RECORDS),
@@ -171,8 +190,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .border_style(theme.border_focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [head, table] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
+    // The selected row's detail sits right under the table's rows, the room left over below it.
+    let room = inner.height.saturating_sub(2 + DETAIL_HEIGHT);
+    let table_height = u16::try_from(view.rows.len() + 1).unwrap_or(u16::MAX).min(room);
+    let [head, table, detail, _] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(table_height),
+        Constraint::Length(DETAIL_HEIGHT),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
     frame.render_widget(Paragraph::new(header(view, &app.state, now)), head);
+    let selected = (!view.rows.is_empty()).then(|| app.dns_row.min(view.rows.len() - 1));
+    if let Some(row) = selected.map(|i| &view.rows[i]) {
+        frame.render_widget(Paragraph::new(row_detail(row, usize::from(detail.width), theme)), detail);
+    }
     let several = view.rows.iter().any(|r| r.domain != view.rows[0].domain);
     // Wide cells only when the resolver's name keeps its room beside them.
     let wide = table.width >= 150;
@@ -205,7 +237,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     DataTable {
         header: Some(Row::new(titles)),
         len: rows.len(),
-        selected: None,
+        selected,
         focused: true,
         widths: &widths,
         row: |i: usize| {
@@ -232,6 +264,32 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         },
     }
     .render(frame, table, theme);
+}
+
+/// The selected row in full: the resolver and domain, then each record as it answers, with its TTL or error.
+fn row_detail(row: &crate::plan::mx::propagation::Row, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(fit(&format!("{} · {}", row.resolver, row.domain), width), theme.title)];
+    for slot in Slot::ALL {
+        let said = match row.cell(slot) {
+            None => "not asked yet".to_owned(),
+            Some(c) => {
+                // The TTL before the answer, which may be long and is cut first.
+                let mut said = c.state.label().to_owned();
+                if let Some(ttl) = c.ttl {
+                    said.push_str(&format!(" · TTL {}", ttl_text(ttl)));
+                }
+                if let Some(error) = &c.error {
+                    said.push_str(&format!(": {error}"));
+                }
+                if !c.answer.is_empty() {
+                    said.push_str(&format!(" · {}", c.answer.join(", ")));
+                }
+                said
+            }
+        };
+        lines.push(Line::raw(fit(&format!("{:<13}{said}", slot.label()), width)));
+    }
+    lines
 }
 
 fn header(view: &DnsView, state: &ProjectState, now: DateTime<Utc>) -> Vec<Line<'static>> {

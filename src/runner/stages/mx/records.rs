@@ -122,11 +122,28 @@ fn keep(
     Ok((path.display().to_string(), word))
 }
 
+/// The pre-flight judged again on what is known now: the batch as `view` shows it, stage 6's status, and the MX
+/// TTL as show-records last read it (a look of its own is kept only by show-records, which records when it saw
+/// each TTL).
+pub fn preflight_now(
+    state: &crate::project::ProjectState,
+    view: Option<&BatchView>,
+    now: chrono::DateTime<Utc>,
+) -> crate::plan::CheckResult {
+    let verified = state.status(crate::plan::verify::STAGE).is_done();
+    let facts = PreflightFacts { initial_sync: initial_sync_of(view), verified, ttl: state.mx.ttl_seen.clone() };
+    preflight_check(&facts, now)
+}
+
 /// Where the batch stands, from stage 5's live view.
 fn initial_sync(project: &Project) -> InitialSync {
     let view = project.live().read::<BatchView>(crate::runner::stages::migrate::BATCH_LIVE).ok().flatten();
-    let Some(batch) = view.and_then(|v| v.batch) else { return InitialSync::Unknown };
-    match batch.status {
+    initial_sync_of(view.as_ref())
+}
+
+fn initial_sync_of(view: Option<&BatchView>) -> InitialSync {
+    let Some(batch) = view.and_then(|v| v.batch.as_ref()) else { return InitialSync::Unknown };
+    match &batch.status {
         BatchStatus::Synced
         | BatchStatus::SyncedWithErrors
         | BatchStatus::IncrementalSyncing
