@@ -86,6 +86,9 @@ pub enum Event {
     SignInStarted { job: JobId },
     /// The code to enter at the verification page.
     DeviceCode { job: JobId, user_code: String, verification_uri: String, expires_in_secs: u64 },
+    /// A running task (job `job`) needs the signed-in account's consent to `permission`, asked for only now: the
+    /// code to enter at the verification page, where the permission is accepted; the task goes on once it is.
+    ConsentCode { job: JobId, permission: String, user_code: String, verification_uri: String, expires_in_secs: u64 },
     /// The sign-in succeeded and is kept in the OS keyring.
     SignedIn { account: Option<String> },
     /// The sign-in did not complete: cancelled (no error) or failed.

@@ -417,8 +417,24 @@ fn stage_eight_completes_and_removes_the_batch_headless() {
     let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(!out.status.success() && said.contains("test-mail-address"), "{:?} {said}", out.status);
     ok(home, &["set", "test-mail-address", "engineer@partner.example", "--project", "acme"], None);
-    let out = ok(home, &["task", "send-test-mail", "--project", "acme", "--yes"], None);
-    assert!(out.contains("Sent 2 test mails"), "{out}");
+    // Mail.Send is asked for only now, by a device code of its own (the simulator approves it), and only once.
+    let consents = || {
+        let audit = std::fs::read_to_string(home.join("projects/acme/audit.jsonl")).expect("audit");
+        let records = audit.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok());
+        records.filter(|r| r["action"] == "consent" && r["phase"] == "done").count()
+    };
+    assert_eq!(consents(), 0, "no consent before the test mail");
+    let out = cutover(home, &["task", "send-test-mail", "--project", "acme", "--yes"], None);
+    let (said, asked) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success() && said.contains("Sent 2 test mails"), "{said}{asked}");
+    assert!(
+        asked.contains("needs the Microsoft Graph permission Mail.Send") && asked.contains("enter the code"),
+        "{asked}"
+    );
+    assert_eq!(consents(), 1, "the consent is audited");
+    let out = cutover(home, &["task", "send-test-mail", "--project", "acme", "--yes"], None);
+    assert!(out.status.success() && !text(&out.stderr).contains("Mail.Send"), "consented once: {}", text(&out.stderr));
+    assert_eq!(consents(), 1);
     advance_clock(&control, 120);
     let (_, evidence) = outcome(&stage_checks("9"), "mail-flow").expect("ran");
     assert!(evidence.contains("→ engineer@partner.example: Delivered."), "{evidence}");

@@ -93,6 +93,33 @@ async fn device_code_sign_in_end_to_end_with_slow_down_then_refresh_then_revocat
 }
 
 #[tokio::test]
+async fn mail_send_is_consented_to_only_when_asked_for_and_send_mail_needs_it() {
+    let sim = start(|o| o.auto_approve = true).await;
+    let info = sim.info().clone();
+    let project = project();
+    let m = connect(&info, &project, &info.tenant_id, &info.client_id);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let mut prompt = m.auth.start_device_code().await.expect("device code");
+    m.auth.wait_for_device_code(&mut prompt, &cancel, |_, _| {}).await.expect("signed in");
+    let from = format!("admin@{}", info.tenant_domain);
+    // The sign-in's own token does not carry Mail.Send: Graph refuses, naming the permission to grant.
+    let err = m.graph.send_mail(&from, "someone@partner.example", "test", "text").await.expect_err("no Mail.Send");
+    assert_eq!(err.api().map(|e| e.status), Some(403), "{err}");
+    assert!(err.to_string().contains("Mail.Send"), "{err}");
+    // Asked for by name, the identity platform says it was never consented to (AADSTS65001).
+    let err = m.auth.access_token(Resource::GraphMail).await.expect_err("not consented yet");
+    assert!(matches!(err, M365Error::Auth(AuthError::ConsentNeeded { permission: "Mail.Send", .. })), "{err}");
+    // A device code for it is the consent; then the mail goes, and a fresh client needs no code again.
+    let mut prompt = m.auth.start_device_code_for(Resource::GraphMail).await.expect("consent code");
+    m.auth.wait_for_device_code(&mut prompt, &cancel, |_, _| {}).await.expect("consented");
+    m.mail.send_mail(&from, "someone@partner.example", "test", "text").await.expect("sent with Mail.Send");
+    let again = connect(&info, &project, &info.tenant_id, &info.client_id);
+    again.auth.access_token(Resource::GraphMail).await.expect("silent, from the stored refresh token");
+    assert!(m.auth.sign_out().await.expect("sign out"));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_declined_device_code_stops_the_wait() {
     let sim = start(|_| {}).await;
     let info = sim.info().clone();

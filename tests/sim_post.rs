@@ -408,10 +408,11 @@ async fn the_test_mails_are_found_in_the_message_trace_and_the_inbound_one_only_
     assert!(r.evidence.contains("No test mail sent yet"), "{}", r.evidence);
 
     let (ctx, _rx) = context(dir.path());
-    let refused = mailflow::send(&ctx, &c.graph, &state).await.expect_err("no test address");
+    let refused = mailflow::sends(&state).err().expect("no test address");
     assert!(refused.to_string().contains("cutover set test-mail-address"), "{refused}");
     state.post.test_address = Some("engineer@partner.example".into());
-    let (outcome, sent) = mailflow::send(&ctx, &c.graph, &state).await.expect("send-test-mail");
+    let sends = mailflow::sends(&state).expect("two mails to send");
+    let (outcome, sent) = mailflow::send(&ctx, &c.graph, sends).await.expect("send-test-mail");
     assert_eq!(sent.len(), 2, "{outcome:?}");
     let from = sent[0].from.clone();
     assert_eq!(sent[0].to, "engineer@partner.example");

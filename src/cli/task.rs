@@ -204,6 +204,15 @@ fn on_event(event: Event, task: TaskId, job: &mut Option<JobId>, ended: &mut boo
             super::out::warn(&format!("  {note}"));
             None
         }
+        Event::ConsentCode { permission, user_code, verification_uri, expires_in_secs, .. } => {
+            super::out::warn(&format!(
+                "  The task needs the Microsoft Graph permission {permission}, asked for only now: open \
+                 {verification_uri} and enter the code {user_code} within {} minutes, signed in as the same admin, \
+                 and accept {permission}. The task goes on by itself.",
+                expires_in_secs.div_ceil(60)
+            ));
+            None
+        }
         Event::JobEnded { .. } => {
             *ended = true;
             None

@@ -52,6 +52,8 @@ pub struct DeviceCodePrompt {
     /// Current polling interval; grows by 5 s on each `slow_down`.
     pub interval: Duration,
     device_code: Secret,
+    /// What the code signs in to: the sign-in's Graph, or a permission asked for on its own.
+    resource: Resource,
 }
 
 /// How a sign-in is kept: a refresh token (the engineer) or a client secret (an app).
@@ -174,7 +176,13 @@ impl Authenticator {
 
     /// Asks for a device code; show the prompt's `message` (or code and URL) to the engineer.
     pub async fn start_device_code(&self) -> Result<DeviceCodePrompt, M365Error> {
-        let scope = format!("{} offline_access openid profile", self.config.cloud.scope(Resource::Graph));
+        self.start_device_code_for(Resource::Graph).await
+    }
+
+    /// Asks for a device code for `resource`: the sign-in (Graph), or a permission asked for only when it is
+    /// needed ([`Resource::GraphMail`]), which the engineer consents to at the verification page.
+    pub async fn start_device_code_for(&self, resource: Resource) -> Result<DeviceCodePrompt, M365Error> {
+        let scope = format!("{} offline_access openid profile", self.config.cloud.delegated_scope(resource));
         let req = Request::new(Service::Identity, Method::POST, self.endpoint("devicecode")?)
             .body(form(&[("client_id", &self.config.client_id), ("scope", &scope)]))
             .idempotent(true);
@@ -189,6 +197,7 @@ impl Authenticator {
             expires_in,
             interval: answer.interval.map(Duration::from_secs).unwrap_or(DEFAULT_INTERVAL).max(Duration::from_secs(1)),
             device_code: answer.device_code,
+            resource,
         })
     }
 
@@ -209,7 +218,7 @@ impl Authenticator {
                 let answer: TokenAnswer = response.json()?;
                 let account = answer.id_token.as_deref().and_then(|t| claim(t, &["preferred_username", "upn"]));
                 let tenant_id = answer.id_token.as_deref().and_then(|t| claim(t, &["tid"]));
-                let refresh = self.remember(Resource::Graph, answer)?;
+                let refresh = self.remember(prompt.resource, answer)?;
                 let project = self.config.keyring_scope.clone();
                 let secrets = self.secrets.clone();
                 blocking(move || {
@@ -378,7 +387,7 @@ impl Authenticator {
 
     async fn refresh(&self, refresh: &Secret, resource: Resource) -> Result<TokenAnswer, M365Error> {
         // openid brings an ID token back, which names the user for Exchange's X-AnchorMailbox.
-        let scope = format!("{} offline_access openid profile", self.config.cloud.scope(resource));
+        let scope = format!("{} offline_access openid profile", self.config.cloud.delegated_scope(resource));
         let req = Request::new(Service::Identity, Method::POST, self.endpoint("token")?)
             .body(form(&[
                 ("grant_type", "refresh_token"),
@@ -388,6 +397,14 @@ impl Authenticator {
             ]))
             .idempotent(true);
         match self.http.send(&req, None).await {
+            // AADSTS65001: the user has not consented to a permission asked for on its own; a device code sign-in
+            // for it asks them (the sign-in itself still holds).
+            Err(M365Error::Api(e)) if e.code == "invalid_grant" && (e.has_aadsts(65001) || e.has_aadsts(65004)) => {
+                match resource.permission() {
+                    Some(permission) => Err(AuthError::ConsentNeeded { permission, reason: e.message.clone() }.into()),
+                    None => Err(M365Error::Api(e)),
+                }
+            }
             Err(M365Error::Api(e)) if e.code == "invalid_grant" => {
                 Err(AuthError::SignInExpired { project: self.config.project.clone(), reason: e.message.clone() }.into())
             }

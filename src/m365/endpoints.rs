@@ -53,15 +53,28 @@ const CHINA: [&str; 3] =
 pub enum Resource {
     Graph,
     ExchangeOnline,
+    /// Microsoft Graph with the delegated permission Mail.Send, asked for only when a test mail is sent
+    /// (incremental consent); an app signed in with a secret has it granted up front or not at all.
+    GraphMail,
 }
 
 impl Resource {
+    /// The resources every sign-in holds; [`Resource::GraphMail`] is asked for on its own, when needed.
     pub const ALL: [Resource; 2] = [Resource::Graph, Resource::ExchangeOnline];
 
     pub fn label(self) -> &'static str {
         match self {
             Resource::Graph => "Microsoft Graph",
             Resource::ExchangeOnline => "Exchange Online",
+            Resource::GraphMail => "Microsoft Graph (Mail.Send)",
+        }
+    }
+
+    /// The delegated permission asked for on its own, if the resource is one.
+    pub fn permission(self) -> Option<&'static str> {
+        match self {
+            Resource::GraphMail => Some("Mail.Send"),
+            Resource::Graph | Resource::ExchangeOnline => None,
         }
     }
 }
@@ -144,20 +157,32 @@ impl Cloud {
 
     pub fn base(&self, resource: Resource) -> Url {
         match resource {
-            Resource::Graph => self.graph(),
+            Resource::Graph | Resource::GraphMail => self.graph(),
             Resource::ExchangeOnline => self.exo(),
         }
     }
 
     /// The `.default` scope for a resource: the resource's own host in each national cloud, the worldwide one for
-    /// a custom cloud.
+    /// a custom cloud. An app's token (client credentials) can only ask for this.
     pub fn scope(&self, resource: Resource) -> String {
+        format!("{}/.default", self.scope_root(resource))
+    }
+
+    /// The scope a signed-in user's token asks for: the permission named when the resource is one asked for on
+    /// its own (`https://graph.microsoft.com/Mail.Send`), else `.default`.
+    pub fn delegated_scope(&self, resource: Resource) -> String {
+        match resource.permission() {
+            Some(permission) => format!("{}/{permission}", self.scope_root(resource)),
+            None => self.scope(resource),
+        }
+    }
+
+    fn scope_root(&self, resource: Resource) -> &'static str {
         let index = match resource {
-            Resource::Graph => 1,
+            Resource::Graph | Resource::GraphMail => 1,
             Resource::ExchangeOnline => 2,
         };
-        let root = self.fixed().unwrap_or(GLOBAL)[index];
-        format!("{root}/.default")
+        self.fixed().unwrap_or(GLOBAL)[index]
     }
 }
 
@@ -271,6 +296,9 @@ mod tests {
         assert_eq!(Cloud::China.scope(Resource::ExchangeOnline), "https://partner.outlook.cn/.default");
         assert_eq!(Cloud::UsGovDod.scope(Resource::ExchangeOnline), "https://outlook-dod.office365.us/.default");
         assert_eq!(Cloud::UsGovDod.exo().host_str(), Some("outlook-dod.office365.us"));
+        assert_eq!(Cloud::Global.delegated_scope(Resource::GraphMail), "https://graph.microsoft.com/Mail.Send");
+        assert_eq!(Cloud::Global.scope(Resource::GraphMail), "https://graph.microsoft.com/.default");
+        assert_eq!(Cloud::Global.delegated_scope(Resource::Graph), "https://graph.microsoft.com/.default");
         let sim = Cloud::custom("http://127.0.0.1:1", "http://127.0.0.1:2", "http://localhost:3").expect("loopback");
         assert_eq!(sim.scope(Resource::ExchangeOnline), "https://outlook.office365.com/.default");
         assert_eq!(sim.graph().port(), Some(2));

@@ -29,7 +29,7 @@ impl fmt::Display for Service {
 impl From<Resource> for Service {
     fn from(r: Resource) -> Service {
         match r {
-            Resource::Graph => Service::Graph,
+            Resource::Graph | Resource::GraphMail => Service::Graph,
             Resource::ExchangeOnline => Service::ExchangeOnline,
         }
     }
@@ -184,6 +184,10 @@ pub enum AuthError {
         "the sign-in of project '{project}' is no longer valid ({reason}): run `cutover auth login --project {project}` again"
     )]
     SignInExpired { project: String, reason: String },
+    #[error(
+        "the signed-in account has not consented to the Microsoft Graph permission {permission} ({reason}); it is asked for by device code when needed"
+    )]
+    ConsentNeeded { permission: &'static str, reason: String },
     #[error("the token answer has no access_token")]
     NoAccessToken,
     #[error("the tenant '{0}' is not a tenant id or a domain; use its GUID or a name like contoso.onmicrosoft.com")]

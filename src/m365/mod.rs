@@ -23,6 +23,9 @@ pub struct M365 {
     pub auth: Arc<Authenticator>,
     pub graph: graph::GraphClient,
     pub exo: exo::ExoClient,
+    /// Graph with the token of [`Resource::GraphMail`], for `sendMail` alone: its permission is asked for only
+    /// when a test mail is sent.
+    pub mail: graph::GraphClient,
 }
 
 impl M365 {
@@ -59,6 +62,7 @@ impl M365 {
         let session = |resource| Session { http: http.clone(), tokens: auth.clone(), resource };
         let graph = graph::GraphClient::new(session(Resource::Graph), &settings.cloud.graph())?;
         let exo = exo::ExoClient::new(session(Resource::ExchangeOnline), &settings.cloud.exo(), tenant)?;
-        Ok(M365 { auth, graph, exo })
+        let mail = graph::GraphClient::new(session(Resource::GraphMail), &settings.cloud.graph())?;
+        Ok(M365 { auth, graph, exo, mail })
     }
 }

@@ -6,7 +6,7 @@
 pub mod checks;
 pub mod connect;
 pub mod jobs;
-mod signin;
+pub mod signin;
 pub mod stages;
 pub mod tasks;
 mod work;

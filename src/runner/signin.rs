@@ -3,39 +3,68 @@
 //! the sign-in in the OS keyring through the authenticator.
 
 use super::Event;
-use super::jobs::{Apply, Job};
-use crate::m365::{M365, M365Error, Poll};
+use super::jobs::{Apply, Job, JobContext};
+use super::tasks::{TaskError, write};
+use crate::m365::{AuthError, DeviceCodePrompt, M365, M365Error, Poll, Resource, SignedIn};
+use crate::plan::StageId;
 use crate::project::{AuditRecord, Phase, audit};
 use chrono::Utc;
+
+/// Asks for a device code for `resource`, hands it to the screen as `announce` makes it, and polls until the
+/// engineer signs in (or declines, or the code expires, or the job is cancelled).
+async fn device_code(
+    ctx: &JobContext,
+    m365: &M365,
+    resource: Resource,
+    announce: impl FnOnce(&DeviceCodePrompt) -> Event,
+) -> Result<SignedIn, M365Error> {
+    // Asking for a code retries on a bad network; the engineer may give up meanwhile.
+    let mut prompt = tokio::select! {
+        prompt = m365.auth.start_device_code_for(resource) => prompt?,
+        () = ctx.cancel.cancelled() => return Err(M365Error::Cancelled),
+    };
+    ctx.send(announce(&prompt));
+    m365.auth
+        .wait_for_device_code(&mut prompt, &ctx.cancel, |poll, prompt| {
+            if *poll == Poll::SlowDown {
+                let every = prompt.interval.as_secs();
+                ctx.progress(format!("The identity platform asked to poll more slowly: every {every} s"), 0, None);
+            }
+        })
+        .await
+}
+
+/// Makes sure the sign-in holds `resource`'s permission, asking the engineer's consent by device code only if
+/// the identity platform says it was never given (incremental consent). The consent is a grant in the tenant,
+/// so it is audited as a write of `stage`. An app's sign-in (client secret) has the permission granted by an
+/// administrator up front or not at all: Graph's refusal then says which to grant.
+pub async fn consent(ctx: &JobContext, m365: &M365, stage: StageId, resource: Resource) -> Result<(), TaskError> {
+    let permission = match m365.auth.access_token(resource).await {
+        Ok(_) => return Ok(()),
+        Err(M365Error::Auth(AuthError::ConsentNeeded { permission, .. })) => permission,
+        Err(e) => return Err(e.into()),
+    };
+    ctx.note(format!("asking for consent to the Microsoft Graph permission {permission}"));
+    let detail = serde_json::json!({ "permission": permission });
+    let asked = device_code(ctx, m365, resource, |prompt| Event::ConsentCode {
+        job: ctx.id,
+        permission: permission.to_owned(),
+        user_code: prompt.user_code.clone(),
+        verification_uri: prompt.verification_uri.clone(),
+        expires_in_secs: prompt.expires_in.as_secs(),
+    });
+    write(ctx, stage, "consent", detail, asked).await.map(|_| ())
+}
 
 /// Starts a device code sign-in with `m365`'s authenticator.
 pub fn job(m365: M365) -> Job {
     Job::new("Signing in to Microsoft 365", move |ctx| async move {
-        let result = async {
-            // Asking for a code retries on a bad network; the engineer may give up meanwhile.
-            let mut prompt = tokio::select! {
-                prompt = m365.auth.start_device_code() => prompt?,
-                () = ctx.cancel.cancelled() => return Err(M365Error::Cancelled),
-            };
-            ctx.send(Event::DeviceCode {
-                job: ctx.id,
-                user_code: prompt.user_code.clone(),
-                verification_uri: prompt.verification_uri.clone(),
-                expires_in_secs: prompt.expires_in.as_secs(),
-            });
-            m365.auth
-                .wait_for_device_code(&mut prompt, &ctx.cancel, |poll, prompt| {
-                    if *poll == Poll::SlowDown {
-                        let every = prompt.interval.as_secs();
-                        ctx.progress(
-                            format!("The identity platform asked to poll more slowly: every {every} s"),
-                            0,
-                            None,
-                        );
-                    }
-                })
-                .await
-        }
+        let result = device_code(&ctx, &m365, Resource::Graph, |prompt| Event::DeviceCode {
+            job: ctx.id,
+            user_code: prompt.user_code.clone(),
+            verification_uri: prompt.verification_uri.clone(),
+            expires_in_secs: prompt.expires_in.as_secs(),
+        })
         .await;
         let apply: Apply = Box::new(move |project| match result {
             Ok(signed_in) => {

@@ -903,6 +903,10 @@ async fn send_mail(
 ) -> Response {
     auth!(shared, headers);
     let mut world = shared.lock();
+    let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if !world.auth.permits(bearer, "Mail.Send") {
+        return error(StatusCode::FORBIDDEN, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
+    }
     let Some(user) = world.directory.users.iter().find(|u| u.id == id || u.upn.eq_ignore_ascii_case(&id)).cloned()
     else {
         return error(StatusCode::NOT_FOUND, "ErrorInvalidUser", &format!("The requested user '{id}' is invalid."));

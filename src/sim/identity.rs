@@ -25,6 +25,9 @@ const WELL_KNOWN_PUBLIC_CLIENTS: &[&str] =
 const GRAPH_CONSENTED: &str =
     "Directory.ReadWrite.All Domain.ReadWrite.All Organization.Read.All ServiceHealth.Read.All User.ReadWrite.All";
 const EXO_CONSENTED: &str = "Exchange.Manage";
+/// Application permissions an administrator granted the simulated app registration (client credentials).
+const GRAPH_APP_ROLES: &[&str] =
+    &["Directory.ReadWrite.All", "Domain.ReadWrite.All", "User.ReadWrite.All", "Organization.Read.All", "Mail.Send"];
 
 /// Identity state: pending device codes, issued tokens and refresh tokens.
 #[derive(Debug, Default)]
@@ -32,6 +35,9 @@ pub struct AuthState {
     device_codes: HashMap<String, DeviceCode>,
     tokens: HashMap<String, Token>,
     refresh_tokens: HashMap<String, Grant>,
+    /// Delegated Graph permissions consented to at a device code sign-in that asked for them by name, beyond
+    /// those consented up front (incremental consent).
+    consented: std::collections::BTreeSet<String>,
     pub token_lifetime: Duration,
     pub device_code_lifetime: Duration,
     pub poll_interval: Duration,
@@ -61,6 +67,8 @@ struct Token {
     audience: String,
     expires: Instant,
     revoked: bool,
+    /// The token's `scp` (delegated) or `roles` (app), for the resources that check a permission.
+    permissions: Vec<String>,
 }
 
 /// What a refresh token may be redeemed for.
@@ -106,6 +114,23 @@ impl AuthState {
             return Err(TokenProblem::WrongAudience);
         }
         Ok(())
+    }
+
+    /// Whether a token valid for Graph carries `permission` (in its `scp` or its `roles`).
+    pub fn permits(&self, authorization: Option<&str>, permission: &str) -> bool {
+        let token = authorization
+            .and_then(|raw| raw.strip_prefix("Bearer ").or_else(|| raw.strip_prefix("bearer ")))
+            .map(str::trim)
+            .and_then(|t| self.tokens.get(t));
+        token.is_some_and(|t| t.permissions.iter().any(|p| p == permission))
+    }
+
+    /// Delegated Graph permissions named in `scope` that were never consented to.
+    fn not_consented(&self, scope: &str) -> Vec<String> {
+        named_graph_permissions(scope)
+            .into_iter()
+            .filter(|p| !GRAPH_CONSENTED.split(' ').any(|c| c == p) && !self.consented.contains(p))
+            .collect()
     }
 
     /// Approves (or declines) pending device codes: the one with this user code, or all of them.
@@ -209,6 +234,21 @@ fn unknown_client(client_id: &str, tenant: &str) -> Response {
             "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant."
         ),
     )
+}
+
+/// The Graph permissions a scope parameter names (not `.default`, not the OpenID scopes).
+fn named_graph_permissions(scope: &str) -> Vec<String> {
+    scope
+        .split_whitespace()
+        .filter(|s| !["openid", "profile", "email", "offline_access"].contains(s))
+        .filter_map(|s| match s.strip_prefix("https://graph.microsoft.com/") {
+            Some(rest) => Some(rest),
+            None if !s.contains("://") => Some(s),
+            None => None,
+        })
+        .filter(|p| *p != ".default")
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Splits a scope parameter into the audience it is for and the scopes as the answer lists them.
@@ -400,6 +440,9 @@ fn device_code_grant(shared: &Shared, tenant: &str, client_id: &str, p: &HashMap
         Decision::Approved => {
             d.decision = Decision::Redeemed;
             let scope = d.scopes.join(" ");
+            // Signing in at a code that named permissions is accepting them.
+            let named = named_graph_permissions(&scope);
+            auth.consented.extend(named);
             let offline = d.scopes.iter().any(|s| s == "offline_access");
             let id_token = d.scopes.iter().any(|s| s == "openid");
             let client = d.client_id.clone();
@@ -475,6 +518,18 @@ fn refresh(shared: &Shared, client_id: &str, p: &HashMap<String, String>) -> Res
             }
             Some(_) => {}
         }
+        let missing = world.auth.not_consented(&scope);
+        if !missing.is_empty() {
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                65001,
+                &format!(
+                    "The user or administrator has not consented to use the application with ID '{client_id}' named 'cutover' for {}. Send an interactive authorization request for this user and resource.",
+                    missing.join(", ")
+                ),
+            );
+        }
     }
     issue(shared, client_id, &scope, true, false, true)
 }
@@ -499,19 +554,30 @@ fn issue(shared: &Shared, client_id: &str, scope: &str, offline: bool, id_token:
         "ver": "1.0",
         "jti": uuid::Uuid::new_v4().to_string(),
     });
-    if delegated {
-        claims["scp"] = json!(listed);
+    let permissions: Vec<String> = if delegated {
+        let mut scp: Vec<String> = listed.split(' ').map(str::to_owned).collect();
+        // `.default` brings every permission consented to, those given later included.
+        if listed == GRAPH_CONSENTED {
+            scp.extend(world.auth.consented.iter().cloned());
+        }
+        claims["scp"] = json!(scp.join(" "));
         claims["upn"] = json!(format!("admin@{}", info.tenant_domain));
+        scp
     } else {
-        claims["roles"] = json!(if audience == GRAPH_AUDIENCE {
-            vec!["Directory.ReadWrite.All", "Domain.ReadWrite.All", "User.ReadWrite.All", "Organization.Read.All"]
+        let roles: Vec<String> = if audience == GRAPH_AUDIENCE {
+            GRAPH_APP_ROLES.iter().map(|r| (*r).to_owned()).collect()
         } else {
-            vec!["Exchange.ManageAsApp"]
-        });
-    }
+            vec!["Exchange.ManageAsApp".to_owned()]
+        };
+        claims["roles"] = json!(roles);
+        roles
+    };
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     let access = format!("{header}.{payload}.{}", random_token(64));
-    world.auth.tokens.insert(access.clone(), Token { audience, expires: Instant::now() + lifetime, revoked: false });
+    world
+        .auth
+        .tokens
+        .insert(access.clone(), Token { audience, expires: Instant::now() + lifetime, revoked: false, permissions });
     let mut body = json!({
         "token_type": "Bearer",
         "expires_in": lifetime.as_secs(),

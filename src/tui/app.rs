@@ -426,8 +426,7 @@ impl App {
             Event::Refused { what, reason } => self.error(strings::refused(&what, &reason)),
             Event::Failed { what, error } => self.error(strings::failed(&what, &error)),
             Event::NotAvailable { stage } => {
-                let text = stages::of(stage).unfinished().map_or_else(|| strings::not_available(stage), str::to_owned);
-                self.info(text);
+                self.info(strings::not_available(stage));
             }
             Event::JobStarted { id, label, stage, at } => {
                 self.info(strings::progress(&label, 0, None));
@@ -449,7 +448,8 @@ impl App {
             }
             Event::JobEnded { id } => {
                 self.jobs.remove(&id);
-                // A sign-in job that ended without its own word (it failed) must not leave the dialog up.
+                // A sign-in job that ended without its own word (it failed), or a task whose consent was given
+                // (or refused), must not leave the dialog up.
                 if matches!(&self.dialog, Some(Dialog::SignIn(SignIn { job: Some(j), .. })) if *j == id) {
                     self.dialog = None;
                 }
@@ -498,6 +498,18 @@ impl App {
                 if let Some(Dialog::SignIn(dialog)) = &mut self.dialog {
                     dialog.job = Some(job);
                     dialog.code = Some(DeviceCode { user_code, verification_uri, expires_in_secs });
+                }
+            }
+            Event::ConsentCode { job, permission, user_code, verification_uri, expires_in_secs } => {
+                // A dialog the engineer has open stays; the code waits on the task's line meanwhile.
+                if self.dialog.is_none() || matches!(self.dialog, Some(Dialog::SignIn(_))) {
+                    self.dialog = Some(Dialog::SignIn(SignIn {
+                        job: Some(job),
+                        code: Some(DeviceCode { user_code, verification_uri, expires_in_secs }),
+                        consent: Some(permission),
+                    }));
+                } else {
+                    self.info(strings::consent_waiting(&permission, &user_code, &verification_uri));
                 }
             }
             Event::SignedIn { account } => {
@@ -935,8 +947,8 @@ mod tests {
         assert_eq!(app.notice.as_ref().map(|n| n.kind), Some(NoticeKind::Error));
         app.update(Msg::Event(Event::NotAvailable { stage: crate::plan::post::STAGE }));
         assert!(
-            app.notice.as_ref().is_some_and(|n| n.text == strings::POST_UNFINISHED),
-            "a built stage says what is not"
+            app.notice.as_ref().is_some_and(|n| n.text == strings::not_available(crate::plan::post::STAGE)),
+            "the notice names the stage without the work"
         );
     }
 
@@ -1040,7 +1052,7 @@ mod tests {
             Event::SignInNeeded { retry: Some(Box::new(retry.clone())), reason: "not signed in".into() },
         );
         assert_eq!(asked, vec![Command::SignIn]);
-        assert_eq!(app.dialog, Some(Dialog::SignIn(SignIn { job: None, code: None })));
+        assert_eq!(app.dialog, Some(Dialog::SignIn(SignIn { job: None, code: None, consent: None })));
         assert_eq!(act(&mut app, &[Action::Copy]), vec![], "nothing to copy before the code comes");
         let second = Command::RunChecks { stage: crate::plan::prepare::STAGE };
         let again = event(&mut app, Event::SignInNeeded { retry: Some(Box::new(second.clone())), reason: "x".into() });
@@ -1060,7 +1072,7 @@ mod tests {
                 expires_in_secs: 900,
             },
         );
-        assert_eq!(app.dialog, Some(Dialog::SignIn(SignIn { job: Some(4), code: Some(code) })));
+        assert_eq!(app.dialog, Some(Dialog::SignIn(SignIn { job: Some(4), code: Some(code), consent: None })));
         assert_eq!(act(&mut app, &[Action::Copy]), vec![]);
         assert_eq!(app.take_effects(), vec![Effect::Copy("GHJK-7Q2M".into())]);
         assert_eq!(act(&mut app, &[Action::MoveDown, Action::Import]), vec![], "other keys do nothing in the dialog");
@@ -1096,6 +1108,27 @@ mod tests {
         assert!(app.after_sign_in.is_empty());
         event(&mut app, Event::SignInEnded { error: Some("the sign-in was declined".into()) });
         assert!(app.notice.as_ref().is_some_and(|n| n.kind == NoticeKind::Error && n.text.contains("declined")));
+    }
+
+    #[test]
+    fn a_tasks_consent_code_opens_the_dialog_esc_stops_the_task_and_its_end_closes_it() {
+        let mut app = app();
+        let consent = |job| Event::ConsentCode {
+            job,
+            permission: "Mail.Send".into(),
+            user_code: "B".into(),
+            verification_uri: "https://x".into(),
+            expires_in_secs: 900,
+        };
+        event(&mut app, consent(5));
+        let Some(Dialog::SignIn(dialog)) = &app.dialog else { panic!("the consent dialog: {:?}", app.dialog) };
+        assert_eq!(dialog.consent.as_deref(), Some("Mail.Send"));
+        assert_eq!(dialog.job, Some(5));
+        event(&mut app, Event::JobEnded { id: 5 });
+        assert_eq!(app.dialog, None, "consented (or not): the task's end closes the dialog");
+        event(&mut app, consent(6));
+        assert_eq!(act(&mut app, &[Action::Cancel]), vec![Command::CancelJob { id: 6 }], "Esc stops the task");
+        assert_eq!(app.dialog, None);
     }
 
     #[test]

@@ -166,6 +166,21 @@ pub const SIGN_IN_ACCOUNT: &str =
     "Sign in with a Global Administrator (or Exchange + User Administrator) account of the customer's tenant.";
 pub const SIGN_IN_CONTINUES: &str = "cutover continues by itself once you are signed in.";
 pub const SIGN_IN_CANCELLED: &str = "Sign-in cancelled; nothing was sent to the tenant.";
+pub const CONSENT_TITLE: &str = " Consent to a Microsoft Graph permission ";
+pub const CONSENT_CONTINUES: &str = "The task goes on by itself once the permission is accepted; Esc stops it.";
+
+/// The consent's code when another dialog is open: it is not hidden behind it.
+pub fn consent_waiting(permission: &str, code: &str, uri: &str) -> String {
+    format!("A task waits for consent to {permission}: open {uri} and enter the code {code}.")
+}
+
+/// Why the consent dialog asks, naming the permission.
+pub fn consent_asked(permission: &str) -> String {
+    format!(
+        "This task needs the Microsoft Graph permission {permission}, which the signed-in account has not consented \
+         to yet: cutover asks for it only now. Sign in with the same admin account and accept {permission}."
+    )
+}
 pub const CODE_COPIED: &str = "Code sent to the clipboard (OSC 52; tmux needs set-clipboard on).";
 pub const NOTHING_RUNNING: &str = "No work is running.";
 
@@ -291,13 +306,12 @@ pub const MX_DEMO_KEYS_HINT: &str =
 pub const DNS_TABLE_HINT: &str =
     "Passes when every resolver returns the new records; old answers go once their TTL runs out. Esc back.";
 
-pub const POST_UNFINISHED: &str = "Not built yet: asking for the Mail.Send consent when the test mail is sent; grant \
-     it to cutover's app first (Send a test mail says how if Graph refuses).";
 pub const TEST_MAIL_TITLE: &str = "Send a test mail";
 pub const TEST_MAIL_QUESTION: &str = "Send two test messages through Microsoft Graph (sendMail) from the first \
      migrated mailbox: one to the stage 9 setting Test mail address, one to the second migrated mailbox? This needs \
-     the Graph permission Mail.Send for cutover's app; without it Graph refuses and cutover says how to grant it \
-     (cutover asks for no new consent itself). Then send one from outside to that mailbox and run the checks.";
+     the Graph permission Mail.Send, asked for only now: if the signed-in account never consented to it, a code \
+     appears to accept it with (an app signed in with a secret needs it granted by an administrator). Then send one \
+     from outside to that mailbox and run the checks.";
 pub const EOP_TITLE: &str = "Apply Exchange Online Protection settings";
 pub const EOP_QUESTION: &str = "Bring the Default anti-spam and anti-malware policies to the baseline of \
      docs/eop-baseline.md (Microsoft's recommended Standard values; Set-HostedContentFilterPolicy, \

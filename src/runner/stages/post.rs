@@ -17,10 +17,11 @@ use super::super::jobs::Job;
 use super::super::work::{Done, Stop, m365, task_job};
 use super::{LiveChecks, NotStarted, StageWork, TaskInputs};
 use crate::dns::Resolver;
+use crate::m365::Resource;
 use crate::m365::exo::ExoClient;
 use crate::m365::graph::GraphClient;
 use crate::plan::post::rules::{TenantRule, enabled_check, map_all};
-use crate::plan::post::{Check, Task, health};
+use crate::plan::post::{Check, STAGE, Task, health};
 use crate::plan::{CheckId, CheckResult, Outcome, TaskId};
 use crate::project::ProjectState;
 use crate::runner::connect::Connections;
@@ -64,10 +65,17 @@ impl StageWork for Work {
                     demo_dns::publish_dkim_dmarc(&ctx, &m365.exo, &resolver, &inputs.state).await
                 }
                 Task::LicencesFinal => licences::assign(&ctx, &m365.graph, &inputs.state).await,
-                Task::SendTestMail => mailflow::send(&ctx, &m365.graph, &inputs.state).await.map(|(outcome, sent)| {
-                    mailflow::keep(&ctx, sent);
-                    outcome
-                }),
+                Task::SendTestMail => {
+                    // Mail.Send is asked for only now, once there is something to send.
+                    let sends = mailflow::sends(&inputs.state).map_err(Stop::from)?;
+                    crate::runner::signin::consent(&ctx, &m365, STAGE, Resource::GraphMail)
+                        .await
+                        .map_err(Stop::from)?;
+                    mailflow::send(&ctx, &m365.mail, sends).await.map(|(outcome, sent)| {
+                        mailflow::keep(&ctx, sent);
+                        outcome
+                    })
+                }
                 Task::CloseoutReport => unreachable!("the closeout report is its own job, above"),
             }
             .map_err(Stop::from)?;

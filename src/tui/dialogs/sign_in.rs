@@ -1,5 +1,7 @@
 //! Signing in to Microsoft 365 by device code: the code shown large once the identity platform gives it, `c`
-//! to copy it (OSC 52), Esc to give up; the work that asked for the sign-in resumes by itself afterwards.
+//! to copy it (OSC 52), Esc to give up; the work that asked for the sign-in resumes by itself afterwards. The
+//! same dialog shows the code of a consent a running task asks for (Mail.Send for the test mail); Esc there
+//! stops the task.
 
 use super::Reply;
 use crate::protocol::{Command, JobId};
@@ -24,6 +26,8 @@ pub struct DeviceCode {
 pub struct SignIn {
     pub job: Option<JobId>,
     pub code: Option<DeviceCode>,
+    /// The permission a running task asks consent to, when the code is for that rather than the sign-in.
+    pub consent: Option<String>,
 }
 
 impl SignIn {

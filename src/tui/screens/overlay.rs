@@ -37,9 +37,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme,
             );
         }
-        Dialog::SignIn(crate::tui::dialogs::sign_in::SignIn { code, .. }) => {
+        Dialog::SignIn(crate::tui::dialogs::sign_in::SignIn { code, consent, .. }) => {
             let width = area.width.saturating_sub(4).min(76);
             let mut text = Vec::new();
+            if let Some(permission) = consent {
+                text.push(Line::from(strings::consent_asked(permission)));
+            }
             match code {
                 None => text.push(Line::from(strings::SIGN_IN_WAITING)),
                 Some(code) => {
@@ -52,16 +55,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     text.push(Line::from(strings::expires_in(code.expires_in_secs)));
                 }
             }
-            text.push(Line::from(strings::SIGN_IN_ACCOUNT));
-            text.push(Line::from(strings::SIGN_IN_CONTINUES));
+            let title = if consent.is_some() {
+                text.push(Line::from(strings::CONSENT_CONTINUES));
+                strings::CONSENT_TITLE
+            } else {
+                text.push(Line::from(strings::SIGN_IN_ACCOUNT));
+                text.push(Line::from(strings::SIGN_IN_CONTINUES));
+                strings::SIGN_IN_TITLE
+            };
             let footer = keys::footer(&[crate::tui::dialogs::sign_in::KEYS], usize::from(width));
             text.push(Line::from(Span::styled(footer, theme.key)));
             boxed(
                 frame,
                 area,
-                strings::SIGN_IN_TITLE,
+                title,
                 width,
-                15,
+                if consent.is_some() { 16 } else { 15 },
                 Paragraph::new(text).wrap(Wrap { trim: false }),
                 theme,
             );

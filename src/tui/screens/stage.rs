@@ -48,9 +48,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if !stages::of(app.stage).built() {
         help.push(Line::from(Span::styled(strings::not_available(app.stage), theme.warn)));
     }
-    if let Some(unfinished) = stages::of(app.stage).unfinished() {
-        help.push(Line::from(Span::styled(unfinished, theme.warn)));
-    }
     let help_height: u16 = help.iter().map(|l| wrapped_height(&line_text(l), inner.width)).sum();
     let all = rows(app.stage);
     let selected_row = app.selected_row();

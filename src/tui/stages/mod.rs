@@ -41,11 +41,6 @@ pub trait Screen: Sync {
         None
     }
 
-    /// What of a stage that works is not built yet, said on its screen.
-    fn unfinished(&self) -> Option<&'static str> {
-        None
-    }
-
     /// Rows above the tasks (the kickoff form).
     fn form(&self) -> Vec<Row> {
         Vec::new()

@@ -15,10 +15,6 @@ use crate::tui::strings;
 pub struct Post;
 
 impl Screen for Post {
-    fn unfinished(&self) -> Option<&'static str> {
-        Some(strings::POST_UNFINISHED)
-    }
-
     fn on_task(&self, app: &mut App, task: TaskId) -> Vec<Command> {
         let question = match task {
             TaskId::Post(Task::TransportRules) => (strings::TRANSPORT_RULES_TITLE, strings::TRANSPORT_RULES_QUESTION),

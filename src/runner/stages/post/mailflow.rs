@@ -3,8 +3,9 @@
 //! setting) and one from it to the second migrated mailbox, each with a subject that names it and its time,
 //! and keeps them in `state.json` for the check. Each send is audited; sending again sends new messages (a
 //! test is a new test). The check reads `Get-MessageTraceV2` for each and for the inbound test
-//! (`plan::post::mailflow`). If the app lacks Mail.Send, Graph answers 403 and the task says which permission
-//! to grant: cutover asks for no permission up front, and has no incremental consent of its own.
+//! (`plan::post::mailflow`). Mail.Send is asked for only when the task runs (`runner::signin::consent`), and
+//! the sends go with that token; if an app signed in with a secret lacks it, Graph answers 403 and the task says
+//! which permission to grant.
 
 use crate::m365::M365Error;
 use crate::m365::exo::{ExoClient, MessageTrace};
@@ -22,12 +23,14 @@ use serde_json::json;
 /// The trace is read from a little before the first test (clocks differ) to now.
 const SLACK_MINUTES: i64 = 10;
 
-/// Sends the two test mails; returns what was sent, for [`keep`].
-pub async fn send(
-    ctx: &JobContext,
-    graph: &GraphClient,
-    state: &ProjectState,
-) -> Result<(TaskOutcome, Vec<TestMail>), TaskError> {
+/// The two test mails to send: from the first migrated user mailbox, to the test address and to the second.
+pub struct Sends {
+    from: String,
+    to: Vec<(Direction, String)>,
+}
+
+/// What to send, or why nothing can be: asked before any permission is.
+pub fn sends(state: &ProjectState) -> Result<Sends, TaskError> {
     let Some(to) = state.post.test_address.clone() else {
         return Err(TaskError::BadInput {
             what: "no test mail address is set".to_owned(),
@@ -42,15 +45,24 @@ pub async fn send(
             fix: "import the inventory in stage 2".to_owned(),
         });
     };
-    let from = first.primary_smtp.trim().to_owned();
+    Ok(Sends {
+        from: first.primary_smtp.trim().to_owned(),
+        to: vec![(Direction::Outbound, to), (Direction::Internal, second.primary_smtp.trim().to_owned())],
+    })
+}
+
+/// Sends the two test mails; returns what was sent, for [`keep`].
+pub async fn send(
+    ctx: &JobContext,
+    graph: &GraphClient,
+    sends: Sends,
+) -> Result<(TaskOutcome, Vec<TestMail>), TaskError> {
+    let Sends { from, to } = sends;
+    let total = to.len() as u64;
     let mut sent = Vec::new();
-    for (i, (direction, recipient)) in
-        [(Direction::Outbound, to.clone()), (Direction::Internal, second.primary_smtp.trim().to_owned())]
-            .into_iter()
-            .enumerate()
-    {
+    for (i, (direction, recipient)) in to.into_iter().enumerate() {
         let subject = mailflow::subject(direction, graph.clock().now());
-        ctx.progress(format!("sending the {} test mail", direction.word()), i as u64, Some(2));
+        ctx.progress(format!("sending the {} test mail", direction.word()), i as u64, Some(total));
         let text = format!(
             "A test message of the cutover migration, sent through Microsoft Graph from {from} to {recipient}. No reply is needed."
         );
