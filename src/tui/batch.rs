@@ -278,12 +278,14 @@ impl BatchTable {
         }
         let all = state.inventory.as_deref().map_or(&[][..], |i| &i.mailboxes[..]);
         let volume = volume(view, all);
+        // The history's samples are on Exchange's clock.
+        let service_now = view.service_time(now);
         let summary = Summary {
             counts,
             volume,
-            rate_mb_per_min: throughput_mb_per_min(view, now),
-            spark: sparkline(view, now, SPARK_BUCKETS),
-            eta: eta_of(volume.0, view, state.source.upload_mbit_s, now),
+            rate_mb_per_min: throughput_mb_per_min(view, service_now),
+            spark: sparkline(view, service_now, SPARK_BUCKETS),
+            eta: eta_of(volume.0, view, state.source.upload_mbit_s, service_now),
         };
         (rows, summary)
     }

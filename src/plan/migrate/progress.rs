@@ -213,6 +213,27 @@ mod tests {
     }
 
     #[test]
+    fn the_rate_is_measured_on_exchanges_clock_when_it_jumps_ahead_of_ours() {
+        use crate::plan::migrate::view::{PollFacts, PollResult};
+        let poll = |synced: u64, bytes: u64, ahead_ms: i64| {
+            PollResult::Read(Box::new(PollFacts {
+                batch: None,
+                users: vec![user("a@x.com", UserStatus::Syncing, synced)],
+                statistics: vec![stats("a@x.com", UserStatus::Syncing, synced, bytes, 100 * 1_048_576 * 1_000)],
+                service_ahead_ms: Some(ahead_ms),
+            }))
+        };
+        let mut view = BatchView::default();
+        apply_poll(&mut view, poll(1, 0, 0), t0());
+        // Ten minutes on our clock, six hours and ten on Exchange's (a demo's `+`): 3,700 MB moved in them.
+        let six_hours = 6 * 3_600_000;
+        let now = t0() + Duration::minutes(10);
+        apply_poll(&mut view, poll(2, 3_700 * 1_048_576, six_hours), now);
+        let rate = throughput_mb_per_min(&view, view.service_time(now)).expect("rate");
+        assert!((rate - 10.0).abs() < 0.01, "3,700 MB over 370 minutes, not over 10: {rate}");
+    }
+
+    #[test]
     fn the_eta_is_a_range_around_the_rolling_rate() {
         let view = moving(30);
         let now = t0() + Duration::minutes(30);

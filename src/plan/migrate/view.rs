@@ -55,6 +55,7 @@ pub struct MailboxView {
 /// The whole batch's counters at one poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sample {
+    /// On Exchange's clock ([`BatchView::service_time`] of the poll).
     pub at: DateTime<Utc>,
     /// Sum of `BytesTransferred` over the mailboxes whose statistics were read (at any cycle).
     pub bytes: u64,
@@ -213,8 +214,10 @@ pub fn apply_poll(view: &mut BatchView, poll: PollResult, now: DateTime<Utc>) {
     view.service_ahead_ms = facts.service_ahead_ms.or(view.service_ahead_ms);
     view.polled_at = Some(now);
     view.last_error = None;
+    // On Exchange's clock, as the statistics are: rates stay true when this machine's clock and Exchange's differ,
+    // or when a demo moves the simulated one on.
     let sample = Sample {
-        at: now,
+        at: view.service_time(now),
         bytes: view.mailboxes.values().filter_map(MailboxView::bytes_transferred).fold(0, u64::saturating_add),
         items: view.mailboxes.values().map(MailboxView::synced_items).fold(0, u64::saturating_add),
     };
