@@ -40,7 +40,9 @@ impl ExSize {
             _ => return None,
         };
         let value: f64 = number.replace(',', "").parse().ok()?;
-        (value.is_finite() && value >= 0.0).then(|| ExSize::Bytes((value * factor as f64).round() as u64))
+        let bytes = (value * factor as f64).round();
+        // A size past u64 is garbage, not the largest size: the cast would quietly make it 16 EB.
+        (bytes.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64).then(|| ExSize::Bytes(bytes as u64))
     }
 
     pub fn from_json(v: &Value) -> Option<ExSize> {
@@ -69,6 +71,12 @@ pub fn text(v: Option<&Value>) -> Option<String> {
         Value::Object(o) => ["Name", "Value", "DisplayName", "Id"].iter().find_map(|k| text(o.get(*k))),
         _ => None,
     }
+}
+
+/// An identity or name, which Exchange documents as always there: a blank one is as good as missing (a cmdlet
+/// given it back would act on nothing, or on everything).
+pub fn name(v: Option<&Value>) -> Option<String> {
+    text(v).filter(|s| !s.trim().is_empty())
 }
 
 pub fn count(v: Option<&Value>) -> Option<u64> {
