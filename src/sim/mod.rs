@@ -9,6 +9,8 @@ mod dns;
 pub mod engine;
 mod exo;
 mod faults;
+#[cfg(test)]
+mod fuzz;
 mod graph;
 mod identity;
 mod inventory;

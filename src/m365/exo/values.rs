@@ -46,7 +46,7 @@ impl ExSize {
         let value: f64 = number.replace(',', "").parse().ok()?;
         let bytes = (value * factor as f64).round();
         // Checked before the cast, which would quietly make a size past u64 16 EB.
-        (bytes.is_finite() && bytes >= 0.0 && bytes <= MAX_BYTES as f64).then(|| ExSize::Bytes(bytes as u64))
+        (bytes.is_finite() && bytes >= 0.0 && bytes <= MAX_BYTES as f64).then_some(ExSize::Bytes(bytes as u64))
     }
 
     pub fn from_json(v: &Value) -> Option<ExSize> {
