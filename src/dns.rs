@@ -650,6 +650,9 @@ impl ResolverStatus {
 }
 
 #[cfg(test)]
+mod fuzz;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

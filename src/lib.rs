@@ -7,6 +7,8 @@
 
 pub mod cli;
 pub mod dns;
+#[cfg(test)]
+pub(crate) mod fuzz_support;
 pub mod input_file;
 pub mod inventory;
 pub mod logging;

@@ -40,7 +40,8 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
         // The keyring accounts are named by the project's id, which an older project gets on its first open.
         st = Project::open(&home, &name)?.0.state().clone();
     }
-    if let Some(id) = args.client_id.map(str::trim).filter(|id| st.m365.client_id.as_deref() != Some(*id)) {
+    let given = args.client_id.map(crate::m365::endpoints::parse_client_id).transpose()?;
+    if let Some(id) = given.as_deref().filter(|id| st.m365.client_id.as_deref() != Some(*id)) {
         // Remembering the client id is a change to the project: it goes through the audited path, under the lock.
         let (mut project, _) = Project::open(&home, &name)?;
         project

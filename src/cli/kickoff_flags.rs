@@ -30,7 +30,7 @@ pub struct KickoffFlags {
     #[arg(long, value_name = "WHEN")]
     pub cutover: Option<String>,
     /// The estimated number of mailboxes
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub mailboxes: Option<String>,
 }
 

@@ -64,7 +64,7 @@ pub enum Command {
         #[arg(long, default_value = "typical")]
         scenario: String,
         /// How many times faster than real time the simulated clock runs
-        #[arg(long, default_value_t = 60.0)]
+        #[arg(long, default_value_t = 60.0, allow_negative_numbers = true)]
         speed: f64,
         /// Lifetime of the simulator's access tokens in seconds (short values make clients refresh)
         #[arg(long, value_name = "SECS", default_value_t = 3599, value_parser = clap::value_parser!(u64).range(1..))]
@@ -78,7 +78,7 @@ pub enum Command {
         #[arg(long, default_value = "typical")]
         scenario: String,
         /// How many times faster than real time the simulated clock runs
-        #[arg(long, default_value_t = 1.0)]
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
         speed: f64,
         /// Port of the HTTP endpoints (random when absent)
         #[arg(long)]

@@ -54,10 +54,39 @@ impl From<CloseoutFormatArg> for Format {
     }
 }
 
+/// Refuses an `--out` that cannot be written before any work is done, and one that would overwrite the
+/// project's own records.
+fn check_out(path: &Path, project_dir: &Path) -> color_eyre::Result<()> {
+    let shown = path.display();
+    if path.is_dir() {
+        color_eyre::eyre::bail!("--out {shown} is a folder; give a file name in it, such as {shown}/report.md");
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        color_eyre::eyre::bail!(
+            "--out {shown}: the folder {} does not exist; create it first or give a file in an existing folder",
+            parent.display()
+        );
+    }
+    let resolved = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let target = resolved(parent).join(path.file_name().unwrap_or_default());
+    let own = [STATE_FILE, AUDIT_FILE].map(|f| resolved(&project_dir.join(f)));
+    if own.contains(&target) || target.starts_with(resolved(&project_dir.join("live"))) {
+        color_eyre::eyre::bail!(
+            "--out {shown} is one of the project's own files; give a file outside {}",
+            project_dir.display()
+        );
+    }
+    Ok(())
+}
+
 pub fn closeout(project: Option<&str>, format: CloseoutFormatArg, out: Option<&Path>) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, project)?;
     let dir = home.project(&name);
+    if let Some(path) = out {
+        check_out(path, &dir)?;
+    }
     if !dir.join(STATE_FILE).exists() {
         return Err(crate::project::missing(&home, &name).into());
     }
@@ -92,6 +121,9 @@ pub fn migration(project: Option<&str>, format: FormatArg, out: Option<&Path>) -
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, project)?;
     let dir = home.project(&name);
+    if let Some(path) = out {
+        check_out(path, &dir)?;
+    }
     if !dir.join(STATE_FILE).exists() {
         return Err(crate::project::missing(&home, &name).into());
     }

@@ -40,13 +40,13 @@ pub struct SourceArgs {
     #[arg(long)]
     pub permission: Option<String>,
     /// Resolve the source's names with this DNS server (repeat for more); for a server on loopback
-    #[arg(long = "dns-server")]
+    #[arg(long = "dns-server", value_parser = dns_server)]
     pub dns_servers: Vec<SocketAddr>,
     /// The port standing for 443 on the source (a server on loopback)
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub https_port: Option<u16>,
     /// The port standing for 80 on the source (a server on loopback)
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub http_port: Option<u16>,
     /// A PEM file of an extra CA to trust for the source
     #[arg(long)]
@@ -97,6 +97,11 @@ impl SourceArgs {
         }
         Ok(changed.then_some(next))
     }
+}
+
+/// A DNS server as an address and port; the message says the form, which the standard parser's does not.
+fn dns_server(text: &str) -> Result<SocketAddr, String> {
+    text.trim().parse().map_err(|_| format!("'{text}' is not an address and port such as 10.0.0.10:53 or [::1]:53"))
 }
 
 pub fn run(args: SourceArgs) -> color_eyre::Result<ExitCode> {

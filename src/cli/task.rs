@@ -43,6 +43,9 @@ pub fn run(
                 .wrap_err_with(|| format!("--at {text:?} is not an RFC 3339 time such as 2026-12-01T21:30:00Z"))?,
         ),
     };
+    for mailbox in &mailboxes {
+        crate::text::validate_email(mailbox).map_err(|e| eyre!("--mailbox: {e}"))?;
+    }
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, project)?;
     let (project, _) = Project::open(&home, &name)?;

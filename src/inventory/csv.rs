@@ -582,3 +582,98 @@ mod tests {
         assert!(parse_time("yesterday").is_none());
     }
 }
+
+/// Property tests: any bytes, and the sample export spoiled, never panic; a mailbox kept is always one a
+/// migration can use (a valid address, sizes in bounds, the size read as `parse_size` reads it).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::fuzz_support::{apply, spoil, wild_text};
+    use proptest::prelude::*;
+
+    const SAMPLE: &[u8] = include_bytes!("../../assets/samples/inventory-typical.csv");
+
+    /// The sample's header and first rows: enough to hold every column, small enough to parse fast.
+    fn sample_head() -> Vec<u8> {
+        let text = String::from_utf8_lossy(SAMPLE);
+        text.lines().take(6).map(|l| format!("{l}\n")).collect::<String>().into_bytes()
+    }
+
+    fn usable(parsed: &Parsed, lines: u64) {
+        for m in &parsed.mailboxes {
+            assert!(validate_email(&m.primary_smtp).is_ok(), "kept an unusable address {:?}", m.primary_smtp);
+            assert!(m.total_item_size <= MAX_MAILBOX_BYTES && m.deleted_item_size <= MAX_MAILBOX_BYTES);
+            assert!(m.item_count <= MAX_MAILBOX_ITEMS);
+        }
+        for p in parsed.rejected.iter().chain(&parsed.warnings) {
+            assert!(p.line <= lines + 1, "line {} of a file of {lines}", p.line);
+            assert!(!p.reason.is_empty());
+            assert!(!p.reason.chars().any(|c| c.is_control() && c != '\n'), "{:?}", p.reason);
+        }
+    }
+
+    fn line_count(bytes: &[u8]) -> u64 {
+        bytes.iter().filter(|&&b| b == b'\n' || b == b'\r').count() as u64 + 1
+    }
+
+    proptest! {
+        #[test]
+        fn fuzz_inventory_any_bytes(bytes in any::<Vec<u8>>()) {
+            if let Ok(parsed) = parse(&bytes) {
+                usable(&parsed, line_count(&bytes));
+            }
+        }
+
+        #[test]
+        fn fuzz_inventory_any_text(text in wild_text()) {
+            let with_header = format!("PrimarySmtpAddress,TotalItemSize,ItemCount\n{text}");
+            for bytes in [text.as_bytes(), with_header.as_bytes()] {
+                if let Ok(parsed) = parse(bytes) {
+                    usable(&parsed, line_count(bytes));
+                }
+            }
+        }
+
+        #[test]
+        fn fuzz_inventory_spoiled_sample(how in spoil()) {
+            let bytes = apply(&sample_head(), &how);
+            if let Ok(parsed) = parse(&bytes) {
+                usable(&parsed, line_count(&bytes));
+                prop_assert!(parsed.mailboxes.len() + parsed.rejected.len() <= 2 * 5 + 1);
+            }
+        }
+
+        /// One field of a good row set to wild text: the row is kept only with what that text means.
+        #[test]
+        fn fuzz_inventory_one_bad_field(column in 0usize..14, value in wild_text()) {
+            let head = String::from_utf8_lossy(&sample_head()).into_owned();
+            let mut lines = head.lines();
+            let header = lines.next().unwrap_or_default();
+            let row = lines.next().unwrap_or_default();
+            let mut record = ::csv::ReaderBuilder::new().has_headers(false).from_reader(row.as_bytes());
+            let fields: Vec<String> = record
+                .records()
+                .next()
+                .and_then(Result::ok)
+                .map(|r| r.iter().map(str::to_owned).collect())
+                .unwrap_or_default();
+            let mut writer = ::csv::Writer::from_writer(Vec::new());
+            let mut spoiled = fields.clone();
+            if let Some(slot) = spoiled.get_mut(column) {
+                slot.clone_from(&value);
+            }
+            writer.write_record(&spoiled).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let body = writer.into_inner().map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let file = [header.as_bytes(), b"\n", &body].concat();
+            let parsed = parse(&file).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            usable(&parsed, line_count(&file));
+            prop_assert_eq!(parsed.mailboxes.len() + parsed.rejected.len(), 1, "{:?}", parsed);
+            if let Some(m) = parsed.mailboxes.first() {
+                // Column 5 is TotalItemSizeBytes in the sample.
+                if column == 5 {
+                    prop_assert_eq!(Some(m.total_item_size), parse_size(&value).ok().map(|(b, _)| b));
+                }
+            }
+        }
+    }
+}

@@ -26,6 +26,16 @@ const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// The identity platform's documented default polling interval.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// The longest life an answer is believed for: access tokens live 60 to 90 minutes and device codes 15, so a
+/// larger `expires_in` is garbage, and added to the clock it would overflow it.
+const MAX_LIFE: Duration = Duration::from_secs(24 * 3600);
+/// The longest wait between two device code polls an answer is believed for.
+const MAX_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A life in seconds from an answer, capped at [`MAX_LIFE`].
+fn life(secs: u64) -> Duration {
+    Duration::from_secs(secs).min(MAX_LIFE)
+}
 
 /// Who signs in where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +64,26 @@ pub struct DeviceCodePrompt {
     device_code: Secret,
     /// What the code signs in to: the sign-in's Graph, or a permission asked for on its own.
     resource: Resource,
+}
+
+impl DeviceCodePrompt {
+    fn from_answer(answer: DeviceCodeAnswer, now: Instant, resource: Resource) -> DeviceCodePrompt {
+        let expires_in = life(answer.expires_in);
+        DeviceCodePrompt {
+            user_code: answer.user_code,
+            verification_uri: answer.verification_uri,
+            message: answer.message,
+            expires_at: now + expires_in,
+            expires_in,
+            interval: answer
+                .interval
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_INTERVAL)
+                .clamp(Duration::from_secs(1), MAX_INTERVAL),
+            device_code: answer.device_code,
+            resource,
+        }
+    }
 }
 
 /// How a sign-in is kept: a refresh token (the engineer) or a client secret (an app).
@@ -187,18 +217,7 @@ impl Authenticator {
             .body(form(&[("client_id", &self.config.client_id), ("scope", &scope)]))
             .idempotent(true);
         let response = self.http.send(&req, None).await?;
-        let answer: DeviceCodeAnswer = response.json()?;
-        let expires_in = Duration::from_secs(answer.expires_in);
-        Ok(DeviceCodePrompt {
-            user_code: answer.user_code,
-            verification_uri: answer.verification_uri,
-            message: answer.message,
-            expires_at: Instant::now() + expires_in,
-            expires_in,
-            interval: answer.interval.map(Duration::from_secs).unwrap_or(DEFAULT_INTERVAL).max(Duration::from_secs(1)),
-            device_code: answer.device_code,
-            resource,
-        })
+        Ok(DeviceCodePrompt::from_answer(response.json()?, Instant::now(), resource))
     }
 
     /// Asks once whether the engineer has finished; on success the refresh token is saved to the keyring.
@@ -367,7 +386,7 @@ impl Authenticator {
             *self.account.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(upn);
         }
         // A token without a stated life is used once and renewed on the next call.
-        let life = Duration::from_secs(answer.expires_in.unwrap_or(0));
+        let life = life(answer.expires_in.unwrap_or(0));
         self.lock_cache().insert(resource, Cached { token, expires_at: Instant::now() + life });
         Ok(answer.refresh_token)
     }
@@ -466,6 +485,9 @@ pub(crate) fn claim(jwt: &str, names: &[&str]) -> Option<String> {
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     names.iter().find_map(|n| claims.get(n).and_then(|v| v.as_str()).map(str::to_owned))
 }
+
+#[cfg(test)]
+mod fuzz;
 
 #[cfg(test)]
 mod tests {

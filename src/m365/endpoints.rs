@@ -211,13 +211,15 @@ impl ConnectionSettings {
                 Some(std::fs::canonicalize(path).map_err(|e| fail(e.to_string()))?)
             }
         };
-        let client_id = match client_id.map(str::trim) {
-            None => None,
-            Some(id) if is_guid(id) => Some(id.to_ascii_lowercase()),
-            Some(id) => return Err(EndpointError::BadClientId(id.to_owned())),
-        };
+        let client_id = client_id.map(parse_client_id).transpose()?;
         Ok(ConnectionSettings { cloud, client_id, ca_cert })
     }
+}
+
+/// An application (client) id: a GUID, kept in lower case.
+pub fn parse_client_id(id: &str) -> Result<String, EndpointError> {
+    let id = id.trim();
+    if is_guid(id) { Ok(id.to_ascii_lowercase()) } else { Err(EndpointError::BadClientId(id.to_owned())) }
 }
 
 fn is_guid(s: &str) -> bool {

@@ -452,7 +452,7 @@ impl HttpClient {
             };
             let Some(delay) = delay else { return Err(failure.into_error()) };
             let waited = started.elapsed();
-            if attempt >= self.policy.max_attempts || waited + delay >= limit {
+            if attempt >= self.policy.max_attempts || waited.saturating_add(delay) >= limit {
                 return Err(match failure {
                     Failure::Throttled(_, _) => M365Error::Throttled {
                         service: req.service,
@@ -612,17 +612,21 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
             waits.push(Duration::from_secs_f64(ms.min(86_400_000.0) / 1000.0));
         }
     }
-    waits.into_iter().max()
+    waits.into_iter().max().map(|d| d.min(MAX_RETRY_AFTER))
 }
+
+/// The longest `Retry-After` believed: an HTTP-date years ahead is garbage, not a throttle.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
 
 /// Delta-seconds: a whole number by the standard; a decimal one is read too (rounded up) rather than ignored,
 /// since ignoring it would fall back to a back-off shorter than asked.
 fn delta_seconds(v: &str) -> Option<Duration> {
     if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        // Past a day a wait is no longer a throttle (and a huge one would overflow the clock's arithmetic).
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
     }
     let secs: f64 = v.parse().ok().filter(|s: &f64| s.is_finite() && *s >= 0.0)?;
-    Some(Duration::from_secs(secs.min(86_400.0).ceil() as u64))
+    Some(Duration::from_secs(secs.min(MAX_RETRY_AFTER.as_secs_f64()).ceil() as u64))
 }
 
 fn round_up_to_second(d: Duration) -> Duration {
@@ -790,6 +794,9 @@ pub fn warnings(obj: &serde_json::Map<String, serde_json::Value>) -> Vec<String>
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod fuzz;
 
 #[cfg(test)]
 mod tests {

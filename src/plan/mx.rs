@@ -2,6 +2,8 @@
 //! (`mx/records.rs`, the SPF merge in `mx/spf.rs`), the pre-flight before the change (`mx/preflight.rs`) and the
 //! DNS propagation watch's view and verdict (`mx/propagation.rs`). The facts come from Graph and `dns`.
 
+#[cfg(test)]
+mod fuzz;
 pub mod preflight;
 pub mod propagation;
 pub mod records;

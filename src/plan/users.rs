@@ -199,8 +199,9 @@ pub fn dirsync_check(on_premises_sync_enabled: Option<bool>, now: DateTime<Utc>)
 /// `licences-available`: the free Exchange Online licences against the need.
 pub fn licences_check(skus: &[SkuCount], need: LicenceNeed, now: DateTime<Utc>) -> CheckResult {
     let mail: Vec<&SkuCount> = skus.iter().filter(|s| s.gives_mailbox()).collect();
-    let free: u32 = mail.iter().map(|s| s.free()).sum();
-    let free_plan_2: u32 = mail.iter().filter(|s| s.gives_plan_2()).map(|s| s.free()).sum();
+    // Graph's counts are u32: summed over subscriptions with saturation, so absurd ones cannot overflow.
+    let free: u32 = mail.iter().map(|s| s.free()).fold(0, u32::saturating_add);
+    let free_plan_2: u32 = mail.iter().filter(|s| s.gives_plan_2()).map(|s| s.free()).fold(0, u32::saturating_add);
     let listed = if mail.is_empty() {
         "no subscription with an Exchange Online mailbox plan".to_owned()
     } else {
@@ -235,7 +236,7 @@ pub fn licences_check(skus: &[SkuCount], need: LicenceNeed, now: DateTime<Utc>) 
             now,
         );
     }
-    let in_grace: u32 = mail.iter().map(|s| s.warning).sum();
+    let in_grace: u32 = mail.iter().map(|s| s.warning).fold(0, u32::saturating_add);
     if in_grace > 0 {
         return CheckResult::new(
             Outcome::Warn,

@@ -2,6 +2,8 @@
 //! `reports/` and `cutover.log`, in one folder per project. Knows nothing of the network or the terminal.
 
 pub mod audit;
+#[cfg(test)]
+mod fuzz;
 pub mod live;
 pub mod lock;
 pub mod paths;

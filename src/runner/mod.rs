@@ -371,6 +371,9 @@ pub fn execute(project: &mut Project, command: Command) -> Event {
         Command::SetVip { key, vip } => stages::source::set_vip(project, key, vip),
         Command::SetSetting { setting, value } => {
             let stage = setting.stage();
+            if let Err(reason) = stages::of(stage).check_setting(setting, &value) {
+                return Event::Refused { what: setting.label().to_owned(), reason };
+            }
             let detail = serde_json::json!({ "setting": setting, "value": value });
             let result = project.change(Some(stage), "set-setting", detail, |state| {
                 setting.apply(state.settings_mut(), &value)?;
@@ -493,6 +496,9 @@ pub(crate) fn outcome<E: std::fmt::Display>(
         Err(error) => Event::Failed { what: what.to_owned(), error: error.to_string() },
     }
 }
+
+#[cfg(test)]
+mod bad_input;
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,8 @@ mod dns;
 pub mod engine;
 mod exo;
 mod faults;
+#[cfg(test)]
+mod fuzz;
 mod graph;
 mod identity;
 mod inventory;
@@ -80,6 +82,8 @@ pub enum SimError {
     Certificate(String),
     #[error("cannot write the CA certificate to {path}: {source}")]
     WriteCa { path: PathBuf, source: std::io::Error },
+    #[error("--inventory {}: {reason}; give the CSV that assets/Get-CutoverInventory.ps1 wrote", path.display())]
+    Inventory { path: PathBuf, reason: String },
     #[error("cannot write the inventory export to {path}: {reason}")]
     WriteInventory { path: PathBuf, reason: String },
 }
@@ -193,13 +197,13 @@ impl Shared {
 
 /// The scenario with the mailboxes of the inventory CSV at `path`.
 fn rehearsal_world(base: Scenario, path: &std::path::Path, bandwidth: Option<f64>) -> Result<Scenario, SimError> {
-    let label = path.display().to_string();
-    let refuse = |reason: String| SimError::Scenario { scenario: label.clone(), reason };
-    let bytes = std::fs::read(path).map_err(|e| refuse(format!("cannot read the inventory: {e}")))?;
-    let parsed = crate::inventory::csv::parse(&bytes)
-        .map_err(|e| refuse(format!("not an inventory CSV as Get-CutoverInventory.ps1 writes it: {e}")))?;
+    let refuse = |reason: String| SimError::Inventory { path: path.to_owned(), reason };
+    let bytes =
+        crate::input_file::read_limited(path, crate::inventory::report::MAX_INVENTORY_BYTES, "a mailbox inventory")
+            .map_err(|e| refuse(e.reason()))?;
+    let parsed = crate::inventory::csv::parse(&bytes).map_err(|e| refuse(format!("not an inventory CSV ({e})")))?;
     // The world is named by the file's name only: it is shown and printed, and a path can name people.
-    let name = path.file_name().map_or_else(|| label.clone(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     rehearsal::from_inventory(base, &name, &parsed.mailboxes, bandwidth)
 }
 

@@ -356,6 +356,15 @@ pub struct GenerateSpec {
     pub failure_every: u32,
 }
 
+/// A cutover migration moves at most 2,000 mailboxes.
+const MAX_MAILBOXES: usize = 2_000;
+/// The largest scenario file read: the large scenario's is a few kilobytes.
+const MAX_SCENARIO_BYTES: u64 = 64 * 1024 * 1024;
+
+fn too_many(count: usize) -> String {
+    format!("{count} mailboxes: a cutover migration takes at most 2,000; lower the count")
+}
+
 impl Scenario {
     /// A built-in name, or a path to a JSON file.
     pub fn load(name_or_path: &str) -> Result<Scenario, SimError> {
@@ -372,10 +381,12 @@ impl Scenario {
                         ),
                     });
                 }
-                let text = std::fs::read_to_string(path).map_err(|e| SimError::Scenario {
-                    scenario: name_or_path.into(),
-                    reason: format!("cannot read the file: {e}"),
-                })?;
+                let fail = |reason: String| SimError::Scenario { scenario: name_or_path.into(), reason };
+                // Read as any file the engineer names is: a regular file, within a bound (a FIFO would block).
+                let bytes = crate::input_file::read_limited(path, MAX_SCENARIO_BYTES, "a scenario file")
+                    .map_err(|e| fail(e.reason()))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| fail("it is not UTF-8 text; save the scenario as UTF-8 JSON".into()))?;
                 (name_or_path.to_string(), text)
             }
         };
@@ -383,6 +394,11 @@ impl Scenario {
             scenario: label.clone(),
             reason: format!("not a valid scenario ({e}); see docs/simulator.md for the schema"),
         })?;
+        // Checked before the mailboxes are made: a count in the billions would fill the memory first.
+        let wanted = scenario.generate.as_ref().map_or(0, |g| g.count as usize) + scenario.mailboxes.len();
+        if wanted > MAX_MAILBOXES {
+            return Err(SimError::Scenario { scenario: label, reason: too_many(wanted) });
+        }
         scenario.expand();
         scenario.validate().map_err(|reason| SimError::Scenario { scenario: label, reason })?;
         Ok(scenario)
@@ -457,11 +473,8 @@ impl Scenario {
         if uuid::Uuid::parse_str(&self.tenant.id).is_err() {
             return Err(format!("tenant.id {:?} is not a GUID: give one like 2f1c7d1e-…", self.tenant.id));
         }
-        if self.mailboxes.len() > 2_000 {
-            return Err(format!(
-                "{} mailboxes: a cutover migration takes at most 2,000; lower the count",
-                self.mailboxes.len()
-            ));
+        if self.mailboxes.len() > MAX_MAILBOXES {
+            return Err(too_many(self.mailboxes.len()));
         }
         let mut seen = std::collections::HashSet::new();
         for m in &self.mailboxes {
@@ -619,5 +632,9 @@ mod tests {
         assert!(e.contains("2001 mailboxes") && e.contains("at most 2,000"), "{e}");
         std::fs::write(&p, scenario(2_000)).unwrap();
         assert_eq!(Scenario::load(p.to_str().unwrap()).unwrap().mailboxes.len(), 2_000);
+        // Refused before any is made: four billion would fill the memory first.
+        std::fs::write(&p, scenario(u32::MAX)).unwrap();
+        let e = Scenario::load(p.to_str().unwrap()).unwrap_err().to_string();
+        assert!(e.contains("4294967295 mailboxes"), "{e}");
     }
 }

@@ -9,6 +9,8 @@
 pub mod autodiscover;
 pub mod certificate;
 pub mod ews;
+#[cfg(test)]
+mod fuzz;
 mod net;
 pub mod outlook_anywhere;
 pub mod version;

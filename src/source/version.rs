@@ -21,7 +21,8 @@ impl ExchangeBuild {
     /// major version, 6 bits of minor version, 1 bit of flag and 15 bits of build number.
     pub fn from_pox_server_version(hex: &str) -> Option<Self> {
         let hex = hex.trim();
-        if hex.len() != 8 {
+        // from_str_radix would take a leading '+' as a sign.
+        if hex.len() != 8 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let v = u32::from_str_radix(hex, 16).ok()?;

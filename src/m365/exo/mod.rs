@@ -482,6 +482,9 @@ impl BatchAction {
 }
 
 #[cfg(test)]
+mod fuzz;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

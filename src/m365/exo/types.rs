@@ -2,7 +2,7 @@
 //! accepted domains and named settings. Each is read leniently from Exchange's JSON (see [`super::values`]);
 //! an item without the fields Microsoft documents as always present is refused.
 
-use super::values::{BatchStatus, ExSize, SkippedItemKind, UserStatus, count, date, flag, text};
+use super::values::{BatchStatus, ExSize, SkippedItemKind, UserStatus, count, date, flag, name, text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -49,7 +49,7 @@ pub struct MigrationEndpoint {
 impl MigrationEndpoint {
     pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
         Some(MigrationEndpoint {
-            identity: text(o.get("Identity")).or_else(|| text(o.get("Name")))?,
+            identity: name(o.get("Identity")).or_else(|| name(o.get("Name")))?,
             endpoint_type: text(o.get("EndpointType")),
             rpc_proxy_server: text(o.get("RpcProxyServer")).or_else(|| text(o.get("RPCProxyServer"))),
             exchange_server: text(o.get("ExchangeServer")),
@@ -93,7 +93,7 @@ impl MigrationBatch {
     pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
         let n = |k: &str| count(o.get(k)).unwrap_or(0);
         Some(MigrationBatch {
-            identity: text(o.get("Identity")).or_else(|| text(o.get("BatchGuid")))?,
+            identity: name(o.get("Identity")).or_else(|| name(o.get("BatchGuid")))?,
             status: BatchStatus::from_json(o.get("Status"))?,
             migration_type: text(o.get("MigrationType")),
             total_count: n("TotalCount"),
@@ -129,7 +129,7 @@ pub struct MigrationUser {
 impl MigrationUser {
     pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
         Some(MigrationUser {
-            identity: text(o.get("Identity")).or_else(|| text(o.get("MailboxEmailAddress")))?,
+            identity: name(o.get("Identity")).or_else(|| name(o.get("MailboxEmailAddress")))?,
             email: text(o.get("MailboxEmailAddress")),
             batch: text(o.get("BatchId")),
             status: UserStatus::from_json(o.get("Status"))?,
@@ -201,7 +201,7 @@ impl SkippedItem {
 impl MigrationUserStatistics {
     pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
         Some(MigrationUserStatistics {
-            identity: text(o.get("Identity")).or_else(|| text(o.get("MailboxEmailAddress")))?,
+            identity: name(o.get("Identity")).or_else(|| name(o.get("MailboxEmailAddress")))?,
             status: UserStatus::from_json(o.get("Status"))?,
             synced_items: count(o.get("SyncedItemCount")).unwrap_or(0),
             skipped_items: count(o.get("SkippedItemCount")).unwrap_or(0),
@@ -241,7 +241,7 @@ impl Mailbox {
             _ => Vec::new(),
         };
         Some(Mailbox {
-            identity: text(o.get("Identity")).or_else(|| text(o.get("Name")))?,
+            identity: name(o.get("Identity")).or_else(|| name(o.get("Name")))?,
             user_principal_name: text(o.get("UserPrincipalName")),
             primary_smtp_address: text(o.get("PrimarySmtpAddress")),
             email_addresses,
@@ -262,7 +262,7 @@ pub struct AcceptedDomain {
 impl AcceptedDomain {
     pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
         Some(AcceptedDomain {
-            domain_name: text(o.get("DomainName")).or_else(|| text(o.get("Name")))?,
+            domain_name: name(o.get("DomainName")).or_else(|| name(o.get("Name")))?,
             domain_type: text(o.get("DomainType")),
             default: flag(o.get("Default")),
         })
@@ -346,7 +346,7 @@ impl NamedSetting {
         let enabled =
             flag(o.get("Enabled")).or_else(|| text(o.get("State")).map(|s| s.eq_ignore_ascii_case("Enabled")));
         Some(NamedSetting {
-            name: text(o.get("Name")).or_else(|| text(o.get("Identity"))).or_else(|| text(o.get("Domain")))?,
+            name: name(o.get("Name")).or_else(|| name(o.get("Identity"))).or_else(|| name(o.get("Domain")))?,
             enabled,
             raw: Value::Object(o.clone()),
         })

@@ -5,6 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// The largest size believed (1 PiB): no mailbox or batch holds that much, and sums of sizes stay far from
+/// overflowing.
+pub const MAX_BYTES: u64 = 1 << 50;
+
 /// An Exchange `ByteQuantifiedSize` or `Unlimited<ByteQuantifiedSize>`.
 /// Deserialize reads back what Serialize wrote (live files); Exchange's text is read by [`ExSize::parse`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -25,10 +29,10 @@ impl ExSize {
             let inner = text.get(open + 1..close)?.trim();
             let digits = inner.strip_suffix("bytes").or_else(|| inner.strip_suffix("byte"))?.trim();
             let digits: String = digits.chars().filter(|c| !matches!(c, ',' | '.' | ' ' | '\u{a0}')).collect();
-            return digits.parse().ok().map(ExSize::Bytes);
+            return digits.parse().ok().and_then(ExSize::bytes_within);
         }
         if let Ok(n) = text.replace(',', "").parse::<u64>() {
-            return Some(ExSize::Bytes(n));
+            return ExSize::bytes_within(n);
         }
         let (number, unit) = text.split_once(' ')?;
         let factor: u64 = match unit.trim().to_ascii_uppercase().as_str() {
@@ -40,16 +44,24 @@ impl ExSize {
             _ => return None,
         };
         let value: f64 = number.replace(',', "").parse().ok()?;
-        (value.is_finite() && value >= 0.0).then(|| ExSize::Bytes((value * factor as f64).round() as u64))
+        let bytes = (value * factor as f64).round();
+        // Checked before the cast, which would quietly make a size past u64 16 EB.
+        (bytes.is_finite() && bytes >= 0.0 && bytes <= MAX_BYTES as f64).then_some(ExSize::Bytes(bytes as u64))
     }
 
     pub fn from_json(v: &Value) -> Option<ExSize> {
         match v {
             Value::String(s) => ExSize::parse(s),
-            Value::Number(n) => n.as_u64().map(ExSize::Bytes),
+            Value::Number(n) => n.as_u64().and_then(ExSize::bytes_within),
             Value::Object(o) => o.get("Value").and_then(ExSize::from_json),
             _ => None,
         }
+    }
+
+    /// A byte count no larger than [`MAX_BYTES`]; a larger one is garbage, and summed over mailboxes it would
+    /// overflow.
+    fn bytes_within(n: u64) -> Option<ExSize> {
+        (n <= MAX_BYTES).then_some(ExSize::Bytes(n))
     }
 
     pub fn bytes(self) -> Option<u64> {
@@ -69,6 +81,12 @@ pub fn text(v: Option<&Value>) -> Option<String> {
         Value::Object(o) => ["Name", "Value", "DisplayName", "Id"].iter().find_map(|k| text(o.get(*k))),
         _ => None,
     }
+}
+
+/// An identity or name, which Exchange documents as always there: a blank one is as good as missing (a cmdlet
+/// given it back would act on nothing, or on everything).
+pub fn name(v: Option<&Value>) -> Option<String> {
+    text(v).filter(|s| !s.trim().is_empty())
 }
 
 pub fn count(v: Option<&Value>) -> Option<u64> {

@@ -61,11 +61,25 @@ impl ZoneRecord {
     }
 }
 
+/// A TXT value as zone-file strings: DNS caps a string at 255 bytes of the value itself, so the value is cut
+/// first (on character boundaries) and each piece escaped after, which never splits an escape in two.
 fn txt_strings(text: &str) -> String {
-    let escaped: String =
-        text.chars().flat_map(|c| if c == '"' || c == '\\' { vec!['\\', c] } else { vec![c] }).collect();
-    let chars: Vec<char> = escaped.chars().collect();
-    chars.chunks(255).map(|c| format!("\"{}\"", c.iter().collect::<String>())).collect::<Vec<_>>().join(" ")
+    let mut pieces: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut cut = rest.len().min(255);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (piece, tail) = rest.split_at(cut);
+        pieces.push(piece);
+        rest = tail;
+    }
+    if pieces.is_empty() {
+        pieces.push("");
+    }
+    let escape = |piece: &str| piece.replace('\\', "\\\\").replace('"', "\\\"");
+    pieces.iter().map(|p| format!("\"{}\"", escape(p))).collect::<Vec<_>>().join(" ")
 }
 
 /// What the domain's DNS says today, read before the change (from its authoritative servers).

@@ -88,6 +88,12 @@ pub trait StageWork: Sync {
     /// Records what follows from a setting of this stage, besides the setting itself.
     fn after_setting(&self, _setting: Setting, _state: &mut ProjectState) {}
 
+    /// Reads what a setting of this stage names (a file) before it is stored: a value that cannot be used is
+    /// refused when it is typed, with why, rather than when a task runs hours later.
+    fn check_setting(&self, _setting: Setting, _value: &str) -> Result<(), String> {
+        Ok(())
+    }
+
     /// A task of this stage as a job.
     fn task(&self, _task: TaskId, _inputs: TaskInputs) -> Result<Job, NotStarted> {
         Err(NotStarted::NotBuilt)

@@ -22,6 +22,7 @@ use crate::m365::exo::ExoClient;
 use crate::m365::graph::GraphClient;
 use crate::plan::post::rules::{TenantRule, enabled_check, map_all};
 use crate::plan::post::{Check, STAGE, Task, health};
+use crate::plan::settings::Setting;
 use crate::plan::{CheckId, CheckResult, Outcome, TaskId};
 use crate::project::ProjectState;
 use crate::runner::connect::Connections;
@@ -40,6 +41,15 @@ const IDS: [CheckId; 5] = [
 impl StageWork for Work {
     fn live(&self) -> Option<LiveChecks> {
         Some(|state, conn| Box::pin(run_checks(state, conn)))
+    }
+
+    fn check_setting(&self, setting: Setting, value: &str) -> Result<(), String> {
+        match setting {
+            Setting::TransportRulesFile if !value.trim().is_empty() => {
+                rules::read_export(value.trim()).map(drop).map_err(|e| e.to_string())
+            }
+            _ => Ok(()),
+        }
     }
 
     fn task(&self, task: TaskId, inputs: TaskInputs) -> Result<Job, NotStarted> {

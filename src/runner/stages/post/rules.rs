@@ -22,6 +22,11 @@ pub fn source_rules(state: &ProjectState) -> Result<Vec<SourceRule>, TaskError> 
             fix: "run assets/Get-CutoverInventory.ps1 on the Exchange server and set the stage 9 setting Transport rules file to its cutover-transport-rules-<date>.json".to_owned(),
         });
     };
+    read_export(typed)
+}
+
+/// The rules of the export at `typed` (a path, `~/` for the home folder), as the setting holds it.
+pub fn read_export(typed: &str) -> Result<Vec<SourceRule>, TaskError> {
     let path = match typed.strip_prefix("~/").zip(dirs::home_dir()) {
         Some((rest, home)) => home.join(rest),
         None => std::path::PathBuf::from(typed),

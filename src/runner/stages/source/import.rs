@@ -77,5 +77,6 @@ pub(super) fn run(project: &mut Project, path: &Path, allow_removals: bool) -> E
 }
 
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
-    crate::input_file::read_limited(path, MAX_INVENTORY_BYTES, "a mailbox inventory").map_err(|e| e.to_string())
+    crate::input_file::read_limited(path, MAX_INVENTORY_BYTES, "a mailbox inventory")
+        .map_err(|e| format!("{e}; give the path of the inventory CSV that assets/Get-CutoverInventory.ps1 wrote"))
 }
