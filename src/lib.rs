@@ -6,6 +6,7 @@
 //! `update` again; drawing only reads the [`tui::App`].
 
 pub mod cli;
+pub mod crash;
 pub mod dns;
 pub mod input_file;
 pub mod inventory;

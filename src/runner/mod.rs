@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod connect;
 pub mod jobs;
+pub mod resume;
 mod signin;
 pub mod stages;
 pub mod tasks;
@@ -63,6 +64,11 @@ pub fn spawn(project: Project) -> RunnerHandle {
             sign_in: None,
             connections: None,
         };
+        // Before any command: writes a crash cut short are read back and the wizard told.
+        let writes = resume::reconcile(&mut runner.project, resume_connections).await;
+        if !writes.is_empty() {
+            runner.send(Event::Resumed { writes });
+        }
         loop {
             tokio::select! {
                 command = command_rx.recv() => match command {
@@ -332,6 +338,12 @@ impl Runner {
         self.connections = Some((key, conn.clone()));
         Ok(conn)
     }
+}
+
+/// The clients of the project's settings for reading back a write cut short; opening the keyring may ask D-Bus.
+fn resume_connections(state: &ProjectState) -> Result<Arc<Connections>, String> {
+    let secrets = tokio::task::block_in_place(Secrets::open).map_err(|e| e.to_string())?;
+    Ok(Arc::new(Connections::new(&state.name, state, secrets)))
 }
 
 /// Carries out one command against the project, in place (no network).

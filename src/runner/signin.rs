@@ -46,6 +46,7 @@ pub fn job(m365: M365) -> Job {
                     action: "sign-in".to_owned(),
                     phase: Phase::Done,
                     detail: serde_json::json!({ "kind": signed_in.kind, "account": signed_in.account }),
+                    touches: None,
                 };
                 if let Err(e) = project.audit().append(&record) {
                     tracing::error!(error = %e, "could not record the sign-in");

@@ -421,6 +421,15 @@ impl App {
                 self.info(note.unwrap_or_else(|| strings::SAVED.to_owned()));
             }
             Event::Refused { what, reason } => self.error(strings::refused(&what, &reason)),
+            Event::Resumed { writes } => {
+                let text = strings::resumed(&writes);
+                // A write that could not be read back wants the engineer's eye before its task runs again.
+                if writes.iter().any(|w| w.found == crate::protocol::Found::Unknown) {
+                    self.error(text);
+                } else {
+                    self.info(text);
+                }
+            }
             Event::Failed { what, error } => self.error(strings::failed(&what, &error)),
             Event::NotAvailable { stage } => {
                 let text = stages::of(stage).unfinished().map_or_else(|| strings::not_available(stage), str::to_owned);

@@ -200,6 +200,23 @@ pub fn copy_records_hint(demo: bool) -> &'static str {
     }
 }
 
+/// What the project found of the writes a crash cut short, read back as it opened: one notice for all.
+pub fn resumed(writes: &[crate::protocol::Resumed]) -> String {
+    let each: Vec<String> = writes
+        .iter()
+        .map(|w| {
+            let stage = w.stage.map(|s| format!("stage {s} ")).unwrap_or_default();
+            format!("{stage}{} {}: {}", w.action, w.detail, w.found.word())
+        })
+        .collect();
+    let noun = if writes.len() == 1 { "write was" } else { "writes were" };
+    format!(
+        "Resumed after a crash: {} {noun} cut short and read back, nothing repeated: {}. See the audit log.",
+        writes.len(),
+        each.join("; ")
+    )
+}
+
 pub fn cancelled(what: &str) -> String {
     format!("{what}: stopped; nothing was recorded.")
 }

@@ -21,6 +21,7 @@ use crate::project::ProjectState;
 use crate::protocol::Event;
 use crate::report::migration::MigrationReport;
 use crate::report::render::{Format, render};
+use crate::runner::resume::{ReadBack, field};
 use chrono::Utc;
 
 pub struct Work;
@@ -36,6 +37,22 @@ fn picked(mailboxes: &[String], m: &crate::plan::migrate::view::MailboxView) -> 
 pub(crate) const REPORT_STEM: &str = "migration-report";
 
 impl StageWork for Work {
+    fn read_back<'a>(
+        &'a self,
+        _state: &'a ProjectState,
+        write: &'a crate::project::AuditRecord,
+        conn: &'a crate::runner::connect::Connections,
+    ) -> crate::runner::resume::Reading<'a> {
+        let action = write.action.as_str();
+        (action == "start-migration-user").then(|| {
+            let reading: futures::future::BoxFuture<'a, _> = Box::pin(async move {
+                let exo = &conn.m365.as_ref().map_err(ToString::to_string)?.exo;
+                read_back_restart(exo, &write.detail).await
+            });
+            reading
+        })
+    }
+
     fn live(&self) -> Option<LiveChecks> {
         Some(|state, conn| {
             Box::pin(async move {
@@ -230,4 +247,17 @@ pub async fn approve_skipped(
         n => format!("Approved the skipped items of {n} mailbox(es).{left}\n{}", listed.join("\n")),
     };
     Ok(outcome)
+}
+/// Reads back a `start-migration-user` a crash cut short: done when the mailbox's move is no longer failed.
+async fn read_back_restart(exo: &ExoClient, detail: &serde_json::Value) -> Result<ReadBack, String> {
+    let identity = field(detail, "identity")?;
+    let batch = detail.get("batch").and_then(serde_json::Value::as_str);
+    let users = exo.get_migration_users(batch).await.map_err(|e| e.to_string())?.items;
+    let user = users.iter().find(|u| u.identity.eq_ignore_ascii_case(identity));
+    let shown = user.map_or_else(|| "not in the batch".to_owned(), |u| u.status.to_string());
+    Ok(ReadBack::from(
+        user.is_some_and(|u| !u.status.is_failed()),
+        format!("{identity} is {shown}"),
+        format!("{identity} is {shown}"),
+    ))
 }
