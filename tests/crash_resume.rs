@@ -119,6 +119,10 @@ fn crash_step(home: &Path, args: &[&str], stdin: Option<&str>, action: &str, poi
     );
     tally.killed.push((action.to_owned(), point));
     let checked_before = audit(home).iter().filter(|r| r["phase"] == "checked").count();
+    // `status` reads without the lock and reads nothing back: it says what is left open.
+    let status = text(&cutover(home, &["status", "--project", "acme"], None).stderr);
+    let open = format!("warning: {action} ");
+    assert_eq!(status.contains(&open), point != Point::Done, "{crash}: status tells what is left open: {status}");
     // Reopened by a command that writes nothing outside the project: stage 1's checks read the project only.
     let reopen = cutover(home, &["check", "--project", "acme", "--stage", "1", "--json"], None);
     let said = text(&reopen.stderr);

@@ -23,6 +23,22 @@ pub fn open(home: &DataHome, name: &ProjectName) -> color_eyre::Result<(Project,
     Ok((project, acquired, writes))
 }
 
+/// For the commands that read a project without its lock (`status`, `report`): says on stderr which writes a
+/// crash cut short are not read back yet, and what reads them back; they change nothing.
+pub fn warn_unread(audit: &crate::project::AuditLog) {
+    let Ok((records, _)) = audit.read() else { return };
+    for w in crate::project::audit::interrupted(&records) {
+        let stage = w.stage.map(|s| format!(" (stage {s})")).unwrap_or_default();
+        super::out::warn(&format!(
+            "warning: {} {}{stage} was cut short by a crash at {} and is not read back yet; `cutover open` or any \
+             command that changes the project (`cutover check`) reads it back",
+            w.action,
+            w.detail,
+            w.time.format("%Y-%m-%d %H:%M:%S UTC")
+        ));
+    }
+}
+
 /// Each write read back, one line on stderr.
 pub fn lines(writes: &[Resumed]) {
     for w in writes {
