@@ -15,13 +15,18 @@ pub enum Point {
 }
 
 impl Point {
-    fn parse(text: &str) -> Option<Point> {
-        match text {
-            "about-to" => Some(Point::AboutTo),
-            "written" => Some(Point::Written),
-            "done" => Some(Point::Done),
-            _ => None,
+    const ALL: [Point; 3] = [Point::AboutTo, Point::Written, Point::Done];
+
+    fn word(self) -> &'static str {
+        match self {
+            Point::AboutTo => "about-to",
+            Point::Written => "written",
+            Point::Done => "done",
         }
+    }
+
+    fn parse(text: &str) -> Option<Point> {
+        Point::ALL.into_iter().find(|p| p.word() == text)
     }
 }
 
@@ -42,7 +47,7 @@ fn parse(text: &str) -> Option<(Point, String)> {
 /// dropped or unlocked, as in a real crash.
 pub fn at(point: Point, action: &str) {
     if armed().is_some_and(|(p, a)| *p == point && a == action) {
-        eprintln!("{CRASH_AT}: killed at {point:?} of {action}");
+        eprintln!("{CRASH_AT}: killed at {} of {action}", point.word());
         #[cfg(unix)]
         // SAFETY: kill(2) on our own pid with a valid signal number.
         unsafe {

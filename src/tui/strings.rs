@@ -205,14 +205,14 @@ pub fn resumed(writes: &[crate::protocol::Resumed]) -> String {
     let each: Vec<String> = writes
         .iter()
         .map(|w| {
-            let stage = w.stage.map(|s| format!("stage {s} ")).unwrap_or_default();
-            format!("{stage}{} {}: {}", w.action, w.detail, w.found.word())
+            let stage = w.stage.map(|s| format!(" (stage {s})")).unwrap_or_default();
+            format!("{}{stage} {}", w.action, w.found.word())
         })
         .collect();
-    let noun = if writes.len() == 1 { "write was" } else { "writes were" };
+    // The findings first: at 80 columns the notice is cut at the edge.
+    let noun = if writes.len() == 1 { "write" } else { "writes" };
     format!(
-        "Resumed after a crash: {} {noun} cut short and read back, nothing repeated: {}. See the audit log.",
-        writes.len(),
+        "After a crash, read back: {}. Nothing was repeated; the audit log has the {noun} and the evidence.",
         each.join("; ")
     )
 }
