@@ -738,6 +738,29 @@ mod tests {
         runner.shutdown().await;
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_runner_reads_back_a_write_cut_short_before_its_first_command() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = project(dir.path());
+        let about = crate::project::AuditRecord {
+            time: Utc::now(),
+            actor: "eng".into(),
+            stage: Some(crate::plan::kickoff::STAGE),
+            action: "set-kickoff-field".into(),
+            phase: crate::project::Phase::AboutTo,
+            detail: serde_json::json!({"field": "Customer"}),
+            touches: Some(crate::project::Touches::Project),
+        };
+        p.audit().append(&about).expect("append");
+        let mut runner = spawn(p);
+        runner.commands.send(Command::RunChecks { stage: crate::plan::kickoff::STAGE }).expect("send");
+        let first = runner.events.recv().await.expect("an event");
+        let Event::Resumed { writes } = first else { panic!("the read-back comes first, got {first:?}") };
+        assert_eq!(writes.iter().map(|w| w.found).collect::<Vec<_>>(), [crate::protocol::Found::NotDone]);
+        assert!(matches!(runner.events.recv().await, Some(Event::StateChanged { .. })), "then the command");
+        runner.shutdown().await;
+    }
+
     #[test]
     fn choosing_who_creates_the_accounts_records_the_task() {
         let dir = tempfile::tempdir().expect("temp dir");
