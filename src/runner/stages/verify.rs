@@ -44,9 +44,12 @@ impl StageWork for Work {
         conn: &'a crate::runner::connect::Connections,
     ) -> crate::runner::resume::Reading<'a> {
         let action = write.action.as_str();
-        (action == "start-migration-user").then(|| {
+        matches!(action, "start-migration-user" | "approve-skipped-items").then(|| {
             let reading: futures::future::BoxFuture<'a, _> = Box::pin(async move {
                 let exo = &conn.m365.as_ref().map_err(ToString::to_string)?.exo;
+                if action == "approve-skipped-items" {
+                    return read_back_approval(exo, &write.detail).await;
+                }
                 read_back_restart(exo, &write.detail).await
             });
             reading
@@ -248,6 +251,21 @@ pub async fn approve_skipped(
     };
     Ok(outcome)
 }
+/// Reads back an `approve-skipped-items` a crash cut short: done when Exchange says the mailbox's skipped items
+/// are approved (`SkippedItemsApproved`); a statistics answer that does not say is not guessed.
+async fn read_back_approval(exo: &ExoClient, detail: &serde_json::Value) -> Result<ReadBack, String> {
+    let identity = field(detail, "identity")?;
+    let stats = exo.get_migration_user_statistics(identity).await.map_err(|e| e.to_string())?;
+    match stats.and_then(|s| s.skipped_items_approved) {
+        Some(approved) => Ok(ReadBack::from(
+            approved,
+            format!("the skipped items of {identity} are approved"),
+            format!("the skipped items of {identity} are not approved"),
+        )),
+        None => Err(format!("Exchange Online does not say whether the skipped items of {identity} are approved")),
+    }
+}
+
 /// Reads back a `start-migration-user` a crash cut short: done when the mailbox's move is no longer failed.
 async fn read_back_restart(exo: &ExoClient, detail: &serde_json::Value) -> Result<ReadBack, String> {
     let identity = field(detail, "identity")?;
