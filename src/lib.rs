@@ -6,6 +6,7 @@
 //! `update` again; drawing only reads the [`tui::App`].
 
 pub mod cli;
+pub mod crash;
 pub mod dns;
 #[cfg(test)]
 pub(crate) mod fuzz_support;

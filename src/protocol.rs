@@ -101,6 +101,63 @@ pub enum Event {
     TaskDone { state: Snapshot, summary: String },
     /// A task failed; the failure is recorded.
     TaskFailed { state: Snapshot, error: String },
+    /// As the project opened, writes a crash had cut short were read back, before anything else ran.
+    Resumed { writes: Vec<Resumed> },
+}
+
+/// A write a crash cut short (its "about to" audit record with no outcome), as read back when the project
+/// opened again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Resumed {
+    /// When its "about to" was recorded.
+    pub at: DateTime<Utc>,
+    pub stage: Option<StageId>,
+    pub action: String,
+    /// The write's audit detail, in one line.
+    pub detail: String,
+    pub found: Found,
+    /// What was read, in words: the evidence for `found`, or why it could not be read.
+    pub evidence: String,
+    /// Whether what was found is in the audit log now; a write that could not be read (no connection) is read
+    /// again at the next open.
+    pub recorded: bool,
+}
+
+/// What the live state says of a write a crash cut short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Found {
+    /// The change is there: it was made before the crash.
+    Done,
+    /// The change is not there: it never happened, and the task makes it when it runs again.
+    NotDone,
+    /// It could not be checked: the action is unknown to this build, or what it touches could not be read.
+    Unknown,
+}
+
+impl Found {
+    pub fn word(self) -> &'static str {
+        match self {
+            Found::Done => "done",
+            Found::NotDone => "not done",
+            Found::Unknown => "could not be checked",
+        }
+    }
+}
+
+impl Resumed {
+    /// One line for the engineer: `add-domain {"domain":"contoso.com"} (stage 4), cut short by a crash: done (…)`.
+    pub fn line(&self) -> String {
+        let stage = self.stage.map(|s| format!(" (stage {s})")).unwrap_or_default();
+        format!(
+            "{} {}{stage}, cut short by a crash at {}: {}; {}",
+            self.action,
+            self.detail,
+            self.at.format("%Y-%m-%d %H:%M:%S UTC"),
+            self.found.word(),
+            self.evidence
+        )
+    }
 }
 
 /// Where to look when the runner stops on its own.

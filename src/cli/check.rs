@@ -37,7 +37,7 @@ pub fn run(project: Option<&str>, stage: Option<u8>, json: bool) -> color_eyre::
                 .ok_or_else(|| eyre!("--stage {n}: there is no such stage; give 1 to {}", crate::plan::PLAN.len()))?,
         ),
     };
-    let (mut project, _) = Project::open(&home, &name)?;
+    let (mut project, _, _) = super::resume::open(&home, &name)?;
     let stage_list: Vec<StageId> = match asked {
         Some(stage) => vec![stage],
         None => StageId::all().filter(|s| has_checks(*s, project.state())).collect(),

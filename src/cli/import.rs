@@ -2,7 +2,7 @@
 //! screen. Exit code 0 when mailboxes were imported (rejected rows are listed on stderr), 1 when nothing was.
 
 use super::out::outln;
-use crate::project::{DataHome, Project};
+use crate::project::DataHome;
 use crate::runner::{self, Event};
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 pub fn inventory(file: &Path, project: Option<&str>, json: bool, allow_removals: bool) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, project)?;
-    let (mut project, _) = Project::open(&home, &name)?;
+    let (mut project, _, _) = super::resume::open(&home, &name)?;
     match runner::execute(&mut project, runner::Command::ImportInventory { path: file.to_owned(), allow_removals }) {
         Event::InventoryImported { report, .. } => {
             if json {

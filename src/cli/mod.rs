@@ -10,6 +10,7 @@ mod out;
 mod overrides;
 mod projects;
 mod report;
+mod resume;
 mod set;
 mod sim;
 mod source;

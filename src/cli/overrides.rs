@@ -3,7 +3,7 @@
 
 use super::out::outln;
 use crate::plan::{CheckId, StageId};
-use crate::project::{DataHome, Project};
+use crate::project::DataHome;
 use crate::runner::{self, Command, Event};
 use color_eyre::eyre::{bail, eyre};
 use std::process::ExitCode;
@@ -31,7 +31,7 @@ pub fn run(args: OverrideArgs<'_>) -> color_eyre::Result<ExitCode> {
     })?;
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, args.project)?;
-    let (mut project, _) = Project::open(&home, &name)?;
+    let (mut project, _, _) = super::resume::open(&home, &name)?;
     let command = Command::Override { check, reason: args.reason.to_owned() };
     let state = match runner::execute(&mut project, command) {
         Event::StateChanged { state, .. } => state,

@@ -92,6 +92,7 @@ pub fn closeout(project: Option<&str>, format: CloseoutFormatArg, out: Option<&P
     }
     let audit = AuditLog::new(dir.join(AUDIT_FILE));
     let state = state::load(&dir.join(STATE_FILE), &audit)?;
+    super::resume::warn_unread(&audit);
     let report = closeout_report(&dir, &state, &audit, chrono::Utc::now())?;
     if !report.timeline.torn_lines.is_empty() {
         super::out::warn(&format!(

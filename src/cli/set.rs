@@ -5,7 +5,7 @@
 use super::out::outln;
 use crate::plan::PLAN;
 use crate::plan::settings::Setting;
-use crate::project::{DataHome, Project};
+use crate::project::DataHome;
 use crate::runner::{self, Command, Event};
 use color_eyre::eyre::{bail, eyre};
 use std::process::ExitCode;
@@ -39,7 +39,7 @@ pub fn run(name: &str, value: &str, project: Option<&str>, json: bool) -> color_
     };
     let home = DataHome::from_env()?;
     let project_name = super::project_name(&home, project)?;
-    let (mut project, _) = Project::open(&home, &project_name)?;
+    let (mut project, _, _) = super::resume::open(&home, &project_name)?;
     let stage = setting.stage();
     // The wizard opens no editor on a locked stage.
     if !project.state().is_open(stage)

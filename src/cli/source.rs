@@ -4,8 +4,8 @@
 
 use super::out::outln;
 use crate::plan::settings::Setting;
+use crate::project::DataHome;
 use crate::project::ProjectState;
-use crate::project::{DataHome, Project};
 use crate::secrets::{Secret, SecretKind, Secrets};
 use color_eyre::eyre::{WrapErr, eyre};
 use std::io::BufRead;
@@ -107,7 +107,7 @@ fn dns_server(text: &str) -> Result<SocketAddr, String> {
 pub fn run(args: SourceArgs) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, args.project.as_deref())?;
-    let (mut project, _) = Project::open(&home, &name)?;
+    let (mut project, _, _) = super::resume::open(&home, &name)?;
     // Everything is validated before anything is written.
     let next = args.apply(project.state())?;
     let password = if args.password_stdin { Some(read_password()?) } else { None };

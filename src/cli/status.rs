@@ -21,7 +21,9 @@ pub fn run(project: Option<&str>, json: bool) -> color_eyre::Result<ExitCode> {
     if !dir.join(STATE_FILE).exists() {
         return Err(crate::project::missing(&home, &name).into());
     }
-    let state = state::load(&dir.join(STATE_FILE), &AuditLog::new(dir.join(AUDIT_FILE)))?;
+    let audit = AuditLog::new(dir.join(AUDIT_FILE));
+    let state = state::load(&dir.join(STATE_FILE), &audit)?;
+    super::resume::warn_unread(&audit);
     let view = batch_view(&dir);
     let dns = LiveStore::new(&dir).read::<DnsView>(DNS_LIVE).unwrap_or_else(|e| {
         super::out::warn(&format!("warning: the DNS watch's live view cannot be read ({e}); it is left out, and the DNS watch's next round writes it again"));

@@ -48,7 +48,7 @@ pub fn run(
     }
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, project)?;
-    let (project, _) = Project::open(&home, &name)?;
+    let (project, _, resumed) = super::resume::open(&home, &name)?;
     let def = task.def();
     let stage = task.stage();
     let state = project.state();
@@ -77,7 +77,7 @@ pub fn run(
     match end {
         End::Recorded { state, ok, text } => {
             if json {
-                print_json(&state, task, ok, &text)?;
+                print_json(&state, task, ok, &text, &resumed)?;
             } else {
                 print_text(&state, task, ok, &text, &before)?;
             }
@@ -89,6 +89,7 @@ pub fn run(
                     "{}",
                     serde_json::json!({
                         "project": name.as_str(), "task": task, "stage": stage.number(), "ok": false, "error": reason,
+                        "resumed": resumed,
                     })
                 )?;
                 super::out::error(&format!("{task}: {reason}"));
@@ -253,6 +254,10 @@ fn on_event(event: Event, task: TaskId, job: &mut Option<JobId>, ended: &mut boo
                 .to_owned(),
         )),
         Event::Cancelled { what } => Some(End::NotRun(format!("{what} stopped before recording anything"))),
+        Event::Resumed { writes } => {
+            super::resume::lines(&writes);
+            None
+        }
         // A sign-in's own events, or a change with nothing to say: not this command's.
         Event::StateChanged { .. }
         | Event::InventoryImported { .. }
@@ -268,7 +273,13 @@ fn record_json(state: &ProjectState, task: TaskId) -> serde_json::Value {
     serde_json::json!(record)
 }
 
-fn print_json(state: &ProjectState, task: TaskId, ok: bool, text: &str) -> Result<(), OutputError> {
+fn print_json(
+    state: &ProjectState,
+    task: TaskId,
+    ok: bool,
+    text: &str,
+    resumed: &[crate::protocol::Resumed],
+) -> Result<(), OutputError> {
     let stage = task.stage();
     outln!(
         "{}",
@@ -282,6 +293,8 @@ fn print_json(state: &ProjectState, task: TaskId, ok: bool, text: &str) -> Resul
             "record": record_json(state, task),
             "stage_status": super::status::status_word(state.status(stage)),
             "verification": state.verification,
+            // The writes a crash had cut short, read back as the project opened.
+            "resumed": resumed,
         })
     )
 }

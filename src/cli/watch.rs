@@ -51,7 +51,7 @@ enum End {
 pub fn run(project: Option<&str>, json: bool, until: Option<UntilArg>) -> color_eyre::Result<ExitCode> {
     let home = DataHome::from_env()?;
     let name = super::project_name(&home, project)?;
-    let (project, _) = Project::open(&home, &name)?;
+    let (project, _, _) = super::resume::open(&home, &name)?;
     let state = project.state();
     // The latest open stage whose watch has something to follow (the DNS once the MX change is recorded), else
     // the first open stage with a watch (the batch's).
@@ -147,6 +147,7 @@ async fn follow(
                         }
                     }
                     // The job's last word after it ended on its own, undecided: the watch stopped.
+                    Event::Resumed { writes } => super::resume::lines(&writes),
                     _ if job_ended => break Err(eyre!("the watch stopped before the batch got there; see {LOG_HINT}")),
                     _ => {}
                 }

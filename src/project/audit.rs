@@ -16,6 +16,19 @@ pub enum Phase {
     AboutTo,
     Done,
     Failed,
+    /// A write left at "about to" by a crash, read back when the project opened again: `detail` holds the
+    /// write's own detail, what was found (`found`: done, not-done or unknown) and the evidence.
+    Checked,
+}
+
+/// What an audited write changes, so that a resume after a crash knows where to read it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Touches {
+    /// The project's own `state.json` ([`super::Project::change`]).
+    Project,
+    /// The tenant, the source server or the simulated registrar ([`crate::runner::jobs::JobContext::audited`]).
+    Outside,
 }
 
 /// One line of the audit log. `detail` never holds a secret.
@@ -27,6 +40,9 @@ pub struct AuditRecord {
     pub action: String,
     pub phase: Phase,
     pub detail: serde_json::Value,
+    /// What the write changes; none in logs written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub touches: Option<Touches>,
 }
 
 impl AuditRecord {
@@ -37,6 +53,7 @@ impl AuditRecord {
             Phase::AboutTo => "about to",
             Phase::Done => "done",
             Phase::Failed => "failed",
+            Phase::Checked => "checked after a crash",
         };
         format!("{}{stage} {} {phase}", self.time.format("%Y-%m-%d %H:%M:%S UTC"), self.action)
     }
@@ -155,6 +172,34 @@ impl AuditLog {
     }
 }
 
+/// The detail a write was recorded with, from any of its records: an outcome that wraps it (failed, checked)
+/// holds it under `detail`.
+pub fn write_detail(record: &AuditRecord) -> &serde_json::Value {
+    match record.phase {
+        Phase::Failed | Phase::Checked => record.detail.get("detail").unwrap_or(&record.detail),
+        Phase::AboutTo | Phase::Done => &record.detail,
+    }
+}
+
+/// The "about to" records with no outcome after them (done, failed, or checked after a crash): writes a crash
+/// cut short, oldest first. Writes of concurrent jobs interleave, so an outcome closes the oldest open "about
+/// to" of the same stage, action and detail.
+pub fn interrupted(records: &[AuditRecord]) -> Vec<AuditRecord> {
+    type Key = (Option<StageId>, String, String);
+    let mut open: std::collections::HashMap<Key, std::collections::VecDeque<usize>> = Default::default();
+    let mut left: Vec<Option<&AuditRecord>> = Vec::new();
+    for r in records {
+        let key = (r.stage, r.action.clone(), write_detail(r).to_string());
+        if r.phase == Phase::AboutTo {
+            open.entry(key).or_default().push_back(left.len());
+            left.push(Some(r));
+        } else if let Some(i) = open.get_mut(&key).and_then(std::collections::VecDeque::pop_front) {
+            left[i] = None;
+        }
+    }
+    left.into_iter().flatten().cloned().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +212,7 @@ mod tests {
             action: action.into(),
             phase,
             detail: serde_json::json!({"field": "Customer"}),
+            touches: Some(Touches::Project),
         }
     }
 
@@ -227,6 +273,30 @@ mod tests {
         assert_ne!(nobody, "unknown");
         #[cfg(unix)]
         assert!(nobody.starts_with("uid "), "{nobody}");
+    }
+
+    #[test]
+    fn a_write_without_an_outcome_is_interrupted_until_checked() {
+        let mut a = record("add-domain", Phase::AboutTo);
+        a.detail = serde_json::json!({"domain": "a.com"});
+        let mut b = a.clone();
+        b.detail = serde_json::json!({"domain": "b.com"});
+        let mut b_failed = b.clone();
+        b_failed.phase = Phase::Failed;
+        b_failed.detail = serde_json::json!({"detail": b.detail, "error": "403"});
+        let log = vec![a.clone(), b.clone(), b_failed, a.clone()];
+        // The first a is closed by nothing, the second neither: both are open, and b failed.
+        assert_eq!(interrupted(&log), vec![a.clone(), a.clone()]);
+        let mut checked = a.clone();
+        checked.phase = Phase::Checked;
+        checked.detail = serde_json::json!({"detail": a.detail, "found": "done"});
+        let mut done = a.clone();
+        done.phase = Phase::Done;
+        assert_eq!(interrupted(&[log, vec![checked, done]].concat()), Vec::<AuditRecord>::new());
+        let old_line =
+            r#"{"time":"2026-01-01T00:00:00Z","actor":"e","stage":4,"action":"x","phase":"about-to","detail":null}"#;
+        let old: AuditRecord = serde_json::from_str(old_line).expect("a record of an older log reads");
+        assert_eq!(old.touches, None);
     }
 
     #[test]

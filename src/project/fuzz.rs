@@ -162,6 +162,7 @@ fn good_record() -> Vec<u8> {
         action: "set-kickoff-field".into(),
         phase: Phase::Done,
         detail: serde_json::json!({"field": "customer"}),
+        touches: None,
     })
     .unwrap_or_default()
 }

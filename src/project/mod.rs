@@ -9,7 +9,7 @@ pub mod lock;
 pub mod paths;
 pub mod state;
 
-pub use audit::{AuditLog, AuditRecord, Phase};
+pub use audit::{AuditLog, AuditRecord, Phase, Touches};
 pub use lock::{Acquired, LockInfo, ProjectLock};
 pub use paths::{DataHome, ProjectName};
 pub use state::{ProjectState, SimulatorLink};
@@ -149,7 +149,8 @@ impl Project {
 
     /// The one path for changing the project: records "about to", applies `apply` to a copy of the state,
     /// saves it atomically, then records "done" (or "failed" with the reason). The state in memory changes
-    /// only once the new one is on disk.
+    /// only once the new one is on disk. The saved state names the change it holds last (the time of its "about
+    /// to"), so a resume after a crash between the save and "done" reads whether the change is in.
     pub fn change<E: std::fmt::Display>(
         &mut self,
         stage: Option<StageId>,
@@ -164,21 +165,27 @@ impl Project {
             action: action.to_owned(),
             phase,
             detail,
+            touches: Some(Touches::Project),
         };
-        self.audit.append(&record(Phase::AboutTo, detail.clone()))?;
+        let intent = record(Phase::AboutTo, detail.clone());
+        self.audit.append(&intent)?;
+        crate::crash::at(crate::crash::Point::AboutTo, action);
         let mut next = ProjectState::clone(&self.state);
         if let Err(e) = apply(&mut next) {
             self.audit
                 .append(&record(Phase::Failed, serde_json::json!({ "detail": detail, "error": e.to_string() })))?;
             return Ok(Err(e));
         }
+        next.last_change = Some(intent.time);
         if let Err(e) = state::save(&self.dir.join(STATE_FILE), &next) {
             self.audit
                 .append(&record(Phase::Failed, serde_json::json!({ "detail": detail, "error": e.to_string() })))?;
             return Err(e);
         }
+        crate::crash::at(crate::crash::Point::Written, action);
         self.state = std::sync::Arc::new(next);
         self.audit.append(&record(Phase::Done, detail))?;
+        crate::crash::at(crate::crash::Point::Done, action);
         Ok(Ok(()))
     }
 }

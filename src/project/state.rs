@@ -78,6 +78,10 @@ pub struct ProjectState {
     /// stage 2's estimate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rehearsal: Option<crate::plan::source::rehearsal::Rehearsal>,
+    /// The change this state holds last, by the time of its "about to" audit record: how a resume after a crash
+    /// tells whether a change cut short reached the disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_change: Option<DateTime<Utc>>,
 }
 
 /// Where a demo project's simulator listens: its control API stands in for the customer's DNS registrar, so the
@@ -141,6 +145,7 @@ impl ProjectState {
             signed_in_as: None,
             simulator: None,
             rehearsal: None,
+            last_change: None,
         }
     }
 
@@ -301,6 +306,7 @@ mod tests {
                 action: "set-kickoff-field".into(),
                 phase: Phase::Done,
                 detail: serde_json::Value::Null,
+                touches: None,
             })
             .expect("append");
         save(&path, &state()).expect("save");

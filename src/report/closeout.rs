@@ -430,6 +430,7 @@ pub(crate) mod tests {
                 action: "set-kickoff-field".into(),
                 phase: Phase::AboutTo,
                 detail: serde_json::json!({"field": "<script>"}),
+                touches: None,
             },
             AuditRecord {
                 time: at(1),
@@ -438,6 +439,7 @@ pub(crate) mod tests {
                 action: "set-kickoff-field".into(),
                 phase: Phase::Done,
                 detail: serde_json::json!({"field": "<script>"}),
+                touches: None,
             },
         ];
         let history = vec![

@@ -5,7 +5,9 @@
 //! the changes in the order they came.
 
 use super::Event;
+use crate::crash;
 use crate::plan::StageId;
+use crate::project::audit::Touches;
 use crate::project::{AuditLog, AuditRecord, Phase, Project, ProjectError, audit};
 pub use crate::protocol::JobId;
 use chrono::Utc;
@@ -133,9 +135,12 @@ impl JobContext {
             action: action.to_owned(),
             phase,
             detail,
+            touches: Some(Touches::Outside),
         };
         self.append(record(Phase::AboutTo, detail.clone())).await.map_err(AuditedError::NotRecorded)?;
+        crash::at(crash::Point::AboutTo, action);
         let result = write.await;
+        crash::at(crash::Point::Written, action);
         let outcome = match &result {
             Ok(_) => record(Phase::Done, detail),
             Err(e) => record(Phase::Failed, serde_json::json!({ "detail": detail, "error": e.to_string() })),
@@ -144,6 +149,7 @@ impl JobContext {
             // The write happened (or failed) already; the "about to" record tells a resume to check the live state.
             tracing::error!(error = %e, action, "could not record the outcome of a write");
         }
+        crash::at(crash::Point::Done, action);
         result.map_err(AuditedError::Failed)
     }
 

@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod connect;
 pub mod jobs;
+pub mod resume;
 pub mod signin;
 pub mod stages;
 pub mod tasks;
@@ -63,6 +64,11 @@ pub fn spawn(project: Project) -> RunnerHandle {
             sign_in: None,
             connections: None,
         };
+        // Before any command: writes a crash cut short are read back and the wizard told.
+        let writes = resume::reconcile(&mut runner.project, resume_connections).await;
+        if !writes.is_empty() {
+            runner.send(Event::Resumed { writes });
+        }
         loop {
             tokio::select! {
                 command = command_rx.recv() => match command {
@@ -332,6 +338,12 @@ impl Runner {
         self.connections = Some((key, conn.clone()));
         Ok(conn)
     }
+}
+
+/// The clients of the project's settings for reading back a write cut short; opening the keyring may ask D-Bus.
+fn resume_connections(state: &ProjectState) -> Result<Arc<Connections>, String> {
+    let secrets = tokio::task::block_in_place(Secrets::open).map_err(|e| e.to_string())?;
+    Ok(Arc::new(Connections::new(&state.name, state, secrets)))
 }
 
 /// Carries out one command against the project, in place (no network).
@@ -729,6 +741,29 @@ mod tests {
             matches!(&event, Event::Refused { reason, .. } if reason.contains("opens when stage 3 (Users / directory sync)")),
             "{event:?}"
         );
+        runner.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_runner_reads_back_a_write_cut_short_before_its_first_command() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = project(dir.path());
+        let about = crate::project::AuditRecord {
+            time: Utc::now(),
+            actor: "eng".into(),
+            stage: Some(crate::plan::kickoff::STAGE),
+            action: "set-kickoff-field".into(),
+            phase: crate::project::Phase::AboutTo,
+            detail: serde_json::json!({"field": "Customer"}),
+            touches: Some(crate::project::Touches::Project),
+        };
+        p.audit().append(&about).expect("append");
+        let mut runner = spawn(p);
+        runner.commands.send(Command::RunChecks { stage: crate::plan::kickoff::STAGE }).expect("send");
+        let first = runner.events.recv().await.expect("an event");
+        let Event::Resumed { writes } = first else { panic!("the read-back comes first, got {first:?}") };
+        assert_eq!(writes.iter().map(|w| w.found).collect::<Vec<_>>(), [crate::protocol::Found::NotDone]);
+        assert!(matches!(runner.events.recv().await, Some(Event::StateChanged { .. })), "then the command");
         runner.shutdown().await;
     }
 

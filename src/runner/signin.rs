@@ -4,6 +4,7 @@
 
 use super::Event;
 use super::jobs::{Apply, Job, JobContext};
+use super::resume::ReadBack;
 use super::tasks::{TaskError, write};
 use crate::m365::{AuthError, DeviceCodePrompt, M365, M365Error, Poll, Resource, SignedIn};
 use crate::plan::StageId;
@@ -56,6 +57,18 @@ pub async fn consent(ctx: &JobContext, m365: &M365, stage: StageId, resource: Re
     write(ctx, stage, "consent", detail, asked).await.map(|_| ())
 }
 
+/// Reads back a consent a crash cut short: given when the sign-in now gets `resource`'s permission silently.
+pub async fn read_back_consent(m365: &M365, resource: Resource) -> Result<ReadBack, String> {
+    let permission = resource.permission().unwrap_or("the permission");
+    match m365.auth.access_token(resource).await {
+        Ok(_) => Ok(ReadBack::done(format!("the sign-in holds {permission}"))),
+        Err(M365Error::Auth(AuthError::ConsentNeeded { .. })) => {
+            Ok(ReadBack::not_done(format!("{permission} was never consented to; it is asked for again when needed")))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Starts a device code sign-in with `m365`'s authenticator.
 pub fn job(m365: M365) -> Job {
     Job::new("Signing in to Microsoft 365", move |ctx| async move {
@@ -75,6 +88,7 @@ pub fn job(m365: M365) -> Job {
                     action: "sign-in".to_owned(),
                     phase: Phase::Done,
                     detail: serde_json::json!({ "kind": signed_in.kind, "account": signed_in.account }),
+                    touches: None,
                 };
                 if let Err(e) = project.audit().append(&record) {
                     tracing::error!(error = %e, "could not record the sign-in");

@@ -22,14 +22,23 @@ pub struct RequestCounts {
     pub login: std::collections::BTreeMap<String, u64>,
     pub graph: std::collections::BTreeMap<String, u64>,
     pub exo: std::collections::BTreeMap<String, u64>,
+    /// Graph's writes apart, by method and path (`POST /v1.0/domains`), since a path is read and written alike:
+    /// what proves a write was sent once.
+    pub graph_writes: std::collections::BTreeMap<String, u64>,
 }
 
 impl RequestCounts {
-    fn count(&mut self, service: &str, path: &str, cmdlet: Option<&str>) {
+    fn count(&mut self, service: &str, method: &axum::http::Method, path: &str, cmdlet: Option<&str>) {
         let (map, key) = match service {
             // The tenant segment varies; the endpoint (`token`, `devicecode`) is what matters.
             "login" => (&mut self.login, path.rsplit('/').next().unwrap_or(path).to_owned()),
-            "graph" => (&mut self.graph, path.strip_prefix("/graph").unwrap_or(path).to_owned()),
+            "graph" => {
+                let path = path.strip_prefix("/graph").unwrap_or(path);
+                if method != axum::http::Method::GET {
+                    *self.graph_writes.entry(format!("{method} {path}")).or_default() += 1;
+                }
+                (&mut self.graph, path.to_owned())
+            }
             "exo" => (&mut self.exo, cmdlet.unwrap_or("(no X-CmdletName)").to_owned()),
             _ => return,
         };
@@ -121,7 +130,7 @@ pub async fn layer(State(shared): State<Shared>, req: Request, next: Next) -> Re
     let cmdlet = req.headers().get("x-cmdletname").and_then(|v| v.to_str().ok()).map(str::to_string);
     let fault = {
         let mut world = shared.lock();
-        world.requests.count(service, req.uri().path(), cmdlet.as_deref());
+        world.requests.count(service, req.method(), req.uri().path(), cmdlet.as_deref());
         world.faults.pick(service, req.uri().path(), cmdlet.as_deref())
     };
     apply(service, fault, req, next).await

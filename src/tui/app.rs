@@ -424,6 +424,15 @@ impl App {
                 self.info(note.unwrap_or_else(|| strings::SAVED.to_owned()));
             }
             Event::Refused { what, reason } => self.error(strings::refused(&what, &reason)),
+            Event::Resumed { writes } => {
+                let text = strings::resumed(&writes);
+                // A write that could not be read back wants the engineer's eye before its task runs again.
+                if writes.iter().any(|w| w.found == crate::protocol::Found::Unknown) {
+                    self.error(text);
+                } else {
+                    self.info(text);
+                }
+            }
             Event::Failed { what, error } => self.error(strings::failed(&what, &error)),
             Event::NotAvailable { stage } => {
                 self.info(strings::not_available(stage));
@@ -950,6 +959,33 @@ mod tests {
             app.notice.as_ref().is_some_and(|n| n.text == strings::not_available(crate::plan::post::STAGE)),
             "the notice names the stage without the work"
         );
+    }
+
+    #[test]
+    fn writes_read_back_after_a_crash_are_told_and_one_that_could_not_be_checked_is_an_error() {
+        let mut app = app();
+        let write = |action: &str, found| crate::protocol::Resumed {
+            at: DateTime::from_timestamp(1_790_000_000, 0).expect("valid"),
+            stage: Some(crate::plan::prepare::STAGE),
+            action: action.into(),
+            detail: r#"{"domain":"contoso.com"}"#.into(),
+            found,
+            evidence: "the tenant has the domain contoso.com".into(),
+            recorded: true,
+        };
+        let done = vec![write("add-domain", crate::protocol::Found::Done)];
+        assert_eq!(app.update(Msg::Event(Event::Resumed { writes: done })), vec![]);
+        let notice = app.notice.clone().expect("a notice");
+        assert_eq!(notice.kind, NoticeKind::Info);
+        assert!(notice.text.starts_with("After a crash, read back: add-domain (stage 4) done."), "{}", notice.text);
+        let mixed = vec![
+            write("add-domain", crate::protocol::Found::NotDone),
+            write("launch-rocket", crate::protocol::Found::Unknown),
+        ];
+        app.update(Msg::Event(Event::Resumed { writes: mixed }));
+        let notice = app.notice.clone().expect("a notice");
+        assert_eq!(notice.kind, NoticeKind::Error, "a write not checked wants the engineer's eye");
+        assert!(notice.text.contains("add-domain (stage 4) not done; launch-rocket (stage 4) could not be checked"));
     }
 
     fn with_inventory() -> App {

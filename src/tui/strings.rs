@@ -215,6 +215,23 @@ pub fn copy_records_hint(demo: bool) -> &'static str {
     }
 }
 
+/// What the project found of the writes a crash cut short, read back as it opened: one notice for all.
+pub fn resumed(writes: &[crate::protocol::Resumed]) -> String {
+    let each: Vec<String> = writes
+        .iter()
+        .map(|w| {
+            let stage = w.stage.map(|s| format!(" (stage {s})")).unwrap_or_default();
+            format!("{}{stage} {}", w.action, w.found.word())
+        })
+        .collect();
+    // The findings first: at 80 columns the notice is cut at the edge.
+    let noun = if writes.len() == 1 { "write" } else { "writes" };
+    format!(
+        "After a crash, read back: {}. Nothing was repeated; the audit log has the {noun} and the evidence.",
+        each.join("; ")
+    )
+}
+
 pub fn cancelled(what: &str) -> String {
     format!("{what}: stopped; nothing was recorded.")
 }

@@ -97,7 +97,7 @@ pub fn timeline(records: &[AuditRecord], torn_lines: &[usize]) -> Timeline {
     for r in records {
         let stage = r.stage.map(|s| s.number());
         let (detail, error) = match r.phase {
-            Phase::Failed => match r.detail.get("detail") {
+            Phase::Failed | Phase::Checked => match r.detail.get("detail") {
                 Some(d) => {
                     (d.clone(), r.detail.get("error").map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned)))
                 }
@@ -121,8 +121,14 @@ pub fn timeline(records: &[AuditRecord], torn_lines: &[usize]) -> Timeline {
                     error: None,
                 });
             }
-            Phase::Done | Phase::Failed => {
-                let outcome = if r.phase == Phase::Done { WriteOutcome::Done } else { WriteOutcome::Failed };
+            Phase::Done | Phase::Failed | Phase::Checked => {
+                let outcome = match r.phase {
+                    Phase::Done => WriteOutcome::Done,
+                    // Read back after a crash: done, or it never happened (the write stays interrupted).
+                    Phase::Checked if r.detail["found"] == "done" => WriteOutcome::Done,
+                    Phase::Checked => WriteOutcome::Interrupted,
+                    _ => WriteOutcome::Failed,
+                };
                 match open.get_mut(&key).and_then(VecDeque::pop_front) {
                     Some(i) => {
                         writes[i].outcome = outcome;
@@ -188,6 +194,7 @@ mod tests {
             action: action.into(),
             phase,
             detail,
+            touches: None,
         }
     }
 

@@ -32,6 +32,28 @@ fn completion_poll(demo: bool) -> std::time::Duration {
 }
 
 impl StageWork for Work {
+    fn read_back<'a>(
+        &'a self,
+        _state: &'a ProjectState,
+        write: &'a crate::project::AuditRecord,
+        conn: &'a crate::runner::connect::Connections,
+    ) -> crate::runner::resume::Reading<'a> {
+        let action = write.action.as_str();
+        let known =
+            ["complete-migration-batch", "remove-migration-batch", "remove-migration-endpoint", "add-x500-address"];
+        known.contains(&action).then(|| {
+            let reading: futures::future::BoxFuture<'a, _> = Box::pin(async move {
+                let exo = &conn.m365.as_ref().map_err(ToString::to_string)?.exo;
+                match action {
+                    "remove-migration-endpoint" => remove::read_back_endpoint(exo, &write.detail).await,
+                    "add-x500-address" => x500::read_back(exo, &write.detail).await,
+                    _ => super::migrate::batch::read_back(exo, action, &write.detail).await,
+                }
+            });
+            reading
+        })
+    }
+
     fn live(&self) -> Option<LiveChecks> {
         Some(|state, conn| {
             Box::pin(async move {

@@ -30,6 +30,21 @@ pub const BATCH_LIVE: LiveName = LiveName::new("batch");
 pub struct Work;
 
 impl StageWork for Work {
+    fn read_back<'a>(
+        &'a self,
+        _state: &'a ProjectState,
+        write: &'a crate::project::AuditRecord,
+        conn: &'a crate::runner::connect::Connections,
+    ) -> crate::runner::resume::Reading<'a> {
+        matches!(write.action.as_str(), "new-migration-batch" | "start-migration-batch").then(|| {
+            let reading: futures::future::BoxFuture<'a, _> = Box::pin(async move {
+                let m365 = conn.m365.as_ref().map_err(ToString::to_string)?;
+                batch::read_back(&m365.exo, &write.action, &write.detail).await
+            });
+            reading
+        })
+    }
+
     fn live(&self) -> Option<LiveChecks> {
         Some(|state, conn| {
             Box::pin(async move {

@@ -136,6 +136,17 @@ pub trait StageWork: Sync {
     fn picks_mailboxes(&self, _task: TaskId) -> bool {
         false
     }
+
+    /// Reads back one of the stage's audited writes that a crash cut short (its `action` and `detail` as
+    /// recorded), from what it touches; `None` when the action is not one of the stage's writes.
+    fn read_back<'a>(
+        &'a self,
+        _state: &'a ProjectState,
+        _write: &'a crate::project::AuditRecord,
+        _conn: &'a Connections,
+    ) -> super::resume::Reading<'a> {
+        None
+    }
 }
 
 /// The work of `stage`.

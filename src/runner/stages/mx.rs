@@ -28,6 +28,21 @@ const FUTURE_SLACK_MINUTES: i64 = 5;
 pub struct Work;
 
 impl StageWork for Work {
+    fn read_back<'a>(
+        &'a self,
+        state: &'a ProjectState,
+        write: &'a crate::project::AuditRecord,
+        conn: &'a crate::runner::connect::Connections,
+    ) -> crate::runner::resume::Reading<'a> {
+        let action = write.action.as_str();
+        let _ = conn;
+        (action == "apply-dns-records-demo").then(|| {
+            let reading: futures::future::BoxFuture<'a, _> =
+                Box::pin(super::prepare::registrar::read_back(state, &write.detail));
+            reading
+        })
+    }
+
     fn live(&self) -> Option<LiveChecks> {
         Some(|state, conn| {
             Box::pin(async move {

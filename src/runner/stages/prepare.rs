@@ -16,6 +16,7 @@ use crate::plan::{TaskId, TaskStatus};
 use crate::project::ProjectState;
 use crate::project::live::LiveName;
 use crate::protocol::Event;
+use crate::runner::resume::Reading;
 use std::time::Duration;
 
 pub struct Work;
@@ -34,6 +35,29 @@ pub const DOMAINS_LIVE: LiveName = LiveName::new("domains");
 impl StageWork for Work {
     fn live(&self) -> Option<LiveChecks> {
         Some(|state, conn| Box::pin(checks::run(state, conn)))
+    }
+
+    fn read_back<'a>(
+        &'a self,
+        state: &'a ProjectState,
+        write: &'a crate::project::AuditRecord,
+        conn: &'a crate::runner::connect::Connections,
+    ) -> Reading<'a> {
+        let detail = &write.detail;
+        match write.action.as_str() {
+            "add-domain" | "verify-domains" | "new-migration-endpoint" | "set-migration-endpoint" => {
+                Some(Box::pin(async move {
+                    let m365 = conn.m365.as_ref().map_err(ToString::to_string)?;
+                    match write.action.as_str() {
+                        "add-domain" => domains::read_back_added(&m365.graph, detail).await,
+                        "verify-domains" => domains::read_back_verified(&m365.graph, detail).await,
+                        _ => endpoint::read_back(&m365.exo, &write.action, detail).await,
+                    }
+                }))
+            }
+            "publish-verification-txt-demo" => Some(Box::pin(registrar::read_back(state, detail))),
+            _ => None,
+        }
     }
 
     fn task(&self, task: TaskId, inputs: TaskInputs) -> Result<Job, NotStarted> {

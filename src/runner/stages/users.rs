@@ -21,6 +21,22 @@ const PRECREATE: [TaskId; 3] =
     [TaskId::Users(Task::CreateUsers), TaskId::Users(Task::SetUsageLocation), TaskId::Users(Task::AssignLicences)];
 
 impl StageWork for Work {
+    fn read_back<'a>(
+        &'a self,
+        _state: &'a ProjectState,
+        write: &'a crate::project::AuditRecord,
+        conn: &'a crate::runner::connect::Connections,
+    ) -> crate::runner::resume::Reading<'a> {
+        let action = write.action.as_str();
+        matches!(action, "create-user" | "set-usage-location" | "assign-license").then(|| {
+            let reading: futures::future::BoxFuture<'a, _> = Box::pin(async move {
+                let m365 = conn.m365.as_ref().map_err(ToString::to_string)?;
+                precreate::read_back(&m365.graph, action, &write.detail).await
+            });
+            reading
+        })
+    }
+
     fn live(&self) -> Option<LiveChecks> {
         Some(|state, conn| Box::pin(checks::run(state, conn)))
     }

@@ -21,6 +21,7 @@ use crate::project::ProjectState;
 use crate::protocol::Event;
 use crate::report::migration::MigrationReport;
 use crate::report::render::{Format, render};
+use crate::runner::resume::{ReadBack, field};
 use chrono::Utc;
 
 pub struct Work;
@@ -36,6 +37,25 @@ fn picked(mailboxes: &[String], m: &crate::plan::migrate::view::MailboxView) -> 
 pub(crate) const REPORT_STEM: &str = "migration-report";
 
 impl StageWork for Work {
+    fn read_back<'a>(
+        &'a self,
+        _state: &'a ProjectState,
+        write: &'a crate::project::AuditRecord,
+        conn: &'a crate::runner::connect::Connections,
+    ) -> crate::runner::resume::Reading<'a> {
+        let action = write.action.as_str();
+        matches!(action, "start-migration-user" | "approve-skipped-items").then(|| {
+            let reading: futures::future::BoxFuture<'a, _> = Box::pin(async move {
+                let exo = &conn.m365.as_ref().map_err(ToString::to_string)?.exo;
+                if action == "approve-skipped-items" {
+                    return read_back_approval(exo, &write.detail).await;
+                }
+                read_back_restart(exo, &write.detail).await
+            });
+            reading
+        })
+    }
+
     fn live(&self) -> Option<LiveChecks> {
         Some(|state, conn| {
             Box::pin(async move {
@@ -230,4 +250,32 @@ pub async fn approve_skipped(
         n => format!("Approved the skipped items of {n} mailbox(es).{left}\n{}", listed.join("\n")),
     };
     Ok(outcome)
+}
+/// Reads back an `approve-skipped-items` a crash cut short: done when Exchange says the mailbox's skipped items
+/// are approved (`SkippedItemsApproved`); a statistics answer that does not say is not guessed.
+async fn read_back_approval(exo: &ExoClient, detail: &serde_json::Value) -> Result<ReadBack, String> {
+    let identity = field(detail, "identity")?;
+    let stats = exo.get_migration_user_statistics(identity).await.map_err(|e| e.to_string())?;
+    match stats.and_then(|s| s.skipped_items_approved) {
+        Some(approved) => Ok(ReadBack::from(
+            approved,
+            format!("the skipped items of {identity} are approved"),
+            format!("the skipped items of {identity} are not approved"),
+        )),
+        None => Err(format!("Exchange Online does not say whether the skipped items of {identity} are approved")),
+    }
+}
+
+/// Reads back a `start-migration-user` a crash cut short: done when the mailbox's move is no longer failed.
+async fn read_back_restart(exo: &ExoClient, detail: &serde_json::Value) -> Result<ReadBack, String> {
+    let identity = field(detail, "identity")?;
+    let batch = detail.get("batch").and_then(serde_json::Value::as_str);
+    let users = exo.get_migration_users(batch).await.map_err(|e| e.to_string())?.items;
+    let user = users.iter().find(|u| u.identity.eq_ignore_ascii_case(identity));
+    let shown = user.map_or_else(|| "not in the batch".to_owned(), |u| u.status.to_string());
+    Ok(ReadBack::from(
+        user.is_some_and(|u| !u.status.is_failed()),
+        format!("{identity} is {shown}"),
+        format!("{identity} is {shown}"),
+    ))
 }

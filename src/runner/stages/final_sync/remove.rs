@@ -7,6 +7,7 @@ use crate::m365::exo::{BatchAction, ExoClient};
 use crate::plan::final_sync::STAGE;
 use crate::plan::final_sync::completion::Completion;
 use crate::runner::jobs::JobContext;
+use crate::runner::resume::{ReadBack, field};
 use crate::runner::tasks::{TaskError, TaskOutcome, write};
 use serde_json::json;
 
@@ -86,4 +87,15 @@ pub async fn remove_endpoint(ctx: &JobContext, exo: &ExoClient, name: &str) -> R
         done: vec![format!("{}: Remove-MigrationEndpoint", endpoint.identity)],
         ..TaskOutcome::default()
     })
+}
+/// Reads back a `remove-migration-endpoint` a crash cut short: done when the endpoint is gone.
+pub async fn read_back_endpoint(exo: &ExoClient, detail: &serde_json::Value) -> Result<ReadBack, String> {
+    let name = field(detail, "name")?;
+    let endpoints = exo.get_migration_endpoints().await.map_err(|e| e.to_string())?.items;
+    let there = endpoints.iter().any(|e| e.identity.eq_ignore_ascii_case(name));
+    Ok(ReadBack::from(
+        !there,
+        format!("there is no migration endpoint {name} any more"),
+        format!("the migration endpoint {name} is still there"),
+    ))
 }

@@ -7,6 +7,7 @@ use crate::m365::exo::ExoClient;
 use crate::plan::final_sync::STAGE;
 use crate::plan::final_sync::x500::diff;
 use crate::runner::jobs::JobContext;
+use crate::runner::resume::{ReadBack, field};
 use crate::runner::tasks::{TaskError, TaskOutcome, write};
 use serde_json::json;
 
@@ -58,4 +59,12 @@ pub async fn add_x500(
     }
     outcome.summary = summary;
     Ok(outcome)
+}
+/// Reads back an `add-x500-address` a crash cut short: done when the mailbox holds the address.
+pub async fn read_back(exo: &ExoClient, detail: &serde_json::Value) -> Result<ReadBack, String> {
+    let (identity, add) = (field(detail, "identity")?, field(detail, "add")?);
+    let mailboxes = exo.get_mailboxes().await.map_err(|e| e.to_string())?.items;
+    let mailbox = mailboxes.iter().find(|m| m.identity.eq_ignore_ascii_case(identity));
+    let there = mailbox.is_some_and(|m| m.email_addresses.iter().any(|a| a.eq_ignore_ascii_case(add)));
+    Ok(ReadBack::from(there, format!("{identity} holds {add}"), format!("{identity} does not hold {add}")))
 }

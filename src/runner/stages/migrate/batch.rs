@@ -8,6 +8,7 @@
 use crate::m365::exo::{BatchAction, BatchStatus, ExoClient, MigrationBatch, MigrationEndpoint};
 use crate::plan::migrate::STAGE;
 use crate::runner::jobs::JobContext;
+use crate::runner::resume::{ReadBack, field};
 use crate::runner::tasks::{TaskError, TaskOutcome, write};
 use serde_json::json;
 
@@ -139,6 +140,27 @@ fn choose_endpoint<'a>(
                 .to_owned(),
         }),
     }
+}
+
+/// Reads back a write on the batch that a crash cut short, from the batch's status now: made (it exists),
+/// started (it is no longer startable), completed (Completing or further), removed (gone, or Removing).
+pub async fn read_back(exo: &ExoClient, action: &str, detail: &serde_json::Value) -> Result<ReadBack, String> {
+    let name = field(detail, "name")?;
+    let batch = exo.get_migration_batch(name).await.map_err(|e| e.to_string())?;
+    let status = batch.as_ref().map(|b| b.status.clone());
+    let shown = status.as_ref().map_or_else(|| "not in Exchange Online".to_owned(), |s| format!("{s}"));
+    let there = match (action, &status) {
+        ("new-migration-batch", s) => s.is_some(),
+        ("start-migration-batch", Some(s)) => !startable(s),
+        ("complete-migration-batch", Some(s)) => matches!(
+            s,
+            BatchStatus::Completing | BatchStatus::Completed | BatchStatus::CompletedWithErrors | BatchStatus::Removing
+        ),
+        ("remove-migration-batch", s) => s.is_none() || s == &Some(BatchStatus::Removing),
+        (_, None) => false,
+        (other, Some(_)) => return Err(format!("{other} is not a write on the batch")),
+    };
+    Ok(ReadBack::from(there, format!("the batch {name} is {shown}"), format!("the batch {name} is {shown}")))
 }
 
 #[cfg(test)]

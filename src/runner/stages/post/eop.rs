@@ -14,6 +14,7 @@ use crate::plan::post::STAGE;
 use crate::plan::post::eop::{self, Dkim, DomainAuth, Policy, PolicyDiff};
 use crate::project::ProjectState;
 use crate::runner::jobs::JobContext;
+use crate::runner::resume::{ReadBack, field};
 use crate::runner::tasks::{TaskError, TaskOutcome, write};
 use serde_json::{Map, Value, json};
 
@@ -192,4 +193,45 @@ pub async fn apply(
     }
     outcome.summary = summary;
     Ok(outcome)
+}
+/// Reads back a write of stage 9 on Exchange Online settings that a crash cut short: a transport rule or a
+/// DKIM configuration made (it exists), DKIM signing enabled, or a protection policy set (each parameter written
+/// has the value written).
+pub async fn read_back(exo: &ExoClient, action: &str, detail: &Value) -> Result<ReadBack, String> {
+    let read = |e: crate::m365::M365Error| e.to_string();
+    let (settings, key) = match action {
+        "new-transport-rule" => (exo.get_transport_rules().await.map_err(read)?.items, "name"),
+        "new-dkim-signing-config" | "enable-dkim-signing" => {
+            (exo.get_dkim_signing_configs().await.map_err(read)?.items, "domain")
+        }
+        "set-content-filter-policy" => (exo.get_content_filter_policies().await.map_err(read)?.items, "identity"),
+        "set-malware-filter-policy" => (exo.get_malware_filter_policies().await.map_err(read)?.items, "identity"),
+        other => return Err(format!("{other} is not a write of stage 9's settings")),
+    };
+    let name = field(detail, key)?;
+    let Some(found) = settings.iter().find(|s| s.name.eq_ignore_ascii_case(name)) else {
+        return Ok(ReadBack::not_done(format!("Exchange Online has no {name}")));
+    };
+    Ok(match action {
+        "enable-dkim-signing" => ReadBack::from(
+            found.enabled == Some(true),
+            format!("DKIM signing of {name} is on"),
+            format!("DKIM signing of {name} is off"),
+        ),
+        "set-content-filter-policy" | "set-malware-filter-policy" => {
+            let set = detail.get("set").and_then(Value::as_object).ok_or("its audit detail names no set")?;
+            let loose = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned).to_ascii_lowercase();
+            let differ: Vec<&String> = set
+                .iter()
+                .filter(|(k, v)| found.raw.get(k.as_str()).map(loose) != Some(loose(v)))
+                .map(|(k, _)| k)
+                .collect();
+            ReadBack::from(
+                differ.is_empty(),
+                format!("{name} has every value written"),
+                format!("{name} differs in {}", differ.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")),
+            )
+        }
+        _ => ReadBack::done(format!("Exchange Online has {name}")),
+    })
 }

@@ -8,6 +8,7 @@ use crate::m365::{M365Error, Service};
 use crate::plan::prepare::STAGE;
 use crate::plan::prepare::{DomainState, txt_instruction};
 use crate::runner::jobs::JobContext;
+use crate::runner::resume::{ReadBack, field};
 use crate::runner::tasks::{TaskError, TaskOutcome, plural, write};
 use serde_json::json;
 use std::time::Duration;
@@ -241,6 +242,31 @@ fn clean(domains: &[String]) -> Result<Vec<String>, TaskError> {
         });
     }
     Ok(names)
+}
+
+/// Reads back an `add-domain` a crash cut short: done when the tenant has the domain.
+pub async fn read_back_added(graph: &GraphClient, detail: &serde_json::Value) -> Result<ReadBack, String> {
+    let name = field(detail, "domain")?;
+    let there = graph.domain(name).await.map_err(|e| e.to_string())?.is_some();
+    Ok(ReadBack::from(there, format!("the tenant has the domain {name}"), format!("the tenant has no domain {name}")))
+}
+
+/// Reads back a `verify-domains` round a crash cut short: done when every domain it verified is verified now;
+/// otherwise the watch goes on when it runs again.
+pub async fn read_back_verified(graph: &GraphClient, detail: &serde_json::Value) -> Result<ReadBack, String> {
+    let names =
+        detail.get("domains").and_then(serde_json::Value::as_array).ok_or("its audit detail names no domains")?;
+    let mut pending = Vec::new();
+    for name in names.iter().filter_map(serde_json::Value::as_str) {
+        if !graph.domain(name).await.map_err(|e| e.to_string())?.is_some_and(|d| d.is_verified) {
+            pending.push(name.to_owned());
+        }
+    }
+    Ok(ReadBack::from(
+        pending.is_empty(),
+        "every domain it verified is verified",
+        format!("not verified yet: {}", pending.join(", ")),
+    ))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::inventory::estimate::MAX_CONCURRENCY;
 use crate::m365::exo::{AutodiscoverSource, AvailabilityTest, ExoClient, MigrationEndpoint, OutlookAnywhere};
 use crate::plan::source::{SourceAuth, SourcePermission};
 use crate::runner::jobs::JobContext;
+use crate::runner::resume::{ReadBack, field};
 use crate::runner::tasks::{TaskError, TaskOutcome, write};
 use crate::secrets::Secret;
 use serde_json::json;
@@ -284,6 +285,29 @@ fn validate(r: &EndpointRequest, password: &Secret) -> Result<(), TaskError> {
         return bad("manual endpoint settings", "give both the Exchange server and the RPC proxy server names");
     }
     Ok(())
+}
+
+/// Reads back a `new-migration-endpoint` (done when the endpoint exists) or a `set-migration-endpoint` (done
+/// when its MaxConcurrentMigrations is the value written) that a crash cut short.
+pub async fn read_back(exo: &ExoClient, action: &str, detail: &serde_json::Value) -> Result<ReadBack, String> {
+    let name = field(detail, "name")?;
+    let endpoints = exo.get_migration_endpoints().await.map_err(|e| e.to_string())?.items;
+    let found = endpoints.iter().find(|e| e.identity.eq_ignore_ascii_case(name));
+    if action == "new-migration-endpoint" {
+        return Ok(ReadBack::from(
+            found.is_some(),
+            format!("the migration endpoint {name} exists"),
+            format!("there is no migration endpoint {name}"),
+        ));
+    }
+    let max = detail.get("max_concurrent_migrations").and_then(serde_json::Value::as_u64);
+    let now = found.and_then(|e| e.max_concurrent_migrations);
+    let shown = now.map_or_else(|| "unset".to_owned(), |n| n.to_string());
+    Ok(ReadBack::from(
+        max.is_some() && now == max,
+        format!("{name} has MaxConcurrentMigrations {shown}, as written"),
+        format!("{name} has MaxConcurrentMigrations {shown}"),
+    ))
 }
 
 #[cfg(test)]

@@ -240,6 +240,41 @@ pub async fn set_record_set(
     write(ctx, stage, action, body.clone(), post).await
 }
 
+/// Reads back a write to the simulated registrar that a crash cut short, from its audit detail: a value added
+/// to a set (`value`) is done when the set holds it, a set replaced (`values`) when it is that set now.
+pub async fn read_back(
+    state: &crate::project::ProjectState,
+    detail: &serde_json::Value,
+) -> Result<crate::runner::resume::ReadBack, String> {
+    use crate::runner::resume::{ReadBack, field};
+    let link = state.simulator.as_ref().ok_or("the project has no simulator")?;
+    let url = Url::parse(&link.control_url).map_err(|e| e.to_string())?;
+    let (name, rtype) = (field(detail, "name")?, field(detail, "type")?);
+    let now = current_set(state.demo, &url, name, rtype).await.map_err(|e| e.to_string())?;
+    let now = now.map(|s| s.values).unwrap_or_default();
+    let norm = |v: &str| v.trim_end_matches('.').to_ascii_lowercase();
+    let mut have: Vec<String> = now.iter().map(|v| norm(v)).collect();
+    have.sort();
+    let shown = if now.is_empty() { "nothing".to_owned() } else { now.join(", ") };
+    if let Some(value) = detail.get("value").and_then(serde_json::Value::as_str) {
+        let there = have.contains(&norm(value));
+        return Ok(ReadBack::from(
+            there,
+            format!("the registrar's {rtype} {name} holds {value}"),
+            format!("the registrar's {rtype} {name} holds {shown}, not {value}"),
+        ));
+    }
+    let wanted =
+        detail.get("values").and_then(serde_json::Value::as_array).ok_or("its audit detail names no values")?;
+    let mut want: Vec<String> = wanted.iter().filter_map(serde_json::Value::as_str).map(norm).collect();
+    want.sort();
+    Ok(ReadBack::from(
+        have == want,
+        format!("the registrar's {rtype} {name} is {shown}, as written"),
+        format!("the registrar's {rtype} {name} is {shown}, not what was to be written"),
+    ))
+}
+
 /// `POST {control_url}/clock/advance`: the demo's simulated clock moves `seconds` on at once (a day of
 /// incremental syncs need not be waited for); the simulator's new time comes back.
 pub async fn advance_clock(

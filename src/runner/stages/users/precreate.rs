@@ -8,6 +8,7 @@ use crate::inventory::Mailbox;
 use crate::m365::M365Error;
 use crate::m365::graph::{GraphClient, NewUser, User};
 use crate::runner::jobs::JobContext;
+use crate::runner::resume::{ReadBack, field};
 use crate::runner::tasks::{TaskError, TaskOutcome, plural, write};
 use crate::secrets::Secret;
 use rand::RngExt;
@@ -208,6 +209,35 @@ fn first_password() -> Secret {
         chars.swap(i, rng.random_range(0..=i));
     }
     Secret::new(String::from_utf8_lossy(&chars).into_owned())
+}
+
+/// Reads back an account write a crash cut short (stage 3's and stage 9's): `create-user` is done when the
+/// account exists, `set-usage-location` when it has the location, `assign-license` when it holds the SKU.
+pub async fn read_back(graph: &GraphClient, action: &str, detail: &serde_json::Value) -> Result<ReadBack, String> {
+    let upn = field(detail, if action == "create-user" { "userPrincipalName" } else { "user" })?;
+    let user = graph.user_by_upn(upn).await.map_err(|e| e.to_string())?;
+    let Some(user) = user else { return Ok(ReadBack::not_done(format!("there is no account {upn}"))) };
+    Ok(match action {
+        "create-user" => ReadBack::done(format!("the account {upn} exists")),
+        "set-usage-location" => {
+            let want = field(detail, "usageLocation")?;
+            let now = user.usage_location.unwrap_or_else(|| "unset".to_owned());
+            ReadBack::from(
+                now.eq_ignore_ascii_case(want),
+                format!("{upn} has usage location {now}"),
+                format!("{upn} has usage location {now}, not {want}"),
+            )
+        }
+        _ => {
+            let sku = field(detail, "skuId")?;
+            let there = user.assigned_licenses.iter().any(|l| l.sku_id.eq_ignore_ascii_case(sku));
+            ReadBack::from(
+                there,
+                format!("{upn} holds the licence {sku}"),
+                format!("{upn} does not hold the licence {sku}"),
+            )
+        }
+    })
 }
 
 #[cfg(test)]
