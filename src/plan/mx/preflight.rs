@@ -108,6 +108,8 @@ pub enum InitialSync {
     NotYet(String),
     /// No view of the batch (the watch never ran).
     Unknown,
+    /// The tenant was asked and has no batch of this name.
+    NoBatch { name: String },
 }
 
 /// The pre-flight's facts.
@@ -133,6 +135,10 @@ pub fn preflight_check(facts: &PreflightFacts, now: DateTime<Utc>) -> CheckResul
         InitialSync::Unknown => {
             outcome = Outcome::Fail;
             lines.push("Batch: no view of it yet; start its watch in stage 5 (or `cutover watch`).".to_owned());
+        }
+        InitialSync::NoBatch { name } => {
+            outcome = Outcome::Fail;
+            lines.push(format!("Batch: Exchange Online has no batch {name}; create and start it in stage 5."));
         }
     }
     if facts.verified {
@@ -231,6 +237,11 @@ mod tests {
         let unverified = PreflightFacts { verified: false, initial_sync: InitialSync::Unknown, ..ready.clone() };
         let r = preflight_check(&unverified, now);
         assert!(r.evidence.contains("stage 6 is not done") && r.evidence.contains("no view"), "{}", r.evidence);
+        let no_batch =
+            PreflightFacts { initial_sync: InitialSync::NoBatch { name: "cutover-acme".into() }, ..ready.clone() };
+        let r = preflight_check(&no_batch, now);
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert!(r.evidence.contains("no batch cutover-acme; create and start it in stage 5"), "{}", r.evidence);
         let unknown_ttl = PreflightFacts { ttl: vec![TtlSeen { at: now, ttl: 300 }], ..ready };
         assert_eq!(preflight_check(&unknown_ttl, now).outcome, Outcome::Warn);
     }

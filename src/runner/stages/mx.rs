@@ -60,6 +60,7 @@ impl StageWork for Work {
                 if state.mx.changed_at.is_none() {
                     results.push((Check::Preflight.into(), preflight(state, conn, now).await?));
                 }
+
                 let resolvers = match watch::resolvers(state, conn).await {
                     Ok(r) => r,
                     Err(e) => {
@@ -180,28 +181,28 @@ impl StageWork for Work {
     }
 }
 
-/// The pre-flight on the batch as the tenant shows it now (one cycle of stage 5's watch); a batch that cannot be
-/// read fails it with the reason.
+/// The pre-flight on the batch as the tenant shows it now (`Get-MigrationBatch` alone). Without a sign-in or an
+/// answer it is not judged (Not run keeps the verdict recorded), so a network blip never undoes a pass; the DNS
+/// is judged regardless.
 async fn preflight(
     state: &ProjectState,
     conn: &crate::runner::connect::Connections,
     now: DateTime<Utc>,
 ) -> Result<crate::plan::CheckResult, CheckError> {
-    let m365 = conn.m365.as_ref().map_err(|e| CheckError::NotSignedIn(e.to_string()))?;
-    let mut view = crate::plan::migrate::view::BatchView::default();
-    match super::migrate::watch::cycle(&m365.exo, &super::migrate::batch::batch_name(&state.name), &mut view).await {
-        Err(crate::m365::M365Error::Cancelled) => return Err(CheckError::Cancelled),
-        Err(e) => {
-            let text = format!("Cannot tell: the migration batch could not be read ({e}).");
-            return Ok(crate::plan::CheckResult::new(Outcome::Fail, text, now));
-        }
-        Ok(()) => {}
+    let not_judged = |why: String| {
+        let text = format!("Not judged again: {why}; the last verdict stands. Run the checks again once it can be.");
+        crate::plan::CheckResult::new(Outcome::NotRun, text, now)
+    };
+    let m365 = match conn.m365.as_ref() {
+        Ok(m) => m,
+        Err(e) => return Ok(not_judged(format!("not signed in to Microsoft 365 ({e})"))),
+    };
+    let name = super::migrate::batch::batch_name(&state.name);
+    match m365.exo.get_migration_batch(&name).await {
+        Ok(batch) => Ok(records::preflight_now(state, &name, batch.as_ref(), now)),
+        Err(crate::m365::M365Error::Cancelled) => Err(CheckError::Cancelled),
+        Err(e) => Ok(not_judged(format!("the migration batch {name} could not be read ({e})"))),
     }
-    if let Some(error) = view.last_error.as_ref().filter(|_| view.batch.is_none()) {
-        let text = format!("Cannot tell: the migration batch could not be read ({}).", error.message);
-        return Ok(crate::plan::CheckResult::new(Outcome::Fail, text, now));
-    }
-    Ok(records::preflight_now(state, Some(&view), now))
 }
 
 /// When the change was made: the time given, else the one recorded already (a watch resumed), else now. The

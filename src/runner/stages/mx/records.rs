@@ -4,7 +4,7 @@
 //! `reports/dns-records.zone`. In a demo, [`apply_records`] sets them at the simulated registrar.
 
 use crate::dns::{DnsError, DnsRecord, RecordKind, Resolver};
-use crate::m365::exo::BatchStatus;
+use crate::m365::exo::{BatchStatus, MigrationBatch};
 use crate::m365::graph::GraphClient;
 use crate::plan::migrate::view::BatchView;
 use crate::plan::mx::preflight::{InitialSync, PreflightFacts, note_ttl, preflight_check};
@@ -122,27 +122,27 @@ fn keep(
     Ok((path.display().to_string(), word))
 }
 
-/// The pre-flight judged again on what is known now: the batch as `view` shows it, stage 6's status, and the MX
-/// TTL as show-records last read it (a look of its own is kept only by show-records, which records when it saw
-/// each TTL).
+/// The pre-flight judged again on what is known now: the batch as the tenant shows it (`None`: the tenant has
+/// no batch `name`), stage 6's status, and the MX TTL as show-records last read it (a look of its own is kept
+/// only by show-records, which records when it saw each TTL).
 pub fn preflight_now(
     state: &crate::project::ProjectState,
-    view: Option<&BatchView>,
+    name: &str,
+    batch: Option<&MigrationBatch>,
     now: chrono::DateTime<Utc>,
 ) -> crate::plan::CheckResult {
     let verified = state.status(crate::plan::verify::STAGE).is_done();
-    let facts = PreflightFacts { initial_sync: initial_sync_of(view), verified, ttl: state.mx.ttl_seen.clone() };
-    preflight_check(&facts, now)
+    let initial_sync = batch.map_or_else(|| InitialSync::NoBatch { name: name.to_owned() }, initial_sync_of);
+    preflight_check(&PreflightFacts { initial_sync, verified, ttl: state.mx.ttl_seen.clone() }, now)
 }
 
 /// Where the batch stands, from stage 5's live view.
 fn initial_sync(project: &Project) -> InitialSync {
     let view = project.live().read::<BatchView>(crate::runner::stages::migrate::BATCH_LIVE).ok().flatten();
-    initial_sync_of(view.as_ref())
+    view.and_then(|v| v.batch).as_ref().map_or(InitialSync::Unknown, initial_sync_of)
 }
 
-fn initial_sync_of(view: Option<&BatchView>) -> InitialSync {
-    let Some(batch) = view.and_then(|v| v.batch.as_ref()) else { return InitialSync::Unknown };
+fn initial_sync_of(batch: &MigrationBatch) -> InitialSync {
     match &batch.status {
         BatchStatus::Synced
         | BatchStatus::SyncedWithErrors
