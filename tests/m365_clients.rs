@@ -282,6 +282,42 @@ fn id_token(upn: &str) -> String {
 }
 
 #[tokio::test]
+async fn a_consent_given_by_another_account_is_refused_and_nothing_is_kept() {
+    // The admin signs in; a refresh naming Mail.Send answers AADSTS65001; the consent's code is accepted by
+    // someone else.
+    let server = Server::start(|req, _| {
+        if req.path.ends_with("/devicecode") {
+            let dc = if form_field(&req.body, "scope").is_some_and(|s| s.contains("Mail.Send")) { "consent" } else { "sign-in" };
+            return json(200, serde_json::json!({"device_code": dc, "user_code": "U", "verification_uri": "https://microsoft.com/devicelogin", "expires_in": 900, "interval": 1}));
+        }
+        let grant = form_field(&req.body, "grant_type").unwrap_or_default();
+        if grant == "refresh_token" {
+            return json(400, serde_json::json!({"error": "invalid_grant", "error_description": "AADSTS65001: The user or administrator has not consented to use the application.", "error_codes": [65001], "suberror": "consent_required"}));
+        }
+        let who = if form_field(&req.body, "device_code").as_deref() == Some("consent") { "intern@contoso.com" } else { "admin@contoso.onmicrosoft.com" };
+        json(200, serde_json::json!({"token_type": "Bearer", "expires_in": 3600, "access_token": format!("token-of-{who}"), "refresh_token": format!("refresh-of-{who}"), "id_token": id_token(who)}))
+    })
+    .await;
+    let m = connect(&server, &project(), "contoso.onmicrosoft.com", policy());
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let mut prompt = m.auth.start_device_code().await.expect("device code");
+    m.auth.wait_for_device_code(&mut prompt, &cancel, |_, _| {}).await.expect("signed in");
+    let err = m.auth.access_token(Resource::GraphMail).await.expect_err("never consented");
+    assert!(matches!(err, M365Error::Auth(AuthError::ConsentNeeded { permission: "Mail.Send", .. })), "{err}");
+    let mut prompt = m.auth.start_device_code_for(Resource::GraphMail).await.expect("consent code");
+    let err = m.auth.wait_for_device_code(&mut prompt, &cancel, |_, _| {}).await.expect_err("another account");
+    assert!(
+        err.to_string().contains("given by intern@contoso.com") && err.to_string().contains("signed in as admin@"),
+        "{err}"
+    );
+    assert_eq!(
+        cutover::m365::http::TokenSource::account(m.auth.as_ref()).as_deref(),
+        Some("admin@contoso.onmicrosoft.com")
+    );
+    assert!(m.auth.sign_out().await.expect("sign out"));
+}
+
+#[tokio::test]
 async fn device_code_stops_on_decline_and_on_expiry_and_can_be_cancelled() {
     let server = Server::start(|req, _| {
         if req.path.ends_with("/devicecode") {

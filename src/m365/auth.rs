@@ -237,6 +237,18 @@ impl Authenticator {
                 let answer: TokenAnswer = response.json()?;
                 let account = answer.id_token.as_deref().and_then(|t| claim(t, &["preferred_username", "upn"]));
                 let tenant_id = answer.id_token.as_deref().and_then(|t| claim(t, &["tid"]));
+                // A consent must come from the account the project is signed in with: another account's tokens
+                // would run every later call as them, under the project's name.
+                if prompt.resource.permission().is_some() {
+                    let expected = TokenSource::account(self);
+                    if let (Some(expected), Some(got)) = (&expected, &account)
+                        && !expected.eq_ignore_ascii_case(got)
+                    {
+                        return Err(
+                            AuthError::ConsentWrongAccount { expected: expected.clone(), got: got.clone() }.into()
+                        );
+                    }
+                }
                 let refresh = self.remember(prompt.resource, answer)?;
                 let project = self.config.keyring_scope.clone();
                 let secrets = self.secrets.clone();

@@ -185,9 +185,13 @@ pub enum AuthError {
     )]
     SignInExpired { project: String, reason: String },
     #[error(
-        "the signed-in account has not consented to the Microsoft Graph permission {permission} ({reason}); it is asked for by device code when needed"
+        "the signed-in account has not consented to the Microsoft Graph permission {permission} ({reason}): run the task that needs it again, which asks for it by device code, or have an administrator grant admin consent for {permission} to cutover's app"
     )]
     ConsentNeeded { permission: &'static str, reason: String },
+    #[error(
+        "the consent was given by {got}, but the project is signed in as {expected}; nothing was kept: run the task again and sign in at the code as {expected}"
+    )]
+    ConsentWrongAccount { expected: String, got: String },
     #[error("the token answer has no access_token")]
     NoAccessToken,
     #[error("the tenant '{0}' is not a tenant id or a domain; use its GUID or a name like contoso.onmicrosoft.com")]

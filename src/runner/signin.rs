@@ -47,14 +47,40 @@ pub async fn consent(ctx: &JobContext, m365: &M365, stage: StageId, resource: Re
     };
     ctx.note(format!("asking for consent to the Microsoft Graph permission {permission}"));
     let detail = serde_json::json!({ "permission": permission });
-    let asked = device_code(ctx, m365, resource, |prompt| Event::ConsentCode {
-        job: ctx.id,
-        permission: permission.to_owned(),
-        user_code: prompt.user_code.clone(),
-        verification_uri: prompt.verification_uri.clone(),
-        expires_in_secs: prompt.expires_in.as_secs(),
-    });
+    let asked = async {
+        device_code(ctx, m365, resource, |prompt| Event::ConsentCode {
+            job: ctx.id,
+            permission: permission.to_owned(),
+            user_code: prompt.user_code.clone(),
+            verification_uri: prompt.verification_uri.clone(),
+            expires_in_secs: prompt.expires_in.as_secs(),
+        })
+        .await
+        .map_err(|e| not_given(permission, e))
+    };
     write(ctx, stage, "consent", detail, asked).await.map(|_| ())
+}
+
+/// A consent that did not come: a code expired or declined is fixed by running the task again, not by signing
+/// in again (a sign-in asks for no permission by name).
+fn not_given(permission: &str, e: M365Error) -> TaskError {
+    match e {
+        M365Error::Auth(AuthError::DeviceCodeExpired { .. } | AuthError::Declined) => TaskError::BadInput {
+            what: format!(
+                "the consent to {permission} was not given ({})",
+                if matches!(e, M365Error::Auth(AuthError::Declined)) {
+                    "declined at the code"
+                } else {
+                    "the code expired"
+                }
+            ),
+            fix: format!(
+                "run the task again and accept {permission} at its code, or have an administrator grant admin \
+                 consent for {permission} to cutover's app"
+            ),
+        },
+        other => other.into(),
+    }
 }
 
 /// Reads back a consent a crash cut short: given when the sign-in now gets `resource`'s permission silently.
