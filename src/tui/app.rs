@@ -259,6 +259,8 @@ pub enum Prompt {
     SignIn,
     /// The source password, then `retry`.
     Password(Command),
+    /// A running task's consent code, shown once no other dialog is open.
+    Consent(SignIn),
 }
 
 impl App {
@@ -413,6 +415,10 @@ impl App {
                 self.dialog = Some(Dialog::Password(Password::new(Some(retry))));
                 Vec::new()
             }
+            Some(Prompt::Consent(dialog)) => {
+                self.dialog = Some(Dialog::SignIn(dialog));
+                Vec::new()
+            }
             None => Vec::new(),
         }
     }
@@ -462,6 +468,7 @@ impl App {
                 if matches!(&self.dialog, Some(Dialog::SignIn(SignIn { job: Some(j), .. })) if *j == id) {
                     self.dialog = None;
                 }
+                self.pending.retain(|p| !matches!(p, Prompt::Consent(SignIn { job: Some(j), .. }) if *j == id));
             }
             Event::BatchWatched { state, view } => {
                 self.state = state;
@@ -493,33 +500,33 @@ impl App {
             Event::SignInNeeded { retry, reason } => {
                 self.after_sign_in.extend(retry.map(|c| *c));
                 self.info(reason);
-                let asked = matches!(self.dialog, Some(Dialog::SignIn(_))) || self.pending.contains(&Prompt::SignIn);
+                let asked = matches!(&self.dialog, Some(Dialog::SignIn(d)) if d.consent.is_none())
+                    || self.pending.contains(&Prompt::SignIn);
                 if !asked {
                     self.pending.push_back(Prompt::SignIn);
                 }
             }
             Event::SignInStarted { job } => match &mut self.dialog {
-                Some(Dialog::SignIn(dialog)) => dialog.job = Some(job),
+                Some(Dialog::SignIn(dialog)) if dialog.consent.is_none() => dialog.job = Some(job),
                 // The engineer closed the dialog before the sign-in began: stop it.
                 _ => return vec![Command::CancelJob { id: job }],
             },
             Event::DeviceCode { job, user_code, verification_uri, expires_in_secs } => {
-                if let Some(Dialog::SignIn(dialog)) = &mut self.dialog {
+                if let Some(Dialog::SignIn(dialog)) = &mut self.dialog
+                    && dialog.consent.is_none()
+                {
                     dialog.job = Some(job);
                     dialog.code = Some(DeviceCode { user_code, verification_uri, expires_in_secs });
                 }
             }
             Event::ConsentCode { job, permission, user_code, verification_uri, expires_in_secs } => {
-                // A dialog the engineer has open stays; the code waits on the task's line meanwhile.
-                if self.dialog.is_none() || matches!(self.dialog, Some(Dialog::SignIn(_))) {
-                    self.dialog = Some(Dialog::SignIn(SignIn {
-                        job: Some(job),
-                        code: Some(DeviceCode { user_code, verification_uri, expires_in_secs }),
-                        consent: Some(permission),
-                    }));
-                } else {
-                    self.info(strings::consent_waiting(&permission, &user_code, &verification_uri));
-                }
+                // A dialog open (a sign-in, a question) stays; the consent's opens once it is closed.
+                self.info(strings::consent_waiting(&permission, &user_code, &verification_uri));
+                self.pending.push_back(Prompt::Consent(SignIn {
+                    job: Some(job),
+                    code: Some(DeviceCode { user_code, verification_uri, expires_in_secs }),
+                    consent: Some(permission),
+                }));
             }
             Event::SignedIn { account } => {
                 self.close_sign_in();
@@ -551,8 +558,9 @@ impl App {
         Vec::new()
     }
 
+    /// Closes the sign-in's dialog; a task's consent dialog stays until its task ends.
     fn close_sign_in(&mut self) {
-        if matches!(self.dialog, Some(Dialog::SignIn(_))) {
+        if matches!(&self.dialog, Some(Dialog::SignIn(d)) if d.consent.is_none()) {
             self.dialog = None;
         }
     }
@@ -1164,6 +1172,17 @@ mod tests {
         assert_eq!(app.dialog, None, "consented (or not): the task's end closes the dialog");
         event(&mut app, consent(6));
         assert_eq!(act(&mut app, &[Action::Cancel]), vec![Command::CancelJob { id: 6 }], "Esc stops the task");
+        assert_eq!(app.dialog, None);
+        assert!(app.notice.as_ref().is_some_and(|n| n.text == strings::CONSENT_CANCELLED));
+        // A sign-in's dialog open: the consent waits for it, and the sign-in's end leaves the consent up.
+        event(&mut app, Event::SignInNeeded { retry: None, reason: "not signed in".into() });
+        event(&mut app, consent(7));
+        assert!(matches!(&app.dialog, Some(Dialog::SignIn(d)) if d.consent.is_none()), "{:?}", app.dialog);
+        event(&mut app, Event::SignedIn { account: None });
+        assert!(matches!(&app.dialog, Some(Dialog::SignIn(d)) if d.job == Some(7) && d.consent.is_some()));
+        event(&mut app, Event::SignedIn { account: None });
+        assert!(app.dialog.is_some(), "only its task's end closes the consent");
+        event(&mut app, Event::JobEnded { id: 7 });
         assert_eq!(app.dialog, None);
     }
 

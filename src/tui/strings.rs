@@ -167,6 +167,7 @@ pub const SIGN_IN_ACCOUNT: &str =
 pub const SIGN_IN_CONTINUES: &str = "cutover continues by itself once you are signed in.";
 pub const SIGN_IN_CANCELLED: &str = "Sign-in cancelled; nothing was sent to the tenant.";
 pub const CONSENT_TITLE: &str = " Consent to a Microsoft Graph permission ";
+pub const CONSENT_CANCELLED: &str = "Consent not given: the task stops before sending anything.";
 pub const CONSENT_CONTINUES: &str = "The task goes on by itself once the permission is accepted; Esc stops it.";
 
 /// The consent's code when another dialog is open: it is not hidden behind it.

@@ -39,6 +39,11 @@ impl SignIn {
                 reply
             }
             (Action::Copy, None) => Reply::stay().info(strings::SIGN_IN_WAITING),
+            // The task that asked stops; the sign-in and the retries waiting for it are not this dialog's.
+            (Action::Cancel, _) if self.consent.is_some() => {
+                let stop = self.job.map(|id| Command::CancelJob { id });
+                Reply::close().info(strings::CONSENT_CANCELLED).send(stop)
+            }
             (Action::Cancel, _) => {
                 // Closed at once; a sign-in that has not begun yet is stopped when it does.
                 let stop = self.job.map(|id| Command::CancelJob { id });
