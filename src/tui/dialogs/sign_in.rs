@@ -11,7 +11,7 @@ use crate::tui::strings;
 
 pub static KEYS: &[Binding] = &[
     bind(&[Key::Char('c'), Key::Char('y')], Action::Copy, "c", "copy the code", 1, ""),
-    bind(&[Key::Esc, Key::Char('x'), Key::Ctrl('c')], Action::Cancel, "Esc", "cancel the sign-in", 1, ""),
+    bind(&[Key::Esc, Key::Char('x'), Key::Ctrl('c')], Action::Cancel, "Esc", "cancel", 1, ""),
 ];
 
 /// A device code to show: the engineer enters `user_code` at `verification_uri`.
