@@ -227,9 +227,15 @@ pub fn apply_poll(view: &mut BatchView, poll: PollResult, now: DateTime<Utc>) {
 /// Adds a sample, keeping one sample older than the window (the baseline the rate over the hour starts from)
 /// and at most [`MAX_SAMPLES`].
 fn push_sample(history: &mut VecDeque<Sample>, sample: Sample) {
-    // A clock that went back would make rates negative; a sample at or before the last one replaces nothing.
-    if history.back().is_some_and(|last| last.at >= sample.at) {
-        return;
+    // A clock that went back would make rates negative: a sample at or before the last one replaces nothing,
+    // unless it is well before it (a service restarted, a saved view from another clock), which starts anew
+    // rather than freeze the rate until the clock catches up.
+    if let Some(last) = history.back() {
+        if last.at - sample.at > Duration::minutes(1) {
+            history.clear();
+        } else if last.at >= sample.at {
+            return;
+        }
     }
     history.push_back(sample);
     let cutoff = sample.at - Duration::minutes(HISTORY_WINDOW_MINUTES);
@@ -340,6 +346,16 @@ pub(crate) mod tests {
         apply_poll(&mut view, read(vec![user(a, UserStatus::Syncing, 20)], vec![]), later + Duration::seconds(60));
         assert_eq!(view.last_error, None, "a good poll clears the error");
         assert_eq!(view.mailbox(a).map(|m| m.last_moved), Some(later + Duration::seconds(60)));
+    }
+
+    #[test]
+    fn a_sample_well_before_the_last_starts_the_history_anew_and_one_a_little_before_is_dropped() {
+        let mut history = VecDeque::new();
+        push_sample(&mut history, Sample { at: t0(), bytes: 10, items: 1 });
+        push_sample(&mut history, Sample { at: t0() - Duration::seconds(2), bytes: 11, items: 1 });
+        assert_eq!(history.len(), 1, "a second's jitter back is dropped");
+        push_sample(&mut history, Sample { at: t0() - Duration::hours(6), bytes: 12, items: 1 });
+        assert_eq!(history.iter().map(|s| s.bytes).collect::<Vec<_>>(), [12], "a clock six hours back starts anew");
     }
 
     #[test]

@@ -260,7 +260,7 @@ fn migration(r: &CloseoutReport) -> Section {
     let by_outcome = m.by_outcome.iter().map(|(l, n)| format!("{l}: {n}")).collect::<Vec<_>>().join(", ");
     let line_text = match (r.data_moved.first(), r.data_moved.last()) {
         (Some(a), Some(b)) if r.data_moved.len() > 1 => format!(
-            "Data moved: {} at {}, {} at {} ({} samples; the watch keeps about the last hour).",
+            "Data moved: {} at {}, {} at {} (Exchange Online's clock; {} samples; the watch keeps about the last hour).",
             format_size(a.bytes),
             when(Some(a.at)),
             format_size(b.bytes),
@@ -288,7 +288,10 @@ fn migration(r: &CloseoutReport) -> Section {
                 svg: Some(svg::bars(&m.by_outcome, "Mailboxes by outcome")),
                 text: format!("Mailboxes by outcome: {by_outcome}."),
             },
-            Block::Chart { svg: svg::data_moved(&r.data_moved, "Data moved over time"), text: line_text },
+            Block::Chart {
+                svg: svg::data_moved(&r.data_moved, "Data moved over time (Exchange Online's clock)"),
+                text: line_text,
+            },
         ],
     }
 }
