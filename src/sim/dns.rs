@@ -25,6 +25,9 @@ pub struct RecordSet {
     pub ttl: u32,
     /// Versions, oldest first: (since, values); empty values = deleted.
     pub history: Vec<(DateTime<Utc>, Vec<String>)>,
+    /// Each version's TTL, beside `history`: a resolver's cached old copy keeps the TTL it was served with.
+    #[serde(skip)]
+    pub ttls: Vec<u32>,
 }
 
 /// A registrar change, as posted to `{control_url}/dns/records`.
@@ -70,6 +73,7 @@ impl Zone {
             for s in self.sets.iter_mut().filter(|s| s.name == name && conflicting(s)) {
                 if s.history.last().is_some_and(|(_, v)| !v.is_empty()) {
                     s.history.push((at, vec![]));
+                    s.ttls.push(s.ttl);
                 }
             }
         }
@@ -77,8 +81,9 @@ impl Zone {
             Some(s) => {
                 s.ttl = ttl;
                 s.history.push((at, change.values));
+                s.ttls.push(ttl);
             }
-            None => self.sets.push(RecordSet { name, rtype, ttl, history: vec![(at, change.values)] }),
+            None => self.sets.push(RecordSet { name, rtype, ttl, history: vec![(at, change.values)], ttls: vec![ttl] }),
         }
         Ok(())
     }
@@ -94,15 +99,16 @@ impl Zone {
         if values.is_empty() {
             return None;
         }
-        if delay <= 0.0 || s.ttl == 0 {
-            return Some((s.ttl, values.as_slice()));
+        let ttl = s.ttls.get(seen).copied().unwrap_or(s.ttl);
+        if delay <= 0.0 || ttl == 0 {
+            return Some((ttl, values.as_slice()));
         }
         let held = (now - (*since + lag)).num_seconds().max(0);
-        let mut left = i64::from(s.ttl) - held % i64::from(s.ttl);
+        let mut left = i64::from(ttl) - held % i64::from(ttl);
         if let Some((next, _)) = s.history.get(seen + 1) {
             left = left.min((*next + lag - now).num_seconds().max(1));
         }
-        Some((u32::try_from(left).unwrap_or(s.ttl), values.as_slice()))
+        Some((u32::try_from(left).unwrap_or(ttl), values.as_slice()))
     }
 
     /// Current (authoritative) values.
@@ -320,6 +326,9 @@ mod tests {
         // it (30 of its 60 s delay have run), then the new copy's TTL counting down.
         assert_eq!(z.view("contoso.com", "MX", later, 0.0).unwrap().0, 60);
         assert_eq!(z.view("contoso.com", "MX", later, 60.0).unwrap().0, 30);
+        // The old copy was served with its own TTL (300 s): a resolver 125 s behind holds it 95 s more, past the
+        // new TTL of 60 s.
+        assert_eq!(z.view("contoso.com", "MX", later, 125.0).unwrap().0, 95);
         let switched = t1 + chrono::Duration::seconds(60 + 25);
         assert_eq!(z.view("contoso.com", "MX", switched, 60.0).unwrap(), (35, new.as_slice()));
         let refreshed = t1 + chrono::Duration::seconds(60 + 60 + 10);
