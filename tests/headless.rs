@@ -432,6 +432,11 @@ fn stage_eight_completes_and_removes_the_batch_headless() {
         "{asked}"
     );
     assert_eq!(consents(), 1, "the consent is audited");
+    // Sending as the migrated mailbox takes Send As for the signed-in admin, given for the sends and taken back.
+    let log = std::fs::read_to_string(home.join("projects/acme/audit.jsonl")).expect("audit");
+    let done =
+        |action: &str| log.lines().filter(|l| l.contains(&format!("\"{action}\"")) && l.contains("\"done\"")).count();
+    assert_eq!((done("add-send-as"), done("remove-send-as")), (1, 1), "{log}");
     let out = cutover(home, &["task", "send-test-mail", "--project", "acme", "--yes"], None);
     assert!(out.status.success() && !text(&out.stderr).contains("Mail.Send"), "consented once: {}", text(&out.stderr));
     assert_eq!(consents(), 1);

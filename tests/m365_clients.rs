@@ -303,7 +303,7 @@ async fn a_consent_given_by_another_account_is_refused_and_nothing_is_kept() {
     let mut prompt = m.auth.start_device_code().await.expect("device code");
     m.auth.wait_for_device_code(&mut prompt, &cancel, |_, _| {}).await.expect("signed in");
     let err = m.auth.access_token(Resource::GraphMail).await.expect_err("never consented");
-    assert!(matches!(err, M365Error::Auth(AuthError::ConsentNeeded { permission: "Mail.Send", .. })), "{err}");
+    assert!(matches!(err, M365Error::Auth(AuthError::ConsentNeeded { permission: "Mail.Send.Shared", .. })), "{err}");
     let mut prompt = m.auth.start_device_code_for(Resource::GraphMail).await.expect("consent code");
     let err = m.auth.wait_for_device_code(&mut prompt, &cancel, |_, _| {}).await.expect_err("another account");
     assert!(

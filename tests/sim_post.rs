@@ -412,7 +412,7 @@ async fn the_test_mails_are_found_in_the_message_trace_and_the_inbound_one_only_
     assert!(refused.to_string().contains("cutover set test-mail-address"), "{refused}");
     state.post.test_address = Some("engineer@partner.example".into());
     let sends = mailflow::sends(&state).expect("two mails to send");
-    let (outcome, sent) = mailflow::send(&ctx, &c.graph, sends).await.expect("send-test-mail");
+    let (outcome, sent) = mailflow::send(&ctx, &c.graph, &sends).await.expect("send-test-mail");
     assert_eq!(sent.len(), 2, "{outcome:?}");
     let from = sent[0].from.clone();
     assert_eq!(sent[0].to, "engineer@partner.example");

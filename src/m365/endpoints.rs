@@ -53,8 +53,9 @@ const CHINA: [&str; 3] =
 pub enum Resource {
     Graph,
     ExchangeOnline,
-    /// Microsoft Graph with the delegated permission Mail.Send, asked for only when a test mail is sent
-    /// (incremental consent); an app signed in with a secret has it granted up front or not at all.
+    /// Microsoft Graph for sending mail as a migrated mailbox, asked for only when a test mail is sent: a
+    /// signed-in engineer's token needs the delegated Mail.Send.Shared (incremental consent) and Send As on the
+    /// mailbox; an app signed in with a secret needs the application permission Mail.Send, granted up front.
     GraphMail,
 }
 
@@ -66,14 +67,14 @@ impl Resource {
         match self {
             Resource::Graph => "Microsoft Graph",
             Resource::ExchangeOnline => "Exchange Online",
-            Resource::GraphMail => "Microsoft Graph (Mail.Send)",
+            Resource::GraphMail => "Microsoft Graph (Mail.Send.Shared)",
         }
     }
 
     /// The delegated permission asked for on its own, if the resource is one.
     pub fn permission(self) -> Option<&'static str> {
         match self {
-            Resource::GraphMail => Some("Mail.Send"),
+            Resource::GraphMail => Some("Mail.Send.Shared"),
             Resource::Graph | Resource::ExchangeOnline => None,
         }
     }
@@ -298,7 +299,7 @@ mod tests {
         assert_eq!(Cloud::China.scope(Resource::ExchangeOnline), "https://partner.outlook.cn/.default");
         assert_eq!(Cloud::UsGovDod.scope(Resource::ExchangeOnline), "https://outlook-dod.office365.us/.default");
         assert_eq!(Cloud::UsGovDod.exo().host_str(), Some("outlook-dod.office365.us"));
-        assert_eq!(Cloud::Global.delegated_scope(Resource::GraphMail), "https://graph.microsoft.com/Mail.Send");
+        assert_eq!(Cloud::Global.delegated_scope(Resource::GraphMail), "https://graph.microsoft.com/Mail.Send.Shared");
         assert_eq!(Cloud::Global.scope(Resource::GraphMail), "https://graph.microsoft.com/.default");
         assert_eq!(Cloud::Global.delegated_scope(Resource::Graph), "https://graph.microsoft.com/.default");
         let sim = Cloud::custom("http://127.0.0.1:1", "http://127.0.0.1:2", "http://localhost:3").expect("loopback");

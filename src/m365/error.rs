@@ -321,6 +321,7 @@ fn advice(e: &ApiError, permission: Option<&str>) -> String {
             e.service, e.service
         ),
         403 => match (e.service, permission) {
+            (Service::Graph, _) if e.code == "ErrorSendAsDenied" => "The signed-in account may not send as this mailbox: it needs Send As on it (Add-RecipientPermission -AccessRights SendAs), which Exchange Online can take up to an hour to apply once given".into(),
             (Service::Graph, Some(p)) => format!(
                 "The signed-in account or app lacks the Microsoft Graph permission {p}: add it (App registration > API permissions), grant admin consent, then sign in again"
             ),

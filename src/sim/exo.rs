@@ -33,6 +33,8 @@ pub struct Exchange {
     pub malware_filter: Map<String, Value>,
     /// Mail through Exchange Online, as its message trace knows it.
     pub messages: Vec<Message>,
+    /// Send As rights: (mailbox's primary address, trustee), both lower case.
+    pub send_as: std::collections::BTreeSet<(String, String)>,
 }
 
 /// One message in the trace: sent from a mailbox through Graph, or received from outside.
@@ -457,6 +459,9 @@ fn run(shared: &Shared, world: &mut World, name: &str, p: &Map<String, Value>) -
             vec![]
         }
         "get-mailbox" => mailboxes(world, p)?,
+        verb @ ("get-recipientpermission" | "add-recipientpermission" | "remove-recipientpermission") => {
+            recipient_permission(world, verb, p, &mut warnings)?
+        }
         "set-mailbox" => {
             if !set_mailbox(world, p)? {
                 warnings.push(unchanged(&text(p, "Identity").unwrap_or_default()));
@@ -1039,6 +1044,64 @@ fn hashtable_values(table: &Map<String, Value>, key: &str) -> Vec<String> {
         Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         _ => Vec::new(),
     }
+}
+
+/// `Get-`, `Add-` and `Remove-RecipientPermission` for Send As: the mailbox by address, UPN or alias; the
+/// trustee a user of the tenant. Add of a right held, or Remove of one not held, changes nothing and warns.
+fn recipient_permission(
+    world: &mut World,
+    verb: &str,
+    p: &Map<String, Value>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Value>, CmdletError> {
+    let id = text(p, "Identity").ok_or_else(|| fail(PARAMETER, "Identity is required."))?;
+    let resolve = |world: &World, who: &str| {
+        world
+            .directory
+            .users
+            .iter()
+            .filter(|u| u.mail.is_some())
+            .find(|u| {
+                who.eq_ignore_ascii_case(&u.upn)
+                    || u.mail.as_deref().is_some_and(|m| who.eq_ignore_ascii_case(m))
+                    || who.eq_ignore_ascii_case(&u.mail_nickname)
+            })
+            .map(|u| (u.mail.clone().unwrap_or_default().to_lowercase(), u.upn.to_lowercase()))
+    };
+    let (mailbox, _) = resolve(world, &id).ok_or_else(|| not_found(&id))?;
+    let trustee = match text(p, "Trustee") {
+        Some(t) => Some(
+            world
+                .directory
+                .users
+                .iter()
+                .find(|u| u.upn.eq_ignore_ascii_case(&t))
+                .map(|u| u.upn.to_lowercase())
+                .ok_or_else(|| not_found(&t))?,
+        ),
+        None => None,
+    };
+    let row = |trustee: &str| json!({"Identity": mailbox, "Trustee": trustee, "AccessControlType": "Allow", "AccessRights": ["SendAs"], "IsInherited": false, "InheritanceType": "None"});
+    if verb == "get-recipientpermission" {
+        let held =
+            world.exchange.send_as.iter().filter(|(m, t)| *m == mailbox && trustee.as_ref().is_none_or(|x| x == t));
+        return Ok(held.map(|(_, t)| row(t)).collect());
+    }
+    let trustee = trustee.ok_or_else(|| fail(PARAMETER, "Trustee is required."))?;
+    let rights = text(p, "AccessRights").unwrap_or_default();
+    if !rights.eq_ignore_ascii_case("SendAs") {
+        return Err(fail(PARAMETER, format!("AccessRights '{rights}' is not supported here: use SendAs.")));
+    }
+    let key = (mailbox.clone(), trustee.clone());
+    let changed = if verb == "add-recipientpermission" {
+        world.exchange.send_as.insert(key)
+    } else {
+        world.exchange.send_as.remove(&key)
+    };
+    if !changed {
+        warnings.push(format!("The Send As right of {trustee} on {mailbox} is already as asked."));
+    }
+    Ok(if verb == "add-recipientpermission" { vec![row(&trustee)] } else { vec![] })
 }
 
 /// `Set-Mailbox -EmailAddresses`: a list replaces the addresses, `@{Add=...; Remove=...}` changes some; an

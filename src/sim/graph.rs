@@ -903,14 +903,36 @@ async fn send_mail(
 ) -> Response {
     auth!(shared, headers);
     let mut world = shared.lock();
-    let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    if !world.auth.permits(bearer, "Mail.Send") {
-        return error(StatusCode::FORBIDDEN, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
-    }
     let Some(user) = world.directory.users.iter().find(|u| u.id == id || u.upn.eq_ignore_ascii_case(&id)).cloned()
     else {
         return error(StatusCode::NOT_FOUND, "ErrorInvalidUser", &format!("The requested user '{id}' is invalid."));
     };
+    // An app sends as anyone with Mail.Send; a user as themselves with Mail.Send, as another with
+    // Mail.Send.Shared and Send As on that mailbox.
+    let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let (permissions, upn) = world.auth.grants(bearer).unwrap_or((&[], None));
+    let has = |p: &str| permissions.iter().any(|x| x == p);
+    let denied = "Access is denied. Check credentials and try again.";
+    match upn {
+        None if !has("Mail.Send") => return error(StatusCode::FORBIDDEN, "ErrorAccessDenied", denied),
+        Some(me) if me.eq_ignore_ascii_case(&user.upn) && !has("Mail.Send") && !has("Mail.Send.Shared") => {
+            return error(StatusCode::FORBIDDEN, "ErrorAccessDenied", denied);
+        }
+        Some(me) if !me.eq_ignore_ascii_case(&user.upn) => {
+            if !has("Mail.Send.Shared") {
+                return error(StatusCode::FORBIDDEN, "ErrorAccessDenied", denied);
+            }
+            let mailbox = user.mail.clone().unwrap_or_default().to_lowercase();
+            if !world.exchange.send_as.contains(&(mailbox, me.to_lowercase())) {
+                return error(
+                    StatusCode::FORBIDDEN,
+                    "ErrorSendAsDenied",
+                    "The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account., Cannot submit message.",
+                );
+            }
+        }
+        _ => {}
+    }
     let message = body.as_ref().and_then(|Json(b)| b.get("message"));
     let recipients: Vec<String> = message
         .and_then(|m| m.get("toRecipients"))

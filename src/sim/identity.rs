@@ -69,6 +69,8 @@ struct Token {
     revoked: bool,
     /// The token's `scp` (delegated) or `roles` (app), for the resources that check a permission.
     permissions: Vec<String>,
+    /// The signed-in user of a delegated token; none for an app's.
+    upn: Option<String>,
 }
 
 /// What a refresh token may be redeemed for.
@@ -116,13 +118,13 @@ impl AuthState {
         Ok(())
     }
 
-    /// Whether a token valid for Graph carries `permission` (in its `scp` or its `roles`).
-    pub fn permits(&self, authorization: Option<&str>, permission: &str) -> bool {
+    /// A token's permissions (its `scp` or its `roles`) and its signed-in user (none for an app).
+    pub fn grants(&self, authorization: Option<&str>) -> Option<(&[String], Option<&str>)> {
         let token = authorization
             .and_then(|raw| raw.strip_prefix("Bearer ").or_else(|| raw.strip_prefix("bearer ")))
             .map(str::trim)
-            .and_then(|t| self.tokens.get(t));
-        token.is_some_and(|t| t.permissions.iter().any(|p| p == permission))
+            .and_then(|t| self.tokens.get(t))?;
+        Some((token.permissions.as_slice(), token.upn.as_deref()))
     }
 
     /// Delegated Graph permissions named in `scope` that were never consented to.
@@ -554,6 +556,7 @@ fn issue(shared: &Shared, client_id: &str, scope: &str, offline: bool, id_token:
         "ver": "1.0",
         "jti": uuid::Uuid::new_v4().to_string(),
     });
+    let upn = delegated.then(|| format!("admin@{}", info.tenant_domain));
     let permissions: Vec<String> = if delegated {
         let mut scp: Vec<String> = listed.split(' ').map(str::to_owned).collect();
         // `.default` brings every permission consented to, those given later included.
@@ -574,10 +577,10 @@ fn issue(shared: &Shared, client_id: &str, scope: &str, offline: bool, id_token:
     };
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     let access = format!("{header}.{payload}.{}", random_token(64));
-    world
-        .auth
-        .tokens
-        .insert(access.clone(), Token { audience, expires: Instant::now() + lifetime, revoked: false, permissions });
+    world.auth.tokens.insert(
+        access.clone(),
+        Token { audience, expires: Instant::now() + lifetime, revoked: false, permissions, upn },
+    );
     let mut body = json!({
         "token_type": "Bearer",
         "expires_in": lifetime.as_secs(),

@@ -13,7 +13,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 pub use types::{
     AcceptedDomain, AvailabilityTest, Mailbox, MessageTrace, MigrationBatch, MigrationEndpoint, MigrationUser,
-    MigrationUserStatistics, NamedSetting, SkippedItem, TraceStatus,
+    MigrationUserStatistics, NamedSetting, RecipientPermission, SkippedItem, TraceStatus,
 };
 use url::Url;
 pub use values::{BatchStatus, ExSize, SkippedItemKind, UserStatus};
@@ -280,6 +280,28 @@ impl ExoClient {
         let mut p = Map::new();
         p.insert("EmailAddresses".into(), json!({ "@odata.type": "#Exchange.GenericHashTable", "Add": addresses }));
         self.set("Set-Mailbox", identity, p).await
+    }
+
+    /// `Get-RecipientPermission -Identity -Trustee`: the Send As rights `trustee` holds on the recipient.
+    pub async fn get_recipient_permissions(
+        &self,
+        identity: &str,
+        trustee: &str,
+    ) -> Result<Output<RecipientPermission>, M365Error> {
+        let p = json!({ "Identity": identity, "Trustee": trustee });
+        self.typed("Get-RecipientPermission", p, true, RecipientPermission::read).await
+    }
+
+    /// `Add-RecipientPermission -AccessRights SendAs -Confirm:$false`.
+    pub async fn add_send_as(&self, identity: &str, trustee: &str) -> Result<Vec<String>, M365Error> {
+        let p = json!({ "Identity": identity, "Trustee": trustee, "AccessRights": "SendAs", "Confirm": false });
+        Ok(self.invoke("Add-RecipientPermission", p, false).await?.warnings)
+    }
+
+    /// `Remove-RecipientPermission -AccessRights SendAs -Confirm:$false`.
+    pub async fn remove_send_as(&self, identity: &str, trustee: &str) -> Result<Vec<String>, M365Error> {
+        let p = json!({ "Identity": identity, "Trustee": trustee, "AccessRights": "SendAs", "Confirm": false });
+        Ok(self.invoke("Remove-RecipientPermission", p, false).await?.warnings)
     }
 
     pub async fn get_accepted_domains(&self) -> Result<Output<AcceptedDomain>, M365Error> {

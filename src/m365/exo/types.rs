@@ -332,6 +332,37 @@ impl MessageTrace {
     }
 }
 
+/// One entry of `Get-RecipientPermission`: who (`Trustee`) holds which rights (`AccessRights`, `SendAs`) on the
+/// recipient, allowed or denied (`AccessControlType`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecipientPermission {
+    pub trustee: String,
+    pub access_rights: Vec<String>,
+    pub allowed: bool,
+}
+
+impl RecipientPermission {
+    /// An allowed Send As for `trustee` (compared as Exchange does, without case).
+    pub fn is_send_as_for(&self, trustee: &str) -> bool {
+        self.allowed
+            && self.trustee.eq_ignore_ascii_case(trustee)
+            && self.access_rights.iter().any(|r| r.eq_ignore_ascii_case("SendAs"))
+    }
+
+    pub(super) fn read(o: &Map<String, Value>) -> Option<Self> {
+        // One right comes as a string, several as an array, as the REST endpoint serialises the enum list.
+        let access_rights = match o.get("AccessRights") {
+            Some(Value::Array(a)) => a.iter().filter_map(|v| text(Some(v))).collect(),
+            other => text(other).map(|s| s.split(',').map(|r| r.trim().to_owned()).collect()).unwrap_or_default(),
+        };
+        Some(RecipientPermission {
+            trustee: text(o.get("Trustee")).filter(|t| !t.trim().is_empty())?,
+            access_rights,
+            allowed: text(o.get("AccessControlType")).is_none_or(|t| !t.eq_ignore_ascii_case("Deny")),
+        })
+    }
+}
+
 /// A named setting (transport rule, filter policy, DKIM config): its name, whether it is on, and the raw object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NamedSetting {
@@ -360,6 +391,19 @@ mod tests {
 
     fn obj(v: Value) -> Map<String, Value> {
         v.as_object().cloned().expect("object")
+    }
+
+    #[test]
+    fn a_send_as_entry_reads_with_one_right_or_several() {
+        let one = obj(
+            json!({"Identity": "amy", "Trustee": "admin@c.com", "AccessControlType": "Allow", "AccessRights": "SendAs"}),
+        );
+        assert!(RecipientPermission::read(&one).expect("reads").is_send_as_for("Admin@C.com"));
+        let many = obj(json!({"Trustee": "admin@c.com", "AccessRights": ["ReadPermission", "SendAs"]}));
+        assert!(RecipientPermission::read(&many).expect("reads").is_send_as_for("admin@c.com"));
+        let denied = obj(json!({"Trustee": "admin@c.com", "AccessControlType": "Deny", "AccessRights": ["SendAs"]}));
+        assert!(!RecipientPermission::read(&denied).expect("reads").is_send_as_for("admin@c.com"));
+        assert!(RecipientPermission::read(&obj(json!({"AccessRights": "SendAs"}))).is_none(), "no trustee");
     }
 
     #[test]

@@ -56,6 +56,8 @@ impl StageWork for Work {
             "set-malware-filter-policy",
             "publish-dns-demo",
             "consent",
+            "add-send-as",
+            "remove-send-as",
         ];
         // A test mail sent is found only by a message trace minutes later: not read back, said so.
         known.contains(&action).then(|| {
@@ -66,6 +68,9 @@ impl StageWork for Work {
                 let m365 = conn.m365.as_ref().map_err(ToString::to_string)?;
                 if action == "consent" {
                     return crate::runner::signin::read_back_consent(m365, Resource::GraphMail).await;
+                }
+                if action.ends_with("-send-as") {
+                    return mailflow::read_back_send_as(&m365.exo, action, &write.detail).await;
                 }
                 match action {
                     "set-usage-location" | "assign-license" => {
@@ -115,12 +120,22 @@ impl StageWork for Work {
                 }
                 Task::LicencesFinal => licences::assign(&ctx, &m365.graph, &inputs.state).await,
                 Task::SendTestMail => {
-                    // Mail.Send is asked for only now, once there is something to send.
+                    // The permission is asked for only now, once there is something to send.
                     let sends = mailflow::sends(&inputs.state).map_err(Stop::from)?;
                     crate::runner::signin::consent(&ctx, &m365, STAGE, Resource::GraphMail)
                         .await
                         .map_err(Stop::from)?;
-                    mailflow::send(&ctx, &m365.mail, sends).await.map(|(outcome, sent)| {
+                    let engineer = signed_in_engineer(&m365).await.map_err(Stop::from)?;
+                    let given = match &engineer {
+                        Some(t) => mailflow::ensure_send_as(&ctx, &m365.exo, &sends, t).await.map_err(Stop::from)?,
+                        None => false,
+                    };
+                    let sent = mailflow::send(&ctx, &m365.mail, &sends).await;
+                    // Kept while the sends fail (a new Send As can take a while to apply): the next run uses it.
+                    if let (Ok(_), Some(t), true) = (&sent, &engineer, given) {
+                        mailflow::remove_send_as(&ctx, &m365.exo, &sends, t).await.map_err(Stop::from)?;
+                    }
+                    sent.map(|(outcome, sent)| {
                         mailflow::keep(&ctx, sent);
                         outcome
                     })
@@ -137,6 +152,21 @@ impl StageWork for Work {
             task,
             TaskId::Post(Task::TransportRules | Task::LicencesFinal | Task::EopSettings | Task::SendTestMail)
         )
+    }
+}
+
+/// The engineer signed in by device code, who sends as the migrated mailbox through Send As; none for an app.
+async fn signed_in_engineer(m365: &crate::m365::M365) -> Result<Option<String>, crate::runner::tasks::TaskError> {
+    use crate::m365::http::TokenSource;
+    match m365.auth.stored_kind().await? {
+        Some(crate::m365::SignInKind::DeviceCode) => match m365.auth.account() {
+            Some(account) => Ok(Some(account)),
+            None => Err(crate::runner::tasks::TaskError::BadInput {
+                what: "the signed-in account is not known, so Send As cannot be given to it".to_owned(),
+                fix: "sign in again with `cutover auth login`".to_owned(),
+            }),
+        },
+        _ => Ok(None),
     }
 }
 

@@ -1,11 +1,12 @@
-//! Stage 9's send-test-mail and the mail-flow check. The task sends, through Graph `sendMail` (permission
-//! Mail.Send), one message from the first migrated user mailbox to the engineer's test address (the stage 9
-//! setting) and one from it to the second migrated mailbox, each with a subject that names it and its time,
-//! and keeps them in `state.json` for the check. Each send is audited; sending again sends new messages (a
-//! test is a new test). The check reads `Get-MessageTraceV2` for each and for the inbound test
-//! (`plan::post::mailflow`). Mail.Send is asked for only when the task runs (`runner::signin::consent`), and
-//! the sends go with that token; if an app signed in with a secret lacks it, Graph answers 403 and the task says
-//! which permission to grant.
+//! Stage 9's send-test-mail and the mail-flow check. The task sends, through Graph `sendMail`, one message from
+//! the first migrated user mailbox to the engineer's test address (the stage 9 setting) and one from it to the
+//! second migrated mailbox, each with a subject that names it and its time, and keeps them in `state.json` for
+//! the check. Each send is audited; sending again sends new messages (a test is a new test). The check reads
+//! `Get-MessageTraceV2` for each and for the inbound test (`plan::post::mailflow`). Sending as another user
+//! takes, for an app, the application permission Mail.Send (granted up front; Graph's 403 says so), and for a
+//! signed-in engineer the delegated Mail.Send.Shared, asked for only when the task runs
+//! (`runner::signin::consent`), with Send As on the sending mailbox: given for the sends
+//! ([`ensure_send_as`]) and taken back after them when this task gave it.
 
 use crate::m365::M365Error;
 use crate::m365::exo::{ExoClient, MessageTrace};
@@ -55,19 +56,19 @@ pub fn sends(state: &ProjectState) -> Result<Sends, TaskError> {
 pub async fn send(
     ctx: &JobContext,
     graph: &GraphClient,
-    sends: Sends,
+    sends: &Sends,
 ) -> Result<(TaskOutcome, Vec<TestMail>), TaskError> {
     let Sends { from, to } = sends;
     let total = to.len() as u64;
     let mut sent = Vec::new();
-    for (i, (direction, recipient)) in to.into_iter().enumerate() {
+    for (i, (direction, recipient)) in to.iter().cloned().enumerate() {
         let subject = mailflow::subject(direction, graph.clock().now());
         ctx.progress(format!("sending the {} test mail", direction.word()), i as u64, Some(total));
         let text = format!(
             "A test message of the cutover migration, sent through Microsoft Graph from {from} to {recipient}. No reply is needed."
         );
         let detail = json!({ "from": from, "to": recipient, "subject": subject });
-        write(ctx, STAGE, "send-test-mail", detail, graph.send_mail(&from, &recipient, &subject, &text)).await?;
+        write(ctx, STAGE, "send-test-mail", detail, graph.send_mail(from, &recipient, &subject, &text)).await?;
         // On Microsoft's clock, which the trace's times are on: known from the send's answer at the latest.
         let at = graph.clock().now();
         sent.push(TestMail { direction, from: from.clone(), to: recipient, subject, sent_at: at });
@@ -81,6 +82,52 @@ pub async fn send(
         ..TaskOutcome::default()
     };
     Ok((outcome, sent))
+}
+
+/// Gives `trustee` (the signed-in engineer) Send As on the sending mailbox unless it holds it; true when it was
+/// given here, so that it is taken back after the sends.
+pub async fn ensure_send_as(
+    ctx: &JobContext,
+    exo: &ExoClient,
+    sends: &Sends,
+    trustee: &str,
+) -> Result<bool, TaskError> {
+    let held = exo.get_recipient_permissions(&sends.from, trustee).await?.items;
+    if held.iter().any(|p| p.is_send_as_for(trustee)) {
+        return Ok(false);
+    }
+    let detail = json!({ "mailbox": sends.from, "trustee": trustee });
+    write(ctx, STAGE, "add-send-as", detail, exo.add_send_as(&sends.from, trustee)).await?;
+    Ok(true)
+}
+
+/// Takes back the Send As [`ensure_send_as`] gave, once the sends are done.
+pub async fn remove_send_as(ctx: &JobContext, exo: &ExoClient, sends: &Sends, trustee: &str) -> Result<(), TaskError> {
+    let held = exo.get_recipient_permissions(&sends.from, trustee).await?.items;
+    if !held.iter().any(|p| p.is_send_as_for(trustee)) {
+        return Ok(());
+    }
+    let detail = json!({ "mailbox": sends.from, "trustee": trustee });
+    write(ctx, STAGE, "remove-send-as", detail, exo.remove_send_as(&sends.from, trustee)).await.map(|_| ())
+}
+
+/// Reads back a Send As write a crash cut short.
+pub async fn read_back_send_as(
+    exo: &ExoClient,
+    action: &str,
+    detail: &serde_json::Value,
+) -> Result<crate::runner::resume::ReadBack, String> {
+    use crate::runner::resume::{ReadBack, field};
+    let (mailbox, trustee) = (field(detail, "mailbox")?, field(detail, "trustee")?);
+    let held = exo.get_recipient_permissions(mailbox, trustee).await.map_err(|e| e.to_string())?.items;
+    let holds = held.iter().any(|p| p.is_send_as_for(trustee));
+    let (done, evidence) = match (action, holds) {
+        ("add-send-as", true) | ("remove-send-as", false) => {
+            (true, format!("{trustee} holds Send As on {mailbox}: {holds}"))
+        }
+        _ => (false, format!("{trustee} holds Send As on {mailbox}: {holds}")),
+    };
+    Ok(if done { ReadBack::done(evidence) } else { ReadBack::not_done(evidence) })
 }
 
 /// Keeps the tests sent in `state.json`, replacing the last ones.
