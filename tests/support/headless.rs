@@ -43,6 +43,11 @@ impl Sim {
         Sim { child, info }
     }
 
+    /// The simulator's process id (for its memory figures).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn str(&self, pointer: &str) -> String {
         self.info
             .pointer(pointer)

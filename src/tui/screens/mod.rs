@@ -5,6 +5,7 @@ pub mod mailboxes;
 mod overlay;
 mod sidebar;
 mod stage;
+pub mod too_small;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -21,6 +22,10 @@ use crate::plan::{Outcome, StageStatus};
 /// Draws the whole wizard.
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
+    if too_small::is_too_small(area) {
+        too_small::draw(frame, area, app, theme);
+        return;
+    }
     let banner_height = app.banner.as_ref().map_or(0, |b| wrapped_height(b, area.width).min(2));
     let [banner, title, body, notice, footer] = Layout::vertical([
         Constraint::Length(banner_height),
