@@ -225,7 +225,8 @@ fn files_whole(dir: &Path) {
     serde_json::from_slice::<serde_json::Value>(&state).expect("state.json parses");
     if let Ok(audit) = std::fs::read_to_string(dir.join("audit.jsonl")) {
         for line in audit.lines() {
-            serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("a torn audit line ({e}): {line}"));
+            serde_json::from_str::<serde_json::Value>(line)
+                .unwrap_or_else(|e| panic!("a torn audit line ({e}): {line}"));
         }
     }
 }

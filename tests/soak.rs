@@ -153,7 +153,9 @@ fn vm_hwm_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-fn soak(scenario: &str, speed: &str, scale: u32) -> Figures {
+/// Soaks `scenario` at `speed`, the faults `scale` times sparser, the clock moved `step_days` at a time while
+/// the batch syncs (each check of the batch reads every mailbox).
+fn soak(scenario: &str, speed: &str, scale: u32, step_days: u64) -> Figures {
     let started = Instant::now();
     let sim = Sim::start(&["sim", "--json", "--scenario", scenario, "--auto-approve", "--speed", speed]);
     let control_url = sim.str("/control_url");
@@ -186,12 +188,12 @@ fn soak(scenario: &str, speed: &str, scale: u32) -> Figures {
     wait_exit(&mut watch, Duration::from_secs(30), "the watch, sent SIGTERM,");
     drop(watch_out);
     let mut synced = false;
-    for day in 0..30 {
+    for day in (0..30).step_by(step_days as usize) {
         if day == 0 {
             // The admin revokes every session in the middle of the run.
             control(&control_url, reqwest::Method::POST, "/tokens/revoke", None);
         }
-        advance_clock(&control_url, 86_400);
+        advance_clock(&control_url, 86_400 * step_days);
         let outcome = check_outcome(home, "5", "batch-state");
         if outcome.is_empty() {
             // The check could not run: the sign-in was revoked; the engineer signs in again.
@@ -271,7 +273,8 @@ fn soak(scenario: &str, speed: &str, scale: u32) -> Figures {
     let retried = retries["retried"].as_u64().expect("retried");
     assert!(retried > 10, "faults with Retry-After were served and retried: {retries}");
     let rules = control(&control_url, reqwest::Method::GET, "/faults", None);
-    let faults_served: u64 = rules["faults"].as_array().expect("rules").iter().filter_map(|r| r["served"].as_u64()).sum();
+    let faults_served: u64 =
+        rules["faults"].as_array().expect("rules").iter().filter_map(|r| r["served"].as_u64()).sum();
     let requests = control(&control_url, reqwest::Method::GET, "/requests", None)["total"].as_u64().expect("total");
 
     // No secret in the data home (projects, reports, log, live files) or the test snapshots.
@@ -305,7 +308,7 @@ fn soak(scenario: &str, speed: &str, scale: u32) -> Figures {
 
 #[test]
 fn a_small_cutover_survives_faults_all_the_way() {
-    let f = soak("small", "600", 3);
+    let f = soak("small", "600", 3, 1);
     assert_eq!(f.mailboxes, 10);
     assert!(f.sign_ins >= 1, "the revoked sign-in was noticed and renewed: {f:?}");
 }
@@ -314,6 +317,22 @@ fn a_small_cutover_survives_faults_all_the_way() {
 #[test]
 #[ignore = "the full soak of 2,000 mailboxes takes minutes; see RELIABILITY.md section 3"]
 fn the_largest_cutover_survives_faults_all_the_way() {
-    let f = soak("large", "3600", 4);
+    COMMAND_LIMIT_SECS.store(1800, std::sync::atomic::Ordering::Relaxed);
+    let f = soak("large", "3600", 10, 6);
     assert_eq!(f.mailboxes, 2000);
+}
+
+/// The scan itself finds what it looks for: a planted secret and a JWT-shaped string, and not ordinary text.
+#[test]
+fn the_secret_scan_finds_a_planted_secret() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("clean.txt"), "Batch cutover-acme is Syncing. eyJ alone is no token.")
+        .expect("write");
+    std::fs::write(dir.path().join("leak.json"), r#"{"password":"Sim-Only-Passw0rd!"}"#).expect("write");
+    std::fs::write(dir.path().join("jwt.log"), "Bearer eyJhbGciOiJub25lIn0.eyJhdWQiOiJ4In0.").expect("write");
+    let mut scan = SecretScan::with(vec!["Sim-Only-Passw0rd!".into()]);
+    scan.tree(dir.path());
+    assert_eq!(scan.places.len(), 3);
+    assert_eq!(scan.found.len(), 2, "{:?}", scan.found);
+    assert!(scan.found.iter().any(|f| f.contains("leak.json")) && scan.found.iter().any(|f| f.contains("jwt.log")));
 }

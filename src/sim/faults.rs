@@ -353,7 +353,10 @@ mod tests {
         log.faulted(sig.clone(), Duration::from_secs(2), t0 + Duration::from_secs(1));
         log.arrived(&sig, t0 + Duration::from_secs(3));
         let s = log.summary();
-        assert_eq!((s["retried"].as_u64(), s["early"].as_u64(), s["not_retried"].as_u64()), (Some(2), Some(1), Some(0)));
+        assert_eq!(
+            (s["retried"].as_u64(), s["early"].as_u64(), s["not_retried"].as_u64()),
+            (Some(2), Some(1), Some(0))
+        );
         assert_eq!(s["early_requests"][0]["request"], "GET /graph/v1.0/users");
     }
 }

@@ -99,7 +99,9 @@ pub fn jwt_like(text: &str) -> Option<usize> {
     text.match_indices("eyJ").map(|(at, _)| at).find(|&at| {
         let rest = &text[at..];
         let head: String = rest.chars().take_while(|c| b64(*c)).collect();
-        head.len() >= 10 && rest[head.len()..].starts_with('.') && rest[head.len() + 1..].chars().take_while(|c| b64(*c)).count() >= 10
+        head.len() >= 10
+            && rest[head.len()..].starts_with('.')
+            && rest[head.len() + 1..].chars().take_while(|c| b64(*c)).count() >= 10
     })
 }
 

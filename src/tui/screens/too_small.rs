@@ -11,12 +11,17 @@ use crate::tui::dialogs::Dialog;
 use crate::tui::strings;
 use crate::tui::theme::Theme;
 
-/// The smallest terminal the wizard draws in: the stage list beside a form with its labels, and the footer.
-pub const MIN_COLS: u16 = 64;
-pub const MIN_ROWS: u16 = 18;
+/// The smallest terminal the wizard draws in: every stage of the list beside a form with its labels and
+/// values, and the footer. The demo's banner takes rows above that.
+pub const MIN_COLS: u16 = 70;
+pub const MIN_ROWS: u16 = 22;
 
-pub fn is_too_small(area: Rect) -> bool {
-    area.width < MIN_COLS || area.height < MIN_ROWS
+pub fn is_too_small(area: Rect, app: &App) -> bool {
+    area.width < MIN_COLS || area.height < min_rows(app, area.width)
+}
+
+fn min_rows(app: &App, width: u16) -> u16 {
+    MIN_ROWS + super::banner_height(app, width)
 }
 
 /// Whether `action` may act while the screen is hidden behind the notice: asking to quit, and answering that
@@ -31,7 +36,7 @@ pub fn passes(app: &App, action: &Action) -> bool {
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut lines = vec![
-        Line::styled(strings::too_small(area.width, area.height, MIN_COLS, MIN_ROWS), theme.warn),
+        Line::styled(strings::too_small(area.width, area.height, MIN_COLS, min_rows(app, MIN_COLS)), theme.warn),
         Line::from(strings::TOO_SMALL_FIX),
     ];
     lines.push(Line::from(match &app.dialog {
