@@ -136,12 +136,14 @@ async fn retry_after(State(shared): State<Shared>) -> Response {
 async fn secrets(State(shared): State<Shared>) -> Response {
     let world = shared.lock();
     let (access, refresh, device) = world.auth.issued_secrets();
+    let passwords: Vec<&String> =
+        std::iter::once(&shared.info.source.admin_password).chain(&world.accepted_passwords).collect();
     axum::Json(json!({
         "access_tokens": access,
         "refresh_tokens": refresh,
         "device_codes": device,
         "client_secrets": [shared.info.app_secret],
-        "passwords": std::iter::once(&shared.info.source.admin_password).chain(&world.accepted_passwords).collect::<Vec<_>>(),
+        "passwords": passwords,
     }))
     .into_response()
 }

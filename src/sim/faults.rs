@@ -270,21 +270,27 @@ impl Signature {
 }
 
 /// Each fault served with a `Retry-After`, and when the same request came back: a retry that arrives before
-/// the fault's answer plus its `Retry-After` is early. Real time, as the client's wait is.
+/// the fault's answer plus its `Retry-After` is early. Real time, as the client's wait is. Counts and the
+/// shortest margin are kept for every retry, the requests themselves only for the first early ones.
 #[derive(Debug, Default)]
 pub struct RetryLog {
     waiting: HashMap<Signature, (Instant, Duration)>,
-    retried: Vec<Retried>,
+    retried: u64,
+    early: Vec<Retried>,
+    early_count: u64,
+    min_margin_s: Option<f64>,
 }
 
-/// A faulted request that came back.
+/// How many early retries are listed (all are counted).
+const EARLY_LISTED: usize = 100;
+
+/// A faulted request that came back too early.
 #[derive(Debug, Clone, Serialize)]
 pub struct Retried {
     pub service: String,
     pub request: String,
     pub retry_after_s: f64,
     pub waited_s: f64,
-    pub early: bool,
 }
 
 impl RetryLog {
@@ -293,29 +299,33 @@ impl RetryLog {
     }
 
     pub fn arrived(&mut self, signature: &Signature, at: Instant) {
-        if let Some((faulted, wait)) = self.waiting.remove(signature) {
-            let waited = at.saturating_duration_since(faulted);
-            self.retried.push(Retried {
-                service: signature.service.clone(),
-                request: signature.label.clone(),
-                retry_after_s: wait.as_secs_f64(),
-                waited_s: waited.as_secs_f64(),
-                early: waited < wait,
-            });
+        let Some((faulted, wait)) = self.waiting.remove(signature) else { return };
+        let waited = at.saturating_duration_since(faulted);
+        self.retried += 1;
+        let margin = waited.as_secs_f64() - wait.as_secs_f64();
+        self.min_margin_s = Some(self.min_margin_s.map_or(margin, |m| m.min(margin)));
+        if waited < wait {
+            self.early_count += 1;
+            if self.early.len() < EARLY_LISTED {
+                self.early.push(Retried {
+                    service: signature.service.clone(),
+                    request: signature.label.clone(),
+                    retry_after_s: wait.as_secs_f64(),
+                    waited_s: waited.as_secs_f64(),
+                });
+            }
         }
     }
 
-    /// The summary `GET /retry-after` answers: counts, the shortest margin, and every early retry.
+    /// The summary `GET /retry-after` answers: counts, the shortest margin, and the early retries.
     pub fn summary(&self) -> serde_json::Value {
-        let early: Vec<&Retried> = self.retried.iter().filter(|r| r.early).collect();
-        let margin = self.retried.iter().map(|r| r.waited_s - r.retry_after_s).reduce(f64::min);
         json!({
-            "faulted": self.retried.len() + self.waiting.len(),
-            "retried": self.retried.len(),
+            "faulted": self.retried + self.waiting.len() as u64,
+            "retried": self.retried,
             "not_retried": self.waiting.len(),
-            "early": early.len(),
-            "min_margin_s": margin,
-            "early_requests": early,
+            "early": self.early_count,
+            "min_margin_s": self.min_margin_s,
+            "early_requests": self.early,
         })
     }
 }
