@@ -172,6 +172,9 @@ fn printing_commands(sample: &str) -> Vec<Vec<&str>> {
         vec!["check", "--stage", "1", "--json"],
         vec!["source"],
         vec!["import", "inventory", sample, "--json"],
+        vec!["report", "closeout"],
+        vec!["report", "closeout", "--format", "json"],
+        vec!["completions", "bash"],
         vec!["sim", "--json", "--scenario", "small"],
     ]
 }

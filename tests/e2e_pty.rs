@@ -8,12 +8,19 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "support/headless.rs"]
+mod headless;
+#[path = "support/secret_scan.rs"]
+mod secret_scan;
+
 const ROWS: u16 = 24;
 const COLS: u16 = 80;
 const WAIT: Duration = Duration::from_secs(30);
 
 struct Session {
     screen: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the terminal received: the whole session's capture, scanned for secrets.
+    raw: Arc<Mutex<Vec<u8>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
     /// Kept open for the child's lifetime: closing the master hangs up the terminal.
@@ -47,6 +54,8 @@ impl Session {
         let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
         let feed = Arc::clone(&screen);
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let capture = Arc::clone(&raw);
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = reader.read(&mut buf) {
@@ -54,10 +63,11 @@ impl Session {
                     break;
                 }
                 feed.lock().expect("screen lock").process(&buf[..n]);
+                capture.lock().expect("capture lock").extend_from_slice(&buf[..n]);
             }
         });
         let writer = pty.master.take_writer().expect("pty writer");
-        Session { screen, writer, child, _master: pty.master }
+        Session { screen, raw, writer, child, _master: pty.master }
     }
 
     /// Resizes the terminal, as a window manager or `tmux resize-pane` would.
@@ -69,6 +79,16 @@ impl Session {
 
     fn text(&self) -> String {
         self.screen.lock().expect("screen lock").screen().contents()
+    }
+
+    /// The terminal's line discipline: (canonical input, echo), as the shell needs them back after a raw-mode
+    /// program. The master's termios is the pair's.
+    fn line_modes(&self) -> (bool, bool) {
+        let fd = self._master.as_raw_fd().expect("the master's fd");
+        // SAFETY: tcgetattr(3) fills the struct it is given, from a descriptor this session keeps open.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0, "tcgetattr");
+        (t.c_lflag & libc::ICANON != 0, t.c_lflag & libc::ECHO != 0)
     }
 
     fn wait_for(&self, what: &str) {
@@ -190,11 +210,81 @@ fn a_signal_restores_the_terminal_and_releases_the_lock() {
         assert!(sent.success());
         let status = s.wait_exit();
         assert_eq!(status.exit_code(), code, "SIG{signal}");
+        assert_eq!(s.line_modes(), (true, true), "SIG{signal}: canonical input and echo are back");
         let screen = s.screen.lock().expect("screen lock");
         assert!(!screen.screen().alternate_screen(), "SIG{signal}: left the alternate screen");
         assert!(!screen.screen().hide_cursor(), "SIG{signal}: the cursor is shown again");
         assert!(!lock.exists(), "SIG{signal}: the lock is released");
+        files_whole(&home.path().join("projects/acme"));
     }
+}
+
+/// state.json parses and every line of the audit log is whole JSON: nothing was torn by the signal.
+fn files_whole(dir: &Path) {
+    let state = std::fs::read(dir.join("state.json")).expect("state.json");
+    serde_json::from_slice::<serde_json::Value>(&state).expect("state.json parses");
+    if let Ok(audit) = std::fs::read_to_string(dir.join("audit.jsonl")) {
+        for line in audit.lines() {
+            serde_json::from_str::<serde_json::Value>(line)
+                .unwrap_or_else(|e| panic!("a torn audit line ({e}): {line}"));
+        }
+    }
+}
+
+/// The SSH session to the jump host drops while the wizard watches the batch: the wizard ends (129) with the
+/// terminal modes given back, the lock released and its files whole, and the batch goes on syncing in the
+/// service, with nobody watching. A SIGTERM during the watch ends it the same way.
+#[test]
+fn a_dropped_session_leaves_the_batch_syncing_in_the_service() {
+    let sim = headless::Sim::start(&["sim", "--json", "--scenario", "small", "--auto-approve", "--speed", "60"]);
+    let control = sim.str("/control_url");
+    let batch_status = || -> String {
+        let v: serde_json::Value = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+            reqwest::get(format!("{control}/state")).await.expect("state").json().await.expect("json")
+        });
+        v["exchange"]["batch_status"].as_str().unwrap_or_default().to_owned()
+    };
+    let home = tempfile::tempdir().expect("temp dir");
+    headless::to_stage_five(&sim, home.path());
+    headless::ok(home.path(), &["task", "create-batch", "--project", "acme", "--yes"], None);
+    headless::ok(home.path(), &["task", "start-batch", "--project", "acme", "--yes"], None);
+    assert_eq!(batch_status(), "Syncing");
+    let dir = home.path().join("projects/acme");
+    for (signal, code) in [("HUP", 129), ("TERM", 143)] {
+        let mut s = Session::start(home.path(), &["open", "acme"]);
+        s.wait_for("5 Start migration");
+        assert_eq!(s.line_modes(), (false, false), "the wizard runs the terminal raw");
+        assert!(dir.join("cutover.lock").exists(), "the wizard holds the lock");
+        let pid = s.child.process_id().expect("pid").to_string();
+        let sent = std::process::Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("kill");
+        assert!(sent.success());
+        assert_eq!(s.wait_exit().exit_code(), code, "SIG{signal}");
+        assert_eq!(s.line_modes(), (true, true), "SIG{signal}: canonical input and echo are back");
+        assert!(!s.screen.lock().expect("screen lock").screen().alternate_screen(), "SIG{signal}");
+        assert!(!dir.join("cutover.lock").exists(), "SIG{signal}: the lock is released");
+        files_whole(&dir);
+        assert_eq!(batch_status(), "Syncing", "SIG{signal}: the batch was left running");
+    }
+    // Nobody watches now; a simulated day later the service has synced every mailbox all the same.
+    headless::advance_clock(&control, 86_400);
+    assert!(batch_status().starts_with("Synced"), "the batch synced without the wizard: {}", batch_status());
+}
+
+/// A window smaller than the screen says the size it needs instead of a squeezed layout, and comes back whole
+/// when enlarged; q and y still quit from the notice.
+#[test]
+fn a_terminal_too_small_says_so_and_comes_back() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut s = Session::start_sized(home.path(), &["new", "acme"], 10, 40);
+    s.wait_for("The terminal is 40x10");
+    s.resize(ROWS, COLS);
+    s.wait_for("Kickoff form");
+    s.resize(10, 40);
+    s.wait_for("The terminal is 40x10");
+    s.keys("q");
+    s.wait_for("Quit cutover?");
+    s.keys("y");
+    assert!(s.wait_exit().success());
 }
 
 #[test]
@@ -475,7 +565,21 @@ fn the_demo_runs_stages_1_to_9_and_writes_the_closeout_report() {
     s.wait_for("Wrote the closeout report");
     // The figure BENCHMARKS.md quotes (seen with --nocapture).
     eprintln!("the demo ran from stage 1 to the closeout report in {:.0} s", started.elapsed().as_secs_f64());
+    // No secret anywhere (RELIABILITY.md section 6): the running wizard's arguments and environment, then after
+    // it quits the whole session's terminal output, every file of the data home and the test snapshots.
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.path().join("projects/demo/state.json")).expect("state"))
+            .expect("json");
+    let control = state["simulator"]["control_url"].as_str().expect("the demo's simulator").to_owned();
+    let mut scan = secret_scan::SecretScan::from_simulator(&control);
+    scan.process(s.child.process_id().expect("pid"));
+    let raw = Arc::clone(&s.raw);
     s.quit();
+    scan.bytes("the terminal output of the whole session", &raw.lock().expect("capture lock"));
+    scan.tree(home.path());
+    secret_scan::scan_snapshots(&mut scan);
+    eprintln!("secret scan: {} secrets, {} places, {} found", scan.secrets(), scan.places.len(), scan.found.len());
+    scan.assert_clean();
     let closeout: serde_json::Value = serde_json::from_slice(
         &std::fs::read(home.path().join("projects/demo/reports/closeout-report.json")).expect("the closeout report"),
     )

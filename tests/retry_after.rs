@@ -124,3 +124,36 @@ async fn milliseconds_headers() {
         Duration::from_secs(2),
     );
 }
+
+/// The simulator's own HTTP-date form: `Retry-After` on the answer's `Date` (the simulated clock), both to the
+/// whole second, which the client reads as the wait asked; a retry sent at once is logged as early.
+#[tokio::test]
+async fn the_simulator_writes_retry_after_as_an_http_date_and_logs_an_early_retry() {
+    use cutover::sim::{SimOptions, Simulator};
+    let sim = Simulator::start(SimOptions { scenario: "small".into(), speed: 600.0, ..Default::default() })
+        .await
+        .expect("simulator starts");
+    let info = sim.info();
+    let c = reqwest::Client::new();
+    let rule = serde_json::json!({"service": "graph", "path_contains": "/organization", "times": 1,
+        "kind": {"type": "throttle", "retry_after": 7, "retry_after_form": "http_date"}});
+    let added = c.post(format!("{}/faults", info.control_url)).json(&rule).send().await.expect("add the fault");
+    assert!(added.status().is_success());
+    let url = format!("{}/v1.0/organization", info.graph_url);
+    let answer = c.get(&url).send().await.expect("graph");
+    assert_eq!(answer.status(), 429);
+    let header = |name: &str| {
+        let v = answer.headers().get(name).unwrap_or_else(|| panic!("{name}")).to_str().expect("text");
+        httpdate::parse_http_date(v).unwrap_or_else(|e| panic!("{name}: {v}: {e}"))
+    };
+    assert_eq!(header("retry-after").duration_since(header("date")).expect("later"), Duration::from_secs(7));
+    let read = cutover::m365::http::retry_after(answer.headers(), SystemTime::now());
+    assert_eq!(read, Some(Duration::from_secs(7)), "the client reads the wait the simulator meant");
+    // Sent again at once: early (the fault was used up, so the answer is the ordinary 401 without a token).
+    c.get(&url).send().await.expect("graph again");
+    let log: serde_json::Value =
+        c.get(format!("{}/retry-after", info.control_url)).send().await.expect("retry log").json().await.expect("json");
+    assert_eq!((log["retried"].as_u64(), log["early"].as_u64()), (Some(1), Some(1)), "{log}");
+    assert_eq!(log["early_requests"][0]["request"], "GET /graph/v1.0/organization", "{log}");
+    sim.shutdown().await;
+}

@@ -615,3 +615,19 @@ fn stage_9_the_rules_not_migrated_and_the_rules_question_at_80x24_and_200x50() {
     assert!(asked.contains("New-TransportRule"), "{asked}");
     insta::assert_snapshot!("stage9_rules_question_80x24", asked);
 }
+
+/// Below the smallest size the wizard draws in, it says so (40x10, a phone's SSH client) instead of a squeezed
+/// layout; once asked to quit, the question shows there too. Just at the minimum, the screen is drawn.
+#[test]
+fn a_terminal_too_small_says_so_at_40x10() {
+    let mut app = App::new(filled_state(), None);
+    let screen = render(&app, 40, 10);
+    insta::assert_snapshot!(screen);
+    app.update(Msg::Action(Action::RequestQuit));
+    let asked = render(&app, 40, 10);
+    assert!(asked.contains("Quit cutover?"), "{asked}");
+    let (cols, rows) = (cutover::tui::screens::too_small::MIN_COLS, cutover::tui::screens::too_small::MIN_ROWS);
+    assert!(!render(&app, cols, rows).contains("cutover needs at least"), "the minimum itself is drawn");
+    assert!(render(&app, cols - 1, rows).contains("cutover needs at least"));
+    assert!(render(&app, cols, rows - 1).contains("cutover needs at least"));
+}

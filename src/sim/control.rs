@@ -26,6 +26,8 @@ pub fn router() -> Router<Shared> {
         .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/clock/advance", post(advance))
         .route("/requests", get(requests).delete(reset_requests))
+        .route("/retry-after", get(retry_after))
+        .route("/secrets", get(secrets))
         .route("/fix", post(fix))
         .route("/dns/records", get(dns_records).post(dns_change))
         .route("/dns/resolvers", get(dns_resolvers))
@@ -123,6 +125,27 @@ async fn clear_faults(State(shared): State<Shared>) -> Response {
 
 async fn requests(State(shared): State<Shared>) -> Response {
     axum::Json(json!(shared.lock().requests)).into_response()
+}
+
+/// Each fault served with a `Retry-After` and when the same request came back (see `faults::RetryLog`).
+async fn retry_after(State(shared): State<Shared>) -> Response {
+    axum::Json(shared.lock().retries.summary()).into_response()
+}
+
+/// Every secret the simulator issued or accepted, so a test can prove the client keeps none of them anywhere.
+async fn secrets(State(shared): State<Shared>) -> Response {
+    let world = shared.lock();
+    let (access, refresh, device) = world.auth.issued_secrets();
+    let passwords: Vec<&String> =
+        std::iter::once(&shared.info.source.admin_password).chain(&world.accepted_passwords).collect();
+    axum::Json(json!({
+        "access_tokens": access,
+        "refresh_tokens": refresh,
+        "device_codes": device,
+        "client_secrets": [shared.info.app_secret],
+        "passwords": passwords,
+    }))
+    .into_response()
 }
 
 async fn reset_requests(State(shared): State<Shared>) -> Response {

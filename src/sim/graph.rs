@@ -735,6 +735,9 @@ async fn create_user(State(shared): State<Shared>, headers: HeaderMap, body: Opt
     let mut out = user_json(&u, None);
     out["@odata.context"] = json!(format!("{CONTEXT}#users/$entity"));
     world.directory.users.push(u);
+    if let Some(p) = b.pointer("/passwordProfile/password").and_then(Value::as_str) {
+        world.accepted_passwords.push(p.to_owned());
+    }
     (StatusCode::CREATED, Json(out)).into_response()
 }
 

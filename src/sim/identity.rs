@@ -160,6 +160,20 @@ impl AuthState {
         }
     }
 
+    /// Every access token, refresh token and device code issued so far, revoked and expired ones too: what a
+    /// test scans the client's files, screens and processes for.
+    pub fn issued_secrets(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        (
+            sorted(self.tokens.keys().cloned().collect()),
+            sorted(self.refresh_tokens.keys().cloned().collect()),
+            sorted(self.device_codes.keys().cloned().collect()),
+        )
+    }
+
     /// Revokes every access and refresh token (as when an admin revokes sessions).
     pub fn revoke_all(&mut self) {
         for t in self.tokens.values_mut() {

@@ -153,6 +153,9 @@ pub struct World {
     pub directory: graph::Directory,
     pub exchange: exo::Exchange,
     pub requests: faults::RequestCounts,
+    pub retries: faults::RetryLog,
+    /// The initial passwords of the users Graph created (`POST /users`): secrets the client must keep nowhere.
+    pub accepted_passwords: Vec<String>,
 }
 
 /// What every route shares: the fixed facts and the world behind a lock.
@@ -180,6 +183,10 @@ async fn simulated_date(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let mut response = next.run(req).await;
+    // A fault's answer has written its `Date` already, together with its `Retry-After` date.
+    if response.headers().contains_key(axum::http::header::DATE) {
+        return response;
+    }
     let now = std::time::SystemTime::from(shared.lock().clock.now());
     if let Ok(date) = axum::http::HeaderValue::from_str(&httpdate::fmt_http_date(now)) {
         response.headers_mut().insert(axum::http::header::DATE, date);
@@ -292,6 +299,8 @@ impl Simulator {
                 ..exo::Exchange::default()
             },
             requests: faults::RequestCounts::default(),
+            retries: faults::RetryLog::default(),
+            accepted_passwords: Vec::new(),
             clock,
             auth: identity::AuthState::new(
                 options.token_lifetime,

@@ -267,12 +267,18 @@ fn one() -> u32 {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum FaultKind {
-    /// 429 Too Many Requests with `Retry-After: seconds`.
-    Throttle { retry_after: u32 },
+    /// 429 Too Many Requests with `Retry-After` (seconds, as delta-seconds or as an HTTP-date).
+    Throttle {
+        retry_after: u32,
+        #[serde(default)]
+        retry_after_form: RetryAfterForm,
+    },
     /// 503 Service Unavailable, with `Retry-After` when given.
     Unavailable {
         #[serde(default)]
         retry_after: Option<u32>,
+        #[serde(default)]
+        retry_after_form: RetryAfterForm,
     },
     /// The answer is held back this many milliseconds.
     Slow { millis: u64 },
@@ -280,6 +286,17 @@ pub enum FaultKind {
     Drop,
     /// The bearer token is treated as expired.
     ExpiredToken,
+}
+
+/// How a fault writes its `Retry-After`: the two forms HTTP allows (RFC 9110 §10.2.3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryAfterForm {
+    /// `Retry-After: 10`.
+    #[default]
+    Seconds,
+    /// `Retry-After: Tue, 01 Dec 2026 15:00:10 GMT`, on the clock of the answer's own `Date`.
+    HttpDate,
 }
 
 #[derive(Debug, Clone, Deserialize)]

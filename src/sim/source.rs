@@ -33,7 +33,7 @@ pub fn router(shared: Shared) -> Router {
 
 async fn fault_layer(State(shared): State<Shared>, req: Request, next: Next) -> Response {
     let fault = shared.lock().faults.pick("source", req.uri().path(), None);
-    super::faults::apply("source", fault, req, next).await
+    super::faults::apply("source", fault, std::time::SystemTime::now(), req, next).await
 }
 
 /// Accepts TLS connections and serves the router on each, until `stop` turns true.

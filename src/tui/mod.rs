@@ -125,7 +125,11 @@ where
         while let Some(item) = next.take() {
             let msg = match item {
                 Input::Term(Some(Ok(TermEvent::Key(key)))) => {
-                    keys::action_for(&app.key_tables(), app.takes_text(), key).map(Msg::Action)
+                    let action = keys::action_for(&app.key_tables(), app.takes_text(), key);
+                    let hidden = terminal.size().is_ok_and(|s| {
+                        screens::too_small::is_too_small(ratatui::layout::Rect::new(0, 0, s.width, s.height), app)
+                    });
+                    action.filter(|a| !hidden || screens::too_small::passes(app, a)).map(Msg::Action)
                 }
                 Input::Term(Some(Ok(TermEvent::Paste(text)))) => Some(Msg::Paste(text)),
                 Input::Term(Some(Ok(TermEvent::Resize(..)))) => {

@@ -32,6 +32,14 @@ pub const HELP_LEGEND: &[(&str, &str)] = &[
     ("locked", "a stage opens once the stage before it is done"),
 ];
 
+pub fn too_small(cols: u16, rows: u16, min_cols: u16, min_rows: u16) -> String {
+    format!("The terminal is {cols}x{rows}; cutover needs at least {min_cols}x{min_rows}.")
+}
+pub const TOO_SMALL_FIX: &str =
+    "Make the window larger or the font smaller: the screen comes back as it was, and work under way goes on.";
+pub const TOO_SMALL_QUIT: &str = "q quits.";
+pub const TOO_SMALL_QUIT_ASKED: &str = "Quit cutover? Everything is saved. y quits, n stays.";
+pub const TOO_SMALL_QUESTION_WAITS: &str = "A question waits on the full screen; q does nothing until it is answered.";
 pub const QUIT_TITLE: &str = " Quit ";
 pub const QUIT_QUESTION: &str = "Quit cutover? Everything is saved.";
 

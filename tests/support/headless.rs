@@ -43,6 +43,11 @@ impl Sim {
         Sim { child, info }
     }
 
+    /// The simulator's process id (for its memory figures).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn str(&self, pointer: &str) -> String {
         self.info
             .pointer(pointer)
@@ -65,7 +70,12 @@ impl Drop for Sim {
     }
 }
 
-/// Runs cutover with `stdin` (none: a closed stdin, so never a terminal), killing it after two minutes.
+/// How long one cutover command may take before the test kills it and fails: two minutes, unless a long test
+/// (the full soak) sets more.
+pub static COMMAND_LIMIT_SECS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(120);
+
+/// Runs cutover with `stdin` (none: a closed stdin, so never a terminal), killing it after
+/// [`COMMAND_LIMIT_SECS`].
 pub fn cutover(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
         .args(args)
@@ -81,10 +91,11 @@ pub fn cutover(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     }
     drop(pipe);
     let start = Instant::now();
+    let limit = COMMAND_LIMIT_SECS.load(std::sync::atomic::Ordering::Relaxed);
     while child.try_wait().expect("wait").is_none() {
-        if start.elapsed() > Duration::from_secs(120) {
+        if start.elapsed() > Duration::from_secs(limit) {
             let _ = child.kill();
-            panic!("cutover {args:?} did not finish within 120 s");
+            panic!("cutover {args:?} did not finish within {limit} s");
         }
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -5,6 +5,7 @@ pub mod mailboxes;
 mod overlay;
 mod sidebar;
 mod stage;
+pub mod too_small;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -21,7 +22,11 @@ use crate::plan::{Outcome, StageStatus};
 /// Draws the whole wizard.
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
-    let banner_height = app.banner.as_ref().map_or(0, |b| wrapped_height(b, area.width).min(2));
+    if too_small::is_too_small(area, app) {
+        too_small::draw(frame, area, app, theme);
+        return;
+    }
+    let banner_height = banner_height(app, area.width);
     let [banner, title, body, notice, footer] = Layout::vertical([
         Constraint::Length(banner_height),
         Constraint::Length(1),
@@ -101,6 +106,11 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 /// How many lines `text` takes when wrapped at `width`.
+/// The rows the demo's banner takes at `width` (none in a real project).
+fn banner_height(app: &App, width: u16) -> u16 {
+    app.banner.as_ref().map_or(0, |b| wrapped_height(b, width).min(2))
+}
+
 fn wrapped_height(text: &str, width: u16) -> u16 {
     let width = usize::from(width.max(1));
     u16::try_from(text.chars().count().div_ceil(width).max(1)).unwrap_or(u16::MAX)
