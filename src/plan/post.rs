@@ -85,7 +85,7 @@ pub static DEF: StageDef = StageDef {
         TaskDef {
             id: TaskId::Post(Task::SendTestMail),
             title: "Send a test mail",
-            help: "Graph sendMail (permission Mail.Send): from a migrated mailbox to the test address, and to another migrated mailbox.",
+            help: "Graph sendMail from a migrated mailbox to the test address and to another migrated mailbox (Mail.Send.Shared and Send As for a signed-in account, Mail.Send for an app).",
             demo_only: false,
         },
         TaskDef {

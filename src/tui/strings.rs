@@ -333,12 +333,10 @@ pub const DNS_TABLE_HINT: &str =
     "Passes when every resolver returns the new records; old answers go once their TTL runs out. Esc back.";
 
 pub const TEST_MAIL_TITLE: &str = "Send a test mail";
-pub const TEST_MAIL_QUESTION: &str = "Send two test messages through Microsoft Graph (sendMail) from the first \
-     migrated mailbox: one to the stage 9 setting Test mail address, one to the second migrated mailbox? This needs \
-     Graph's Mail.Send.Shared, asked for only now (a code appears to accept it if the signed-in account never did), \
-     and Send As on that mailbox for the signed-in account, given for the sends and taken back after them (an app \
-     signed in with a secret needs Mail.Send granted by an administrator instead). Then send one from outside to \
-     that mailbox and run the checks.";
+pub const TEST_MAIL_QUESTION: &str = "Send two test messages through Microsoft Graph from the first migrated \
+     mailbox, to the Test mail address and to the second migrated mailbox? A signed-in account needs \
+     Mail.Send.Shared (a code asks for it if never given) and Send As on that mailbox, given for the sends and \
+     taken back. Then send one from outside to that mailbox and run the checks.";
 pub const EOP_TITLE: &str = "Apply Exchange Online Protection settings";
 pub const EOP_QUESTION: &str = "Bring the Default anti-spam and anti-malware policies to the baseline of \
      docs/eop-baseline.md (Microsoft's recommended Standard values; Set-HostedContentFilterPolicy, \

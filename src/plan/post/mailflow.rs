@@ -89,7 +89,7 @@ pub fn check(
     if tests.is_empty() {
         return CheckResult::new(
             Outcome::Fail,
-            "No test mail sent yet: run Send a test mail (it needs the Graph permission Mail.Send).",
+            "No test mail sent yet: run Send a test mail (it asks for the Graph permission it needs when it runs).",
             now,
         );
     }
