@@ -1,6 +1,7 @@
 //! Stage 8's complete-batch: reads the batch first (one cycle, as stage 5's watch reads it); a batch Completing
-//! or Completed is left alone and only followed; a Synced one (or one CompletedWithErrors, whose failed
-//! mailboxes a second completion retries) gets `Complete-MigrationBatch`, audited. The watch then follows
+//! or Completed is left alone and only followed; one IncrementalSyncing is waited for until Synced; a Synced one
+//! (or one CompletedWithErrors, whose failed mailboxes a second completion retries) gets
+//! `Complete-MigrationBatch`, audited. The watch then follows
 //! Completing to Completed or CompletedWithErrors, naming the mailboxes that did not complete and the skipped
 //! items that block them, with the approval that lets them through (stage 6's approve-skipped).
 
@@ -37,47 +38,108 @@ pub async fn complete_batch(
         });
     }
     seen(&view);
-    let before = Completion::of(view.batch.as_ref());
     let mut outcome = TaskOutcome::default();
-    match &before {
-        Completion::NoBatch => {
-            return Err(TaskError::BadInput {
-                what: format!("there is no batch {name} in Exchange Online"),
-                fix: "make and start it in stage 5; a removed batch cannot be completed again".to_owned(),
+    let mut refused = 0;
+    let before = loop {
+        if !wait_out_incremental(ctx, exo, name, &mut view, poll, &seen).await? {
+            return Ok(TaskOutcome {
+                summary: format!("Stopped waiting for {name}'s incremental sync; nothing was completed."),
+                cancelled: true,
+                ..TaskOutcome::default()
             });
         }
-        Completion::NotReady(status) => {
-            return Err(TaskError::BadInput {
-                what: format!("the batch {name} is {status}"),
-                fix: "wait until it is Synced (stage 5's watch shows it), then complete it".to_owned(),
-            });
-        }
-        Completion::Other(status) => {
-            return Err(TaskError::BadInput {
-                what: format!("the batch {name} is {status}, which a completion does not move on"),
-                fix: "start it again in stage 5 if it stopped or failed, and let it sync".to_owned(),
-            });
-        }
-        Completion::Completing | Completion::Completed | Completion::Removing => {
-            outcome.skipped.push(format!("{name}: {} already, left alone", before.word()));
-        }
-        Completion::Ready(_) | Completion::CompletedWithErrors => {
-            let blocked = unapproved_skipped(&view);
-            ctx.progress(format!("completing the batch {name}"), 1, None);
-            let detail = json!({ "name": name, "status_before": before.word(), "unapproved_skipped": blocked });
-            let warnings =
-                write(ctx, STAGE, "complete-migration-batch", detail, exo.batch_action(BatchAction::Complete, name))
-                    .await?;
-            outcome.done.push(format!("{name}: Complete-MigrationBatch"));
-            for w in warnings {
-                outcome.done.push(format!("Exchange says: {w}"));
+        let before = Completion::of(view.batch.as_ref());
+        match &before {
+            Completion::NoBatch => {
+                return Err(TaskError::BadInput {
+                    what: format!("there is no batch {name} in Exchange Online"),
+                    fix: "make and start it in stage 5; a removed batch cannot be completed again".to_owned(),
+                });
+            }
+            Completion::NotReady(status) => {
+                return Err(TaskError::BadInput {
+                    what: format!("the batch {name} is {status}"),
+                    fix: "wait until it is Synced (stage 5's watch shows it), then complete it".to_owned(),
+                });
+            }
+            Completion::Other(status) => {
+                return Err(TaskError::BadInput {
+                    what: format!("the batch {name} is {status}, which a completion does not move on"),
+                    fix: "start it again in stage 5 if it stopped or failed, and let it sync".to_owned(),
+                });
+            }
+            Completion::Completing | Completion::Completed | Completion::Removing => {
+                outcome.skipped.push(format!("{name}: {} already, left alone", before.word()));
+                break before;
+            }
+            Completion::Ready(_) | Completion::CompletedWithErrors => {
+                let blocked = unapproved_skipped(&view);
+                ctx.progress(format!("completing the batch {name}"), 1, None);
+                let detail = json!({ "name": name, "status_before": before.word(), "unapproved_skipped": blocked });
+                let sent = write(
+                    ctx,
+                    STAGE,
+                    "complete-migration-batch",
+                    detail,
+                    exo.batch_action(BatchAction::Complete, name),
+                )
+                .await;
+                match sent {
+                    Ok(warnings) => {
+                        outcome.done.push(format!("{name}: Complete-MigrationBatch"));
+                        outcome.done.extend(warnings.into_iter().map(|w| format!("Exchange says: {w}")));
+                        break before;
+                    }
+                    Err(e) => {
+                        // An incremental sync that began between the read and the completion makes Exchange refuse
+                        // it; read again, and wait that sync out, a few times at most.
+                        watch::cycle(exo, name, &mut view).await?;
+                        seen(&view);
+                        if refused >= MAX_REFUSED || !incremental(&view) {
+                            return Err(e);
+                        }
+                        refused += 1;
+                    }
+                }
             }
         }
-    }
+    };
     let end = follow(ctx, exo, name, &mut view, poll, &seen).await;
     outcome.cancelled = end.is_none();
     outcome.summary = summary(name, &before, end.as_ref(), &view);
     Ok(outcome)
+}
+
+/// How many times a completion refused because an incremental sync began meanwhile is tried again.
+const MAX_REFUSED: u32 = 3;
+
+fn incremental(view: &BatchView) -> bool {
+    view.batch.as_ref().is_some_and(|b| b.status == crate::m365::exo::BatchStatus::IncrementalSyncing)
+}
+
+/// Waits while the batch is IncrementalSyncing: that sync ends within hours (a large batch spends most of its time
+/// in one), and Exchange completes a Synced batch. False when the engineer stopped the wait.
+async fn wait_out_incremental(
+    ctx: &JobContext,
+    exo: &ExoClient,
+    name: &str,
+    view: &mut BatchView,
+    poll: Duration,
+    seen: &impl Fn(&BatchView),
+) -> Result<bool, TaskError> {
+    while incremental(view) {
+        ctx.note(format!(
+            "{name} is IncrementalSyncing: completing it once that sync ends (next look in {} s)",
+            poll.as_secs()
+        ));
+        tokio::select! {
+            () = ctx.cancel.cancelled() => return Ok(false),
+            () = tokio::time::sleep(poll) => {}
+        }
+        watch::cycle(exo, name, view).await?;
+        seen(view);
+    }
+    Ok(true)
 }
 
 /// Polls until the completion is over; `None` when the engineer stopped the watch first.
