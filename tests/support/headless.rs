@@ -90,16 +90,30 @@ pub fn cutover(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         pipe.write_all(text.as_bytes()).expect("write stdin");
     }
     drop(pipe);
+    // Read both pipes while waiting: a command that writes more than a pipe holds (a task's line per mailbox of
+    // 2,000) would otherwise block on its write and never exit.
+    let drain = |mut from: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = from.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
     let start = Instant::now();
     let limit = COMMAND_LIMIT_SECS.load(std::sync::atomic::Ordering::Relaxed);
-    while child.try_wait().expect("wait").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
         if start.elapsed() > Duration::from_secs(limit) {
             let _ = child.kill();
             panic!("cutover {args:?} did not finish within {limit} s");
         }
         std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().expect("output")
+    };
+    Output { status, stdout: stdout.join().expect("stdout reader"), stderr: stderr.join().expect("stderr reader") }
 }
 
 pub fn text(bytes: &[u8]) -> String {
