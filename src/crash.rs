@@ -15,9 +15,10 @@ pub enum Point {
 }
 
 impl Point {
-    const ALL: [Point; 3] = [Point::AboutTo, Point::Written, Point::Done];
+    pub const ALL: [Point; 3] = [Point::AboutTo, Point::Written, Point::Done];
 
-    fn word(self) -> &'static str {
+    /// The point as `CUTOVER_CRASH_AT` names it.
+    pub fn word(self) -> &'static str {
         match self {
             Point::AboutTo => "about-to",
             Point::Written => "written",

@@ -14,26 +14,8 @@ use std::time::{Duration, Instant};
 
 #[path = "support/headless.rs"]
 mod headless;
+use cutover::crash::Point;
 use headless::*;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Point {
-    AboutTo,
-    Written,
-    Done,
-}
-
-impl Point {
-    const ALL: [Point; 3] = [Point::AboutTo, Point::Written, Point::Done];
-
-    fn word(self) -> &'static str {
-        match self {
-            Point::AboutTo => "about-to",
-            Point::Written => "written",
-            Point::Done => "done",
-        }
-    }
-}
 
 /// Runs cutover with `env` set, killing it after two minutes.
 fn cutover_env(home: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {

@@ -35,8 +35,8 @@ fn state_bytes() -> Vec<u8> {
 fn batch_view() -> BatchView {
     let mut view = BatchView::default();
     let a = "a@contoso.com";
-    let s = stats(a, crate::m365::exo::UserStatus::Syncing, 10, 1 << 20, 1 << 30);
-    apply_poll(&mut view, read(vec![user(a, crate::m365::exo::UserStatus::Syncing, 10)], vec![s]), t0());
+    let s = stats(a, crate::plan::migrate::UserStatus::Syncing, 10, 1 << 20, 1 << 30);
+    apply_poll(&mut view, read(vec![user(a, crate::plan::migrate::UserStatus::Syncing, 10)], vec![s]), t0());
     view
 }
 

@@ -23,27 +23,22 @@ use ratatui::widgets::{Block, Paragraph, Row};
 
 pub struct MxChange;
 
-static KEYS: &[Binding] = &[
-    bind(
-        &[Key::Char('y')],
-        Action::Copy,
-        "y",
-        "copy records",
-        2,
-        "copy the DNS records as a zone-file snippet (OSC 52)",
-    ),
-    bind(&[Key::Char('d')], Action::OpenTable, "d", "resolvers", 2, "the DNS propagation table: resolver × record"),
-];
+/// The records copied as a zone-file snippet, and the resolver table: keys of the stage in a demo or not.
+const COPY: Binding = bind(
+    &[Key::Char('y')],
+    Action::Copy,
+    "y",
+    "copy records",
+    2,
+    "copy the DNS records as a zone-file snippet (OSC 52)",
+);
+const TABLE: Binding =
+    bind(&[Key::Char('d')], Action::OpenTable, "d", "resolvers", 2, "the DNS propagation table: resolver × record");
+
+static KEYS: &[Binding] = &[COPY, TABLE];
 
 static DEMO_KEYS: &[Binding] = &[
-    bind(
-        &[Key::Char('y')],
-        Action::Copy,
-        "y",
-        "copy records",
-        2,
-        "copy the DNS records as a zone-file snippet (OSC 52)",
-    ),
+    COPY,
     bind(
         &[Key::Char('p')],
         Action::Publish,
@@ -52,7 +47,7 @@ static DEMO_KEYS: &[Binding] = &[
         2,
         "demo only: apply the records at the simulated registrar",
     ),
-    bind(&[Key::Char('d')], Action::OpenTable, "d", "resolvers", 2, "the DNS propagation table: resolver × record"),
+    TABLE,
 ];
 
 static TABLE_KEYS: &[Binding] = &[
