@@ -272,11 +272,17 @@ pub fn tick(world: &mut World) {
     for i in ev.provisioned {
         let spec = &world.scenario.mailboxes[i];
         let upn = format!("{}@{primary}", spec.alias);
-        if world.directory.users.iter().any(|u| u.upn.eq_ignore_ascii_case(&upn)) {
-            continue;
-        }
         let mut proxies = vec![format!("SMTP:{upn}"), format!("smtp:{}@{}", spec.alias, world_tenant_domain(world))];
         proxies.extend(world.scenario.tenant.domains.iter().skip(1).map(|d| format!("smtp:{}@{d}", spec.alias)));
+        if let Some(u) = world.directory.users.iter_mut().find(|u| u.upn.eq_ignore_ascii_case(&upn)) {
+            // A pre-created account gets its mailbox (and the addresses with it) from the move; one that has a
+            // mailbox already keeps what it has.
+            if u.mail.is_none() {
+                u.mail = Some(upn.clone());
+                u.proxy_addresses = proxies;
+            }
+            continue;
+        }
         world.directory.users.push(super::graph::User {
             id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_DNS, upn.as_bytes()).to_string(),
             display_name: spec.display_name.clone(),
