@@ -181,6 +181,19 @@ pub fn write_detail(record: &AuditRecord) -> &serde_json::Value {
     }
 }
 
+/// The last write matching `which` known to have happened: recorded done, or found done when read back after a
+/// crash.
+pub fn last_done(records: &[AuditRecord], which: impl Fn(&AuditRecord) -> bool) -> Option<&AuditRecord> {
+    records.iter().rev().find(|r| {
+        let finished = match r.phase {
+            Phase::Done => true,
+            Phase::Checked => r.detail.get("found").and_then(serde_json::Value::as_str) == Some("done"),
+            Phase::AboutTo | Phase::Failed => false,
+        };
+        finished && which(r)
+    })
+}
+
 /// The "about to" records with no outcome after them (done, failed, or checked after a crash): writes a crash
 /// cut short, oldest first. Writes of concurrent jobs interleave, so an outcome closes the oldest open "about
 /// to" of the same stage, action and detail.

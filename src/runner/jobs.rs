@@ -96,6 +96,11 @@ impl JobContext {
         }
     }
 
+    /// The project's audit log, for a task whose next step depends on what an earlier run did.
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
     /// Hands the wizard an event of the job's own, such as the code to show for a sign-in.
     pub fn send(&self, event: Event) {
         let _ = self.events.send(event);

@@ -13,20 +13,26 @@ use chrono::Utc;
 use futures::future::BoxFuture;
 use std::sync::Arc;
 
-/// What a stage read of one of its writes: whether the change is there, and the evidence in words.
+/// What a stage read of one of its writes: whether the change is there (or whether that can be told at all),
+/// and the evidence in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadBack {
-    pub done: bool,
+    pub found: Found,
     pub evidence: String,
 }
 
 impl ReadBack {
     pub fn done(evidence: impl Into<String>) -> ReadBack {
-        ReadBack { done: true, evidence: evidence.into() }
+        ReadBack { found: Found::Done, evidence: evidence.into() }
     }
 
     pub fn not_done(evidence: impl Into<String>) -> ReadBack {
-        ReadBack { done: false, evidence: evidence.into() }
+        ReadBack { found: Found::NotDone, evidence: evidence.into() }
+    }
+
+    /// What was read cannot tell: the change may still show later.
+    pub fn unknown(evidence: impl Into<String>) -> ReadBack {
+        ReadBack { found: Found::Unknown, evidence: evidence.into() }
     }
 
     /// `done` when `there`, with the evidence for either.
@@ -122,7 +128,7 @@ async fn outside(state: &ProjectState, write: &AuditRecord, conn: &Connections) 
     match stages::of(stage).read_back(state, write, conn) {
         None => (Found::Unknown, format!("this build does not know how to read back {}", write.action), true),
         Some(reading) => match reading.await {
-            Ok(r) => (if r.done { Found::Done } else { Found::NotDone }, r.evidence, true),
+            Ok(r) => (r.found, r.evidence, true),
             Err(e) => {
                 (Found::Unknown, format!("it could not be read now ({e}); it is read again at the next open"), false)
             }

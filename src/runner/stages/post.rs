@@ -58,8 +58,8 @@ impl StageWork for Work {
             "consent",
             "add-send-as",
             "remove-send-as",
+            "send-test-mail",
         ];
-        // A test mail sent is found only by a message trace minutes later: not read back, said so.
         known.contains(&action).then(|| {
             let reading: futures::future::BoxFuture<'a, _> = Box::pin(async move {
                 if action == "publish-dns-demo" {
@@ -68,6 +68,9 @@ impl StageWork for Work {
                 let m365 = conn.m365.as_ref().map_err(ToString::to_string)?;
                 if action == "consent" {
                     return crate::runner::signin::read_back_consent(m365, Resource::GraphMail).await;
+                }
+                if action == "send-test-mail" {
+                    return mailflow::read_back_sent(&m365.exo, &write.detail).await;
                 }
                 if action.ends_with("-send-as") {
                     return mailflow::read_back_send_as(&m365.exo, action, &write.detail).await;

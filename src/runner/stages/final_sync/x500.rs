@@ -64,7 +64,14 @@ pub async fn add_x500(
 pub async fn read_back(exo: &ExoClient, detail: &serde_json::Value) -> Result<ReadBack, String> {
     let (identity, add) = (field(detail, "identity")?, field(detail, "add")?);
     let mailboxes = exo.get_mailboxes().await.map_err(|e| e.to_string())?.items;
-    let mailbox = mailboxes.iter().find(|m| m.identity.eq_ignore_ascii_case(identity));
+    // The write names the mailbox by its primary address (as `diff` does), which Get-Mailbox's Identity is not.
+    let named = |m: &&crate::m365::exo::Mailbox| {
+        [Some(&m.identity), m.primary_smtp_address.as_ref(), m.user_principal_name.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|n| n.eq_ignore_ascii_case(identity))
+    };
+    let mailbox = mailboxes.iter().find(named);
     let there = mailbox.is_some_and(|m| m.email_addresses.iter().any(|a| a.eq_ignore_ascii_case(add)));
     Ok(ReadBack::from(there, format!("{identity} holds {add}"), format!("{identity} does not hold {add}")))
 }

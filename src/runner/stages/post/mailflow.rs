@@ -15,6 +15,7 @@ use crate::plan::post::STAGE;
 use crate::plan::post::mailflow::{self, Direction, TestMail};
 use crate::plan::source::migrating;
 use crate::project::ProjectState;
+use crate::project::audit::{self, AuditRecord};
 use crate::protocol::Event;
 use crate::runner::jobs::JobContext;
 use crate::runner::tasks::{TaskError, TaskOutcome, write};
@@ -23,6 +24,9 @@ use serde_json::json;
 
 /// The trace is read from a little before the first test (clocks differ) to now.
 const SLACK_MINUTES: i64 = 10;
+
+/// How far back a read-back looks in the trace: Get-MessageTraceV2 goes back 10 days at most.
+const TRACE_DAYS: i64 = 9;
 
 /// The two test mails to send: from the first migrated user mailbox, to the test address and to the second.
 pub struct Sends {
@@ -84,8 +88,9 @@ pub async fn send(
     Ok((outcome, sent))
 }
 
-/// Gives `trustee` (the signed-in engineer) Send As on the sending mailbox unless it holds it; true when it was
-/// given here, so that it is taken back after the sends.
+/// Gives `trustee` (the signed-in engineer) Send As on the sending mailbox unless it holds it; true when this
+/// task gave it, now or in an earlier run that did not take it back (cut short by a crash, or its sends failed),
+/// so that it is taken back after the sends. One held before any run of the task is left as it is.
 pub async fn ensure_send_as(
     ctx: &JobContext,
     exo: &ExoClient,
@@ -94,11 +99,30 @@ pub async fn ensure_send_as(
 ) -> Result<bool, TaskError> {
     let held = exo.get_recipient_permissions(&sends.from, trustee).await?.items;
     if held.iter().any(|p| p.is_send_as_for(trustee)) {
-        return Ok(false);
+        let (records, _) = ctx.audit().read().map_err(|e| TaskError::BadInput {
+            what: format!(
+                "the audit log, which tells whether this task gave the Send As it holds, could not be read ({e})"
+            ),
+            fix: "fix the file named, then run the task again".to_owned(),
+        })?;
+        return Ok(given_by_us(&records, &sends.from, trustee));
     }
     let detail = json!({ "mailbox": sends.from, "trustee": trustee });
     write(ctx, STAGE, "add-send-as", detail, exo.add_send_as(&sends.from, trustee)).await?;
     Ok(true)
+}
+
+/// Whether the last Send As write of this task for `mailbox` and `trustee` that happened gave it.
+fn given_by_us(records: &[AuditRecord], mailbox: &str, trustee: &str) -> bool {
+    let same = |r: &AuditRecord| {
+        let d = audit::write_detail(r);
+        let is = |key: &str, want: &str| d[key].as_str().is_some_and(|v| v.eq_ignore_ascii_case(want));
+        r.stage == Some(STAGE)
+            && matches!(r.action.as_str(), "add-send-as" | "remove-send-as")
+            && is("mailbox", mailbox)
+            && is("trustee", trustee)
+    };
+    audit::last_done(records, same).is_some_and(|r| r.action == "add-send-as")
 }
 
 /// Takes back the Send As [`ensure_send_as`] gave, once the sends are done.
@@ -128,6 +152,31 @@ pub async fn read_back_send_as(
         _ => (false, format!("{trustee} holds Send As on {mailbox}: {holds}")),
     };
     Ok(if done { ReadBack::done(evidence) } else { ReadBack::not_done(evidence) })
+}
+
+/// Reads back a test mail a crash cut short: done when the message trace holds it (its subject names its time,
+/// so it is that send and no other). The trace lags minutes behind a send, so a mail not in it yet is not known
+/// either way; running the task again sends new test mails, a new test.
+pub async fn read_back_sent(
+    exo: &ExoClient,
+    detail: &serde_json::Value,
+) -> Result<crate::runner::resume::ReadBack, String> {
+    use crate::runner::resume::{ReadBack, field};
+    let (from, to, subject) = (field(detail, "from")?, field(detail, "to")?, field(detail, "subject")?);
+    if exo.clock().offset().is_none() {
+        // The window is on Exchange's clock: one read tells it.
+        exo.get_organization_config().await.map_err(|e| e.to_string())?;
+    }
+    let end = exo.clock().now() + Duration::minutes(SLACK_MINUTES);
+    let start = end - Duration::days(TRACE_DAYS);
+    let rows = exo.get_message_trace(Some(from), Some(to), start, end).await.map_err(|e| e.to_string())?.items;
+    Ok(if rows.iter().any(|r| r.subject == subject) {
+        ReadBack::done(format!("the message trace holds \"{subject}\" from {from} to {to}"))
+    } else {
+        ReadBack::unknown(format!(
+            "the message trace does not hold \"{subject}\" yet, and a sent mail shows there minutes later; send the test mails again for a new test"
+        ))
+    })
 }
 
 /// Keeps the tests sent in `state.json`, replacing the last ones.
@@ -164,4 +213,55 @@ pub async fn traces(
     }
     let inbound = exo.get_message_trace(None, Some(&first.from), start, end).await?.items;
     Ok((each, inbound))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::{Phase, Touches};
+
+    fn record(action: &str, phase: Phase, found: Option<&str>) -> AuditRecord {
+        let write = json!({ "mailbox": "sarah@contoso.com", "trustee": "eng@contoso.com" });
+        AuditRecord {
+            time: chrono::Utc::now(),
+            actor: "eng".into(),
+            stage: Some(STAGE),
+            action: action.into(),
+            phase,
+            detail: match found {
+                Some(f) => json!({ "detail": write, "found": f, "evidence": "read back" }),
+                None => write,
+            },
+            touches: Some(Touches::Outside),
+        }
+    }
+
+    fn given(records: &[AuditRecord]) -> bool {
+        given_by_us(records, "Sarah@contoso.com", "eng@contoso.com")
+    }
+
+    #[test]
+    fn send_as_given_by_a_run_cut_short_is_taken_back_by_the_next() {
+        // Held before any run: not ours to take back.
+        assert!(!given(&[]));
+        // Given, then the crash: found done when read back, so the next run takes it back.
+        let cut = [record("add-send-as", Phase::AboutTo, None), record("add-send-as", Phase::Checked, Some("done"))];
+        assert!(given(&cut));
+        // Given and taken back: a Send As held now was given by someone else.
+        let back = [
+            record("add-send-as", Phase::AboutTo, None),
+            record("add-send-as", Phase::Done, None),
+            record("remove-send-as", Phase::AboutTo, None),
+            record("remove-send-as", Phase::Done, None),
+        ];
+        assert!(!given(&back));
+        // A give that failed or was found not done gave nothing.
+        let failed = [record("add-send-as", Phase::AboutTo, None), record("add-send-as", Phase::Failed, None)];
+        assert!(!given(&failed));
+        assert!(!given(&[record("add-send-as", Phase::Checked, Some("not-done"))]));
+        // A take-back cut short and found done ends it too.
+        let mut removed = back[..2].to_vec();
+        removed.push(record("remove-send-as", Phase::Checked, Some("done")));
+        assert!(!given(&removed));
+    }
 }
