@@ -1,10 +1,10 @@
-//! Kill at every write point: each write-making step of stages 1 to 5, run headless against `cutover sim`, is
+//! Kill at every write point: each write-making step of stages 1 to 9, run headless against `cutover sim`, is
 //! killed (SIGKILL, through the test-only `CUTOVER_CRASH_AT`) right after its "about to" is recorded, right after
-//! the write returns, or right after its outcome is recorded. After each kill the project is opened again by a
-//! headless command, which must find the write done or not done and record it; the step then runs again to
-//! completion. At the end the simulator's request log must show each write sent once, and every file of the
-//! project must parse. Every step is killed at every point: one project per point (RELIABILITY.md, section 2).
-//! Uses the real OS keyring (run through scripts/with-keyring.sh).
+//! the write returns, or right after its outcome is recorded; a step of several kinds of write is killed at each.
+//! After each kill the project is opened again by a headless command, which must find the write done or not done
+//! and record it; the step then runs again to completion. At the end the simulator's request log must show each
+//! write sent once, and every file of the project must parse. Every step is killed at every point: one project
+//! per point (RELIABILITY.md, section 2). Uses the real OS keyring (run through scripts/with-keyring.sh).
 
 use serde_json::Value;
 use std::os::unix::process::ExitStatusExt;
@@ -83,13 +83,33 @@ struct Tally {
     killed: Vec<(String, Point)>,
     found_done: usize,
     found_not_done: usize,
+    found_unknown: usize,
     files_checked: usize,
 }
 
-/// Runs `args` killed at `point` of its first `action`, reopens the project with a headless command that must
-/// read the write back (done after the write returned, not done before, nothing left open after its outcome),
-/// then runs `args` again to completion.
-fn crash_step(home: &Path, args: &[&str], stdin: Option<&str>, action: &str, point: Point, tally: &mut Tally) {
+/// The writes whose read-back lags: a sent mail shows in the message trace minutes after it is sent, so one not
+/// there yet is recorded as "could not be checked" (RELIABILITY.md section 1); sending again is a new test.
+const LAGGING: [&str; 1] = ["send-test-mail"];
+
+/// Runs `args` killed at `point` of the first write of each of `actions` in turn, reopening the project after
+/// each kill with a headless command that must read the write back (done after the write returned, not done
+/// before, nothing left open after its outcome), then runs `args` again to completion. Each run gets at least
+/// one write further than the one before, so a task of several kinds of write is killed at each of them.
+fn crash_step(home: &Path, args: &[&str], stdin: Option<&str>, actions: &[&str], point: Point, tally: &mut Tally) {
+    for action in actions {
+        killed_at(home, args, stdin, action, point, tally);
+    }
+    let again = cutover(home, args, stdin);
+    assert!(
+        again.status.success(),
+        "{args:?} again after the crash:\n{}\n{}",
+        text(&again.stdout),
+        text(&again.stderr)
+    );
+    tally.files_checked += files_whole(home);
+}
+
+fn killed_at(home: &Path, args: &[&str], stdin: Option<&str>, action: &str, point: Point, tally: &mut Tally) {
     let crash = format!("{}:{action}", point.word());
     let out = cutover_env(home, args, stdin, &[("CUTOVER_CRASH_AT", &crash)]);
     assert_eq!(
@@ -116,79 +136,99 @@ fn crash_step(home: &Path, args: &[&str], stdin: Option<&str>, action: &str, poi
             assert!(!said.contains("Resumed after a crash"), "{said}");
         }
         Point::AboutTo | Point::Written => {
-            let want = if point == Point::Written { "done" } else { "not-done" };
+            let want = match point {
+                Point::Written => "done",
+                _ if LAGGING.contains(&action) => "unknown",
+                _ => "not-done",
+            };
             let mine: Vec<&&Value> = checked.iter().filter(|r| r["action"] == action).collect();
             assert_eq!(mine.len(), 1, "{crash}: the write read back once, recorded: {checked:?}\n{said}");
             assert_eq!(mine[0]["detail"]["found"], want, "{crash}: {}\n{said}", mine[0]);
             assert!(said.contains(&format!("Resumed after a crash: {action}")), "{crash}: told on stderr: {said}");
-            if point == Point::Written { tally.found_done += 1 } else { tally.found_not_done += 1 }
+            match want {
+                "done" => tally.found_done += 1,
+                "not-done" => tally.found_not_done += 1,
+                _ => tally.found_unknown += 1,
+            }
         }
     }
     tally.files_checked += files_whole(home);
-    let again = cutover(home, args, stdin);
-    assert!(
-        again.status.success(),
-        "{args:?} again after the crash:\n{}\n{}",
-        text(&again.stdout),
-        text(&again.stderr)
-    );
-    tally.files_checked += files_whole(home);
 }
 
-/// Stages 6 to 9 after [`run`]'s stage 5: the MX change at the demo registrar and its record, the batch
-/// completed and removed, the endpoint removed, the X500 addresses, and stage 9's settings and DNS records. Stage
-/// 7's propagation is recorded as passed (the watch waits on simulated resolvers), as the closeout test does.
-fn later_stages(sim: &Sim, home: &Path, point: Point, tally: &mut Tally) {
-    let control = sim.str("/control_url");
+/// The small scenario with a failure of each kind stage 6 acts on: Tom Ruiz's move stalls and fails (a restart
+/// gets it through), Lena Novak's skips two large items (to approve).
+fn scenario(dir: &Path) -> std::path::PathBuf {
+    let small = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/small.json");
+    let mut s: Value = serde_json::from_str(&std::fs::read_to_string(small).expect("small.json")).expect("json");
+    let mailboxes = s["mailboxes"].as_array_mut().expect("mailboxes");
+    for (alias, failure) in [
+        ("tom.ruiz", serde_json::json!({ "type": "stall", "at": 0.5 })),
+        ("lena.novak", serde_json::json!({ "type": "large_items", "count": 2 })),
+    ] {
+        let m = mailboxes.iter_mut().find(|m| m["alias"] == alias).expect("the mailbox");
+        m["failure"] = failure;
+    }
+    s["name"] = "crash".into();
+    let path = dir.join("crash.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&s).expect("json")).expect("write the scenario");
+    path
+}
+
+/// The inventory without one user mailbox's row, as an export made before that mailbox existed: stage 3
+/// pre-creates the others, the final inventory is imported before the batch, and the batch makes that
+/// mailbox's account, without a licence or a usage location, for stage 9's licences-final to give.
+fn early_inventory(full: &str, dir: &Path, leave_out: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(full).expect("the inventory");
+    let kept: Vec<&str> = text.lines().filter(|l| !l.contains(leave_out)).collect();
+    assert_eq!(kept.len() + 1, text.lines().count(), "one row left out");
+    let path = dir.join("early-inventory.csv");
+    std::fs::write(&path, kept.join("\n") + "\n").expect("write the inventory");
+    path
+}
+
+/// Stages 6 to 9 after [`run`]'s stage 5: the failed mailbox restarted, the skipped items approved, the MX
+/// change at the demo registrar and its record, the batch completed and removed, the endpoint removed, the X500
+/// addresses, and stage 9's transport rules, licences, test mails, protection settings and DNS records. Stage 7's
+/// propagation is recorded as passed (the watch waits on simulated resolvers), as the closeout test does.
+fn later_stages(home: &Path, control: &str, rules: &str, point: Point, tally: &mut Tally) {
     let task = |id: &'static str| ["task", id, "--project", "acme", "--yes"];
-    advance_clock(&control, 5 * 86_400);
+    let mut crash = |args: &[&str], actions: &[&str]| crash_step(home, args, None, actions, point, tally);
+    advance_clock(control, 5 * 86_400);
+    crash(&task("retry-failed"), &["start-migration-user"]);
+    advance_clock(control, 86_400);
+    crash(&task("approve-skipped"), &["approve-skipped-items"]);
     check_and_override(home, 5);
     check_and_override(home, 6);
     ok(home, &["task", "show-records", "--project", "acme", "--json"], None);
     let reason = "TTL lowered by the customer's DNS host yesterday, confirmed by phone";
     ok(home, &["override", "--project", "acme", "--stage", "7", "--check", "mx-preflight", "--reason", reason], None);
-    crash_step(home, &task("apply-records-demo"), None, "apply-dns-records-demo", point, tally);
+    crash(&task("apply-records-demo"), &["apply-dns-records-demo"]);
     let at = (chrono::Utc::now() - chrono::Duration::minutes(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    crash_step(
-        home,
-        &["task", "record-mx-change", "--project", "acme", "--at", &at],
-        None,
-        "record-mx-change",
-        point,
-        tally,
-    );
+    crash(&["task", "record-mx-change", "--project", "acme", "--at", &at], &["record-mx-change"]);
     let state_path = home.join("projects/acme/state.json");
     let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&state_path).expect("state")).expect("json");
     let now = chrono::Utc::now().to_rfc3339();
     state["stages"]["7"]["checks"]["dns-propagation"] =
         serde_json::json!({ "outcome": "Pass", "evidence": "recorded by the test", "at": now });
     std::fs::write(&state_path, serde_json::to_vec_pretty(&state).expect("json")).expect("write state");
-    advance_clock(&control, 2 * 86_400);
-    crash_step(home, &task("complete-batch"), None, "complete-migration-batch", point, tally);
-    advance_clock(&control, 86_400);
-    crash_step(home, &task("remove-batch"), None, "remove-migration-batch", point, tally);
-    advance_clock(&control, 3_600);
-    crash_step(home, &task("remove-endpoint"), None, "remove-migration-endpoint", point, tally);
-    // x500-addresses writes nothing here: the simulated tenant lists no cloud mailbox for the small scenario's.
+    advance_clock(control, 2 * 86_400);
+    crash(&task("complete-batch"), &["complete-migration-batch"]);
+    advance_clock(control, 86_400);
+    crash(&task("remove-batch"), &["remove-migration-batch"]);
+    advance_clock(control, 3_600);
+    crash(&task("remove-endpoint"), &["remove-migration-endpoint"]);
+    crash(&task("x500-addresses"), &["add-x500-address"]);
     check_and_override(home, 8);
-    crash_step(home, &task("eop-settings"), None, "set-content-filter-policy", point, tally);
-    crash_step(home, &task("publish-dkim-dmarc"), None, "publish-dns-demo", point, tally);
-    let log = requests(&control);
-    for cmdlet in ["Complete-MigrationBatch", "Remove-MigrationBatch", "Remove-MigrationEndpoint"] {
-        assert_eq!(log["exo"][cmdlet], 1, "{cmdlet} sent once: {log}");
-    }
-}
-
-/// Stages 6 to 9 too, every step at every point (RELIABILITY.md, section 2).
-#[test]
-#[ignore = "stages 6 to 9 double the time: cargo test --test crash_resume -- --ignored"]
-fn every_write_point_of_stages_six_to_nine_too() {
-    let started = Instant::now();
-    for point in Point::ALL {
-        let tally = run(point, true);
-        eprintln!("{}: {} write points killed", point.word(), tally.killed.len());
-    }
-    eprintln!("{:.0} s", started.elapsed().as_secs_f64());
+    ok(home, &["set", "transport-rules-file", rules, "--project", "acme"], None);
+    crash(&task("transport-rules"), &["new-transport-rule"]);
+    crash(&task("licences-final"), &["set-usage-location", "assign-license"]);
+    ok(home, &["set", "test-mail-address", "engineer@partner.example", "--project", "acme"], None);
+    crash(&task("send-test-mail"), &["consent", "add-send-as", "send-test-mail", "remove-send-as"]);
+    let policies = ["set-content-filter-policy", "set-malware-filter-policy", "new-dkim-signing-config"];
+    crash(&task("eop-settings"), &policies);
+    crash(&task("publish-dkim-dmarc"), &["publish-dns-demo"]);
+    advance_clock(control, 600);
+    crash(&task("eop-settings"), &["enable-dkim-signing"]);
 }
 
 fn requests(control: &str) -> Value {
@@ -205,15 +245,18 @@ fn registrar(control: &str) -> Value {
     })
 }
 
-/// Stages 1 to 5 of project acme, every write-making step killed at `point`; returns what it saw.
-fn run(point: Point, later: bool) -> Tally {
-    let sim = Sim::start(&["sim", "--json", "--scenario", "small", "--auto-approve", "--speed", "60"]);
+/// Project acme from its creation to stage 9, every write-making step killed at `point`; returns what it saw.
+fn run(point: Point) -> Tally {
+    let files = tempfile::tempdir().expect("temp dir");
+    let scenario = scenario(files.path());
+    let scenario = scenario.to_str().expect("a UTF-8 path");
+    let sim = Sim::start(&["sim", "--json", "--scenario", scenario, "--auto-approve", "--speed", "60"]);
     let home = tempfile::tempdir().expect("temp dir");
     let home = home.path();
     let control = sim.str("/control_url");
     let mut tally = Tally::default();
     let crash = |args: &[&str], stdin: Option<&str>, action: &str, tally: &mut Tally| {
-        crash_step(home, args, stdin, action, point, tally);
+        crash_step(home, args, stdin, &[action], point, tally);
     };
     let reason = "accepted with the customer for this test run";
 
@@ -223,13 +266,15 @@ fn run(point: Point, later: bool) -> Tally {
     cutover(home, &["check", "--project", "acme", "--stage", "1", "--json"], None);
     let over = ["override", "--project", "acme", "--stage", "1", "--check", "cutover-limits", "--reason", reason];
     crash(&over, None, "override-check", &mut tally);
-    // Stage 2: the source's access, the inventory.
+    // Stage 2: the source's access, the inventory (an early export, without one mailbox).
     let (source, password) = source_flags(&sim);
     let source: Vec<&str> = source.iter().map(String::as_str).collect();
     let password = format!("{password}\n");
     crash(&source, Some(&password), "set-source-access", &mut tally);
     let inventory = sim.str("/inventory_csv");
-    crash(&["import", "inventory", &inventory, "--project", "acme"], None, "import-inventory", &mut tally);
+    let early = early_inventory(&inventory, files.path(), "office.manager@");
+    let early = early.to_str().expect("a UTF-8 path");
+    crash(&["import", "inventory", early, "--project", "acme"], None, "import-inventory", &mut tally);
     ok(home, &["auth", "login", "--project", "acme"], None);
     check_and_override(home, 2);
     check_and_override(home, 3);
@@ -239,64 +284,106 @@ fn run(point: Point, later: bool) -> Tally {
     crash(&task("publish-verification"), None, "publish-verification-txt-demo", &mut tally);
     crash(&task("verify-domains"), None, "verify-domains", &mut tally);
     crash(&task("create-endpoint"), None, "new-migration-endpoint", &mut tally);
-    // Stage 3's accounts, chosen now that the domains are verified.
+    // More mailboxes at once: the endpoint there is kept and its MaxConcurrentMigrations set.
+    ok(home, &["set", "concurrency", "30", "--project", "acme"], None);
+    crash(&task("create-endpoint"), None, "set-migration-endpoint", &mut tally);
+    // Stage 3's accounts, chosen now that the domains are verified, then the final inventory.
     crash(&["set", "cloud-accounts", "pre-create", "--project", "acme"], None, "set-setting", &mut tally);
     ok(home, &["set", "usage-location", "us", "--project", "acme"], None);
-    crash(&task("create-users"), None, "create-user", &mut tally);
+    let precreate = ["create-user", "assign-license"];
+    crash_step(home, &task("create-users"), None, &precreate, point, &mut tally);
+    ok(home, &["import", "inventory", &inventory, "--project", "acme"], None);
+    check_and_override(home, 2);
+    check_and_override(home, 3);
     check_and_override(home, 4);
     // Stage 5: the batch, made and started.
     crash(&task("create-batch"), None, "new-migration-batch", &mut tally);
     crash(&task("start-batch"), None, "start-migration-batch", &mut tally);
-    if later {
-        later_stages(&sim, home, point, &mut tally);
-    }
+    later_stages(home, &control, &sim.str("/transport_rules_json"), point, &mut tally);
 
     // Each write sent once: the request log of the tenant, and the registrar's record sets.
     let log = requests(&control);
-    for cmdlet in ["New-MigrationEndpoint", "New-MigrationBatch", "Start-MigrationBatch"] {
-        assert_eq!(log["exo"][cmdlet], 1, "{cmdlet} sent once: {log}");
+    let exo = &log["exo"];
+    let once = [
+        "New-MigrationEndpoint",
+        "Set-MigrationEndpoint",
+        "New-MigrationBatch",
+        "Start-MigrationBatch",
+        "Start-MigrationUser",
+        "Complete-MigrationBatch",
+        "Remove-MigrationBatch",
+        "Remove-MigrationEndpoint",
+        "New-TransportRule",
+        "Set-HostedContentFilterPolicy",
+        "Set-MalwareFilterPolicy",
+    ];
+    for cmdlet in once {
+        assert_eq!(exo[cmdlet], 1, "{cmdlet} sent once: {log}");
     }
+    // A test mail sent and not yet recorded when the kill came is sent anew by the rerun, a new test: Send As is
+    // given again for it after a read found it gone, and taken back each time.
+    let (given, taken) = (&exo["Add-RecipientPermission"], &exo["Remove-RecipientPermission"]);
+    assert!(given == taken && given.as_u64().is_some_and(|n| (1..=2).contains(&n)), "Send As given, taken back: {log}");
     let domains = sim.info["email_domains"].as_array().expect("domains").len() as u64;
     assert_eq!(log["graph_writes"]["POST /v1.0/domains"], domains, "each domain added once: {log}");
+    for cmdlet in ["New-DkimSigningConfig", "Set-DkimSigningConfig"] {
+        assert_eq!(exo[cmdlet], domains, "{cmdlet} once per domain: {log}");
+    }
     let records = audit(home);
-    let upns: std::collections::BTreeSet<String> = records
-        .iter()
-        .filter(|r| r["action"] == "create-user" && r["phase"] == "about-to")
-        .map(|r| r["detail"]["userPrincipalName"].to_string())
-        .collect();
-    assert!(!upns.is_empty(), "accounts were made");
-    assert_eq!(log["graph_writes"]["POST /v1.0/users"], upns.len() as u64, "each account created once: {log}");
+    let distinct = |action: &str, key: &str| -> u64 {
+        let about = records.iter().filter(|r| r["action"] == action && r["phase"] == "about-to");
+        about.map(|r| r["detail"][key].to_string()).collect::<std::collections::BTreeSet<_>>().len() as u64
+    };
+    let written = |suffix: &str| -> u64 {
+        let writes = log["graph_writes"].as_object().expect("graph writes");
+        writes.iter().filter(|(k, _)| k.ends_with(suffix)).filter_map(|(_, n)| n.as_u64()).sum()
+    };
+    let accounts = distinct("create-user", "userPrincipalName");
+    assert!(accounts > 0, "accounts were made");
+    assert_eq!(log["graph_writes"]["POST /v1.0/users"], accounts, "each account created once: {log}");
+    assert_eq!(written("/assignLicense"), distinct("assign-license", "user"), "each licence given once: {log}");
+    assert_eq!(exo["Set-MigrationUser"], distinct("approve-skipped-items", "identity"), "approved once: {log}");
+    assert_eq!(exo["Set-Mailbox"], distinct("add-x500-address", "identity"), "each X500 added once: {log}");
     for set in registrar(&control)["records"].as_array().expect("record sets") {
         let values = set["history"].as_array().and_then(|h| h.last()).and_then(|v| v[1].as_array()).cloned();
         let values = values.unwrap_or_default();
         let distinct: std::collections::BTreeSet<String> = values.iter().map(Value::to_string).collect();
         assert_eq!(distinct.len(), values.len(), "no value published twice: {set}");
     }
-    // The tasks are done once more: stage 5's status says the batch is under way.
-    assert_ne!(stage_status(home, 5), "not started");
+    // The tasks are done once more: stage 8's status says the batch is completed and removed.
+    assert_ne!(stage_status(home, 8), "not started");
     tally
 }
 
-/// Every step at every point, one project per point.
+/// Every step of stages 1 to 9 at every point, one project per point (RELIABILITY.md, section 2).
 #[test]
 fn every_write_point_of_every_step_is_found_and_nothing_is_sent_twice() {
     let started = Instant::now();
     let mut all = Tally::default();
     for point in Point::ALL {
-        let tally = run(point, false);
+        let tally = run(point);
         assert!(!tally.killed.is_empty());
+        eprintln!(
+            "{}: {} write points killed, {:.0} s",
+            point.word(),
+            tally.killed.len(),
+            started.elapsed().as_secs_f64()
+        );
         all.killed.extend(tally.killed);
         all.found_done += tally.found_done;
         all.found_not_done += tally.found_not_done;
+        all.found_unknown += tally.found_unknown;
         all.files_checked += tally.files_checked;
     }
     // Killed before the write: it is not there; after it: it is; after its outcome: nothing is left open.
-    assert_eq!(all.found_not_done + all.found_done, all.killed.len() * 2 / 3, "{all:?}");
+    assert_eq!(all.found_not_done + all.found_done + all.found_unknown, all.killed.len() * 2 / 3, "{all:?}");
+    assert_eq!(all.found_unknown, LAGGING.len(), "{all:?}");
     eprintln!(
-        "write points killed: {}; found done: {}; found not done: {}; file checks: {} (0 corrupt); {:.0} s",
+        "write points killed: {}; found done: {}; found not done: {}; could not be checked: {}; file checks: {} (0 corrupt); {:.0} s",
         all.killed.len(),
         all.found_done,
         all.found_not_done,
+        all.found_unknown,
         all.files_checked,
         started.elapsed().as_secs_f64()
     );
