@@ -147,9 +147,9 @@ impl Project {
         self.dir.join(LOG_FILE)
     }
 
-    /// The one path for changing the project: records "about to", applies `apply` to a copy of the state,
-    /// saves it atomically, then records "done" (or "failed" with the reason). The state in memory changes
-    /// only once the new one is on disk. The saved state names the change it holds last (the time of its "about
+    /// The one path for changing the project: applies `apply` to a copy of the state (a refusal returns here,
+    /// recording nothing), records "about to", saves the copy atomically, then records "done" (or "failed" with
+    /// the reason the save failed). The state in memory changes only once the new one is on disk. The saved state names the change it holds last (the time of its "about
     /// to"), so a resume after a crash between the save and "done" reads whether the change is in.
     pub fn change<E: std::fmt::Display>(
         &mut self,
@@ -167,15 +167,14 @@ impl Project {
             detail,
             touches: Some(Touches::Project),
         };
+        // A refused value changes nothing, the audit log included: `apply` works on a copy, before any record.
+        let mut next = ProjectState::clone(&self.state);
+        if let Err(e) = apply(&mut next) {
+            return Ok(Err(e));
+        }
         let intent = record(Phase::AboutTo, detail.clone());
         self.audit.append(&intent)?;
         crate::crash::at(crate::crash::Point::AboutTo, action);
-        let mut next = ProjectState::clone(&self.state);
-        if let Err(e) = apply(&mut next) {
-            self.audit
-                .append(&record(Phase::Failed, serde_json::json!({ "detail": detail, "error": e.to_string() })))?;
-            return Ok(Err(e));
-        }
         next.last_change = Some(intent.time);
         if let Err(e) = state::save(&self.dir.join(STATE_FILE), &next) {
             self.audit
@@ -277,11 +276,29 @@ mod tests {
                 ("create-project".into(), Phase::Done),
                 ("set-kickoff-field".into(), Phase::AboutTo),
                 ("set-kickoff-field".into(), Phase::Done),
-                ("set-kickoff-field".into(), Phase::AboutTo),
-                ("set-kickoff-field".into(), Phase::Failed),
             ]
         );
         assert_eq!(home.last_project(), Some(name));
+    }
+
+    #[test]
+    fn a_refused_change_leaves_the_audit_log_and_the_state_byte_for_byte() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = DataHome::at(tmp.path());
+        let mut project = Project::create(&home, &ProjectName::parse("acme").expect("name"), false).expect("create");
+        let files =
+            |p: &Project| [STATE_FILE, AUDIT_FILE].map(|f| std::fs::read(p.dir().join(f)).expect("a project file"));
+        let before = files(&project);
+        let refused = project
+            .change(
+                Some(crate::plan::kickoff::STAGE),
+                "set-kickoff-field",
+                serde_json::json!({"field": "Tenant"}),
+                |s| Field::Tenant.apply(&mut s.kickoff, "not a tenant"),
+            )
+            .expect("io");
+        assert!(refused.is_err());
+        assert!(files(&project) == before, "a refused change wrote to state.json or audit.jsonl");
     }
 
     #[test]
