@@ -1,6 +1,8 @@
-//! Crashes around the first command, run as processes against `cutover sim`: `cutover new` killed (SIGKILL, through
-//! the test-only `CUTOVER_CRASH_AT`) at each point of its `create-project`, then the project opened and created
-//! again (RELIABILITY.md, section 2). Uses the real OS keyring (run through scripts/with-keyring.sh).
+//! Crashes around the first and the sign-in commands, run as processes against `cutover sim`: `cutover new` killed
+//! (SIGKILL, through the test-only `CUTOVER_CRASH_AT`) at each point of its `create-project`, then the project
+//! opened and created again; and `cutover auth login` reading back what a crash cut short before it signs in and,
+//! for a write to the tenant, once signed in (RELIABILITY.md, sections 1 and 2). Uses the real OS keyring (run
+//! through scripts/with-keyring.sh).
 
 use cutover::crash::Point;
 use cutover::project::{AuditLog, AuditRecord, Phase};
@@ -89,4 +91,46 @@ fn a_creation_killed_at_each_point_is_made_again_or_read_back() {
         }
         assert!(records(home).iter().all(|r| r.phase != Phase::Failed), "no creation failed");
     }
+}
+
+#[test]
+fn auth_login_reads_back_a_crash_before_and_after_it_signs_in() {
+    let sim = Sim::start(&["sim", "--json", "--scenario", "small", "--auto-approve", "--speed", "60"]);
+    let home = tempfile::tempdir().expect("temp dir");
+    let home = home.path();
+    let new = new_flags(&sim);
+    ok(home, &new.iter().map(String::as_str).collect::<Vec<_>>(), None);
+    cutover(home, &["check", "--project", "acme", "--stage", "1", "--json"], None);
+
+    // A change of the project cut short: the sign-in reads it back before anything else.
+    let reason = "accepted with the customer for this test run";
+    let over = ["override", "--project", "acme", "--stage", "1", "--check", "cutover-limits", "--reason", reason];
+    killed(home, &over, None, "about-to:override-check");
+    let out = cutover(home, &["auth", "login", "--project", "acme"], None);
+    let said = text(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("Resumed after a crash: override-check"), "{said}");
+    assert_eq!(found(home, "override-check"), ["not-done"]);
+    ok(home, &over, None);
+
+    // A write to the tenant cut short, and the sign-in revoked: read back only once signed in again.
+    let (source, password) = source_flags(&sim);
+    ok(home, &source.iter().map(String::as_str).collect::<Vec<_>>(), Some(&format!("{password}\n")));
+    ok(home, &["import", "inventory", &sim.str("/inventory_csv"), "--project", "acme"], None);
+    check_and_override(home, 2);
+    check_and_override(home, 3);
+    killed(home, &["task", "add-domains", "--project", "acme", "--yes"], None, "written:add-domain");
+    let revoked = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        reqwest::Client::new().post(format!("{}/tokens/revoke", sim.str("/control_url"))).send().await
+    });
+    assert!(revoked.expect("the simulator").status().is_success());
+    let out = cutover(home, &["auth", "login", "--project", "acme"], None);
+    let said = text(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    let told: Vec<&str> = said.lines().filter(|l| l.starts_with("Resumed after a crash: add-domain")).collect();
+    assert_eq!(told.len(), 2, "told before the sign-in (not readable) and after it: {said}");
+    assert!(told[0].contains("could not be checked") && told[1].contains(": done;"), "{said}");
+    assert_eq!(found(home, "add-domain"), ["done"], "recorded once, when read");
+    let status = text(&cutover(home, &["auth", "status", "--project", "acme"], None).stderr);
+    assert!(!status.contains("cut short by a crash"), "nothing is left open: {status}");
 }
