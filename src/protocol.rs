@@ -123,27 +123,8 @@ pub struct Resumed {
     pub recorded: bool,
 }
 
-/// What the live state says of a write a crash cut short.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Found {
-    /// The change is there: it was made before the crash.
-    Done,
-    /// The change is not there: it never happened, and the task makes it when it runs again.
-    NotDone,
-    /// It could not be checked: the action is unknown to this build, or what it touches could not be read.
-    Unknown,
-}
-
-impl Found {
-    pub fn word(self) -> &'static str {
-        match self {
-            Found::Done => "done",
-            Found::NotDone => "not done",
-            Found::Unknown => "could not be checked",
-        }
-    }
-}
+/// What the live state says of a write a crash cut short; the audit log records it (`checked`).
+pub use crate::project::audit::Found;
 
 impl Resumed {
     /// One line for the engineer: `add-domain {"domain":"contoso.com"} (stage 4), cut short by a crash: done (…)`.

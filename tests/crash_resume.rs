@@ -9,40 +9,12 @@
 use serde_json::Value;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[path = "support/headless.rs"]
 mod headless;
 use cutover::crash::Point;
 use headless::*;
-
-/// Runs cutover with `env` set, killing it after two minutes.
-fn cutover_env(home: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(args)
-        .env("CUTOVER_HOME", home)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run cutover");
-    let mut pipe = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        std::io::Write::write_all(&mut pipe, text.as_bytes()).expect("write stdin");
-    }
-    drop(pipe);
-    let start = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if start.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("cutover {args:?} did not finish within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().expect("output")
-}
 
 fn audit(home: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(home.join("projects/acme/audit.jsonl")).expect("audit log");
@@ -111,7 +83,7 @@ fn crash_step(home: &Path, args: &[&str], stdin: Option<&str>, actions: &[&str],
 
 fn killed_at(home: &Path, args: &[&str], stdin: Option<&str>, action: &str, point: Point, tally: &mut Tally) {
     let crash = format!("{}:{action}", point.word());
-    let out = cutover_env(home, args, stdin, &[("CUTOVER_CRASH_AT", &crash)]);
+    let out = cutover_with_env(home, args, stdin, &[("CUTOVER_CRASH_AT", &crash)]);
     assert_eq!(
         out.status.signal(),
         Some(libc::SIGKILL),

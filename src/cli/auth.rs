@@ -35,22 +35,27 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
     if !dir.join(STATE_FILE).exists() {
         return Err(crate::project::missing(&home, &name).into());
     }
-    let mut st = state::load(&dir.join(STATE_FILE), &AuditLog::new(dir.join(AUDIT_FILE)))?;
-    if st.id.is_none() {
-        // The keyring accounts are named by the project's id, which an older project gets on its first open.
-        st = Project::open(&home, &name)?.0.state().clone();
-    }
+    let audit = AuditLog::new(dir.join(AUDIT_FILE));
+    let mut st = state::load(&dir.join(STATE_FILE), &audit)?;
     let given = args.client_id.map(crate::m365::endpoints::parse_client_id).transpose()?;
-    if let Some(id) = given.as_deref().filter(|id| st.m365.client_id.as_deref() != Some(*id)) {
-        // Remembering the client id is a change to the project: it goes through the audited path, under the lock.
-        let (mut project, _) = Project::open(&home, &name)?;
-        project
-            .change(None, "set-client-id", serde_json::json!({ "client_id": id }), |s| {
-                s.m365.client_id = Some(id.to_owned());
-                Ok::<(), std::convert::Infallible>(())
-            })?
-            .map_err(|e| eyre!("{e}"))?;
+    let new_id = given.as_deref().filter(|id| st.m365.client_id.as_deref() != Some(*id));
+    // The keyring accounts are named by the project's id, which an older project gets on its first open.
+    if args.action != AuthAction::Status || new_id.is_some() || st.id.is_none() {
+        // A command that changes the project reads back first what a crash cut short; what needs a sign-in
+        // to be read is told now and read again once signed in.
+        let (mut project, _, _) = super::resume::open(&home, &name)?;
+        if let Some(id) = new_id {
+            // Remembering the client id is a change to the project: it goes through the audited path, under the lock.
+            project
+                .change(None, "set-client-id", serde_json::json!({ "client_id": id }), |s| {
+                    s.m365.client_id = Some(id.to_owned());
+                    Ok::<(), std::convert::Infallible>(())
+                })?
+                .map_err(|e| eyre!("{e}"))?;
+        }
         st = project.state().clone();
+    } else {
+        super::resume::warn_unread(&audit);
     }
     let tenant = st.kickoff.tenant.as_ref().map(ToString::to_string).ok_or_else(|| {
         eyre!("project '{name}' has no tenant yet: set it in the kickoff stage, or create the project with --tenant")
@@ -69,17 +74,15 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
     let auth = Authenticator::new(config, http, secrets)?;
     let secret = if args.client_secret_stdin { Some(read_secret_from_stdin()?) } else { None };
     let runtime = super::runtime()?;
-    runtime.block_on(crate::m365::observed(super::out::waits(), async move {
+    let (code, after) = runtime.block_on(crate::m365::observed(super::out::waits(), async move {
         match args.action {
             AuthAction::Login => {
                 let (code, signed_in) = login(&auth, secret, args.json, &store.to_string()).await?;
-                keep_account(&home, &name, crate::runner::remember_sign_in, &signed_in);
-                Ok(code)
+                Ok((code, After::SignedIn(signed_in)))
             }
-            AuthAction::Status => status(&auth, args.json, &store.to_string()).await,
+            AuthAction::Status => Ok((status(&auth, args.json, &store.to_string()).await?, After::Nothing)),
             AuthAction::Logout => {
                 let had = auth.sign_out().await?;
-                keep_account(&home, &name, |p, ()| crate::runner::forget_or_keep_account(p, None), &());
                 if args.json {
                     outln!("{}", serde_json::json!({ "project": auth.config().project, "signed_out": had }))?;
                 } else if had {
@@ -90,10 +93,26 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
                 } else {
                     outln!("Project {} had no stored sign-in.", auth.config().project)?;
                 }
-                Ok(ExitCode::SUCCESS)
+                Ok::<_, color_eyre::Report>((ExitCode::SUCCESS, After::SignedOut))
             }
         }
-    }))
+    }))?;
+    // Outside the runtime: reading back after a sign-in runs its own.
+    match after {
+        After::SignedIn(signed_in) => keep_account(&home, &name, true, crate::runner::remember_sign_in, &signed_in),
+        After::SignedOut => {
+            keep_account(&home, &name, false, |p, ()| crate::runner::forget_or_keep_account(p, None), &());
+        }
+        After::Nothing => {}
+    }
+    Ok(code)
+}
+
+/// What the project records once the sign-in command is through.
+enum After {
+    SignedIn(crate::m365::SignedIn),
+    SignedOut,
+    Nothing,
 }
 
 fn read_secret_from_stdin() -> color_eyre::Result<Secret> {
@@ -107,15 +126,21 @@ fn read_secret_from_stdin() -> color_eyre::Result<Secret> {
 }
 
 /// Records in the project who it is signed in as, so an override names them; the sign-in stands either way.
+/// Just signed in (`read_back`), the project is opened as every changing command opens it: what a crash left
+/// that only a sign-in can read (a write to the tenant) is read back now.
 fn keep_account<T>(
     home: &DataHome,
     name: &crate::project::ProjectName,
+    read_back: bool,
     record: impl FnOnce(&mut Project, &T) -> Result<(), crate::project::ProjectError>,
     what: &T,
 ) {
-    let kept = Project::open(home, name)
-        .map_err(|e| e.to_string())
-        .and_then(|(mut p, _)| record(&mut p, what).map_err(|e| e.to_string()));
+    let opened = if read_back {
+        super::resume::open(home, name).map(|(p, ..)| p).map_err(|e| e.to_string())
+    } else {
+        Project::open(home, name).map(|(p, _)| p).map_err(|e| e.to_string())
+    };
+    let kept = opened.and_then(|mut p| record(&mut p, what).map_err(|e| e.to_string()));
     if let Err(e) = kept {
         super::out::warn(&format!("warning: project {name} could not record who is signed in ({e})"));
     }

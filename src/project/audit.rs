@@ -45,6 +45,28 @@ pub struct AuditRecord {
     pub touches: Option<Touches>,
 }
 
+/// What the live state says of a write a crash cut short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Found {
+    /// The change is there: it was made before the crash.
+    Done,
+    /// The change is not there: it never happened, and the task makes it when it runs again.
+    NotDone,
+    /// It could not be checked: the action is unknown to this build, or what it touches could not be read.
+    Unknown,
+}
+
+impl Found {
+    pub fn word(self) -> &'static str {
+        match self {
+            Found::Done => "done",
+            Found::NotDone => "not done",
+            Found::Unknown => "could not be checked",
+        }
+    }
+}
+
 impl AuditRecord {
     /// One line for people: `2026-11-25 07:10:00 UTC stage 1 set-kickoff-field done`.
     pub fn summary(&self) -> String {
@@ -56,6 +78,26 @@ impl AuditRecord {
             Phase::Checked => "checked after a crash",
         };
         format!("{}{stage} {} {phase}", self.time.format("%Y-%m-%d %H:%M:%S UTC"), self.action)
+    }
+
+    /// The `checked` record of `write`, a write a crash left at "about to", once read back: the write's own
+    /// detail under `detail`, what was found (`found`: done, not-done or unknown) and the evidence. It closes the
+    /// write, so it is read back once.
+    pub fn checked(write: &AuditRecord, found: Found, evidence: &str) -> AuditRecord {
+        let word = match found {
+            Found::Done => "done",
+            Found::NotDone => "not-done",
+            Found::Unknown => "unknown",
+        };
+        AuditRecord {
+            time: Utc::now(),
+            actor: current_actor(),
+            stage: write.stage,
+            action: write.action.clone(),
+            phase: Phase::Checked,
+            detail: serde_json::json!({ "detail": write.detail, "found": word, "evidence": evidence }),
+            touches: write.touches,
+        }
     }
 }
 

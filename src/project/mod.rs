@@ -44,6 +44,10 @@ pub enum ProjectError {
     )]
     Damaged { name: String, path: PathBuf, last_audit: Option<String> },
     #[error(
+        "project '{name}' was never made: its creation was cut short before it saved state.json (the audit log in {path} holds only the start of `create-project`). Nothing was changed. Run `cutover new {name}` again, with the same flags, to create it"
+    )]
+    CreationCutShort { name: String, path: PathBuf },
+    #[error(
         "this project is open in another cutover ({holder}); close it there first. If that process is gone, delete {path}"
     )]
     Locked { path: PathBuf, holder: LockInfo },
@@ -77,15 +81,25 @@ impl Project {
         if dir.join(STATE_FILE).exists() {
             return Err(ProjectError::Exists { name: name.to_string(), path: dir });
         }
-        if let Some(damaged) = damaged(name, &dir) {
+        if let Some(damaged @ ProjectError::Damaged { .. }) = damaged(name, &dir) {
             return Err(damaged);
         }
         create_private_dir(&dir)?;
         let (lock, _) = ProjectLock::acquire(&dir.join(LOCK_FILE))?;
-        let state = ProjectState::new(name.as_str(), Utc::now(), demo);
+        if dir.join(STATE_FILE).exists() {
+            // Made by another cutover between the first look and the lock.
+            return Err(ProjectError::Exists { name: name.to_string(), path: dir });
+        }
         let audit = AuditLog::new(dir.join(AUDIT_FILE));
+        // A creation a crash cut short before its save made no project: it is read back as not done (recorded,
+        // as a resume does), and the project is made now.
+        for write in creation_cut_short(&audit).unwrap_or_default() {
+            let evidence = "state.json was never saved: the project was not made, and is made now";
+            audit.append(&AuditRecord::checked(&write, audit::Found::NotDone, evidence))?;
+        }
+        let state = ProjectState::new(name.as_str(), Utc::now(), demo);
         let mut project = Project { dir, state: std::sync::Arc::new(state.clone()), audit, lock };
-        project.change(None, "create-project", serde_json::json!({ "name": name.as_str(), "demo": demo }), |s| {
+        project.change(None, CREATE_PROJECT, serde_json::json!({ "name": name.as_str(), "demo": demo }), |s| {
             *s = state;
             Ok::<(), std::convert::Infallible>(())
         })?;
@@ -147,9 +161,9 @@ impl Project {
         self.dir.join(LOG_FILE)
     }
 
-    /// The one path for changing the project: records "about to", applies `apply` to a copy of the state,
-    /// saves it atomically, then records "done" (or "failed" with the reason). The state in memory changes
-    /// only once the new one is on disk. The saved state names the change it holds last (the time of its "about
+    /// The one path for changing the project: applies `apply` to a copy of the state (a refusal returns here,
+    /// recording nothing), records "about to", saves the copy atomically, then records "done" (or "failed" with
+    /// the reason the save failed). The state in memory changes only once the new one is on disk. The saved state names the change it holds last (the time of its "about
     /// to"), so a resume after a crash between the save and "done" reads whether the change is in.
     pub fn change<E: std::fmt::Display>(
         &mut self,
@@ -167,15 +181,14 @@ impl Project {
             detail,
             touches: Some(Touches::Project),
         };
+        // A refused value changes nothing, the audit log included: `apply` works on a copy, before any record.
+        let mut next = ProjectState::clone(&self.state);
+        if let Err(e) = apply(&mut next) {
+            return Ok(Err(e));
+        }
         let intent = record(Phase::AboutTo, detail.clone());
         self.audit.append(&intent)?;
         crate::crash::at(crate::crash::Point::AboutTo, action);
-        let mut next = ProjectState::clone(&self.state);
-        if let Err(e) = apply(&mut next) {
-            self.audit
-                .append(&record(Phase::Failed, serde_json::json!({ "detail": detail, "error": e.to_string() })))?;
-            return Ok(Err(e));
-        }
         next.last_change = Some(intent.time);
         if let Err(e) = state::save(&self.dir.join(STATE_FILE), &next) {
             self.audit
@@ -197,14 +210,32 @@ pub fn missing(home: &DataHome, name: &ProjectName) -> ProjectError {
 }
 
 /// An audit log without a state means the state was lost, not that the project never was: treating it as new
-/// would write an empty state beside the old history (and a second project under the same name).
+/// would write an empty state beside the old history (and a second project under the same name). Only a log
+/// that holds nothing but a creation cut short before its save is a project never made.
 fn damaged(name: &ProjectName, dir: &Path) -> Option<ProjectError> {
     let audit = AuditLog::new(dir.join(AUDIT_FILE));
-    (!dir.join(STATE_FILE).exists() && audit.path().exists()).then(|| ProjectError::Damaged {
-        name: name.to_string(),
-        path: dir.to_owned(),
-        last_audit: audit.last_good_summary(),
+    if dir.join(STATE_FILE).exists() || !audit.path().exists() {
+        return None;
+    }
+    Some(match creation_cut_short(&audit) {
+        Some(_) => ProjectError::CreationCutShort { name: name.to_string(), path: dir.to_owned() },
+        None => ProjectError::Damaged {
+            name: name.to_string(),
+            path: dir.to_owned(),
+            last_audit: audit.last_good_summary(),
+        },
     })
+}
+
+/// The first change of every project: its creation, which saves its first `state.json`.
+const CREATE_PROJECT: &str = "create-project";
+
+/// When the audit log holds nothing but creations never done (every line whole, each `create-project`, none
+/// `done`), the ones a crash left at "about to": the project was never made. `None` when it holds anything else.
+fn creation_cut_short(audit: &AuditLog) -> Option<Vec<AuditRecord>> {
+    let (records, torn) = audit.read().ok()?;
+    let only_creations = records.iter().all(|r| r.action == CREATE_PROJECT && r.phase != Phase::Done);
+    (torn.is_empty() && only_creations).then(|| audit::interrupted(&records))
 }
 
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), ProjectError> {
@@ -277,11 +308,29 @@ mod tests {
                 ("create-project".into(), Phase::Done),
                 ("set-kickoff-field".into(), Phase::AboutTo),
                 ("set-kickoff-field".into(), Phase::Done),
-                ("set-kickoff-field".into(), Phase::AboutTo),
-                ("set-kickoff-field".into(), Phase::Failed),
             ]
         );
         assert_eq!(home.last_project(), Some(name));
+    }
+
+    #[test]
+    fn a_refused_change_leaves_the_audit_log_and_the_state_byte_for_byte() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = DataHome::at(tmp.path());
+        let mut project = Project::create(&home, &ProjectName::parse("acme").expect("name"), false).expect("create");
+        let files =
+            |p: &Project| [STATE_FILE, AUDIT_FILE].map(|f| std::fs::read(p.dir().join(f)).expect("a project file"));
+        let before = files(&project);
+        let refused = project
+            .change(
+                Some(crate::plan::kickoff::STAGE),
+                "set-kickoff-field",
+                serde_json::json!({"field": "Tenant"}),
+                |s| Field::Tenant.apply(&mut s.kickoff, "not a tenant"),
+            )
+            .expect("io");
+        assert!(refused.is_err());
+        assert!(files(&project) == before, "a refused change wrote to state.json or audit.jsonl");
     }
 
     #[test]
@@ -304,6 +353,68 @@ mod tests {
         }
         assert!(!dir.join(STATE_FILE).exists(), "no empty state is written beside the old audit log");
         assert_eq!(std::fs::read(dir.join(AUDIT_FILE)).expect("audit"), audit_before);
+    }
+
+    /// The folder a creation leaves when it is killed right after its "about to", twice over.
+    fn creation_cut_short_twice(home: &DataHome, name: &ProjectName) -> PathBuf {
+        let dir = Project::create(home, name, false).expect("create").dir().to_owned();
+        std::fs::remove_file(dir.join(STATE_FILE)).expect("delete state.json");
+        let text = std::fs::read_to_string(dir.join(AUDIT_FILE)).expect("audit");
+        let about = text.lines().next().expect("the about-to");
+        std::fs::write(dir.join(AUDIT_FILE), format!("{about}\n{about}\n")).expect("write");
+        dir
+    }
+
+    #[test]
+    fn a_creation_cut_short_before_its_save_is_no_project_and_is_made_again() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = DataHome::at(tmp.path());
+        let name = ProjectName::parse("acme").expect("name");
+        let dir = creation_cut_short_twice(&home, &name);
+        let audit_before = std::fs::read(dir.join(AUDIT_FILE)).expect("audit");
+        let err = Project::open(&home, &name).expect_err("open");
+        assert!(matches!(err, ProjectError::CreationCutShort { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("cut short") && msg.contains("`cutover new acme` again"), "{msg}");
+        assert!(!msg.contains("damaged"), "{msg}");
+        assert_eq!(std::fs::read(dir.join(AUDIT_FILE)).expect("audit"), audit_before, "open changes nothing");
+
+        let project = Project::create(&home, &name, false).expect("made again");
+        let (records, _) = project.audit().read().expect("audit");
+        let phases: Vec<(&str, Phase, Option<&str>)> =
+            records.iter().map(|r| (r.action.as_str(), r.phase, r.detail["found"].as_str())).collect();
+        let create = "create-project";
+        assert_eq!(
+            phases,
+            [
+                (create, Phase::AboutTo, None),
+                (create, Phase::AboutTo, None),
+                (create, Phase::Checked, Some("not-done")),
+                (create, Phase::Checked, Some("not-done")),
+                (create, Phase::AboutTo, None),
+                (create, Phase::Done, None),
+            ]
+        );
+        assert!(audit::interrupted(&records).is_empty(), "nothing is left open");
+        drop(project);
+        assert!(Project::open(&home, &name).is_ok());
+    }
+
+    #[test]
+    fn a_creation_cut_short_beside_other_records_is_damaged() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = DataHome::at(tmp.path());
+        let name = ProjectName::parse("acme").expect("name");
+        let dir = creation_cut_short_twice(&home, &name);
+        let mut other = AuditLog::new(dir.join(AUDIT_FILE)).last_good().expect("a record");
+        other.action = "set-kickoff-field".into();
+        AuditLog::new(dir.join(AUDIT_FILE)).append(&other).expect("append");
+        for err in
+            [Project::open(&home, &name).expect_err("open"), Project::create(&home, &name, false).expect_err("create")]
+        {
+            assert!(matches!(err, ProjectError::Damaged { .. }), "{err:?}");
+        }
+        assert!(!dir.join(STATE_FILE).exists());
     }
 
     #[test]

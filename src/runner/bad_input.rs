@@ -1,7 +1,6 @@
 //! Every kickoff field and every stage setting, given a bad value through the runner (the one path the wizard's
 //! editor and `cutover set` share): refused with a reason that names the value or the setting and says what to
-//! type, and nothing written: state.json keeps its bytes, and audit.jsonl only gains the attempt's "about-to" and
-//! "failed" (the project records every attempt, a refused one included).
+//! type, and nothing written: state.json and audit.jsonl keep their bytes.
 
 use super::{Command, Event, execute};
 use crate::plan::PLAN;
@@ -75,14 +74,7 @@ fn refused(p: &mut Project, command: Command, words: &[&str], what: &str) {
     }
     let after = files(p);
     assert!(after.0 == before.0, "{what}: state.json changed");
-    // The project's audit keeps every attempt: a refused one adds its "about-to" and "failed", nothing else.
-    let added = after.1.strip_prefix(before.1.as_slice()).unwrap_or_else(|| panic!("{what}: the audit was rewritten"));
-    let phases: Vec<String> = String::from_utf8_lossy(added)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .map(|r| r["phase"].as_str().unwrap_or_default().to_owned())
-        .collect();
-    assert!(phases.is_empty() || phases == ["about-to", "failed"], "{what}: the audit gained {phases:?}");
+    assert!(after.1 == before.1, "{what}: audit.jsonl changed");
 }
 
 #[test]

@@ -7,9 +7,8 @@
 use super::connect::Connections;
 use super::stages;
 use crate::project::audit::{self, Touches};
-use crate::project::{AuditRecord, Phase, Project, ProjectState};
+use crate::project::{AuditRecord, Project, ProjectState};
 use crate::protocol::{Found, Resumed};
-use chrono::Utc;
 use futures::future::BoxFuture;
 use std::sync::Arc;
 
@@ -142,27 +141,16 @@ fn record(
     found: Found,
     evidence: &str,
 ) -> Result<(), crate::project::ProjectError> {
-    let word = match found {
-        Found::Done => "done",
-        Found::NotDone => "not-done",
-        Found::Unknown => "unknown",
-    };
-    project.audit().append(&AuditRecord {
-        time: Utc::now(),
-        actor: audit::current_actor(),
-        stage: write.stage,
-        action: write.action.clone(),
-        phase: Phase::Checked,
-        detail: serde_json::json!({ "detail": write.detail, "found": word, "evidence": evidence }),
-        touches: write.touches,
-    })
+    project.audit().append(&AuditRecord::checked(write, found, evidence))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::project::Phase;
     use crate::project::{DataHome, ProjectName};
     use crate::secrets::Secrets;
+    use chrono::Utc;
 
     fn project(dir: &std::path::Path) -> Project {
         Project::create(&DataHome::at(dir), &ProjectName::parse("acme").expect("name"), false).expect("create")

@@ -77,9 +77,15 @@ pub static COMMAND_LIMIT_SECS: std::sync::atomic::AtomicU64 = std::sync::atomic:
 /// Runs cutover with `stdin` (none: a closed stdin, so never a terminal), killing it after
 /// [`COMMAND_LIMIT_SECS`].
 pub fn cutover(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    cutover_with_env(home, args, stdin, &[])
+}
+
+/// [`cutover`] with `env` set too (a crash point, `CUTOVER_CRASH_AT`).
+pub fn cutover_with_env(home: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
         .args(args)
         .env("CUTOVER_HOME", home)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
