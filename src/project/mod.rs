@@ -163,8 +163,9 @@ impl Project {
 
     /// The one path for changing the project: applies `apply` to a copy of the state (a refusal returns here,
     /// recording nothing), records "about to", saves the copy atomically, then records "done" (or "failed" with
-    /// the reason the save failed). The state in memory changes only once the new one is on disk. The saved state names the change it holds last (the time of its "about
-    /// to"), so a resume after a crash between the save and "done" reads whether the change is in.
+    /// the reason the save failed). The state in memory changes only once the new one is on disk. The saved
+    /// state names the change it holds last (the time of its "about to"), so a resume after a crash between the
+    /// save and "done" reads whether the change is in.
     pub fn change<E: std::fmt::Display>(
         &mut self,
         stage: Option<StageId>,
