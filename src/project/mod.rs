@@ -162,16 +162,29 @@ impl Project {
     }
 
     /// The one path for changing the project: applies `apply` to a copy of the state (a refusal returns here,
-    /// recording nothing), records "about to", saves the copy atomically, then records "done" (or "failed" with
-    /// the reason the save failed). The state in memory changes only once the new one is on disk. The saved
-    /// state names the change it holds last (the time of its "about to"), so a resume after a crash between the
-    /// save and "done" reads whether the change is in.
+    /// recording nothing; `apply` only computes), records "about to", saves the copy atomically, then records
+    /// "done" (or "failed" with the reason the save failed). The state in memory changes only once the new one
+    /// is on disk. The saved state names the change it holds last (the time of its "about to"), so a resume
+    /// after a crash between the save and "done" reads whether the change is in.
     pub fn change<E: std::fmt::Display>(
         &mut self,
         stage: Option<StageId>,
         action: &str,
         detail: serde_json::Value,
         apply: impl FnOnce(&mut ProjectState) -> Result<(), E>,
+    ) -> Result<Result<(), E>, ProjectError> {
+        self.change_with(stage, action, detail, apply, || Ok(()))
+    }
+
+    /// [`change`](Self::change) with `effect`, a write beside the state (the OS keyring), made after "about
+    /// to" and before the save: when it fails, "failed" is recorded and the state is left as it was.
+    pub fn change_with<E: std::fmt::Display>(
+        &mut self,
+        stage: Option<StageId>,
+        action: &str,
+        detail: serde_json::Value,
+        apply: impl FnOnce(&mut ProjectState) -> Result<(), E>,
+        effect: impl FnOnce() -> Result<(), E>,
     ) -> Result<Result<(), E>, ProjectError> {
         let record = |phase, detail| AuditRecord {
             time: Utc::now(),
@@ -190,6 +203,11 @@ impl Project {
         let intent = record(Phase::AboutTo, detail.clone());
         self.audit.append(&intent)?;
         crate::crash::at(crate::crash::Point::AboutTo, action);
+        if let Err(e) = effect() {
+            self.audit
+                .append(&record(Phase::Failed, serde_json::json!({ "detail": detail, "error": e.to_string() })))?;
+            return Ok(Err(e));
+        }
         next.last_change = Some(intent.time);
         if let Err(e) = state::save(&self.dir.join(STATE_FILE), &next) {
             self.audit
@@ -231,12 +249,26 @@ fn damaged(name: &ProjectName, dir: &Path) -> Option<ProjectError> {
 /// The first change of every project: its creation, which saves its first `state.json`.
 const CREATE_PROJECT: &str = "create-project";
 
-/// When the audit log holds nothing but creations never done (every line whole, each `create-project`, none
-/// `done`), the ones a crash left at "about to": the project was never made. `None` when it holds anything else.
+/// Whether project `name` holds nothing but its creation, made as a demo or not as `demo` says: a `cutover
+/// new` cut short right after it saved the first state (before the rest of its flags), or one run without
+/// flags. Read without the lock, so a caller that acts on it opens the project and asks again.
+pub fn only_created(home: &DataHome, name: &ProjectName, demo: bool) -> bool {
+    let audit = AuditLog::new(home.project(name).join(AUDIT_FILE));
+    audit.read().is_ok_and(|(records, torn)| {
+        let created_so = |r: &AuditRecord| r.phase != Phase::AboutTo || r.detail["demo"] == demo;
+        torn.is_empty() && records.iter().all(|r| r.action == CREATE_PROJECT && created_so(r))
+    })
+}
+
+/// When the audit log holds nothing but creations never done (each `create-project`, none `done`; the last
+/// line may be torn, an "about to" cut by a full disk or a power loss), the ones a crash left at "about to":
+/// the project was never made. `None` when it holds anything else.
 fn creation_cut_short(audit: &AuditLog) -> Option<Vec<AuditRecord>> {
     let (records, torn) = audit.read().ok()?;
     let only_creations = records.iter().all(|r| r.action == CREATE_PROJECT && r.phase != Phase::Done);
-    (torn.is_empty() && only_creations).then(|| audit::interrupted(&records))
+    let last_line = records.len() + torn.len();
+    let whole_but_the_last = torn.iter().all(|&line| line == last_line);
+    (whole_but_the_last && only_creations).then(|| audit::interrupted(&records))
 }
 
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), ProjectError> {
@@ -312,26 +344,6 @@ mod tests {
             ]
         );
         assert_eq!(home.last_project(), Some(name));
-    }
-
-    #[test]
-    fn a_refused_change_leaves_the_audit_log_and_the_state_byte_for_byte() {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let home = DataHome::at(tmp.path());
-        let mut project = Project::create(&home, &ProjectName::parse("acme").expect("name"), false).expect("create");
-        let files =
-            |p: &Project| [STATE_FILE, AUDIT_FILE].map(|f| std::fs::read(p.dir().join(f)).expect("a project file"));
-        let before = files(&project);
-        let refused = project
-            .change(
-                Some(crate::plan::kickoff::STAGE),
-                "set-kickoff-field",
-                serde_json::json!({"field": "Tenant"}),
-                |s| Field::Tenant.apply(&mut s.kickoff, "not a tenant"),
-            )
-            .expect("io");
-        assert!(refused.is_err());
-        assert!(files(&project) == before, "a refused change wrote to state.json or audit.jsonl");
     }
 
     #[test]
@@ -416,6 +428,54 @@ mod tests {
             assert!(matches!(err, ProjectError::Damaged { .. }), "{err:?}");
         }
         assert!(!dir.join(STATE_FILE).exists());
+    }
+
+    #[test]
+    fn a_creation_whose_first_line_was_torn_is_cut_short_not_damaged() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = DataHome::at(tmp.path());
+        let name = ProjectName::parse("acme").expect("name");
+        let dir = home.project(&name);
+        create_private_dir(&dir).expect("dir");
+        // A full disk or a power loss cut the creation's "about to" mid-line.
+        std::fs::write(dir.join(AUDIT_FILE), br#"{"time":"2026-12-01T19:00:00Z","actor":"eng","act"#).expect("torn");
+        let err = Project::open(&home, &name).expect_err("open");
+        assert!(matches!(err, ProjectError::CreationCutShort { .. }), "{err:?}");
+        let project = Project::create(&home, &name, false).expect("made again");
+        let (records, torn) = project.audit().read().expect("audit");
+        assert_eq!(torn, [1], "the torn line is kept, and skipped");
+        assert_eq!(records.last().map(|r| r.phase), Some(Phase::Done));
+    }
+
+    #[test]
+    fn only_a_project_that_holds_nothing_but_its_creation_as_such_is_only_created() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = DataHome::at(tmp.path());
+        let name = ProjectName::parse("acme").expect("name");
+        let mut project = Project::create(&home, &name, false).expect("create");
+        assert!(only_created(&home, &name, false));
+        assert!(!only_created(&home, &name, true), "made as no demo, not a demo's to set up");
+        project
+            .change(None, "set-setting", serde_json::json!({}), |_| Ok::<(), std::convert::Infallible>(()))
+            .expect("io")
+            .expect("valid");
+        assert!(!only_created(&home, &name, false), "a project with a change of its own is never set up over");
+    }
+
+    #[test]
+    fn a_write_beside_the_state_that_fails_is_recorded_and_leaves_the_state() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = DataHome::at(tmp.path());
+        let mut project = Project::create(&home, &ProjectName::parse("acme").expect("name"), false).expect("create");
+        let state_before = std::fs::read(project.dir().join(STATE_FILE)).expect("state");
+        let failed = project
+            .change_with(None, "store-source-password", serde_json::json!({}), |_| Ok(()), || Err("keyring locked"))
+            .expect("io");
+        assert_eq!(failed, Err("keyring locked"));
+        assert_eq!(std::fs::read(project.dir().join(STATE_FILE)).expect("state"), state_before);
+        let (records, _) = project.audit().read().expect("audit");
+        let last: Vec<Phase> = records.iter().rev().take(2).map(|r| r.phase).collect();
+        assert_eq!(last, [Phase::Failed, Phase::AboutTo], "the write was begun, recorded, and failed");
     }
 
     #[test]

@@ -86,7 +86,11 @@ pub fn store_password(
 ) -> Result<Result<(), crate::secrets::SecretsError>, crate::project::ProjectError> {
     let scope = project.state().keyring_scope();
     let detail = serde_json::json!({ "keyring_account": format!("{scope}/source-password") });
-    project.change(Some(source::STAGE), "store-source-password", detail, |_| {
-        secrets.save(&scope, &crate::secrets::SecretKind::SourcePassword, password)
-    })
+    project.change_with(
+        Some(source::STAGE),
+        "store-source-password",
+        detail,
+        |_| Ok(()),
+        || secrets.save(&scope, &crate::secrets::SecretKind::SourcePassword, password),
+    )
 }
