@@ -58,6 +58,15 @@ pub enum Found {
 }
 
 impl Found {
+    /// The word a `checked` record keeps under `found`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Found::Done => "done",
+            Found::NotDone => "not-done",
+            Found::Unknown => "unknown",
+        }
+    }
+
     pub fn word(self) -> &'static str {
         match self {
             Found::Done => "done",
@@ -80,15 +89,18 @@ impl AuditRecord {
         format!("{}{stage} {} {phase}", self.time.format("%Y-%m-%d %H:%M:%S UTC"), self.action)
     }
 
+    /// What a `checked` record found; `None` for a record of another phase.
+    pub fn found(&self) -> Option<Found> {
+        let word = self.detail.get("found").and_then(serde_json::Value::as_str);
+        let found = [Found::Done, Found::NotDone, Found::Unknown].into_iter().find(|f| Some(f.key()) == word);
+        found.filter(|_| self.phase == Phase::Checked)
+    }
+
     /// The `checked` record of `write`, a write a crash left at "about to", once read back: the write's own
     /// detail under `detail`, what was found (`found`: done, not-done or unknown) and the evidence. It closes the
     /// write, so it is read back once.
     pub fn checked(write: &AuditRecord, found: Found, evidence: &str) -> AuditRecord {
-        let word = match found {
-            Found::Done => "done",
-            Found::NotDone => "not-done",
-            Found::Unknown => "unknown",
-        };
+        let word = found.key();
         AuditRecord {
             time: Utc::now(),
             actor: current_actor(),
@@ -221,19 +233,6 @@ pub fn write_detail(record: &AuditRecord) -> &serde_json::Value {
         Phase::Failed | Phase::Checked => record.detail.get("detail").unwrap_or(&record.detail),
         Phase::AboutTo | Phase::Done => &record.detail,
     }
-}
-
-/// The last write matching `which` known to have happened: recorded done, or found done when read back after a
-/// crash.
-pub fn last_done(records: &[AuditRecord], which: impl Fn(&AuditRecord) -> bool) -> Option<&AuditRecord> {
-    records.iter().rev().find(|r| {
-        let finished = match r.phase {
-            Phase::Done => true,
-            Phase::Checked => r.detail.get("found").and_then(serde_json::Value::as_str) == Some("done"),
-            Phase::AboutTo | Phase::Failed => false,
-        };
-        finished && which(r)
-    })
 }
 
 /// The "about to" records with no outcome after them (done, failed, or checked after a crash): writes a crash

@@ -43,10 +43,9 @@ pub fn holds(addresses: &[String], dn: &str) -> bool {
     })
 }
 
-/// The cloud mailbox of a source mailbox: the one whose primary or any SMTP address is the source's primary
-/// address.
-fn cloud_of<'a>(source: &SourceMailbox, cloud: &'a [CloudMailbox]) -> Option<&'a CloudMailbox> {
-    let want = source.primary_smtp.trim();
+/// The cloud mailbox of a source mailbox's primary `address`: the one whose primary or any SMTP address it is.
+pub fn cloud_mailbox<'a>(address: &str, cloud: &'a [CloudMailbox]) -> Option<&'a CloudMailbox> {
+    let want = address.trim();
     cloud.iter().find(|c| {
         c.primary_smtp_address.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(want))
             || c.email_addresses.iter().any(|a| {
@@ -65,7 +64,7 @@ pub fn diff(sources: &[SourceMailbox], cloud: &[CloudMailbox]) -> X500Diff {
             d.no_dn.push(address);
             continue;
         }
-        match cloud_of(s, cloud) {
+        match cloud_mailbox(&s.primary_smtp, cloud) {
             None => d.no_cloud_mailbox.push(address),
             Some(c) if holds(&c.email_addresses, dn) => d.present.push(address),
             Some(c) => d.missing.push(Missing {

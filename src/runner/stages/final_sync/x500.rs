@@ -5,7 +5,7 @@
 use crate::inventory::Mailbox as SourceMailbox;
 use crate::m365::exo::ExoClient;
 use crate::plan::final_sync::STAGE;
-use crate::plan::final_sync::x500::diff;
+use crate::plan::final_sync::x500::{cloud_mailbox, diff, holds};
 use crate::runner::jobs::JobContext;
 use crate::runner::resume::{ReadBack, field};
 use crate::runner::tasks::{TaskError, TaskOutcome, write};
@@ -64,14 +64,8 @@ pub async fn add_x500(
 pub async fn read_back(exo: &ExoClient, detail: &serde_json::Value) -> Result<ReadBack, String> {
     let (identity, add) = (field(detail, "identity")?, field(detail, "add")?);
     let mailboxes = exo.get_mailboxes().await.map_err(|e| e.to_string())?.items;
-    // The write names the mailbox by its primary address (as `diff` does), which Get-Mailbox's Identity is not.
-    let named = |m: &&crate::m365::exo::Mailbox| {
-        [Some(&m.identity), m.primary_smtp_address.as_ref(), m.user_principal_name.as_ref()]
-            .into_iter()
-            .flatten()
-            .any(|n| n.eq_ignore_ascii_case(identity))
-    };
-    let mailbox = mailboxes.iter().find(named);
-    let there = mailbox.is_some_and(|m| m.email_addresses.iter().any(|a| a.eq_ignore_ascii_case(add)));
+    // The same rules as the diff that made the write: the mailbox by its address, the DN in any case.
+    let dn = add.split_once(':').map_or(add, |(_, dn)| dn);
+    let there = cloud_mailbox(identity, &mailboxes).is_some_and(|m| holds(&m.email_addresses, dn));
     Ok(ReadBack::from(there, format!("{identity} holds {add}"), format!("{identity} does not hold {add}")))
 }

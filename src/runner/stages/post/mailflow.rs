@@ -15,7 +15,7 @@ use crate::plan::post::STAGE;
 use crate::plan::post::mailflow::{self, Direction, TestMail};
 use crate::plan::source::migrating;
 use crate::project::ProjectState;
-use crate::project::audit::{self, AuditRecord};
+use crate::project::audit::{self, AuditRecord, Found, Phase};
 use crate::protocol::Event;
 use crate::runner::jobs::JobContext;
 use crate::runner::tasks::{TaskError, TaskOutcome, write};
@@ -112,17 +112,21 @@ pub async fn ensure_send_as(
     Ok(true)
 }
 
-/// Whether the last Send As write of this task for `mailbox` and `trustee` that happened gave it.
+/// Whether this task gave `trustee` Send As on `mailbox` and has not taken it back: the task gives it only after
+/// a read found it missing, so any give it began since the last take-back that happened is its own, even one
+/// recorded failed (a timed-out answer may hide a give Exchange made).
 fn given_by_us(records: &[AuditRecord], mailbox: &str, trustee: &str) -> bool {
     let same = |r: &AuditRecord| {
         let d = audit::write_detail(r);
         let is = |key: &str, want: &str| d[key].as_str().is_some_and(|v| v.eq_ignore_ascii_case(want));
-        r.stage == Some(STAGE)
-            && matches!(r.action.as_str(), "add-send-as" | "remove-send-as")
-            && is("mailbox", mailbox)
-            && is("trustee", trustee)
+        r.stage == Some(STAGE) && is("mailbox", mailbox) && is("trustee", trustee)
     };
-    audit::last_done(records, same).is_some_and(|r| r.action == "add-send-as")
+    let gave_or_took_back = |r: &AuditRecord| match (r.action.as_str(), r.phase) {
+        ("add-send-as", Phase::AboutTo) | ("remove-send-as", Phase::Done) => true,
+        ("remove-send-as", Phase::Checked) => r.found() == Some(Found::Done),
+        _ => false,
+    };
+    records.iter().rev().find(|r| same(r) && gave_or_took_back(r)).is_some_and(|r| r.action == "add-send-as")
 }
 
 /// Takes back the Send As [`ensure_send_as`] gave, once the sends are done.
@@ -218,7 +222,7 @@ pub async fn traces(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::{Phase, Touches};
+    use crate::project::Touches;
 
     fn record(action: &str, phase: Phase, found: Option<&str>) -> AuditRecord {
         let write = json!({ "mailbox": "sarah@contoso.com", "trustee": "eng@contoso.com" });
@@ -255,10 +259,13 @@ mod tests {
             record("remove-send-as", Phase::Done, None),
         ];
         assert!(!given(&back));
-        // A give that failed or was found not done gave nothing.
+        // A give recorded failed may still have been made (a timed-out answer): held now, it is ours.
         let failed = [record("add-send-as", Phase::AboutTo, None), record("add-send-as", Phase::Failed, None)];
-        assert!(!given(&failed));
-        assert!(!given(&[record("add-send-as", Phase::Checked, Some("not-done"))]));
+        assert!(given(&failed));
+        // A take-back that failed took nothing back.
+        let mut not_back = back[..3].to_vec();
+        not_back.push(record("remove-send-as", Phase::Failed, None));
+        assert!(given(&not_back));
         // A take-back cut short and found done ends it too.
         let mut removed = back[..2].to_vec();
         removed.push(record("remove-send-as", Phase::Checked, Some("done")));
