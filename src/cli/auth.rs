@@ -40,9 +40,8 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
     let given = args.client_id.map(crate::m365::endpoints::parse_client_id).transpose()?;
     let new_id = given.as_deref().filter(|id| st.m365.client_id.as_deref() != Some(*id));
     // The keyring accounts are named by the project's id, which an older project gets on its first open.
-    if args.action != AuthAction::Status || new_id.is_some() || st.id.is_none() {
-        // A command that changes the project reads back first what a crash cut short; what needs a sign-in
-        // to be read is told now and read again once signed in.
+    if new_id.is_some() || st.id.is_none() {
+        // A change of the project: under the lock, after reading back what a crash cut short.
         let (mut project, _, _) = super::resume::open(&home, &name)?;
         if let Some(id) = new_id {
             // Remembering the client id is a change to the project: it goes through the audited path, under the lock.
@@ -54,7 +53,12 @@ pub fn run(args: AuthArgs<'_>) -> color_eyre::Result<ExitCode> {
                 .map_err(|e| eyre!("{e}"))?;
         }
         st = project.state().clone();
+    } else if args.action == AuthAction::Login {
+        // Read back first what a crash cut short, unless the wizard has the project (it reads back itself, and
+        // signing in from here beside it must work); what needs the sign-in is read again once signed in.
+        super::resume::read_back_unless_open(&home, &name)?;
     } else {
+        // Logout forgets the sign-in first and fast, whatever is left open; status only reads.
         super::resume::warn_unread(&audit);
     }
     let tenant = st.kickoff.tenant.as_ref().map(ToString::to_string).ok_or_else(|| {

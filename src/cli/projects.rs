@@ -52,7 +52,10 @@ pub fn new(name: &str, args: NewArgs<'_>) -> color_eyre::Result<ExitCode> {
     }
     args.kickoff.validate()?;
     let simulator = args.simulator.map(simulator_url).transpose()?;
-    let mut project = Project::create(&home, &name, simulator.is_some())?;
+    let mut project = match Project::create(&home, &name, simulator.is_some()) {
+        Err(exists @ ProjectError::Exists { .. }) => unfinished(&home, &name, simulator.is_some())?.ok_or(exists)?,
+        made => made?,
+    };
     if let Some(control_url) = simulator {
         let detail = serde_json::json!({ "control_url": control_url });
         project
@@ -76,6 +79,24 @@ pub fn new(name: &str, args: NewArgs<'_>) -> color_eyre::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     crate::wizard::run(project, crate::tui::Startup::default())
+}
+
+/// A project that holds nothing but its creation, as a demo or not as this `cutover new` makes it: one cut
+/// short right after it saved the first state, or made without flags; this one sets it up with its flags (no
+/// decision of the project can be overwritten). Anything else is left untouched, not even opened.
+fn unfinished(home: &DataHome, name: &ProjectName, demo: bool) -> color_eyre::Result<Option<Project>> {
+    if !crate::project::only_created(home, name, demo) {
+        return Ok(None);
+    }
+    let (project, _, _) = super::resume::open(home, name)?;
+    // Asked again under the lock: another cutover may have changed it since.
+    if !crate::project::only_created(home, name, demo) {
+        return Ok(None);
+    }
+    super::out::warn(&format!(
+        "Project {name} holds nothing but its creation (a `cutover new` cut short, or one without flags): setting it up with these flags now."
+    ));
+    Ok(Some(project))
 }
 
 /// What `cutover new --no-open` did, and what the kickoff checks now say.
