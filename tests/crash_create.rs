@@ -75,11 +75,12 @@ fn a_creation_killed_at_each_point_is_made_again_or_read_back() {
                 assert_eq!(status["demo"], true, "connected to the simulator: {status}");
             }
             Point::Written | Point::Done => {
-                // The save is in: the project exists, and a creation saved but not recorded done is read back.
-                let err = refused(home, &new);
-                assert!(err.contains("already exists"), "{err}");
-                let reopen = cutover(home, &check, None);
-                let said = text(&reopen.stderr);
+                // The save is in, nothing else: the same command again reads back a creation saved but not
+                // recorded done, and sets the rest up.
+                let out = cutover(home, &new, None);
+                let said = text(&out.stderr);
+                assert!(out.status.success(), "{said}");
+                assert!(said.contains("setting it up with these flags now"), "{said}");
                 if point == Point::Written {
                     assert!(said.contains("Resumed after a crash: create-project"), "{said}");
                     assert_eq!(found(home, "create-project"), ["done"]);
@@ -87,6 +88,13 @@ fn a_creation_killed_at_each_point_is_made_again_or_read_back() {
                     assert!(!said.contains("Resumed after a crash"), "{said}");
                     assert!(found(home, "create-project").is_empty());
                 }
+                let status = json(&ok(home, &["status", "--project", "acme", "--json"], None));
+                let kickoff = &status["stages"][0]["checks"][0];
+                assert_eq!((&kickoff["id"], &kickoff["outcome"]), (&"kickoff-fields".into(), &"Pass".into()));
+                // Once the project holds more than its creation, it is never set up again over.
+                assert!(refused(home, &new).contains("already exists"));
+                let reopen = cutover(home, &check, None);
+                assert!(!text(&reopen.stderr).contains("Resumed after a crash"), "read back once");
             }
         }
         assert!(records(home).iter().all(|r| r.phase != Phase::Failed), "no creation failed");

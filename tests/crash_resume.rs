@@ -63,6 +63,16 @@ struct Tally {
 /// there yet is recorded as "could not be checked" (RELIABILITY.md section 1); sending again is a new test.
 const LAGGING: [&str; 1] = ["send-test-mail"];
 
+/// The kinds of write `cutover` makes outside the project (the tenant, the source, the demo registrar), every one
+/// made, and killed, by [`run`]; the kinds of write in all, with the project's own changes killed there too.
+const OUTSIDE_WRITES: usize = 27;
+const WRITES: usize = 33;
+
+/// How many records of `action` at `phase` the audit log holds.
+fn records_of(home: &Path, action: &str, phase: &str) -> u64 {
+    audit(home).iter().filter(|r| r["action"] == action && r["phase"] == phase).count() as u64
+}
+
 /// Runs `args` killed at `point` of the first write of each of `actions` in turn, reopening the project after
 /// each kill with a headless command that must read the write back (done after the write returned, not done
 /// before, nothing left open after its outcome), then runs `args` again to completion. Each run gets at least
@@ -292,6 +302,21 @@ fn run(point: Point) -> Tally {
     for cmdlet in once {
         assert_eq!(exo[cmdlet], 1, "{cmdlet} sent once: {log}");
     }
+    // Every test mail begun was sent, but those killed before their send: none twice.
+    let mails_begun = records_of(home, "send-test-mail", "about-to");
+    let mails_killed_before = u64::from(point == Point::AboutTo);
+    let sent = log["graph_writes"].as_object().expect("graph writes").iter().filter(|(k, _)| k.ends_with("/sendMail"));
+    assert_eq!(sent.filter_map(|(_, n)| n.as_u64()).sum::<u64>(), mails_begun - mails_killed_before, "{log}");
+    // Every kind of write the run made outside the project was killed at this point.
+    let outside: std::collections::BTreeSet<String> = audit(home)
+        .iter()
+        .filter(|r| r["phase"] == "about-to" && r["touches"] == "outside")
+        .filter_map(|r| r["action"].as_str().map(str::to_owned))
+        .collect();
+    let killed: std::collections::BTreeSet<String> = tally.killed.iter().map(|(a, _)| a.clone()).collect();
+    let missed: Vec<&String> = outside.difference(&killed).collect();
+    assert!(missed.is_empty(), "writes made but never killed: {missed:?}");
+    assert_eq!(outside.len(), OUTSIDE_WRITES, "the kinds of write outside the project: {outside:?}");
     // A test mail sent and not yet recorded when the kill came is sent anew by the rerun, a new test: Send As is
     // given again for it after a read found it gone, and taken back each time.
     let (given, taken) = (&exo["Add-RecipientPermission"], &exo["Remove-RecipientPermission"]);
@@ -334,7 +359,7 @@ fn every_write_point_of_every_step_is_found_and_nothing_is_sent_twice() {
     let mut all = Tally::default();
     for point in Point::ALL {
         let tally = run(point);
-        assert!(!tally.killed.is_empty());
+        assert_eq!(tally.killed.len(), WRITES, "{:?}", tally.killed);
         eprintln!(
             "{}: {} write points killed, {:.0} s",
             point.word(),
