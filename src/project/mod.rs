@@ -48,7 +48,7 @@ pub enum ProjectError {
     )]
     CreationCutShort { name: String, path: PathBuf },
     #[error(
-        "this project is open in another cutover ({holder}); close it there first. If that process is gone, delete {path}"
+        "this project is open in another cutover ({holder}); quit it there first (q: a batch keeps running in Exchange Online). A lock left by a cutover of this machine that is gone is taken over by itself; only if that cutover ran on another machine that is gone for good, delete {path}"
     )]
     Locked { path: PathBuf, holder: LockInfo },
     #[error(
