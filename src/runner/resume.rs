@@ -45,6 +45,12 @@ impl ReadBack {
 /// next open.
 pub type Reading<'a> = Option<BoxFuture<'a, Result<ReadBack, String>>>;
 
+/// The tenant's clients for a read-back, or why they could not be built (no sign-in): the write is then read
+/// again at the next open.
+pub fn tenant(conn: &Connections) -> Result<&crate::m365::M365, String> {
+    conn.m365.as_ref().map_err(ToString::to_string)
+}
+
 /// The string field `key` of a write's detail, or why a reader cannot go on without it.
 pub fn field<'a>(detail: &'a serde_json::Value, key: &str) -> Result<&'a str, String> {
     detail.get(key).and_then(serde_json::Value::as_str).ok_or_else(|| format!("its audit detail names no {key}"))

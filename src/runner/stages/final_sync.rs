@@ -39,19 +39,20 @@ impl StageWork for Work {
         conn: &'a crate::runner::connect::Connections,
     ) -> crate::runner::resume::Reading<'a> {
         let action = write.action.as_str();
-        let known =
-            ["complete-migration-batch", "remove-migration-batch", "remove-migration-endpoint", "add-x500-address"];
-        known.contains(&action).then(|| {
-            let reading: futures::future::BoxFuture<'a, _> = Box::pin(async move {
-                let exo = &conn.m365.as_ref().map_err(ToString::to_string)?.exo;
+        match action {
+            "complete-migration-batch"
+            | "remove-migration-batch"
+            | "remove-migration-endpoint"
+            | "add-x500-address" => Some(Box::pin(async move {
+                let exo = &crate::runner::resume::tenant(conn)?.exo;
                 match action {
                     "remove-migration-endpoint" => remove::read_back_endpoint(exo, &write.detail).await,
                     "add-x500-address" => x500::read_back(exo, &write.detail).await,
                     _ => super::migrate::batch::read_back(exo, action, &write.detail).await,
                 }
-            });
-            reading
-        })
+            })),
+            _ => None,
+        }
     }
 
     fn live(&self) -> Option<LiveChecks> {

@@ -36,13 +36,12 @@ impl StageWork for Work {
         write: &'a crate::project::AuditRecord,
         conn: &'a crate::runner::connect::Connections,
     ) -> crate::runner::resume::Reading<'a> {
-        matches!(write.action.as_str(), "new-migration-batch" | "start-migration-batch").then(|| {
-            let reading: futures::future::BoxFuture<'a, _> = Box::pin(async move {
-                let m365 = conn.m365.as_ref().map_err(ToString::to_string)?;
-                batch::read_back(&m365.exo, &write.action, &write.detail).await
-            });
-            reading
-        })
+        match write.action.as_str() {
+            "new-migration-batch" | "start-migration-batch" => Some(Box::pin(async move {
+                batch::read_back(&crate::runner::resume::tenant(conn)?.exo, &write.action, &write.detail).await
+            })),
+            _ => None,
+        }
     }
 
     fn live(&self) -> Option<LiveChecks> {

@@ -32,15 +32,12 @@ impl StageWork for Work {
         &'a self,
         state: &'a ProjectState,
         write: &'a crate::project::AuditRecord,
-        conn: &'a crate::runner::connect::Connections,
+        _conn: &'a crate::runner::connect::Connections,
     ) -> crate::runner::resume::Reading<'a> {
-        let action = write.action.as_str();
-        let _ = conn;
-        (action == "apply-dns-records-demo").then(|| {
-            let reading: futures::future::BoxFuture<'a, _> =
-                Box::pin(super::prepare::registrar::read_back(state, &write.detail));
-            reading
-        })
+        match write.action.as_str() {
+            "apply-dns-records-demo" => Some(Box::pin(super::prepare::registrar::read_back(state, &write.detail))),
+            _ => None,
+        }
     }
 
     fn live(&self) -> Option<LiveChecks> {

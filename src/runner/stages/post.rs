@@ -46,44 +46,33 @@ impl StageWork for Work {
         conn: &'a crate::runner::connect::Connections,
     ) -> crate::runner::resume::Reading<'a> {
         let action = write.action.as_str();
-        let known = [
-            "set-usage-location",
-            "assign-license",
-            "new-transport-rule",
-            "new-dkim-signing-config",
-            "enable-dkim-signing",
-            "set-content-filter-policy",
-            "set-malware-filter-policy",
-            "publish-dns-demo",
-            "consent",
-            "add-send-as",
-            "remove-send-as",
-            "send-test-mail",
-        ];
-        known.contains(&action).then(|| {
-            let reading: futures::future::BoxFuture<'a, _> = Box::pin(async move {
-                if action == "publish-dns-demo" {
-                    return super::prepare::registrar::read_back(state, &write.detail).await;
-                }
-                let m365 = conn.m365.as_ref().map_err(ToString::to_string)?;
-                if action == "consent" {
-                    return crate::runner::signin::read_back_consent(m365, Resource::GraphMail).await;
-                }
-                if action == "send-test-mail" {
-                    return mailflow::read_back_sent(&m365.exo, &write.detail).await;
-                }
-                if action.ends_with("-send-as") {
-                    return mailflow::read_back_send_as(&m365.exo, action, &write.detail).await;
-                }
-                match action {
-                    "set-usage-location" | "assign-license" => {
-                        super::users::precreate::read_back(&m365.graph, action, &write.detail).await
-                    }
-                    _ => eop::read_back(&m365.exo, action, &write.detail).await,
-                }
-            });
-            reading
-        })
+        let detail = &write.detail;
+        let tenant = || crate::runner::resume::tenant(conn);
+        match action {
+            "publish-dns-demo" => Some(Box::pin(super::prepare::registrar::read_back(state, detail))),
+            "consent" => {
+                Some(Box::pin(
+                    async move { crate::runner::signin::read_back_consent(tenant()?, Resource::GraphMail).await },
+                ))
+            }
+            "send-test-mail" => Some(Box::pin(async move { mailflow::read_back_sent(&tenant()?.exo, detail).await })),
+            "add-send-as" | "remove-send-as" => {
+                Some(Box::pin(async move { mailflow::read_back_send_as(&tenant()?.exo, action, detail).await }))
+            }
+            "set-usage-location" | "assign-license" => {
+                Some(Box::pin(
+                    async move { super::users::precreate::read_back(&tenant()?.graph, action, detail).await },
+                ))
+            }
+            "new-transport-rule"
+            | "new-dkim-signing-config"
+            | "enable-dkim-signing"
+            | "set-content-filter-policy"
+            | "set-malware-filter-policy" => {
+                Some(Box::pin(async move { eop::read_back(&tenant()?.exo, action, detail).await }))
+            }
+            _ => None,
+        }
     }
 
     fn live(&self) -> Option<LiveChecks> {

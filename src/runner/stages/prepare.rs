@@ -47,7 +47,7 @@ impl StageWork for Work {
         match write.action.as_str() {
             "add-domain" | "verify-domains" | "new-migration-endpoint" | "set-migration-endpoint" => {
                 Some(Box::pin(async move {
-                    let m365 = conn.m365.as_ref().map_err(ToString::to_string)?;
+                    let m365 = crate::runner::resume::tenant(conn)?;
                     match write.action.as_str() {
                         "add-domain" => domains::read_back_added(&m365.graph, detail).await,
                         "verify-domains" => domains::read_back_verified(&m365.graph, detail).await,

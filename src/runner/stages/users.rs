@@ -28,13 +28,12 @@ impl StageWork for Work {
         conn: &'a crate::runner::connect::Connections,
     ) -> crate::runner::resume::Reading<'a> {
         let action = write.action.as_str();
-        matches!(action, "create-user" | "set-usage-location" | "assign-license").then(|| {
-            let reading: futures::future::BoxFuture<'a, _> = Box::pin(async move {
-                let m365 = conn.m365.as_ref().map_err(ToString::to_string)?;
-                precreate::read_back(&m365.graph, action, &write.detail).await
-            });
-            reading
-        })
+        match action {
+            "create-user" | "set-usage-location" | "assign-license" => Some(Box::pin(async move {
+                precreate::read_back(&crate::runner::resume::tenant(conn)?.graph, action, &write.detail).await
+            })),
+            _ => None,
+        }
     }
 
     fn live(&self) -> Option<LiveChecks> {

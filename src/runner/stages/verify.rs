@@ -43,17 +43,12 @@ impl StageWork for Work {
         write: &'a crate::project::AuditRecord,
         conn: &'a crate::runner::connect::Connections,
     ) -> crate::runner::resume::Reading<'a> {
-        let action = write.action.as_str();
-        matches!(action, "start-migration-user" | "approve-skipped-items").then(|| {
-            let reading: futures::future::BoxFuture<'a, _> = Box::pin(async move {
-                let exo = &conn.m365.as_ref().map_err(ToString::to_string)?.exo;
-                if action == "approve-skipped-items" {
-                    return read_back_approval(exo, &write.detail).await;
-                }
-                read_back_restart(exo, &write.detail).await
-            });
-            reading
-        })
+        let exo = || crate::runner::resume::tenant(conn).map(|m| &m.exo);
+        match write.action.as_str() {
+            "start-migration-user" => Some(Box::pin(async move { read_back_restart(exo()?, &write.detail).await })),
+            "approve-skipped-items" => Some(Box::pin(async move { read_back_approval(exo()?, &write.detail).await })),
+            _ => None,
+        }
     }
 
     fn live(&self) -> Option<LiveChecks> {
